@@ -1,0 +1,9 @@
+// The ordered list of migrations. Kysely's FileMigrationProvider imports files at run time,
+// which bypasses the TypeScript loader; listing them here keeps them plain files that every
+// runner (tsx, vitest) compiles. A test fails if a file in this folder is missing here.
+import type { Migration } from "kysely";
+import * as m0001 from "./0001_initial.js";
+
+export const migrations: Record<string, Migration> = {
+  "0001_initial": m0001,
+};

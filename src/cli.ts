@@ -1,0 +1,82 @@
+// `ghconnect` on the command line: for operators and auditors, who may have database access but
+// no Slack. Only DATABASE_URL is needed for migrate and audit.
+import "dotenv/config";
+import { verifyChain } from "./core/audit.js";
+import { systemClock } from "./core/clock.js";
+import { openDatabase } from "./db/database.js";
+import { migrateToLatest } from "./db/migrate.js";
+import { Store } from "./db/store.js";
+
+const USAGE = `usage: ghconnect <command>
+  migrate                                   apply pending database migrations
+  audit verify                              recompute the audit hash chain
+  audit export [--since DATE] [--format jsonl]   write the audit log as JSON Lines to stdout
+
+DATABASE_URL selects the database (default sqlite:./data/ghconnect.db).`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`ghconnect: ${message}\n`);
+  process.exit(code);
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i === -1) return undefined;
+  const value = args[i + 1];
+  if (!value || value.startsWith("--")) fail(`${name} needs a value`);
+  return value;
+}
+
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const url = process.env.DATABASE_URL || "sqlite:./data/ghconnect.db";
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(url)) fail("DATABASE_URL should be sqlite:PATH or postgres://…");
+  const db = await openDatabase(url);
+  try {
+    return await fn(new Store(db, systemClock));
+  } finally {
+    await db.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, sub, ...rest] = argv;
+  if (command === "migrate") {
+    const applied = await withStore((store) => migrateToLatest(store.db));
+    process.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "database is up to date\n");
+    return;
+  }
+  if (command === "audit" && sub === "verify") {
+    const result = await withStore(async (store) => verifyChain(await collect(store.audit.all())));
+    if (result.ok) {
+      process.stdout.write(`${result.count} entries, chain intact (head ${result.head.slice(0, 12)})\n`);
+      return;
+    }
+    process.stdout.write(`chain BROKEN at entry #${result.badSeq} (${result.badId}): ${result.reason}\n`);
+    process.exit(1);
+  }
+  if (command === "audit" && sub === "export") {
+    const format = flag(rest, "--format") ?? "jsonl";
+    if (format !== "jsonl") fail("only --format jsonl is supported");
+    const since = flag(rest, "--since");
+    if (since && Number.isNaN(Date.parse(since))) fail(`--since ${since} is not a date (use e.g. 2026-11-01 or 2026-11-01T12:00:00Z)`);
+    await withStore(async (store) => {
+      for await (const entry of store.audit.all({ since: since ? new Date(since).toISOString() : undefined })) {
+        if (!process.stdout.write(`${JSON.stringify(entry)}\n`)) await new Promise((r) => process.stdout.once("drain", r));
+      }
+    });
+    return;
+  }
+  if (!command || command === "help" || command === "--help") {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  fail(`unknown command: ${argv.join(" ")}\n${USAGE}`);
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+main(process.argv.slice(2)).catch((error) => fail((error as Error).message, 1));

@@ -1,0 +1,127 @@
+// The tamper-evident audit trail (SPEC §5). Each entry's hash covers the previous entry's hash
+// and the canonical JSON of the entry itself, so changing, removing or reordering any stored
+// entry breaks every hash after it. Storage lives behind AuditStore; this file only decides.
+import { createHash, randomUUID } from "node:crypto";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+export interface Actor {
+  slack?: string | null;
+  ghes?: string | null;
+  github?: string | null;
+}
+
+export type Outcome = "ok" | "refused" | "failed" | "pending";
+
+export interface AuditInput {
+  actor: Actor;
+  action: string;
+  target?: string | null;
+  outcome: Outcome;
+  details?: Record<string, unknown>;
+}
+
+/** An entry exactly as stored and as exported. */
+export interface AuditEntry {
+  seq: number;
+  id: string;
+  at: string;
+  actor_slack: string | null;
+  actor_ghes: string | null;
+  actor_github: string | null;
+  action: string;
+  target: string | null;
+  outcome: string;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+/** JSON with object keys sorted at every level: the same entry always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((k) => record[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(",")}}`;
+}
+
+/** SHA-256(prev_hash ‖ canonical JSON of the entry without its hash), hex. */
+export function entryHash(entry: Omit<AuditEntry, "hash">): string {
+  const { prev_hash, ...body } = entry;
+  return createHash("sha256").update(prev_hash).update(canonicalJson(body)).digest("hex");
+}
+
+const SECRET_KEY = /(token|secret|pem|private|password|key|code|state|authorization|cookie)/i;
+const SECRET_VALUE = /(-----BEGIN [A-Z ]*PRIVATE KEY-----|\bgh[opsu]_[A-Za-z0-9]{20,}|\bghs_|\bxox[abp]-|\bv1\.[0-9a-f]{40})/;
+
+/** Audit details never carry secrets: keys that name one, or values that look like one, are dropped. */
+export function scrubDetails(details: Record<string, unknown> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(details)) {
+    if (value === undefined) continue;
+    if (SECRET_KEY.test(key) && !/^(key_id|public_key_fingerprint|license_hash|license_key_fingerprint)$/.test(key)) {
+      out[key] = "[redacted]";
+    } else if (typeof value === "string" && SECRET_VALUE.test(value)) {
+      out[key] = "[redacted]";
+    } else if (value && typeof value === "object" && !Array.isArray(value)) {
+      out[key] = scrubDetails(value as Record<string, unknown>);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** Builds the next entry of the chain after `previous` (or the first one). */
+export function nextEntry(input: AuditInput, previous: Pick<AuditEntry, "seq" | "hash"> | undefined, now: Date): AuditEntry {
+  const body: Omit<AuditEntry, "hash"> = {
+    seq: (previous?.seq ?? 0) + 1,
+    id: randomUUID(),
+    at: now.toISOString(),
+    actor_slack: input.actor.slack ?? null,
+    actor_ghes: input.actor.ghes ?? null,
+    actor_github: input.actor.github ?? null,
+    action: input.action,
+    target: input.target ?? null,
+    outcome: input.outcome,
+    details: scrubDetails(input.details),
+    prev_hash: previous?.hash ?? GENESIS_HASH,
+  };
+  return { ...body, hash: entryHash(body) };
+}
+
+export type VerifyResult =
+  | { ok: true; count: number; head: string }
+  | { ok: false; count: number; badSeq: number; badId: string; reason: string };
+
+/** Recomputes the chain, in order, and names the first entry that does not match. */
+export function verifyChain(entries: Iterable<AuditEntry>): VerifyResult {
+  let prevHash = GENESIS_HASH;
+  let expectedSeq = 1;
+  let count = 0;
+  for (const entry of entries) {
+    count++;
+    const bad = (reason: string): VerifyResult => ({ ok: false, count, badSeq: entry.seq, badId: entry.id, reason });
+    if (entry.seq !== expectedSeq) {
+      return bad(
+        entry.seq > expectedSeq
+          ? `entry #${expectedSeq}${entry.seq - expectedSeq > 1 ? `–#${entry.seq - 1}` : ""} is missing before it`
+          : `it is out of order (expected #${expectedSeq})`,
+      );
+    }
+    if (entry.prev_hash !== prevHash) return bad("its prev_hash does not match the hash of the entry before it");
+    const { hash, ...body } = entry;
+    if (entryHash(body) !== hash) return bad("its contents do not match its hash (the entry was changed)");
+    prevHash = hash;
+    expectedSeq++;
+  }
+  return { ok: true, count, head: prevHash };
+}
+
+/** Where entries are kept; appends are serialized and run inside the caller's transaction. */
+export interface AuditStore {
+  append(input: AuditInput): Promise<AuditEntry>;
+}

@@ -1,0 +1,54 @@
+// Errors a person can act on. Each carries the sentence the user will read; the Slack layer
+// renders it and never invents its own wording.
+import type { Actor } from "./audit.js";
+import { type Message, simpleMessage } from "./message.js";
+
+export class UserError extends Error {
+  readonly code: string = "user_error";
+  constructor(
+    message: string,
+    /** One line of what to do next, shown under the message. */
+    readonly hint?: string,
+    /** Who the refusal concerns, beyond the Slack user (for the audit entry). */
+    readonly actor: Actor = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+  toMessage(): Message {
+    return simpleMessage(`:no_entry: ${this.message}`, this.hint);
+  }
+}
+
+export class NotAuthorized extends UserError {
+  override readonly code = "not_authorized";
+}
+
+export class AlreadyConnected extends UserError {
+  override readonly code = "already_connected";
+}
+
+export class OperationInFlight extends UserError {
+  override readonly code = "operation_in_flight";
+}
+
+export class NotConnected extends UserError {
+  override readonly code = "not_connected";
+}
+
+export class PreflightFailed extends UserError {
+  override readonly code = "preflight_failed";
+}
+
+/** A dependency (GitHub, GHES, Slack) failed in a way the user should hear about verbatim. */
+export class UpstreamError extends UserError {
+  override readonly code = "upstream_error";
+}
+
+/** The bot's own database cannot be reached. */
+export class DatabaseUnavailable extends Error {
+  constructor(cause?: unknown) {
+    super("the bot's database is unavailable", { cause });
+    this.name = "DatabaseUnavailable";
+  }
+}

@@ -1,0 +1,46 @@
+// Replies that several commands share: usage, input errors, "not available yet", outages.
+import type { CommandName } from "./commands.js";
+import { USAGE } from "./help.js";
+import { type Message, simpleMessage } from "./message.js";
+
+export function usageMessage(): Message {
+  const lines = USAGE.map((u) => `• \`/ghconnect ${u.command}\` — ${u.what}${u.who === "anyone" ? "" : ` _(${u.who})_`}`);
+  return {
+    text: "ghconnect: connect this GitHub Enterprise Server to a GitHub Enterprise Cloud organization (GitHub Connect).",
+    blocks: [
+      { kind: "header", text: "ghconnect — GitHub Connect from Slack" },
+      {
+        kind: "text",
+        text: "Connect this GitHub Enterprise Server to a GitHub Enterprise Cloud organization, disconnect it, and see every step in the admin channel's audit trail.",
+      },
+      { kind: "text", text: lines.join("\n") },
+      {
+        kind: "context",
+        text: "Org names are GitHub's: letters, digits and single hyphens, up to 39 characters. Start with `/ghconnect check`.",
+      },
+    ],
+  };
+}
+
+export function inputErrorMessage(error: string): Message {
+  return simpleMessage(`:warning: ${error}`, "Nothing was changed. `/ghconnect help` lists every command.");
+}
+
+export function notYetMessage(command: CommandName): Message {
+  return simpleMessage(
+    `:construction: \`${command}\` is recognised but not available yet in this version of ghconnect. Nothing was changed.`,
+    "`/ghconnect help` lists every command.",
+  );
+}
+
+export function databaseUnavailableMessage(): Message {
+  return simpleMessage(
+    ":x: The bot's database is unavailable right now, so nothing was done or recorded. Try again in a minute; if it persists, an operator should check the database (`/healthz` reports it).",
+  );
+}
+
+export function internalErrorMessage(reference: string): Message {
+  return simpleMessage(
+    `:x: Something went wrong inside ghconnect and the command did not complete; nothing was half-done. Reference \`${reference}\` for the bot's operator (it is in the logs).`,
+  );
+}

@@ -1,0 +1,82 @@
+// Routes a parsed command to the handler that gives it meaning, and audits every command.
+// The Slack listener asks `triage` first: commands answerable without I/O (help, input errors,
+// commands not built yet) are answered inside Slack's 3-second ack; the rest run after it.
+import type { AuditInput } from "./audit.js";
+import { type Command, type CommandName, parseCommand } from "./commands.js";
+import { UserError } from "./errors.js";
+import type { Message } from "./message.js";
+import { inputErrorMessage, notYetMessage, usageMessage } from "./replies.js";
+
+export interface CommandContext {
+  slackUserId: string;
+  channelId: string;
+  /** Where follow-up replies go (Slack's response_url); opaque to core. */
+  replyRef?: string;
+}
+
+export type Handler<C extends Command = Command> = (command: C, ctx: CommandContext) => Promise<Message>;
+export type Handlers = { [K in CommandName]?: Handler<Extract<Command, { name: K }>> };
+
+export type Triage = { kind: "immediate"; reply: Message; audit: AuditInput } | { kind: "deferred"; command: Command };
+
+const MAX_AUDITED_TEXT = 200;
+
+export class CommandRouter {
+  constructor(
+    private readonly handlers: Handlers,
+    private readonly audit: (input: AuditInput) => Promise<unknown>,
+  ) {}
+
+  /** Decides, without I/O, whether the command can be answered in the ack. */
+  triage(text: string, ctx: CommandContext): Triage {
+    const actor = { slack: ctx.slackUserId };
+    const parsed = parseCommand(text);
+    if (!parsed.ok) {
+      return {
+        kind: "immediate",
+        reply: inputErrorMessage(parsed.error),
+        audit: {
+          actor,
+          action: "command.rejected",
+          outcome: "refused",
+          details: { text: text.slice(0, MAX_AUDITED_TEXT), length: text.length, reason: parsed.error },
+        },
+      };
+    }
+    const { command } = parsed;
+    if (command.name === "help") {
+      return {
+        kind: "immediate",
+        reply: usageMessage(),
+        audit: { actor, action: "command.help", outcome: "ok", details: { channel: ctx.channelId } },
+      };
+    }
+    if (!this.handlers[command.name]) {
+      return {
+        kind: "immediate",
+        reply: notYetMessage(command.name),
+        audit: { actor, action: `command.${command.name}`, outcome: "refused", details: { reason: "not available yet" } },
+      };
+    }
+    return { kind: "deferred", command };
+  }
+
+  /** Runs a deferred command; a UserError becomes its message, and the refusal is audited. */
+  async run(command: Command, ctx: CommandContext): Promise<Message> {
+    const handler = this.handlers[command.name] as Handler | undefined;
+    if (!handler) return notYetMessage(command.name);
+    try {
+      return await handler(command, ctx);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      await this.audit({
+        actor: { slack: ctx.slackUserId, ...error.actor },
+        action: `command.${command.name}`,
+        target: "org" in command ? command.org : null,
+        outcome: "refused",
+        details: { reason: error.message, code: error.code },
+      });
+      return error.toMessage();
+    }
+  }
+}

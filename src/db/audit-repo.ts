@@ -1,0 +1,68 @@
+// Stores audit entries. Appends are serialized across processes (PostgreSQL advisory lock held
+// to the end of the transaction; SQLite's BEGIN IMMEDIATE write lock), and `seq` is the primary
+// key, so two concurrent appends can never fork the chain.
+import { type Kysely, sql } from "kysely";
+import { type AuditEntry, type AuditInput, type AuditStore, nextEntry } from "../core/audit.js";
+import type { Clock } from "../core/clock.js";
+import type { Engine } from "./database.js";
+import type { AuditRow, Database } from "./schema.js";
+
+const AUDIT_LOCK_KEY = 0x67686301; // "ghc\x01"
+
+export class AuditRepo implements AuditStore {
+  constructor(
+    private readonly q: Kysely<Database>,
+    private readonly engine: Engine,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Must run inside a transaction (Store.transaction does that). */
+  async append(input: AuditInput): Promise<AuditEntry> {
+    if (this.engine === "postgres") await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(this.q);
+    const last = await this.q.selectFrom("audit_log").select(["seq", "hash"]).orderBy("seq", "desc").limit(1).executeTakeFirst();
+    const entry = nextEntry(input, last, this.clock());
+    await this.q
+      .insertInto("audit_log")
+      .values({ ...entry, details: JSON.stringify(entry.details) })
+      .execute();
+    return entry;
+  }
+
+  async latest(limit: number): Promise<AuditEntry[]> {
+    const rows = await this.q.selectFrom("audit_log").selectAll().orderBy("seq", "desc").limit(limit).execute();
+    return rows.map(toEntry);
+  }
+
+  /** Every entry in chain order, a page at a time (an export of years must not load at once). */
+  async *all(options: { since?: string; pageSize?: number } = {}): AsyncGenerator<AuditEntry> {
+    const pageSize = options.pageSize ?? 500;
+    let after = 0;
+    for (;;) {
+      let query = this.q.selectFrom("audit_log").selectAll().where("seq", ">", after).orderBy("seq").limit(pageSize);
+      if (options.since) query = query.where("at", ">=", options.since);
+      const rows = await query.execute();
+      for (const row of rows) yield toEntry(row);
+      if (rows.length < pageSize) return;
+      after = Number((rows[rows.length - 1] as AuditRow).seq);
+    }
+  }
+
+  async count(): Promise<number> {
+    const row = await this.q
+      .selectFrom("audit_log")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+}
+
+function toEntry(row: AuditRow): AuditEntry {
+  let details: Record<string, unknown>;
+  try {
+    details = JSON.parse(row.details) as Record<string, unknown>;
+  } catch {
+    // A damaged row must still reach verification, which will name it.
+    details = { unparseable: row.details };
+  }
+  return { ...row, seq: Number(row.seq), details };
+}

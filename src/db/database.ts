@@ -1,0 +1,48 @@
+// Opens the database named by DATABASE_URL: sqlite:PATH, sqlite::memory: or postgres://…
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.js";
+import { Sqlite3Dialect } from "./sqlite-dialect.js";
+
+export type Engine = "sqlite" | "postgres";
+
+export interface Db {
+  kysely: Kysely<Database>;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+/** Opens (but does not migrate) the database. */
+export async function openDatabase(url: string, options: { schema?: string } = {}): Promise<Db> {
+  if (url.startsWith("sqlite:")) {
+    const filename = url.slice("sqlite:".length);
+    if (filename !== ":memory:") mkdirSync(dirname(filename), { recursive: true });
+    const kysely = new Kysely<Database>({ dialect: new Sqlite3Dialect({ filename }) });
+    // Forces the driver to open now, so a bad path fails at start-up, not at the first command.
+    await sql`select 1`.execute(kysely);
+    return { kysely, engine: "sqlite", close: () => kysely.destroy() };
+  }
+  // pg returns int8/numeric as strings; our integers fit in int4, so nothing to convert.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    options: options.schema ? `-c search_path=${options.schema}` : undefined,
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on("error", () => {});
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { kysely, engine: "postgres", close: () => kysely.destroy() };
+}
+
+/** true when the database answers a trivial query. */
+export async function pingDatabase(db: Db): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db.kysely);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,169 @@
+// The typed shape of the database, one interface per table (see migrations/).
+import type { Generated, Insertable, Selectable } from "kysely";
+
+export interface AdminsTable {
+  slack_user_id: string;
+  ghes_login: string;
+  added_by: string;
+  added_at: string;
+}
+
+export interface ConnectionsTable {
+  id: string;
+  account_kind: string;
+  account_login: string;
+  account_id: number | null;
+  status: "active" | "disconnected";
+  version: Generated<number>;
+  app_id: number | null;
+  app_slug: string | null;
+  app_name: string | null;
+  app_client_id: string | null;
+  installation_id: number | null;
+  ghes_hostname: string;
+  ghes_version: string;
+  license_customer_name: string;
+  license_public_key: string;
+  license_hash: string;
+  license_expires_at: string | null;
+  connected_by_slack: string;
+  connected_by_ghes: string;
+  connected_by_github: string;
+  connected_at: string;
+  disconnected_at: string | null;
+  disconnected_by_slack: string | null;
+  registration_deleted_at: string | null;
+  last_checked_at: string | null;
+  last_github_ok_at: string | null;
+  ghes_version_now: string | null;
+  updated_at: string;
+  active: number | null;
+}
+
+export interface OperationsTable {
+  id: string;
+  kind: "enable" | "disable";
+  account_login: string;
+  status: string;
+  version: Generated<number>;
+  requested_by_slack: string;
+  requested_by_ghes: string | null;
+  channel_id: string | null;
+  response_url: string | null;
+  message_ts: string | null;
+  app_name: string | null;
+  app_id: number | null;
+  app_slug: string | null;
+  app_client_id: string | null;
+  app_owner: string | null;
+  github_login: string | null;
+  installation_id: number | null;
+  addendum_version: string | null;
+  addendum_accepted_at: string | null;
+  preflight: string | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+  expires_at: string;
+  in_flight: number | null;
+}
+
+export interface CredentialsTable {
+  id: string;
+  operation_id: string | null;
+  connection_id: string | null;
+  kind: string;
+  ciphertext: string;
+  key_id: string;
+  expires_at: string | null;
+  created_at: string;
+}
+
+export interface ApprovalsTable {
+  id: string;
+  action: string;
+  connection_id: string;
+  connection_version: number;
+  account_login: string;
+  policy: string;
+  status: string;
+  requested_by_slack: string;
+  requested_at: string;
+  expires_at: string;
+  decided_by_slack: string | null;
+  decided_at: string | null;
+  channel_id: string | null;
+  message_ts: string | null;
+  error: string | null;
+  updated_at: string;
+}
+
+export interface OauthStatesTable {
+  state_hash: string;
+  operation_id: string;
+  purpose: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface FeaturesTable {
+  name: string;
+  enabled: number;
+  changed_by_slack: string;
+  changed_at: string;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  id: string;
+  at: string;
+  actor_slack: string | null;
+  actor_ghes: string | null;
+  actor_github: string | null;
+  action: string;
+  target: string | null;
+  outcome: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface SlackEventsTable {
+  delivery_id: string;
+  kind: string;
+  received_at: string;
+}
+
+export interface JobsTable {
+  name: string;
+  locked_by: string | null;
+  locked_until: string | null;
+  last_run_at: string | null;
+}
+
+export interface StatsSnapshotsTable {
+  id: string;
+  taken_at: string;
+  data: string;
+}
+
+export interface Database {
+  admins: AdminsTable;
+  connections: ConnectionsTable;
+  operations: OperationsTable;
+  credentials: CredentialsTable;
+  approvals: ApprovalsTable;
+  oauth_states: OauthStatesTable;
+  features: FeaturesTable;
+  audit_log: AuditLogTable;
+  slack_events: SlackEventsTable;
+  jobs: JobsTable;
+  stats_snapshots: StatsSnapshotsTable;
+}
+
+export type AuditRow = Selectable<AuditLogTable>;
+export type ConnectionRow = Selectable<ConnectionsTable>;
+export type NewConnection = Insertable<ConnectionsTable>;
+export type OperationRow = Selectable<OperationsTable>;
+export type ApprovalRow = Selectable<ApprovalsTable>;

@@ -1,0 +1,34 @@
+// Bolt learns the bot's identity with auth.test. Bolt's own single-token mode calls it once at
+// construction and caches the promise, so one failure (Slack briefly unreachable) would fail
+// every later event. Here success is cached, a failure is retried on the next event, and the
+// command still runs with the token meanwhile.
+import type { Authorize } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import type { Logger } from "pino";
+
+export function botAuthorize(
+  client: WebClient,
+  botToken: string,
+  log: Logger,
+): { authorize: Authorize<boolean>; warmUp: () => Promise<void> } {
+  let identity: { botId?: string; botUserId?: string; teamId?: string } | undefined;
+  let inFlight: Promise<void> | undefined;
+  const learn = () => {
+    inFlight ??= client.auth
+      .test()
+      .then((r) => {
+        identity = { botId: r.bot_id, botUserId: r.user_id, teamId: r.team_id };
+      })
+      .catch((error) => log.warn({ err: error }, "auth.test failed; will retry on the next Slack request"))
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
+  const authorize: Authorize<boolean> = async () => {
+    // Never make an ack wait on auth.test: start it, and answer with what is known.
+    if (!identity) void learn();
+    return { botToken, ...identity };
+  };
+  return { authorize, warmUp: async () => void (await learn()) };
+}

@@ -1,0 +1,42 @@
+// `/ghconnect …`: parse, ack within Slack's 3 seconds, then run slow work and reply through the
+// command's response_url. No decisions here: core's router decides, this file only carries.
+import { randomUUID } from "node:crypto";
+import type { App } from "@slack/bolt";
+import type { Logger } from "pino";
+import type { AuditInput } from "../core/audit.js";
+import { databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
+import type { CommandRouter } from "../core/router.js";
+import { isDatabaseError } from "../db/errors.js";
+import { ephemeral } from "./render.js";
+
+export const SLASH_COMMAND = "/ghconnect";
+
+export function registerCommandListener(
+  app: App,
+  deps: { router: CommandRouter; audit: (input: AuditInput) => Promise<unknown>; log: Logger },
+): void {
+  const { router, audit, log } = deps;
+  app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
+    const ctx = { slackUserId: command.user_id, channelId: command.channel_id, replyRef: command.response_url };
+    const triage = router.triage(command.text ?? "", ctx);
+    if (triage.kind === "immediate") {
+      await ack(ephemeral(triage.reply));
+      await audit(triage.audit).catch((error) => log.error({ err: error }, "could not audit a command"));
+      return;
+    }
+    await ack();
+    try {
+      const reply = await router.run(triage.command, ctx);
+      await respond(ephemeral(reply));
+    } catch (error) {
+      if (isDatabaseError(error)) {
+        log.error({ err: error }, "database unavailable while running a command");
+        await respond(ephemeral(databaseUnavailableMessage())).catch(() => {});
+        return;
+      }
+      const reference = randomUUID().slice(0, 8);
+      log.error({ err: error, reference, command: triage.command.name }, "command failed");
+      await respond(ephemeral(internalErrorMessage(reference))).catch(() => {});
+    }
+  });
+}

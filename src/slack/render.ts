@@ -1,0 +1,82 @@
+// core Message → Block Kit. Slack rejects blocks over its limits (invalid_blocks), so every
+// string is clipped to the documented maximum here, in one place.
+import type { KnownBlock, Button as SlackButton } from "@slack/types";
+import type { Block, Button, Message } from "../core/message.js";
+
+const LIMIT = {
+  section: 3000,
+  header: 150,
+  field: 2000,
+  fields: 10,
+  button: 75,
+  value: 2000,
+  confirmTitle: 100,
+  confirmText: 300,
+  confirmButton: 30,
+  blocks: 50,
+  text: 3000,
+};
+
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function renderButton(button: Button, index: number): SlackButton {
+  const out: SlackButton = {
+    type: "button",
+    action_id: clip(button.action, 200) + (button.url ? `.${index}` : ""),
+    text: { type: "plain_text", text: clip(button.label, LIMIT.button), emoji: true },
+  };
+  if (button.value !== undefined) out.value = clip(button.value, LIMIT.value);
+  if (button.url) out.url = button.url;
+  if (button.style) out.style = button.style;
+  if (button.confirm) {
+    out.confirm = {
+      title: { type: "plain_text", text: clip(button.confirm.title, LIMIT.confirmTitle) },
+      text: { type: "mrkdwn", text: clip(button.confirm.text, LIMIT.confirmText) },
+      confirm: { type: "plain_text", text: clip(button.confirm.confirm, LIMIT.confirmButton) },
+      deny: { type: "plain_text", text: clip(button.confirm.deny, LIMIT.confirmButton) },
+      ...(button.style === "danger" ? { style: "danger" as const } : {}),
+    };
+  }
+  return out;
+}
+
+function renderBlock(block: Block, index: number): KnownBlock {
+  switch (block.kind) {
+    case "header":
+      return { type: "header", text: { type: "plain_text", text: clip(block.text, LIMIT.header), emoji: true } };
+    case "text":
+      return { type: "section", text: { type: "mrkdwn", text: clip(block.text, LIMIT.section) } };
+    case "fields":
+      return {
+        type: "section",
+        fields: block.fields
+          .slice(0, LIMIT.fields)
+          .map(([label, value]) => ({ type: "mrkdwn", text: clip(`*${label}*\n${value}`, LIMIT.field) })),
+      };
+    case "context":
+      return { type: "context", elements: [{ type: "mrkdwn", text: clip(block.text, LIMIT.section) }] };
+    case "actions":
+      return { type: "actions", block_id: `actions_${index}`, elements: block.buttons.slice(0, 25).map(renderButton) };
+    case "divider":
+      return { type: "divider" };
+  }
+}
+
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+export function renderMessage(message: Message): SlackMessage {
+  return {
+    text: clip(message.text, LIMIT.text),
+    blocks: message.blocks.slice(0, LIMIT.blocks).map(renderBlock),
+  };
+}
+
+/** A private reply to a slash command (only the user who typed it sees it). */
+export function ephemeral(message: Message) {
+  return { response_type: "ephemeral" as const, ...renderMessage(message) };
+}

@@ -1,0 +1,57 @@
+// The one HTTP server on PORT: Slack's requests (HTTP mode) go to Bolt's receiver after our
+// extra checks; everything else is a route of ours (healthz, metrics, the GitHub pages). Socket
+// Mode uses the same server, without the Slack endpoint.
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { futureTimestampProblem } from "../slack/request-guard.js";
+import { type Route, sendJson } from "./http.js";
+
+export const SLACK_EVENTS_PATH = "/slack/events";
+
+export interface ServerDeps {
+  routes: Route[];
+  /** Bolt's HTTPReceiver listener, in HTTP mode. */
+  slackListener?: RequestListener;
+  log: Logger;
+  now?: () => number;
+}
+
+export function createAppServer(deps: ServerDeps): Server {
+  const now = deps.now ?? Date.now;
+  const table = new Map(deps.routes.map((r) => [`${r.method} ${r.path}`, r.handler]));
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://localhost");
+    } catch {
+      return sendJson(res, 400, { error: "malformed request URL" });
+    }
+    if (url.pathname === SLACK_EVENTS_PATH && deps.slackListener) {
+      if (req.method !== "POST") return sendJson(res, 405, { error: "Slack requests are POSTed" });
+      const problem = futureTimestampProblem(req, now());
+      if (problem) {
+        deps.log.warn({ problem }, "refused a Slack request");
+        req.resume();
+        res.writeHead(401).end();
+        return;
+      }
+      return deps.slackListener(req, res);
+    }
+    const handler = table.get(`${req.method} ${url.pathname}`);
+    if (!handler) {
+      const known = deps.routes.some((r) => r.path === url.pathname);
+      req.resume();
+      return sendJson(res, known ? 405 : 404, { error: known ? "method not allowed" : "not found" });
+    }
+    Promise.resolve(handler(req, res, url)).catch((error) => {
+      deps.log.error({ err: error, path: url.pathname }, "route failed");
+      if (!res.headersSent) sendJson(res, 500, { error: "internal error; see the bot's logs" });
+      else res.end();
+    });
+  });
+  // Slow-loris and idle sockets must not pile up behind a proxy.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  return server;
+}

@@ -1,0 +1,75 @@
+// What an auditor relies on: the chain verifies, and any change to a stored entry is named.
+import { sql } from "kysely";
+import { describe, expect, it } from "vitest";
+import { verifyChain } from "../../src/core/audit.js";
+import { migrateToLatest } from "../../src/db/migrate.js";
+import { Store } from "../../src/db/store.js";
+import { createTestDb, ENGINES } from "../helpers/db.js";
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe.each(ENGINES)("audit chain (%s)", (engine) => {
+  async function withThreeEntries(fn: (store: Store) => Promise<void>) {
+    const t = await createTestDb(engine);
+    try {
+      await migrateToLatest(t.db);
+      const store = new Store(t.db, () => new Date("2026-11-25T10:00:00Z"));
+      await store.appendAudit({ actor: { slack: "U1", ghes: "alice" }, action: "command.help", outcome: "ok" });
+      await store.appendAudit({
+        actor: { slack: "U1" },
+        action: "enable.requested",
+        target: "acme",
+        outcome: "pending",
+        details: { step: 1 },
+      });
+      await store.appendAudit({ actor: { slack: "U2" }, action: "command.rejected", outcome: "refused", details: { reason: "bad" } });
+      await fn(store);
+    } finally {
+      await t.cleanup();
+    }
+  }
+
+  it("three entries verify", () =>
+    withThreeEntries(async (store) => {
+      const result = verifyChain(await collect(store.audit.all()));
+      expect(result).toMatchObject({ ok: true, count: 3 });
+    }));
+
+  it("changing one stored byte makes verification name that entry", () =>
+    withThreeEntries(async (store) => {
+      await sql`update audit_log set details = ${'{"step":2}'} where seq = 2`.execute(store.q);
+      const result = verifyChain(await collect(store.audit.all()));
+      expect(result).toMatchObject({ ok: false, badSeq: 2, reason: expect.stringContaining("contents do not match its hash") });
+    }));
+
+  it("deleting an entry is named as a gap", () =>
+    withThreeEntries(async (store) => {
+      await sql`delete from audit_log where seq = 2`.execute(store.q);
+      const result = verifyChain(await collect(store.audit.all()));
+      expect(result).toMatchObject({ ok: false, badSeq: 3, reason: expect.stringContaining("#2 is missing") });
+    }));
+
+  it("secrets never enter audit details", () =>
+    withThreeEntries(async (store) => {
+      const entry = await store.appendAudit({
+        actor: { slack: "U1" },
+        action: "test",
+        outcome: "ok",
+        details: { token: "ghs_abcdefghijklmnopqrstuvwxyz0123456789", note: "-----BEGIN RSA PRIVATE KEY-----\nabc", org: "acme" },
+      });
+      expect(entry.details).toEqual({ token: "[redacted]", note: "[redacted]", org: "acme" });
+    }));
+
+  it("concurrent appends stay one unbroken chain", () =>
+    withThreeEntries(async (store) => {
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => store.appendAudit({ actor: { slack: "U9" }, action: "load", outcome: "ok", details: { i } })),
+      );
+      const result = verifyChain(await collect(store.audit.all()));
+      expect(result).toMatchObject({ ok: true, count: 33 });
+    }));
+});

@@ -1,0 +1,68 @@
+import { sql } from "kysely";
+import { describe, expect, it } from "vitest";
+import { migrateToLatest } from "../../src/db/migrate.js";
+import { createTestDb, ENGINES } from "../helpers/db.js";
+
+describe.each(ENGINES)("migrations (%s)", (engine) => {
+  it("apply from empty, then again without error or change", async () => {
+    const t = await createTestDb(engine);
+    try {
+      const first = await migrateToLatest(t.db);
+      expect(first).toContain("0001_initial");
+      expect(await migrateToLatest(t.db)).toEqual([]);
+      for (const table of [
+        "admins",
+        "connections",
+        "credentials",
+        "operations",
+        "approvals",
+        "oauth_states",
+        "features",
+        "audit_log",
+        "slack_events",
+      ]) {
+        const rows = await sql`select count(*) as n from ${sql.table(table)}`.execute(t.db.kysely);
+        expect(Number((rows.rows[0] as { n: number }).n)).toBe(0);
+      }
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("allow only one active connection and one operation in flight", async () => {
+    const t = await createTestDb(engine);
+    try {
+      await migrateToLatest(t.db);
+      const op = (id: string) => ({
+        id,
+        kind: "enable" as const,
+        account_login: "acme",
+        status: "preflight",
+        requested_by_slack: "U1",
+        created_at: "2026-01-01T00:00:00Z",
+        updated_at: "2026-01-01T00:00:00Z",
+        expires_at: "2026-01-01T00:15:00Z",
+        in_flight: 1,
+      });
+      await t.db.kysely.insertInto("operations").values(op("a")).execute();
+      await expect(t.db.kysely.insertInto("operations").values(op("b")).execute()).rejects.toThrow();
+      await t.db.kysely
+        .insertInto("operations")
+        .values({ ...op("c"), in_flight: null })
+        .execute();
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe("the migration index", () => {
+  it("lists every migration file in migrations/", async () => {
+    const { readdirSync } = await import("node:fs");
+    const { MIGRATION_NAMES } = await import("../../src/db/migrate.js");
+    const files = readdirSync("migrations")
+      .filter((f) => /^\d{4}_.+\.ts$/.test(f))
+      .map((f) => f.replace(/\.ts$/, ""));
+    expect(MIGRATION_NAMES).toEqual(files.sort());
+  });
+});

@@ -1,0 +1,106 @@
+// What Slack (and an attacker pretending to be Slack) gets back from POST /slack/events.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditSettled, type BotHarness, eventually, messageText, startBot, USERS } from "../helpers/bot.js";
+import { ENGINES } from "../helpers/db.js";
+
+describe.each(ENGINES)("Slack requests (%s)", (engine) => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot(engine);
+  });
+  afterAll(async () => {
+    await bot?.close();
+  });
+
+  const auditActions = async () => (await bot.app.store.audit.latest(50)).map((e) => e.action);
+
+  it("a signed `/ghconnect help` gets the usage, privately", async () => {
+    const { status, ack } = await bot.driver.command(USERS.mallory, "help");
+    expect(status).toBe(200);
+    const body = ack as { response_type: string };
+    expect(body.response_type).toBe("ephemeral");
+    const text = messageText(body);
+    for (const command of ["status", "check", "enable ORG", "disable ORG", "features", "search QUERY", "audit", "admins"]) {
+      expect(text).toContain(`/ghconnect ${command}`);
+    }
+    await eventually(async () => (await auditActions()).includes("command.help"));
+  });
+
+  it("`/ghconnect` with no argument also answers with the usage", async () => {
+    const { ack } = await bot.driver.command(USERS.alice, "");
+    expect(messageText(ack as object)).toContain("/ghconnect enable ORG");
+  });
+
+  it("unsigned, wrongly signed, stale and future-dated requests get 401 and leave no audit entry", async () => {
+    const before = await auditSettled(bot.app);
+    const good = bot.driver.commandRequest(USERS.alice, "help");
+
+    const unsigned = await fetch(`${bot.url}/slack/events`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: good.body,
+    });
+    expect(unsigned.status).toBe(401);
+
+    const forged = { ...good, headers: { ...good.headers, "x-slack-signature": `v0=${"0".repeat(64)}` } };
+    expect((await bot.driver.send(forged)).status).toBe(401);
+
+    const tampered = { ...good, body: good.body.replace("text=help", "text=enable+acme") };
+    expect((await bot.driver.send(tampered)).status).toBe(401);
+
+    const stale = bot.driver.sign(good, { offsetSeconds: -6 * 60 });
+    expect((await bot.driver.send(stale)).status).toBe(401);
+
+    const future = bot.driver.sign(good, { offsetSeconds: 6 * 60 });
+    expect((await bot.driver.send(future)).status).toBe(401);
+
+    expect(await auditSettled(bot.app)).toBe(before);
+  });
+
+  it("a request signed four minutes ago is still accepted (within Slack's five-minute window)", async () => {
+    const request = bot.driver.sign(bot.driver.commandRequest(USERS.alice, "help"), { offsetSeconds: -4 * 60 });
+    expect((await bot.driver.send(request)).status).toBe(200);
+  });
+
+  it("a retried delivery (X-Slack-Retry-Num) is acknowledged and not run twice", async () => {
+    const first = await bot.driver.command(USERS.bob, "features now");
+    expect(first.status).toBe(200);
+    const countAfterFirst = await auditSettled(bot.app);
+    const retry = await bot.driver.retry(first.request, 1);
+    expect(retry.status).toBe(200);
+    expect(retry.ack).toBeFalsy();
+    const retry2 = await bot.driver.retry(first.request, 2);
+    expect(retry2.status).toBe(200);
+    expect(await auditSettled(bot.app)).toBe(countAfterFirst);
+  });
+
+  it("an oversized body is refused before it is parsed", async () => {
+    const request = bot.driver.commandRequest(USERS.alice, "x".repeat(300 * 1024));
+    expect((await bot.driver.send(request)).status).toBe(413);
+  });
+
+  it("GET /healthz reports the database", async () => {
+    const response = await fetch(`${bot.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ok", database: "ok", engine });
+  });
+
+  it("unknown paths are 404, not a crash", async () => {
+    expect((await fetch(`${bot.url}/nope`)).status).toBe(404);
+    expect((await fetch(`${bot.url}/slack/events`)).status).toBe(405);
+  });
+});
+
+describe("healthz when the database is gone", () => {
+  it("answers 503 so a load balancer takes the replica out", async () => {
+    const bot = await startBot("sqlite");
+    try {
+      await bot.testDb.db.close();
+      const response = await fetch(`${bot.url}/healthz`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ status: "unavailable", database: "unreachable" });
+    } finally {
+      await bot.close();
+    }
+  });
+});
