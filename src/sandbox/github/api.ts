@@ -1,0 +1,212 @@
+// api.github.com: the manifest conversion, GitHub App (JWT) endpoints, installation tokens, the
+// user-to-server endpoints, search, meta and rate limit — the parts ghconnect uses.
+import { randomBytes } from "node:crypto";
+import { SandboxRouter, type SandboxRequest, type SandboxResponse } from "../http.js";
+import { ghError, noContent, ok } from "./common.js";
+import { verifyAppJwt } from "./jwt.js";
+import type { AppRecord, GitHubWorld, Installation } from "./world.js";
+
+const HOUR = 3_600_000;
+
+export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }): SandboxRouter {
+  const r = new SandboxRouter();
+
+  const appJson = (app: AppRecord, secrets: boolean) => ({
+    id: app.id,
+    slug: app.slug,
+    node_id: `A_${app.id}`,
+    client_id: app.clientId,
+    owner: orgJson(app.owner),
+    name: app.name,
+    description: String(app.manifest.description ?? ""),
+    external_url: String(app.manifest.url ?? ""),
+    html_url: `${urls.web}/apps/${app.slug}`,
+    created_at: app.createdAt,
+    updated_at: app.createdAt,
+    permissions: app.permissions,
+    events: app.events,
+    installations_count: world.installations.filter((i) => i.appId === app.id && !i.deleted).length,
+    ...(secrets ? { client_secret: app.clientSecret, webhook_secret: app.webhookSecret, pem: app.pem } : {}),
+  });
+  const orgJson = (org: { login: string; id: number }) => ({
+    login: org.login,
+    id: org.id,
+    node_id: `O_${org.id}`,
+    url: `${urls.api}/orgs/${org.login}`,
+    repos_url: `${urls.api}/orgs/${org.login}/repos`,
+    events_url: `${urls.api}/orgs/${org.login}/events`,
+    hooks_url: `${urls.api}/orgs/${org.login}/hooks`,
+    issues_url: `${urls.api}/orgs/${org.login}/issues`,
+    members_url: `${urls.api}/orgs/${org.login}/members{/member}`,
+    public_members_url: `${urls.api}/orgs/${org.login}/public_members{/member}`,
+    avatar_url: `${urls.web}/avatars/${org.login}`,
+    description: null,
+    type: "Organization",
+  });
+  const installationJson = (i: Installation, app: AppRecord) => ({
+    id: i.id,
+    account: orgJson(i.account),
+    repository_selection: "all",
+    access_tokens_url: `${urls.api}/app/installations/${i.id}/access_tokens`,
+    repositories_url: `${urls.api}/installation/repositories`,
+    html_url: `${urls.web}/organizations/${i.account.login}/settings/installations/${i.id}`,
+    app_id: app.id,
+    app_slug: app.slug,
+    target_id: i.account.id,
+    target_type: "Organization",
+    permissions: app.permissions,
+    events: app.events,
+    created_at: i.createdAt,
+    updated_at: i.createdAt,
+    single_file_name: null,
+    suspended_at: i.suspended ? i.createdAt : null,
+    suspended_by: null,
+  });
+
+  const withApp = (req: SandboxRequest, fn: (app: AppRecord) => SandboxResponse): SandboxResponse => {
+    const result = verifyAppJwt(world, req.headers.authorization);
+    return result.ok ? fn(result.app) : ghError(world, 401, result.message);
+  };
+  const installationToken = (req: SandboxRequest) => {
+    const token = req.headers.authorization?.replace(/^(token|bearer)\s+/i, "");
+    const found = world.tokens.find((t) => t.token === token);
+    if (!found || found.revoked || found.expiresAt <= world.now()) return undefined;
+    const installation = world.installations.find((i) => i.id === found.installationId && !i.deleted);
+    return installation ? { token: found, installation } : undefined;
+  };
+  const userToken = (req: SandboxRequest) => {
+    const token = req.headers.authorization?.replace(/^(token|bearer)\s+/i, "");
+    return token ? world.userTokens.get(token) : undefined;
+  };
+
+  r.on("POST", "/app-manifests/:code/conversions", (req) => {
+    const entry = world.manifestCodes.get(req.params.code as string);
+    if (!entry || entry.used || world.now() - entry.createdAt > HOUR) return ghError(world, 404, "Not Found");
+    entry.used = true;
+    const app = world.apps.find((a) => a.id === entry.appId);
+    if (!app || app.deleted) return ghError(world, 404, "Not Found");
+    return ok(world, appJson(app, true), 201);
+  });
+
+  r.on("GET", "/app", (req) => withApp(req, (app) => ok(world, appJson(app, false))));
+  r.on("GET", "/app/installations", (req) =>
+    withApp(req, (app) =>
+      ok(
+        world,
+        world.installations.filter((i) => i.appId === app.id && !i.deleted).map((i) => installationJson(i, app)),
+      ),
+    ),
+  );
+  r.on("GET", "/app/installations/:id", (req) =>
+    withApp(req, (app) => {
+      const i = world.installations.find((x) => x.id === Number(req.params.id) && x.appId === app.id && !x.deleted);
+      return i ? ok(world, installationJson(i, app)) : ghError(world, 404, "Not Found");
+    }),
+  );
+  r.on("POST", "/app/installations/:id/access_tokens", (req) =>
+    withApp(req, (app) => {
+      const i = world.installations.find((x) => x.id === Number(req.params.id) && x.appId === app.id && !x.deleted);
+      if (!i) return ghError(world, 404, "Not Found");
+      if (i.suspended) return ghError(world, 403, "This installation has been suspended");
+      const token = { token: `ghs_${randomBytes(18).toString("base64url").replace(/[-_]/g, "x")}`, installationId: i.id, expiresAt: world.now() + HOUR, revoked: false };
+      world.tokens.push(token);
+      return ok(world, { token: token.token, expires_at: new Date(token.expiresAt).toISOString(), permissions: app.permissions, repository_selection: "all" }, 201);
+    }),
+  );
+  r.on("DELETE", "/app/installations/:id", (req) =>
+    withApp(req, (app) => {
+      const i = world.installations.find((x) => x.id === Number(req.params.id) && x.appId === app.id && !x.deleted);
+      if (!i) return ghError(world, 404, "Not Found");
+      i.deleted = true;
+      for (const t of world.tokens) if (t.installationId === i.id) t.revoked = true;
+      return noContent(world);
+    }),
+  );
+  r.on("DELETE", "/installation/token", (req) => {
+    const found = installationToken(req);
+    if (!found) return ghError(world, 401, "Bad credentials");
+    found.token.revoked = true;
+    return noContent(world);
+  });
+
+  r.on("GET", "/user", (req) => {
+    const user = userToken(req);
+    const u = user && world.user(user.login);
+    if (!u) return ghError(world, 401, "Bad credentials");
+    return ok(world, { login: u.login, id: u.id, node_id: `U_${u.id}`, type: "User", site_admin: false, html_url: `${urls.web}/${u.login}` });
+  });
+  r.on("GET", "/user/memberships/orgs/:org", (req) => {
+    const user = userToken(req);
+    const u = user && world.user(user.login);
+    if (!u) return ghError(world, 401, "Bad credentials");
+    const org = world.org(req.params.org as string);
+    const role = org && u.memberships[org.login];
+    if (!org || !role) return ghError(world, 404, "Not Found");
+    return ok(world, {
+      url: `${urls.api}/orgs/${org.login}/memberships/${u.login}`,
+      state: "active",
+      role,
+      organization_url: `${urls.api}/orgs/${org.login}`,
+      organization: orgJson(org),
+      user: { login: u.login, id: u.id, type: "User" },
+    });
+  });
+
+  r.on("GET", "/search/issues", (req) => {
+    const found = installationToken(req);
+    if (!found) return ghError(world, 401, "Bad credentials");
+    const q = req.url.searchParams.get("q") ?? "";
+    if (!q.trim()) return ghError(world, 422, "Validation Failed");
+    const words = q
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((w) => w && !w.includes(":"));
+    const items = world.dotcomIssues
+      .filter((i) => i.org === found.installation.account.login)
+      .filter((i) => words.every((w) => i.title.toLowerCase().includes(w)))
+      .map((i) => issueJson(urls.web, urls.api, i));
+    return ok(world, { total_count: items.length, incomplete_results: false, items });
+  });
+
+  r.on("GET", "/meta", () => ok(world, { verifiable_password_authentication: false, domains: { website: ["github.com"] } }));
+  r.on("GET", "/rate_limit", () => {
+    const reset = Math.floor(world.now() / 1000) + 3600;
+    const bucket = { limit: 5000, used: 1, remaining: 4999, reset };
+    return ok(world, { resources: { core: bucket, search: { ...bucket, limit: 30, remaining: 29 } }, rate: bucket });
+  });
+  r.on("GET", "/orgs/:org", (req) => {
+    const org = world.org(req.params.org as string);
+    return org ? ok(world, orgJson(org)) : ghError(world, 404, "Not Found");
+  });
+  return r;
+}
+
+export function issueJson(web: string, api: string, i: { repo: string; number: number; title: string; state: string; pull: boolean; updatedAt: string; score: number }) {
+  return {
+    id: i.number * 1000 + i.repo.length,
+    node_id: `I_${i.number}`,
+    number: i.number,
+    title: i.title,
+    state: i.state,
+    html_url: `${web}/${i.repo}/${i.pull ? "pull" : "issues"}/${i.number}`,
+    url: `${api}/repos/${i.repo}/issues/${i.number}`,
+    repository_url: `${api}/repos/${i.repo}`,
+    labels_url: `${api}/repos/${i.repo}/issues/${i.number}/labels{/name}`,
+    comments_url: `${api}/repos/${i.repo}/issues/${i.number}/comments`,
+    events_url: `${api}/repos/${i.repo}/issues/${i.number}/events`,
+    locked: false,
+    assignee: null,
+    assignees: [],
+    milestone: null,
+    labels: [],
+    comments: 0,
+    created_at: i.updatedAt,
+    updated_at: i.updatedAt,
+    closed_at: i.state === "closed" ? i.updatedAt : null,
+    author_association: "MEMBER",
+    user: null,
+    body: null,
+    score: i.score,
+    ...(i.pull ? { pull_request: { url: `${api}/repos/${i.repo}/pulls/${i.number}`, html_url: `${web}/${i.repo}/pull/${i.number}`, diff_url: null, patch_url: null } } : {}),
+  };
+}

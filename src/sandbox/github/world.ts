@@ -1,0 +1,206 @@
+// The state behind the GitHub stand-ins: organizations, users, apps, installations, tokens, the
+// GHES instance, and a clock that tests can move. Seeded with a small cast (see SEED below).
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+
+export interface Org {
+  login: string;
+  id: number;
+}
+
+export interface DotcomUser {
+  login: string;
+  id: number;
+  /** org login → role; "admin" is an owner. */
+  memberships: Record<string, "admin" | "member">;
+}
+
+export interface GhesUser {
+  login: string;
+  id: number;
+  site_admin: boolean;
+}
+
+export interface AppRecord {
+  id: number;
+  slug: string;
+  name: string;
+  owner: Org;
+  clientId: string;
+  clientSecret: string;
+  webhookSecret: string | null;
+  pem: string;
+  publicKeyPem: string;
+  manifest: Record<string, unknown>;
+  permissions: Record<string, string>;
+  events: string[];
+  createdAt: string;
+  createdBy: string;
+  deleted: boolean;
+}
+
+export interface Installation {
+  id: number;
+  appId: number;
+  account: Org;
+  createdAt: string;
+  deleted: boolean;
+  suspended: boolean;
+}
+
+export interface InstallationToken {
+  token: string;
+  installationId: number;
+  expiresAt: number;
+  revoked: boolean;
+}
+
+export interface Issue {
+  repo: string;
+  number: number;
+  title: string;
+  state: "open" | "closed";
+  pull: boolean;
+  updatedAt: string;
+  score: number;
+}
+
+export interface Fault {
+  host: HostName | "any";
+  status?: number;
+  retryAfter?: number;
+  delayMs?: number;
+  /** Only requests whose path contains this string. */
+  pathIncludes?: string;
+  /** GitHub's secondary rate limit (403 with a message) instead of a plain status. */
+  secondary?: boolean;
+  remaining: number;
+}
+
+export type HostName = "web" | "api" | "uploads" | "ghes" | "manage";
+
+export class GitHubWorld {
+  readonly orgs: Org[] = [];
+  readonly users: DotcomUser[] = [];
+  readonly ghesUsers: GhesUser[] = [];
+  readonly apps: AppRecord[] = [];
+  readonly installations: Installation[] = [];
+  readonly tokens: InstallationToken[] = [];
+  readonly userTokens = new Map<string, { login: string; appId: number }>();
+  readonly manifestCodes = new Map<string, { appId: number; createdAt: number; used: boolean }>();
+  readonly oauthCodes = new Map<string, { appId: number; login: string; createdAt: number; used: boolean }>();
+  readonly faults: Fault[] = [];
+  readonly dotcomIssues: Array<Issue & { org: string }> = [];
+  readonly ghesIssues: Issue[] = [];
+  ghesVersion = "3.19.2";
+  ghesHostname = "ghes.example.com";
+  licenseExpiresAt = "2027-06-30T23:59:59Z";
+  licenseCompany = "Example Corp";
+  managePassword = "manage-secret";
+  ghesToken = "ghes-site-admin-token";
+  /** The github.com user signed in to the browser, unless a request says otherwise. */
+  browserUser = "octocat";
+  /** Apps created by the next manifest submission go to this org instead (fault: wrong owner). */
+  nextAppOwnerOverride?: string;
+  clockOffsetMs = 0;
+  private nextId = 100;
+
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  advance(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  id(): number {
+    return ++this.nextId;
+  }
+
+  org(login: string): Org | undefined {
+    return this.orgs.find((o) => o.login.toLowerCase() === login.toLowerCase());
+  }
+
+  user(login: string): DotcomUser | undefined {
+    return this.users.find((u) => u.login.toLowerCase() === login.toLowerCase());
+  }
+
+  app(predicate: (a: AppRecord) => boolean): AppRecord | undefined {
+    return this.apps.find((a) => !a.deleted && predicate(a));
+  }
+
+  createApp(owner: Org, manifest: Record<string, unknown>, createdBy: string): AppRecord {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const name = String(manifest.name);
+    const id = this.id();
+    const app: AppRecord = {
+      id,
+      slug: slugify(name),
+      name,
+      owner,
+      clientId: `Iv23li${randomBytes(7).toString("hex")}`,
+      clientSecret: randomBytes(20).toString("hex"),
+      webhookSecret: manifest.hook_attributes ? randomBytes(16).toString("hex") : null,
+      pem: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+      publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+      manifest,
+      permissions: { metadata: "read", ...((manifest.default_permissions as Record<string, string>) ?? {}) },
+      events: (manifest.default_events as string[]) ?? [],
+      createdAt: new Date(this.now()).toISOString(),
+      createdBy,
+      deleted: false,
+    };
+    this.apps.push(app);
+    return app;
+  }
+
+  /** Consumes the next matching fault, if any. */
+  takeFault(host: HostName, path: string): Fault | undefined {
+    const fault = this.faults.find((f) => f.remaining > 0 && (f.host === host || f.host === "any") && (!f.pathIncludes || path.includes(f.pathIncludes)));
+    if (fault) fault.remaining--;
+    return fault;
+  }
+
+  inject(fault: Omit<Fault, "remaining"> & { times?: number }): void {
+    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+}
+
+export function slugify(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+/** The cast every sandbox starts with. */
+export function seedWorld(world = new GitHubWorld()): GitHubWorld {
+  world.orgs.push({ login: "acme", id: 9001 }, { login: "octo-inc", id: 9002 });
+  world.users.push(
+    { login: "octocat", id: 501, memberships: { acme: "admin" } },
+    { login: "monalisa", id: 502, memberships: { acme: "member" } },
+    { login: "hubot", id: 503, memberships: { "octo-inc": "admin" } },
+    { login: "ghost", id: 504, memberships: {} },
+  );
+  world.ghesUsers.push(
+    { login: "alice", id: 11, site_admin: true },
+    { login: "bob", id: 12, site_admin: true },
+    { login: "carol", id: 13, site_admin: false },
+    { login: "dave", id: 14, site_admin: false },
+  );
+  const day = (n: number) => new Date(Date.UTC(2026, 10, n)).toISOString();
+  world.ghesIssues.push(
+    { repo: "platform/deploy", number: 12, title: "Flaky test in deploy pipeline", state: "open", pull: false, updatedAt: day(20), score: 9 },
+    { repo: "platform/deploy", number: 15, title: "Fix flaky test retry logic", state: "closed", pull: true, updatedAt: day(22), score: 8 },
+    { repo: "web/storefront", number: 3, title: "Checkout button misaligned", state: "open", pull: false, updatedAt: day(18), score: 5 },
+  );
+  world.dotcomIssues.push(
+    { org: "acme", repo: "acme/api", number: 101, title: "Flaky test on Windows runners", state: "open", pull: false, updatedAt: day(23), score: 9.5 },
+    { org: "acme", repo: "acme/api", number: 102, title: "Quarantine flaky test suite", state: "open", pull: true, updatedAt: day(21), score: 7 },
+    { org: "octo-inc", repo: "octo-inc/secret", number: 7, title: "Flaky test (octo-inc only)", state: "open", pull: false, updatedAt: day(24), score: 10 },
+  );
+  return world;
+}
