@@ -8,7 +8,7 @@ import { applyFault, ok } from "./github/common.js";
 import { ghesRoutes, manageRoutes } from "./github/ghes.js";
 import { webRoutes } from "./github/web.js";
 import { GitHubWorld, type HostName, seedWorld } from "./github/world.js";
-import { SandboxRouter, closeServer, listen } from "./http.js";
+import { closeServer, listen, SandboxRouter } from "./http.js";
 import { SlackSandbox } from "./slack/server.js";
 
 export const SANDBOX_ADMIN_CHANNEL = "C0ADMINS01";

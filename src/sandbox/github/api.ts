@@ -1,9 +1,10 @@
 // api.github.com: the manifest conversion, GitHub App (JWT) endpoints, installation tokens, the
 // user-to-server endpoints, search, meta and rate limit — the parts ghconnect uses.
 import { randomBytes } from "node:crypto";
-import { SandboxRouter, type SandboxRequest, type SandboxResponse } from "../http.js";
+import { type SandboxRequest, type SandboxResponse, SandboxRouter } from "../http.js";
 import { ghError, noContent, ok } from "./common.js";
 import { verifyAppJwt } from "./jwt.js";
+import { publicUser, simpleUser } from "./shapes.js";
 import type { AppRecord, GitHubWorld, Installation } from "./world.js";
 
 const HOUR = 3_600_000;
@@ -16,7 +17,7 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     slug: app.slug,
     node_id: `A_${app.id}`,
     client_id: app.clientId,
-    owner: orgJson(app.owner),
+    owner: simpleUser(urls.web, urls.api, app.owner.login, app.owner.id, "Organization"),
     name: app.name,
     description: String(app.manifest.description ?? ""),
     external_url: String(app.manifest.url ?? ""),
@@ -45,7 +46,7 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
   });
   const installationJson = (i: Installation, app: AppRecord) => ({
     id: i.id,
-    account: orgJson(i.account),
+    account: simpleUser(urls.web, urls.api, i.account.login, i.account.id, "Organization"),
     repository_selection: "all",
     access_tokens_url: `${urls.api}/app/installations/${i.id}/access_tokens`,
     repositories_url: `${urls.api}/installation/repositories`,
@@ -108,9 +109,23 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
       const i = world.installations.find((x) => x.id === Number(req.params.id) && x.appId === app.id && !x.deleted);
       if (!i) return ghError(world, 404, "Not Found");
       if (i.suspended) return ghError(world, 403, "This installation has been suspended");
-      const token = { token: `ghs_${randomBytes(18).toString("base64url").replace(/[-_]/g, "x")}`, installationId: i.id, expiresAt: world.now() + HOUR, revoked: false };
+      const token = {
+        token: `ghs_${randomBytes(18).toString("base64url").replace(/[-_]/g, "x")}`,
+        installationId: i.id,
+        expiresAt: world.now() + HOUR,
+        revoked: false,
+      };
       world.tokens.push(token);
-      return ok(world, { token: token.token, expires_at: new Date(token.expiresAt).toISOString(), permissions: app.permissions, repository_selection: "all" }, 201);
+      return ok(
+        world,
+        {
+          token: token.token,
+          expires_at: new Date(token.expiresAt).toISOString(),
+          permissions: app.permissions,
+          repository_selection: "all",
+        },
+        201,
+      );
     }),
   );
   r.on("DELETE", "/app/installations/:id", (req) =>
@@ -133,7 +148,7 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     const user = userToken(req);
     const u = user && world.user(user.login);
     if (!u) return ghError(world, 401, "Bad credentials");
-    return ok(world, { login: u.login, id: u.id, node_id: `U_${u.id}`, type: "User", site_admin: false, html_url: `${urls.web}/${u.login}` });
+    return ok(world, publicUser(urls.web, urls.api, u.login, u.id));
   });
   r.on("GET", "/user/memberships/orgs/:org", (req) => {
     const user = userToken(req);
@@ -148,7 +163,7 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
       role,
       organization_url: `${urls.api}/orgs/${org.login}`,
       organization: orgJson(org),
-      user: { login: u.login, id: u.id, type: "User" },
+      user: simpleUser(urls.web, urls.api, u.login, u.id),
     });
   });
 
@@ -165,7 +180,7 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
       .filter((i) => i.org === found.installation.account.login)
       .filter((i) => words.every((w) => i.title.toLowerCase().includes(w)))
       .map((i) => issueJson(urls.web, urls.api, i));
-    return ok(world, { total_count: items.length, incomplete_results: false, items });
+    return ok(world, { total_count: items.length, incomplete_results: false, search_type: "lexical", items });
   });
 
   r.on("GET", "/meta", () => ok(world, { verifiable_password_authentication: false, domains: { website: ["github.com"] } }));
@@ -181,7 +196,11 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
   return r;
 }
 
-export function issueJson(web: string, api: string, i: { repo: string; number: number; title: string; state: string; pull: boolean; updatedAt: string; score: number }) {
+export function issueJson(
+  web: string,
+  api: string,
+  i: { repo: string; number: number; title: string; state: string; pull: boolean; updatedAt: string; score: number },
+) {
   return {
     id: i.number * 1000 + i.repo.length,
     node_id: `I_${i.number}`,
@@ -205,8 +224,17 @@ export function issueJson(web: string, api: string, i: { repo: string; number: n
     closed_at: i.state === "closed" ? i.updatedAt : null,
     author_association: "MEMBER",
     user: null,
-    body: null,
+    body: "",
     score: i.score,
-    ...(i.pull ? { pull_request: { url: `${api}/repos/${i.repo}/pulls/${i.number}`, html_url: `${web}/${i.repo}/pull/${i.number}`, diff_url: null, patch_url: null } } : {}),
+    ...(i.pull
+      ? {
+          pull_request: {
+            url: `${api}/repos/${i.repo}/pulls/${i.number}`,
+            html_url: `${web}/${i.repo}/pull/${i.number}`,
+            diff_url: null,
+            patch_url: null,
+          },
+        }
+      : {}),
   };
 }

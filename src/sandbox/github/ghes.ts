@@ -1,9 +1,10 @@
 // The GitHub Enterprise Server: its REST API under /api/v3 (authenticated with GHES_TOKEN) and,
 // on its own port, the Management Console API (Basic auth api_key:<password>).
 import { createHash } from "node:crypto";
-import { SandboxRouter, type SandboxRequest } from "../http.js";
+import { type SandboxRequest, SandboxRouter } from "../http.js";
 import { issueJson } from "./api.js";
 import { ghError, ok } from "./common.js";
+import { publicUser } from "./shapes.js";
 import type { GitHubWorld } from "./world.js";
 
 export function ghesRoutes(world: GitHubWorld, urls: { ghes: string }): SandboxRouter {
@@ -16,20 +17,19 @@ export function ghesRoutes(world: GitHubWorld, urls: { ghes: string }): SandboxR
     if (!authed(req)) return ghError(world, 401, "Bad credentials");
     const u = world.ghesUsers.find((x) => x.login.toLowerCase() === String(req.params.login).toLowerCase());
     if (!u) return ghError(world, 404, "Not Found");
-    return ok(world, {
-      login: u.login,
-      id: u.id,
-      node_id: `U_${u.id}`,
-      type: "User",
-      site_admin: u.site_admin,
-      url: `${api}/users/${u.login}`,
-      html_url: `${urls.ghes}/${u.login}`,
-    });
+    return ok(world, publicUser(urls.ghes, api, u.login, u.id, u.site_admin));
   });
   r.on("GET", "/api/v3/enterprise/settings/license", (req) => {
     if (!authed(req)) return ghError(world, 401, "Bad credentials");
     const days = Math.floor((Date.parse(world.licenseExpiresAt) - world.now()) / 86_400_000);
-    return ok(world, { seats: 500, seats_used: 212, seats_available: 288, kind: "standard", days_until_expiration: days, expire_at: world.licenseExpiresAt });
+    return ok(world, {
+      seats: 500,
+      seats_used: 212,
+      seats_available: 288,
+      kind: "standard",
+      days_until_expiration: days,
+      expire_at: world.licenseExpiresAt,
+    });
   });
   r.on("GET", "/api/v3/enterprise/stats/all", (req) => {
     if (!authed(req)) return ghError(world, 401, "Bad credentials");
@@ -53,8 +53,10 @@ export function ghesRoutes(world: GitHubWorld, urls: { ghes: string }): SandboxR
       .toLowerCase()
       .split(/\s+/)
       .filter((w) => w && !w.includes(":"));
-    const items = world.ghesIssues.filter((i) => words.every((w) => i.title.toLowerCase().includes(w))).map((i) => issueJson(urls.ghes, api, i));
-    return ok(world, { total_count: items.length, incomplete_results: false, items });
+    const items = world.ghesIssues
+      .filter((i) => words.every((w) => i.title.toLowerCase().includes(w)))
+      .map((i) => issueJson(urls.ghes, api, i));
+    return ok(world, { total_count: items.length, incomplete_results: false, search_type: "lexical", items });
   });
   return r;
 }
@@ -83,7 +85,8 @@ export function manageLicense(world: GitHubWorld) {
 
 export function manageRoutes(world: GitHubWorld): SandboxRouter {
   const r = new SandboxRouter();
-  const authed = (req: SandboxRequest) => req.headers.authorization === `Basic ${Buffer.from(`api_key:${world.managePassword}`).toString("base64")}`;
+  const authed = (req: SandboxRequest) =>
+    req.headers.authorization === `Basic ${Buffer.from(`api_key:${world.managePassword}`).toString("base64")}`;
   const publicKey = `-----BEGIN PGP PUBLIC KEY BLOCK-----\n${createHash("sha256").update(world.licenseCompany).digest("base64")}\n-----END PGP PUBLIC KEY BLOCK-----`;
   r.on("GET", "/manage/v1/config/settings", (req) => {
     if (!authed(req)) return { status: 401, json: { message: "Unauthorized" } };
@@ -98,7 +101,15 @@ export function manageRoutes(world: GitHubWorld): SandboxRouter {
         auth_mode: "saml",
         expire_sessions: false,
         customer: { name: world.licenseCompany, email: "it@example.com", uuid: "0f6b1c9e-sandbox", public_key_data: publicKey },
-        license: { seats: 500, evaluation: false, perpetual: false, unlimited_seating: false, ssh_allowed: true, cluster_support: false, expire_at: world.licenseExpiresAt },
+        license: {
+          seats: 500,
+          evaluation: false,
+          perpetual: false,
+          unlimited_seating: false,
+          ssh_allowed: true,
+          cluster_support: false,
+          expire_at: world.licenseExpiresAt,
+        },
       },
     };
   });

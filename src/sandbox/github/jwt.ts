@@ -28,12 +28,18 @@ export function verifyAppJwt(world: GitHubWorld, authorization: string | undefin
   if (!app) return { ok: false, message: "Integration not found" };
   const verifier = createVerify("RSA-SHA256");
   verifier.update(`${h}.${p}`);
-  if (!verifier.verify(app.publicKeyPem, Buffer.from(s, "base64url"))) return { ok: false, message: "A JSON web token could not be decoded" };
+  if (!verifier.verify(app.publicKeyPem, Buffer.from(s, "base64url")))
+    return { ok: false, message: "A JSON web token could not be decoded" };
   const now = Math.floor(world.now() / 1000);
   const exp = Number(payload.exp);
   const iat = Number(payload.iat);
-  if (!Number.isInteger(iat) || iat > now + 60) return { ok: false, message: "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued." };
-  if (!Number.isInteger(exp) || exp <= now) return { ok: false, message: "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires." };
+  if (!Number.isInteger(iat) || iat > now + 60)
+    return { ok: false, message: "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued." };
+  if (!Number.isInteger(exp) || exp <= now)
+    return {
+      ok: false,
+      message: "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires.",
+    };
   if (exp > now + 600 + 30) return { ok: false, message: "'Expiration time' claim ('exp') is too far in the future." };
   if (app.deleted) return { ok: false, message: "Integration not found" };
   return { ok: true, app };

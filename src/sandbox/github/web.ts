@@ -3,7 +3,7 @@
 // the OAuth token exchange. The signed-in user comes from the `sandbox_user` cookie (or the
 // x-sandbox-user header), else the world's browserUser.
 import { randomBytes } from "node:crypto";
-import { SandboxRouter, type SandboxRequest, type SandboxResponse } from "../http.js";
+import { type SandboxRequest, type SandboxResponse, SandboxRouter } from "../http.js";
 import { githubHeaders } from "./common.js";
 import type { AppRecord, GitHubWorld } from "./world.js";
 
@@ -44,9 +44,11 @@ export function manifestProblems(world: GitHubWorld, manifest: Record<string, un
   else if (world.apps.some((a) => !a.deleted && a.name.toLowerCase() === name.toLowerCase())) problems.push("Name has already been taken");
   if (typeof manifest.url !== "string" || !/^https?:\/\//.test(manifest.url)) problems.push("Url can't be blank");
   const hook = manifest.hook_attributes as { url?: unknown; active?: unknown } | undefined;
-  if (hook && hook.active !== false && (typeof hook.url !== "string" || !/^https?:\/\//.test(hook.url))) problems.push("Hook url can't be blank");
+  if (hook && hook.active !== false && (typeof hook.url !== "string" || !/^https?:\/\//.test(hook.url)))
+    problems.push("Hook url can't be blank");
   if (!hook || hook.active === false) {
-    if (Array.isArray(manifest.default_events) && manifest.default_events.length > 0) problems.push("Default events are not supported when the webhook is inactive");
+    if (Array.isArray(manifest.default_events) && manifest.default_events.length > 0)
+      problems.push("Default events are not supported when the webhook is inactive");
   }
   const callbacks = manifest.callback_urls;
   if (callbacks !== undefined && (!Array.isArray(callbacks) || callbacks.length > 10 || callbacks.some((u) => typeof u !== "string"))) {
@@ -68,7 +70,11 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
   r.on("GET", "/sandbox/login", (req) => {
     const user = req.url.searchParams.get("user") ?? "";
     if (!world.user(user)) return page("Sign in", `<p class="error">No such sandbox user: ${esc(user)}</p>`, 404);
-    return { status: 200, headers: { "set-cookie": `sandbox_user=${encodeURIComponent(user)}; Path=/; SameSite=Lax` }, html: `signed in as ${esc(user)}` };
+    return {
+      status: 200,
+      headers: { "set-cookie": `sandbox_user=${encodeURIComponent(user)}; Path=/; SameSite=Lax` },
+      html: `signed in as ${esc(user)}`,
+    };
   });
 
   r.on("POST", "/organizations/:org/settings/apps/new", (req) => {
@@ -84,7 +90,11 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
     }
     const problems = manifestProblems(world, manifest);
     if (problems.length > 0) {
-      return page("Invalid manifest", `<h1 class="error">Invalid GitHub App configuration</h1><ul>${problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul>`, 422);
+      return page(
+        "Invalid manifest",
+        `<h1 class="error">Invalid GitHub App configuration</h1><ul>${problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul>`,
+        422,
+      );
     }
     const state = req.url.searchParams.get("state") ?? "";
     const perms = Object.entries((manifest.default_permissions as Record<string, string>) ?? {})
@@ -148,7 +158,14 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
     const { app, login } = found;
     let installation = world.installations.find((i) => i.appId === app.id && !i.deleted);
     if (!installation) {
-      installation = { id: world.id() * 10 + 7, appId: app.id, account: app.owner, createdAt: new Date(world.now()).toISOString(), deleted: false, suspended: false };
+      installation = {
+        id: world.id() * 10 + 7,
+        appId: app.id,
+        account: app.owner,
+        createdAt: new Date(world.now()).toISOString(),
+        deleted: false,
+        suspended: false,
+      };
       world.installations.push(installation);
     }
     const state = req.url.searchParams.get("state") ?? undefined;
@@ -194,11 +211,19 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
     const app = world.apps.find((a) => a.clientId === body.client_id);
     const reply = (json: Record<string, unknown>): SandboxResponse => ({ status: 200, headers: githubHeaders(world), json });
     if (!app || app.clientSecret !== body.client_secret) {
-      return reply({ error: "incorrect_client_credentials", error_description: "The client_id and/or client_secret passed are incorrect.", error_uri: "https://docs.github.com" });
+      return reply({
+        error: "incorrect_client_credentials",
+        error_description: "The client_id and/or client_secret passed are incorrect.",
+        error_uri: "https://docs.github.com",
+      });
     }
     const entry = world.oauthCodes.get(body.code ?? "");
     if (!entry || entry.used || entry.appId !== app.id || world.now() - entry.createdAt > 10 * 60_000) {
-      return reply({ error: "bad_verification_code", error_description: "The code passed is incorrect or expired.", error_uri: "https://docs.github.com" });
+      return reply({
+        error: "bad_verification_code",
+        error_description: "The code passed is incorrect or expired.",
+        error_uri: "https://docs.github.com",
+      });
     }
     entry.used = true;
     const token = `ghu_${randomBytes(18).toString("hex")}`;

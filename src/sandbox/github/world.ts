@@ -155,7 +155,9 @@ export class GitHubWorld {
 
   /** Consumes the next matching fault, if any. */
   takeFault(host: HostName, path: string): Fault | undefined {
-    const fault = this.faults.find((f) => f.remaining > 0 && (f.host === host || f.host === "any") && (!f.pathIncludes || path.includes(f.pathIncludes)));
+    const fault = this.faults.find(
+      (f) => f.remaining > 0 && (f.host === host || f.host === "any") && (!f.pathIncludes || path.includes(f.pathIncludes)),
+    );
     if (fault) fault.remaining--;
     return fault;
   }
@@ -193,14 +195,49 @@ export function seedWorld(world = new GitHubWorld()): GitHubWorld {
   );
   const day = (n: number) => new Date(Date.UTC(2026, 10, n)).toISOString();
   world.ghesIssues.push(
-    { repo: "platform/deploy", number: 12, title: "Flaky test in deploy pipeline", state: "open", pull: false, updatedAt: day(20), score: 9 },
+    {
+      repo: "platform/deploy",
+      number: 12,
+      title: "Flaky test in deploy pipeline",
+      state: "open",
+      pull: false,
+      updatedAt: day(20),
+      score: 9,
+    },
     { repo: "platform/deploy", number: 15, title: "Fix flaky test retry logic", state: "closed", pull: true, updatedAt: day(22), score: 8 },
     { repo: "web/storefront", number: 3, title: "Checkout button misaligned", state: "open", pull: false, updatedAt: day(18), score: 5 },
   );
   world.dotcomIssues.push(
-    { org: "acme", repo: "acme/api", number: 101, title: "Flaky test on Windows runners", state: "open", pull: false, updatedAt: day(23), score: 9.5 },
-    { org: "acme", repo: "acme/api", number: 102, title: "Quarantine flaky test suite", state: "open", pull: true, updatedAt: day(21), score: 7 },
-    { org: "octo-inc", repo: "octo-inc/secret", number: 7, title: "Flaky test (octo-inc only)", state: "open", pull: false, updatedAt: day(24), score: 10 },
+    {
+      org: "acme",
+      repo: "acme/api",
+      number: 101,
+      title: "Flaky test on Windows runners",
+      state: "open",
+      pull: false,
+      updatedAt: day(23),
+      score: 9.5,
+    },
+    {
+      org: "acme",
+      repo: "acme/api",
+      number: 102,
+      title: "Quarantine flaky test suite",
+      state: "open",
+      pull: true,
+      updatedAt: day(21),
+      score: 7,
+    },
+    {
+      org: "octo-inc",
+      repo: "octo-inc/secret",
+      number: 7,
+      title: "Flaky test (octo-inc only)",
+      state: "open",
+      pull: false,
+      updatedAt: day(24),
+      score: 10,
+    },
   );
   return world;
 }
