@@ -14,6 +14,14 @@ function jwt(payload: Record<string, unknown>, privateKey: string): string {
   return `${body}.${createSign("RSA-SHA256").update(body).sign(privateKey).toString("base64url")}`;
 }
 
+async function mintToken(appJwt: string): Promise<{ token: string; expires_at: string }> {
+  const response = await api(`/app/installations/${installationId}/access_tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${appJwt}` },
+  });
+  return (await response.json()) as { token: string; expires_at: string };
+}
+
 const now = () => Math.floor(sandbox.world.now() / 1000);
 const api = (path: string, init: RequestInit = {}) => fetch(`${sandbox.urls.api}${path}`, init);
 
@@ -67,9 +75,7 @@ describe("GitHub App JWT authentication", () => {
 describe("installation tokens", () => {
   it("expire after one hour on the sandbox clock", async () => {
     const token = jwt({ iat: now() - 30, exp: now() + 540, iss: app.id }, app.pem);
-    const minted = await (
-      await api(`/app/installations/${installationId}/access_tokens`, { method: "POST", headers: { authorization: `Bearer ${token}` } })
-    ).json();
+    const minted = await mintToken(token);
     expect(Date.parse(minted.expires_at) - sandbox.world.now()).toBeGreaterThan(59 * 60_000);
     const search = () => api("/search/issues?q=flaky", { headers: { authorization: `token ${minted.token}` } });
     expect((await search()).status).toBe(200);
@@ -83,9 +89,7 @@ describe("installation tokens", () => {
 
   it("scope search to the installation's organization", async () => {
     const token = jwt({ iat: now() - 30, exp: now() + 540, iss: app.id }, app.pem);
-    const minted = await (
-      await api(`/app/installations/${installationId}/access_tokens`, { method: "POST", headers: { authorization: `Bearer ${token}` } })
-    ).json();
+    const minted = await mintToken(token);
     const result = (await (await api("/search/issues?q=flaky", { headers: { authorization: `token ${minted.token}` } })).json()) as {
       items: Array<{ html_url: string }>;
       total_count: number;
