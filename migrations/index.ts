@@ -3,7 +3,9 @@
 // runner (tsx, vitest) compiles. A test fails if a file in this folder is missing here.
 import type { Migration } from "kysely";
 import * as m0001 from "./0001_initial.js";
+import * as m0002 from "./0002_enable.js";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
+  "0002_enable": m0002,
 };

@@ -6,15 +6,25 @@ import { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { type Clock, systemClock } from "./core/clock.js";
+import { EnableFlow } from "./core/enable.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
+import { SecretBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
+import { DotcomClient } from "./github/dotcom.js";
+import { GhesClient } from "./github/ghes.js";
+import { ManageClient } from "./github/manage.js";
+import { DatabaseTokenCache } from "./github/token-cache.js";
+import { createFetch } from "./github/transport.js";
 import { boltLogger } from "./log.js";
+import { registerActionListeners } from "./slack/action-listeners.js";
 import { botAuthorize } from "./slack/authorize.js";
 import { registerCommandListener } from "./slack/command-listener.js";
 import { dedupeDeliveries } from "./slack/dedupe.js";
+import { SlackNotifier } from "./slack/notifier.js";
+import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
 import { createAppServer } from "./web/server.js";
 
@@ -31,6 +41,7 @@ export interface GhconnectOptions {
 
 export interface Ghconnect {
   store: Store;
+  enable: EnableFlow;
   listen(port?: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -41,13 +52,41 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   const db = options.db ?? (await openDatabase(config.DATABASE_URL));
   const applied = await migrateToLatest(db);
   if (applied.length > 0) log.info({ applied }, "database migrated");
-  const store = new Store(db, clock);
+  const store = new Store(db, clock, new SecretBox(config.GHCONNECT_ENCRYPTION_KEY));
   await seedAdminRoster(store, config.GHCONNECT_ADMINS);
 
+  // One outbound transport for GitHub and Slack, through HTTPS_PROXY unless NO_PROXY exempts a host.
+  const fetch = createFetch({ httpsProxy: config.HTTPS_PROXY, noProxy: config.NO_PROXY });
   const slackClient = new WebClient(config.SLACK_BOT_TOKEN, {
     slackApiUrl: config.SLACK_API_URL,
     logger: boltLogger(log),
     timeout: 10_000,
+    ...(config.HTTPS_PROXY ? { fetch } : {}),
+  });
+  const ghes = new GhesClient(config.GHES_URL, config.GHES_TOKEN, fetch);
+  const manage = new ManageClient(config.GHES_MANAGE_URL, config.GHES_MANAGE_PASSWORD, fetch);
+  const dotcom = new DotcomClient(config.GITHUB_URL, config.GITHUB_API_URL, fetch);
+  const notifier = new SlackNotifier(slackClient, config.SLACK_ADMIN_CHANNEL, fetch, log);
+  const enable = new EnableFlow({
+    store,
+    ghes,
+    manage,
+    dotcom,
+    notifier,
+    clock,
+    config: {
+      publicUrl: config.PUBLIC_URL,
+      githubUrl: config.GITHUB_URL,
+      ghesUrl: config.GHES_URL,
+      uploadsUrl: config.GITHUB_UPLOADS_URL,
+      proxy: config.HTTPS_PROXY,
+      addendumTtlMs: config.GHCONNECT_APPROVAL_TTL,
+      githubTtlMs: 60 * 60_000,
+    },
+    tokenCache: (owner) =>
+      new DatabaseTokenCache(store.credentials, owner, clock, async (expiresAt) => {
+        if ("connectionId" in owner) await store.connections.noteToken(owner.connectionId, expiresAt);
+      }),
   });
   const { authorize, warmUp } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
   const mode = config.SLACK_APP_TOKEN ? "socket" : "http";
@@ -71,19 +110,30 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   });
 
   const audit = (input: Parameters<Store["appendAudit"]>[0]) => store.appendAudit(input);
-  const router = new CommandRouter({}, audit);
+  const router = new CommandRouter(
+    {
+      enable: (command, ctx) => enable.request(command.org, ctx.slackUserId, ctx.replyRef),
+    },
+    audit,
+  );
   app.use(dedupeDeliveries(store.deliveries, log));
   registerCommandListener(app, { router, audit, log });
+  registerActionListeners(app, { enable, notifier, log });
 
   const server = createAppServer({
-    routes: [healthRoute(db, mode)],
+    routes: [healthRoute(db, mode), ...githubRoutes(enable, log)],
     slackListener: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
     log,
   });
 
+  // Operations that time out are ended by a sweep (also right after a restart); the transition
+  // is conditional, so several replicas sweeping at once end each operation once.
+  const sweep = () => enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations"));
+  let sweeper: NodeJS.Timeout | undefined;
   let started = false;
   return {
     store,
+    enable,
     async listen(port = config.PORT) {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -92,11 +142,15 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       if (mode === "socket") await app.start();
       started = true;
       void warmUp();
+      void sweep();
+      sweeper = setInterval(sweep, 30_000);
+      sweeper.unref();
       const bound = (server.address() as AddressInfo).port;
       log.info({ port: bound, slack: mode, database: db.engine }, "ghconnect is listening");
       return bound;
     },
     async close() {
+      if (sweeper) clearInterval(sweeper);
       if (started && mode === "socket") await app.stop().catch(() => {});
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

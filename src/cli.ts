@@ -5,6 +5,7 @@ import { verifyChain } from "./core/audit.js";
 import { systemClock } from "./core/clock.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
+import { NoKeyBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 
 const USAGE = `usage: ghconnect <command>
@@ -32,7 +33,7 @@ async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(url)) fail("DATABASE_URL should be sqlite:PATH or postgres://…");
   const db = await openDatabase(url);
   try {
-    return await fn(new Store(db, systemClock));
+    return await fn(new Store(db, systemClock, new NoKeyBox()));
   } finally {
     await db.close();
   }

@@ -52,3 +52,13 @@ export class DatabaseUnavailable extends Error {
     this.name = "DatabaseUnavailable";
   }
 }
+
+/** The bot's configuration cannot do what was asked; an operator must change it. */
+export class ConfigurationProblem extends UserError {
+  override readonly code = "configuration";
+}
+
+/** Something about the GitHub side of the flow is wrong (wrong owner, not an owner, spoofed id). */
+export class GitHubFlowRefused extends UserError {
+  override readonly code = "github_refused";
+}

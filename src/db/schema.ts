@@ -38,6 +38,10 @@ export interface ConnectionsTable {
   ghes_version_now: string | null;
   updated_at: string;
   active: number | null;
+  token_expires_at: string | null;
+  token_refresh_failed_at: string | null;
+  app_settings_url: string | null;
+  operation_id: string | null;
 }
 
 export interface OperationsTable {
@@ -66,6 +70,8 @@ export interface OperationsTable {
   updated_at: string;
   expires_at: string;
   in_flight: number | null;
+  card_channel: string | null;
+  card_ts: string | null;
 }
 
 export interface CredentialsTable {

@@ -5,22 +5,36 @@ import type { AuditEntry, AuditInput } from "../core/audit.js";
 import type { Clock } from "../core/clock.js";
 import { AdminsRepo } from "./admins-repo.js";
 import { AuditRepo } from "./audit-repo.js";
+import { ConnectionsRepo } from "./connections-repo.js";
+import { CredentialsRepo } from "./credentials-repo.js";
 import type { Db, Engine } from "./database.js";
 import { DeliveriesRepo } from "./deliveries-repo.js";
+import { OperationsRepo } from "./operations-repo.js";
 import type { Database } from "./schema.js";
+import type { SecretBox } from "./secret-box.js";
+import { StatesRepo } from "./states-repo.js";
 
 export class Repos {
   readonly audit: AuditRepo;
   readonly deliveries: DeliveriesRepo;
   readonly admins: AdminsRepo;
+  readonly operations: OperationsRepo;
+  readonly credentials: CredentialsRepo;
+  readonly states: StatesRepo;
+  readonly connections: ConnectionsRepo;
   constructor(
     readonly q: Kysely<Database>,
     readonly engine: Engine,
     readonly clock: Clock,
+    readonly box: SecretBox,
   ) {
     this.audit = new AuditRepo(q, engine, clock);
     this.deliveries = new DeliveriesRepo(q, clock);
     this.admins = new AdminsRepo(q, clock);
+    this.operations = new OperationsRepo(q, clock);
+    this.credentials = new CredentialsRepo(q, clock, box);
+    this.states = new StatesRepo(q, clock);
+    this.connections = new ConnectionsRepo(q, clock);
   }
 }
 
@@ -28,13 +42,14 @@ export class Store extends Repos {
   constructor(
     readonly db: Db,
     clock: Clock,
+    box: SecretBox,
   ) {
-    super(db.kysely, db.engine, clock);
+    super(db.kysely, db.engine, clock, box);
   }
 
   /** Runs fn in one transaction; everything it writes, audit entries included, lands or none does. */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return this.db.kysely.transaction().execute((trx) => fn(new Repos(trx, this.engine, this.clock)));
+    return this.db.kysely.transaction().execute((trx) => fn(new Repos(trx, this.engine, this.clock, this.box)));
   }
 
   /** Appends one audit entry on its own (for events that change nothing else). */

@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { verifyChain } from "../../src/core/audit.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
+import { NoKeyBox } from "../../src/db/secret-box.js";
 import { Store } from "../../src/db/store.js";
 import { createTestDb, ENGINES } from "../helpers/db.js";
 
@@ -17,7 +18,7 @@ describe.each(ENGINES)("audit chain (%s)", (engine) => {
     const t = await createTestDb(engine);
     try {
       await migrateToLatest(t.db);
-      const store = new Store(t.db, () => new Date("2026-11-25T10:00:00Z"));
+      const store = new Store(t.db, () => new Date("2026-11-25T10:00:00Z"), new NoKeyBox());
       await store.appendAudit({ actor: { slack: "U1", ghes: "alice" }, action: "command.help", outcome: "ok" });
       await store.appendAudit({
         actor: { slack: "U1" },

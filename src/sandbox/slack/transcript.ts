@@ -50,6 +50,7 @@ export class Transcript {
     return text
       .replace(/<(https?:\/\/[^|>]+)(?:\|([^>]+))?>/g, (_m, url: string, label?: string) => this.link(message, url, label ?? url))
       .replace(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g, "@$1")
+      .replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, name?: string) => `#${name ?? id}`)
       .replace(/\*([^*\n]+)\*/g, (_m, s: string) => this.style.bold(s));
   }
 

@@ -1,0 +1,58 @@
+// Who may change things: a Slack user in the admin roster whose GHES login is a site admin
+// right now (checked live, at the moment of each state-changing action, never cached).
+import type { AuditStore } from "./audit.js";
+import { NotAuthorized } from "./errors.js";
+import type { GhesGateway } from "./ports.js";
+
+export interface AdminIdentity {
+  slackUserId: string;
+  ghesLogin: string;
+}
+
+export interface RosterLookup {
+  find(slackUserId: string): Promise<{ slackUserId: string; ghesLogin: string } | undefined>;
+}
+
+/** Resolves the user as an admin, or throws NotAuthorized with the reason that applies. */
+export async function authorizeAdmin(roster: RosterLookup, ghes: GhesGateway, slackUserId: string, doing: string): Promise<AdminIdentity> {
+  const entry = await roster.find(slackUserId);
+  if (!entry) {
+    throw new NotAuthorized(
+      `You are not in ghconnect's admin roster, so you cannot ${doing}.`,
+      "An admin can add you with `/ghconnect admins add @you your-ghes-login`.",
+    );
+  }
+  const status = await ghes.user(entry.ghesLogin);
+  if (!status.exists) {
+    throw new NotAuthorized(
+      `Your roster entry links you to the GHES login \`${entry.ghesLogin}\`, which does not exist on ${new URL(ghes.url).host}, so you cannot ${doing}.`,
+      "An admin can fix your entry with `/ghconnect admins add @you your-ghes-login`.",
+      { ghes: entry.ghesLogin },
+    );
+  }
+  if (!status.siteAdmin) {
+    throw new NotAuthorized(
+      `Your GHES account \`${entry.ghesLogin}\` is not a site administrator now, so you cannot ${doing}.`,
+      "Site admin rights are checked live on every action; ask a site admin to promote you on GHES.",
+      { ghes: entry.ghesLogin },
+    );
+  }
+  return { slackUserId, ghesLogin: entry.ghesLogin };
+}
+
+/** Records a refused authorization in the audit trail (callers audit inside their own flow). */
+export async function auditRefusal(
+  audit: AuditStore,
+  slackUserId: string,
+  action: string,
+  target: string | null,
+  error: NotAuthorized,
+): Promise<void> {
+  await audit.append({
+    actor: { slack: slackUserId, ...error.actor },
+    action,
+    target,
+    outcome: "refused",
+    details: { reason: error.message },
+  });
+}

@@ -1,0 +1,84 @@
+// The product's records, as core sees them (the db/ layer maps rows to these).
+
+export type OperationStatus =
+  | "preflight"
+  | "awaiting_addendum"
+  | "awaiting_github"
+  | "awaiting_install"
+  | "completing"
+  | "succeeded"
+  | "failed"
+  | "expired"
+  | "cancelled";
+
+export const IN_FLIGHT: readonly OperationStatus[] = [
+  "preflight",
+  "awaiting_addendum",
+  "awaiting_github",
+  "awaiting_install",
+  "completing",
+];
+
+/** What the preflight learned about this server; it goes into the connection record. */
+export interface ServerFacts {
+  ghesHostname: string;
+  ghesVersion: string;
+  licenseCustomerName: string;
+  licensePublicKey: string;
+  licenseHash: string;
+  licenseExpiresAt: string | null;
+}
+
+export interface Operation {
+  id: string;
+  kind: "enable" | "disable";
+  org: string;
+  status: OperationStatus;
+  version: number;
+  requestedBySlack: string;
+  requestedByGhes: string | null;
+  responseUrl: string | null;
+  card: { channel: string; ts: string } | null;
+  appName: string | null;
+  app: { id: number; slug: string; clientId: string; owner: string } | null;
+  githubLogin: string | null;
+  installationId: number | null;
+  addendumVersion: string | null;
+  addendumAcceptedAt: string | null;
+  facts: ServerFacts | null;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string;
+}
+
+export interface Connection {
+  id: string;
+  accountKind: "organization";
+  org: string;
+  accountId: number | null;
+  status: "active" | "disconnected";
+  version: number;
+  appId: number | null;
+  appSlug: string | null;
+  appName: string | null;
+  appClientId: string | null;
+  appSettingsUrl: string | null;
+  installationId: number | null;
+  facts: ServerFacts;
+  connectedBy: { slack: string; ghes: string; github: string };
+  connectedAt: string;
+  disconnectedAt: string | null;
+  disconnectedBySlack: string | null;
+  registrationDeletedAt: string | null;
+  tokenExpiresAt: string | null;
+  tokenRefreshFailedAt: string | null;
+  lastCheckedAt: string | null;
+  lastGithubOkAt: string | null;
+  ghesVersionNow: string | null;
+}
+
+/** The credentials GitHub hands over when the app is created, and the installation token. */
+export type CredentialKind = "private_key" | "client_secret" | "webhook_secret" | "installation_token";
+
+export type CredentialOwner = { operationId: string } | { connectionId: string };

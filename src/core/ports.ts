@@ -1,0 +1,95 @@
+// What core needs from the outside world, as interfaces. github/ and slack/ implement them;
+// tests may too. No Octokit, Bolt or SQL types cross this line.
+import type { Message } from "./message.js";
+
+export interface GhesUserStatus {
+  exists: boolean;
+  siteAdmin: boolean;
+}
+
+export interface LicenseFacts {
+  customerName: string;
+  publicKey: string;
+  hostname: string;
+  /** The license as the Management Console returns it; its SHA-256 is the connection's license hash. */
+  licenseData: Record<string, unknown>;
+  expiresAt: string | null;
+}
+
+export interface SearchHit {
+  source: "ghes" | "github";
+  title: string;
+  url: string;
+  repo: string;
+  number: number;
+  state: string;
+  isPullRequest: boolean;
+  updatedAt: string;
+  score: number;
+}
+
+export interface GhesGateway {
+  readonly url: string;
+  version(): Promise<string>;
+  user(login: string): Promise<GhesUserStatus>;
+  stats(): Promise<Record<string, unknown>>;
+  searchIssues(query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
+}
+
+export interface ManageGateway {
+  readonly configured: boolean;
+  licenseFacts(): Promise<LicenseFacts>;
+}
+
+export interface CreatedApp {
+  id: number;
+  slug: string;
+  name: string;
+  clientId: string;
+  owner: string;
+  ownerId: number;
+  htmlUrl: string;
+  pem: string;
+  clientSecret: string;
+  webhookSecret: string | null;
+}
+
+export interface AppCredentials {
+  appId: number;
+  privateKey: string;
+}
+
+export interface TokenCache {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+export interface Reach {
+  host: string;
+  ok: boolean;
+  kind: string;
+  detail: string;
+  /** GitHub's Date header, for the clock-skew check. */
+  date?: string;
+}
+
+export interface DotcomGateway {
+  readonly webUrl: string;
+  readonly apiUrl: string;
+  convertManifest(code: string): Promise<CreatedApp>;
+  exchangeOAuthCode(clientId: string, clientSecret: string, code: string): Promise<string>;
+  currentUser(userToken: string): Promise<{ login: string }>;
+  membership(userToken: string, org: string): Promise<{ state: string; role: string } | null>;
+  installation(app: AppCredentials, installationId: number): Promise<{ id: number; account: string; accountId: number } | null>;
+  installationToken(app: AppCredentials, installationId: number, cache: TokenCache): Promise<{ token: string; expiresAt: string }>;
+  reach(url: string): Promise<Reach>;
+}
+
+/** Where the bot speaks: the admin channel (one card per operation, updated) and private replies. */
+export interface Notifier {
+  readonly adminChannel: string;
+  post(channel: string, message: Message, threadTs?: string): Promise<{ channel: string; ts: string } | undefined>;
+  update(card: { channel: string; ts: string }, message: Message): Promise<void>;
+  /** A private reply through a command's or click's response_url. */
+  reply(responseUrl: string, message: Message, options?: { replaceOriginal?: boolean }): Promise<void>;
+}

@@ -1,0 +1,130 @@
+// The connection record (SPEC §1): one active at most; disconnected ones are kept, without secrets.
+import type { Kysely } from "kysely";
+import type { Clock } from "../core/clock.js";
+import type { Connection } from "../core/model.js";
+import type { ConnectionRow, Database } from "./schema.js";
+
+export type NewConnectionRecord = Omit<
+  Connection,
+  | "status"
+  | "version"
+  | "disconnectedAt"
+  | "disconnectedBySlack"
+  | "registrationDeletedAt"
+  | "tokenRefreshFailedAt"
+  | "lastCheckedAt"
+  | "ghesVersionNow"
+> & { operationId: string };
+
+export class ConnectionsRepo {
+  constructor(
+    private readonly q: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  async active(): Promise<Connection | undefined> {
+    const row = await this.q.selectFrom("connections").selectAll().where("active", "=", 1).executeTakeFirst();
+    return row && toConnection(row);
+  }
+
+  async latest(): Promise<Connection | undefined> {
+    const row = await this.q.selectFrom("connections").selectAll().orderBy("connected_at", "desc").limit(1).executeTakeFirst();
+    return row && toConnection(row);
+  }
+
+  async get(id: string): Promise<Connection | undefined> {
+    const row = await this.q.selectFrom("connections").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && toConnection(row);
+  }
+
+  async insertActive(c: NewConnectionRecord): Promise<void> {
+    const now = this.clock().toISOString();
+    await this.q
+      .insertInto("connections")
+      .values({
+        id: c.id,
+        account_kind: c.accountKind,
+        account_login: c.org,
+        account_id: c.accountId,
+        status: "active",
+        app_id: c.appId,
+        app_slug: c.appSlug,
+        app_name: c.appName,
+        app_client_id: c.appClientId,
+        app_settings_url: c.appSettingsUrl,
+        installation_id: c.installationId,
+        ghes_hostname: c.facts.ghesHostname,
+        ghes_version: c.facts.ghesVersion,
+        license_customer_name: c.facts.licenseCustomerName,
+        license_public_key: c.facts.licensePublicKey,
+        license_hash: c.facts.licenseHash,
+        license_expires_at: c.facts.licenseExpiresAt,
+        connected_by_slack: c.connectedBy.slack,
+        connected_by_ghes: c.connectedBy.ghes,
+        connected_by_github: c.connectedBy.github,
+        connected_at: c.connectedAt,
+        token_expires_at: c.tokenExpiresAt,
+        last_github_ok_at: c.lastGithubOkAt,
+        operation_id: c.operationId,
+        updated_at: now,
+        active: 1,
+      })
+      .execute();
+  }
+
+  async noteToken(id: string, expiresAt: string): Promise<void> {
+    const now = this.clock().toISOString();
+    await this.q
+      .updateTable("connections")
+      .set({ token_expires_at: expiresAt, last_github_ok_at: now, token_refresh_failed_at: null, updated_at: now })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  /** Marks a refresh failure; true only the first time since the last success (notify once). */
+  async noteRefreshFailure(id: string): Promise<boolean> {
+    const now = this.clock().toISOString();
+    const result = await this.q
+      .updateTable("connections")
+      .set({ token_refresh_failed_at: now })
+      .where("id", "=", id)
+      .where("token_refresh_failed_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+}
+
+export function toConnection(row: ConnectionRow): Connection {
+  return {
+    id: row.id,
+    accountKind: "organization",
+    org: row.account_login,
+    accountId: row.account_id === null ? null : Number(row.account_id),
+    status: row.status,
+    version: Number(row.version),
+    appId: row.app_id === null ? null : Number(row.app_id),
+    appSlug: row.app_slug,
+    appName: row.app_name,
+    appClientId: row.app_client_id,
+    appSettingsUrl: row.app_settings_url,
+    installationId: row.installation_id === null ? null : Number(row.installation_id),
+    facts: {
+      ghesHostname: row.ghes_hostname,
+      ghesVersion: row.ghes_version,
+      licenseCustomerName: row.license_customer_name,
+      licensePublicKey: row.license_public_key,
+      licenseHash: row.license_hash,
+      licenseExpiresAt: row.license_expires_at,
+    },
+    connectedBy: { slack: row.connected_by_slack, ghes: row.connected_by_ghes, github: row.connected_by_github },
+    connectedAt: row.connected_at,
+    disconnectedAt: row.disconnected_at,
+    disconnectedBySlack: row.disconnected_by_slack,
+    registrationDeletedAt: row.registration_deleted_at,
+    tokenExpiresAt: row.token_expires_at,
+    tokenRefreshFailedAt: row.token_refresh_failed_at,
+    lastCheckedAt: row.last_checked_at,
+    lastGithubOkAt: row.last_github_ok_at,
+    ghesVersionNow: row.ghes_version_now,
+  };
+}

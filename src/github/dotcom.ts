@@ -1,0 +1,148 @@
+// github.com and api.github.com: the manifest conversion, the OAuth code exchange, the installer's
+// org membership, and everything done as the GitHub App (JWT) or its installation (token).
+import { createAppAuth } from "@octokit/auth-app";
+import { GitHubFlowRefused } from "../core/errors.js";
+import type { AppCredentials, CreatedApp, DotcomGateway, Reach, TokenCache } from "../core/ports.js";
+import { hostOf, statusOf, upstream } from "./errors.js";
+import { createOctokit, type GhOctokitInstance } from "./octokit.js";
+import { classifyNetworkError, type FetchLike } from "./transport.js";
+
+export class DotcomClient implements DotcomGateway {
+  private readonly anonymous: GhOctokitInstance;
+  private readonly apiHost: string;
+
+  constructor(
+    readonly webUrl: string,
+    readonly apiUrl: string,
+    private readonly fetch: FetchLike,
+  ) {
+    this.anonymous = createOctokit({ baseUrl: apiUrl, fetch });
+    this.apiHost = hostOf(apiUrl);
+  }
+
+  /** An Octokit acting as the app: JWT for /app routes, installation tokens from `cache`. */
+  appOctokit(app: AppCredentials, cache?: TokenCache): GhOctokitInstance {
+    return createOctokit({
+      baseUrl: this.apiUrl,
+      fetch: this.fetch,
+      authStrategy: createAppAuth,
+      auth: { appId: app.appId, privateKey: app.privateKey, ...(cache ? { cache } : {}) },
+    });
+  }
+
+  userOctokit(token: string): GhOctokitInstance {
+    return createOctokit({ baseUrl: this.apiUrl, fetch: this.fetch, auth: token });
+  }
+
+  async convertManifest(code: string): Promise<CreatedApp> {
+    try {
+      const { data } = await this.anonymous.request("POST /app-manifests/{code}/conversions", { code });
+      const d = data as unknown as {
+        id: number;
+        slug: string;
+        name: string;
+        client_id: string;
+        client_secret: string;
+        webhook_secret: string | null;
+        pem: string;
+        html_url: string;
+        owner: { login: string; id: number } | null;
+      };
+      return {
+        id: d.id,
+        slug: d.slug,
+        name: d.name,
+        clientId: d.client_id,
+        owner: d.owner?.login ?? "",
+        ownerId: d.owner?.id ?? 0,
+        htmlUrl: d.html_url,
+        pem: d.pem,
+        clientSecret: d.client_secret,
+        webhookSecret: d.webhook_secret,
+      };
+    } catch (error) {
+      if (statusOf(error) === 404 || statusOf(error) === 422) {
+        throw new GitHubFlowRefused(
+          "GitHub did not accept the app's creation code: it has expired (codes last one hour) or was already used. Nothing was stored.",
+          "Run `/ghconnect enable` again to start over.",
+        );
+      }
+      throw upstream("Converting the app manifest", this.apiHost, error);
+    }
+  }
+
+  async exchangeOAuthCode(clientId: string, clientSecret: string, code: string): Promise<string> {
+    let body: { access_token?: string; error?: string; error_description?: string };
+    try {
+      const response = await this.fetch(`${this.webUrl}/login/oauth/access_token`, {
+        method: "POST",
+        headers: { accept: "application/json", "content-type": "application/json", "user-agent": "ghconnect" },
+        body: JSON.stringify({ client_id: clientId, client_secret: clientSecret, code }),
+      });
+      body = (await response.json()) as typeof body;
+    } catch (error) {
+      throw upstream("Exchanging the authorization code", hostOf(this.webUrl), error);
+    }
+    if (!body.access_token) {
+      throw new GitHubFlowRefused(
+        `GitHub refused the authorization code (${body.error ?? "no token"}${body.error_description ? `: ${body.error_description}` : ""}). Nothing was stored.`,
+        "Install the app again from the link in Slack, or run `/ghconnect enable` again.",
+      );
+    }
+    return body.access_token;
+  }
+
+  async currentUser(userToken: string): Promise<{ login: string }> {
+    try {
+      const { data } = await this.userOctokit(userToken).request("GET /user");
+      return { login: data.login };
+    } catch (error) {
+      throw upstream("Identifying the github.com user", this.apiHost, error);
+    }
+  }
+
+  async membership(userToken: string, org: string): Promise<{ state: string; role: string } | null> {
+    try {
+      const { data } = await this.userOctokit(userToken).request("GET /user/memberships/orgs/{org}", { org });
+      return { state: data.state, role: data.role };
+    } catch (error) {
+      if (statusOf(error) === 404 || statusOf(error) === 403) return null;
+      throw upstream(`Checking the installer's membership of ${org}`, this.apiHost, error);
+    }
+  }
+
+  async installation(app: AppCredentials, installationId: number): Promise<{ id: number; account: string; accountId: number } | null> {
+    try {
+      const { data } = await this.appOctokit(app).request("GET /app/installations/{installation_id}", { installation_id: installationId });
+      const account = data.account as { login?: string; slug?: string; id: number } | null;
+      return { id: data.id, account: account?.login ?? account?.slug ?? "", accountId: account?.id ?? 0 };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw upstream("Checking the installation with the app's JWT", this.apiHost, error);
+    }
+  }
+
+  async installationToken(app: AppCredentials, installationId: number, cache: TokenCache): Promise<{ token: string; expiresAt: string }> {
+    try {
+      const auth = (await this.appOctokit(app, cache).auth({ type: "installation", installationId })) as {
+        token: string;
+        expiresAt: string;
+      };
+      return { token: auth.token, expiresAt: auth.expiresAt };
+    } catch (error) {
+      throw upstream("Minting an installation token", this.apiHost, error);
+    }
+  }
+
+  async reach(url: string): Promise<Reach> {
+    const host = hostOf(url);
+    try {
+      const response = await this.fetch(url, { method: "GET", headers: { "user-agent": "ghconnect" }, redirect: "manual" });
+      await response.arrayBuffer().catch(() => undefined);
+      return { host, ok: true, kind: "ok", detail: `HTTP ${response.status}`, date: response.headers.get("date") ?? undefined };
+    } catch (error) {
+      const { kind, detail } = classifyNetworkError(error);
+      return { host, ok: false, kind, detail };
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// The GHES Management Console API: the license data the connection record needs (customer name,
+// public key portion, the license itself for its hash). Basic auth, user `api_key`.
+import { ConfigurationProblem } from "../core/errors.js";
+import type { LicenseFacts, ManageGateway } from "../core/ports.js";
+import { statusOf, upstream } from "./errors.js";
+import { createOctokit, type GhOctokitInstance } from "./octokit.js";
+import type { FetchLike } from "./transport.js";
+
+export class ManageClient implements ManageGateway {
+  private readonly octokit?: GhOctokitInstance;
+  private readonly authorization?: string;
+  private readonly host: string;
+
+  constructor(url: string | undefined, password: string | undefined, fetch: FetchLike) {
+    this.host = url ? new URL(url).host : "(GHES_MANAGE_URL not set)";
+    if (url && password) {
+      this.octokit = createOctokit({ baseUrl: url, fetch });
+      this.authorization = `Basic ${Buffer.from(`api_key:${password}`).toString("base64")}`;
+    }
+  }
+
+  get configured(): boolean {
+    return this.octokit !== undefined;
+  }
+
+  async licenseFacts(): Promise<LicenseFacts> {
+    if (!this.octokit || !this.authorization) {
+      throw new ConfigurationProblem(
+        "GHES_MANAGE_URL and GHES_MANAGE_PASSWORD are not set, so the license data that GitHub Connect records (customer name, public key) cannot be read.",
+        "Set both to the Management Console's URL (port 8443) and password, then restart the bot.",
+      );
+    }
+    const headers = { authorization: this.authorization };
+    try {
+      const [settings, license] = await Promise.all([
+        this.octokit.request("GET /manage/v1/config/settings", { headers }),
+        this.octokit.request("GET /manage/v1/config/license", { headers }),
+      ]);
+      const s = settings.data as { github_hostname?: string; customer?: { name?: string; public_key_data?: string } };
+      const l = license.data as Record<string, unknown>;
+      return {
+        customerName: s.customer?.name ?? String(l.company ?? ""),
+        publicKey: s.customer?.public_key_data ?? "",
+        hostname: s.github_hostname ?? "",
+        licenseData: l,
+        expiresAt: typeof l.expireAt === "string" ? l.expireAt : null,
+      };
+    } catch (error) {
+      if (statusOf(error) === 401) {
+        throw new ConfigurationProblem(
+          `The Management Console API at ${this.host} refused GHES_MANAGE_PASSWORD (401).`,
+          "Set GHES_MANAGE_PASSWORD to the Management Console password and restart the bot. Nothing was changed.",
+        );
+      }
+      throw upstream("Reading the license from the Management Console", this.host, error);
+    }
+  }
+}

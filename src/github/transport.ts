@@ -1,0 +1,63 @@
+// Outbound HTTP for GitHub (and Slack): Node's fetch does not read HTTPS_PROXY, so every client
+// gets this fetch, whose undici dispatcher sends requests through the proxy unless NO_PROXY
+// exempts the host. A timeout cuts a hanging server.
+import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from "undici";
+
+export type FetchLike = typeof globalThis.fetch;
+
+export interface TransportOptions {
+  httpsProxy?: string;
+  noProxy?: string;
+  /** Whole-request budget; GitHub answers in well under this when healthy. */
+  timeoutMs?: number;
+}
+
+export function createDispatcher(options: TransportOptions): Dispatcher {
+  const connect = { timeout: Math.min(options.timeoutMs ?? 10_000, 10_000) };
+  if (!options.httpsProxy) return new Agent({ connect });
+  // GitHub is https; the proxy is used for http URLs too, so a stand-in on http is proxied alike.
+  return new EnvHttpProxyAgent({ httpProxy: options.httpsProxy, httpsProxy: options.httpsProxy, noProxy: options.noProxy ?? "", connect });
+}
+
+export function createFetch(options: TransportOptions): FetchLike {
+  const dispatcher = createDispatcher(options);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const proxied = (input: Parameters<FetchLike>[0], init: Parameters<FetchLike>[1] = {}) => {
+    const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    // undici's fetch is the same WHATWG fetch as Node's, with our dispatcher.
+    return undiciFetch(
+      input as Parameters<typeof undiciFetch>[0],
+      { ...(init as object), signal, dispatcher } as Parameters<typeof undiciFetch>[1],
+    );
+  };
+  return proxied as unknown as FetchLike;
+}
+
+export type Reachability = "ok" | "dns" | "tls" | "proxy_refused" | "timeout" | "refused" | "http_error";
+
+/** Turns a network failure into what an admin can act on. */
+export function classifyNetworkError(error: unknown): { kind: Reachability; detail: string } {
+  const chain: Array<{ name?: string; code?: string; message?: string }> = [];
+  let current: unknown = error;
+  for (let i = 0; current && i < 6; i++) {
+    chain.push(current as { code?: string; message?: string });
+    current = (current as { cause?: unknown }).cause;
+  }
+  const codes = chain.map((e) => e.code ?? "").join(" ");
+  const messages = chain.map((e) => e.message ?? "").join(" | ");
+  const proxyStatus = /Proxy response \((\d{3})\)/.exec(messages);
+  if (proxyStatus) return { kind: "proxy_refused", detail: `the proxy refused CONNECT (${proxyStatus[1]})` };
+  if (/ENOTFOUND|EAI_AGAIN/.test(codes)) return { kind: "dns", detail: "the host name does not resolve (DNS)" };
+  if (/CERT|TLS|SSL|ERR_TLS|DEPTH_ZERO|SELF_SIGNED/.test(codes + messages))
+    return { kind: "tls", detail: `the TLS handshake failed (${codes.trim() || "certificate"})` };
+  if (
+    /UND_ERR_CONNECT_TIMEOUT|ETIMEDOUT|UND_ERR_HEADERS_TIMEOUT|TimeoutError|AbortError/.test(
+      codes + chain.map((e) => e.name ?? "").join(" "),
+    )
+  )
+    return { kind: "timeout", detail: "no answer in time (timeout)" };
+  if (/ECONNREFUSED/.test(codes)) return { kind: "refused", detail: "the connection was refused" };
+  if (/ECONNRESET|UND_ERR_SOCKET/.test(codes) && /proxy/i.test(messages))
+    return { kind: "proxy_refused", detail: "the proxy closed the connection" };
+  return { kind: "refused", detail: (chain[chain.length - 1]?.message ?? "network error").slice(0, 120) };
+}

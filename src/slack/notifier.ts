@@ -1,0 +1,55 @@
+// How core's messages reach Slack: chat.postMessage / chat.update for the admin channel's cards,
+// and a command's or click's response_url for private replies.
+import type { WebClient } from "@slack/web-api";
+import type { Logger } from "pino";
+import type { Message } from "../core/message.js";
+import type { Notifier } from "../core/ports.js";
+import type { FetchLike } from "../github/transport.js";
+import { renderMessage } from "./render.js";
+
+export class SlackNotifier implements Notifier {
+  constructor(
+    private readonly client: WebClient,
+    readonly adminChannel: string,
+    private readonly fetch: FetchLike,
+    private readonly log: Logger,
+  ) {}
+
+  async post(channel: string, message: Message, threadTs?: string): Promise<{ channel: string; ts: string } | undefined> {
+    try {
+      const result = await this.client.chat.postMessage({
+        channel,
+        ...renderMessage(message),
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        unfurl_links: false,
+      });
+      return result.ts ? { channel: String(result.channel ?? channel), ts: result.ts } : undefined;
+    } catch (error) {
+      // The flow goes on (the audit trail has it); the operator sees why Slack refused.
+      this.log.error({ err: error, channel }, "could not post to Slack");
+      return undefined;
+    }
+  }
+
+  async update(card: { channel: string; ts: string }, message: Message): Promise<void> {
+    try {
+      await this.client.chat.update({ channel: card.channel, ts: card.ts, ...renderMessage(message) });
+    } catch (error) {
+      this.log.error({ err: error, channel: card.channel }, "could not update a Slack message");
+    }
+  }
+
+  async reply(responseUrl: string, message: Message, options: { replaceOriginal?: boolean } = {}): Promise<void> {
+    try {
+      const response = await this.fetch(responseUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ response_type: "ephemeral", replace_original: options.replaceOriginal ?? false, ...renderMessage(message) }),
+      });
+      if (!response.ok) this.log.warn({ status: response.status }, "Slack refused a response_url reply");
+      await response.arrayBuffer().catch(() => undefined);
+    } catch (error) {
+      this.log.warn({ err: error }, "could not reply through response_url");
+    }
+  }
+}

@@ -1,0 +1,44 @@
+// The pages a browser sees during enable: small, clear, styled, no framework. Every value is
+// escaped; the manifest form posts itself to GitHub (with a button for browsers without JS).
+import type { PageResult } from "../core/enable.js";
+
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+// Slack mrkdwn in core's messages: `code` and <url|label> read fine as plain text on a page.
+const plainText = (s: string) => s.replace(/<(https?:[^|>]+)\|([^>]+)>/g, "$2 ($1)").replace(/`/g, "");
+
+function layout(title: string, body: string, tone: "ok" | "error" | "neutral"): string {
+  const accent = tone === "ok" ? "#1a7f37" : tone === "error" ? "#cf222e" : "#0969da";
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="referrer" content="no-referrer"><title>${escapeHtml(title)} · ghconnect</title>
+<style>
+:root{color-scheme:light dark}
+body{margin:0;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f6f8fa;color:#1f2328}
+main{max-width:560px;margin:10vh auto;padding:32px;background:#fff;border:1px solid #d0d7de;border-top:4px solid ${accent};border-radius:8px}
+h1{font-size:22px;margin:0 0 12px;color:${accent}}
+p{margin:0 0 16px}.brand{font:600 13px/1 system-ui;letter-spacing:.04em;text-transform:uppercase;color:#656d76;margin-bottom:18px}
+a.button,button{display:inline-block;background:${accent};color:#fff;border:0;border-radius:6px;padding:10px 18px;font:600 15px system-ui;text-decoration:none;cursor:pointer}
+.muted{color:#656d76;font-size:14px}
+@media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}main{background:#161b22;border-color:#30363d}.muted,.brand{color:#8d96a0}}
+</style></head>
+<body><main><div class="brand">ghconnect · GitHub Connect</div>${body}</main></body></html>`;
+}
+
+export function renderPage(result: Exclude<PageResult, { kind: "redirect" }>): { status: number; html: string } {
+  if (result.kind === "manifest") {
+    const body = `<h1>Creating the GitHub App for ${escapeHtml(result.org)}</h1>
+<p>Taking you to github.com, where you will confirm the app that connects this server to <b>${escapeHtml(result.org)}</b>. Sign in there as an owner of ${escapeHtml(result.org)}.</p>
+<form id="manifest-form" method="post" action="${escapeHtml(result.action)}" data-autosubmit="true">
+<input type="hidden" name="manifest" value="${escapeHtml(JSON.stringify(result.manifest))}">
+<button type="submit">Continue to GitHub</button></form>
+<p class="muted">The app requests read-only access: metadata, organization members (to check the installer is an owner), issues and pull requests (unified search).</p>
+<script>document.getElementById("manifest-form").submit();</script>`;
+    return { status: 200, html: layout("Continue on GitHub", body, "neutral") };
+  }
+  const link = result.link ? `<p><a class="button" href="${escapeHtml(result.link.href)}">${escapeHtml(result.link.label)}</a></p>` : "";
+  const body = `<h1>${escapeHtml(result.title)}</h1><p>${escapeHtml(plainText(result.message))}</p>${link}<p class="muted">${
+    result.tone === "ok" ? "You can close this tab." : "You can close this tab; Slack has the details."
+  }</p>`;
+  return { status: result.status, html: layout(result.title, body, result.tone) };
+}
