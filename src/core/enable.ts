@@ -176,8 +176,7 @@ export class EnableFlow {
   async acceptAddendum(operationId: string, slackUserId: string): Promise<Message> {
     const { store, ghes, config } = this.deps;
     const op = await store.operations.get(operationId);
-    if (!op || op.kind !== "enable")
-      return simpleMessage("This enable request no longer exists. Run `/ghconnect enable ORG` to start one.");
+    if (op?.kind !== "enable") return simpleMessage("This enable request no longer exists. Run `/ghconnect enable ORG` to start one.");
     if (op.status !== "awaiting_addendum") return simpleMessage(statusExplanation(op));
     if (slackUserId !== op.requestedBySlack) {
       const reason = `Only <@${op.requestedBySlack}>, who asked to enable ${op.org}, can accept the addendum for it.`;
@@ -283,7 +282,7 @@ export class EnableFlow {
     const check = await store.states.peek(state, "manifest");
     if (!check.ok) return stateProblemPage(check.reason);
     const op = await store.operations.get(check.operationId);
-    if (!op || op.status !== "awaiting_github")
+    if (op?.status !== "awaiting_github")
       return errorPage(409, "Not waiting for GitHub", op ? statusExplanation(op) : "This request no longer exists.");
     return {
       kind: "manifest",
@@ -312,7 +311,7 @@ export class EnableFlow {
     const check = await store.states.consume(state, "manifest");
     if (!check.ok) return stateProblemPage(check.reason);
     const op = await store.operations.get(check.operationId);
-    if (!op || op.status !== "awaiting_github")
+    if (op?.status !== "awaiting_github")
       return errorPage(409, "Not waiting for GitHub", op ? statusExplanation(op) : "This request no longer exists.");
     const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
 
@@ -367,7 +366,7 @@ export class EnableFlow {
 
   /** GET /ghconnect/github/setup?code&installation_id&setup_action&state: verify, then connect. */
   async setup(params: { code?: string; installationId?: string; setupAction?: string; state?: string }): Promise<PageResult> {
-    const { store, dotcom, config } = this.deps;
+    const { store, dotcom } = this.deps;
     let op: Operation | undefined;
     if (params.state) {
       const check = await store.states.consume(params.state, "install");
@@ -379,7 +378,7 @@ export class EnableFlow {
       const inFlight = await store.operations.inFlight();
       op = inFlight?.status === "awaiting_install" ? inFlight : undefined;
     }
-    if (!op || op.status !== "awaiting_install" || !op.app) {
+    if (op?.status !== "awaiting_install" || !op.app) {
       return errorPage(
         409,
         "Not waiting for an installation",
@@ -414,7 +413,7 @@ export class EnableFlow {
       const githubUser = await dotcom.currentUser(userToken);
       actor.github = githubUser.login;
       const membership = await dotcom.membership(userToken, op.org);
-      if (!membership || membership.state !== "active" || membership.role !== "admin") {
+      if (membership?.state !== "active" || membership.role !== "admin") {
         return await this.failPage(
           op,
           actor,
