@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "./core/clock.js";
 import { EnableFlow } from "./core/enable.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
+import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { SecretBox } from "./db/secret-box.js";
@@ -42,6 +43,7 @@ export interface GhconnectOptions {
 export interface Ghconnect {
   store: Store;
   enable: EnableFlow;
+  tokens: TokenKeeper;
   listen(port?: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -110,6 +112,14 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   });
 
   const audit = (input: Parameters<Store["appendAudit"]>[0]) => store.appendAudit(input);
+  const tokens = new TokenKeeper({
+    store,
+    dotcom,
+    notifier,
+    clock,
+    tokenCache: (owner) =>
+      new DatabaseTokenCache(store.credentials, owner, clock, (expiresAt) => store.connections.noteToken(owner.connectionId, expiresAt)),
+  });
   const router = new CommandRouter(
     {
       enable: (command, ctx) => enable.request(command.org, ctx.slackUserId, ctx.replyRef),
@@ -129,11 +139,14 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   // Operations that time out are ended by a sweep (also right after a restart); the transition
   // is conditional, so several replicas sweeping at once end each operation once.
   const sweep = () => enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations"));
+  const refresh = () => tokens.refreshIfDue().catch((error) => log.warn({ err: error }, "token refresh job failed"));
   let sweeper: NodeJS.Timeout | undefined;
+  let refresher: NodeJS.Timeout | undefined;
   let started = false;
   return {
     store,
     enable,
+    tokens,
     async listen(port = config.PORT) {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -145,12 +158,15 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       void sweep();
       sweeper = setInterval(sweep, 30_000);
       sweeper.unref();
+      refresher = setInterval(refresh, 60_000);
+      refresher.unref();
       const bound = (server.address() as AddressInfo).port;
       log.info({ port: bound, slack: mode, database: db.engine }, "ghconnect is listening");
       return bound;
     },
     async close() {
       if (sweeper) clearInterval(sweeper);
+      if (refresher) clearInterval(refresher);
       if (started && mode === "socket") await app.stop().catch(() => {});
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -81,7 +81,13 @@ export interface DotcomGateway {
   currentUser(userToken: string): Promise<{ login: string }>;
   membership(userToken: string, org: string): Promise<{ state: string; role: string } | null>;
   installation(app: AppCredentials, installationId: number): Promise<{ id: number; account: string; accountId: number } | null>;
-  installationToken(app: AppCredentials, installationId: number, cache: TokenCache): Promise<{ token: string; expiresAt: string }>;
+  /** The installation token from `cache`, or a fresh one (always fresh with `refresh`). */
+  installationToken(
+    app: AppCredentials,
+    installationId: number,
+    cache: TokenCache,
+    options?: { refresh?: boolean },
+  ): Promise<{ token: string; expiresAt: string }>;
   reach(url: string): Promise<Reach>;
 }
 

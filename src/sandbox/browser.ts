@@ -74,17 +74,23 @@ export class SandboxBrowser {
 
   constructor(private readonly options: { maxSteps?: number; submitForms?: boolean } = {}) {}
 
+  /** Browses until the next hop would go to a URL matching `stop`; that URL is the final one. */
+  async browseUntil(url: string, stop: RegExp): Promise<BrowseResult> {
+    return this.browse(url, stop);
+  }
+
   /** Signs the github.com user in (the sandbox's login page sets a cookie). */
   async signIn(githubWebUrl: string, user: string): Promise<void> {
     await this.request("GET", `${githubWebUrl}/sandbox/login?user=${encodeURIComponent(user)}`);
   }
 
-  async browse(url: string): Promise<BrowseResult> {
+  async browse(url: string, stopBefore?: RegExp): Promise<BrowseResult> {
     const hops: Hop[] = [];
     let method = "GET";
     let current = url;
     let body: string | undefined;
     for (let step = 0; step < (this.options.maxSteps ?? 12); step++) {
+      if (stopBefore && step > 0 && stopBefore.test(current)) return { hops, finalUrl: current, status: 0, text: "", html: "" };
       const response = await this.request(method, current, body);
       hops.push({ method, url: current, status: response.status });
       const location = response.headers.get("location");

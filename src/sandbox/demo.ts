@@ -1,18 +1,14 @@
 // `npm run demo`: the sandbox and the bot on SQLite, and a terminal to drive them as Slack users
 // (SPEC §9). Lines come from the keyboard, or from standard input when it is not a terminal, so a
 // scenario can be piped in (`npm run demo < examples/tour.txt`).
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { createGhconnect } from "../app.js";
-import { loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
+import { startBotOnSandbox } from "./bot.js";
 import { SandboxBrowser } from "./browser.js";
 import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS, type SandboxUserName, startSandbox } from "./index.js";
-import { SlackDriver } from "./slack/driver.js";
 import type { PostedMessage } from "./slack/server.js";
 import { ansi, plain, Transcript } from "./slack/transcript.js";
 
@@ -34,25 +30,13 @@ const HELP = `Commands:
 async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "ghconnect-demo-"));
   const sandbox = await startSandbox();
-  const log = createLogger(process.env.DEMO_LOG_LEVEL ?? "silent");
-  const env = {
-    ...sandbox.env(),
-    SLACK_SIGNING_SECRET: randomBytes(16).toString("hex"),
-    GHCONNECT_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    DATABASE_URL: `sqlite:${join(dir, "demo.db")}`,
-    LOG_LEVEL: "silent",
-  };
-  // GitHub redirects the browser to PUBLIC_URL, so the port must be known before the bot starts.
-  const port = await freePort();
-  const config = loadConfig({ ...env, PUBLIC_URL: `http://127.0.0.1:${port}`, PORT: String(port) });
-  const bot = await createGhconnect({ config, log });
-  await bot.listen(port);
-  const botUrl = `http://127.0.0.1:${port}`;
-  const driver = new SlackDriver({
-    botUrl,
-    signingSecret: config.SLACK_SIGNING_SECRET,
-    slack: sandbox.slack,
-    defaultChannel: SANDBOX_ADMIN_CHANNEL,
+  const {
+    driver,
+    url: botUrl,
+    stop: stopBot,
+  } = await startBotOnSandbox(sandbox, {
+    databaseUrl: `sqlite:${join(dir, "demo.db")}`,
+    log: createLogger(process.env.DEMO_LOG_LEVEL ?? "silent"),
   });
   const transcript = new Transcript(style);
   const seen = new Map<PostedMessage, number>();
@@ -177,21 +161,10 @@ async function main(): Promise<number> {
     }
   }
   rl.close();
-  await bot.close();
+  await stopBot();
   await sandbox.stop();
   rmSync(dir, { recursive: true, force: true });
   return exitCode;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 main().then(

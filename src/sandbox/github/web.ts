@@ -206,6 +206,29 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
     return page("Deleted", `<p>${esc(app.name)} has been deleted.</p>`);
   });
 
+  // The user-to-server OAuth web flow: any signed-in user can authorize an app for themselves.
+  r.on("GET", "/login/oauth/authorize", (req) => {
+    const app = world.app((a) => a.clientId === req.url.searchParams.get("client_id"));
+    if (!app) return notFound();
+    const login = signedInUser(world, req);
+    const q = req.url.search;
+    return page(
+      `Authorize ${app.name}`,
+      `<h1>Authorize ${esc(app.name)}</h1><p>Signed in as <b>${esc(login)}</b>. ${esc(app.name)} by ${esc(app.owner.login)} wants to verify your GitHub identity.</p>
+<form method="post" action="/login/oauth/authorize${esc(q)}" data-sandbox-submit="authorize"><button type="submit" id="authorize">Authorize ${esc(app.name)}</button></form>`,
+    );
+  });
+  r.on("POST", "/login/oauth/authorize", (req) => {
+    const app = world.app((a) => a.clientId === req.url.searchParams.get("client_id"));
+    if (!app) return notFound();
+    const callbacks = (app.manifest.callback_urls as string[] | undefined) ?? [];
+    const redirect = req.url.searchParams.get("redirect_uri") ?? callbacks[0];
+    if (!redirect || !callbacks.includes(redirect)) return page("Redirect mismatch", "<p class=\"error\">The redirect_uri is not one of the app's callback URLs.</p>", 400);
+    const code = randomBytes(10).toString("hex");
+    world.oauthCodes.set(code, { appId: app.id, login: signedInUser(world, req), createdAt: world.now(), used: false });
+    return { redirect: withQuery(redirect, { code, state: req.url.searchParams.get("state") ?? undefined }) };
+  });
+
   r.on("POST", "/login/oauth/access_token", (req) => {
     const body = req.body as Record<string, string>;
     const app = world.apps.find((a) => a.clientId === body.client_id);

@@ -1,0 +1,99 @@
+// A whole world for end-to-end tests: the sandbox (GitHub and Slack stand-ins), ghconnect on a
+// fresh test database, configured only through its environment, and helpers that act as people:
+// type a command, click a button, follow a link in a browser.
+import { type SandboxedBot, startBotOnSandbox } from "../../src/sandbox/bot.js";
+import type { BrowseResult } from "../../src/sandbox/browser.js";
+import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS, type Sandbox, type SandboxUserName, startSandbox } from "../../src/sandbox/index.js";
+import type { PostedMessage } from "../../src/sandbox/slack/server.js";
+import { eventually, messageText } from "./bot.js";
+import { type EngineName, type TestDb, createTestDb } from "./db.js";
+
+export interface World {
+  sandbox: Sandbox;
+  bot: SandboxedBot;
+  testDb: TestDb;
+  command(user: SandboxUserName, text: string): Promise<{ status: number; ack: unknown }>;
+  /** Admin-channel messages (not private ones), oldest first. */
+  channel(): PostedMessage[];
+  /** The latest card in the admin channel whose text matches. */
+  card(match: RegExp): Promise<PostedMessage>;
+  /** Private messages to the user, oldest first. */
+  privateTo(user: SandboxUserName): PostedMessage[];
+  /** Waits for a private message to the user whose text matches. */
+  privateMessage(user: SandboxUserName, match: RegExp): Promise<PostedMessage>;
+  click(user: SandboxUserName, message: PostedMessage, actionId: string): Promise<number>;
+  /** The URL of a link button in a message. */
+  linkIn(message: PostedMessage, label: RegExp): string;
+  browse(user: SandboxUserName, url: string): Promise<BrowseResult>;
+  /** enable acme → accept → returns the private "Continue on GitHub" link. */
+  enableUntilGitHub(org?: string, user?: SandboxUserName): Promise<string>;
+  /** The whole enable, through the browser, as alice/octocat unless told otherwise. */
+  enable(org?: string): Promise<BrowseResult>;
+  restartBot(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const textOf = (m: PostedMessage) => messageText(m);
+
+export async function startWorld(engine: EngineName, options: { env?: Record<string, string> } = {}): Promise<World> {
+  const sandbox = await startSandbox();
+  const testDb = await createTestDb(engine);
+  let bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env: options.env });
+  const world: World = {
+    sandbox,
+    get bot() {
+      return bot;
+    },
+    testDb,
+    async command(user, text) {
+      const r = await bot.driver.command(SANDBOX_USERS[user].slack, text);
+      return { status: r.status, ack: r.ack };
+    },
+    channel: () => sandbox.slack.messages.filter((m) => m.channel === SANDBOX_ADMIN_CHANNEL && !m.user),
+    async card(match) {
+      return eventually(() => [...world.channel()].reverse().find((m) => match.test(textOf(m))));
+    },
+    privateTo: (user) => sandbox.slack.messages.filter((m) => m.user === SANDBOX_USERS[user].slack),
+    async privateMessage(user, match) {
+      return eventually(() => [...world.privateTo(user)].reverse().find((m) => match.test(textOf(m))));
+    },
+    async click(user, message, actionId) {
+      const blocks = message.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value?: string }> }>;
+      const button = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId);
+      if (!button) throw new Error(`no button ${actionId} in: ${textOf(message)}`);
+      const request = bot.driver.clickRequest(SANDBOX_USERS[user].slack, message, actionId, button.value);
+      return (await bot.driver.send(request)).status;
+    },
+    linkIn(message, label) {
+      const blocks = message.blocks as Array<{ elements?: Array<{ url?: string; text?: { text: string } }> }>;
+      const link = blocks.flatMap((b) => b.elements ?? []).find((e) => e.url && label.test(e.text?.text ?? ""));
+      if (!link?.url) throw new Error(`no link ${label} in: ${textOf(message)}`);
+      return link.url;
+    },
+    async browse(user, url) {
+      return (await bot.browser(user)).browse(url);
+    },
+    async enableUntilGitHub(org = "acme", user = "alice") {
+      await world.command(user, `enable ${org}`);
+      const card = await world.card(new RegExp(`Accept addendum and continue[\\s\\S]*`));
+      await world.click(user, card, "enable.accept");
+      const reply = await world.privateMessage(user, /Continue on GitHub/);
+      return world.linkIn(reply, /Continue on GitHub/);
+    },
+    async enable(org = "acme") {
+      const link = await world.enableUntilGitHub(org);
+      return world.browse("alice", link);
+    },
+    async restartBot() {
+      const port = bot.port;
+      await bot.stop();
+      bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env: options.env, port });
+    },
+    async close() {
+      await bot.stop().catch(() => {});
+      await sandbox.stop();
+      await testDb.cleanup();
+    },
+  };
+  return world;
+}
