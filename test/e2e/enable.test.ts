@@ -6,7 +6,7 @@ import { verifyChain } from "../../src/core/audit.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
-import { type World, startWorld, textOf } from "../helpers/world.js";
+import { startWorld, textOf, type World } from "../helpers/world.js";
 
 async function allRowsText(world: World): Promise<string> {
   const tables = ["connections", "credentials", "operations", "oauth_states", "audit_log", "admins", "slack_events"];
@@ -58,7 +58,11 @@ describe.each(ENGINES)("enable (%s)", (engine) => {
     // The app's name fits GitHub's 34 characters and carries a per-attempt suffix.
     expect(app.name.length).toBeLessThanOrEqual(34);
     expect(app.name).toMatch(/^GHES Connect .+ [0-9a-f]{4}$/);
-    expect(app.manifest).toMatchObject({ public: false, request_oauth_on_install: true, default_permissions: { metadata: "read", members: "read", issues: "read", pull_requests: "read" } });
+    expect(app.manifest).toMatchObject({
+      public: false,
+      request_oauth_on_install: true,
+      default_permissions: { metadata: "read", members: "read", issues: "read", pull_requests: "read" },
+    });
 
     // Secrets: stored, but never in plain text.
     const stored = await allRowsText(world);
@@ -66,7 +70,9 @@ describe.each(ENGINES)("enable (%s)", (engine) => {
     const pemBody = app.pem.split("\n")[1] as string;
     const secrets = [pemBody, app.clientSecret, app.webhookSecret as string, token];
     for (const secret of secrets) expect(stored).not.toContain(secret);
-    const kinds = (await sql`select kind from credentials where connection_id = ${connection!.id}`.execute(world.testDb.db.kysely)).rows.map((r) => (r as { kind: string }).kind);
+    const kinds = (
+      await sql`select kind from credentials where connection_id = ${connection!.id}`.execute(world.testDb.db.kysely)
+    ).rows.map((r) => (r as { kind: string }).kind);
     expect(kinds.sort()).toEqual(["client_secret", "installation_token", "private_key", "webhook_secret"]);
     if (engine === "sqlite") {
       const file = readFileSync(world.testDb.url.slice("sqlite:".length)).toString("latin1");
@@ -81,7 +87,13 @@ describe.each(ENGINES)("enable (%s)", (engine) => {
 
     const actions = await auditActions(world);
     expect(actions).toEqual(
-      expect.arrayContaining(["enable.requested:pending", "enable.preflight:ok", "enable.addendum_accepted:ok", "enable.app_created:ok", "enable.connected:ok"]),
+      expect.arrayContaining([
+        "enable.requested:pending",
+        "enable.preflight:ok",
+        "enable.addendum_accepted:ok",
+        "enable.app_created:ok",
+        "enable.connected:ok",
+      ]),
     );
     const entries = [];
     for await (const e of world.bot.bot.store.audit.all()) entries.push(e);
@@ -113,7 +125,10 @@ describe.each(ENGINES)("enable (%s)", (engine) => {
     const setup = new URL(owner.finalUrl);
     const app = world.sandbox.world.apps.at(-1)!;
     // …and a member authorizes the app for herself and forges the setup step with her own code.
-    const member = await (await world.bot.browser("carol")).browseUntil(`${world.sandbox.urls.web}/login/oauth/authorize?client_id=${app.clientId}`, /\/ghconnect\/github\/setup/);
+    const member = await (await world.bot.browser("carol")).browseUntil(
+      `${world.sandbox.urls.web}/login/oauth/authorize?client_id=${app.clientId}`,
+      /\/ghconnect\/github\/setup/,
+    );
     const forged = new URL(setup);
     forged.searchParams.set("code", new URL(member.finalUrl).searchParams.get("code") as string);
     const page = await world.browse("carol", forged.toString());

@@ -6,7 +6,7 @@ import type { BrowseResult } from "../../src/sandbox/browser.js";
 import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS, type Sandbox, type SandboxUserName, startSandbox } from "../../src/sandbox/index.js";
 import type { PostedMessage } from "../../src/sandbox/slack/server.js";
 import { eventually, messageText } from "./bot.js";
-import { type EngineName, type TestDb, createTestDb } from "./db.js";
+import { createTestDb, type EngineName, type TestDb } from "./db.js";
 
 export interface World {
   sandbox: Sandbox;
@@ -33,7 +33,8 @@ export interface World {
   close(): Promise<void>;
 }
 
-export const textOf = (m: PostedMessage) => messageText(m);
+/** The text as a person reads it in Slack: *bold* markers rendered away. */
+export const textOf = (m: PostedMessage) => messageText(m).replace(/\*([^*\n]+)\*/g, "$1");
 
 export async function startWorld(engine: EngineName, options: { env?: Record<string, string> } = {}): Promise<World> {
   const sandbox = await startSandbox();
@@ -75,7 +76,7 @@ export async function startWorld(engine: EngineName, options: { env?: Record<str
     },
     async enableUntilGitHub(org = "acme", user = "alice") {
       await world.command(user, `enable ${org}`);
-      const card = await world.card(new RegExp(`Accept addendum and continue[\\s\\S]*`));
+      const card = await world.card(/Accept addendum and continue[\s\S]*/);
       await world.click(user, card, "enable.accept");
       const reply = await world.privateMessage(user, /Continue on GitHub/);
       return world.linkIn(reply, /Continue on GitHub/);

@@ -223,7 +223,8 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
     if (!app) return notFound();
     const callbacks = (app.manifest.callback_urls as string[] | undefined) ?? [];
     const redirect = req.url.searchParams.get("redirect_uri") ?? callbacks[0];
-    if (!redirect || !callbacks.includes(redirect)) return page("Redirect mismatch", "<p class=\"error\">The redirect_uri is not one of the app's callback URLs.</p>", 400);
+    if (!redirect || !callbacks.includes(redirect))
+      return page("Redirect mismatch", '<p class="error">The redirect_uri is not one of the app\'s callback URLs.</p>', 400);
     const code = randomBytes(10).toString("hex");
     world.oauthCodes.set(code, { appId: app.id, login: signedInUser(world, req), createdAt: world.now(), used: false });
     return { redirect: withQuery(redirect, { code, state: req.url.searchParams.get("state") ?? undefined }) };

@@ -1,0 +1,88 @@
+// What an admin sees when the preflight finds a problem: the check that failed, why, and what to
+// do — and nothing changed.
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../../src/sandbox/bot.js";
+import { type SandboxProxy, startProxy } from "../../src/sandbox/proxy.js";
+import { ENGINES } from "../helpers/db.js";
+import { startWorld, textOf, type World } from "../helpers/world.js";
+
+describe.each(ENGINES)("enable preflight (%s)", (engine) => {
+  let world: World;
+  let proxy: SandboxProxy | undefined;
+  afterEach(async () => {
+    await world?.close();
+    await proxy?.stop();
+    proxy = undefined;
+  });
+
+  async function failedCard(): Promise<string> {
+    const card = await world.card(/Preflight failed; nothing was changed/);
+    expect(await world.bot.bot.store.operations.inFlight()).toBeUndefined();
+    expect(await world.bot.bot.store.connections.active()).toBeUndefined();
+    return textOf(card);
+  }
+
+  it("GHES down: the GHES check fails (after retries) and says so", async () => {
+    world = await startWorld(engine);
+    world.sandbox.world.inject({ host: "ghes", status: 503, pathIncludes: "/meta", times: 3 });
+    await world.command("alice", "enable acme");
+    const card = await failedCard();
+    expect(card).toMatch(/❌ GHES: Reading the GHES version: 127\.0\.0\.1:\d+ answered 503/);
+    expect(card).toContain("GitHub request id");
+    const reply = await world.privateMessage("alice", /Preflight for acme failed/);
+    expect(textOf(reply)).toContain("GHES");
+  });
+
+  it("Management Console password wrong: the license check fails with what to set", async () => {
+    world = await startWorld(engine);
+    world.sandbox.world.managePassword = "rotated";
+    await world.command("alice", "enable acme");
+    const card = await failedCard();
+    expect(card).toContain("refused GHES_MANAGE_PASSWORD (401)");
+    expect(card).toContain("Set GHES_MANAGE_PASSWORD");
+  });
+
+  it("license expired: refused, with the date", async () => {
+    world = await startWorld(engine);
+    world.sandbox.world.licenseExpiresAt = "2024-01-31T23:59:59Z";
+    await world.command("alice", "enable acme");
+    expect(await failedCard()).toContain("the license of Example Corp expired on 2024-01-31");
+  });
+
+  it("license close to expiry: a warning, and the flow goes on", async () => {
+    world = await startWorld(engine);
+    world.sandbox.world.licenseExpiresAt = new Date(world.sandbox.world.now() + 10 * 86_400_000).toISOString();
+    await world.command("alice", "enable acme");
+    const card = await world.card(/Accept addendum and continue/);
+    expect(textOf(card)).toMatch(/⚠️ License: Example Corp, expires in (9|10) days/);
+  });
+
+  it("api.github.com unreachable: that host fails, the others are reported too", async () => {
+    const closed = await freePort(); // nothing listens there
+    world = await startWorld(engine, { env: { GITHUB_API_URL: `http://127.0.0.1:${closed}` } });
+    await world.command("alice", "enable acme");
+    const card = await failedCard();
+    expect(card).toContain(`❌ API (127.0.0.1:${closed}): the connection was refused`);
+    expect(card).toMatch(/✅ github\.com/);
+  });
+
+  it("through HTTPS_PROXY: every GitHub host is reached through the proxy", async () => {
+    proxy = await startProxy();
+    world = await startWorld(engine, { env: { HTTPS_PROXY: proxy.url } });
+    await world.command("alice", "enable acme");
+    const card = await world.card(/Accept addendum and continue/);
+    expect(textOf(card)).toContain(`through the proxy ${new URL(proxy.url).host}`);
+    const { web, api, uploads } = world.sandbox.urls;
+    for (const url of [web, api, uploads]) expect(proxy.seen).toContain(new URL(url).host);
+  });
+
+  it("a proxy that refuses api.github.com is reported as such, with the fix", async () => {
+    proxy = await startProxy();
+    world = await startWorld(engine, { env: { HTTPS_PROXY: proxy.url } });
+    proxy.refuse.add(new URL(world.sandbox.urls.api).host);
+    await world.command("alice", "enable acme");
+    const card = await failedCard();
+    expect(card).toMatch(/❌ API \(127\.0\.0\.1:\d+\): the proxy refused CONNECT \(403\) through the proxy/);
+    expect(card).toMatch(/Allow 127\.0\.0\.1:\d+ in the proxy/);
+  });
+});
