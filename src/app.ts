@@ -127,7 +127,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     audit,
   );
   app.use(dedupeDeliveries(store.deliveries, log));
-  registerCommandListener(app, { router, audit, log });
+  registerCommandListener(app, { router, audit, notifier, log });
   registerActionListeners(app, { enable, notifier, log });
 
   const server = createAppServer({

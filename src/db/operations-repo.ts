@@ -38,29 +38,26 @@ export class OperationsRepo {
   /** Inserts the operation as in flight; false when another one already is (unique index). */
   async startIfIdle(op: NewOperation): Promise<boolean> {
     const now = this.clock().toISOString();
-    try {
-      await this.q
-        .insertInto("operations")
-        .values({
-          id: op.id,
-          kind: op.kind,
-          account_login: op.org,
-          status: op.kind === "enable" ? "preflight" : "completing",
-          requested_by_slack: op.requestedBySlack,
-          requested_by_ghes: op.requestedByGhes,
-          response_url: op.responseUrl,
-          app_name: op.appName,
-          created_at: now,
-          updated_at: now,
-          expires_at: op.expiresAt.toISOString(),
-          in_flight: 1,
-        })
-        .execute();
-      return true;
-    } catch (error) {
-      if (isUniqueViolation(error)) return false;
-      throw error;
-    }
+    // ON CONFLICT, not a caught error: a failed statement aborts a PostgreSQL transaction.
+    const result = await this.q
+      .insertInto("operations")
+      .values({
+        id: op.id,
+        kind: op.kind,
+        account_login: op.org,
+        status: op.kind === "enable" ? "preflight" : "completing",
+        requested_by_slack: op.requestedBySlack,
+        requested_by_ghes: op.requestedByGhes,
+        response_url: op.responseUrl,
+        app_name: op.appName,
+        created_at: now,
+        updated_at: now,
+        expires_at: op.expiresAt.toISOString(),
+        in_flight: 1,
+      })
+      .onConflict((oc) => oc.column("in_flight").doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   async get(id: string): Promise<Operation | undefined> {
@@ -163,9 +160,4 @@ function toOperation(row: OperationRow): Operation {
     updatedAt: row.updated_at,
     expiresAt: row.expires_at,
   };
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return e.code === "23505" || (e.code === "SQLITE_CONSTRAINT" && /UNIQUE/i.test(e.message ?? ""));
 }

@@ -4,6 +4,8 @@ import { randomUUID } from "node:crypto";
 import type { App } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { AuditInput } from "../core/audit.js";
+import type { Message } from "../core/message.js";
+import type { Notifier } from "../core/ports.js";
 import { databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
 import type { CommandRouter } from "../core/router.js";
 import { isDatabaseError } from "../db/errors.js";
@@ -13,10 +15,12 @@ export const SLASH_COMMAND = "/ghconnect";
 
 export function registerCommandListener(
   app: App,
-  deps: { router: CommandRouter; audit: (input: AuditInput) => Promise<unknown>; log: Logger },
+  deps: { router: CommandRouter; audit: (input: AuditInput) => Promise<unknown>; notifier: Notifier; log: Logger },
 ): void {
-  const { router, audit, log } = deps;
-  app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
+  const { router, audit, notifier, log } = deps;
+  app.command(SLASH_COMMAND, async ({ command, ack }) => {
+    // Replies go through the notifier (our proxy-aware transport), not Bolt's own HTTP client.
+    const respond = (message: Message) => notifier.reply(command.response_url, message);
     const ctx = { slackUserId: command.user_id, channelId: command.channel_id, replyRef: command.response_url };
     const triage = router.triage(command.text ?? "", ctx);
     if (triage.kind === "immediate") {
@@ -27,16 +31,16 @@ export function registerCommandListener(
     await ack();
     try {
       const reply = await router.run(triage.command, ctx);
-      await respond(ephemeral(reply));
+      await respond(reply);
     } catch (error) {
       if (isDatabaseError(error)) {
         log.error({ err: error }, "database unavailable while running a command");
-        await respond(ephemeral(databaseUnavailableMessage())).catch(() => {});
+        await respond(databaseUnavailableMessage());
         return;
       }
       const reference = randomUUID().slice(0, 8);
       log.error({ err: error, reference, command: triage.command.name }, "command failed");
-      await respond(ephemeral(internalErrorMessage(reference))).catch(() => {});
+      await respond(internalErrorMessage(reference));
     }
   });
 }

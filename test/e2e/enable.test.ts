@@ -4,7 +4,6 @@ import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { verifyChain } from "../../src/core/audit.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
-import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
 
