@@ -6,6 +6,7 @@ import { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { type Clock, systemClock } from "./core/clock.js";
+import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
@@ -43,6 +44,7 @@ export interface GhconnectOptions {
 export interface Ghconnect {
   store: Store;
   enable: EnableFlow;
+  disable: DisableFlow;
   tokens: TokenKeeper;
   listen(port?: number): Promise<number>;
   close(): Promise<void>;
@@ -112,6 +114,16 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   });
 
   const audit = (input: Parameters<Store["appendAudit"]>[0]) => store.appendAudit(input);
+  const disable = new DisableFlow({
+    store,
+    ghes,
+    dotcom,
+    notifier,
+    clock,
+    policy: config.GHCONNECT_DISCONNECT_APPROVAL,
+    ttlMs: config.GHCONNECT_APPROVAL_TTL,
+    tokenCache: (owner) => new DatabaseTokenCache(store.credentials, owner, clock),
+  });
   const tokens = new TokenKeeper({
     store,
     dotcom,
@@ -123,12 +135,13 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   const router = new CommandRouter(
     {
       enable: (command, ctx) => enable.request(command.org, ctx.slackUserId, ctx.replyRef),
+      disable: (command, ctx) => disable.request(command.org, ctx.slackUserId),
     },
     audit,
   );
   app.use(dedupeDeliveries(store.deliveries, log));
   registerCommandListener(app, { router, audit, notifier, log });
-  registerActionListeners(app, { enable, notifier, log });
+  registerActionListeners(app, { enable, disable, notifier, log });
 
   const server = createAppServer({
     routes: [healthRoute(db, mode), ...githubRoutes(enable, log)],
@@ -146,6 +159,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   return {
     store,
     enable,
+    disable,
     tokens,
     async listen(port = config.PORT) {
       await new Promise<void>((resolve, reject) => {

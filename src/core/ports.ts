@@ -89,6 +89,12 @@ export interface DotcomGateway {
     options?: { refresh?: boolean },
   ): Promise<{ token: string; expiresAt: string }>;
   reach(url: string): Promise<Reach>;
+  /** DELETE /installation/token: the token stops working at once. */
+  revokeInstallationToken(token: string): Promise<void>;
+  /** DELETE /app/installations/{id} with the app's JWT; false when it was already gone. */
+  uninstall(app: AppCredentials, installationId: number): Promise<boolean>;
+  /** GET /app with the app's JWT: does the registration still exist? */
+  appExists(app: AppCredentials): Promise<boolean>;
 }
 
 /** Where the bot speaks: the admin channel (one card per operation, updated) and private replies. */

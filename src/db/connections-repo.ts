@@ -81,6 +81,34 @@ export class ConnectionsRepo {
       .execute();
   }
 
+  /**
+   * Marks the connection disconnected (no longer active, version bumped) only if it is still the
+   * active one at `version`; true when this call did it.
+   */
+  async markDisconnected(id: string, version: number, bySlack: string): Promise<boolean> {
+    const now = this.clock().toISOString();
+    const result = await this.q
+      .updateTable("connections")
+      .set((eb) => ({
+        status: "disconnected" as const,
+        active: null,
+        disconnected_at: now,
+        disconnected_by_slack: bySlack,
+        token_expires_at: null,
+        updated_at: now,
+        version: eb("version", "+", 1),
+      }))
+      .where("id", "=", id)
+      .where("active", "=", 1)
+      .where("version", "=", version)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async noteRegistrationDeleted(id: string): Promise<void> {
+    await this.q.updateTable("connections").set({ registration_deleted_at: this.clock().toISOString() }).where("id", "=", id).execute();
+  }
+
   /** Marks a refresh failure; true only the first time since the last success (notify once). */
   async noteRefreshFailure(id: string): Promise<boolean> {
     const now = this.clock().toISOString();

@@ -4,11 +4,13 @@ import type { Kysely } from "kysely";
 import type { AuditEntry, AuditInput } from "../core/audit.js";
 import type { Clock } from "../core/clock.js";
 import { AdminsRepo } from "./admins-repo.js";
+import { ApprovalsRepo } from "./approvals-repo.js";
 import { AuditRepo } from "./audit-repo.js";
 import { ConnectionsRepo } from "./connections-repo.js";
 import { CredentialsRepo } from "./credentials-repo.js";
 import type { Db, Engine } from "./database.js";
 import { DeliveriesRepo } from "./deliveries-repo.js";
+import { FeaturesRepo } from "./features-repo.js";
 import { OperationsRepo } from "./operations-repo.js";
 import type { Database } from "./schema.js";
 import type { SecretBox } from "./secret-box.js";
@@ -22,6 +24,8 @@ export class Repos {
   readonly credentials: CredentialsRepo;
   readonly states: StatesRepo;
   readonly connections: ConnectionsRepo;
+  readonly approvals: ApprovalsRepo;
+  readonly features: FeaturesRepo;
   constructor(
     readonly q: Kysely<Database>,
     readonly engine: Engine,
@@ -35,6 +39,8 @@ export class Repos {
     this.credentials = new CredentialsRepo(q, clock, box);
     this.states = new StatesRepo(q, clock);
     this.connections = new ConnectionsRepo(q, clock);
+    this.approvals = new ApprovalsRepo(q, clock);
+    this.features = new FeaturesRepo(q, clock);
   }
 }
 

@@ -134,6 +134,36 @@ export class DotcomClient implements DotcomGateway {
     }
   }
 
+  async revokeInstallationToken(token: string): Promise<void> {
+    try {
+      await this.userOctokit(token).request("DELETE /installation/token");
+    } catch (error) {
+      // 401: the token is already expired or revoked, which is what we wanted.
+      if (statusOf(error) === 401) return;
+      throw upstream("Revoking the installation token", this.apiHost, error);
+    }
+  }
+
+  async uninstall(app: AppCredentials, installationId: number): Promise<boolean> {
+    try {
+      await this.appOctokit(app).request("DELETE /app/installations/{installation_id}", { installation_id: installationId });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw upstream("Uninstalling the app", this.apiHost, error);
+    }
+  }
+
+  async appExists(app: AppCredentials): Promise<boolean> {
+    try {
+      await this.appOctokit(app).request("GET /app");
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 401 || statusOf(error) === 404) return false;
+      throw upstream("Checking the app registration", this.apiHost, error);
+    }
+  }
+
   async reach(url: string): Promise<Reach> {
     const host = hostOf(url);
     try {

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { App, BlockAction, ButtonAction } from "@slack/bolt";
 import type { Logger } from "pino";
+import type { DisableFlow } from "../core/disable.js";
 import type { EnableFlow } from "../core/enable.js";
 import type { Message } from "../core/message.js";
 import type { Notifier } from "../core/ports.js";
@@ -11,7 +12,10 @@ import { isDatabaseError } from "../db/errors.js";
 
 type Handler = (value: string, userId: string) => Promise<Message>;
 
-export function registerActionListeners(app: App, deps: { enable: EnableFlow; notifier: Notifier; log: Logger }): void {
+export function registerActionListeners(
+  app: App,
+  deps: { enable: EnableFlow; disable: DisableFlow; notifier: Notifier; log: Logger },
+): void {
   const { notifier, log } = deps;
   const route = (actionId: string, handler: Handler) => {
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action }) => {
@@ -33,6 +37,10 @@ export function registerActionListeners(app: App, deps: { enable: EnableFlow; no
   };
   route("enable.accept", (value, user) => deps.enable.acceptAddendum(value, user));
   route("enable.cancel", (value, user) => deps.enable.cancel(value, user));
+  route("disable.approve", (value, user) => deps.disable.approve(value, user));
+  route("disable.cancel", (value, user) => deps.disable.cancel(value, user));
+  route("disable.retry", (value, user) => deps.disable.retry(value, user));
+  route("disable.force", (value, user) => deps.disable.force(value, user));
   // Link buttons still send a block_actions payload when clicked; acknowledge them.
   app.action(/^link(\.\d+)?$/, async ({ ack }) => {
     await ack();

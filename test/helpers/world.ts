@@ -15,12 +15,14 @@ export interface World {
   command(user: SandboxUserName, text: string): Promise<{ status: number; ack: unknown }>;
   /** Admin-channel messages (not private ones), oldest first. */
   channel(): PostedMessage[];
-  /** The latest card in the admin channel whose text matches. */
-  card(match: RegExp): Promise<PostedMessage>;
+  /** The latest card in the admin channel whose text matches (posted at index `since` or later). */
+  card(match: RegExp, since?: number): Promise<PostedMessage>;
   /** Private messages to the user, oldest first. */
   privateTo(user: SandboxUserName): PostedMessage[];
   /** Waits for a private message to the user whose text matches. */
-  privateMessage(user: SandboxUserName, match: RegExp): Promise<PostedMessage>;
+  privateMessage(user: SandboxUserName, match: RegExp, since?: number): Promise<PostedMessage>;
+  /** A mark in the message history: pass it as `since` to see only what comes after. */
+  mark(): number;
   click(user: SandboxUserName, message: PostedMessage, actionId: string): Promise<number>;
   /** The URL of a link button in a message. */
   linkIn(message: PostedMessage, label: RegExp): string;
@@ -51,12 +53,17 @@ export async function startWorld(engine: EngineName, options: { env?: Record<str
       return { status: r.status, ack: r.ack };
     },
     channel: () => sandbox.slack.messages.filter((m) => m.channel === SANDBOX_ADMIN_CHANNEL && !m.user),
-    async card(match) {
-      return eventually(() => [...world.channel()].reverse().find((m) => match.test(textOf(m))));
+    async card(match, since = 0) {
+      return eventually(() =>
+        [...world.channel()].reverse().find((m) => sandbox.slack.messages.indexOf(m) >= since && match.test(textOf(m))),
+      );
     },
+    mark: () => sandbox.slack.messages.length,
     privateTo: (user) => sandbox.slack.messages.filter((m) => m.user === SANDBOX_USERS[user].slack),
-    async privateMessage(user, match) {
-      return eventually(() => [...world.privateTo(user)].reverse().find((m) => match.test(textOf(m))));
+    async privateMessage(user, match, since = 0) {
+      return eventually(() =>
+        [...world.privateTo(user)].reverse().find((m) => sandbox.slack.messages.indexOf(m) >= since && match.test(textOf(m))),
+      );
     },
     async click(user, message, actionId) {
       const blocks = message.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value?: string }> }>;
@@ -75,10 +82,12 @@ export async function startWorld(engine: EngineName, options: { env?: Record<str
       return (await bot.browser(user)).browse(url);
     },
     async enableUntilGitHub(org = "acme", user = "alice") {
+      const since = world.mark();
       await world.command(user, `enable ${org}`);
-      const card = await world.card(/Accept addendum and continue[\s\S]*/);
+      const card = await world.card(/Accept addendum and continue/, since);
+      const clicked = world.mark();
       await world.click(user, card, "enable.accept");
-      const reply = await world.privateMessage(user, /Continue on GitHub/);
+      const reply = await world.privateMessage(user, /Continue on GitHub/, clicked);
       return world.linkIn(reply, /Continue on GitHub/);
     },
     async enable(org = "acme") {

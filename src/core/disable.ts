@@ -1,0 +1,355 @@
+// Disable (SPEC §4): a card with a confirmation button; the click is re-authorized live for the
+// clicking user, bound to the connection as it was when requested, and claimed with one
+// conditional UPDATE so exactly one click ever executes. The local deletion never depends on
+// GitHub: when GitHub fails, an admin can delete the credentials anyway.
+import { randomUUID } from "node:crypto";
+import type { Approval } from "../db/approvals-repo.js";
+import type { Actor } from "./audit.js";
+import { authorizeAdmin } from "./authorize.js";
+import type { Clock } from "./clock.js";
+import { type DisableStage, disableCard } from "./disable-card.js";
+import type { FlowStore } from "./enable.js";
+import { when } from "./enable-card.js";
+import { NotAuthorized, NotConnected, OperationInFlight, UserError } from "./errors.js";
+import { type Message, simpleMessage } from "./message.js";
+import type { Connection } from "./model.js";
+import type { DotcomGateway, GhesGateway, Notifier, TokenCache } from "./ports.js";
+
+export interface DisableDeps {
+  store: FlowStore;
+  ghes: GhesGateway;
+  dotcom: DotcomGateway;
+  notifier: Notifier;
+  clock: Clock;
+  policy: "self" | "peer";
+  ttlMs: number;
+  tokenCache(owner: { connectionId: string }): TokenCache;
+}
+
+export class DisableFlow {
+  constructor(private readonly deps: DisableDeps) {}
+
+  private async updateCard(a: Approval, c: Connection, stage: DisableStage): Promise<void> {
+    if (a.card) await this.deps.notifier.update(a.card, disableCard(a, c, stage));
+  }
+
+  /** `/ghconnect disable ORG`: posts the confirmation card. */
+  async request(org: string, slackUserId: string): Promise<Message> {
+    const { store, ghes, clock } = this.deps;
+    const admin = await authorizeAdmin(store.admins, ghes, slackUserId, `disconnect ${org}`);
+    const connection = await store.connections.active();
+    if (!connection || connection.org !== org) {
+      throw new NotConnected(
+        connection
+          ? `This server is connected to ${connection.org}, not ${org}.`
+          : `This server is not connected to ${org} (it is not connected to any organization).`,
+        connection ? `To disconnect it, run \`/ghconnect disable ${connection.org}\`.` : "`/ghconnect status` shows the connection.",
+        { ghes: admin.ghesLogin },
+      );
+    }
+    const open = await store.approvals.pendingFor(connection.id);
+    if (open && (open.status !== "pending" || Date.parse(open.expiresAt) > clock().getTime())) {
+      throw new OperationInFlight(
+        `A disconnect of ${org} requested by <@${open.requestedBySlack}> at ${when(open.requestedAt)} is already ${open.status === "pending" ? `waiting for approval (expires ${when(open.expiresAt)})` : open.status}.`,
+        "Use the buttons on its card in the admin channel.",
+        { ghes: admin.ghesLogin },
+      );
+    }
+    const now = clock();
+    const approval: Omit<Approval, "status" | "decidedBySlack" | "decidedAt" | "card" | "error" | "action"> = {
+      id: randomUUID(),
+      connectionId: connection.id,
+      connectionVersion: connection.version,
+      org,
+      policy: this.deps.policy,
+      requestedBySlack: slackUserId,
+      requestedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.deps.ttlMs).toISOString(),
+    };
+    await store.transaction(async (tx) => {
+      await tx.approvals.create(approval);
+      await tx.audit.append({
+        actor: { slack: slackUserId, ghes: admin.ghesLogin },
+        action: "disable.requested",
+        target: org,
+        outcome: "pending",
+        details: {
+          approval: approval.id,
+          connection: connection.id,
+          connection_version: connection.version,
+          policy: this.deps.policy,
+          expires_at: approval.expiresAt,
+        },
+      });
+    });
+    const created = (await store.approvals.get(approval.id)) as Approval;
+    const features = (await store.features.all()).filter((f) => f.enabled).map((f) => f.name);
+    const card = await this.deps.notifier.post(
+      this.deps.notifier.adminChannel,
+      disableCard(created, connection, { kind: "pending", features }),
+    );
+    if (card) await store.approvals.setCard(approval.id, card);
+    return simpleMessage(
+      `Posted the disconnect request for ${org} in <#${this.deps.notifier.adminChannel}>. ${
+        this.deps.policy === "peer" ? "A second admin must approve it." : "Any admin, you included, can approve it there."
+      } It expires at ${when(approval.expiresAt)}.`,
+    );
+  }
+
+  /** The Disconnect button. */
+  async approve(approvalId: string, slackUserId: string): Promise<Message> {
+    const { store, ghes, clock } = this.deps;
+    const a = await store.approvals.get(approvalId);
+    if (!a) return simpleMessage("This disconnect request no longer exists. Nothing was changed.");
+    const refuse = async (reason: string, actor: Actor = { slack: slackUserId }) => {
+      await store.appendAudit({ actor, action: "disable.approve", target: a.org, outcome: "refused", details: { approval: a.id, reason } });
+      return simpleMessage(`:no_entry: ${reason} Nothing was changed.`);
+    };
+    let admin: { ghesLogin: string };
+    try {
+      admin = await authorizeAdmin(store.admins, ghes, slackUserId, `approve the disconnect of ${a.org}`);
+    } catch (error) {
+      if (error instanceof NotAuthorized) return refuse(error.message, { slack: slackUserId, ...error.actor });
+      throw error;
+    }
+    const actor = { slack: slackUserId, ghes: admin.ghesLogin };
+    if (a.status !== "pending") return refuse(this.notPending(a), actor);
+    if (a.policy === "peer" && slackUserId === a.requestedBySlack) {
+      return refuse(
+        `This disconnect needs a second admin: <@${a.requestedBySlack}> asked for it, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
+        actor,
+      );
+    }
+    const connection = await store.connections.get(a.connectionId);
+    if (Date.parse(a.expiresAt) <= clock().getTime()) {
+      await this.expire(a);
+      return refuse(`This request expired at ${when(a.expiresAt)}.`, actor);
+    }
+    const active = await store.connections.active();
+    if (!connection || !active || active.id !== a.connectionId || active.version !== a.connectionVersion) {
+      const reason = !active
+        ? `${a.org} was already disconnected since this request was made.`
+        : active.id !== a.connectionId
+          ? `The server was reconnected (to ${active.org}, at ${when(active.connectedAt)}) since this request was made.`
+          : `The connection to ${a.org} changed since this request was made.`;
+      if (await store.approvals.transition(a.id, ["pending"], "stale", { error: reason })) {
+        if (connection) await this.updateCard(a, connection, { kind: "stale", reason });
+      }
+      return refuse(`${reason} This approval is no longer valid.`, actor);
+    }
+    const won = await store.transaction(async (tx) => {
+      if (!(await tx.approvals.claim(a.id, slackUserId))) return false;
+      await tx.audit.append({
+        actor,
+        action: "disable.approved",
+        target: a.org,
+        outcome: "ok",
+        details: { approval: a.id, requested_by: a.requestedBySlack },
+      });
+      return true;
+    });
+    if (!won) return refuse(this.notPending((await store.approvals.get(a.id)) as Approval), actor);
+    return this.execute((await store.approvals.get(a.id)) as Approval, connection, actor, ["approved"]);
+  }
+
+  /** "Retry" after GitHub failed. */
+  async retry(approvalId: string, slackUserId: string): Promise<Message> {
+    return this.afterFailure(approvalId, slackUserId, false);
+  }
+
+  /** "Delete local credentials anyway" after GitHub failed. */
+  async force(approvalId: string, slackUserId: string): Promise<Message> {
+    return this.afterFailure(approvalId, slackUserId, true);
+  }
+
+  private async afterFailure(approvalId: string, slackUserId: string, force: boolean): Promise<Message> {
+    const { store, ghes } = this.deps;
+    const a = await store.approvals.get(approvalId);
+    if (!a) return simpleMessage("This disconnect request no longer exists.");
+    let admin: { ghesLogin: string };
+    try {
+      admin = await authorizeAdmin(store.admins, ghes, slackUserId, `finish the disconnect of ${a.org}`);
+    } catch (error) {
+      if (error instanceof NotAuthorized) {
+        await store.appendAudit({
+          actor: { slack: slackUserId, ...error.actor },
+          action: force ? "disable.force" : "disable.retry",
+          target: a.org,
+          outcome: "refused",
+          details: { approval: a.id, reason: error.message },
+        });
+        return error.toMessage();
+      }
+      throw error;
+    }
+    const actor = { slack: slackUserId, ghes: admin.ghesLogin };
+    if (a.status !== "failed") return simpleMessage(this.notPending(a));
+    const connection = await store.connections.get(a.connectionId);
+    if (!connection) return simpleMessage("The connection of this request no longer exists.");
+    return this.execute(a, connection, actor, ["failed"], force ? { error: a.error ?? "GitHub failed" } : undefined);
+  }
+
+  private async execute(
+    a: Approval,
+    connection: Connection,
+    actor: Actor,
+    from: Array<Approval["status"]>,
+    forced?: { error: string },
+  ): Promise<Message> {
+    const { store, dotcom } = this.deps;
+    if (!(await store.approvals.transition(a.id, from, "executing")))
+      return simpleMessage(this.notPending((await store.approvals.get(a.id)) as Approval));
+    const approvedBy = a.decidedBySlack ?? actor.slack ?? "";
+    await this.updateCard(a, connection, { kind: "executing", by: approvedBy });
+    const owner = { connectionId: connection.id };
+    let uninstalled = false;
+    let registrationExists: boolean | undefined;
+    if (!forced) {
+      try {
+        const key = await store.credentials.get(owner, "private_key");
+        const cached = await store.credentials.get(owner, "installation_token");
+        const token = cached?.secret.split("|")[0];
+        if (token) await dotcom.revokeInstallationToken(token);
+        if (key && connection.appId !== null && connection.installationId !== null) {
+          const app = { appId: connection.appId, privateKey: key.secret };
+          uninstalled = await dotcom.uninstall(app, connection.installationId);
+          // The last look with the app's own key, before the key is deleted for good.
+          registrationExists = await dotcom.appExists(app).catch(() => undefined);
+        }
+      } catch (error) {
+        const reason = error instanceof UserError ? error.message : (error as Error).message;
+        await store.transaction(async (tx) => {
+          await tx.approvals.transition(a.id, ["executing"], "failed", { error: reason });
+          await tx.audit.append({
+            actor,
+            action: "disable.github_failed",
+            target: a.org,
+            outcome: "failed",
+            details: { approval: a.id, reason },
+          });
+        });
+        await this.updateCard(a, connection, { kind: "github_failed", error: reason });
+        return simpleMessage(
+          `❌ GitHub failed while disconnecting ${a.org}: ${reason}`,
+          "Nothing was deleted yet. Use Retry or “Delete local credentials anyway” on the card.",
+        );
+      }
+    }
+    const done = await store.transaction(async (tx) => {
+      if (!(await tx.connections.markDisconnected(connection.id, connection.version, approvedBy))) return undefined;
+      const deleted = await tx.credentials.deleteAll(owner);
+      const featuresOff = await tx.features.allOff(actor.slack ?? approvedBy);
+      await tx.approvals.transition(a.id, ["executing"], "done");
+      await tx.audit.append({
+        actor,
+        action: "disable.done",
+        target: a.org,
+        outcome: "ok",
+        details: {
+          approval: a.id,
+          connection: connection.id,
+          approved_by: approvedBy,
+          token_revoked: !forced,
+          uninstalled,
+          forced: forced ? { github_error: forced.error } : undefined,
+          credentials_deleted: deleted,
+          features_off: featuresOff,
+          registration_exists: registrationExists ?? "unknown",
+        },
+      });
+      return true;
+    });
+    if (!done) {
+      await store.approvals.transition(a.id, ["executing"], "stale", { error: "the connection changed while disconnecting" });
+      return simpleMessage(`The connection to ${a.org} changed while disconnecting; nothing more was done.`);
+    }
+    if (registrationExists === false) await store.connections.noteRegistrationDeleted(connection.id);
+    const finished = (await store.approvals.get(a.id)) as Approval;
+    await this.updateCard(finished, connection, { kind: "done", by: approvedBy, registrationExists, uninstalled, forced });
+    return simpleMessage(
+      `✅ Disconnected ${a.org}.${registrationExists === false ? "" : ` Delete the app registration by hand at ${connection.appSettingsUrl ?? "its settings page on GitHub"}: GitHub has no API for that.`}`,
+    );
+  }
+
+  /** The Cancel button: any admin (checked live), exactly once. */
+  async cancel(approvalId: string, slackUserId: string): Promise<Message> {
+    const { store, ghes } = this.deps;
+    const a = await store.approvals.get(approvalId);
+    if (!a) return simpleMessage("This disconnect request no longer exists.");
+    let admin: { ghesLogin: string };
+    try {
+      admin = await authorizeAdmin(store.admins, ghes, slackUserId, `cancel the disconnect of ${a.org}`);
+    } catch (error) {
+      if (error instanceof NotAuthorized) {
+        await store.appendAudit({
+          actor: { slack: slackUserId, ...error.actor },
+          action: "disable.cancel",
+          target: a.org,
+          outcome: "refused",
+          details: { approval: a.id, reason: error.message },
+        });
+        return error.toMessage();
+      }
+      throw error;
+    }
+    const cancelled = await store.transaction(async (tx) => {
+      if (!(await tx.approvals.transition(a.id, ["pending"], "cancelled", { decidedBy: slackUserId }))) return false;
+      await tx.audit.append({
+        actor: { slack: slackUserId, ghes: admin.ghesLogin },
+        action: "disable.cancelled",
+        target: a.org,
+        outcome: "ok",
+        details: { approval: a.id },
+      });
+      return true;
+    });
+    if (!cancelled) return simpleMessage(this.notPending((await store.approvals.get(a.id)) as Approval));
+    const connection = await store.connections.get(a.connectionId);
+    if (connection) await this.updateCard(a, connection, { kind: "cancelled", by: slackUserId });
+    return simpleMessage(`Cancelled the disconnect of ${a.org}; it stays connected.`);
+  }
+
+  /** Expires pending requests whose time ran out; their cards lose the buttons. */
+  async expireStale(): Promise<number> {
+    let n = 0;
+    for (const a of await this.deps.store.approvals.expiredPending(this.deps.clock())) if (await this.expire(a)) n++;
+    return n;
+  }
+
+  private async expire(a: Approval): Promise<boolean> {
+    const { store } = this.deps;
+    const expired = await store.transaction(async (tx) => {
+      if (!(await tx.approvals.transition(a.id, ["pending"], "expired"))) return false;
+      await tx.audit.append({
+        actor: { slack: null },
+        action: "disable.expired",
+        target: a.org,
+        outcome: "failed",
+        details: { approval: a.id, expired_at: a.expiresAt },
+      });
+      return true;
+    });
+    const connection = await store.connections.get(a.connectionId);
+    if (expired && connection) await this.updateCard(a, connection, { kind: "expired" });
+    return expired;
+  }
+
+  private notPending(a: Approval): string {
+    switch (a.status) {
+      case "approved":
+      case "executing":
+      case "done":
+        return `This disconnect was already approved by <@${a.decidedBySlack}> at ${a.decidedAt ? when(a.decidedAt) : "an earlier moment"}.`;
+      case "failed":
+        return `This disconnect was approved by <@${a.decidedBySlack}>, but GitHub failed: ${a.error ?? "unknown error"}. Use Retry or “Delete local credentials anyway” on the card.`;
+      case "cancelled":
+        return `This request was cancelled by <@${a.decidedBySlack}>.`;
+      case "expired":
+        return `This request expired at ${when(a.expiresAt)}.`;
+      case "stale":
+        return `This request is no longer valid: ${a.error ?? "the connection changed"}.`;
+      default:
+        return "This request is still waiting for approval.";
+    }
+  }
+}
