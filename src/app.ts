@@ -1,5 +1,6 @@
 // Assembles ghconnect: database → store → core → Slack (Bolt) and the HTTP routes. main.ts and
 // the tests build the app through here, so the tests run exactly what production runs.
+import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { App, HTTPReceiver, SocketModeReceiver } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
@@ -8,6 +9,7 @@ import type { Config } from "./config.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
+import { EverydayCommands } from "./core/everyday.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
 import { TokenKeeper } from "./core/tokens.js";
@@ -46,6 +48,7 @@ export interface Ghconnect {
   enable: EnableFlow;
   disable: DisableFlow;
   tokens: TokenKeeper;
+  everyday: EverydayCommands;
   listen(port?: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -132,10 +135,45 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     tokenCache: (owner) =>
       new DatabaseTokenCache(store.credentials, owner, clock, (expiresAt) => store.connections.noteToken(owner.connectionId, expiresAt)),
   });
+  const everyday = new EverydayCommands({
+    store,
+    ghes,
+    manage,
+    dotcom,
+    notifier,
+    clock,
+    installationToken: () => tokens.current(),
+    slackScopes: async () => {
+      try {
+        const result = await slackClient.auth.test();
+        return { scopes: result.response_metadata?.scopes ?? [] };
+      } catch (error) {
+        return { error: (error as Error).message };
+      }
+    },
+    config: {
+      uploadsUrl: config.GITHUB_UPLOADS_URL,
+      proxy: config.HTTPS_PROXY,
+      ghesUrl: config.GHES_URL,
+      slackMode: mode,
+      engine: db.engine,
+      publicUrl: config.PUBLIC_URL,
+    },
+  });
   const router = new CommandRouter(
     {
       enable: (command, ctx) => enable.request(command.org, ctx.slackUserId, ctx.replyRef),
       disable: (command, ctx) => disable.request(command.org, ctx.slackUserId),
+      status: (_command, ctx) => everyday.status(ctx.slackUserId, ctx.channelId),
+      check: (_command, ctx) => everyday.check(ctx.slackUserId),
+      features: (_command, ctx) => everyday.features(ctx.slackUserId),
+      feature: (command, ctx) => everyday.feature(command.action, command.feature, ctx.slackUserId),
+      search: (command, ctx) => everyday.search(command.query, ctx.slackUserId),
+      audit: (command, ctx) => everyday.audit(command.limit, ctx.slackUserId),
+      "audit-verify": (_command, ctx) => everyday.auditVerify(ctx.slackUserId),
+      admins: (_command, ctx) => everyday.admins(ctx.slackUserId),
+      "admins-add": (command, ctx) => everyday.adminsAdd(command.slackUserId, command.ghesLogin, ctx.slackUserId),
+      "admins-remove": (command, ctx) => everyday.adminsRemove(command.slackUserId, ctx.slackUserId),
     },
     audit,
   );
@@ -152,7 +190,11 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   // Operations that time out are ended by a sweep (also right after a restart); the transition
   // is conditional, so several replicas sweeping at once end each operation once.
   const sweep = () => enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations"));
-  const refresh = () => tokens.refreshIfDue().catch((error) => log.warn({ err: error }, "token refresh job failed"));
+  const replica = randomUUID().slice(0, 8);
+  const refresh = () =>
+    Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>
+      log.warn({ err: error }, "periodic job failed"),
+    );
   let sweeper: NodeJS.Timeout | undefined;
   let refresher: NodeJS.Timeout | undefined;
   let started = false;
@@ -161,6 +203,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     enable,
     disable,
     tokens,
+    everyday,
     async listen(port = config.PORT) {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);

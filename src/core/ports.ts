@@ -89,6 +89,8 @@ export interface DotcomGateway {
     options?: { refresh?: boolean },
   ): Promise<{ token: string; expiresAt: string }>;
   reach(url: string): Promise<Reach>;
+  /** Issues and pull requests in `org`, as the installation. */
+  searchIssues(token: string, org: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
   /** DELETE /installation/token: the token stops working at once. */
   revokeInstallationToken(token: string): Promise<void>;
   /** DELETE /app/installations/{id} with the app's JWT; false when it was already gone. */

@@ -105,6 +105,16 @@ export class ConnectionsRepo {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /** Records a fresh look at GHES (status serves from this for five minutes). */
+  async noteChecked(id: string, ghesVersionNow: string | null): Promise<void> {
+    const now = this.clock().toISOString();
+    await this.q
+      .updateTable("connections")
+      .set({ last_checked_at: now, ...(ghesVersionNow ? { ghes_version_now: ghesVersionNow } : {}) })
+      .where("id", "=", id)
+      .execute();
+  }
+
   async noteRegistrationDeleted(id: string): Promise<void> {
     await this.q.updateTable("connections").set({ registration_deleted_at: this.clock().toISOString() }).where("id", "=", id).execute();
   }

@@ -11,6 +11,7 @@ import { CredentialsRepo } from "./credentials-repo.js";
 import type { Db, Engine } from "./database.js";
 import { DeliveriesRepo } from "./deliveries-repo.js";
 import { FeaturesRepo } from "./features-repo.js";
+import { JobsRepo, StatsRepo } from "./jobs-repo.js";
 import { OperationsRepo } from "./operations-repo.js";
 import type { Database } from "./schema.js";
 import type { SecretBox } from "./secret-box.js";
@@ -26,6 +27,8 @@ export class Repos {
   readonly connections: ConnectionsRepo;
   readonly approvals: ApprovalsRepo;
   readonly features: FeaturesRepo;
+  readonly jobs: JobsRepo;
+  readonly stats: StatsRepo;
   constructor(
     readonly q: Kysely<Database>,
     readonly engine: Engine,
@@ -41,6 +44,8 @@ export class Repos {
     this.connections = new ConnectionsRepo(q, clock);
     this.approvals = new ApprovalsRepo(q, clock);
     this.features = new FeaturesRepo(q, clock);
+    this.jobs = new JobsRepo(q, clock);
+    this.stats = new StatsRepo(q, clock);
   }
 }
 

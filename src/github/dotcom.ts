@@ -2,8 +2,9 @@
 // org membership, and everything done as the GitHub App (JWT) or its installation (token).
 import { createAppAuth } from "@octokit/auth-app";
 import { GitHubFlowRefused } from "../core/errors.js";
-import type { AppCredentials, CreatedApp, DotcomGateway, Reach, TokenCache } from "../core/ports.js";
+import type { AppCredentials, CreatedApp, DotcomGateway, Reach, SearchHit, TokenCache } from "../core/ports.js";
 import { hostOf, statusOf, upstream } from "./errors.js";
+import { type RawIssue, toHits } from "./ghes.js";
 import { createOctokit, type GhOctokitInstance } from "./octokit.js";
 import { classifyNetworkError, type FetchLike } from "./transport.js";
 
@@ -132,6 +133,15 @@ export class DotcomClient implements DotcomGateway {
     } catch (error) {
       throw upstream("Minting an installation token", this.apiHost, error);
     }
+  }
+
+  async searchIssues(token: string, org: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]> {
+    const { data } = await this.userOctokit(token).request("GET /search/issues", {
+      q: `${query} org:${org}`,
+      per_page: limit,
+      request: { signal, retries: 0 },
+    });
+    return toHits("github", data.items as unknown as RawIssue[]);
   }
 
   async revokeInstallationToken(token: string): Promise<void> {

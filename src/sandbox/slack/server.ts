@@ -143,7 +143,11 @@ export class SlackSandbox {
   private api(method: string, args: Record<string, unknown>, authorization: string | undefined): SandboxResponse {
     const record = (ok: boolean, payload: Record<string, unknown>, error?: string): SandboxResponse => {
       this.calls.push({ method, args, ok, error });
-      return { json: ok ? { ok: true, ...payload } : { ok: false, error, ...payload } };
+      // Slack reports the token's scopes in every Web API response.
+      return {
+        headers: { "x-oauth-scopes": "commands,chat:write" },
+        json: ok ? { ok: true, ...payload } : { ok: false, error, ...payload },
+      };
     };
     const token = authorization?.replace(/^Bearer\s+/i, "") ?? (args.token as string | undefined);
     if (!token) return record(false, {}, "not_authed");

@@ -1,0 +1,412 @@
+// The commands admins live in (SPEC §2): status, check, features, search, audit, admins. Each
+// decides here and returns a Message; every state change is authorized live and audited.
+import { randomUUID } from "node:crypto";
+import { type AuditEntry, verifyChain } from "./audit.js";
+import { authorizeAdmin } from "./authorize.js";
+import type { Clock } from "./clock.js";
+import type { FlowStore } from "./enable.js";
+import { checksText, when } from "./enable-card.js";
+import { NotAuthorized, NotConnected, UserError } from "./errors.js";
+import { FEATURES, type FeatureName, findFeature } from "./features.js";
+import { type Block, type Message, simpleMessage } from "./message.js";
+import type { DotcomGateway, GhesGateway, ManageGateway, Notifier } from "./ports.js";
+import { type CheckResult, runPreflight } from "./preflight.js";
+import { unifiedSearch } from "./search.js";
+import { STATUS_FRESH_MS, statusMessage } from "./status.js";
+
+export interface EverydayDeps {
+  store: FlowStore;
+  ghes: GhesGateway;
+  manage: ManageGateway;
+  dotcom: DotcomGateway;
+  notifier: Notifier;
+  clock: Clock;
+  installationToken(): Promise<{ token: string }>;
+  /** The bot token's scopes as Slack reports them (auth.test), or why they could not be read. */
+  slackScopes(): Promise<{ scopes?: string[]; error?: string }>;
+  config: { uploadsUrl: string; proxy?: string; ghesUrl: string; slackMode: "http" | "socket"; engine: string; publicUrl: string };
+  searchBudgetMs?: number;
+}
+
+export const REQUIRED_SLACK_SCOPES = ["commands", "chat:write"];
+
+export class EverydayCommands {
+  constructor(private readonly deps: EverydayDeps) {}
+
+  private admin(slackUserId: string, doing: string) {
+    return authorizeAdmin(this.deps.store.admins, this.deps.ghes, slackUserId, doing);
+  }
+
+  /** `status`: anyone in the admin channel (or any admin elsewhere). */
+  async status(slackUserId: string, channelId: string): Promise<Message> {
+    const { store, ghes, clock, notifier } = this.deps;
+    if (channelId !== notifier.adminChannel && !(await store.admins.find(slackUserId))) {
+      throw new NotAuthorized(`\`status\` is shown in <#${notifier.adminChannel}> and to admins.`, "Run it in the admin channel.");
+    }
+    let active = await store.connections.active();
+    let ghesCheckFailed: string | undefined;
+    if (active && (!active.lastCheckedAt || clock().getTime() - Date.parse(active.lastCheckedAt) > STATUS_FRESH_MS)) {
+      try {
+        await store.connections.noteChecked(active.id, await ghes.version());
+      } catch (error) {
+        ghesCheckFailed = (error as Error).message.slice(0, 160);
+        await store.connections.noteChecked(active.id, null);
+      }
+      active = await store.connections.active();
+    }
+    const approval = active ? await store.approvals.pendingFor(active.id) : undefined;
+    const message = statusMessage({
+      now: clock(),
+      active,
+      latest: active ? undefined : await store.connections.latest(),
+      features: (await store.features.all()).map((f) => ({ name: f.name, enabled: f.enabled })),
+      inFlight: await store.operations.inFlight(),
+      pendingApproval: approval && {
+        org: approval.org,
+        requestedBySlack: approval.requestedBySlack,
+        expiresAt: approval.expiresAt,
+        status: approval.status,
+      },
+      ghesCheckFailed,
+    });
+    await store.appendAudit({
+      actor: { slack: slackUserId },
+      action: "command.status",
+      target: active?.org ?? null,
+      outcome: "ok",
+      details: { channel: channelId },
+    });
+    return message;
+  }
+
+  /** `check` / `doctor`: every check, changing nothing. */
+  async check(slackUserId: string): Promise<Message> {
+    const { store, config } = this.deps;
+    const admin = await this.admin(slackUserId, "run the checks");
+    const results: CheckResult[] = [
+      {
+        name: "Config",
+        status: "ok",
+        detail: `Slack in ${config.slackMode === "socket" ? "Socket Mode" : "HTTP mode"}; pages at ${config.publicUrl}`,
+      },
+    ];
+    try {
+      await store.admins.count();
+      results.push({ name: "Database", status: "ok", detail: `${config.engine} answers` });
+    } catch (error) {
+      results.push({
+        name: "Database",
+        status: "fail",
+        detail: (error as Error).message,
+        advice: "Check DATABASE_URL and that the database is up.",
+      });
+    }
+    const { scopes, error } = await this.deps.slackScopes();
+    if (error || !scopes) {
+      results.push({
+        name: "Slack",
+        status: "fail",
+        detail: `auth.test failed: ${error ?? "no answer"}`,
+        advice: "Check SLACK_BOT_TOKEN and that the app is installed.",
+      });
+    } else {
+      const missing = REQUIRED_SLACK_SCOPES.filter((s) => !scopes.includes(s));
+      results.push(
+        missing.length
+          ? {
+              name: "Slack",
+              status: "fail",
+              detail: `the bot token lacks ${missing.join(", ")}`,
+              advice: "Add the scopes in manifest.yml and reinstall the app.",
+            }
+          : { name: "Slack", status: "ok", detail: `bot token has ${REQUIRED_SLACK_SCOPES.join(", ")}` },
+      );
+    }
+    if (config.proxy)
+      results.push({
+        name: "Proxy",
+        status: "ok",
+        detail: `HTTPS_PROXY=${new URL(config.proxy).host}; the GitHub checks below go through it`,
+      });
+    const preflight = await runPreflight({
+      ghes: this.deps.ghes,
+      manage: this.deps.manage,
+      dotcom: this.deps.dotcom,
+      uploadsUrl: config.uploadsUrl,
+      proxy: config.proxy,
+      now: this.deps.clock,
+    });
+    results.push(...preflight.results);
+    const bad = results.filter((r) => r.status === "fail").length;
+    const warn = results.filter((r) => r.status === "warn").length;
+    await store.appendAudit({
+      actor: { slack: slackUserId, ghes: admin.ghesLogin },
+      action: "command.check",
+      outcome: "ok",
+      details: { failed: bad, warnings: warn, checks: results.map((r) => `${r.status}:${r.name}`) },
+    });
+    const verdict = bad
+      ? `❌ ${bad} check${bad > 1 ? "s" : ""} failed`
+      : warn
+        ? `⚠️ all checks pass, ${warn} warning${warn > 1 ? "s" : ""}`
+        : "✅ all checks pass";
+    return {
+      text: `ghconnect check: ${verdict}`,
+      blocks: [
+        { kind: "header", text: "ghconnect check" },
+        { kind: "text", text: checksText(results) },
+        { kind: "context", text: `${verdict}. Nothing was changed.` },
+      ],
+    };
+  }
+
+  /** `features`: what each does, its state, and how it is turned on. */
+  async features(slackUserId: string): Promise<Message> {
+    const states = new Map((await this.deps.store.features.all()).map((f) => [f.name, f]));
+    const lines = FEATURES.map((f) => {
+      const s = states.get(f.name);
+      const state = s?.enabled ? `✅ on (by <@${s.changedBySlack}>, ${when(s.changedAt)})` : "▫️ off";
+      const how = f.providedByBot
+        ? `provided by ghconnect: \`/ghconnect feature ${s?.enabled ? "disable" : "enable"} ${f.name}\``
+        : `a GHES setting GitHub offers no API for: turn it on in GHES under Enterprise settings → GitHub Connect (${this.deps.config.ghesUrl}/enterprises/<enterprise>/settings/dotcom_connection), then record it with \`/ghconnect feature enable ${f.name}\``;
+      return `*${f.title}* \`${f.name}\` — ${state}\n    ${f.what}; ${how}.`;
+    });
+    await this.deps.store.appendAudit({ actor: { slack: slackUserId }, action: "command.features", outcome: "ok" });
+    return {
+      text: "GitHub Connect features",
+      blocks: [
+        { kind: "header", text: "GitHub Connect features" },
+        { kind: "text", text: lines.join("\n") },
+      ],
+    };
+  }
+
+  /** `feature enable|disable NAME`, `feature run server-statistics`. */
+  async feature(action: "enable" | "disable" | "run", name: FeatureName, slackUserId: string): Promise<Message> {
+    const { store } = this.deps;
+    const info = findFeature(name)!;
+    const admin = await this.admin(slackUserId, `${action === "run" ? "run" : "change"} ${name}`);
+    const actor = { slack: slackUserId, ghes: admin.ghesLogin };
+    if (action === "run") return this.runServerStatistics(actor.slack);
+    const enabled = action === "enable";
+    if (enabled && !(await store.connections.active())) {
+      throw new NotConnected(
+        `${info.title} needs a connection to GitHub, and this server is not connected.`,
+        "Connect first with `/ghconnect enable ORG`.",
+        { ghes: admin.ghesLogin },
+      );
+    }
+    const changed = await store.transaction(async (tx) => {
+      if (!(await tx.features.set(name, enabled, slackUserId))) return false;
+      await tx.audit.append({
+        actor,
+        action: enabled ? "feature.enabled" : "feature.disabled",
+        target: name,
+        outcome: "ok",
+        details: { native: !info.providedByBot },
+      });
+      return true;
+    });
+    if (!changed) return simpleMessage(`${info.title} is already ${enabled ? "on" : "off"}. Nothing was changed.`);
+    const note = info.providedByBot
+      ? enabled
+        ? info.name === "unified-search"
+          ? "Anyone can now run `/ghconnect search QUERY`."
+          : "ghconnect posts the server's statistics here daily; `/ghconnect feature run server-statistics` posts them now."
+        : "ghconnect stopped providing it."
+      : `GitHub has no API for this setting: ${enabled ? "turn it on" : "turn it off"} in GHES under Enterprise settings → GitHub Connect. ghconnect recorded the decision.`;
+    return simpleMessage(`${enabled ? "✅ Turned on" : "▫️ Turned off"} ${info.title}. ${note}`);
+  }
+
+  /** Posts GHES's statistics to the admin channel and keeps them for trends. */
+  async runServerStatistics(bySlack: string | null): Promise<Message> {
+    const { store, ghes, notifier } = this.deps;
+    const previous = (await store.stats.latest(1))[0];
+    const stats = await ghes.stats();
+    await store.stats.add(randomUUID(), stats);
+    const pick = (data: Record<string, unknown> | undefined, group: string, key: string) =>
+      Number(((data?.[group] as Record<string, unknown>) ?? {})[key] ?? Number.NaN);
+    const rows: Array<[string, string, string]> = [
+      ["Users", "users", "total_users"],
+      ["Organizations", "orgs", "total_orgs"],
+      ["Repositories", "repos", "total_repos"],
+      ["Pull requests", "pulls", "total_pulls"],
+      ["Issues", "issues", "total_issues"],
+    ];
+    const fields = rows.map(([label, group, key]): [string, string] => {
+      const now = pick(stats, group, key);
+      const before = pick(previous?.data, group, key);
+      const delta = Number.isNaN(before)
+        ? ""
+        : ` (${now - before >= 0 ? "+" : ""}${now - before} since ${previous ? previous.takenAt.slice(0, 10) : ""})`;
+      return [label, `${Number.isNaN(now) ? "?" : now}${delta}`];
+    });
+    const message: Message = {
+      text: "GHES server statistics",
+      blocks: [
+        { kind: "header", text: "Server statistics" },
+        { kind: "fields", fields },
+        { kind: "context", text: `From ${new URL(ghes.url).host}; kept for trends.` },
+      ],
+    };
+    await notifier.post(notifier.adminChannel, message);
+    await store.appendAudit({
+      actor: { slack: bySlack },
+      action: "feature.server_statistics",
+      target: "server-statistics",
+      outcome: "ok",
+      details: { users: fields[0]?.[1] },
+    });
+    return simpleMessage(`Posted the server statistics in <#${notifier.adminChannel}>.`);
+  }
+
+  /** The daily statistics job (one replica per day, claimed in the database). */
+  async dailyStatistics(replica: string): Promise<boolean> {
+    const { store } = this.deps;
+    if (!(await store.features.isEnabled("server-statistics"))) return false;
+    if (!(await store.jobs.claim("server-statistics", 24 * 3_600_000, replica))) return false;
+    await this.runServerStatistics(null);
+    return true;
+  }
+
+  async search(query: string, slackUserId: string): Promise<Message> {
+    const { store } = this.deps;
+    const outcome = await unifiedSearch(
+      {
+        ghes: this.deps.ghes,
+        dotcom: this.deps.dotcom,
+        activeConnection: () => store.connections.active(),
+        featureEnabled: (n) => store.features.isEnabled(n),
+        installationToken: this.deps.installationToken,
+        budgetMs: this.deps.searchBudgetMs,
+      },
+      query,
+    );
+    await store.appendAudit({
+      actor: { slack: slackUserId },
+      action: "command.search",
+      outcome: "ok",
+      details: { query: query.slice(0, 100), results: outcome.counts },
+    });
+    return outcome.message;
+  }
+
+  /** `audit [N]`: the last entries, newest last. */
+  async audit(limit: number, slackUserId: string): Promise<Message> {
+    const admin = await this.admin(slackUserId, "read the audit trail");
+    const entries = (await this.deps.store.audit.latest(limit)).reverse();
+    await this.deps.store.appendAudit({
+      actor: { slack: slackUserId, ghes: admin.ghesLogin },
+      action: "command.audit",
+      outcome: "ok",
+      details: { limit },
+    });
+    const line = (e: AuditEntry) =>
+      `\`#${e.seq}\` ${when(e.at)} ${e.actor_slack ? `<@${e.actor_slack}>` : "ghconnect"} *${e.action}*${e.target ? ` ${e.target}` : ""} → ${e.outcome}${
+        typeof e.details.reason === "string" ? ` — ${e.details.reason.slice(0, 120)}` : ""
+      }`;
+    return {
+      text: `Last ${entries.length} audit entries`,
+      blocks: [
+        { kind: "header", text: `Audit trail (last ${entries.length})` },
+        { kind: "text", text: entries.map(line).join("\n") || "No entries yet." },
+        { kind: "context", text: "Full export: `npx ghconnect audit export --format jsonl`. Check the chain: `/ghconnect audit verify`." },
+      ],
+    };
+  }
+
+  /** `audit verify`: recomputes the whole chain. */
+  async auditVerify(slackUserId: string): Promise<Message> {
+    const admin = await this.admin(slackUserId, "verify the audit trail");
+    const entries: AuditEntry[] = [];
+    for await (const e of this.deps.store.audit.all()) entries.push(e);
+    const result = verifyChain(entries);
+    await this.deps.store.appendAudit({
+      actor: { slack: slackUserId, ghes: admin.ghesLogin },
+      action: "audit.verify",
+      outcome: result.ok ? "ok" : "failed",
+      details: result.ok ? { entries: result.count } : { entries: result.count, bad_seq: result.badSeq, reason: result.reason },
+    });
+    return result.ok
+      ? simpleMessage(`✅ ${result.count} entries, chain intact (head \`${result.head.slice(0, 16)}…\`).`)
+      : simpleMessage(
+          `❌ The audit chain is broken at entry #${result.badSeq} (\`${result.badId}\`): ${result.reason}.`,
+          "Entries are never updated or deleted by ghconnect; this means the database was changed outside it.",
+        );
+  }
+
+  /** `admins`: the roster. */
+  async admins(slackUserId: string): Promise<Message> {
+    const list = await this.deps.store.admins.list();
+    if (!(await this.deps.store.admins.find(slackUserId)))
+      throw new NotAuthorized("Only admins can see the roster.", "Ask an admin to add you.");
+    const lines = list.map(
+      (a) =>
+        `• <@${a.slackUserId}> — GHES \`${a.ghesLogin}\` (added by ${a.addedBy.startsWith("U") ? `<@${a.addedBy}>` : a.addedBy}, ${when(a.addedAt)})`,
+    );
+    const blocks: Block[] = [
+      { kind: "header", text: `Admins (${list.length})` },
+      { kind: "text", text: lines.join("\n") || "No admins." },
+      { kind: "context", text: "Each admin's GHES site-admin right is checked live at every action." },
+    ];
+    return { text: `${list.length} admins`, blocks };
+  }
+
+  async adminsAdd(target: string, ghesLogin: string, slackUserId: string): Promise<Message> {
+    const { store, ghes, notifier } = this.deps;
+    const admin = await this.admin(slackUserId, "change the admin roster");
+    const status = await ghes.user(ghesLogin);
+    if (!status.siteAdmin) {
+      throw new UserError(
+        status.exists
+          ? `\`${ghesLogin}\` is not a site administrator on GHES now, so <@${target}> was not added.`
+          : `There is no GHES user \`${ghesLogin}\`, so <@${target}> was not added.`,
+        "Only GHES site admins can be ghconnect admins. Promote them on GHES first.",
+        { ghes: admin.ghesLogin },
+      );
+    }
+    const added = await store.transaction(async (tx) => {
+      if (!(await tx.admins.upsert(target, ghesLogin, slackUserId))) return false;
+      await tx.audit.append({
+        actor: { slack: slackUserId, ghes: admin.ghesLogin },
+        action: "admins.added",
+        target: `${target}:${ghesLogin}`,
+        outcome: "ok",
+      });
+      return true;
+    });
+    if (!added) return simpleMessage(`<@${target}> is already an admin as \`${ghesLogin}\`. Nothing was changed.`);
+    await notifier.post(
+      notifier.adminChannel,
+      simpleMessage(`👤 <@${slackUserId}> added <@${target}> (GHES \`${ghesLogin}\`) to the ghconnect admins.`),
+    );
+    return simpleMessage(`Added <@${target}> (GHES \`${ghesLogin}\`) to the admins.`);
+  }
+
+  async adminsRemove(target: string, slackUserId: string): Promise<Message> {
+    const { store, notifier } = this.deps;
+    const admin = await this.admin(slackUserId, "change the admin roster");
+    const outcome = await store.transaction(async (tx) => {
+      const entry = await tx.admins.find(target);
+      if (!entry) return "absent" as const;
+      if ((await tx.admins.count()) <= 1) return "last" as const;
+      await tx.admins.remove(target);
+      await tx.audit.append({
+        actor: { slack: slackUserId, ghes: admin.ghesLogin },
+        action: "admins.removed",
+        target: `${target}:${entry.ghesLogin}`,
+        outcome: "ok",
+      });
+      return "removed" as const;
+    });
+    if (outcome === "absent") return simpleMessage(`<@${target}> is not an admin. Nothing was changed.`);
+    if (outcome === "last")
+      throw new UserError(
+        `<@${target}> is the last admin and cannot be removed: nobody could manage ghconnect afterwards.`,
+        "Add another admin first.",
+        { ghes: admin.ghesLogin },
+      );
+    await notifier.post(notifier.adminChannel, simpleMessage(`👤 <@${slackUserId}> removed <@${target}> from the ghconnect admins.`));
+    return simpleMessage(`Removed <@${target}> from the admins.`);
+  }
+}

@@ -1,0 +1,90 @@
+// Unified search: issues and pull requests on GHES and in the connected organization, asked in
+// parallel within a 2-second budget each, merged and ranked; a side that fails or is slow is
+// named and the other side's results are still shown.
+import { NotConnected, UserError } from "./errors.js";
+import type { Block, Message } from "./message.js";
+import type { Connection } from "./model.js";
+import type { DotcomGateway, GhesGateway, SearchHit } from "./ports.js";
+
+export const SEARCH_BUDGET_MS = 2000;
+const SHOWN = 10;
+
+export interface SearchDeps {
+  ghes: GhesGateway;
+  dotcom: DotcomGateway;
+  activeConnection(): Promise<Connection | undefined>;
+  featureEnabled(name: string): Promise<boolean>;
+  installationToken(): Promise<{ token: string }>;
+  budgetMs?: number;
+}
+
+export interface SearchOutcome {
+  message: Message;
+  counts: { ghes: number | string; github: number | string };
+}
+
+/** Ranks hits from both sides: each side's scores are scaled to its best hit, then newest first. */
+export function mergeHits(ghes: SearchHit[], github: SearchHit[]): SearchHit[] {
+  const scaled = (hits: SearchHit[]) => {
+    const best = Math.max(...hits.map((h) => h.score), 0) || 1;
+    return hits.map((h) => ({ hit: h, rank: h.score / best }));
+  };
+  return [...scaled(ghes), ...scaled(github)]
+    .sort((a, b) => b.rank - a.rank || Date.parse(b.hit.updatedAt) - Date.parse(a.hit.updatedAt))
+    .map((x) => x.hit);
+}
+
+function describeFailure(error: unknown, who: string, budgetMs: number): string {
+  const e = error as { name?: string; message?: string; status?: number };
+  if (e?.name === "TimeoutError" || e?.name === "AbortError" || /aborted|timeout/i.test(e?.message ?? ""))
+    return `${who} did not answer within ${budgetMs / 1000} s`;
+  if (typeof e?.status === "number") return `${who} answered ${e.status}`;
+  return `${who} failed: ${(e?.message ?? "unknown error").slice(0, 120)}`;
+}
+
+export async function unifiedSearch(deps: SearchDeps, query: string): Promise<SearchOutcome> {
+  const connection = await deps.activeConnection();
+  if (!connection)
+    throw new NotConnected(
+      "Unified search needs a connection to GitHub, and this server is not connected.",
+      "An admin can connect it with `/ghconnect enable ORG`.",
+    );
+  if (!(await deps.featureEnabled("unified-search"))) {
+    throw new UserError("Unified search is off.", "An admin can turn it on with `/ghconnect feature enable unified-search`.");
+  }
+  const budget = deps.budgetMs ?? SEARCH_BUDGET_MS;
+  const ghesHost = new URL(deps.ghes.url).host;
+  const [local, remote] = await Promise.allSettled([
+    deps.ghes.searchIssues(query, SHOWN, AbortSignal.timeout(budget)),
+    (async () => {
+      const signal = AbortSignal.timeout(budget);
+      const { token } = await deps.installationToken();
+      return deps.dotcom.searchIssues(token, connection.org, query, SHOWN, signal);
+    })(),
+  ]);
+  const ghesHits = local.status === "fulfilled" ? local.value : [];
+  const githubHits = remote.status === "fulfilled" ? remote.value : [];
+  const merged = mergeHits(ghesHits, githubHits).slice(0, SHOWN);
+  const label = (h: SearchHit) => (h.source === "ghes" ? "GHES" : connection.org);
+  const lines = merged.map(
+    (h) =>
+      `• \`${label(h)}\` <${h.url}|${h.repo}#${h.number}> ${h.title.replace(/[<>]/g, "")} _(${h.state} ${h.isPullRequest ? "pull request" : "issue"})_`,
+  );
+  const problems = [
+    local.status === "rejected"
+      ? `⚠️ ${describeFailure(local.reason, `GHES (${ghesHost})`, budget)}; showing ${connection.org} only.`
+      : undefined,
+    remote.status === "rejected"
+      ? `⚠️ ${describeFailure(remote.reason, `GitHub (${connection.org})`, budget)}; showing GHES only.`
+      : undefined,
+  ].filter(Boolean) as string[];
+  const blocks: Block[] = [{ kind: "text", text: `*Search:* ${query.replace(/[<>*`]/g, "")}` }];
+  if (problems.length) blocks.push({ kind: "text", text: problems.join("\n") });
+  blocks.push({ kind: "text", text: lines.length ? lines.join("\n") : "No issues or pull requests match." });
+  const counts = {
+    ghes: local.status === "fulfilled" ? ghesHits.length : "failed",
+    github: remote.status === "fulfilled" ? githubHits.length : "failed",
+  };
+  blocks.push({ kind: "context", text: `GHES: ${counts.ghes} · ${connection.org} on GitHub: ${counts.github} · showing ${merged.length}` });
+  return { message: { text: `Search: ${lines.length} results`, blocks }, counts };
+}

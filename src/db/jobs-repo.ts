@@ -1,0 +1,60 @@
+// Periodic jobs that must run once per period across replicas (statistics, sweeps): a job is
+// claimed by one conditional UPDATE of its row, so only one replica wins each period.
+import { type Kysely, sql } from "kysely";
+import type { Clock } from "../core/clock.js";
+import type { Database } from "./schema.js";
+
+export class JobsRepo {
+  constructor(
+    private readonly q: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** true for exactly one caller per `periodMs` (the row's last_run_at moves to now). */
+  async claim(name: string, periodMs: number, by: string): Promise<boolean> {
+    const now = this.clock();
+    await this.q
+      .insertInto("jobs")
+      .values({ name, locked_by: null, locked_until: null, last_run_at: null })
+      .onConflict((oc) => oc.column("name").doNothing())
+      .execute();
+    const due = new Date(now.getTime() - periodMs).toISOString();
+    const result = await this.q
+      .updateTable("jobs")
+      .set({ last_run_at: now.toISOString(), locked_by: by })
+      .where("name", "=", name)
+      .where((eb) => eb.or([eb("last_run_at", "is", null), eb("last_run_at", "<=", due)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async lastRun(name: string): Promise<string | null> {
+    const row = await this.q.selectFrom("jobs").select("last_run_at").where("name", "=", name).executeTakeFirst();
+    return row?.last_run_at ?? null;
+  }
+}
+
+export class StatsRepo {
+  constructor(
+    private readonly q: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  async add(id: string, data: Record<string, unknown>): Promise<void> {
+    await this.q
+      .insertInto("stats_snapshots")
+      .values({ id, taken_at: this.clock().toISOString(), data: JSON.stringify(data) })
+      .execute();
+  }
+
+  /** The latest snapshots, newest first. */
+  async latest(limit: number): Promise<Array<{ takenAt: string; data: Record<string, unknown> }>> {
+    const rows = await this.q.selectFrom("stats_snapshots").selectAll().orderBy("taken_at", "desc").limit(limit).execute();
+    return rows.map((r) => ({ takenAt: r.taken_at, data: JSON.parse(r.data) as Record<string, unknown> }));
+  }
+
+  async count(): Promise<number> {
+    const r = await sql<{ n: number }>`select count(*) as n from stats_snapshots`.execute(this.q);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+}
