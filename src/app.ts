@@ -6,6 +6,7 @@ import { App, HTTPReceiver, SocketModeReceiver } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
+import { createAnnouncer } from "./core/announce.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
@@ -117,6 +118,14 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   });
 
   const audit = (input: Parameters<Store["appendAudit"]>[0]) => store.appendAudit(input);
+  store.onAudit(
+    createAnnouncer({
+      notifier,
+      operationCard: async (id) => (await store.operations.get(id))?.card,
+      approvalCard: async (id) => (await store.approvals.get(id))?.card,
+      onError: (error) => log.warn({ err: error }, "could not announce an audit entry"),
+    }),
+  );
   const disable = new DisableFlow({
     store,
     ghes,

@@ -1,7 +1,8 @@
 // `ghconnect` on the command line: for operators and auditors, who may have database access but
 // no Slack. Only DATABASE_URL is needed for migrate and audit.
 import "dotenv/config";
-import { verifyChain } from "./core/audit.js";
+import { readFileSync } from "node:fs";
+import { type AuditEntry, verifyChain } from "./core/audit.js";
 import { systemClock } from "./core/clock.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
@@ -10,7 +11,8 @@ import { Store } from "./db/store.js";
 
 const USAGE = `usage: ghconnect <command>
   migrate                                   apply pending database migrations
-  audit verify                              recompute the audit hash chain
+  audit verify [--file audit.jsonl]         recompute the audit hash chain (of the database, or of an export
+                                            alone: a --since export is checked as a segment from its first entry)
   audit export [--since DATE] [--format jsonl]   write the audit log as JSON Lines to stdout
 
 DATABASE_URL selects the database (default sqlite:./data/ghconnect.db).`;
@@ -47,7 +49,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === "audit" && sub === "verify") {
-    const result = await withStore(async (store) => verifyChain(await collect(store.audit.all())));
+    const file = flag(rest, "--file");
+    const result = file ? verifyFile(file) : await withStore(async (store) => verifyChain(await collect(store.audit.all())));
     if (result.ok) {
       process.stdout.write(`${result.count} entries, chain intact (head ${result.head.slice(0, 12)})\n`);
       return;
@@ -72,6 +75,28 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   fail(`unknown command: ${argv.join(" ")}\n${USAGE}`);
+}
+
+function verifyFile(file: string) {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    fail(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  const entries: AuditEntry[] = [];
+  for (const [i, line] of text.split("\n").entries()) {
+    if (!line.trim()) continue;
+    try {
+      entries.push(JSON.parse(line) as AuditEntry);
+    } catch {
+      process.stdout.write(`line ${i + 1} of ${file} is not JSON: the export is damaged\n`);
+      process.exit(1);
+    }
+  }
+  const first = entries[0];
+  // A segment (--since) starts after entry first.seq - 1, whose hash it names in prev_hash.
+  return verifyChain(entries, first && first.seq > 1 ? { seq: first.seq - 1, hash: first.prev_hash } : undefined);
 }
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

@@ -97,10 +97,14 @@ export type VerifyResult =
   | { ok: true; count: number; head: string }
   | { ok: false; count: number; badSeq: number; badId: string; reason: string };
 
-/** Recomputes the chain, in order, and names the first entry that does not match. */
-export function verifyChain(entries: Iterable<AuditEntry>): VerifyResult {
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1;
+/**
+ * Recomputes the chain, in order, and names the first entry that does not match. A partial export
+ * (`--since`) is verified as a segment: it must link to `from.hash` of the entry before it, which
+ * the caller takes from a full export or the database.
+ */
+export function verifyChain(entries: Iterable<AuditEntry>, from?: { seq: number; hash: string }): VerifyResult {
+  let prevHash = from?.hash ?? GENESIS_HASH;
+  let expectedSeq = (from?.seq ?? 0) + 1;
   let count = 0;
   for (const entry of entries) {
     count++;

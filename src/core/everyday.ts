@@ -353,7 +353,7 @@ export class EverydayCommands {
   }
 
   async adminsAdd(target: string, ghesLogin: string, slackUserId: string): Promise<Message> {
-    const { store, ghes, notifier } = this.deps;
+    const { store, ghes } = this.deps;
     const admin = await this.admin(slackUserId, "change the admin roster");
     const status = await ghes.user(ghesLogin);
     if (!status.siteAdmin) {
@@ -376,15 +376,11 @@ export class EverydayCommands {
       return true;
     });
     if (!added) return simpleMessage(`<@${target}> is already an admin as \`${ghesLogin}\`. Nothing was changed.`);
-    await notifier.post(
-      notifier.adminChannel,
-      simpleMessage(`👤 <@${slackUserId}> added <@${target}> (GHES \`${ghesLogin}\`) to the ghconnect admins.`),
-    );
     return simpleMessage(`Added <@${target}> (GHES \`${ghesLogin}\`) to the admins.`);
   }
 
   async adminsRemove(target: string, slackUserId: string): Promise<Message> {
-    const { store, notifier } = this.deps;
+    const { store } = this.deps;
     const admin = await this.admin(slackUserId, "change the admin roster");
     const outcome = await store.transaction(async (tx) => {
       const entry = await tx.admins.find(target);
@@ -406,7 +402,6 @@ export class EverydayCommands {
         "Add another admin first.",
         { ghes: admin.ghesLogin },
       );
-    await notifier.post(notifier.adminChannel, simpleMessage(`👤 <@${slackUserId}> removed <@${target}> from the ghconnect admins.`));
     return simpleMessage(`Removed <@${target}> from the admins.`);
   }
 }

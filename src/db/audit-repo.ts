@@ -14,6 +14,8 @@ export class AuditRepo implements AuditStore {
     private readonly q: Kysely<Database>,
     private readonly engine: Engine,
     private readonly clock: Clock,
+    /** Collects what a transaction appended, to announce once it has committed. */
+    private readonly appended?: AuditEntry[],
   ) {}
 
   /** Must run inside a transaction (Store.transaction does that). */
@@ -25,6 +27,7 @@ export class AuditRepo implements AuditStore {
       .insertInto("audit_log")
       .values({ ...entry, details: JSON.stringify(entry.details) })
       .execute();
+    this.appended?.push(entry);
     return entry;
   }
 

@@ -34,8 +34,9 @@ export class Repos {
     readonly engine: Engine,
     readonly clock: Clock,
     readonly box: SecretBox,
+    appended?: AuditEntry[],
   ) {
-    this.audit = new AuditRepo(q, engine, clock);
+    this.audit = new AuditRepo(q, engine, clock, appended);
     this.deliveries = new DeliveriesRepo(q, clock);
     this.admins = new AdminsRepo(q, clock);
     this.operations = new OperationsRepo(q, clock);
@@ -58,9 +59,19 @@ export class Store extends Repos {
     super(db.kysely, db.engine, clock, box);
   }
 
+  private readonly auditListeners: Array<(entry: AuditEntry) => void> = [];
+
+  /** Called with every audit entry once its transaction has committed. */
+  onAudit(listener: (entry: AuditEntry) => void): void {
+    this.auditListeners.push(listener);
+  }
+
   /** Runs fn in one transaction; everything it writes, audit entries included, lands or none does. */
-  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return this.db.kysely.transaction().execute((trx) => fn(new Repos(trx, this.engine, this.clock, this.box)));
+  async transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    const appended: AuditEntry[] = [];
+    const result = await this.db.kysely.transaction().execute((trx) => fn(new Repos(trx, this.engine, this.clock, this.box, appended)));
+    for (const entry of appended) for (const listener of this.auditListeners) listener(entry);
+    return result;
   }
 
   /** Appends one audit entry on its own (for events that change nothing else). */

@@ -57,7 +57,7 @@ async function main(): Promise<number> {
     for (const message of sandbox.slack.visibleTo(SANDBOX_USERS[user].slack)) {
       if (seen.get(message) === message.updates) continue;
       const where = message.channel === SANDBOX_ADMIN_CHANNEL ? "#ghes-admins" : message.channel;
-      const heading = `${message.user ? `only visible to you in ${where}` : where}${seen.has(message) ? " (updated)" : ""}`;
+      const heading = `${message.user ? `only visible to you in ${where}` : message.threadTs ? `${where} › thread` : where}${seen.has(message) ? " (updated)" : ""}`;
       seen.set(message, message.updates);
       say(transcript.render(message, `── ${heading}`));
       say();

@@ -13,7 +13,7 @@ export interface World {
   bot: SandboxedBot;
   testDb: TestDb;
   command(user: SandboxUserName, text: string): Promise<{ status: number; ack: unknown }>;
-  /** Admin-channel messages (not private ones), oldest first. */
+  /** Admin-channel messages (not private ones, not thread replies), oldest first. */
   channel(): PostedMessage[];
   /** The latest card in the admin channel whose text matches (posted at index `since` or later). */
   card(match: RegExp, since?: number): Promise<PostedMessage>;
@@ -52,7 +52,8 @@ export async function startWorld(engine: EngineName, options: { env?: Record<str
       const r = await bot.driver.command(SANDBOX_USERS[user].slack, text);
       return { status: r.status, ack: r.ack };
     },
-    channel: () => sandbox.slack.messages.filter((m) => m.channel === SANDBOX_ADMIN_CHANNEL && !m.user),
+    // The channel as Slack shows it: no private messages, no thread replies.
+    channel: () => sandbox.slack.messages.filter((m) => m.channel === SANDBOX_ADMIN_CHANNEL && !m.user && !m.threadTs),
     async card(match, since = 0) {
       return eventually(() =>
         [...world.channel()].reverse().find((m) => sandbox.slack.messages.indexOf(m) >= since && match.test(textOf(m))),

@@ -19,6 +19,8 @@ export interface PostedMessage {
   user?: string;
   via: "chat.postMessage" | "chat.postEphemeral" | "response_url" | "ack";
   updates: number;
+  /** Set for replies in a thread: the parent message's ts. */
+  threadTs?: string;
 }
 
 export interface ApiCall {
@@ -180,6 +182,7 @@ export class SlackSandbox {
           user: method === "chat.postEphemeral" ? String(args.user) : undefined,
           via: method,
           updates: 0,
+          threadTs: typeof args.thread_ts === "string" ? args.thread_ts : undefined,
         });
         return method === "chat.postMessage"
           ? record(true, { channel: args.channel, ts, message: { text: args.text, ts } })

@@ -1,0 +1,98 @@
+// The admin channel's human line per audit entry that matters. Steps of an enable or a
+// disconnect go in the thread of their card; other decisions are posted on their own; noisy
+// entries (status, search, help, reads) are audited but not posted.
+import type { AuditEntry } from "./audit.js";
+import { type Message, simpleMessage } from "./message.js";
+import type { Notifier } from "./ports.js";
+
+type Card = { channel: string; ts: string } | null | undefined;
+
+export interface AnnounceDeps {
+  notifier: Notifier;
+  operationCard(id: string): Promise<Card>;
+  approvalCard(id: string): Promise<Card>;
+  onError(error: unknown): void;
+}
+
+const who = (e: AuditEntry) => (e.actor_slack ? `<@${e.actor_slack}>` : "ghconnect");
+const reason = (e: AuditEntry) => (typeof e.details.reason === "string" ? e.details.reason : "");
+const STATE_CHANGING = new Set(["enable", "disable", "feature", "admins-add", "admins-remove", "check", "audit", "audit-verify"]);
+
+/** The line for an entry, and whether it belongs in a card's thread; undefined when not posted. */
+export function humanLine(e: AuditEntry): { text: string; thread?: { operation?: string; approval?: string } } | undefined {
+  const operation = typeof e.details.operation === "string" ? e.details.operation : undefined;
+  const approval = typeof e.details.approval === "string" ? e.details.approval : undefined;
+  const inThread = (text: string) => ({ text, thread: { operation, approval } });
+  switch (e.action) {
+    case "enable.preflight":
+      return inThread(e.outcome === "ok" ? "✅ Preflight passed." : "❌ Preflight failed; nothing was changed.");
+    case "enable.addendum_accepted":
+      return e.outcome === "ok"
+        ? inThread(`📝 ${who(e)} accepted the ${String(e.details.addendum_version)}.`)
+        : inThread(`🚫 ${who(e)} could not accept: ${reason(e)}`);
+    case "enable.app_created":
+      return e.outcome === "ok"
+        ? inThread(
+            `🔧 App \`${String(e.details.app_slug)}\` (id ${String(e.details.app_id)}) created under ${String(e.details.app_owner)}.`,
+          )
+        : inThread(`❌ ${reason(e)}`);
+    case "enable.installed":
+      return inThread(`❌ ${reason(e)}`);
+    case "enable.connected":
+      return inThread(
+        `🔗 Connected ${e.target}: installation ${String(e.details.installation_id)}, installed by github.com \`${String(e.details.connected_by_github)}\`.`,
+      );
+    case "enable.cancelled":
+      return inThread(`🚫 Cancelled by ${who(e)}.`);
+    case "enable.expired":
+      return inThread("⌛ Expired before it finished.");
+    case "disable.approved":
+      return inThread(`✅ ${who(e)} approved the disconnect.`);
+    case "disable.approve":
+      return inThread(`🚫 ${who(e)}'s click was refused: ${reason(e)}`);
+    case "disable.github_failed":
+      return inThread(`❌ GitHub failed: ${reason(e)}`);
+    case "disable.done":
+      return inThread(`🔌 Disconnected ${e.target}; ${String(e.details.credentials_deleted)} credentials deleted.`);
+    case "disable.cancelled":
+      return inThread(`🚫 Cancelled by ${who(e)}.`);
+    case "disable.expired":
+      return inThread("⌛ Expired without approval.");
+    case "feature.enabled":
+      return { text: `⚙️ ${who(e)} turned on \`${e.target}\`.` };
+    case "feature.disabled":
+      return { text: `⚙️ ${who(e)} turned off \`${e.target}\`.` };
+    case "admins.added":
+      return {
+        text: `👤 ${who(e)} added <@${String(e.target).split(":")[0]}> (GHES \`${String(e.target).split(":")[1]}\`) to the ghconnect admins.`,
+      };
+    case "admins.removed":
+      return { text: `👤 ${who(e)} removed <@${String(e.target).split(":")[0]}> from the ghconnect admins.` };
+    case "audit.verify":
+      return e.outcome === "ok" ? undefined : { text: `🚨 The audit chain is broken at entry #${String(e.details.bad_seq)}: ${reason(e)}` };
+    default: {
+      // Refused attempts at state-changing commands matter to an auditor.
+      const command = e.action.startsWith("command.") ? e.action.slice("command.".length) : undefined;
+      if (command && e.outcome === "refused" && STATE_CHANGING.has(command)) {
+        return { text: `🚫 ${who(e)} tried \`${command}${e.target ? ` ${e.target}` : ""}\`: ${reason(e)}` };
+      }
+      return undefined;
+    }
+  }
+}
+
+/** Posts the line for each committed entry; never blocks or fails the action it describes. */
+export function createAnnouncer(deps: AnnounceDeps): (entry: AuditEntry) => void {
+  return (entry) => {
+    const line = humanLine(entry);
+    if (!line) return;
+    void (async () => {
+      let card: Card;
+      if (line.thread?.operation) card = await deps.operationCard(line.thread.operation);
+      else if (line.thread?.approval) card = await deps.approvalCard(line.thread.approval);
+      if (line.thread && !card) return; // a step whose card is not posted is shown by the card alone
+      const message: Message = simpleMessage(line.text);
+      await deps.notifier.post(card?.channel ?? deps.notifier.adminChannel, message, card?.ts);
+    })().catch(deps.onError);
+  };
+}
