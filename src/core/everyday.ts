@@ -225,7 +225,7 @@ export class EverydayCommands {
     const stats = await ghes.stats();
     await store.stats.add(randomUUID(), stats);
     const pick = (data: Record<string, unknown> | undefined, group: string, key: string) =>
-      Number(((data?.[group] as Record<string, unknown>) ?? {})[key] ?? Number.NaN);
+      Number((data?.[group] as Record<string, unknown> | undefined)?.[key] ?? Number.NaN);
     const rows: Array<[string, string, string]> = [
       ["Users", "users", "total_users"],
       ["Organizations", "orgs", "total_orgs"],
