@@ -16,7 +16,7 @@ import { CommandRouter } from "./core/router.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
-import { SecretBox } from "./db/secret-box.js";
+import { SecretBox, WrongEncryptionKey } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
 import { GhesClient } from "./github/ghes.js";
@@ -31,6 +31,7 @@ import { dedupeDeliveries } from "./slack/dedupe.js";
 import { SlackNotifier } from "./slack/notifier.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
+import { Metrics } from "./web/metrics.js";
 import { createAppServer } from "./web/server.js";
 
 /** Bodies Slack sends are a few kB; a block_actions payload carries the message, still far below. */
@@ -60,11 +61,23 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   const db = options.db ?? (await openDatabase(config.DATABASE_URL));
   const applied = await migrateToLatest(db);
   if (applied.length > 0) log.info({ applied }, "database migrated");
-  const store = new Store(db, clock, new SecretBox(config.GHCONNECT_ENCRYPTION_KEY));
+  const box = new SecretBox(config.GHCONNECT_ENCRYPTION_KEY);
+  const store = new Store(db, clock, box);
+  // A wrong key must stop the bot at start-up with a clear error, not fail later with garbage.
+  const foreign = (await store.credentials.keyIds()).find((id) => id !== box.keyId);
+  if (foreign) throw new WrongEncryptionKey(foreign);
   await seedAdminRoster(store, config.GHCONNECT_ADMINS);
 
   // One outbound transport for GitHub and Slack, through HTTPS_PROXY unless NO_PROXY exempts a host.
-  const fetch = createFetch({ httpsProxy: config.HTTPS_PROXY, noProxy: config.NO_PROXY });
+  const metrics = new Metrics({
+    pendingApprovals: () => store.approvals.countPending(),
+    operationsInFlight: async () => ((await store.operations.inFlight()) ? 1 : 0),
+  });
+  const fetch = createFetch({
+    httpsProxy: config.HTTPS_PROXY,
+    noProxy: config.NO_PROXY,
+    onResponse: (host, status) => metrics.outbound.inc({ host, status: String(status) }),
+  });
   const slackClient = new WebClient(config.SLACK_BOT_TOKEN, {
     slackApiUrl: config.SLACK_API_URL,
     logger: boltLogger(log),
@@ -187,12 +200,21 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     audit,
   );
   app.use(dedupeDeliveries(store.deliveries, log));
-  registerCommandListener(app, { router, audit, notifier, log });
+  registerCommandListener(app, {
+    router,
+    audit,
+    notifier,
+    log,
+    onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
+  });
   registerActionListeners(app, { enable, disable, notifier, log });
 
   const server = createAppServer({
-    routes: [healthRoute(db, mode), ...githubRoutes(enable, log)],
+    routes: [healthRoute(db, mode), metrics.route(), ...githubRoutes(enable, log)],
     slackListener: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
+    signingSecret: config.SLACK_SIGNING_SECRET,
+    bodyLimit: SLACK_BODY_LIMIT,
+    onSlackAnswered: (seconds) => metrics.ack.observe({ kind: "http" }, seconds),
     log,
   });
 

@@ -6,11 +6,14 @@ import { type AuditEntry, verifyChain } from "./core/audit.js";
 import { systemClock } from "./core/clock.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
-import { NoKeyBox } from "./db/secret-box.js";
+import { NoKeyBox, SecretBox, WrongEncryptionKey } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 
 const USAGE = `usage: ghconnect <command>
   migrate                                   apply pending database migrations
+  check                                     run every check of /ghconnect check from this terminal (needs the full configuration)
+  rotate-key --new-key BASE64               re-encrypt every stored credential under a new key
+                                            (GHCONNECT_ENCRYPTION_KEY is the current one); then set the new key everywhere
   audit verify [--file audit.jsonl]         recompute the audit hash chain (of the database, or of an export
                                             alone: a --since export is checked as a segment from its first entry)
   audit export [--since DATE] [--format jsonl]   write the audit log as JSON Lines to stdout
@@ -46,6 +49,70 @@ async function main(argv: string[]): Promise<void> {
   if (command === "migrate") {
     const applied = await withStore((store) => migrateToLatest(store.db));
     process.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "database is up to date\n");
+    return;
+  }
+  if (command === "rotate-key") {
+    const args = [sub, ...rest].filter((a): a is string => a !== undefined);
+    const next = flag(args, "--new-key");
+    const current = flag(args, "--old-key") ?? process.env.GHCONNECT_ENCRYPTION_KEY;
+    const asKey = (name: string, v: string | undefined) => {
+      const key = Buffer.from(v ?? "", "base64");
+      if (!v || key.length !== 32) fail(`${name} should be 32 random bytes in base64 (openssl rand -base64 32)`);
+      return new SecretBox(key);
+    };
+    const oldBox = asKey("GHCONNECT_ENCRYPTION_KEY (or --old-key)", current);
+    const newBox = asKey("--new-key", next);
+    if (oldBox.keyId === newBox.keyId) fail("the new key is the same as the current one");
+    const url = process.env.DATABASE_URL || "sqlite:./data/ghconnect.db";
+    const db = await openDatabase(url);
+    try {
+      const store = new Store(db, systemClock, oldBox);
+      const n = await store.transaction(async (tx) => {
+        const count = await tx.credentials.reencrypt(newBox);
+        await tx.audit.append({
+          actor: { slack: null },
+          action: "key.rotated",
+          outcome: "ok",
+          details: { from_key_id: oldBox.keyId, to_key_id: newBox.keyId, credentials: count },
+        });
+        return count;
+      });
+      process.stdout.write(
+        `re-encrypted ${n} credential${n === 1 ? "" : "s"} (key id ${oldBox.keyId} → ${newBox.keyId}). Now set GHCONNECT_ENCRYPTION_KEY to the new key on every replica and restart them.\n`,
+      );
+    } catch (error) {
+      fail(
+        error instanceof WrongEncryptionKey
+          ? `the current key cannot read the stored credentials: ${error.message}`
+          : (error as Error).message,
+        1,
+      );
+    } finally {
+      await db.close();
+    }
+    return;
+  }
+  if (command === "check") {
+    const { loadConfig, ConfigError } = await import("./config.js");
+    let config: ReturnType<typeof loadConfig>;
+    try {
+      config = loadConfig();
+    } catch (error) {
+      if (error instanceof ConfigError) fail(`${error.message}. See .env.example.`);
+      throw error;
+    }
+    const { createGhconnect } = await import("./app.js");
+    const { createLogger } = await import("./log.js");
+    const { checksText } = await import("./core/enable-card.js");
+    const { checksVerdict } = await import("./core/everyday.js");
+    const app = await createGhconnect({ config, log: createLogger("silent") });
+    try {
+      const results = await app.everyday.runChecks();
+      process.stdout.write(`${checksText(results).replace(/\*/g, "")}\n${checksVerdict(results)}. Nothing was changed.\n`);
+      if (results.some((r) => r.status === "fail")) process.exitCode = 1;
+    } finally {
+      await app.close();
+    }
     return;
   }
   if (command === "audit" && sub === "verify") {

@@ -3,6 +3,7 @@ import "dotenv/config";
 import { createGhconnect } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { MigrationError } from "./db/migrate.js";
+import { WrongEncryptionKey } from "./db/secret-box.js";
 import { createLogger } from "./log.js";
 
 async function main(): Promise<void> {
@@ -21,6 +22,10 @@ async function main(): Promise<void> {
   try {
     app = await createGhconnect({ config, log });
   } catch (error) {
+    if (error instanceof WrongEncryptionKey) {
+      process.stderr.write(`ghconnect: cannot start: GHCONNECT_ENCRYPTION_KEY is wrong: ${error.message}\n`);
+      process.exit(2);
+    }
     const reason = error instanceof MigrationError ? error.message : `could not open the database (${(error as Error).message})`;
     process.stderr.write(`ghconnect: cannot start: ${reason}. Check DATABASE_URL.\n`);
     process.exit(1);

@@ -30,6 +30,16 @@ export interface EverydayDeps {
 
 export const REQUIRED_SLACK_SCOPES = ["commands", "chat:write"];
 
+export function checksVerdict(results: CheckResult[]): string {
+  const bad = results.filter((r) => r.status === "fail").length;
+  const warn = results.filter((r) => r.status === "warn").length;
+  return bad
+    ? `❌ ${bad} check${bad > 1 ? "s" : ""} failed`
+    : warn
+      ? `⚠️ all checks pass, ${warn} warning${warn > 1 ? "s" : ""}`
+      : "✅ all checks pass";
+}
+
 export class EverydayCommands {
   constructor(private readonly deps: EverydayDeps) {}
 
@@ -81,8 +91,30 @@ export class EverydayCommands {
 
   /** `check` / `doctor`: every check, changing nothing. */
   async check(slackUserId: string): Promise<Message> {
-    const { store, config } = this.deps;
     const admin = await this.admin(slackUserId, "run the checks");
+    const results = await this.runChecks();
+    const bad = results.filter((r) => r.status === "fail").length;
+    const warn = results.filter((r) => r.status === "warn").length;
+    await this.deps.store.appendAudit({
+      actor: { slack: slackUserId, ghes: admin.ghesLogin },
+      action: "command.check",
+      outcome: "ok",
+      details: { failed: bad, warnings: warn, checks: results.map((r) => `${r.status}:${r.name}`) },
+    });
+    const verdict = checksVerdict(results);
+    return {
+      text: `ghconnect check: ${verdict}`,
+      blocks: [
+        { kind: "header", text: "ghconnect check" },
+        { kind: "text", text: checksText(results) },
+        { kind: "context", text: `${verdict}. Nothing was changed.` },
+      ],
+    };
+  }
+
+  /** Every check (also run by `ghconnect check` in a terminal, before Slack works). */
+  async runChecks(): Promise<CheckResult[]> {
+    const { store, config } = this.deps;
     const results: CheckResult[] = [
       {
         name: "Config",
@@ -137,27 +169,7 @@ export class EverydayCommands {
       now: this.deps.clock,
     });
     results.push(...preflight.results);
-    const bad = results.filter((r) => r.status === "fail").length;
-    const warn = results.filter((r) => r.status === "warn").length;
-    await store.appendAudit({
-      actor: { slack: slackUserId, ghes: admin.ghesLogin },
-      action: "command.check",
-      outcome: "ok",
-      details: { failed: bad, warnings: warn, checks: results.map((r) => `${r.status}:${r.name}`) },
-    });
-    const verdict = bad
-      ? `❌ ${bad} check${bad > 1 ? "s" : ""} failed`
-      : warn
-        ? `⚠️ all checks pass, ${warn} warning${warn > 1 ? "s" : ""}`
-        : "✅ all checks pass";
-    return {
-      text: `ghconnect check: ${verdict}`,
-      blocks: [
-        { kind: "header", text: "ghconnect check" },
-        { kind: "text", text: checksText(results) },
-        { kind: "context", text: `${verdict}. Nothing was changed.` },
-      ],
-    };
+    return results;
   }
 
   /** `features`: what each does, its state, and how it is turned on. */

@@ -62,11 +62,11 @@ export class CommandRouter {
   }
 
   /** Runs a deferred command; a UserError becomes its message, and the refusal is audited. */
-  async run(command: Command, ctx: CommandContext): Promise<Message> {
+  async run(command: Command, ctx: CommandContext): Promise<{ reply: Message; refused: boolean }> {
     const handler = this.handlers[command.name] as Handler | undefined;
-    if (!handler) return notYetMessage(command.name);
+    if (!handler) return { reply: notYetMessage(command.name), refused: true };
     try {
-      return await handler(command, ctx);
+      return { reply: await handler(command, ctx), refused: false };
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       await this.audit({
@@ -76,7 +76,7 @@ export class CommandRouter {
         outcome: "refused",
         details: { reason: error.message, code: error.code },
       });
-      return error.toMessage();
+      return { reply: error.toMessage(), refused: true };
     }
   }
 }

@@ -69,6 +69,20 @@ export class CredentialsRepo {
     return Number(result.numDeletedRows);
   }
 
+  /** Re-encrypts every credential under `next` (call inside a transaction); returns how many. */
+  async reencrypt(next: SecretBox): Promise<number> {
+    const rows = await this.q.selectFrom("credentials").select(["id", "kind", "ciphertext"]).execute();
+    for (const row of rows) {
+      const plain = this.box.open(row.ciphertext, context(row.kind));
+      await this.q
+        .updateTable("credentials")
+        .set({ ciphertext: next.seal(plain, context(row.kind)), key_id: next.keyId })
+        .where("id", "=", row.id)
+        .execute();
+    }
+    return rows.length;
+  }
+
   /** Key ids in use, to tell whether the configured key can read what is stored. */
   async keyIds(): Promise<string[]> {
     const rows = await this.q.selectFrom("credentials").select("key_id").distinct().execute();

@@ -10,6 +10,8 @@ export interface TransportOptions {
   noProxy?: string;
   /** Whole-request budget; GitHub answers in well under this when healthy. */
   timeoutMs?: number;
+  /** Told of every answer (status) or failure ("error"), for metrics. */
+  onResponse?: (host: string, status: number | "error") => void;
 }
 
 export function createDispatcher(options: TransportOptions): Dispatcher {
@@ -25,12 +27,33 @@ export function createFetch(options: TransportOptions): FetchLike {
   const proxied = (input: Parameters<FetchLike>[0], init: Parameters<FetchLike>[1] = {}) => {
     const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
     // undici's fetch is the same WHATWG fetch as Node's, with our dispatcher.
-    return undiciFetch(
+    const pending = undiciFetch(
       input as Parameters<typeof undiciFetch>[0],
       { ...(init as object), signal, dispatcher } as Parameters<typeof undiciFetch>[1],
     );
+    const onResponse = options.onResponse;
+    if (!onResponse) return pending;
+    const host = hostOfInput(input);
+    return pending.then(
+      (response) => {
+        onResponse(host, response.status);
+        return response;
+      },
+      (error) => {
+        onResponse(host, "error");
+        throw error;
+      },
+    );
   };
   return proxied as unknown as FetchLike;
+}
+
+function hostOfInput(input: unknown): string {
+  try {
+    return new URL(typeof input === "string" ? input : input instanceof URL ? input.href : (input as { url: string }).url).host;
+  } catch {
+    return "unknown";
+  }
 }
 
 export type Reachability = "ok" | "dns" | "tls" | "proxy_refused" | "timeout" | "refused" | "http_error";

@@ -15,9 +15,16 @@ export const SLASH_COMMAND = "/ghconnect";
 
 export function registerCommandListener(
   app: App,
-  deps: { router: CommandRouter; audit: (input: AuditInput) => Promise<unknown>; notifier: Notifier; log: Logger },
+  deps: {
+    router: CommandRouter;
+    audit: (input: AuditInput) => Promise<unknown>;
+    notifier: Notifier;
+    log: Logger;
+    onCommand?: (command: string, outcome: "ok" | "refused" | "rejected" | "error") => void;
+  },
 ): void {
   const { router, audit, notifier, log } = deps;
+  const count = deps.onCommand ?? (() => {});
   app.command(SLASH_COMMAND, async ({ command, ack }) => {
     // Replies go through the notifier (our proxy-aware transport), not Bolt's own HTTP client.
     const respond = (message: Message) => notifier.reply(command.response_url, message);
@@ -25,14 +32,17 @@ export function registerCommandListener(
     const triage = router.triage(command.text ?? "", ctx);
     if (triage.kind === "immediate") {
       await ack(ephemeral(triage.reply));
+      count(triage.audit.action.replace(/^command\./, ""), triage.audit.outcome === "ok" ? "ok" : "rejected");
       await audit(triage.audit).catch((error) => log.error({ err: error }, "could not audit a command"));
       return;
     }
     await ack();
     try {
-      const reply = await router.run(triage.command, ctx);
+      const { reply, refused } = await router.run(triage.command, ctx);
+      count(triage.command.name, refused ? "refused" : "ok");
       await respond(reply);
     } catch (error) {
+      count(triage.command.name, "error");
       if (isDatabaseError(error)) {
         log.error({ err: error }, "database unavailable while running a command");
         await respond(databaseUnavailableMessage());

@@ -3,15 +3,19 @@
 // Mode uses the same server, without the Slack endpoint.
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { futureTimestampProblem } from "../slack/request-guard.js";
+import { refuse, slackGate } from "../slack/request-guard.js";
 import { type Route, sendJson } from "./http.js";
 
 export const SLACK_EVENTS_PATH = "/slack/events";
 
 export interface ServerDeps {
   routes: Route[];
-  /** Bolt's HTTPReceiver listener, in HTTP mode. */
+  /** Bolt's HTTPReceiver listener, in HTTP mode, with what the gate in front of it needs. */
   slackListener?: RequestListener;
+  signingSecret?: string;
+  bodyLimit?: number;
+  /** Told how long each Slack request took to answer (its ack), for metrics. */
+  onSlackAnswered?: (seconds: number) => void;
   log: Logger;
   now?: () => number;
 }
@@ -28,14 +32,20 @@ export function createAppServer(deps: ServerDeps): Server {
     }
     if (url.pathname === SLACK_EVENTS_PATH && deps.slackListener) {
       if (req.method !== "POST") return sendJson(res, 405, { error: "Slack requests are POSTed" });
-      const problem = futureTimestampProblem(req, now());
-      if (problem) {
-        deps.log.warn({ problem }, "refused a Slack request");
-        req.resume();
-        res.writeHead(401).end();
-        return;
-      }
-      return deps.slackListener(req, res);
+      const listener = deps.slackListener;
+      const started = process.hrtime.bigint();
+      res.once("finish", () => deps.onSlackAnswered?.(Number(process.hrtime.bigint() - started) / 1e9));
+      slackGate(req, { signingSecret: deps.signingSecret ?? "", bodyLimit: deps.bodyLimit ?? 256 * 1024, now })
+        .then((gate) => {
+          if (gate.pass) return listener(req, res);
+          deps.log.warn({ status: gate.status, reason: gate.reason }, "refused a Slack request");
+          refuse(res, gate.status, gate.reason);
+        })
+        .catch((error) => {
+          deps.log.error({ err: error }, "Slack request gate failed");
+          if (!res.headersSent) refuse(res, 400, "bad request");
+        });
+      return;
     }
     const handler = table.get(`${req.method} ${url.pathname}`);
     if (!handler) {

@@ -1,6 +1,7 @@
 // A whole world for end-to-end tests: the sandbox (GitHub and Slack stand-ins), ghconnect on a
 // fresh test database, configured only through its environment, and helpers that act as people:
 // type a command, click a button, follow a link in a browser.
+import type { Logger } from "pino";
 import { type SandboxedBot, startBotOnSandbox } from "../../src/sandbox/bot.js";
 import type { BrowseResult } from "../../src/sandbox/browser.js";
 import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS, type Sandbox, type SandboxUserName, startSandbox } from "../../src/sandbox/index.js";
@@ -38,10 +39,10 @@ export interface World {
 /** The text as a person reads it in Slack: *bold* markers rendered away. */
 export const textOf = (m: PostedMessage) => messageText(m).replace(/\*([^*\n]+)\*/g, "$1");
 
-export async function startWorld(engine: EngineName, options: { env?: Record<string, string> } = {}): Promise<World> {
+export async function startWorld(engine: EngineName, options: { env?: Record<string, string>; log?: Logger } = {}): Promise<World> {
   const sandbox = await startSandbox();
   const testDb = await createTestDb(engine);
-  let bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env: options.env });
+  let bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env: options.env, log: options.log });
   const world: World = {
     sandbox,
     get bot() {
@@ -98,7 +99,7 @@ export async function startWorld(engine: EngineName, options: { env?: Record<str
     async restartBot() {
       const port = bot.port;
       await bot.stop();
-      bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env: options.env, port });
+      bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env: options.env, port, log: options.log });
     },
     async close() {
       await bot.stop().catch(() => {});

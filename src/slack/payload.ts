@@ -1,0 +1,75 @@
+// The shapes of what Slack POSTs to /slack/events, checked with zod before Bolt sees them: a
+// payload ghconnect cannot act on is a 400 that changes nothing, never a 500 or a silent timeout.
+// Only the fields ghconnect relies on are checked; Slack's other fields pass through untouched.
+import { parse as parseQuery } from "node:querystring";
+import { z } from "zod";
+
+const slackId = z.string().regex(/^[A-Z0-9][A-Z0-9._-]{1,40}$/i);
+const httpsUrl = z
+  .string()
+  .max(2000)
+  .regex(/^https?:\/\//);
+
+export const slashCommandSchema = z.looseObject({
+  command: z.string().regex(/^\/[\w-]{1,32}$/),
+  text: z.string().max(40_000).optional(),
+  user_id: slackId,
+  channel_id: slackId,
+  response_url: httpsUrl,
+  trigger_id: z.string().max(200).optional(),
+});
+
+const action = z.looseObject({
+  action_id: z.string().min(1).max(255),
+  value: z.string().max(2000).optional(),
+  type: z.string().max(50).optional(),
+});
+
+export const blockActionsSchema = z.looseObject({
+  type: z.literal("block_actions"),
+  user: z.looseObject({ id: slackId }),
+  actions: z.array(action).min(1).max(25),
+  response_url: httpsUrl.optional(),
+  trigger_id: z.string().max(200).optional(),
+});
+
+export type PayloadCheck = { ok: true } | { ok: false; reason: string };
+
+const describe = (error: z.ZodError) => {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join(".") || "payload"}: ${issue.message}` : "invalid payload";
+};
+
+/** Checks a Slack request body (already signature-verified) against what ghconnect handles. */
+export function checkSlackBody(raw: string, contentType: string | undefined): PayloadCheck {
+  if (contentType?.startsWith("application/json")) {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return { ok: false, reason: "body is not valid JSON" };
+    }
+    const type = (body as { type?: unknown } | null)?.type;
+    if (type === "url_verification" && typeof (body as { challenge?: unknown }).challenge === "string") return { ok: true };
+    return { ok: false, reason: "ghconnect subscribes to no Events API events" };
+  }
+  if (!contentType?.startsWith("application/x-www-form-urlencoded")) return { ok: false, reason: "unsupported content type" };
+  const form = parseQuery(raw);
+  if (form.ssl_check === "1") return { ok: true };
+  if (typeof form.payload === "string") {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(form.payload);
+    } catch {
+      return { ok: false, reason: "payload is not valid JSON" };
+    }
+    const type = (payload as { type?: unknown } | null)?.type;
+    if (type !== "block_actions")
+      return { ok: false, reason: `ghconnect does not handle ${typeof type === "string" ? type.slice(0, 40) : "this"} interactions` };
+    const result = blockActionsSchema.safeParse(payload);
+    return result.success ? { ok: true } : { ok: false, reason: describe(result.error) };
+  }
+  for (const [key, value] of Object.entries(form)) if (Array.isArray(value)) return { ok: false, reason: `${key} appears more than once` };
+  const result = slashCommandSchema.safeParse(form);
+  return result.success ? { ok: true } : { ok: false, reason: describe(result.error) };
+}
