@@ -23,6 +23,7 @@ import { GhesClient } from "./github/ghes.js";
 import { ManageClient } from "./github/manage.js";
 import { DatabaseTokenCache } from "./github/token-cache.js";
 import { createFetch } from "./github/transport.js";
+import { InFlight } from "./inflight.js";
 import { boltLogger } from "./log.js";
 import { registerActionListeners } from "./slack/action-listeners.js";
 import { botAuthorize } from "./slack/authorize.js";
@@ -200,14 +201,17 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     audit,
   );
   app.use(dedupeDeliveries(store.deliveries, log));
+  const inflight = new InFlight();
+  const track = <T>(work: Promise<T>) => inflight.track(work);
   registerCommandListener(app, {
     router,
     audit,
     notifier,
     log,
+    track,
     onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
   });
-  registerActionListeners(app, { enable, disable, notifier, log });
+  registerActionListeners(app, { enable, disable, notifier, log, track });
 
   const server = createAppServer({
     routes: [healthRoute(db, mode), metrics.route(), ...githubRoutes(enable, log)],
@@ -252,14 +256,17 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       log.info({ port: bound, slack: mode, database: db.engine }, "ghconnect is listening");
       return bound;
     },
+    /** Stops accepting, lets work after acks finish (≤ 10 s), then closes the database. */
     async close() {
       if (sweeper) clearInterval(sweeper);
       if (refresher) clearInterval(refresher);
+      // Stop accepting (in-flight HTTP requests may finish), then wait for work after acks.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
       if (started && mode === "socket") await app.stop().catch(() => {});
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      if (!(await inflight.drain(10_000))) log.warn({ unfinished: inflight.size }, "stopping with work still in flight");
+      server.closeAllConnections();
+      await closed;
       if (!options.db) await db.close();
     },
   };

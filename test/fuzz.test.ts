@@ -118,3 +118,28 @@ describe("POST /slack/events under random signed payloads", () => {
     expect(JSON.stringify(ack)).toContain("/ghconnect enable ORG");
   });
 });
+
+describe("requests no listener would answer", () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot("sqlite");
+  });
+  afterAll(async () => {
+    await bot?.close();
+  });
+
+  it("a signed slash command other than /ghconnect is a quick 400, and a click on an unknown button a quick 200", async () => {
+    const other = bot.driver.commandRequest(USERS.alice, "help");
+    const renamed = bot.driver.sign({ ...other, body: other.body.replace("command=%2Fghconnect", "command=%2Fdeploy") });
+    const started = Date.now();
+    expect((await bot.driver.send(renamed)).status).toBe(400);
+    const click = bot.driver.clickRequest(
+      USERS.alice,
+      { channel: "C0ADMINS01", ts: "1.1", text: "old", blocks: [] },
+      "some.old.button",
+      "x",
+    );
+    expect((await bot.driver.send(click)).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+});

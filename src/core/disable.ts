@@ -15,6 +15,9 @@ import { type Message, simpleMessage } from "./message.js";
 import type { Connection } from "./model.js";
 import type { DotcomGateway, GhesGateway, Notifier, TokenCache } from "./ports.js";
 
+/** A disconnect takes seconds; one still "executing" after this has lost its bot. */
+export const EXECUTION_LEASE_MS = 2 * 60_000;
+
 export interface DisableDeps {
   store: FlowStore;
   ghes: GhesGateway;
@@ -309,10 +312,32 @@ export class DisableFlow {
     return simpleMessage(`Cancelled the disconnect of ${a.org}; it stays connected.`);
   }
 
-  /** Expires pending requests whose time ran out; their cards lose the buttons. */
+  /**
+   * Expires pending requests whose time ran out (their cards lose the buttons), and recovers
+   * disconnects whose bot died while executing: after EXECUTION_LEASE_MS they become "failed",
+   * nothing is deleted locally, and the card offers Retry or "delete local credentials anyway".
+   */
   async expireStale(): Promise<number> {
+    const { store, clock } = this.deps;
     let n = 0;
-    for (const a of await this.deps.store.approvals.expiredPending(this.deps.clock())) if (await this.expire(a)) n++;
+    for (const a of await store.approvals.expiredPending(clock())) if (await this.expire(a)) n++;
+    for (const a of await store.approvals.executingSince(new Date(clock().getTime() - EXECUTION_LEASE_MS))) {
+      const reason = "the bot handling it stopped before it finished (nothing was deleted locally)";
+      const recovered = await store.transaction(async (tx) => {
+        if (!(await tx.approvals.transition(a.id, ["executing"], "failed", { error: reason }))) return false;
+        await tx.audit.append({
+          actor: { slack: null },
+          action: "disable.github_failed",
+          target: a.org,
+          outcome: "failed",
+          details: { approval: a.id, reason },
+        });
+        return true;
+      });
+      const connection = recovered ? await store.connections.get(a.connectionId) : undefined;
+      if (connection) await this.updateCard(a, connection, { kind: "github_failed", error: reason });
+      if (recovered) n++;
+    }
     return n;
   }
 

@@ -106,6 +106,17 @@ export class ApprovalsRepo {
     return rows.map(toApproval);
   }
 
+  /** Approvals stuck in "executing" (their bot died mid-way) since before `before`. */
+  async executingSince(before: Date): Promise<Approval[]> {
+    const rows = await this.q
+      .selectFrom("approvals")
+      .selectAll()
+      .where("status", "=", "executing")
+      .where("updated_at", "<=", before.toISOString())
+      .execute();
+    return rows.map(toApproval);
+  }
+
   async countPending(): Promise<number> {
     const row = await this.q
       .selectFrom("approvals")

@@ -11,6 +11,8 @@ export type Engine = "sqlite" | "postgres";
 export interface Db {
   kysely: Kysely<Database>;
   engine: Engine;
+  /** PostgreSQL: the schema ghconnect's tables live in (the connection's current_schema()). */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -34,7 +36,14 @@ export async function openDatabase(url: string, options: { schema?: string } = {
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on("error", () => {});
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, engine: "postgres", close: () => kysely.destroy() };
+  const db: Db = { kysely, engine: "postgres", close: () => kysely.destroy() };
+  try {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(kysely);
+    db.schema = rows[0]?.schema ?? undefined;
+  } catch {
+    // The database is down at start-up; migrations will report it.
+  }
+  return db;
 }
 
 /** true when the database answers a trivial query. */

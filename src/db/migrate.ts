@@ -19,7 +19,9 @@ export const MIGRATION_NAMES = Object.keys(migrations);
 
 /** Applies every pending migration; returns the names applied now. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider: { getMigrations: async () => migrations } });
+  // Kysely looks for its own tables in any schema unless told which; another app's (or a parallel
+  // test's) schema must not count.
+  const migrator = new Migrator({ db: db.kysely, provider: { getMigrations: async () => migrations }, migrationTableSchema: db.schema });
   const { error, results = [] } = await migrator.migrateToLatest();
   const failed = results.find((r) => r.status === "Error");
   if (error || failed) throw new MigrationError(failed?.migrationName ?? "(setup)", error);

@@ -14,25 +14,28 @@ type Handler = (value: string, userId: string) => Promise<Message>;
 
 export function registerActionListeners(
   app: App,
-  deps: { enable: EnableFlow; disable: DisableFlow; notifier: Notifier; log: Logger },
+  deps: { enable: EnableFlow; disable: DisableFlow; notifier: Notifier; log: Logger; track?: <T>(work: Promise<T>) => Promise<T> },
 ): void {
   const { notifier, log } = deps;
+  const track = deps.track ?? (<T>(work: Promise<T>) => work);
+  const answer = async (actionId: string, handler: Handler, value: string, userId: string, responseUrl: string | undefined) => {
+    let reply: Message;
+    try {
+      reply = await handler(value, userId);
+    } catch (error) {
+      if (isDatabaseError(error)) reply = databaseUnavailableMessage();
+      else {
+        const reference = randomUUID().slice(0, 8);
+        log.error({ err: error, reference, action: actionId }, "button action failed");
+        reply = internalErrorMessage(reference);
+      }
+    }
+    if (responseUrl) await notifier.reply(responseUrl, reply);
+  };
   const route = (actionId: string, handler: Handler) => {
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action }) => {
       await ack();
-      const responseUrl = body.response_url;
-      let reply: Message;
-      try {
-        reply = await handler(String(action.value ?? ""), body.user.id);
-      } catch (error) {
-        if (isDatabaseError(error)) reply = databaseUnavailableMessage();
-        else {
-          const reference = randomUUID().slice(0, 8);
-          log.error({ err: error, reference, action: actionId }, "button action failed");
-          reply = internalErrorMessage(reference);
-        }
-      }
-      if (responseUrl) await notifier.reply(responseUrl, reply);
+      await track(answer(actionId, handler, String(action.value ?? ""), body.user.id, body.response_url));
     });
   };
   route("enable.accept", (value, user) => deps.enable.acceptAddendum(value, user));
@@ -41,8 +44,11 @@ export function registerActionListeners(
   route("disable.cancel", (value, user) => deps.disable.cancel(value, user));
   route("disable.retry", (value, user) => deps.disable.retry(value, user));
   route("disable.force", (value, user) => deps.disable.force(value, user));
-  // Link buttons still send a block_actions payload when clicked; acknowledge them.
-  app.action(/^link(\.\d+)?$/, async ({ ack }) => {
+  // Link buttons still send a block_actions payload when clicked; acknowledge them, and any
+  // other action (an old message's button) at once rather than let Slack wait and fail.
+  app.action(/.*/, async ({ ack, action }) => {
     await ack();
+    if (!("action_id" in action) || !/^link(\.\d+)?$/.test(action.action_id))
+      log.info({ action: "action_id" in action ? action.action_id : "?" }, "acknowledged an action ghconnect does not handle");
   });
 }

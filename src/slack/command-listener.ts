@@ -21,6 +21,8 @@ export function registerCommandListener(
     notifier: Notifier;
     log: Logger;
     onCommand?: (command: string, outcome: "ok" | "refused" | "rejected" | "error") => void;
+    /** Registers work that continues after the ack, so shutdown can wait for it. */
+    track?: <T>(work: Promise<T>) => Promise<T>;
   },
 ): void {
   const { router, audit, notifier, log } = deps;
@@ -37,20 +39,25 @@ export function registerCommandListener(
       return;
     }
     await ack();
-    try {
-      const { reply, refused } = await router.run(triage.command, ctx);
-      count(triage.command.name, refused ? "refused" : "ok");
-      await respond(reply);
-    } catch (error) {
-      count(triage.command.name, "error");
-      if (isDatabaseError(error)) {
-        log.error({ err: error }, "database unavailable while running a command");
-        await respond(databaseUnavailableMessage());
-        return;
+    const deferred = triage.command;
+    const track = deps.track ?? (<T>(work: Promise<T>) => work);
+    await track(runDeferred());
+    async function runDeferred(): Promise<void> {
+      try {
+        const { reply, refused } = await router.run(deferred, ctx);
+        count(deferred.name, refused ? "refused" : "ok");
+        await respond(reply);
+      } catch (error) {
+        count(deferred.name, "error");
+        if (isDatabaseError(error)) {
+          log.error({ err: error }, "database unavailable while running a command");
+          await respond(databaseUnavailableMessage());
+          return;
+        }
+        const reference = randomUUID().slice(0, 8);
+        log.error({ err: error, reference, command: deferred.name }, "command failed");
+        await respond(internalErrorMessage(reference));
       }
-      const reference = randomUUID().slice(0, 8);
-      log.error({ err: error, reference, command: triage.command.name }, "command failed");
-      await respond(internalErrorMessage(reference));
     }
   });
 }

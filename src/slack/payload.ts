@@ -11,7 +11,8 @@ const httpsUrl = z
   .regex(/^https?:\/\//);
 
 export const slashCommandSchema = z.looseObject({
-  command: z.string().regex(/^\/[\w-]{1,32}$/),
+  // The manifest defines one command; any other would reach no listener.
+  command: z.literal("/ghconnect"),
   text: z.string().max(40_000).optional(),
   user_id: slackId,
   channel_id: slackId,
