@@ -1,0 +1,227 @@
+// Two replicas, a crash in the middle, a database that goes away: every effect happens once,
+// nothing is lost, and the audit chain stays unbroken.
+import { type ChildProcess, spawn } from "node:child_process";
+import { sql } from "kysely";
+import { afterEach, describe, expect, it } from "vitest";
+import { verifyChain } from "../../src/core/audit.js";
+import { freePort, type SandboxedBot, sandboxBotEnv, startBotOnSandbox } from "../../src/sandbox/bot.js";
+import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS } from "../../src/sandbox/index.js";
+import { SlackDriver } from "../../src/sandbox/slack/driver.js";
+import { eventually } from "../helpers/bot.js";
+import { ENGINES } from "../helpers/db.js";
+import { type Balancer, startBalancer, startForwarder } from "../helpers/network.js";
+import { startWorld, textOf, type World } from "../helpers/world.js";
+
+async function auditCounts(world: World): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const entries = [];
+  for await (const e of world.bot.bot.store.audit.all()) {
+    entries.push(e);
+    counts.set(e.action, (counts.get(e.action) ?? 0) + 1);
+  }
+  expect(verifyChain(entries)).toMatchObject({ ok: true });
+  return counts;
+}
+
+const buttonValue = (message: { blocks: unknown[] }, actionId: string) =>
+  (message.blocks as Array<{ elements?: Array<{ action_id: string; value?: string }> }>)
+    .flatMap((b) => b.elements ?? [])
+    .find((e) => e.action_id === actionId)?.value as string;
+
+/** A real `npm start`-style process (src/main.ts), configured only through its environment. */
+async function startReplicaProcess(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", ...env },
+    stdio: "ignore",
+  });
+  await eventually(async () => (await fetch(`http://127.0.0.1:${env.PORT}/healthz`)).ok, 20_000);
+  return child;
+}
+
+describe.each(ENGINES)("replicas and crashes (%s)", (engine) => {
+  let world: World;
+  let extra: SandboxedBot | undefined;
+  let balancer: Balancer | undefined;
+  let child: ChildProcess | undefined;
+  afterEach(async () => {
+    child?.kill("SIGKILL");
+    await extra?.stop().catch(() => {});
+    await balancer?.stop();
+    await world?.close();
+    extra = undefined;
+    balancer = undefined;
+    child = undefined;
+  });
+
+  it("200 mixed commands and clicks split across two replicas: every effect exactly once, one unbroken chain", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    await world.command("alice", "feature enable unified-search");
+    await world.privateMessage("alice", /Turned on Unified search/);
+    extra = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: { GHCONNECT_ADMINS: "" } });
+    const drivers = [world.bot.driver, extra.driver];
+    const before = await auditCounts(world);
+    const plan: Array<[string, string]> = [
+      ...Array.from({ length: 60 }, (): [string, string] => ["mallory", "help"]),
+      ...Array.from({ length: 40 }, (): [string, string] => ["alice", "status"]),
+      ...Array.from({ length: 30 }, (): [string, string] => ["mallory", "search flaky"]),
+      ...Array.from({ length: 30 }, (): [string, string] => ["bob", "enable -rf"]),
+      ...Array.from({ length: 20 }, (): [string, string] => ["carol", "features"]),
+    ];
+    const users = SANDBOX_USERS as Record<string, { slack: string }>;
+    const requests = plan.map(([user, text], i) => ({
+      driver: drivers[i % 2] as SlackDriver,
+      request: drivers[i % 2]!.commandRequest(users[user]!.slack, text),
+    }));
+    // Slack retries a tenth of them, to the other replica.
+    const retries = requests
+      .filter((_, i) => i % 10 === 0)
+      .map((r, i) => ({ driver: drivers[(i + 1) % 2] as SlackDriver, request: r.request, retry: true }));
+    await Promise.all([...requests, ...retries].map((r) => ("retry" in r ? r.driver.retry(r.request, 1) : r.driver.send(r.request))));
+    // And a disconnect, clicked by both admins on both replicas, each click retried.
+    await world.command("alice", "disable acme");
+    const card = structuredClone(await world.card(/Disconnect acme\?[\s\S]*Approving will/));
+    const value = buttonValue(card, "disable.approve");
+    const clicks = ["alice", "bob", "alice", "bob", "alice", "bob", "alice", "bob", "alice", "bob"].map((u, i) =>
+      drivers[i % 2]!.clickRequest(users[u]!.slack, card, "disable.approve", value),
+    );
+    await Promise.all([...clicks.map((c, i) => drivers[i % 2]!.send(c)), ...clicks.map((c, i) => drivers[(i + 1) % 2]!.retry(c, 1))]);
+    await world.card(/Disconnected acme/);
+
+    const expected: Record<string, number> = {
+      "command.help": 60,
+      "command.status": 40,
+      "command.search": 30,
+      "command.rejected": 30,
+      "command.features": 20,
+      "disable.done": 1,
+      "disable.approved": 1,
+    };
+    await eventually(async () => {
+      const after = await auditCounts(world);
+      return Object.entries(expected).every(([action, n]) => (after.get(action) ?? 0) - (before.get(action) ?? 0) === n);
+    }, 15_000);
+    const after = await auditCounts(world);
+    for (const [action, n] of Object.entries(expected))
+      expect([action, (after.get(action) ?? 0) - (before.get(action) ?? 0)]).toEqual([action, n]);
+    expect((after.get("disable.approve") ?? 0) - (before.get("disable.approve") ?? 0)).toBe(9);
+  }, 60_000);
+
+  it("a replica killed (SIGKILL) mid-enable: the other one finishes the flow", async () => {
+    world = await startWorld(engine);
+    const portA = await freePort();
+    const portB = await freePort();
+    balancer = await startBalancer([`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`]);
+    await world.bot.stop();
+    child = await startReplicaProcess(sandboxBotEnv(world.sandbox, portA, world.testDb.url, { PUBLIC_URL: balancer.url }));
+    extra = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, port: portB, env: { PUBLIC_URL: balancer.url } });
+    const slack = new SlackDriver({
+      botUrl: balancer.url,
+      signingSecret: extra.config.SLACK_SIGNING_SECRET,
+      slack: world.sandbox.slack,
+      defaultChannel: SANDBOX_ADMIN_CHANNEL,
+    });
+    await slack.command(SANDBOX_USERS.alice.slack, "enable acme");
+    const card = structuredClone(await world.card(/Accept addendum and continue/));
+    const mark = world.mark();
+    await slack.send(slack.clickRequest(SANDBOX_USERS.alice.slack, card, "enable.accept", buttonValue(card, "enable.accept")));
+    const link = world.linkIn(await world.privateMessage("alice", /Continue on GitHub/, mark), /Continue on GitHub/);
+    child.kill("SIGKILL");
+    const page = await (await extra.browser("alice")).browse(link);
+    expect(page.text).toContain("Connected acme");
+    expect((await extra.bot.store.connections.active())?.org).toBe("acme");
+    const rows = await sql<{ n: number }>`select count(*) as n from connections`.execute(world.testDb.db.kysely);
+    expect(Number(rows.rows[0]?.n)).toBe(1);
+  }, 60_000);
+
+  it("a replica killed (SIGKILL) mid-disconnect: the other recovers it, and the disconnect happens once", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    const portA = await freePort();
+    child = await startReplicaProcess(sandboxBotEnv(world.sandbox, portA, world.testDb.url));
+    const killable = new SlackDriver({
+      botUrl: `http://127.0.0.1:${portA}`,
+      signingSecret: world.bot.config.SLACK_SIGNING_SECRET,
+      slack: world.sandbox.slack,
+      defaultChannel: SANDBOX_ADMIN_CHANNEL,
+    });
+    await world.command("alice", "disable acme");
+    const card = structuredClone(await world.card(/Disconnect acme\?[\s\S]*Approving will/));
+    const approvalId = buttonValue(card, "disable.approve");
+    world.sandbox.world.inject({ host: "api", delayMs: 1500, pathIncludes: "/app/installations/" });
+    await killable.send(killable.clickRequest(SANDBOX_USERS.bob.slack, card, "disable.approve", approvalId));
+    await eventually(async () => (await world.bot.bot.store.approvals.get(approvalId))?.status === "executing");
+    child.kill("SIGKILL");
+    await new Promise((r) => setTimeout(r, 1700));
+    expect((await world.bot.bot.store.approvals.get(approvalId))?.status).toBe("executing");
+    world.sandbox.world.advance(3 * 60_000);
+    expect(await world.bot.bot.disable.expireStale()).toBe(1);
+    const failed = structuredClone(await world.card(/the bot handling it stopped before it finished/));
+    await world.click("alice", failed, "disable.retry");
+    await world.card(/Disconnected acme/);
+    const counts = await auditCounts(world);
+    expect(counts.get("disable.done")).toBe(1);
+    expect(counts.get("disable.approved")).toBe(1);
+    expect(await world.bot.bot.store.connections.active()).toBeUndefined();
+    expect(world.sandbox.world.installations.at(-1)?.deleted).toBe(true);
+  }, 60_000);
+});
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)("the database going away (PostgreSQL; skipped without TEST_DATABASE_URL)", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  it("commands say the bot's database is unavailable, healthz is 503, and it recovers without a restart", async () => {
+    const forwarder = await startForwarder(5432);
+    const base = new URL(process.env.TEST_DATABASE_URL as string);
+    world = await startWorld("postgres");
+    const viaForwarder = new URL(world.testDb.url);
+    viaForwarder.port = String(forwarder.port);
+    viaForwarder.hostname = base.hostname;
+    await world.bot.stop();
+    const bot = await startBotOnSandbox(world.sandbox, { databaseUrl: viaForwarder.toString() });
+    try {
+      expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+      await forwarder.down();
+      const health = await fetch(`${bot.url}/healthz`);
+      expect(health.status).toBe(503);
+      const { ack } = await bot.driver.command(SANDBOX_USERS.alice.slack, "status");
+      expect(JSON.stringify(ack)).toContain("The bot's database is unavailable right now, so nothing was done or recorded.");
+      await forwarder.up();
+      await eventually(async () => (await fetch(`${bot.url}/healthz`)).status === 200, 10_000);
+      const since = world.mark();
+      await bot.driver.command(SANDBOX_USERS.alice.slack, "status");
+      expect(textOf(await world.privateMessage("alice", /Not connected/, since))).toContain("/ghconnect enable ORG");
+    } finally {
+      await bot.stop();
+      await forwarder.down();
+    }
+  }, 60_000);
+});
+
+describe("metrics", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  it("GET /metrics shows commands by outcome, ack latency, outbound calls by status and pending approvals", async () => {
+    world = await startWorld("sqlite");
+    await world.enable();
+    await world.command("mallory", "help");
+    await world.command("mallory", "enable -rf");
+    await world.command("alice", "disable acme");
+    await world.card(/Disconnect acme\?/);
+    const text = await eventually(async () => {
+      const body = await (await fetch(`${world!.bot.url}/metrics`)).text();
+      return /ghconnect_commands_total\{command="disable",outcome="ok"\} 1/.test(body) ? body : undefined;
+    });
+    expect(text).toMatch(/ghconnect_commands_total\{command="help",outcome="ok"\} 1/);
+    expect(text).toMatch(/ghconnect_commands_total\{command="rejected",outcome="rejected"\} 1/);
+    expect(text).toMatch(/ghconnect_slack_ack_seconds_count\{kind="http"\} \d+/);
+    expect(text).toMatch(/ghconnect_http_requests_total\{host="127\.0\.0\.1:\d+",status="201"\} \d+/);
+    expect(text).toMatch(/ghconnect_pending_approvals 1/);
+  });
+});
