@@ -28,7 +28,7 @@ import { boltLogger } from "./log.js";
 import { registerActionListeners } from "./slack/action-listeners.js";
 import { botAuthorize } from "./slack/authorize.js";
 import { registerCommandListener } from "./slack/command-listener.js";
-import { dedupeDeliveries } from "./slack/dedupe.js";
+import { deliveryContext } from "./slack/dedupe.js";
 import { SlackNotifier } from "./slack/notifier.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
@@ -200,7 +200,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     },
     audit,
   );
-  app.use(dedupeDeliveries(store.deliveries, log));
+  app.use(deliveryContext(store.deliveries));
   const inflight = new InFlight();
   const track = <T>(work: Promise<T>) => inflight.track(work);
   registerCommandListener(app, {

@@ -9,6 +9,7 @@ import type { Message } from "../core/message.js";
 import type { Notifier } from "../core/ports.js";
 import { databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
 import { isDatabaseError } from "../db/errors.js";
+import type { FirstDelivery } from "./dedupe.js";
 
 type Handler = (value: string, userId: string) => Promise<Message>;
 
@@ -33,9 +34,20 @@ export function registerActionListeners(
     if (responseUrl) await notifier.reply(responseUrl, reply);
   };
   const route = (actionId: string, handler: Handler) => {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action }) => {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, context }) => {
       await ack();
-      await track(answer(actionId, handler, String(action.value ?? ""), body.user.id, body.response_url));
+      await track(
+        (async () => {
+          try {
+            if (!(await (context.firstDelivery as FirstDelivery)())) return;
+          } catch (error) {
+            log.error({ err: error }, "could not record a Slack delivery");
+            if (body.response_url) await notifier.reply(body.response_url, databaseUnavailableMessage());
+            return;
+          }
+          await answer(actionId, handler, String(action.value ?? ""), body.user.id, body.response_url);
+        })(),
+      );
     });
   };
   route("enable.accept", (value, user) => deps.enable.acceptAddendum(value, user));

@@ -9,6 +9,7 @@ import type { Notifier } from "../core/ports.js";
 import { databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
 import type { CommandRouter } from "../core/router.js";
 import { isDatabaseError } from "../db/errors.js";
+import type { FirstDelivery } from "./dedupe.js";
 import { ephemeral } from "./render.js";
 
 export const SLASH_COMMAND = "/ghconnect";
@@ -27,15 +28,23 @@ export function registerCommandListener(
 ): void {
   const { router, audit, notifier, log } = deps;
   const count = deps.onCommand ?? (() => {});
-  app.command(SLASH_COMMAND, async ({ command, ack }) => {
+  app.command(SLASH_COMMAND, async ({ command, ack, context }) => {
+    const firstDelivery = context.firstDelivery as FirstDelivery;
     // Replies go through the notifier (our proxy-aware transport), not Bolt's own HTTP client.
     const respond = (message: Message) => notifier.reply(command.response_url, message);
     const ctx = { slackUserId: command.user_id, channelId: command.channel_id, replyRef: command.response_url };
     const triage = router.triage(command.text ?? "", ctx);
     if (triage.kind === "immediate") {
+      // A retry gets the same answer (Slack retries because it did not see the first), but is
+      // audited once.
       await ack(ephemeral(triage.reply));
-      count(triage.audit.action.replace(/^command\./, ""), triage.audit.outcome === "ok" ? "ok" : "rejected");
-      await audit(triage.audit).catch((error) => log.error({ err: error }, "could not audit a command"));
+      try {
+        if (!(await firstDelivery())) return;
+        count(triage.audit.action.replace(/^command\./, ""), triage.audit.outcome === "ok" ? "ok" : "rejected");
+        await audit(triage.audit);
+      } catch (error) {
+        log.error({ err: error }, "could not record or audit a command");
+      }
       return;
     }
     await ack();
@@ -44,6 +53,10 @@ export function registerCommandListener(
     await track(runDeferred());
     async function runDeferred(): Promise<void> {
       try {
+        if (!(await firstDelivery())) {
+          log.info({ command: deferred.name }, "duplicate Slack delivery acknowledged and not run again");
+          return;
+        }
         const { reply, refused } = await router.run(deferred, ctx);
         count(deferred.name, refused ? "refused" : "ok");
         await respond(reply);

@@ -1,11 +1,9 @@
 // Slack retries a delivery it thinks failed (X-Slack-Retry-Num). Each delivery has an id
-// (trigger_id for commands and clicks, event_id for events); the first time we see one we record
-// it, and any later delivery with the same id is acknowledged and dropped.
+// (trigger_id for commands and clicks, event_id for events). The ack never waits on the
+// database: listeners ack first, then ask `firstDelivery()`, which records the id and says
+// whether this is the first time any replica saw it; a retry is answered but never run twice.
 import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
-import type { Logger } from "pino";
-import { databaseUnavailableMessage } from "../core/replies.js";
 import type { DeliveriesRepo } from "../db/deliveries-repo.js";
-import { ephemeral } from "./render.js";
 
 export function deliveryId(body: Record<string, unknown>): { id: string; kind: string } | undefined {
   if (typeof body.event_id === "string") return { id: `event:${body.event_id}`, kind: "event" };
@@ -18,25 +16,17 @@ export function deliveryId(body: Record<string, unknown>): { id: string; kind: s
   return undefined;
 }
 
-export function dedupeDeliveries(deliveries: DeliveriesRepo, log: Logger): Middleware<AnyMiddlewareArgs> {
-  return async (args) => {
-    const { body, next } = args;
-    const ack = "ack" in args ? (args.ack as (response?: unknown) => Promise<void>) : undefined;
+export type FirstDelivery = () => Promise<boolean>;
+
+/** Puts `firstDelivery` in the context (memoized: one insert per delivery). */
+export function deliveryContext(deliveries: DeliveriesRepo): Middleware<AnyMiddlewareArgs> {
+  return async ({ body, context, next }) => {
     const delivery = deliveryId(body as Record<string, unknown>);
-    if (!delivery) return next();
-    let first: boolean;
-    try {
-      first = await deliveries.recordFirst(delivery.id, delivery.kind);
-    } catch (error) {
-      log.error({ err: error }, "could not record a Slack delivery: database unavailable");
-      await ack?.(delivery.kind === "command" ? ephemeral(databaseUnavailableMessage()) : undefined);
-      return;
-    }
-    if (!first) {
-      log.info({ delivery: delivery.id }, "duplicate Slack delivery acknowledged and not run again");
-      await ack?.();
-      return;
-    }
+    let answer: Promise<boolean> | undefined;
+    context.firstDelivery = (() => {
+      answer ??= delivery ? deliveries.recordFirst(delivery.id, delivery.kind) : Promise.resolve(true);
+      return answer;
+    }) satisfies FirstDelivery;
     await next();
   };
 }

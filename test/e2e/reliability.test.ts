@@ -187,8 +187,10 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("the database going away (Postgr
       await forwarder.down();
       const health = await fetch(`${bot.url}/healthz`);
       expect(health.status).toBe(503);
-      const { ack } = await bot.driver.command(SANDBOX_USERS.alice.slack, "status");
-      expect(JSON.stringify(ack)).toContain("The bot's database is unavailable right now, so nothing was done or recorded.");
+      const down = world.mark();
+      const { status } = await bot.driver.command(SANDBOX_USERS.alice.slack, "status");
+      expect(status).toBe(200);
+      await world.privateMessage("alice", /The bot's database is unavailable right now, so nothing was done or recorded\./, down);
       await forwarder.up();
       await eventually(async () => (await fetch(`${bot.url}/healthz`)).status === 200, 10_000);
       const since = world.mark();

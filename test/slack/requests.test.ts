@@ -62,13 +62,14 @@ describe.each(ENGINES)("Slack requests (%s)", (engine) => {
     expect((await bot.driver.send(request)).status).toBe(200);
   });
 
-  it("a retried delivery (X-Slack-Retry-Num) is acknowledged and not run twice", async () => {
+  it("a retried delivery (X-Slack-Retry-Num) gets the same answer but is not run or recorded twice", async () => {
     const first = await bot.driver.command(USERS.bob, "features now");
     expect(first.status).toBe(200);
     const countAfterFirst = await auditSettled(bot.app);
     const retry = await bot.driver.retry(first.request, 1);
     expect(retry.status).toBe(200);
-    expect(retry.ack).toBeFalsy();
+    // Slack retries because it did not see the first answer: it gets it again.
+    expect(retry.ack).toEqual(first.ack);
     const retry2 = await bot.driver.retry(first.request, 2);
     expect(retry2.status).toBe(200);
     expect(await auditSettled(bot.app)).toBe(countAfterFirst);
