@@ -202,16 +202,17 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   );
   app.use(deliveryContext(store.deliveries));
   const inflight = new InFlight();
-  const track = <T>(work: Promise<T>) => inflight.track(work);
+  const run = <T>(work: () => Promise<T>) => inflight.run(work);
   registerCommandListener(app, {
     router,
     audit,
     notifier,
     log,
-    track,
+    run,
+    saturated: () => inflight.saturated,
     onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
   });
-  registerActionListeners(app, { enable, disable, notifier, log, track });
+  registerActionListeners(app, { enable, disable, notifier, log, run });
 
   const server = createAppServer({
     routes: [healthRoute(db, mode), metrics.route(), ...githubRoutes(enable, log)],

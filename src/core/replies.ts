@@ -44,3 +44,9 @@ export function internalErrorMessage(reference: string): Message {
     `:x: Something went wrong inside ghconnect and the command did not complete; nothing was half-done. Reference \`${reference}\` for the bot's operator (it is in the logs).`,
   );
 }
+
+export function busyMessage(): Message {
+  return simpleMessage(
+    ":hourglass: ghconnect is busy with a burst of requests and did not start this one; nothing was done. Try again in a minute.",
+  );
+}

@@ -24,26 +24,34 @@ export function createDispatcher(options: TransportOptions): Dispatcher {
 export function createFetch(options: TransportOptions): FetchLike {
   const dispatcher = createDispatcher(options);
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const proxied = (input: Parameters<FetchLike>[0], init: Parameters<FetchLike>[1] = {}) => {
-    const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-    // undici's fetch is the same WHATWG fetch as Node's, with our dispatcher.
-    const pending = undiciFetch(
-      input as Parameters<typeof undiciFetch>[0],
-      { ...(init as object), signal, dispatcher } as Parameters<typeof undiciFetch>[1],
-    );
-    const onResponse = options.onResponse;
-    if (!onResponse) return pending;
-    const host = hostOfInput(input);
-    return pending.then(
-      (response) => {
-        onResponse(host, response.status);
-        return response;
-      },
-      (error) => {
-        onResponse(host, "error");
-        throw error;
-      },
-    );
+  const proxied = async (input: Parameters<FetchLike>[0], init: Parameters<FetchLike>[1] = {}) => {
+    // A timer cleared as soon as the answer arrives: AbortSignal.timeout() would keep every
+    // request, and what it references, alive for the whole timeout (a leak under load).
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
+    timer.unref();
+    const outer = init.signal;
+    const forward = () => controller.abort(outer?.reason);
+    if (outer) {
+      if (outer.aborted) forward();
+      else outer.addEventListener("abort", forward, { once: true });
+    }
+    const host = options.onResponse ? hostOfInput(input) : "";
+    try {
+      // undici's fetch is the same WHATWG fetch as Node's, with our dispatcher.
+      const response = await undiciFetch(
+        input as Parameters<typeof undiciFetch>[0],
+        { ...(init as object), signal: controller.signal, dispatcher } as Parameters<typeof undiciFetch>[1],
+      );
+      options.onResponse?.(host, response.status);
+      return response;
+    } catch (error) {
+      options.onResponse?.(host, "error");
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", forward);
+    }
   };
   return proxied as unknown as FetchLike;
 }

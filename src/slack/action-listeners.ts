@@ -15,10 +15,10 @@ type Handler = (value: string, userId: string) => Promise<Message>;
 
 export function registerActionListeners(
   app: App,
-  deps: { enable: EnableFlow; disable: DisableFlow; notifier: Notifier; log: Logger; track?: <T>(work: Promise<T>) => Promise<T> },
+  deps: { enable: EnableFlow; disable: DisableFlow; notifier: Notifier; log: Logger; run?: <T>(work: () => Promise<T>) => Promise<T> },
 ): void {
   const { notifier, log } = deps;
-  const track = deps.track ?? (<T>(work: Promise<T>) => work);
+  const run = deps.run ?? (<T>(work: () => Promise<T>) => work());
   const answer = async (actionId: string, handler: Handler, value: string, userId: string, responseUrl: string | undefined) => {
     let reply: Message;
     try {
@@ -36,18 +36,16 @@ export function registerActionListeners(
   const route = (actionId: string, handler: Handler) => {
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, context }) => {
       await ack();
-      await track(
-        (async () => {
-          try {
-            if (!(await (context.firstDelivery as FirstDelivery)())) return;
-          } catch (error) {
-            log.error({ err: error }, "could not record a Slack delivery");
-            if (body.response_url) await notifier.reply(body.response_url, databaseUnavailableMessage());
-            return;
-          }
-          await answer(actionId, handler, String(action.value ?? ""), body.user.id, body.response_url);
-        })(),
-      );
+      await run(async () => {
+        try {
+          if (!(await (context.firstDelivery as FirstDelivery)())) return;
+        } catch (error) {
+          log.error({ err: error }, "could not record a Slack delivery");
+          if (body.response_url) await notifier.reply(body.response_url, databaseUnavailableMessage());
+          return;
+        }
+        await answer(actionId, handler, String(action.value ?? ""), body.user.id, body.response_url);
+      });
     });
   };
   route("enable.accept", (value, user) => deps.enable.acceptAddendum(value, user));

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { AuditInput } from "../core/audit.js";
 import type { Message } from "../core/message.js";
 import type { Notifier } from "../core/ports.js";
-import { databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
+import { busyMessage, databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
 import type { CommandRouter } from "../core/router.js";
 import { isDatabaseError } from "../db/errors.js";
 import type { FirstDelivery } from "./dedupe.js";
@@ -21,9 +21,11 @@ export function registerCommandListener(
     audit: (input: AuditInput) => Promise<unknown>;
     notifier: Notifier;
     log: Logger;
-    onCommand?: (command: string, outcome: "ok" | "refused" | "rejected" | "error") => void;
+    onCommand?: (command: string, outcome: "ok" | "refused" | "rejected" | "error" | "busy") => void;
     /** Registers work that continues after the ack, so shutdown can wait for it. */
-    track?: <T>(work: Promise<T>) => Promise<T>;
+    run?: <T>(work: () => Promise<T>) => Promise<T>;
+    /** true when work after acks is backed up: the command is refused at once ("busy"). */
+    saturated?: () => boolean;
   },
 ): void {
   const { router, audit, notifier, log } = deps;
@@ -47,10 +49,15 @@ export function registerCommandListener(
       }
       return;
     }
+    if (deps.saturated?.()) {
+      await ack(ephemeral(busyMessage()));
+      count(triage.command.name, "busy");
+      return;
+    }
     await ack();
     const deferred = triage.command;
-    const track = deps.track ?? (<T>(work: Promise<T>) => work);
-    await track(runDeferred());
+    const run = deps.run ?? (<T>(work: () => Promise<T>) => work());
+    await run(runDeferred);
     async function runDeferred(): Promise<void> {
       try {
         if (!(await firstDelivery())) {
