@@ -521,7 +521,7 @@ export class EnableFlow {
         status: 200,
         tone: "ok",
         title: `Connected ${op.org}`,
-        message: `${facts.ghesHostname} is now connected to the GitHub organization ${op.org} through the app ${app.slug}. You can close this tab; Slack has the details.`,
+        message: `${facts.ghesHostname} is now connected to the GitHub organization ${op.org} through the app ${app.slug}. Slack has the details.`,
       };
     } catch (error) {
       if (!(error instanceof UserError)) {

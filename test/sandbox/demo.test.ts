@@ -28,3 +28,16 @@ describe("npm run demo", () => {
     expect(out).toContain('cannot parse ":frobnicate"');
   });
 });
+
+describe("examples/tour.txt", () => {
+  it("plays from enable to disconnect and exits 0", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { code, out } = demo(readFileSync("examples/tour.txt", "utf8"));
+    expect(code).toBe(0);
+    expect(out).toContain("Connected acme");
+    expect(out).toMatch(/Search: flaky[\s\S]*acme\/api#101/);
+    expect(out).toContain("You are not in ghconnect's admin roster, so you cannot disconnect acme.");
+    expect(out).toContain("Disconnected acme — approved by @U0BOB00001");
+    expect(out).toMatch(/✅ \d+ entries, chain intact/);
+  }, 120_000);
+});

@@ -1,0 +1,51 @@
+// manifest.yml, checked against the Slack manifest rules ghconnect relies on: one slash command,
+// interactivity on the same URL, and exactly the bot scopes the code's Web API calls need.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+// Slack's scope for each Web API method ghconnect may call (from Slack's method reference).
+const SCOPE_OF: Record<string, string | null> = {
+  "chat.postMessage": "chat:write",
+  "chat.update": "chat:write",
+  "chat.postEphemeral": "chat:write",
+  "auth.test": null,
+  "conversations.info": "channels:read",
+  "users.info": "users:read",
+  "views.open": null,
+};
+
+function appSources(dir = "src"): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) return p.endsWith("sandbox") ? [] : appSources(p);
+    return p.endsWith(".ts") ? [readFileSync(p, "utf8")] : [];
+  });
+}
+
+describe("manifest.yml", () => {
+  const manifest = parse(readFileSync("manifest.yml", "utf8"));
+
+  it("declares /ghconnect with escaping, and interactivity on the same request URL", () => {
+    const [command, ...others] = manifest.features.slash_commands;
+    expect(others).toEqual([]);
+    expect(command).toMatchObject({ command: "/ghconnect", should_escape: true });
+    expect(command.url).toMatch(/\/slack\/events$/);
+    expect(command.description.length).toBeLessThanOrEqual(2000);
+    expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true, request_url: command.url });
+    expect(manifest.display_information.name.length).toBeLessThanOrEqual(35);
+    expect(typeof manifest.settings.socket_mode_enabled).toBe("boolean");
+  });
+
+  it("asks for exactly the scopes the code uses: commands, plus those of the Web API methods it calls", () => {
+    const code = appSources().join("\n");
+    const called = Object.keys(SCOPE_OF).filter((method) => {
+      const [family, name] = method.split(".") as [string, string];
+      return new RegExp(`\\.${family}\\.${name}\\(`).test(code);
+    });
+    expect(called).toEqual(expect.arrayContaining(["chat.postMessage", "chat.update", "auth.test"]));
+    const needed = new Set(["commands", ...called.map((m) => SCOPE_OF[m]).filter((s): s is string => Boolean(s))]);
+    expect(new Set(manifest.oauth_config.scopes.bot)).toEqual(needed);
+  });
+});
