@@ -87,6 +87,17 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       expect(text).toMatch(/❌ 1 check failed/);
     });
 
+    it("warns when this host's clock is off from GitHub's, and fails a missing Slack scope", async () => {
+      world = await startWorld(engine);
+      world.sandbox.world.clockOffsetMs = 45_000; // the bot's clock (it follows the sandbox's) runs 45 s ahead
+      world.sandbox.slack.scopes = ["commands"];
+      const text = await ask("alice", "check", /check/);
+      expect(text).toMatch(/⚠️ Clock: this host's clock is 4\d s ahead of GitHub's/);
+      expect(text).toContain("→ Sync the clock with NTP");
+      expect(text).toContain("❌ Slack: the bot token lacks chat:write");
+      expect(text).toContain("→ Add the scopes in manifest.yml and reinstall the app.");
+    });
+
     it("is for admins only", async () => {
       world = await startWorld(engine);
       await ask("mallory", "check", /not in ghconnect's admin roster/);

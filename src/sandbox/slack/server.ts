@@ -55,6 +55,8 @@ export class SlackSandbox {
   private tsCounter = 0;
   url = "";
   readonly botUserId = "UBOT0000001";
+  /** The bot token's scopes, as Slack reports them in x-oauth-scopes (tests may remove one). */
+  scopes = ["commands", "chat:write"];
   readonly botId = "BBOT0000001";
 
   constructor(readonly options: SlackSandboxOptions) {
@@ -147,7 +149,7 @@ export class SlackSandbox {
       this.calls.push({ method, args, ok, error });
       // Slack reports the token's scopes in every Web API response.
       return {
-        headers: { "x-oauth-scopes": "commands,chat:write" },
+        headers: { "x-oauth-scopes": this.scopes.join(",") },
         json: ok ? { ok: true, ...payload } : { ok: false, error, ...payload },
       };
     };
