@@ -72,7 +72,7 @@ export async function startBot(engine: EngineName, envOverrides: Record<string, 
 }
 
 /** Waits until `check` returns a truthy value (for replies that arrive after the ack). */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
