@@ -77,8 +77,8 @@ export class DotcomClient implements DotcomGateway {
     try {
       const response = await this.fetch(`${this.webUrl}/login/oauth/access_token`, {
         method: "POST",
-        headers: { accept: "application/json", "content-type": "application/json", "user-agent": "ghconnect" },
-        body: JSON.stringify({ client_id: clientId, client_secret: clientSecret, code }),
+        headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded", "user-agent": "ghconnect" },
+        body: new URLSearchParams({ client_id: clientId, client_secret: clientSecret, code }).toString(),
       });
       body = (await response.json()) as typeof body;
     } catch (error) {

@@ -36,14 +36,20 @@ export class ManageClient implements ManageGateway {
         this.octokit.request("GET /manage/v1/config/settings", { headers }),
         this.octokit.request("GET /manage/v1/config/license", { headers }),
       ]);
-      const s = settings.data as { github_hostname?: string; customer?: { name?: string; public_key_data?: string } };
+      const s = settings.data as {
+        github_hostname?: string;
+        customer?: { name?: string; public_key_data?: string };
+        license?: { expire_at?: string };
+      };
       const l = license.data as Record<string, unknown>;
+      // Newer GHES releases answer in camelCase (expireAt), older ones in snake_case (expire_at).
+      const expiresAt = [l.expireAt, l.expire_at, s.license?.expire_at].find((v): v is string => typeof v === "string") ?? null;
       return {
         customerName: s.customer?.name ?? String(l.company ?? ""),
         publicKey: s.customer?.public_key_data ?? "",
         hostname: s.github_hostname ?? "",
         licenseData: l,
-        expiresAt: typeof l.expireAt === "string" ? l.expireAt : null,
+        expiresAt,
       };
     } catch (error) {
       if (statusOf(error) === 401) {

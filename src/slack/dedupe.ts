@@ -2,11 +2,20 @@
 // (trigger_id for commands and clicks, event_id for events). The ack never waits on the
 // database: listeners ack first, then ask `firstDelivery()`, which records the id and says
 // whether this is the first time any replica saw it; a retry is answered but never run twice.
+import { createHash } from "node:crypto";
 import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
 import type { DeliveriesRepo } from "../db/deliveries-repo.js";
 
 export function deliveryId(body: Record<string, unknown>): { id: string; kind: string } | undefined {
   if (typeof body.event_id === "string") return { id: `event:${body.event_id}`, kind: "event" };
+  if (typeof body.trigger_id !== "string" && (typeof body.command === "string" || typeof body.type === "string")) {
+    // No trigger_id: a retry repeats the body exactly, while a new invocation has a new
+    // response_url, so the body's hash identifies the delivery.
+    return {
+      id: `body:${createHash("sha256").update(JSON.stringify(body)).digest("hex")}`,
+      kind: typeof body.command === "string" ? "command" : String(body.type),
+    };
+  }
   if (typeof body.trigger_id === "string" && typeof body.command === "string") return { id: `command:${body.trigger_id}`, kind: "command" };
   if (typeof body.trigger_id === "string" && typeof body.type === "string") {
     const actions = body.actions as Array<{ action_id?: string; action_ts?: string }> | undefined;

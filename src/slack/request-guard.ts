@@ -45,7 +45,12 @@ export async function slackGate(
     return { pass: false, status: 401, reason: "signature does not match" };
   }
   const check = checkSlackBody(text, req.headers["content-type"]);
-  return check.ok ? { pass: true } : { pass: false, status: 400, reason: check.reason };
+  if (!check.ok) return { pass: false, status: 400, reason: check.reason };
+  // Bolt recognises a form body only by the exact media type; a charset suffix would make it
+  // read the form as JSON.
+  if (req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
+    req.headers["content-type"] = "application/x-www-form-urlencoded";
+  return { pass: true };
 }
 
 export function refuse(res: ServerResponse, status: number, reason: string): void {

@@ -105,3 +105,27 @@ describe("healthz when the database is gone", () => {
     }
   });
 });
+
+describe("what another Slack client may send", () => {
+  it("a form body with a charset suffix, and a command without trigger_id (retry still recognised)", async () => {
+    const bot = await startBot("sqlite");
+    try {
+      const base = bot.driver.commandRequest(USERS.alice, "help");
+      const charset = { ...base, headers: { ...base.headers, "content-type": "application/x-www-form-urlencoded; charset=utf-8" } };
+      const withCharset = await bot.driver.send(bot.driver.sign(charset));
+      expect(withCharset.status).toBe(200);
+      expect(messageText(withCharset.ack as object)).toContain("/ghconnect enable ORG");
+
+      const body = new URLSearchParams(base.body);
+      body.delete("trigger_id");
+      body.set("text", "frobnicate");
+      const noTrigger = { ...base, body: body.toString() };
+      const before = await auditSettled(bot.app);
+      expect((await bot.driver.send(bot.driver.sign(noTrigger))).status).toBe(200);
+      expect((await bot.driver.retry(noTrigger, 1)).status).toBe(200);
+      expect(await auditSettled(bot.app)).toBe(before + 1);
+    } finally {
+      await bot.close();
+    }
+  });
+});
