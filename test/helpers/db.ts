@@ -53,11 +53,8 @@ export async function createTestDb(engine: EngineName): Promise<TestDb> {
     url,
     schema,
     async cleanup() {
+      // The schema itself is dropped after the whole run (test/helpers/pg-global.ts).
       await db.close().catch(() => {});
-      const c = new pg.Client({ connectionString: pgUrl });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
     },
   };
 }
