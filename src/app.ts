@@ -121,6 +121,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         })
       : new HTTPReceiver({
           signingSecret: config.SLACK_SIGNING_SECRET,
+          // The gate in front of Bolt (slack/request-guard.ts) has already verified the signature,
+          // in both time directions, with Bolt's own verifier; verifying again is wasted ack time.
+          signatureVerification: false,
           logger: boltLogger(log),
           bodyLimit: SLACK_BODY_LIMIT,
           // Unknown paths are ours to answer (see web/server.ts), never Bolt's.
@@ -148,7 +151,6 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     clock,
     policy: config.GHCONNECT_DISCONNECT_APPROVAL,
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
-    tokenCache: (owner) => new DatabaseTokenCache(store.credentials, owner, clock),
   });
   const tokens = new TokenKeeper({
     store,

@@ -1,6 +1,5 @@
 // Who may change things: a Slack user in the admin roster whose GHES login is a site admin
 // right now (checked live, at the moment of each state-changing action, never cached).
-import type { AuditStore } from "./audit.js";
 import { NotAuthorized } from "./errors.js";
 import type { GhesGateway } from "./ports.js";
 
@@ -38,21 +37,4 @@ export async function authorizeAdmin(roster: RosterLookup, ghes: GhesGateway, sl
     );
   }
   return { slackUserId, ghesLogin: entry.ghesLogin };
-}
-
-/** Records a refused authorization in the audit trail (callers audit inside their own flow). */
-export async function auditRefusal(
-  audit: AuditStore,
-  slackUserId: string,
-  action: string,
-  target: string | null,
-  error: NotAuthorized,
-): Promise<void> {
-  await audit.append({
-    actor: { slack: slackUserId, ...error.actor },
-    action,
-    target,
-    outcome: "refused",
-    details: { reason: error.message },
-  });
 }

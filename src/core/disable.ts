@@ -13,7 +13,7 @@ import { when } from "./enable-card.js";
 import { NotAuthorized, NotConnected, OperationInFlight, UserError } from "./errors.js";
 import { type Message, simpleMessage } from "./message.js";
 import type { Connection } from "./model.js";
-import type { DotcomGateway, GhesGateway, Notifier, TokenCache } from "./ports.js";
+import type { DotcomGateway, GhesGateway, Notifier } from "./ports.js";
 
 /** A disconnect takes seconds; one still "executing" after this has lost its bot. */
 export const EXECUTION_LEASE_MS = 2 * 60_000;
@@ -26,7 +26,6 @@ export interface DisableDeps {
   clock: Clock;
   policy: "self" | "peer";
   ttlMs: number;
-  tokenCache(owner: { connectionId: string }): TokenCache;
 }
 
 export class DisableFlow {

@@ -121,17 +121,6 @@ export class OperationsRepo {
   async setCard(id: string, card: { channel: string; ts: string }): Promise<void> {
     await this.q.updateTable("operations").set({ card_channel: card.channel, card_ts: card.ts }).where("id", "=", id).execute();
   }
-
-  async latest(kind: "enable" | "disable"): Promise<Operation | undefined> {
-    const row = await this.q
-      .selectFrom("operations")
-      .selectAll()
-      .where("kind", "=", kind)
-      .orderBy("created_at", "desc")
-      .limit(1)
-      .executeTakeFirst();
-    return row && toOperation(row);
-  }
 }
 
 function toOperation(row: OperationRow): Operation {
