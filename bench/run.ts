@@ -6,36 +6,44 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { sql } from "kysely";
 import { openDatabase } from "../src/db/database.js";
 import { freePort, sandboxBotEnv } from "../src/sandbox/bot.js";
 import { SandboxBrowser } from "../src/sandbox/browser.js";
 import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS, startSandbox } from "../src/sandbox/index.js";
 import { type SignedRequest, SlackDriver } from "../src/sandbox/slack/driver.js";
+import type { LoadJob, LoadResult } from "./load-worker.mjs";
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-/** Sends the requests with `concurrency` in flight; returns each one's latency in ms. */
-async function load(driver: SlackDriver, requests: SignedRequest[], concurrency: number): Promise<number[]> {
-  const latencies: number[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < requests.length) {
-      const request = requests[next++] as SignedRequest;
-      const started = performance.now();
-      const { status } = await driver.send(request);
-      if (status !== 200) throw new Error(`HTTP ${status}`);
-      if (driver === ghconnectDriver) sentToGhconnect++;
-      latencies.push(performance.now() - started);
-    }
+const loader = new Worker(new URL("./load-worker.mjs", import.meta.url));
+loader.on("error", (error) => {
+  process.stderr.write(`bench failed: the load generator crashed: ${error.stack ?? error}\n`);
+  process.exit(1);
+});
+
+/** Sends the requests with `concurrency` in flight (from the load thread); returns each one's latency in ms. */
+async function load(origin: string, requests: SignedRequest[], concurrency: number): Promise<number[]> {
+  const job: LoadJob = {
+    origin,
+    requests: requests.map(({ headers, body }) => ({ headers, body })),
+    concurrency,
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return latencies.sort((a, b) => a - b);
+  const result = await new Promise<LoadResult>((resolve) => {
+    loader.once("message", resolve);
+    loader.postMessage(job);
+  });
+  if (result.error) throw new Error(`load generator: ${result.error}`);
+  if (result.failures) throw new Error(`${result.failures} requests were not answered with HTTP 200`);
+  if (origin === ghconnectOrigin) sentToGhconnect += requests.length;
+  return result.latencies.sort((a, b) => a - b);
 }
 
-let ghconnectDriver: SlackDriver | undefined;
+let ghconnectOrigin = "";
+let bareOrigin = "";
 const progress = (what: string) => process.stderr.write(`bench: ${what}…\n`);
 
 function rssMb(pid: number): number {
@@ -67,14 +75,16 @@ async function main() {
   // is only the sandbox and the load generator.
   const port = await freePort();
   const env = sandboxBotEnv(sandbox, port, databaseUrl);
-  const ghconnect = await startProcess(["--import", "tsx", "src/main.ts"], env, port);
+  const ghconnect = await startProcess([...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), "--import", "tsx", "src/main.ts"], env, port);
   const url = `http://127.0.0.1:${port}`;
+  ghconnectOrigin = url;
   const signingSecret = env.SLACK_SIGNING_SECRET as string;
   const driver = new SlackDriver({ botUrl: url, signingSecret, slack: sandbox.slack, defaultChannel: SANDBOX_ADMIN_CHANNEL });
   const barePort = await freePort();
   const bare = await startProcess(["--import", "tsx", "bench/bare-bolt.ts"], { ...env, PORT: String(barePort) }, barePort);
+  bareOrigin = `http://127.0.0.1:${barePort}`;
   const bareDriver = new SlackDriver({
-    botUrl: `http://127.0.0.1:${barePort}`,
+    botUrl: bareOrigin,
     signingSecret,
     slack: sandbox.slack,
     defaultChannel: SANDBOX_ADMIN_CHANNEL,
@@ -107,7 +117,6 @@ async function main() {
   await browser.browse(link);
   const enableMs = performance.now() - enableStarted;
   if (!(await connected())) throw new Error("enable did not complete");
-  ghconnectDriver = driver;
   auditBaseline = await auditCount();
 
   const rows: Array<{
@@ -126,10 +135,11 @@ async function main() {
   ] as const) {
     progress(`ack latency at ${concurrency} concurrent`);
     const commands = (d: SlackDriver) => Array.from({ length: n }, () => d.commandRequest(SANDBOX_USERS.alice.slack, "status"));
-    await load(bareDriver, commands(bareDriver).slice(0, 100), concurrency); // warm-up
-    await load(driver, commands(driver).slice(0, 100), concurrency);
-    const b = await load(bareDriver, commands(bareDriver), concurrency);
-    const g = await load(driver, commands(driver), concurrency);
+    // Each bot gets a warm-up (which also opens the connections) right before its measured run.
+    await load(bareOrigin, commands(bareDriver).slice(0, 200), concurrency);
+    const b = await load(bareOrigin, commands(bareDriver), concurrency);
+    await load(ghconnectOrigin, commands(driver).slice(0, 200), concurrency);
+    const g = await load(ghconnectOrigin, commands(driver), concurrency);
     const row = {
       concurrency,
       requests: n,
@@ -155,7 +165,7 @@ async function main() {
   await settle(auditCount);
   const callsBefore = received();
   await load(
-    driver,
+    ghconnectOrigin,
     Array.from({ length: 1000 }, () => driver.commandRequest(SANDBOX_USERS.alice.slack, "status")),
     20,
   );
@@ -167,10 +177,10 @@ async function main() {
   progress("memory over 10,000 commands");
   const mixed = (n: number) =>
     Array.from({ length: n }, (_, i) => driver.commandRequest(SANDBOX_USERS.alice.slack, i % 2 ? "help" : "status"));
-  await load(driver, mixed(2000), 2);
+  await load(ghconnectOrigin, mixed(2000), 2);
   await settle(auditCount);
   const rssBefore = rssMb(ghconnect.pid as number);
-  await load(driver, mixed(10_000), 2);
+  await load(ghconnectOrigin, mixed(10_000), 2);
   await settle(auditCount);
   await new Promise((r) => setTimeout(r, 2000));
   const rssAfter = rssMb(ghconnect.pid as number);
@@ -233,6 +243,7 @@ async function main() {
   ghconnect.kill("SIGTERM");
   await db.close();
   await sandbox.stop();
+  await loader.terminate();
   rmSync(dir, { recursive: true, force: true });
 }
 
