@@ -129,7 +129,16 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
           // Unknown paths are ours to answer (see web/server.ts), never Bolt's.
           endpoints: ["/slack/events"],
         });
-  const app = new App({ receiver, authorize, logger: boltLogger(log), clientOptions: { slackApiUrl: config.SLACK_API_URL } });
+  const app = new App({
+    receiver,
+    authorize,
+    logger: boltLogger(log),
+    clientOptions: { slackApiUrl: config.SLACK_API_URL },
+    // Bolt's default conversation store keeps state in this process's memory (wrong with several
+    // replicas) and builds a "not found" Error for every request; ghconnect keeps its state in the
+    // database and never reads `context.conversation`.
+    convoStore: false,
+  });
   app.error(async (error) => {
     log.error({ err: error }, "unhandled error in a Slack listener");
   });
@@ -185,6 +194,10 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       publicUrl: config.PUBLIC_URL,
     },
   });
+  // A decision recorded by this replica makes `status` read afresh; its own entries do not.
+  store.onAudit((entry) => {
+    if (entry.action !== "command.status") everyday.forgetStatus();
+  });
   const router = new CommandRouter(
     {
       enable: (command, ctx) => enable.request(command.org, ctx.slackUserId, ctx.replyRef),
@@ -201,17 +214,21 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       "admins-remove": (command, ctx) => everyday.adminsRemove(command.slackUserId, ctx.slackUserId),
     },
     audit,
+    { status: (_command, ctx) => everyday.statusNow(ctx.slackUserId, ctx.channelId) },
   );
-  app.use(deliveryContext(store.deliveries));
-  const inflight = new InFlight();
+  app.use(deliveryContext(store));
+  // Work after acks: commands that call GitHub or change state, a few at a time; and the
+  // recording of answers already given in acks, many at a time (their writes are batched).
+  const inflight = new InFlight(8);
+  const recording = new InFlight(5000, 0);
   const run = <T>(work: () => Promise<T>) => inflight.run(work);
   registerCommandListener(app, {
     router,
-    audit,
     notifier,
     log,
     run,
-    saturated: () => inflight.saturated,
+    record: (work) => recording.run(work),
+    saturated: () => inflight.saturated || recording.saturated,
     onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
   });
   registerActionListeners(app, { enable, disable, notifier, log, run });
@@ -267,7 +284,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (started && mode === "socket") await app.stop().catch(() => {});
-      if (!(await inflight.drain(10_000))) log.warn({ unfinished: inflight.size }, "stopping with work still in flight");
+      const [done, recorded] = await Promise.all([inflight.drain(10_000), recording.drain(10_000)]);
+      if (!done || !recorded) log.warn({ unfinished: inflight.size + recording.size }, "stopping with work still in flight");
       server.closeAllConnections();
       await closed;
       if (!options.db) await db.close();

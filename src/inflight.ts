@@ -12,9 +12,9 @@ export class InFlight {
     readonly maxWaiting = 200,
   ) {}
 
-  /** true when the queue is full: refuse new work rather than let memory grow without bound. */
+  /** true when every slot is taken and the queue is full: refuse new work rather than let memory grow without bound. */
   get saturated(): boolean {
-    return this.waiting.length >= this.maxWaiting;
+    return this.active >= this.limit && this.waiting.length >= this.maxWaiting;
   }
 
   /** Runs `work` when a slot is free; resolves with its result. */

@@ -1,7 +1,7 @@
 // The commands admins live in (SPEC §2): status, check, features, search, audit, admins. Each
 // decides here and returns a Message; every state change is authorized live and audited.
 import { randomUUID } from "node:crypto";
-import { type AuditEntry, verifyChain } from "./audit.js";
+import { type AuditEntry, type AuditInput, verifyChain } from "./audit.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import type { FlowStore } from "./enable.js";
@@ -11,8 +11,10 @@ import { FEATURES, type FeatureName, findFeature } from "./features.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
 import type { DotcomGateway, GhesGateway, ManageGateway, Notifier } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
+import type { Answer as StatusAnswer } from "./router.js";
 import { unifiedSearch } from "./search.js";
 import { STATUS_FRESH_MS, statusMessage } from "./status.js";
+import { RecentlyRead } from "./status-cache.js";
 
 export interface EverydayDeps {
   store: FlowStore;
@@ -41,7 +43,11 @@ export function checksVerdict(results: CheckResult[]): string {
 }
 
 export class EverydayCommands {
-  constructor(private readonly deps: EverydayDeps) {}
+  private readonly statusFacts: RecentlyRead<Awaited<ReturnType<EverydayCommands["readStatusFacts"]>>>;
+
+  constructor(private readonly deps: EverydayDeps) {
+    this.statusFacts = new RecentlyRead(() => this.readStatusFacts(), deps.clock);
+  }
 
   private admin(slackUserId: string, doing: string) {
     return authorizeAdmin(this.deps.store.admins, this.deps.ghes, slackUserId, doing);
@@ -49,28 +55,46 @@ export class EverydayCommands {
 
   /** `status`: anyone in the admin channel (or any admin elsewhere). */
   async status(slackUserId: string, channelId: string): Promise<Message> {
+    const answer = (await this.statusAnswer(slackUserId, channelId, { mayAskGhes: true })) as StatusAnswer;
+    await this.deps.store.appendAudit(answer.audit);
+    return answer.reply;
+  }
+
+  /**
+   * `status` from the database alone, for an answer inside Slack's ack; undefined when the last
+   * look at GHES is too old and the full `status` (after the ack) must ask it first. Audits
+   * nothing: the caller records `audit` once the answer is out.
+   */
+  statusNow(slackUserId: string, channelId: string): Promise<StatusAnswer | undefined> {
+    return this.statusAnswer(slackUserId, channelId, { mayAskGhes: false });
+  }
+
+  private async statusAnswer(slackUserId: string, channelId: string, opts: { mayAskGhes: boolean }): Promise<StatusAnswer | undefined> {
     const { store, ghes, clock, notifier } = this.deps;
     if (channelId !== notifier.adminChannel && !(await store.admins.find(slackUserId))) {
       throw new NotAuthorized(`\`status\` is shown in <#${notifier.adminChannel}> and to admins.`, "Run it in the admin channel.");
     }
-    let active = await store.connections.active();
+    let facts = opts.mayAskGhes ? await this.readStatusFacts() : await this.statusFacts.get();
     let ghesCheckFailed: string | undefined;
+    const active = facts.active;
     if (active && (!active.lastCheckedAt || clock().getTime() - Date.parse(active.lastCheckedAt) > STATUS_FRESH_MS)) {
+      if (!opts.mayAskGhes) return undefined;
       try {
         await store.connections.noteChecked(active.id, await ghes.version());
       } catch (error) {
         ghesCheckFailed = (error as Error).message.slice(0, 160);
         await store.connections.noteChecked(active.id, null);
       }
-      active = await store.connections.active();
+      this.statusFacts.forget();
+      facts = await this.readStatusFacts();
     }
-    const approval = active ? await store.approvals.pendingFor(active.id) : undefined;
-    const message = statusMessage({
+    const { approval, latest, features, inFlight } = facts;
+    const reply = statusMessage({
       now: clock(),
-      active,
-      latest: active ? undefined : await store.connections.latest(),
-      features: (await store.features.all()).map((f) => ({ name: f.name, enabled: f.enabled })),
-      inFlight: await store.operations.inFlight(),
+      active: facts.active,
+      latest,
+      features: features.map((f) => ({ name: f.name, enabled: f.enabled })),
+      inFlight,
       pendingApproval: approval && {
         org: approval.org,
         requestedBySlack: approval.requestedBySlack,
@@ -79,14 +103,31 @@ export class EverydayCommands {
       },
       ghesCheckFailed,
     });
-    await store.appendAudit({
+    const audit: AuditInput = {
       actor: { slack: slackUserId },
       action: "command.status",
-      target: active?.org ?? null,
+      target: facts.active?.org ?? null,
       outcome: "ok",
       details: { channel: channelId },
-    });
-    return message;
+    };
+    return { reply, audit };
+  }
+
+  /** Something changed (this replica audited a decision): the next `status` reads afresh. */
+  forgetStatus(): void {
+    this.statusFacts.forget();
+  }
+
+  private async readStatusFacts() {
+    const { store } = this.deps;
+    const active = await store.connections.active();
+    const [approval, latest, features, inFlight] = await Promise.all([
+      active ? store.approvals.pendingFor(active.id) : undefined,
+      active ? undefined : store.connections.latest(),
+      store.features.all(),
+      store.operations.inFlight(),
+    ]);
+    return { active, approval, latest, features, inFlight };
   }
 
   /** `check` / `doctor`: every check, changing nothing. */

@@ -1,6 +1,8 @@
 // Routes a parsed command to the handler that gives it meaning, and audits every command.
 // The Slack listener asks `triage` first: commands answerable without I/O (help, input errors,
-// commands not built yet) are answered inside Slack's 3-second ack; the rest run after it.
+// commands not built yet) are answered inside Slack's 3-second ack. Read-only commands that the
+// database alone can answer (`status`) may be answered in the ack too (`answerNow`), when that
+// is quick; everything else runs after the ack and replies through response_url.
 import type { AuditInput } from "./audit.js";
 import { type Command, type CommandName, parseCommand } from "./commands.js";
 import { UserError } from "./errors.js";
@@ -17,6 +19,16 @@ export interface CommandContext {
 export type Handler<C extends Command = Command> = (command: C, ctx: CommandContext) => Promise<Message>;
 export type Handlers = { [K in CommandName]?: Handler<Extract<Command, { name: K }>> };
 
+/** A reply and the audit entry that records it, for the caller to write once the reply is out. */
+export interface Answer {
+  reply: Message;
+  audit: AuditInput;
+}
+
+/** Answers a command from the database alone, or undefined when it needs the slow path. */
+export type NowHandler<C extends Command = Command> = (command: C, ctx: CommandContext) => Promise<Answer | undefined>;
+export type NowHandlers = { [K in CommandName]?: NowHandler<Extract<Command, { name: K }>> };
+
 export type Triage = { kind: "immediate"; reply: Message; audit: AuditInput } | { kind: "deferred"; command: Command };
 
 const MAX_AUDITED_TEXT = 200;
@@ -25,6 +37,7 @@ export class CommandRouter {
   constructor(
     private readonly handlers: Handlers,
     private readonly audit: (input: AuditInput) => Promise<unknown>,
+    private readonly nowHandlers: NowHandlers = {},
   ) {}
 
   /** Decides, without I/O, whether the command can be answered in the ack. */
@@ -61,6 +74,21 @@ export class CommandRouter {
     return { kind: "deferred", command };
   }
 
+  /**
+   * Tries to answer a deferred command without the slow path (for the ack); undefined when the
+   * command has no such answer or needs the slow path this time. A refusal is an answer too.
+   */
+  async answerNow(command: Command, ctx: CommandContext): Promise<Answer | undefined> {
+    const handler = this.nowHandlers[command.name] as NowHandler | undefined;
+    if (!handler) return undefined;
+    try {
+      return await handler(command, ctx);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      return { reply: error.toMessage(), audit: refusal(command, ctx, error) };
+    }
+  }
+
   /** Runs a deferred command; a UserError becomes its message, and the refusal is audited. */
   async run(command: Command, ctx: CommandContext): Promise<{ reply: Message; refused: boolean }> {
     const handler = this.handlers[command.name] as Handler | undefined;
@@ -69,14 +97,18 @@ export class CommandRouter {
       return { reply: await handler(command, ctx), refused: false };
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      await this.audit({
-        actor: { slack: ctx.slackUserId, ...error.actor },
-        action: `command.${command.name}`,
-        target: "org" in command ? command.org : null,
-        outcome: "refused",
-        details: { reason: error.message, code: error.code },
-      });
+      await this.audit(refusal(command, ctx, error));
       return { reply: error.toMessage(), refused: true };
     }
   }
+}
+
+function refusal(command: Command, ctx: CommandContext, error: UserError): AuditInput {
+  return {
+    actor: { slack: ctx.slackUserId, ...error.actor },
+    action: `command.${command.name}`,
+    target: "org" in command ? command.org : null,
+    outcome: "refused",
+    details: { reason: error.message, code: error.code },
+  };
 }

@@ -20,15 +20,31 @@ export class AuditRepo implements AuditStore {
 
   /** Must run inside a transaction (Store.transaction does that). */
   async append(input: AuditInput): Promise<AuditEntry> {
+    return (await this.appendMany([input]))[0] as AuditEntry;
+  }
+
+  /** Appends entries in order, chained one to the next, with one lock and one insert. */
+  async appendMany(inputs: AuditInput[]): Promise<AuditEntry[]> {
+    if (!inputs.length) return [];
     if (this.engine === "postgres") await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(this.q);
-    const last = await this.q.selectFrom("audit_log").select(["seq", "hash"]).orderBy("seq", "desc").limit(1).executeTakeFirst();
-    const entry = nextEntry(input, last, this.clock());
+    let last: Pick<AuditEntry, "seq" | "hash"> | undefined = await this.q
+      .selectFrom("audit_log")
+      .select(["seq", "hash"])
+      .orderBy("seq", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    const now = this.clock();
+    const entries = inputs.map((input) => {
+      const entry = nextEntry(input, last, now);
+      last = entry;
+      return entry;
+    });
     await this.q
       .insertInto("audit_log")
-      .values({ ...entry, details: JSON.stringify(entry.details) })
+      .values(entries.map((entry) => ({ ...entry, details: JSON.stringify(entry.details) })))
       .execute();
-    this.appended?.push(entry);
-    return entry;
+    this.appended?.push(...entries);
+    return entries;
   }
 
   async latest(limit: number): Promise<AuditEntry[]> {

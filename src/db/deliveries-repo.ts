@@ -11,12 +11,26 @@ export class DeliveriesRepo {
 
   /** Records the delivery; false when it was already recorded (a retry or a replay). */
   async recordFirst(deliveryId: string, kind: string): Promise<boolean> {
-    const result = await this.q
-      .insertInto("slack_events")
-      .values({ delivery_id: deliveryId, kind, received_at: this.clock().toISOString() })
-      .onConflict((oc) => oc.column("delivery_id").doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    return (await this.recordFirstMany([{ deliveryId, kind }]))[0] as boolean;
+  }
+
+  /** recordFirst for several deliveries in one statement; an id twice in the list is first once. */
+  async recordFirstMany(deliveries: Array<{ deliveryId: string; kind: string }>): Promise<boolean[]> {
+    if (!deliveries.length) return [];
+    const at = this.clock().toISOString();
+    const unique = [...new Map(deliveries.map((d) => [d.deliveryId, d])).values()];
+    const inserted = new Set(
+      (
+        await this.q
+          .insertInto("slack_events")
+          .values(unique.map((d) => ({ delivery_id: d.deliveryId, kind: d.kind, received_at: at })))
+          .onConflict((oc) => oc.column("delivery_id").doNothing())
+          .returning("delivery_id")
+          .execute()
+      ).map((row) => row.delivery_id),
+    );
+    // The first occurrence of an inserted id is the first delivery; any later one is its repeat.
+    return deliveries.map((d) => inserted.delete(d.deliveryId));
   }
 
   /** Forgets deliveries older than the cutoff; Slack retries within minutes, never days. */

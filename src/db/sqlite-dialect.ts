@@ -75,24 +75,62 @@ class Sqlite3Driver implements Driver {
   async destroy(): Promise<void> {
     const db = this.db;
     this.db = undefined;
+    await this.connection?.finalizeAll();
     if (db) await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
   }
 }
 
+/** Prepared statements kept per connection (Kysely's SQL text repeats; parameters vary). */
+const STATEMENT_CACHE_SIZE = 200;
+
 class Sqlite3Connection implements DatabaseConnection {
+  // Preparing a statement for every query was the largest share of the bot's own CPU under load
+  // (npm run bench); a prepared statement is reset and re-bound by sqlite3 on each run.
+  private readonly statements = new Map<string, Promise<sqlite3.Statement>>();
+
   constructor(private readonly db: sqlite3.Database) {}
 
-  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+  private prepared(sql: string): Promise<sqlite3.Statement> {
+    const cached = this.statements.get(sql);
+    if (cached) {
+      // Least recently used goes first: re-insert on every use.
+      this.statements.delete(sql);
+      this.statements.set(sql, cached);
+      return cached;
+    }
+    const statement = new Promise<sqlite3.Statement>((resolve, reject) => {
+      const prepared = this.db.prepare(sql, (err) => (err ? reject(err) : resolve(prepared)));
+    });
+    this.statements.set(sql, statement);
+    statement.catch(() => this.statements.delete(sql));
+    if (this.statements.size > STATEMENT_CACHE_SIZE) {
+      const [oldest, evicted] = this.statements.entries().next().value as [string, Promise<sqlite3.Statement>];
+      this.statements.delete(oldest);
+      // sqlite3 queues the finalize behind any run still using the statement.
+      evicted.then((s) => s.finalize()).catch(() => {});
+    }
+    return statement;
+  }
+
+  /** Finalizes every cached statement; SQLite will not close a database with live statements. */
+  async finalizeAll(): Promise<void> {
+    const all = [...this.statements.values()];
+    this.statements.clear();
+    await Promise.all(all.map((p) => p.then((s) => new Promise<void>((resolve) => s.finalize(() => resolve()))).catch(() => {})));
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const params = compiled.parameters.map((p) => (typeof p === "boolean" ? Number(p) : p instanceof Date ? p.toISOString() : p));
     const returnsRows =
       compiled.query.kind === "SelectQueryNode" ||
       /^\s*(select|with|pragma|values)\b/i.test(compiled.sql) ||
       /\breturning\b/i.test(compiled.sql);
+    const statement = await this.prepared(compiled.sql);
     return new Promise((resolve, reject) => {
       if (returnsRows) {
-        this.db.all(compiled.sql, params, (err, rows) => (err ? reject(err) : resolve({ rows: rows as R[] })));
+        statement.all(params, (err, rows) => (err ? reject(err) : resolve({ rows: rows as R[] })));
       } else {
-        this.db.run(compiled.sql, params, function (this: sqlite3.RunResult, err) {
+        statement.run(params, function (this: sqlite3.RunResult, err) {
           if (err) return reject(err);
           resolve({ rows: [], numAffectedRows: BigInt(this.changes ?? 0), insertId: this.lastID ? BigInt(this.lastID) : undefined });
         });

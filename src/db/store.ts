@@ -11,6 +11,7 @@ import { CredentialsRepo } from "./credentials-repo.js";
 import type { Db, Engine } from "./database.js";
 import { DeliveriesRepo } from "./deliveries-repo.js";
 import { FeaturesRepo } from "./features-repo.js";
+import { GroupCommit } from "./group-commit.js";
 import { JobsRepo, StatsRepo } from "./jobs-repo.js";
 import { OperationsRepo } from "./operations-repo.js";
 import type { Database } from "./schema.js";
@@ -50,6 +51,11 @@ export class Repos {
   }
 }
 
+export interface SlackDelivery {
+  deliveryId: string;
+  kind: string;
+}
+
 export class Store extends Repos {
   constructor(
     readonly db: Db,
@@ -74,8 +80,40 @@ export class Store extends Repos {
     return result;
   }
 
-  /** Appends one audit entry on its own (for events that change nothing else). */
+  private readonly audits = new GroupCommit<AuditInput, AuditEntry>((inputs) => this.transaction((tx) => tx.audit.appendMany(inputs)));
+  private readonly firstDeliveries = new GroupCommit<SlackDelivery, boolean>((items) => this.deliveries.recordFirstMany(items));
+
+  /**
+   * Appends one audit entry on its own (for events that change nothing else). Entries appended
+   * at the same moment share a transaction (group commit); each is still its own link.
+   */
   appendAudit(input: AuditInput): Promise<AuditEntry> {
-    return this.transaction((tx) => tx.audit.append(input));
+    return this.audits.add(input);
+  }
+
+  /** Records a Slack delivery; false when any replica saw it before (group-committed too). */
+  firstDelivery(deliveryId: string, kind: string): Promise<boolean> {
+    return this.firstDeliveries.add({ deliveryId, kind });
+  }
+
+  private readonly onceAudits = new GroupCommit<{ delivery?: SlackDelivery; input: AuditInput }, AuditEntry | undefined>((items) =>
+    this.transaction(async (tx) => {
+      const withDelivery = items.flatMap((item) => (item.delivery ? [item.delivery] : []));
+      const first = await tx.deliveries.recordFirstMany(withDelivery);
+      let i = 0;
+      const keep = items.map((item) => (item.delivery ? (first[i++] as boolean) : true));
+      const entries = await tx.audit.appendMany(items.filter((_, k) => keep[k]).map((item) => item.input));
+      let j = 0;
+      return keep.map((kept) => (kept ? entries[j++] : undefined));
+    }),
+  );
+
+  /**
+   * For a command already answered: records its Slack delivery and its audit entry together, in
+   * one group-committed transaction, unless the delivery was seen before (Slack's retry of it,
+   * which got the same answer): then nothing is written and the result is undefined.
+   */
+  auditOnce(delivery: SlackDelivery | undefined, input: AuditInput): Promise<AuditEntry | undefined> {
+    return this.onceAudits.add({ delivery, input });
   }
 }

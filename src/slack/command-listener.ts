@@ -4,54 +4,91 @@ import { randomUUID } from "node:crypto";
 import type { App } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { AuditInput } from "../core/audit.js";
+import type { Command } from "../core/commands.js";
 import type { Message } from "../core/message.js";
 import type { Notifier } from "../core/ports.js";
 import { busyMessage, databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
-import type { CommandRouter } from "../core/router.js";
+import type { Answer, CommandContext, CommandRouter } from "../core/router.js";
 import { isDatabaseError } from "../db/errors.js";
-import type { FirstDelivery } from "./dedupe.js";
+import type { AuditOnce, FirstDelivery } from "./dedupe.js";
 import { ephemeral } from "./render.js";
 
 export const SLASH_COMMAND = "/ghconnect";
+
+/**
+ * How long the ack may wait for an answer from the database (`router.answerNow`). Slack allows
+ * 3 s for the whole round trip; past this the command takes the slow path (reply through
+ * response_url), which also tells the user when the database is down.
+ */
+export const ANSWER_IN_ACK_BUDGET_MS = 1000;
+
+async function answerWithinAck(router: CommandRouter, command: Command, ctx: CommandContext, log: Logger): Promise<Answer | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ANSWER_IN_ACK_BUDGET_MS);
+  });
+  const answer = router.answerNow(command, ctx).catch((error: unknown) => {
+    log.warn({ err: error, command: command.name }, "could not answer in the ack; answering after it");
+    return undefined;
+  });
+  try {
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function registerCommandListener(
   app: App,
   deps: {
     router: CommandRouter;
-    audit: (input: AuditInput) => Promise<unknown>;
     notifier: Notifier;
     log: Logger;
     onCommand?: (command: string, outcome: "ok" | "refused" | "rejected" | "error" | "busy") => void;
     /** Registers work that continues after the ack, so shutdown can wait for it. */
     run?: <T>(work: () => Promise<T>) => Promise<T>;
+    /** Like `run`, for recording an answer already given (cheap, batched, many at once). */
+    record?: (work: () => Promise<void>) => Promise<void>;
     /** true when work after acks is backed up: the command is refused at once ("busy"). */
     saturated?: () => boolean;
   },
 ): void {
-  const { router, audit, notifier, log } = deps;
+  const { router, notifier, log } = deps;
   const count = deps.onCommand ?? (() => {});
   app.command(SLASH_COMMAND, async ({ command, ack, context }) => {
     const firstDelivery = context.firstDelivery as FirstDelivery;
+    const auditOnce = context.auditOnce as AuditOnce;
     // Replies go through the notifier (our proxy-aware transport), not Bolt's own HTTP client.
     const respond = (message: Message) => notifier.reply(command.response_url, message);
     const ctx = { slackUserId: command.user_id, channelId: command.channel_id, replyRef: command.response_url };
     const triage = router.triage(command.text ?? "", ctx);
-    if (triage.kind === "immediate") {
-      // A retry gets the same answer (Slack retries because it did not see the first), but is
-      // audited once.
-      await ack(ephemeral(triage.reply));
-      try {
-        if (!(await firstDelivery())) return;
-        count(triage.audit.action.replace(/^command\./, ""), triage.audit.outcome === "ok" ? "ok" : "rejected");
-        await audit(triage.audit);
-      } catch (error) {
-        log.error({ err: error }, "could not record or audit a command");
-      }
-      return;
-    }
+    // Answers given in the ack are recorded right after it: the delivery and the audit entry in
+    // one group-committed write, skipped for Slack's retry of a delivery (which got the same
+    // answer again). Bounded: when too many wait to be written, new commands are told "busy".
+    const record = (name: string, entry: AuditInput, outcome: "ok" | "refused" | "rejected") =>
+      (deps.record ?? ((work) => work()))(async () => {
+        try {
+          if (await auditOnce(entry)) count(name, outcome);
+        } catch (error) {
+          log.error({ err: error }, "could not record or audit a command");
+        }
+      });
+    const name = triage.kind === "immediate" ? triage.audit.action.replace(/^command\./, "") : triage.command.name;
     if (deps.saturated?.()) {
       await ack(ephemeral(busyMessage()));
-      count(triage.command.name, "busy");
+      count(name, "busy");
+      return;
+    }
+    if (triage.kind === "immediate") {
+      await ack(ephemeral(triage.reply));
+      await record(name, triage.audit, triage.audit.outcome === "ok" ? "ok" : "rejected");
+      return;
+    }
+    const answer = await answerWithinAck(router, triage.command, ctx, log);
+    if (answer) {
+      // Answered in the ack (read-only, from the database alone).
+      await ack(ephemeral(answer.reply));
+      await record(name, answer.audit, answer.audit.outcome === "ok" ? "ok" : "refused");
       return;
     }
     await ack();

@@ -4,7 +4,7 @@
 // whether this is the first time any replica saw it; a retry is answered but never run twice.
 import { createHash } from "node:crypto";
 import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
-import type { DeliveriesRepo } from "../db/deliveries-repo.js";
+import type { AuditEntry, AuditInput } from "../core/audit.js";
 
 export function deliveryId(body: Record<string, unknown>): { id: string; kind: string } | undefined {
   if (typeof body.event_id === "string") return { id: `event:${body.event_id}`, kind: "event" };
@@ -26,16 +26,27 @@ export function deliveryId(body: Record<string, unknown>): { id: string; kind: s
 }
 
 export type FirstDelivery = () => Promise<boolean>;
+/** Records an answered command's audit entry, unless this delivery was recorded before. */
+export type AuditOnce = (input: AuditInput) => Promise<AuditEntry | undefined>;
 
-/** Puts `firstDelivery` in the context (memoized: one insert per delivery). */
-export function deliveryContext(deliveries: DeliveriesRepo): Middleware<AnyMiddlewareArgs> {
+/**
+ * Puts `firstDelivery` (memoized: one insert per delivery) and `auditOnce` in the context. A
+ * listener uses one of the two: `firstDelivery` before doing work that must happen once,
+ * `auditOnce` after an answer that is already out.
+ */
+export function deliveryContext(store: {
+  firstDelivery(deliveryId: string, kind: string): Promise<boolean>;
+  auditOnce(delivery: { deliveryId: string; kind: string } | undefined, input: AuditInput): Promise<AuditEntry | undefined>;
+}): Middleware<AnyMiddlewareArgs> {
   return async ({ body, context, next }) => {
     const delivery = deliveryId(body as Record<string, unknown>);
     let answer: Promise<boolean> | undefined;
     context.firstDelivery = (() => {
-      answer ??= delivery ? deliveries.recordFirst(delivery.id, delivery.kind) : Promise.resolve(true);
+      answer ??= delivery ? store.firstDelivery(delivery.id, delivery.kind) : Promise.resolve(true);
       return answer;
     }) satisfies FirstDelivery;
+    context.auditOnce = ((input) =>
+      store.auditOnce(delivery && { deliveryId: delivery.id, kind: delivery.kind }, input)) satisfies AuditOnce;
     await next();
   };
 }
