@@ -75,8 +75,16 @@ class Sqlite3Driver implements Driver {
   async destroy(): Promise<void> {
     const db = this.db;
     this.db = undefined;
+    // Let the query in progress finish (briefly), then refuse new ones: SQLite will not close
+    // while a prepared statement is alive.
+    await Promise.race([this.mutex.lock(), new Promise((resolve) => setTimeout(resolve, 5000))]);
     await this.connection?.finalizeAll();
-    if (db) await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
+    try {
+      if (db) await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
+    } finally {
+      // Whoever still waits for the connection gets "Database is closed", not a hang.
+      this.mutex.unlock();
+    }
   }
 }
 
@@ -90,7 +98,10 @@ class Sqlite3Connection implements DatabaseConnection {
 
   constructor(private readonly db: sqlite3.Database) {}
 
+  private closed = false;
+
   private prepared(sql: string): Promise<sqlite3.Statement> {
+    if (this.closed) return Promise.reject(new Error("SQLITE_MISUSE: Database is closed"));
     const cached = this.statements.get(sql);
     if (cached) {
       // Least recently used goes first: re-insert on every use.
@@ -114,6 +125,7 @@ class Sqlite3Connection implements DatabaseConnection {
 
   /** Finalizes every cached statement; SQLite will not close a database with live statements. */
   async finalizeAll(): Promise<void> {
+    this.closed = true;
     const all = [...this.statements.values()];
     this.statements.clear();
     await Promise.all(all.map((p) => p.then((s) => new Promise<void>((resolve) => s.finalize(() => resolve()))).catch(() => {})));

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventually } from "../helpers/bot.js";
+import { eventually, messageText } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
 
@@ -49,6 +49,44 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       const before = api.received.length + ghes.received.length + web.received.length;
       for (let i = 0; i < 5; i++) await ask("mallory", "status", /Connected to acme/);
       expect(api.received.length + ghes.received.length + web.received.length).toBe(before);
+    });
+
+    it("is answered inside Slack's ack while fresh, audited once even when Slack retries; stale, it asks GHES first and answers after the ack", async () => {
+      world = await startWorld(engine);
+      await world.enable();
+      const { driver, bot } = world.bot;
+      const audited = async () =>
+        Number(
+          (await sql<{ n: number }>`select count(*) as n from audit_log where action = 'command.status'`.execute(bot.store.db.kysely))
+            .rows[0]?.n,
+        );
+      // The first look after connecting asks GHES for its version (after the ack).
+      const firstLook = await driver.command("U0ALICE001", "status");
+      expect(firstLook.ack).toBeUndefined();
+      await eventually(async () => (await audited()) === 1);
+      const request = driver.commandRequest("U0ALICE001", "status");
+      const first = await driver.send(request);
+      // The answer is the ack's body: nothing goes through response_url.
+      expect(messageText(first.ack as object)).toContain("Connected to acme");
+      const retry = await driver.retry(request, 1);
+      expect(messageText(retry.ack as object)).toContain("Connected to acme");
+      const answeredLater = () =>
+        world.sandbox.slack.messages.filter((m) => m.via === "response_url" && /Connected to acme/.test(messageText(m))).length;
+      await eventually(async () => (await audited()) === 2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await audited()).toBe(2);
+      expect(answeredLater()).toBe(1); // only the first look
+
+      // Five minutes on, the last look at GHES is stale: the ack is empty, GHES is asked, and the
+      // answer comes through response_url.
+      world.sandbox.world.advance(6 * 60_000);
+      const versionCalls = () => world.sandbox.routers.ghes.received.filter((r) => /\/meta$/.test(r.path)).length;
+      const callsBefore = versionCalls();
+      const stale = await driver.command("U0ALICE001", "status");
+      expect(stale.ack).toBeUndefined();
+      await eventually(() => answeredLater() === 2);
+      expect(versionCalls()).toBe(callsBefore + 1);
+      await eventually(async () => (await audited()) === 3);
     });
 
     it("warns when the token has expired and when GHES's version changed since connecting", async () => {

@@ -1,0 +1,58 @@
+// `status` answers from what was read less than a second ago; what an admin relies on: a burst
+// reads once, a change or a second later reads again, and a failed read is not remembered.
+import { describe, expect, it } from "vitest";
+import { RecentlyRead } from "../../src/core/status-cache.js";
+
+describe("RecentlyRead", () => {
+  function setup() {
+    let now = Date.parse("2026-11-25T10:00:00Z");
+    let reads = 0;
+    let fail = false;
+    const cache = new RecentlyRead(
+      async () => {
+        reads++;
+        if (fail) throw new Error("database unavailable");
+        return `view ${reads}`;
+      },
+      () => new Date(now),
+      1000,
+    );
+    return {
+      cache,
+      reads: () => reads,
+      advance: (ms: number) => {
+        now += ms;
+      },
+      failNext: (v: boolean) => {
+        fail = v;
+      },
+    };
+  }
+
+  it("a burst shares one read; a second later, or after forget(), it reads again", async () => {
+    const t = setup();
+    expect(await Promise.all(Array.from({ length: 50 }, () => t.cache.get()))).toEqual(Array(50).fill("view 1"));
+    expect(t.reads()).toBe(1);
+    t.advance(999);
+    expect(await t.cache.get()).toBe("view 1");
+    t.advance(1);
+    expect(await t.cache.get()).toBe("view 2");
+    t.cache.forget();
+    expect(await t.cache.get()).toBe("view 3");
+  });
+
+  it("a clock that went backwards reads again", async () => {
+    const t = setup();
+    await t.cache.get();
+    t.advance(-5000);
+    expect(await t.cache.get()).toBe("view 2");
+  });
+
+  it("a failed read is not kept: the next caller tries again", async () => {
+    const t = setup();
+    t.failNext(true);
+    await expect(t.cache.get()).rejects.toThrow("database unavailable");
+    t.failNext(false);
+    expect(await t.cache.get()).toBe("view 2");
+  });
+});

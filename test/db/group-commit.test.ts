@@ -1,0 +1,121 @@
+// Audit entries and Slack delivery records written under a burst share transactions (group
+// commit). What an auditor and an admin rely on must not change: one unbroken chain, each
+// command recorded once, one bad entry failing alone, a dead database named as such.
+import { sql } from "kysely";
+import { describe, expect, it } from "vitest";
+import { verifyChain } from "../../src/core/audit.js";
+import { openDatabase } from "../../src/db/database.js";
+import { isDatabaseError } from "../../src/db/errors.js";
+import { migrateToLatest } from "../../src/db/migrate.js";
+import { NoKeyBox } from "../../src/db/secret-box.js";
+import { Store } from "../../src/db/store.js";
+import { createTestDb, ENGINES, type TestDb } from "../helpers/db.js";
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+const clock = () => new Date("2026-11-25T10:00:00Z");
+
+describe.each(ENGINES)("group commit (%s)", (engine) => {
+  async function withStore(fn: (store: Store, t: TestDb) => Promise<void>) {
+    const t = await createTestDb(engine);
+    try {
+      await migrateToLatest(t.db);
+      await fn(new Store(t.db, clock, new NoKeyBox()), t);
+    } finally {
+      await t.cleanup();
+    }
+  }
+
+  it("a burst of appends from two replicas on one database is one unbroken chain; each caller gets its own entry", () =>
+    withStore(async (store, t) => {
+      // A second connection (pool) to the same database, as a second replica has.
+      const otherDb = await openDatabase(t.url, { schema: t.schema });
+      try {
+        const other = new Store(otherDb, clock, new NoKeyBox());
+        const appends = Array.from({ length: 200 }, (_, i) =>
+          (i % 2 ? other : store).appendAudit({ actor: { slack: `U${i}` }, action: "load", outcome: "ok", details: { i } }),
+        );
+        const entries = await Promise.all(appends);
+        entries.forEach((entry, i) => {
+          expect(entry.actor_slack).toBe(`U${i}`);
+          expect(entry.details).toEqual({ i });
+        });
+        expect(new Set(entries.map((e) => e.seq)).size).toBe(200);
+        expect(verifyChain(await collect(store.audit.all()))).toMatchObject({ ok: true, count: 200 });
+      } finally {
+        await otherDb.close();
+      }
+    }));
+
+  it("an entry that cannot be written fails alone; the rest of its batch lands", () =>
+    withStore(async (store) => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 21 }, (_, i) =>
+          store.appendAudit({
+            actor: { slack: "U1" },
+            action: "load",
+            outcome: "ok",
+            // JSON has no BigInt: this one entry cannot be stored.
+            details: i === 7 ? { n: 10n } : { i },
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.status === "rejected")).toHaveLength(1);
+      expect(results[7]?.status).toBe("rejected");
+      expect(verifyChain(await collect(store.audit.all()))).toMatchObject({ ok: true, count: 20 });
+    }));
+
+  it("a command answered twice (Slack's retry, even within one batch) is recorded and audited once", () =>
+    withStore(async (store) => {
+      const entry = { actor: { slack: "U1" }, action: "command.status", outcome: "ok" as const };
+      const first = { deliveryId: "command:1.a", kind: "command" };
+      const second = { deliveryId: "command:2.b", kind: "command" };
+      const results = await Promise.all([
+        store.auditOnce(first, entry),
+        store.auditOnce(first, entry),
+        store.auditOnce(second, entry),
+        store.auditOnce(undefined, entry),
+      ]);
+      expect(results.map((r) => (r ? "audited" : "skipped"))).toEqual(["audited", "skipped", "audited", "audited"]);
+      expect(await store.auditOnce(first, entry)).toBeUndefined();
+      expect(await store.audit.count()).toBe(3);
+      expect(await Promise.all([store.firstDelivery("command:3.c", "command"), store.firstDelivery("command:3.c", "command")])).toEqual([
+        true,
+        false,
+      ]);
+    }));
+
+  it("a database that is gone fails every waiting write as 'database unavailable'", () =>
+    withStore(async (store) => {
+      await store.db.close();
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, () => store.appendAudit({ actor: { slack: "U1" }, action: "load", outcome: "ok" })),
+      );
+      for (const r of results) {
+        expect(r.status).toBe("rejected");
+        expect(isDatabaseError((r as PromiseRejectedResult).reason)).toBe(true);
+      }
+    }));
+});
+
+describe("SQLite prepared statements", () => {
+  it("stay correct past the cache size, and the database still closes cleanly", async () => {
+    const t = await createTestDb("sqlite");
+    try {
+      for (let i = 0; i < 260; i++) {
+        const { rows } = await sql<{ n: number }>`select ${sql.raw(String(i))} + ${1} as n`.execute(t.db.kysely);
+        expect(rows[0]?.n).toBe(i + 1);
+      }
+      const again = await sql<{ n: number }>`select ${sql.raw("0")} + ${41} as n`.execute(t.db.kysely);
+      expect(again.rows[0]?.n).toBe(41);
+      // SQLite refuses to close while a prepared statement is alive; this must not throw.
+      await t.db.close();
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
