@@ -132,7 +132,12 @@ async function main() {
   await load(ghconnectOrigin, mixed(2000), 2);
   await settle(auditCount);
   const rssBefore = rssMb(ghconnect.pid as number);
-  await load(ghconnectOrigin, mixed(10_000), 2);
+  // RSS after every 1,000: a leak climbs steadily; a heap settling rises and then stays.
+  const rssSamples: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    await load(ghconnectOrigin, mixed(1000), 2);
+    rssSamples.push(round(rssMb(ghconnect.pid as number)));
+  }
   await settle(auditCount);
   await new Promise((r) => setTimeout(r, 2000));
   const rssAfter = rssMb(ghconnect.pid as number);
@@ -225,7 +230,12 @@ async function main() {
     ack_latency_ms: rows,
     github_calls_for_1000_fresh_status: githubCalls,
     commands_shed_busy: await busyCount(),
-    rss_mb: { before: round(rssBefore), after: round(rssAfter), change_pct: round(((rssAfter - rssBefore) / rssBefore) * 100) },
+    rss_mb: {
+      before: round(rssBefore),
+      after: round(rssAfter),
+      change_pct: round(((rssAfter - rssBefore) / rssBefore) * 100),
+      every_1000: rssSamples,
+    },
     enable_ms: round(enableMs),
     disable_ms: round(disableMs),
     targets: {
@@ -249,7 +259,7 @@ async function main() {
       `${line([r.concurrency, r.requests, r.bare_p50, r.bare_p99, r.ghconnect_p50, r.ghconnect_p99, `${r.ratio_p99}×`, r.ghconnect_shed_busy])}\n`,
     );
   process.stdout.write(
-    `\nGitHub calls for 1,000 status (fresh cache): ${githubCalls}\nghconnect RSS over 10,000 commands: ${results.rss_mb.before} MB → ${results.rss_mb.after} MB (${results.rss_mb.change_pct} %)\nenable end to end: ${results.enable_ms} ms · disable end to end: ${results.disable_ms} ms\n`,
+    `\nGitHub calls for 1,000 status (fresh cache): ${githubCalls}\nghconnect RSS over 10,000 commands: ${results.rss_mb.before} MB → ${results.rss_mb.after} MB (${results.rss_mb.change_pct} %); every 1,000: ${rssSamples.join(" ")}\nenable end to end: ${results.enable_ms} ms · disable end to end: ${results.disable_ms} ms\n`,
   );
   const failed = Object.entries(results.targets)
     .filter(([, ok]) => !ok)
