@@ -33,32 +33,36 @@ export function registerActionListeners(
     }
     if (responseUrl) await notifier.reply(responseUrl, reply);
   };
-  const route = (actionId: string, handler: Handler) => {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, context }) => {
-      await ack();
-      await run(async () => {
-        try {
-          if (!(await (context.firstDelivery as FirstDelivery)())) return;
-        } catch (error) {
-          log.error({ err: error }, "could not record a Slack delivery");
-          if (body.response_url) await notifier.reply(body.response_url, databaseUnavailableMessage());
-          return;
-        }
-        await answer(actionId, handler, String(action.value ?? ""), body.user.id, body.response_url);
-      });
-    });
+  const handlers: Record<string, Handler> = {
+    "enable.accept": (value, user) => deps.enable.acceptAddendum(value, user),
+    "enable.cancel": (value, user) => deps.enable.cancel(value, user),
+    "disable.approve": (value, user) => deps.disable.approve(value, user),
+    "disable.cancel": (value, user) => deps.disable.cancel(value, user),
+    "disable.retry": (value, user) => deps.disable.retry(value, user),
+    "disable.force": (value, user) => deps.disable.force(value, user),
   };
-  route("enable.accept", (value, user) => deps.enable.acceptAddendum(value, user));
-  route("enable.cancel", (value, user) => deps.enable.cancel(value, user));
-  route("disable.approve", (value, user) => deps.disable.approve(value, user));
-  route("disable.cancel", (value, user) => deps.disable.cancel(value, user));
-  route("disable.retry", (value, user) => deps.disable.retry(value, user));
-  route("disable.force", (value, user) => deps.disable.force(value, user));
-  // Link buttons still send a block_actions payload when clicked; acknowledge them, and any
-  // other action (an old message's button) at once rather than let Slack wait and fail.
-  app.action(/.*/, async ({ ack, action }) => {
+  // One listener for every click, dispatching here: Bolt runs each registered listener's
+  // middleware for every request, and two listeners matching one click would both ack it.
+  app.action(/.*/, async ({ ack, body, action, context }) => {
     await ack();
-    if (!("action_id" in action) || !/^link(\.\d+)?$/.test(action.action_id))
-      log.info({ action: "action_id" in action ? action.action_id : "?" }, "acknowledged an action ghconnect does not handle");
+    const actionId = "action_id" in action ? action.action_id : "?";
+    const handler = Object.hasOwn(handlers, actionId) ? handlers[actionId] : undefined;
+    if (!handler) {
+      // Link buttons still send a block_actions payload when clicked; they, and any other action
+      // (an old message's button), are acknowledged at once rather than left for Slack to fail.
+      if (!/^link(\.\d+)?$/.test(actionId)) log.info({ action: actionId }, "acknowledged an action ghconnect does not handle");
+      return;
+    }
+    const click = body as BlockAction<ButtonAction>;
+    await run(async () => {
+      try {
+        if (!(await (context.firstDelivery as FirstDelivery)())) return;
+      } catch (error) {
+        log.error({ err: error }, "could not record a Slack delivery");
+        if (click.response_url) await notifier.reply(click.response_url, databaseUnavailableMessage());
+        return;
+      }
+      await answer(actionId, handler, String((action as ButtonAction).value ?? ""), click.user.id, click.response_url);
+    });
   });
 }
