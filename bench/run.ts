@@ -54,7 +54,7 @@ function rssMb(pid: number): number {
 async function startProcess(args: string[], env: Record<string, string>, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", ...env },
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", process.env.XOUT ? "inherit" : "ignore", "inherit"],
   });
   await waitFor(async () => {
     try {
@@ -78,7 +78,11 @@ async function main() {
   // BENCH_CPU_PROFILE=DIR writes a V8 CPU profile of the ghconnect process there (open it in
   // Chrome DevTools) — how the hot spots below were found.
   const profile = process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
-  const ghconnect = await startProcess([...profile, "--import", "tsx", "src/main.ts"], env, port);
+  const ghconnect = await startProcess(
+    [...profile, ...(process.env.XFLAGS ? process.env.XFLAGS.split(" ") : []), "--import", "tsx", "src/main.ts"],
+    env,
+    port,
+  );
   const url = `http://127.0.0.1:${port}`;
   ghconnectOrigin = url;
   const signingSecret = env.SLACK_SIGNING_SECRET as string;

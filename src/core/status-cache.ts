@@ -5,8 +5,15 @@
 // typed that much earlier.
 import type { Clock } from "./clock.js";
 
+interface Read<T> {
+  /** When the read started: the value is at least this fresh. */
+  at: number;
+  value: Promise<T>;
+}
+
 export class RecentlyRead<T> {
-  private cached?: { at: number; value: Promise<T> };
+  private cached?: Read<T>;
+  private refreshing?: Read<T>;
 
   constructor(
     private readonly read: () => Promise<T>,
@@ -14,23 +21,45 @@ export class RecentlyRead<T> {
     readonly ttlMs = 1000,
   ) {}
 
-  /** The value read less than ttlMs ago, or a new read (shared by everyone asking meanwhile). */
+  /**
+   * The value read less than ttlMs ago, or a new read (shared by everyone asking meanwhile).
+   * Past half its life the value is read again in the background while the cached one is still
+   * served, so under steady use nobody waits for the database (on SQLite a read would queue
+   * behind whatever is being written).
+   */
   get(): Promise<T> {
     const now = this.clock().getTime();
+    const fresh = (r: Read<T> | undefined): r is Read<T> => !!r && now >= r.at && now - r.at < this.ttlMs;
     const c = this.cached;
-    // A clock that went backwards (the sandbox's can) also makes the value stale.
-    if (c && now >= c.at && now - c.at < this.ttlMs) return c.value;
-    const value = this.read();
-    const entry = { at: now, value };
-    this.cached = entry;
-    // A failed read is not kept: the next caller tries again.
-    value.catch(() => {
-      if (this.cached === entry) this.cached = undefined;
-    });
-    return value;
+    if (fresh(c)) {
+      if (now - c.at >= this.ttlMs / 2 && !this.refreshing) this.refreshing = this.start(now);
+      return c.value;
+    }
+    // Expired (or a clock that went backwards, as the sandbox's can): the refresh under way, if
+    // it is recent enough, or a new read.
+    if (fresh(this.refreshing)) return this.refreshing.value;
+    this.refreshing = this.start(now);
+    return this.refreshing.value;
   }
 
   forget(): void {
     this.cached = undefined;
+    this.refreshing = undefined;
+  }
+
+  private start(at: number): Read<T> {
+    const entry: Read<T> = { at, value: this.read() };
+    entry.value.then(
+      () => {
+        if (this.refreshing !== entry) return; // forgotten meanwhile
+        this.refreshing = undefined;
+        if (!this.cached || this.cached.at < entry.at) this.cached = entry;
+      },
+      () => {
+        // A failed read is not kept: the next caller tries again.
+        if (this.refreshing === entry) this.refreshing = undefined;
+      },
+    );
+    return entry;
   }
 }

@@ -41,6 +41,19 @@ describe("RecentlyRead", () => {
     expect(await t.cache.get()).toBe("view 3");
   });
 
+  it("past half its life it is read again in the background while the cached value is served", async () => {
+    const t = setup();
+    expect(await t.cache.get()).toBe("view 1");
+    t.advance(600);
+    expect(await t.cache.get()).toBe("view 1"); // served at once; a refresh has started
+    expect(t.reads()).toBe(2);
+    await new Promise((r) => setTimeout(r, 0));
+    t.advance(300);
+    expect(await t.cache.get()).toBe("view 2"); // the refresh, read 300 ms ago
+    t.advance(1000);
+    expect(await t.cache.get()).toBe("view 3"); // too old: read afresh, and waited for
+  });
+
   it("a clock that went backwards reads again", async () => {
     const t = setup();
     await t.cache.get();
