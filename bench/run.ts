@@ -54,7 +54,7 @@ function rssMb(pid: number): number {
 async function startProcess(args: string[], env: Record<string, string>, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", ...env },
-    stdio: ["ignore", process.env.XOUT ? "inherit" : "ignore", "inherit"],
+    stdio: ["ignore", process.env.BENCH_NODE_FLAGS ? "inherit" : "ignore", "inherit"],
   });
   await waitFor(async () => {
     try {
@@ -76,10 +76,11 @@ async function main() {
   const port = await freePort();
   const env = sandboxBotEnv(sandbox, port, databaseUrl);
   // BENCH_CPU_PROFILE=DIR writes a V8 CPU profile of the ghconnect process there (open it in
-  // Chrome DevTools) — how the hot spots below were found.
+  // Chrome DevTools) — how the hot spots were found. BENCH_NODE_FLAGS="--trace-gc …" passes
+  // flags to the ghconnect process and shows its output.
   const profile = process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
   const ghconnect = await startProcess(
-    [...profile, ...(process.env.XFLAGS ? process.env.XFLAGS.split(" ") : []), "--import", "tsx", "src/main.ts"],
+    [...profile, ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), "--import", "tsx", "src/main.ts"],
     env,
     port,
   );
