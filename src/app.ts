@@ -194,9 +194,11 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       publicUrl: config.PUBLIC_URL,
     },
   });
-  // A decision recorded by this replica makes `status` read afresh; its own entries do not.
+  // A change recorded by this replica makes `status` read afresh. Entries named `command.*`
+  // record a command that was answered or refused (status, help, search…), never a change: every
+  // change has its own entry (enable.*, disable.*, feature.*, admins.*, token.*).
   store.onAudit((entry) => {
-    if (entry.action !== "command.status") everyday.forgetStatus();
+    if (!entry.action.startsWith("command.")) everyday.forgetStatus();
   });
   const router = new CommandRouter(
     {

@@ -191,8 +191,13 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
     it("turning a feature on is audited and posted in the admin channel; non-admins cannot", async () => {
       world = await startWorld(engine);
       await world.enable();
+      // status, asked just before (the second answer comes from its one-second view) and just
+      // after, shows the change at once: the change forgets the view.
+      await ask("alice", "status", /Connected to acme/);
+      expect(await ask("alice", "status", /Connected to acme/)).toContain("▫️ license-sync");
       await ask("mallory", "feature enable license-sync", /not in ghconnect's admin roster/);
       await ask("alice", "feature enable license-sync", /GitHub has no API for this setting/);
+      expect(await ask("alice", "status", /Connected to acme/)).toContain("✅ license-sync");
       await world.card(/turned on `license-sync`/);
       await world.card(/<@U0MALLORY1> tried `feature`/);
     });
