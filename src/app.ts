@@ -121,8 +121,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         })
       : new HTTPReceiver({
           signingSecret: config.SLACK_SIGNING_SECRET,
-          // The gate in front of Bolt (slack/request-guard.ts) has already verified the signature,
-          // in both time directions, with Bolt's own verifier; verifying again is wasted ack time.
+          // The gate in front of Bolt (slack/request-guard.ts) has already verified the signature
+          // and refused timestamps too far off in either direction; verifying again is wasted ack time.
           signatureVerification: false,
           logger: boltLogger(log),
           bodyLimit: SLACK_BODY_LIMIT,

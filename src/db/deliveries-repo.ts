@@ -9,12 +9,10 @@ export class DeliveriesRepo {
     private readonly clock: Clock,
   ) {}
 
-  /** Records the delivery; false when it was already recorded (a retry or a replay). */
-  async recordFirst(deliveryId: string, kind: string): Promise<boolean> {
-    return (await this.recordFirstMany([{ deliveryId, kind }]))[0] as boolean;
-  }
-
-  /** recordFirst for several deliveries in one statement; an id twice in the list is first once. */
+  /**
+   * Records the deliveries in one statement; for each, false when it was already recorded (a
+   * retry or a replay) — an id twice in the list is first once.
+   */
   async recordFirstMany(deliveries: Array<{ deliveryId: string; kind: string }>): Promise<boolean[]> {
     if (!deliveries.length) return [];
     const at = this.clock().toISOString();

@@ -77,7 +77,9 @@ class Sqlite3Driver implements Driver {
     this.db = undefined;
     // Let the query in progress finish (briefly), then refuse new ones: SQLite will not close
     // while a prepared statement is alive.
-    await Promise.race([this.mutex.lock(), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.mutex.lock(), new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
     await this.connection?.finalizeAll();
     try {
       if (db) await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));

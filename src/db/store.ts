@@ -80,7 +80,6 @@ export class Store extends Repos {
     return result;
   }
 
-  private readonly audits = new GroupCommit<AuditInput, AuditEntry>((inputs) => this.transaction((tx) => tx.audit.appendMany(inputs)));
   private readonly firstDeliveries = new GroupCommit<SlackDelivery, boolean>((items) => this.deliveries.recordFirstMany(items));
 
   /**
@@ -88,7 +87,7 @@ export class Store extends Repos {
    * at the same moment share a transaction (group commit); each is still its own link.
    */
   appendAudit(input: AuditInput): Promise<AuditEntry> {
-    return this.audits.add(input);
+    return this.audits.add({ input }) as Promise<AuditEntry>;
   }
 
   /** Records a Slack delivery; false when any replica saw it before (group-committed too). */
@@ -96,7 +95,8 @@ export class Store extends Repos {
     return this.firstDeliveries.add({ deliveryId, kind });
   }
 
-  private readonly onceAudits = new GroupCommit<{ delivery?: SlackDelivery; input: AuditInput }, AuditEntry | undefined>((items) =>
+  /** One queue for every audit entry appended on its own, with or without a delivery to record. */
+  private readonly audits = new GroupCommit<{ delivery?: SlackDelivery; input: AuditInput }, AuditEntry | undefined>((items) =>
     this.transaction(async (tx) => {
       const withDelivery = items.flatMap((item) => (item.delivery ? [item.delivery] : []));
       const first = await tx.deliveries.recordFirstMany(withDelivery);
@@ -114,6 +114,6 @@ export class Store extends Repos {
    * which got the same answer): then nothing is written and the result is undefined.
    */
   auditOnce(delivery: SlackDelivery | undefined, input: AuditInput): Promise<AuditEntry | undefined> {
-    return this.onceAudits.add({ delivery, input });
+    return this.audits.add({ delivery, input });
   }
 }

@@ -1,7 +1,7 @@
 // Slack retries a delivery it thinks failed (X-Slack-Retry-Num). Each delivery has an id
-// (trigger_id for commands and clicks, event_id for events). The ack never waits on the
-// database: listeners ack first, then ask `firstDelivery()`, which records the id and says
-// whether this is the first time any replica saw it; a retry is answered but never run twice.
+// (trigger_id for commands and clicks, event_id for events). Recording it never delays the ack:
+// listeners ack first, then ask `firstDelivery()`, which records the id and says whether this is
+// the first time any replica saw it (or `auditOnce`); a retry is answered but never run twice.
 import { createHash } from "node:crypto";
 import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
 import type { AuditEntry, AuditInput } from "../core/audit.js";
