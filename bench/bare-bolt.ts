@@ -10,3 +10,5 @@ const app = new App({
 app.command("/ghconnect", async ({ ack }) => ack());
 await app.start(Number(process.env.PORT));
 process.stdout.write("ready\n");
+// Exit normally on SIGTERM (the bench's stop), so --cpu-prof can write its profile.
+process.on("SIGTERM", () => process.exit(0));

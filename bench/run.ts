@@ -75,7 +75,7 @@ async function main() {
   // is only the sandbox and the load generator.
   const port = await freePort();
   const env = sandboxBotEnv(sandbox, port, databaseUrl);
-  // BENCH_CPU_PROFILE=DIR writes a V8 CPU profile of the ghconnect process there (open it in
+  // BENCH_CPU_PROFILE=DIR writes V8 CPU profiles of the ghconnect and bare Bolt processes there (open it in
   // Chrome DevTools) — how the hot spots were found. BENCH_NODE_FLAGS="--trace-gc …" passes
   // flags to the ghconnect process and shows its output.
   const profile = process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
@@ -89,7 +89,8 @@ async function main() {
   const signingSecret = env.SLACK_SIGNING_SECRET as string;
   const driver = new SlackDriver({ botUrl: url, signingSecret, slack: sandbox.slack, defaultChannel: SANDBOX_ADMIN_CHANNEL });
   const barePort = await freePort();
-  const bare = await startProcess(["--import", "tsx", "bench/bare-bolt.ts"], { ...env, PORT: String(barePort) }, barePort);
+  const bare = await startProcess([...profile, "--import", "tsx", "bench/bare-bolt.ts"], { ...env, PORT: String(barePort) }, barePort);
+  if (profile.length) progress(`CPU profiles: ghconnect is pid ${ghconnect.pid}, bare Bolt pid ${bare.pid}`);
   bareOrigin = `http://127.0.0.1:${barePort}`;
   const bareDriver = new SlackDriver({
     botUrl: bareOrigin,

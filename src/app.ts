@@ -2,7 +2,7 @@
 // the tests build the app through here, so the tests run exactly what production runs.
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { App, HTTPReceiver, SocketModeReceiver } from "@slack/bolt";
+import { App, SocketModeReceiver } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
@@ -29,6 +29,7 @@ import { registerActionListeners } from "./slack/action-listeners.js";
 import { botAuthorize } from "./slack/authorize.js";
 import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
+import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
@@ -119,16 +120,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
           logger: boltLogger(log),
           installerOptions: { clientOptions: { slackApiUrl: config.SLACK_API_URL } },
         })
-      : new HTTPReceiver({
-          signingSecret: config.SLACK_SIGNING_SECRET,
-          // The gate in front of Bolt (slack/request-guard.ts) has already verified the signature
-          // and refused timestamps too far off in either direction; verifying again is wasted ack time.
-          signatureVerification: false,
-          logger: boltLogger(log),
-          bodyLimit: SLACK_BODY_LIMIT,
-          // Unknown paths are ours to answer (see web/server.ts), never Bolt's.
-          endpoints: ["/slack/events"],
-        });
+      : new GatedHttpReceiver(log);
   const app = new App({
     receiver,
     authorize,
@@ -237,7 +229,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
 
   const server = createAppServer({
     routes: [healthRoute(db, mode), metrics.route(), ...githubRoutes(enable, log)],
-    slackListener: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
+    slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
     signingSecret: config.SLACK_SIGNING_SECRET,
     bodyLimit: SLACK_BODY_LIMIT,
     onSlackAnswered: (seconds) => metrics.ack.observe({ kind: "http" }, seconds),

@@ -42,10 +42,13 @@ export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value ?? null);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record)
-    .filter((k) => record[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(",")}}`;
+  // A plain loop: every command's entry is hashed, and this ran as a chain of arrays per object.
+  let out = "";
+  for (const key of Object.keys(record).sort()) {
+    const v = record[key];
+    if (v !== undefined) out += `${out ? "," : ""}${JSON.stringify(key)}:${canonicalJson(v)}`;
+  }
+  return `{${out}}`;
 }
 
 /** SHA-256(prev_hash ‖ canonical JSON of the entry without its hash), hex. */

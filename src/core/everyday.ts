@@ -16,6 +16,8 @@ import { unifiedSearch } from "./search.js";
 import { STATUS_FRESH_MS, statusMessage } from "./status.js";
 import { RecentlyRead } from "./status-cache.js";
 
+type StatusFacts = Awaited<ReturnType<EverydayCommands["readStatusFacts"]>>;
+
 export interface EverydayDeps {
   store: FlowStore;
   ghes: GhesGateway;
@@ -43,7 +45,8 @@ export function checksVerdict(results: CheckResult[]): string {
 }
 
 export class EverydayCommands {
-  private readonly statusFacts: RecentlyRead<Awaited<ReturnType<EverydayCommands["readStatusFacts"]>>>;
+  private readonly statusFacts: RecentlyRead<StatusFacts>;
+  private lastView?: { facts: StatusFacts; reply: Message };
 
   constructor(private readonly deps: EverydayDeps) {
     this.statusFacts = new RecentlyRead(() => this.readStatusFacts(), deps.clock);
@@ -88,9 +91,26 @@ export class EverydayCommands {
       this.statusFacts.forget();
       facts = await this.readStatusFacts();
     }
+    const reply = this.statusView(facts, ghesCheckFailed);
+    const audit: AuditInput = {
+      actor: { slack: slackUserId },
+      action: "command.status",
+      target: facts.active?.org ?? null,
+      outcome: "ok",
+      details: { channel: channelId },
+    };
+    return { reply, audit };
+  }
+
+  /**
+   * The status view of these facts. A burst of `status` while the same facts are cached shares
+   * one rendering of them (made at most the cache's second ago).
+   */
+  private statusView(facts: StatusFacts, ghesCheckFailed?: string): Message {
+    if (!ghesCheckFailed && this.lastView?.facts === facts) return this.lastView.reply;
     const { approval, latest, features, inFlight } = facts;
     const reply = statusMessage({
-      now: clock(),
+      now: this.deps.clock(),
       active: facts.active,
       latest,
       features: features.map((f) => ({ name: f.name, enabled: f.enabled })),
@@ -103,14 +123,8 @@ export class EverydayCommands {
       },
       ghesCheckFailed,
     });
-    const audit: AuditInput = {
-      actor: { slack: slackUserId },
-      action: "command.status",
-      target: facts.active?.org ?? null,
-      outcome: "ok",
-      details: { channel: channelId },
-    };
-    return { reply, audit };
+    if (!ghesCheckFailed) this.lastView = { facts, reply };
+    return reply;
   }
 
   /** Something changed (this replica audited a decision): the next `status` reads afresh. */

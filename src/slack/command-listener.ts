@@ -38,13 +38,37 @@ async function answerWithinAck(router: CommandRouter, command: Command, ctx: Com
   }
 }
 
+type Outcome = "ok" | "refused" | "rejected" | "error" | "busy";
+
+/**
+ * Answers given in the ack are recorded right after it: the delivery and the audit entry in one
+ * group-committed write, skipped for Slack's retry of a delivery (which got the same answer
+ * again). Bounded: when too many wait to be written, new commands are told "busy". The listener
+ * does not wait for it, and it is built outside the listener: a record waiting its turn holds its
+ * entry, not the whole request (under a burst thousands wait, and what they hold is GC work).
+ */
+function answerRecorder(
+  schedule: (work: () => Promise<void>) => Promise<void>,
+  count: (command: string, outcome: Outcome) => void,
+  log: Logger,
+) {
+  return (auditOnce: AuditOnce, name: string, entry: AuditInput, outcome: "ok" | "refused" | "rejected") =>
+    schedule(async () => {
+      try {
+        if (await auditOnce(entry)) count(name, outcome);
+      } catch (error) {
+        log.error({ err: error }, "could not record or audit a command");
+      }
+    });
+}
+
 export function registerCommandListener(
   app: App,
   deps: {
     router: CommandRouter;
     notifier: Notifier;
     log: Logger;
-    onCommand?: (command: string, outcome: "ok" | "refused" | "rejected" | "error" | "busy") => void;
+    onCommand?: (command: string, outcome: Outcome) => void;
     /** Registers work that continues after the ack, so shutdown can wait for it. */
     run?: <T>(work: () => Promise<T>) => Promise<T>;
     /** Like `run`, for recording an answer already given (cheap, batched, many at once). */
@@ -55,6 +79,7 @@ export function registerCommandListener(
 ): void {
   const { router, notifier, log } = deps;
   const count = deps.onCommand ?? (() => {});
+  const record = answerRecorder(deps.record ?? ((work) => work()), count, log);
   app.command(SLASH_COMMAND, async ({ command, ack, context }) => {
     const firstDelivery = context.firstDelivery as FirstDelivery;
     const auditOnce = context.auditOnce as AuditOnce;
@@ -62,17 +87,6 @@ export function registerCommandListener(
     const respond = (message: Message) => notifier.reply(command.response_url, message);
     const ctx = { slackUserId: command.user_id, channelId: command.channel_id, replyRef: command.response_url };
     const triage = router.triage(command.text ?? "", ctx);
-    // Answers given in the ack are recorded right after it: the delivery and the audit entry in
-    // one group-committed write, skipped for Slack's retry of a delivery (which got the same
-    // answer again). Bounded: when too many wait to be written, new commands are told "busy".
-    const record = (name: string, entry: AuditInput, outcome: "ok" | "refused" | "rejected") =>
-      (deps.record ?? ((work) => work()))(async () => {
-        try {
-          if (await auditOnce(entry)) count(name, outcome);
-        } catch (error) {
-          log.error({ err: error }, "could not record or audit a command");
-        }
-      });
     const name = triage.kind === "immediate" ? triage.audit.action.replace(/^command\./, "") : triage.command.name;
     if (deps.saturated?.()) {
       await ack(ephemeral(busyMessage()));
@@ -81,14 +95,14 @@ export function registerCommandListener(
     }
     if (triage.kind === "immediate") {
       await ack(ephemeral(triage.reply));
-      await record(name, triage.audit, triage.audit.outcome === "ok" ? "ok" : "rejected");
+      void record(auditOnce, name, triage.audit, triage.audit.outcome === "ok" ? "ok" : "rejected");
       return;
     }
     const answer = await answerWithinAck(router, triage.command, ctx, log);
     if (answer) {
       // Answered in the ack (read-only, from the database alone).
       await ack(ephemeral(answer.reply));
-      await record(name, answer.audit, answer.audit.outcome === "ok" ? "ok" : "refused");
+      void record(auditOnce, name, answer.audit, answer.audit.outcome === "ok" ? "ok" : "refused");
       return;
     }
     await ack();

@@ -76,7 +76,17 @@ export function renderMessage(message: Message): SlackMessage {
   };
 }
 
-/** A private reply to a slash command (only the user who typed it sees it). */
-export function ephemeral(message: Message) {
-  return { response_type: "ephemeral" as const, ...renderMessage(message) };
+export type EphemeralReply = SlackMessage & { response_type: "ephemeral" };
+
+let lastEphemeral: { message: Message; reply: EphemeralReply } | undefined;
+
+/**
+ * A private reply to a slash command (only the user who typed it sees it). The same message
+ * again (one `status` view shared by a burst of commands) gets the same rendering, not a new one;
+ * callers must not change it.
+ */
+export function ephemeral(message: Message): EphemeralReply {
+  if (lastEphemeral?.message !== message)
+    lastEphemeral = { message, reply: { response_type: "ephemeral" as const, ...renderMessage(message) } };
+  return lastEphemeral.reply;
 }

@@ -1,16 +1,16 @@
 // The gate in front of Bolt for POST /slack/events. It reads the body once (with a size limit),
 // verifies Slack's v0 signature, refuses timestamps more than five minutes away in either
-// direction (Bolt alone accepts any future one), and checks the payload's shape; only then does
-// Bolt get the request (pre-buffered, so it reads nothing twice).
+// direction (Bolt alone accepts any future one), and parses and checks the payload; only then
+// does Bolt get it, already parsed (slack/http-receiver.ts), so nothing is read or parsed twice.
 
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import rawBody from "raw-body";
-import { checkSlackBody } from "./payload.js";
+import { checkSlackBody, type SlackBody } from "./payload.js";
 
 export const MAX_SKEW_SECONDS = 300;
 
-export type GateResult = { pass: true } | { pass: false; status: number; reason: string };
+export type GateResult = { pass: true; parsed: SlackBody } | { pass: false; status: number; reason: string };
 
 export async function slackGate(
   req: IncomingMessage,
@@ -25,7 +25,6 @@ export async function slackGate(
       ? { pass: false, status: 413, reason: "body too large" }
       : { pass: false, status: 400, reason: "unreadable body" };
   }
-  (req as IncomingMessage & { rawBody: Buffer }).rawBody = body;
   const text = body.toString("utf8");
   const signature = req.headers["x-slack-signature"];
   const timestamp = req.headers["x-slack-request-timestamp"];
@@ -37,13 +36,10 @@ export async function slackGate(
     return { pass: false, status: 401, reason: `request timestamp is ${Math.abs(skew)}s ${skew > 0 ? "in the future" : "old"}` };
   if (!signatureMatches(options.signingSecret, timestamp, text, signature))
     return { pass: false, status: 401, reason: "signature does not match" };
-  const check = checkSlackBody(text, req.headers["content-type"]);
+  // A media type with parameters (`; charset=utf-8`) is the same media type.
+  const check = checkSlackBody(text, req.headers["content-type"]?.toLowerCase());
   if (!check.ok) return { pass: false, status: 400, reason: check.reason };
-  // Bolt recognises a form body only by the exact media type; a charset suffix would make it
-  // read the form as JSON.
-  if (req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
-    req.headers["content-type"] = "application/x-www-form-urlencoded";
-  return { pass: true };
+  return { pass: true, parsed: check.parsed };
 }
 
 /**

@@ -1,8 +1,9 @@
 // The one HTTP server on PORT: Slack's requests (HTTP mode) go to Bolt's receiver after our
 // extra checks; everything else is a route of ours (healthz, metrics, the GitHub pages). Socket
 // Mode uses the same server, without the Slack endpoint.
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import type { GatedHttpReceiver } from "../slack/http-receiver.js";
 import { refuse, slackGate } from "../slack/request-guard.js";
 import { type Route, sendJson } from "./http.js";
 
@@ -10,8 +11,8 @@ export const SLACK_EVENTS_PATH = "/slack/events";
 
 export interface ServerDeps {
   routes: Route[];
-  /** Bolt's HTTPReceiver listener, in HTTP mode, with what the gate in front of it needs. */
-  slackListener?: RequestListener;
+  /** Bolt's receiver, in HTTP mode, with what the gate in front of it needs. */
+  slackReceiver?: Pick<GatedHttpReceiver, "handle">;
   signingSecret?: string;
   bodyLimit?: number;
   /** Told how long each Slack request took to answer (its ack), for metrics. */
@@ -30,14 +31,14 @@ export function createAppServer(deps: ServerDeps): Server {
     } catch {
       return sendJson(res, 400, { error: "malformed request URL" });
     }
-    if (url.pathname === SLACK_EVENTS_PATH && deps.slackListener) {
+    if (url.pathname === SLACK_EVENTS_PATH && deps.slackReceiver) {
       if (req.method !== "POST") return sendJson(res, 405, { error: "Slack requests are POSTed" });
-      const listener = deps.slackListener;
+      const receiver = deps.slackReceiver;
       const started = process.hrtime.bigint();
       res.once("finish", () => deps.onSlackAnswered?.(Number(process.hrtime.bigint() - started) / 1e9));
       slackGate(req, { signingSecret: deps.signingSecret ?? "", bodyLimit: deps.bodyLimit ?? 256 * 1024, now })
         .then((gate) => {
-          if (gate.pass) return listener(req, res);
+          if (gate.pass) return receiver.handle(req, res, gate.parsed);
           deps.log.warn({ status: gate.status, reason: gate.reason }, "refused a Slack request");
           refuse(res, gate.status, gate.reason);
         })
