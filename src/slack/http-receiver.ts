@@ -21,7 +21,10 @@ export class GatedHttpReceiver implements Receiver {
    */
   private last?: { body: object; json: string };
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly noAckTimeoutMs = NO_ACK_TIMEOUT_MS,
+  ) {}
 
   init(app: App): void {
     this.app = app;
@@ -54,7 +57,7 @@ export class GatedHttpReceiver implements Receiver {
         res.writeHead(404);
         res.end();
       }
-    }, NO_ACK_TIMEOUT_MS);
+    }, this.noAckTimeoutMs);
     // biome-ignore lint/suspicious/noExplicitAny: Bolt's AckFn takes any response body.
     const ack = async (response?: any) => {
       if (acked) throw new ReceiverMultipleAckError();
