@@ -3,7 +3,11 @@
 import type { AuditStore } from "./audit.js";
 
 interface RosterTx {
-  admins: { count(): Promise<number>; upsert(slackUserId: string, ghesLogin: string, addedBy: string): Promise<boolean> };
+  admins: {
+    lockRoster(): Promise<void>;
+    count(): Promise<number>;
+    upsert(slackUserId: string, ghesLogin: string, addedBy: string): Promise<boolean>;
+  };
   audit: AuditStore;
 }
 
@@ -15,6 +19,8 @@ interface RosterStore {
 export async function seedAdminRoster(store: RosterStore, bootstrap: Array<{ slackUserId: string; ghesLogin: string }>): Promise<number> {
   if (bootstrap.length === 0) return 0;
   return store.transaction(async (tx) => {
+    // Replicas starting together must not both find it empty and both seed (and audit) it.
+    await tx.admins.lockRoster();
     if ((await tx.admins.count()) > 0) return 0;
     for (const admin of bootstrap) await tx.admins.upsert(admin.slackUserId, admin.ghesLogin, "GHCONNECT_ADMINS");
     await tx.audit.append({

@@ -1,7 +1,10 @@
 // The admin roster: Slack user ↔ GHES login.
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Clock } from "../core/clock.js";
+import type { Engine } from "./database.js";
 import type { Database } from "./schema.js";
+
+const ROSTER_LOCK_KEY = 0x67686302; // "ghc\x02"
 
 export interface AdminRecord {
   slackUserId: string;
@@ -14,7 +17,17 @@ export class AdminsRepo {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly clock: Clock,
+    private readonly engine: Engine = "sqlite",
   ) {}
+
+  /**
+   * Inside a transaction: holds off any other process doing the same until this transaction
+   * ends, so that "is the roster empty? then seed it" happens once across replicas starting
+   * together. (PostgreSQL: an advisory lock; SQLite's BEGIN IMMEDIATE already serializes writers.)
+   */
+  async lockRoster(): Promise<void> {
+    if (this.engine === "postgres") await sql`select pg_advisory_xact_lock(${ROSTER_LOCK_KEY})`.execute(this.q);
+  }
 
   async find(slackUserId: string): Promise<AdminRecord | undefined> {
     const row = await this.q.selectFrom("admins").selectAll().where("slack_user_id", "=", slackUserId).executeTakeFirst();

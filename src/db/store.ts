@@ -39,7 +39,7 @@ export class Repos {
   ) {
     this.audit = new AuditRepo(q, engine, clock, appended);
     this.deliveries = new DeliveriesRepo(q, clock);
-    this.admins = new AdminsRepo(q, clock);
+    this.admins = new AdminsRepo(q, clock, engine);
     this.operations = new OperationsRepo(q, clock);
     this.credentials = new CredentialsRepo(q, clock, box);
     this.states = new StatesRepo(q, clock);
