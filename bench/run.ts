@@ -165,13 +165,15 @@ async function main() {
     ghconnect_p99: number;
     ratio_p99: number;
     ghconnect_shed_busy: number;
+    /** Each round's p99 (bare, ghconnect): one unlucky round shows here. */
+    round_p99: Array<[number, number]>;
   }> = [];
   // Each level runs in rounds, alternating the two bots, and the percentiles are over every
   // round's requests: on a shared two-core machine one unlucky second otherwise decides a p99.
   for (const [concurrency, n, rounds] of [
     [1, 200, 2],
     [10, 1000, 3],
-    [100, 2000, 3],
+    [100, 2000, 5],
   ] as const) {
     progress(`ack latency at ${concurrency} concurrent`);
     const commands = (d: SlackDriver, count: number) =>
@@ -179,12 +181,16 @@ async function main() {
     const shedBefore = await busyCount();
     const b: number[] = [];
     const g: number[] = [];
+    const roundP99: Array<[number, number]> = [];
     for (let i = 0; i < rounds; i++) {
       // Each bot gets a warm-up (which also opens the connections) right before its measured run.
       await load(bareOrigin, commands(bareDriver, 200), concurrency);
-      b.push(...(await load(bareOrigin, commands(bareDriver, n), concurrency)));
+      const bareRound = await load(bareOrigin, commands(bareDriver, n), concurrency);
+      b.push(...bareRound);
       await load(ghconnectOrigin, commands(driver, 200), concurrency);
-      g.push(...(await load(ghconnectOrigin, commands(driver, n), concurrency)));
+      const ghconnectRound = await load(ghconnectOrigin, commands(driver, n), concurrency);
+      g.push(...ghconnectRound);
+      roundP99.push([round(percentile(bareRound, 99)), round(percentile(ghconnectRound, 99))]);
       await settle(auditCount);
     }
     b.sort((x, y) => x - y);
@@ -198,6 +204,7 @@ async function main() {
       ghconnect_p99: round(percentile(g, 99)),
       ratio_p99: round(percentile(g, 99) / percentile(b, 99)),
       ghconnect_shed_busy: (await busyCount()) - shedBefore,
+      round_p99: roundP99,
     });
   }
 
@@ -278,6 +285,9 @@ async function main() {
     process.stdout.write(
       `${line([r.concurrency, r.requests, r.bare_p50, r.bare_p99, r.ghconnect_p50, r.ghconnect_p99, `${r.ratio_p99}×`, r.ghconnect_shed_busy])}\n`,
     );
+  process.stdout.write(
+    `p99 of each round at 100 concurrent (bare / ghconnect): ${at100.round_p99.map(([x, y]) => `${x}/${y}`).join("  ")}\n`,
+  );
   process.stdout.write(
     `\nGitHub calls for 1,000 status (fresh cache): ${githubCalls}\nghconnect RSS over 10,000 commands: ${results.rss_mb.before} MB → ${results.rss_mb.after} MB (${results.rss_mb.change_pct} %); every 1,000: ${rssSamples.join(" ")}\nbare Bolt RSS over the same: ${results.rss_mb.bare_bolt.before} MB → ${results.rss_mb.bare_bolt.after} MB (${results.rss_mb.bare_bolt.change_pct} %); every 1,000: ${bareMemory.samples.join(" ")}\nenable end to end: ${results.enable_ms} ms · disable end to end: ${results.disable_ms} ms\n`,
   );
