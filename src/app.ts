@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { App, SocketModeReceiver } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
-import type { Config } from "./config.js";
+import { type Config, ConfigError } from "./config.js";
 import { createAnnouncer } from "./core/announce.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
@@ -258,7 +258,20 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         server.once("error", reject);
         server.listen(port, () => resolve());
       });
-      if (mode === "socket") await app.start();
+      if (mode === "socket") {
+        try {
+          await app.start();
+        } catch (error) {
+          // Slack refused the app-level token (invalid_auth, not_allowed_token_type…): say which
+          // setting to fix rather than die on an unhandled rejection.
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+          const reason = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
+          throw new ConfigError(
+            "SLACK_APP_TOKEN",
+            `was refused by Slack when opening Socket Mode (${reason}): it must be an app-level token (xapp-…) of this app with the connections:write scope`,
+          );
+        }
+      }
       started = true;
       void warmUp();
       void sweep();

@@ -30,7 +30,16 @@ async function main(): Promise<void> {
     process.stderr.write(`ghconnect: cannot start: ${reason}. Check DATABASE_URL.\n`);
     process.exit(1);
   }
-  await app.listen();
+  try {
+    await app.listen();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`ghconnect: cannot start: ${error.message}.\n`);
+      await app.close().catch(() => {});
+      process.exit(2);
+    }
+    throw error;
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

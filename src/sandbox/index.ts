@@ -28,7 +28,7 @@ export interface Sandbox {
   slack: SlackSandbox;
   urls: { web: string; api: string; uploads: string; ghes: string; manage: string; slackApi: string };
   routers: Record<HostName, SandboxRouter>;
-  /** The environment that points ghconnect at this sandbox. */
+  /** The environment that points ghconnect at this sandbox (HTTP mode; add SLACK_APP_TOKEN for Socket Mode). */
   env(): Record<string, string>;
   stop(): Promise<void>;
 }

@@ -44,6 +44,8 @@ export async function startBot(engine: EngineName, envOverrides: Record<string, 
   const env = testEnv(envOverrides);
   const slack = await new SlackSandbox({
     botToken: env.SLACK_BOT_TOKEN as string,
+    // With SLACK_APP_TOKEN the bot runs in Socket Mode, connecting to the sandbox with that token.
+    appToken: env.SLACK_APP_TOKEN,
     users: Object.values(USERS).map((id) => ({ id, name: id.toLowerCase() })),
     channels: [
       { id: ADMIN_CHANNEL, name: "ghes-admins" },

@@ -39,10 +39,16 @@ export interface World {
 /** The text as a person reads it in Slack: *bold* markers rendered away. */
 export const textOf = (m: PostedMessage) => messageText(m).replace(/\*([^*\n]+)\*/g, "$1");
 
-export async function startWorld(engine: EngineName, options: { env?: Record<string, string>; log?: Logger } = {}): Promise<World> {
+export async function startWorld(
+  engine: EngineName,
+  /** socketMode: the bot connects over Socket Mode, and commands and clicks arrive that way. */
+  options: { env?: Record<string, string>; log?: Logger; socketMode?: boolean } = {},
+): Promise<World> {
   const sandbox = await startSandbox();
   const testDb = await createTestDb(engine);
-  let bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env: options.env, log: options.log });
+  const socket = options.socketMode === true;
+  const env = { ...options.env, ...(socket ? { SLACK_APP_TOKEN: sandbox.slack.socketMode.appToken } : {}) };
+  let bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env, log: options.log });
   const world: World = {
     sandbox,
     get bot() {
@@ -50,7 +56,8 @@ export async function startWorld(engine: EngineName, options: { env?: Record<str
     },
     testDb,
     async command(user, text) {
-      const r = await bot.driver.command(SANDBOX_USERS[user].slack, text);
+      const slackUser = SANDBOX_USERS[user].slack;
+      const r = await (socket ? bot.driver.commandOverSocket(slackUser, text) : bot.driver.command(slackUser, text));
       return { status: r.status, ack: r.ack };
     },
     // The channel as Slack shows it: no private messages, no thread replies.
@@ -71,8 +78,9 @@ export async function startWorld(engine: EngineName, options: { env?: Record<str
       const blocks = message.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value?: string }> }>;
       const button = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId);
       if (!button) throw new Error(`no button ${actionId} in: ${textOf(message)}`);
-      const request = bot.driver.clickRequest(SANDBOX_USERS[user].slack, message, actionId, button.value);
-      return (await bot.driver.send(request)).status;
+      const slackUser = SANDBOX_USERS[user].slack;
+      if (socket) return (await bot.driver.clickOverSocket(slackUser, message, actionId, button.value)).status;
+      return (await bot.driver.send(bot.driver.clickRequest(slackUser, message, actionId, button.value))).status;
     },
     linkIn(message, label) {
       const blocks = message.blocks as Array<{ elements?: Array<{ url?: string; text?: { text: string } }> }>;
@@ -99,7 +107,7 @@ export async function startWorld(engine: EngineName, options: { env?: Record<str
     async restartBot() {
       const port = bot.port;
       await bot.stop();
-      bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env: options.env, port, log: options.log });
+      bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env, port, log: options.log });
     },
     async close() {
       await bot.stop().catch(() => {});

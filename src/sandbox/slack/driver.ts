@@ -121,6 +121,25 @@ export class SlackDriver {
     return { status: response.status, ack, request };
   }
 
+  /**
+   * The same slash command delivered over Socket Mode (to an app connected to the sandbox) instead
+   * of HTTP; the ack's payload plays the part of the HTTP ack's body.
+   */
+  async commandOverSocket(user: string, text: string, options: { channel?: string } = {}): Promise<DeliveryResult> {
+    const request = this.commandRequest(user, text, options);
+    const ack = await this.opts.slack.socketMode.deliver("slash_commands", Object.fromEntries(new URLSearchParams(request.body)));
+    this.opts.slack.recordAck(request.channel, request.user, ack.payload);
+    return { status: 200, ack: ack.payload, request };
+  }
+
+  /** A click delivered over Socket Mode (an `interactive` envelope). */
+  async clickOverSocket(...args: Parameters<SlackDriver["clickRequest"]>): Promise<DeliveryResult> {
+    const request = this.clickRequest(...args);
+    const payload = JSON.parse(new URLSearchParams(request.body).get("payload") as string) as Record<string, unknown>;
+    const ack = await this.opts.slack.socketMode.deliver("interactive", payload);
+    return { status: 200, ack: ack.payload, request };
+  }
+
   command(user: string, text: string, options: { channel?: string } = {}): Promise<DeliveryResult> {
     return this.send(this.commandRequest(user, text, options));
   }

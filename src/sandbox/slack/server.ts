@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import { closeServer, listen, type SandboxResponse, SandboxRouter } from "../http.js";
 import { blockKitProblems } from "./blocks.js";
+import { SocketModeStandIn } from "./socket-mode.js";
 
 export interface SlackUser {
   id: string;
@@ -32,6 +33,8 @@ export interface ApiCall {
 
 export interface SlackSandboxOptions {
   botToken: string;
+  /** The app-level token (xapp-…) Socket Mode connects with. */
+  appToken?: string;
   teamId?: string;
   users: SlackUser[];
   channels: Array<{ id: string; name: string }>;
@@ -58,8 +61,11 @@ export class SlackSandbox {
   /** The bot token's scopes, as Slack reports them in x-oauth-scopes (tests may remove one). */
   scopes = ["commands", "chat:write"];
   readonly botId = "BBOT0000001";
+  /** Socket Mode: apps.connections.open and the WebSocket it hands out. */
+  readonly socketMode: SocketModeStandIn;
 
   constructor(readonly options: SlackSandboxOptions) {
+    this.socketMode = new SocketModeStandIn(options.appToken ?? `xapp-1-A0GHCONNECT-${randomBytes(8).toString("hex")}`);
     this.router.on("POST", "/api/:method", (req) => this.api(req.params.method as string, req.body, req.headers.authorization));
     this.router.on("POST", "/response/:id", (req) => this.respond(req.params.id as string, req.body));
   }
@@ -72,10 +78,12 @@ export class SlackSandbox {
     const { server, url } = await listen((req, res) => void this.router.handle(req, res), port);
     this.server = server;
     this.url = url;
+    this.socketMode.attach(server);
     return this;
   }
 
   async stop(): Promise<void> {
+    await this.socketMode.close();
     if (this.server) await closeServer(this.server);
   }
 
@@ -154,6 +162,11 @@ export class SlackSandbox {
       };
     };
     const token = authorization?.replace(/^Bearer\s+/i, "") ?? (args.token as string | undefined);
+    if (method === "apps.connections.open") {
+      // The one method called with the app-level token, not the bot token.
+      const opened = this.socketMode.open(this.url, token);
+      return opened.ok ? record(true, { url: opened.url }) : record(false, {}, opened.error);
+    }
     if (!token) return record(false, {}, "not_authed");
     if (token !== this.options.botToken) return record(false, {}, "invalid_auth");
     const channelKnown = (c: unknown) => typeof c === "string" && (this.options.channels.some((ch) => ch.id === c) || /^D/.test(c));
