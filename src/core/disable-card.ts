@@ -1,8 +1,8 @@
 // What the admin channel's card for a disconnect request says at each stage.
-import type { Approval } from "../db/approvals-repo.js";
+
 import { when } from "./enable-card.js";
 import type { Block, Message } from "./message.js";
-import type { Connection } from "./model.js";
+import type { Approval, Connection } from "./model.js";
 
 export type DisableStage =
   | { kind: "pending"; features: string[] }

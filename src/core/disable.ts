@@ -3,7 +3,6 @@
 // conditional UPDATE so exactly one click ever executes. The local deletion never depends on
 // GitHub: when GitHub fails, an admin can delete the credentials anyway.
 import { randomUUID } from "node:crypto";
-import type { Approval } from "../db/approvals-repo.js";
 import type { Actor } from "./audit.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
@@ -12,7 +11,7 @@ import type { FlowStore } from "./enable.js";
 import { when } from "./enable-card.js";
 import { NotAuthorized, NotConnected, OperationInFlight, UserError } from "./errors.js";
 import { type Message, simpleMessage } from "./message.js";
-import type { Connection } from "./model.js";
+import type { Approval, Connection } from "./model.js";
 import type { DotcomGateway, GhesGateway, Notifier } from "./ports.js";
 
 /** A disconnect takes seconds; one still "executing" after this has lost its bot. */

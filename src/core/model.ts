@@ -82,3 +82,23 @@ export interface Connection {
 export type CredentialKind = "private_key" | "client_secret" | "webhook_secret" | "installation_token";
 
 export type CredentialOwner = { operationId: string } | { connectionId: string };
+
+export type ApprovalStatus = "pending" | "approved" | "executing" | "done" | "failed" | "cancelled" | "expired" | "stale";
+
+/** A request to disconnect, and who may approve it (SPEC §4). */
+export interface Approval {
+  id: string;
+  action: "disconnect";
+  connectionId: string;
+  connectionVersion: number;
+  org: string;
+  policy: "self" | "peer";
+  status: ApprovalStatus;
+  requestedBySlack: string;
+  requestedAt: string;
+  expiresAt: string;
+  decidedBySlack: string | null;
+  decidedAt: string | null;
+  card: { channel: string; ts: string } | null;
+  error: string | null;
+}

@@ -2,26 +2,10 @@
 // by X), so exactly one click wins across double clicks, Slack retries and several replicas.
 import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
+import type { Approval, ApprovalStatus } from "../core/model.js";
 import type { ApprovalRow, Database } from "./schema.js";
 
-export type ApprovalStatus = "pending" | "approved" | "executing" | "done" | "failed" | "cancelled" | "expired" | "stale";
-
-export interface Approval {
-  id: string;
-  action: "disconnect";
-  connectionId: string;
-  connectionVersion: number;
-  org: string;
-  policy: "self" | "peer";
-  status: ApprovalStatus;
-  requestedBySlack: string;
-  requestedAt: string;
-  expiresAt: string;
-  decidedBySlack: string | null;
-  decidedAt: string | null;
-  card: { channel: string; ts: string } | null;
-  error: string | null;
-}
+export type { Approval, ApprovalStatus };
 
 export class ApprovalsRepo {
   constructor(
