@@ -3,7 +3,7 @@
 // conditional UPDATE so exactly one click ever executes. The local deletion never depends on
 // GitHub: when GitHub fails, an admin can delete the credentials anyway.
 import { randomUUID } from "node:crypto";
-import type { Actor } from "./audit.js";
+import type { Actor, AuditInput } from "./audit.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { type DisableStage, disableCard } from "./disable-card.js";
@@ -164,25 +164,11 @@ export class DisableFlow {
   }
 
   private async afterFailure(approvalId: string, slackUserId: string, force: boolean): Promise<Message> {
-    const { store, ghes } = this.deps;
+    const { store } = this.deps;
     const a = await store.approvals.get(approvalId);
     if (!a) return simpleMessage("This disconnect request no longer exists.");
-    let admin: { ghesLogin: string };
-    try {
-      admin = await authorizeAdmin(store.admins, ghes, slackUserId, `finish the disconnect of ${a.org}`);
-    } catch (error) {
-      if (error instanceof NotAuthorized) {
-        await store.appendAudit({
-          actor: { slack: slackUserId, ...error.actor },
-          action: force ? "disable.force" : "disable.retry",
-          target: a.org,
-          outcome: "refused",
-          details: { approval: a.id, reason: error.message },
-        });
-        return error.toMessage();
-      }
-      throw error;
-    }
+    const admin = await this.adminOrRefusal(a, slackUserId, force ? "disable.force" : "disable.retry", `finish the disconnect of ${a.org}`);
+    if ("refusal" in admin) return admin.refusal;
     const actor = { slack: slackUserId, ghes: admin.ghesLogin };
     if (a.status !== "failed") return simpleMessage(this.notPending(a));
     const connection = await store.connections.get(a.connectionId);
@@ -274,36 +260,23 @@ export class DisableFlow {
 
   /** The Cancel button: any admin (checked live), exactly once. */
   async cancel(approvalId: string, slackUserId: string): Promise<Message> {
-    const { store, ghes } = this.deps;
+    const { store } = this.deps;
     const a = await store.approvals.get(approvalId);
     if (!a) return simpleMessage("This disconnect request no longer exists.");
-    let admin: { ghesLogin: string };
-    try {
-      admin = await authorizeAdmin(store.admins, ghes, slackUserId, `cancel the disconnect of ${a.org}`);
-    } catch (error) {
-      if (error instanceof NotAuthorized) {
-        await store.appendAudit({
-          actor: { slack: slackUserId, ...error.actor },
-          action: "disable.cancel",
-          target: a.org,
-          outcome: "refused",
-          details: { approval: a.id, reason: error.message },
-        });
-        return error.toMessage();
-      }
-      throw error;
-    }
-    const cancelled = await store.transaction(async (tx) => {
-      if (!(await tx.approvals.transition(a.id, ["pending"], "cancelled", { decidedBy: slackUserId }))) return false;
-      await tx.audit.append({
+    const admin = await this.adminOrRefusal(a, slackUserId, "disable.cancel", `cancel the disconnect of ${a.org}`);
+    if ("refusal" in admin) return admin.refusal;
+    const cancelled = await this.move(
+      a,
+      ["pending"],
+      "cancelled",
+      { decidedBy: slackUserId },
+      {
         actor: { slack: slackUserId, ghes: admin.ghesLogin },
         action: "disable.cancelled",
-        target: a.org,
         outcome: "ok",
         details: { approval: a.id },
-      });
-      return true;
-    });
+      },
+    );
     if (!cancelled) return simpleMessage(this.notPending((await store.approvals.get(a.id)) as Approval));
     const connection = await store.connections.get(a.connectionId);
     if (connection) await this.updateCard(a, connection, { kind: "cancelled", by: slackUserId });
@@ -321,17 +294,18 @@ export class DisableFlow {
     for (const a of await store.approvals.expiredPending(clock())) if (await this.expire(a)) n++;
     for (const a of await store.approvals.executingSince(new Date(clock().getTime() - EXECUTION_LEASE_MS))) {
       const reason = "the bot handling it stopped before it finished (nothing was deleted locally)";
-      const recovered = await store.transaction(async (tx) => {
-        if (!(await tx.approvals.transition(a.id, ["executing"], "failed", { error: reason }))) return false;
-        await tx.audit.append({
+      const recovered = await this.move(
+        a,
+        ["executing"],
+        "failed",
+        { error: reason },
+        {
           actor: { slack: null },
           action: "disable.github_failed",
-          target: a.org,
           outcome: "failed",
           details: { approval: a.id, reason },
-        });
-        return true;
-      });
+        },
+      );
       const connection = recovered ? await store.connections.get(a.connectionId) : undefined;
       if (connection) await this.updateCard(a, connection, { kind: "github_failed", error: reason });
       if (recovered) n++;
@@ -339,18 +313,54 @@ export class DisableFlow {
     return n;
   }
 
+  /**
+   * Moves the request and audits the move in one transaction; false, with nothing written, when it
+   * was no longer in `from` (another click, replica or sweep got there first).
+   */
+  private move(
+    a: Approval,
+    from: Approval["status"][],
+    to: Approval["status"],
+    fields: Parameters<FlowStore["approvals"]["transition"]>[3],
+    entry: Omit<AuditInput, "target">,
+  ): Promise<boolean> {
+    return this.deps.store.transaction(async (tx) => {
+      if (!(await tx.approvals.transition(a.id, from, to, fields))) return false;
+      await tx.audit.append({ ...entry, target: a.org });
+      return true;
+    });
+  }
+
+  /** The clicker's admin record (checked live), or the refusal to show them, audited as `action`. */
+  private async adminOrRefusal(
+    a: Approval,
+    slackUserId: string,
+    action: string,
+    doing: string,
+  ): Promise<{ ghesLogin: string } | { refusal: Message }> {
+    const { store, ghes } = this.deps;
+    try {
+      return await authorizeAdmin(store.admins, ghes, slackUserId, doing);
+    } catch (error) {
+      if (!(error instanceof NotAuthorized)) throw error;
+      await store.appendAudit({
+        actor: { slack: slackUserId, ...error.actor },
+        action,
+        target: a.org,
+        outcome: "refused",
+        details: { approval: a.id, reason: error.message },
+      });
+      return { refusal: error.toMessage() };
+    }
+  }
+
   private async expire(a: Approval): Promise<boolean> {
     const { store } = this.deps;
-    const expired = await store.transaction(async (tx) => {
-      if (!(await tx.approvals.transition(a.id, ["pending"], "expired"))) return false;
-      await tx.audit.append({
-        actor: { slack: null },
-        action: "disable.expired",
-        target: a.org,
-        outcome: "failed",
-        details: { approval: a.id, expired_at: a.expiresAt },
-      });
-      return true;
+    const expired = await this.move(a, ["pending"], "expired", undefined, {
+      actor: { slack: null },
+      action: "disable.expired",
+      outcome: "failed",
+      details: { approval: a.id, expired_at: a.expiresAt },
     });
     const connection = await store.connections.get(a.connectionId);
     if (expired && connection) await this.updateCard(a, connection, { kind: "expired" });
