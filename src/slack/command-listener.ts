@@ -23,6 +23,8 @@ export const SLASH_COMMAND = "/ghconnect";
 export const ANSWER_IN_ACK_BUDGET_MS = 1000;
 
 async function answerWithinAck(router: CommandRouter, command: Command, ctx: CommandContext, log: Logger): Promise<Answer | undefined> {
+  // No timer and no race for commands that always take the slow path.
+  if (!router.mayAnswerNow(command)) return undefined;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ANSWER_IN_ACK_BUDGET_MS);
