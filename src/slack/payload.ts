@@ -49,6 +49,15 @@ const describe = (error: z.ZodError) => {
 };
 
 /**
+ * Slack's SSL check (`ssl_check=1`, sent when a request URL is saved) is not signed; Bolt answers
+ * it without verification too. It carries nothing and is answered with an empty 200 whatever
+ * else the body holds, so nothing can ride on it.
+ */
+export function isSslCheck(raw: string, contentType: string | undefined): boolean {
+  return !!contentType?.startsWith("application/x-www-form-urlencoded") && raw.includes("ssl_check=") && parseQuery(raw).ssl_check === "1";
+}
+
+/**
  * Parses a Slack request body (already signature-verified) and checks it against what ghconnect
  * handles. A form is a slash command, or an interaction whose JSON is in its `payload` field;
  * JSON is only Slack's url_verification (ghconnect subscribes to no events).

@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import rawBody from "raw-body";
-import { checkSlackBody, type SlackBody } from "./payload.js";
+import { checkSlackBody, isSslCheck, type SlackBody } from "./payload.js";
 
 export const MAX_SKEW_SECONDS = 300;
 
@@ -26,6 +26,8 @@ export async function slackGate(
       : { pass: false, status: 400, reason: "unreadable body" };
   }
   const text = body.toString("utf8");
+  const contentType = req.headers["content-type"]?.toLowerCase();
+  if (isSslCheck(text, contentType)) return { pass: true, parsed: { kind: "ssl_check" } };
   const signature = req.headers["x-slack-signature"];
   const timestamp = req.headers["x-slack-request-timestamp"];
   if (typeof signature !== "string" || typeof timestamp !== "string" || !/^\d{1,12}$/.test(timestamp)) {
@@ -37,7 +39,7 @@ export async function slackGate(
   if (!signatureMatches(options.signingSecret, timestamp, text, signature))
     return { pass: false, status: 401, reason: "signature does not match" };
   // A media type with parameters (`; charset=utf-8`) is the same media type.
-  const check = checkSlackBody(text, req.headers["content-type"]?.toLowerCase());
+  const check = checkSlackBody(text, contentType);
   if (!check.ok) return { pass: false, status: 400, reason: check.reason };
   return { pass: true, parsed: check.parsed };
 }

@@ -57,6 +57,19 @@ describe.each(ENGINES)("Slack requests (%s)", (engine) => {
     expect(await auditSettled(bot.app)).toBe(before);
   });
 
+  it("Slack's unsigned SSL check gets an empty 200, and a command smuggled into one is not run", async () => {
+    const before = await auditSettled(bot.app);
+    const post = (body: string) =>
+      fetch(`${bot.url}/slack/events`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+    const check = await post("ssl_check=1&token=deprecated-verification-token");
+    expect([check.status, await check.text()]).toEqual([200, ""]);
+    const smuggled = bot.driver.commandRequest(USERS.alice, "admins add <@U0MALLORY1> dave");
+    const ride = await post(`ssl_check=1&${smuggled.body}`);
+    expect([ride.status, await ride.text()]).toEqual([200, ""]);
+    expect(await auditSettled(bot.app)).toBe(before);
+    expect(await bot.app.store.admins.find("U0MALLORY1")).toBeUndefined();
+  });
+
   it("a request signed four minutes ago is still accepted (within Slack's five-minute window)", async () => {
     const request = bot.driver.sign(bot.driver.commandRequest(USERS.alice, "help"), { offsetSeconds: -4 * 60 });
     expect((await bot.driver.send(request)).status).toBe(200);
