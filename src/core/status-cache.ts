@@ -1,8 +1,8 @@
 // What `status` reads from the database, kept for a moment. A burst of `status` (a team all
 // looking at once, or a script) then costs one set of reads, and the answer can go out in Slack's
 // ack without waiting on the database. A change made by this replica forgets it at once (see
-// app.ts); a change made by another replica shows within `ttlMs`, as if the command had been
-// typed that much earlier.
+// app.ts); a change made by another replica shows within `ttlMs` (within `maxStaleMs` while the
+// database is slow to answer), as if the command had been typed that much earlier.
 import type { Clock } from "./clock.js";
 
 interface Read<T> {
@@ -19,6 +19,7 @@ export class RecentlyRead<T> {
     private readonly read: () => Promise<T>,
     private readonly clock: Clock,
     readonly ttlMs = 1000,
+    readonly maxStaleMs = 5 * ttlMs,
   ) {}
 
   /**
@@ -35,6 +36,11 @@ export class RecentlyRead<T> {
       if (now - c.at >= this.ttlMs / 2 && !this.refreshing) this.refreshing = this.start(now);
       return c.value;
     }
+    // Expired while the refresh it started is still waiting for the database (under a burst a
+    // read queues behind the writes): the cached value is served meanwhile, up to maxStaleMs, so
+    // the acks of the burst do not wait on it.
+    const stale = this.cached;
+    if (stale && this.refreshing && now >= stale.at && now - stale.at < this.maxStaleMs) return stale.value;
     // Expired (or a clock that went backwards, as the sandbox's can): the refresh under way, if
     // it is recent enough, or a new read.
     if (fresh(this.refreshing)) return this.refreshing.value;

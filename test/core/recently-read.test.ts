@@ -68,4 +68,35 @@ describe("RecentlyRead", () => {
     t.failNext(false);
     expect(await t.cache.get()).toBe("view 2");
   });
+
+  it("while a refresh waits for a slow database, the cached value is served up to 5 s old; then callers wait", async () => {
+    let now = Date.parse("2026-11-25T10:00:00Z");
+    let reads = 0;
+    const pending: Array<(v: string) => void> = [];
+    const cache = new RecentlyRead(
+      () => {
+        reads++;
+        if (reads === 1) return Promise.resolve("view 1");
+        return new Promise<string>((resolve) => pending.push(resolve));
+      },
+      () => new Date(now),
+      1000,
+    );
+    expect(await cache.get()).toBe("view 1");
+    now += 600;
+    expect(await cache.get()).toBe("view 1"); // refresh-ahead started; the database is slow
+    now += 3000;
+    expect(await cache.get()).toBe("view 1"); // 3.6 s old, refresh still waiting: served at once
+    expect(reads).toBe(2);
+    now += 2000;
+    let answered: string | undefined;
+    const waiting = cache.get().then((v) => {
+      answered = v;
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(answered).toBeUndefined(); // 5.6 s old: too stale to serve, so it waits for a read
+    for (const resolve of pending.splice(0)) resolve("view 2");
+    await waiting;
+    expect(answered).toBe("view 2");
+  });
 });
