@@ -74,15 +74,15 @@ export class CommandRouter {
     return { kind: "deferred", command };
   }
 
-  /**
-   * Tries to answer a deferred command without the slow path (for the ack); undefined when the
-   * command has no such answer or needs the slow path this time. A refusal is an answer too.
-   */
   /** Whether `answerNow` can ever answer this command (most go straight to the slow path). */
   mayAnswerNow(command: Command): boolean {
     return this.nowHandlers[command.name] !== undefined;
   }
 
+  /**
+   * Tries to answer a deferred command without the slow path (for the ack); undefined when the
+   * command has no such answer or needs the slow path this time. A refusal is an answer too.
+   */
   async answerNow(command: Command, ctx: CommandContext): Promise<Answer | undefined> {
     const handler = this.nowHandlers[command.name] as NowHandler | undefined;
     if (!handler) return undefined;

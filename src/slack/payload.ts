@@ -75,8 +75,8 @@ export function checkSlackBody(raw: string, contentType: string | undefined): Pa
     return { ok: false, reason: "ghconnect subscribes to no Events API events" };
   }
   if (!contentType?.startsWith("application/x-www-form-urlencoded")) return { ok: false, reason: "unsupported content type" };
+  // (An SSL check never gets here: the gate answers it before the signature, see isSslCheck.)
   const form = parseQuery(raw);
-  if (form.ssl_check === "1") return { ok: true, parsed: { kind: "ssl_check" } };
   if (typeof form.payload === "string") {
     let payload: unknown;
     try {
