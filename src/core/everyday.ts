@@ -7,7 +7,7 @@ import type { Clock } from "./clock.js";
 import type { FlowStore } from "./enable.js";
 import { checksText, when } from "./enable-card.js";
 import { NotAuthorized, NotConnected, UserError } from "./errors.js";
-import { FEATURES, type FeatureName, findFeature } from "./features.js";
+import { FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
 import type { DotcomGateway, GhesGateway, ManageGateway, Notifier } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
@@ -227,6 +227,11 @@ export class EverydayCommands {
     return results;
   }
 
+  /** GHES's GitHub Connect settings page, where the native features are switched. */
+  private ghesConnectPage(): string {
+    return `${this.deps.config.ghesUrl.replace(/\/+$/, "")}${GHES_CONNECT_SETTINGS_PATH}`;
+  }
+
   /** `features`: what each does, its state, and how it is turned on. */
   async features(slackUserId: string): Promise<Message> {
     const states = new Map((await this.deps.store.features.all()).map((f) => [f.name, f]));
@@ -235,7 +240,7 @@ export class EverydayCommands {
       const state = s?.enabled ? `✅ on (by <@${s.changedBySlack}>, ${when(s.changedAt)})` : "▫️ off";
       const how = f.providedByBot
         ? `provided by ghconnect: \`/ghconnect feature ${s?.enabled ? "disable" : "enable"} ${f.name}\``
-        : `a GHES setting GitHub offers no API for: turn it on in GHES under Enterprise settings → GitHub Connect (${this.deps.config.ghesUrl}/enterprises/<enterprise>/settings/dotcom_connection), then record it with \`/ghconnect feature enable ${f.name}\``;
+        : `a GHES setting GitHub offers no API for: turn it on in GHES under Enterprise settings → GitHub Connect (${this.ghesConnectPage()}), then record it with \`/ghconnect feature enable ${f.name}\``;
       return `*${f.title}* \`${f.name}\` — ${state}\n    ${f.what}; ${how}.`;
     });
     await this.deps.store.appendAudit({ actor: { slack: slackUserId }, action: "command.features", outcome: "ok" });
@@ -281,7 +286,7 @@ export class EverydayCommands {
           ? "Anyone can now run `/ghconnect search QUERY`."
           : "ghconnect posts the server's statistics here daily; `/ghconnect feature run server-statistics` posts them now."
         : "ghconnect stopped providing it."
-      : `GitHub has no API for this setting: ${enabled ? "turn it on" : "turn it off"} in GHES under Enterprise settings → GitHub Connect. ghconnect recorded the decision.`;
+      : `GitHub has no API for this setting: ${enabled ? "turn it on" : "turn it off"} in GHES under Enterprise settings → GitHub Connect (${this.ghesConnectPage()}). ghconnect recorded the decision.`;
     return simpleMessage(`${enabled ? "✅ Turned on" : "▫️ Turned off"} ${info.title}. ${note}`);
   }
 

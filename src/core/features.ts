@@ -10,9 +10,13 @@ export interface FeatureInfo {
   what: string;
   /** true when ghconnect itself provides the feature (it really works when on). */
   providedByBot: boolean;
-  /** Path on the GHES instance where an admin turns the native setting on. */
-  settingsPath: string;
 }
+
+/**
+ * GHES's own GitHub Connect page (Enterprise settings → GitHub Connect), where an admin turns the
+ * native features on and off; `<enterprise>` is the enterprise account's slug on the server.
+ */
+export const GHES_CONNECT_SETTINGS_PATH = "/enterprises/<enterprise>/settings/dotcom_connection";
 
 export const FEATURES: readonly FeatureInfo[] = [
   {
@@ -20,42 +24,36 @@ export const FEATURES: readonly FeatureInfo[] = [
     title: "Unified search",
     what: "search issues and pull requests on this server and in the connected organization at once",
     providedByBot: true,
-    settingsPath: "/enterprises/{enterprise}/settings/github_connect",
   },
   {
     name: "server-statistics",
     title: "Server statistics",
     what: "a daily post of this server's usage statistics to the admin channel, kept for trends",
     providedByBot: true,
-    settingsPath: "/enterprises/{enterprise}/settings/github_connect",
   },
   {
     name: "license-sync",
     title: "License sync",
     what: "share license usage between the server and GitHub Enterprise Cloud",
     providedByBot: false,
-    settingsPath: "/enterprises/{enterprise}/settings/github_connect",
   },
   {
     name: "dependabot",
     title: "Dependabot alerts and updates",
     what: "Dependabot alerts and updates from the GitHub Advisory Database",
     providedByBot: false,
-    settingsPath: "/enterprises/{enterprise}/settings/github_connect",
   },
   {
     name: "actions",
     title: "Actions from GitHub.com",
     what: "use actions published on GitHub.com in workflows on this server",
     providedByBot: false,
-    settingsPath: "/enterprises/{enterprise}/settings/github_connect",
   },
   {
     name: "unified-contributions",
     title: "Unified contributions",
     what: "count contributions made on this server on users' GitHub.com profiles",
     providedByBot: false,
-    settingsPath: "/enterprises/{enterprise}/settings/github_connect",
   },
 ];
 

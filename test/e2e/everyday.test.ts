@@ -186,6 +186,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       for (const name of ["unified-search", "server-statistics", "license-sync", "dependabot", "actions", "unified-contributions"])
         expect(text).toContain(`\`${name}\``);
       expect(text).toContain("GitHub offers no API for");
+      expect(text).toContain(`${world.sandbox.urls.ghes}/enterprises/<enterprise>/settings/dotcom_connection`);
     });
 
     it("turning a feature on is audited and posted in the admin channel; non-admins cannot", async () => {
@@ -196,7 +197,8 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       await ask("alice", "status", /Connected to acme/);
       expect(await ask("alice", "status", /Connected to acme/)).toContain("▫️ license-sync");
       await ask("mallory", "feature enable license-sync", /not in ghconnect's admin roster/);
-      await ask("alice", "feature enable license-sync", /GitHub has no API for this setting/);
+      const turnedOn = await ask("alice", "feature enable license-sync", /GitHub has no API for this setting/);
+      expect(turnedOn).toContain("/enterprises/<enterprise>/settings/dotcom_connection");
       expect(await ask("alice", "status", /Connected to acme/)).toContain("✅ license-sync");
       await world.card(/turned on `license-sync`/);
       await world.card(/<@U0MALLORY1> tried `feature`/);
