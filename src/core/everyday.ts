@@ -104,7 +104,8 @@ export class EverydayCommands {
 
   /**
    * The status view of these facts. A burst of `status` while the same facts are cached shares
-   * one rendering of them (made at most the cache's second ago).
+   * one rendering of them, made when the facts were first shown (at most the cache's age ago: a
+   * second, or up to five while the database is slow).
    */
   private statusView(facts: StatusFacts, ghesCheckFailed?: string): Message {
     if (!ghesCheckFailed && this.lastView?.facts === facts) return this.lastView.reply;

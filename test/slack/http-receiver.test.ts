@@ -32,15 +32,19 @@ async function receiverWith(
 
 describe("the HTTP receiver Bolt runs on", () => {
   it("sends the ack's message as the JSON response, and an empty ack as an empty 200", async () => {
-    const message = { response_type: "ephemeral", text: "Connected to acme" };
-    let empty = false;
+    const first = { response_type: "ephemeral", text: "Connected to acme" };
+    const second = { response_type: "ephemeral", text: "Not connected" };
+    let next: object | undefined = first;
     const post = await receiverWith(async ({ ack }) => {
-      await (empty ? ack() : ack(message));
+      await (next ? ack(next) : ack());
     });
-    expect(await post()).toEqual({ status: 200, type: "application/json", body: JSON.stringify(message) });
-    // The same message again is sent again (served from the one it serialized), then a changed one.
-    expect((await post()).body).toBe(JSON.stringify(message));
-    empty = true;
+    expect(await post()).toEqual({ status: 200, type: "application/json", body: JSON.stringify(first) });
+    // The same message again (a burst sharing one status view) is sent again, and a different one
+    // right after it is its own answer, never the previous one.
+    expect((await post()).body).toBe(JSON.stringify(first));
+    next = second;
+    expect((await post()).body).toBe(JSON.stringify(second));
+    next = undefined;
     expect(await post()).toMatchObject({ status: 200, body: "" });
   });
 
