@@ -45,6 +45,8 @@ export interface GhconnectOptions {
   clock?: Clock;
   /** An already-open database (tests); otherwise DATABASE_URL is opened and closed by the app. */
   db?: Db;
+  /** Interval of the sweep that ends timed-out operations and lapsed completions (default 30 000). */
+  sweepEveryMs?: number;
 }
 
 export interface Ghconnect {
@@ -106,10 +108,6 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       addendumTtlMs: config.GHCONNECT_APPROVAL_TTL,
       githubTtlMs: 60 * 60_000,
     },
-    tokenCache: (owner) =>
-      new DatabaseTokenCache(store.credentials, owner, clock, async (expiresAt) => {
-        if ("connectionId" in owner) await store.connections.noteToken(owner.connectionId, expiresAt);
-      }),
   });
   const { authorize, warmUp } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
   const mode = config.SLACK_APP_TOKEN ? "socket" : "http";
@@ -275,7 +273,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       started = true;
       void warmUp();
       void sweep();
-      sweeper = setInterval(sweep, 30_000);
+      sweeper = setInterval(sweep, options.sweepEveryMs ?? 30_000);
       sweeper.unref();
       refresher = setInterval(refresh, 60_000);
       refresher.unref();

@@ -38,6 +38,14 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
         : inThread(`❌ ${reason(e)}`);
     case "enable.installed":
       return inThread(`❌ ${reason(e)}`);
+    case "enable.interrupted":
+      return inThread(`⚠️ Interrupted while completing; nothing was stored.`);
+    case "enable.setup_refused":
+      // Only a refusal inside the flow (its own state, a code GitHub refused) is the card's story;
+      // requests without the flow's state are audited but not posted, or anyone could flood the channel.
+      return e.details.refusal === "authorization_refused"
+        ? inThread(`⚠️ GitHub refused an authorization code returned to the setup page; still waiting for the installation.`)
+        : undefined;
     case "enable.connected":
       return inThread(
         `🔗 Connected ${e.target}: installation ${String(e.details.installation_id)}, installed by github.com \`${String(e.details.connected_by_github)}\`.`,

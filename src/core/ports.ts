@@ -103,7 +103,8 @@ export interface DotcomGateway {
 export interface Notifier {
   readonly adminChannel: string;
   post(channel: string, message: Message, threadTs?: string): Promise<{ channel: string; ts: string } | undefined>;
-  update(card: { channel: string; ts: string }, message: Message): Promise<void>;
-  /** A private reply through a command's or click's response_url. */
-  reply(responseUrl: string, message: Message, options?: { replaceOriginal?: boolean }): Promise<void>;
+  /** True when Slack took the update. */
+  update(card: { channel: string; ts: string }, message: Message): Promise<boolean>;
+  /** A private reply through a command's or click's response_url; true when Slack took it. */
+  reply(responseUrl: string, message: Message, options?: { replaceOriginal?: boolean }): Promise<boolean>;
 }

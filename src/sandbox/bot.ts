@@ -65,7 +65,7 @@ function sandboxSecrets(sandbox: Sandbox) {
 
 export async function startBotOnSandbox(
   sandbox: Sandbox,
-  options: { databaseUrl: string; db?: Db; env?: Record<string, string>; port?: number; log?: Logger },
+  options: { databaseUrl: string; db?: Db; env?: Record<string, string>; port?: number; log?: Logger; sweepEveryMs?: number },
 ): Promise<SandboxedBot> {
   const port = options.port ?? (await freePort());
   const config = loadConfig(sandboxBotEnv(sandbox, port, options.databaseUrl, options.env));
@@ -74,6 +74,7 @@ export async function startBotOnSandbox(
     log: options.log ?? createLogger(config.LOG_LEVEL),
     db: options.db,
     clock: () => new Date(sandbox.world.now()),
+    sweepEveryMs: options.sweepEveryMs,
   });
   await bot.listen(port);
   const url = `http://127.0.0.1:${port}`;

@@ -31,15 +31,17 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  async update(card: { channel: string; ts: string }, message: Message): Promise<void> {
+  async update(card: { channel: string; ts: string }, message: Message): Promise<boolean> {
     try {
       await this.client.chat.update({ channel: card.channel, ts: card.ts, ...renderMessage(message) });
+      return true;
     } catch (error) {
       this.log.error({ err: error, channel: card.channel }, "could not update a Slack message");
+      return false;
     }
   }
 
-  async reply(responseUrl: string, message: Message, options: { replaceOriginal?: boolean } = {}): Promise<void> {
+  async reply(responseUrl: string, message: Message, options: { replaceOriginal?: boolean } = {}): Promise<boolean> {
     try {
       const response = await this.fetch(responseUrl, {
         method: "POST",
@@ -48,8 +50,10 @@ export class SlackNotifier implements Notifier {
       });
       if (!response.ok) this.log.warn({ status: response.status }, "Slack refused a response_url reply");
       await response.arrayBuffer().catch(() => undefined);
+      return response.ok;
     } catch (error) {
       this.log.warn({ err: error }, "could not reply through response_url");
+      return false;
     }
   }
 }
