@@ -362,7 +362,7 @@ export class EnableFlow {
   /** GET /ghconnect/manifest?state=…: the auto-submitting form that creates the app on GitHub. */
   async manifestPage(state: string | undefined): Promise<PageResult> {
     const { store, config } = this.deps;
-    if (!state) return errorPage(400, "Missing state", "This page needs the link ghconnect sent you in Slack.");
+    if (!state) return errorPage(400, "Missing state", "This page needs the link ghconnect sent you in Slack. Nothing was changed.");
     const check = await store.states.peek(state, "manifest");
     if (!check.ok) return stateProblemPage(check.reason);
     const op = await store.operations.get(check.operationId);

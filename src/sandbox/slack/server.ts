@@ -51,6 +51,7 @@ interface ResponseUrl {
 
 export class SlackSandbox {
   readonly calls: ApiCall[] = [];
+  private readonly faults: Array<{ method: string; error: string; remaining: number }> = [];
   readonly messages: PostedMessage[] = [];
   private readonly responseUrls = new Map<string, ResponseUrl>();
   private readonly router = new SandboxRouter();
@@ -121,7 +122,23 @@ export class SlackSandbox {
     return message;
   }
 
+  /**
+   * Fault injection: the next `times` calls of a Web API method (or "response_url" for replies)
+   * fail with `error`, as Slack answers when a message was deleted or it is degraded.
+   */
+  fail(method: string, error: string, times = 1): void {
+    this.faults.push({ method, error, remaining: times });
+  }
+
+  private takeFault(method: string): string | undefined {
+    const fault = this.faults.find((f) => f.method === method && f.remaining > 0);
+    if (fault) fault.remaining--;
+    return fault?.error;
+  }
+
   private respond(id: string, body: Record<string, unknown>): SandboxResponse {
+    const fault = this.takeFault("response_url");
+    if (fault) return { status: 404, text: fault };
     const entry = this.responseUrls.get(id);
     if (!entry) return { status: 404, text: "no_such_url" };
     if (this.now() - entry.createdAt > 30 * 60_000) return { status: 404, text: "expired_url" };
@@ -168,6 +185,8 @@ export class SlackSandbox {
       return opened.ok ? record(true, { url: opened.url }) : record(false, {}, opened.error);
     }
     if (!token) return record(false, {}, "not_authed");
+    const fault = this.takeFault(method);
+    if (fault) return record(false, {}, fault);
     if (token !== this.options.botToken) return record(false, {}, "invalid_auth");
     const channelKnown = (c: unknown) => typeof c === "string" && (this.options.channels.some((ch) => ch.id === c) || /^D/.test(c));
     switch (method) {

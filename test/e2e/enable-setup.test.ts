@@ -1,0 +1,259 @@
+// The pages GitHub sends the browser back to act only with the flow's own state: anyone can send
+// the setup URL, a code GitHub refuses says nothing about the installer, and a completion that
+// dies keeps enabling blocked for its short lease only, as the admins, the installer and the
+// auditor see it.
+import { sql } from "kysely";
+import { afterEach, describe, expect, it } from "vitest";
+import type { AuditEntry } from "../../src/core/audit.js";
+import { eventually } from "../helpers/bot.js";
+import { ENGINES } from "../helpers/db.js";
+import { startWorld, textOf, type World } from "../helpers/world.js";
+
+const SETUP = /\/ghconnect\/github\/setup/;
+const INSTALLING = /Waiting for it to be installed and authorized/;
+
+async function auditEntries(world: World): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  for await (const e of world.bot.bot.store.audit.all()) entries.push(e);
+  return entries;
+}
+
+async function credentialCount(world: World): Promise<number> {
+  const rows = (await sql`select count(*) as n from credentials`.execute(world.testDb.db.kysely)).rows;
+  return Number((rows[0] as { n: number | string }).n);
+}
+
+/** A GitHub that stops answering a request until the test lets it go. */
+function hold(): { until: Promise<void>; release: () => void } {
+  let release = () => {};
+  const until = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { until, release };
+}
+
+describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
+  let world: World;
+  let released: (() => void) | undefined;
+  afterEach(async () => {
+    released?.();
+    released = undefined;
+    await world?.close();
+  });
+
+  it("a setup request without the flow's state changes nothing, is audited as refused, and the real installation still completes", async () => {
+    world = await startWorld(engine);
+    const link = await world.enableUntilGitHub();
+    const browser = await world.bot.browser("alice");
+    const atSetup = await browser.browseUntil(link, SETUP);
+    const card = await world.card(INSTALLING);
+    const cardBefore = { text: textOf(card), updates: card.updates };
+    const credentialsBefore = await credentialCount(world);
+    expect(credentialsBefore).toBe(3);
+
+    // Anyone who can reach the bot, with a junk code and no state; then with a made-up state.
+    const spoofed = await fetch(`${world.bot.url}/ghconnect/github/setup?code=junk&installation_id=1&setup_action=install`);
+    const spoofedText = await spoofed.text();
+    expect(spoofed.status).toBe(400);
+    expect(spoofedText).toContain("This page needs the link GitHub returns after installing the app");
+    expect(spoofedText).toContain("Nothing was changed.");
+    expect(spoofedText).not.toContain("Slack has the details");
+    expect(spoofedText).toContain("/ghconnect status there shows where things stand");
+    const forged = await world.browse(
+      "mallory",
+      `${world.bot.url}/ghconnect/github/setup?code=junk&installation_id=1&setup_action=install&state=${"x".repeat(43)}`,
+    );
+    expect(forged.status).toBe(400);
+    expect(forged.text).toContain("ghconnect did not issue this link");
+
+    // The enable still waits, its card as it was, its credentials kept.
+    const op = await world.bot.bot.store.operations.inFlight();
+    expect(op?.status).toBe("awaiting_install");
+    expect({ text: textOf(card), updates: card.updates }).toEqual(cardBefore);
+    expect(await credentialCount(world)).toBe(credentialsBefore);
+    const entries = await auditEntries(world);
+    const refusals = entries.filter((e) => e.action === "enable.setup_refused");
+    expect(refusals.map((e) => [e.outcome, e.details.refusal, e.details.reason])).toEqual([
+      ["refused", "no_valid_state", "no state"],
+      ["refused", "no_valid_state", "unknown state"],
+    ]);
+    expect(entries.map((e) => e.action)).not.toContain("enable.installed");
+    expect(JSON.stringify(entries)).not.toContain("junk");
+
+    // The installer's own return completes.
+    const page = await browser.browse(atSetup.finalUrl);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Connected acme");
+    expect(page.text).toContain("Slack has the details");
+    expect((await world.bot.bot.store.connections.active())?.connectedBy.github).toBe("octocat");
+  });
+
+  it("a code GitHub refuses leaves the enable waiting; the page says how to retry, and retrying connects", async () => {
+    world = await startWorld(engine);
+    const link = await world.enableUntilGitHub();
+    const browser = await world.bot.browser("alice");
+    const atSetup = await browser.browseUntil(link, SETUP);
+    const installingText = textOf(await world.card(INSTALLING));
+    const tampered = new URL(atSetup.finalUrl);
+    tampered.searchParams.set("code", "0123456789abcdef0123");
+
+    const refused = await browser.browse(tampered.toString());
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain("GitHub refused the authorization");
+    expect(refused.text).toContain("bad_verification_code");
+    expect(refused.text).toContain("the enable of acme still waits for its installation");
+    const app = world.sandbox.world.apps.at(-1)!;
+    const retry = /<a class="button" href="([^"]+)">Install again on GitHub<\/a>/.exec(refused.html)?.[1]?.replace(/&#38;/g, "&");
+    expect(retry).toContain(`/apps/${app.slug}/installations/new?state=`);
+
+    // Nothing failed: same operation, waiting, credentials kept, the card back where it was.
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_install");
+    expect(await credentialCount(world)).toBe(3);
+    expect(textOf(await world.card(INSTALLING))).toBe(installingText);
+    const entries = await auditEntries(world);
+    expect(entries.find((e) => e.action === "enable.setup_refused")).toMatchObject({
+      outcome: "refused",
+      details: { refusal: "authorization_refused", reason: expect.stringContaining("bad_verification_code") },
+    });
+    expect(entries.map((e) => `${e.action}:${e.outcome}`)).not.toContain("enable.installed:failed");
+    // The admins see it in the card's thread.
+    const card = await world.card(INSTALLING);
+    await eventually(() =>
+      world.sandbox.slack.messages.find((m) => m.threadTs === card.ts && /GitHub refused an authorization code/.test(textOf(m))),
+    );
+
+    // Following the page's advice: install again, GitHub sends a fresh code, the enable completes.
+    const page = await browser.browse(retry as string);
+    expect(page.text).toContain("Connected acme");
+    expect(await world.bot.bot.store.connections.active()).toMatchObject({ org: "acme", appSlug: app.slug });
+  });
+
+  it("setup_action=update (an owner edited the installation later) gets a friendly nothing-to-do page and changes nothing", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    const connection = await world.bot.bot.store.connections.active();
+    const audited = (await auditEntries(world)).length;
+    const page = await world.browse(
+      "alice",
+      `${world.bot.url}/ghconnect/github/setup?installation_id=${connection?.installationId}&setup_action=update`,
+    );
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Nothing to do");
+    expect(page.text).toContain("the app's installation was changed. ghconnect needs nothing for that, and nothing was changed.");
+    expect(page.html).not.toContain("#cf222e"); // not the red error page
+    expect(await world.bot.bot.store.connections.active()).toEqual(connection);
+    expect((await auditEntries(world)).length).toBe(audited);
+  });
+
+  it("the callback and the manifest page without the flow's state change nothing; the real flow then completes", async () => {
+    world = await startWorld(engine);
+    const link = await world.enableUntilGitHub();
+    const card = await world.card(/Waiting for .* to create the GitHub App/);
+    const cardBefore = { text: textOf(card), updates: card.updates };
+    const forged = "y".repeat(43);
+    for (const path of [
+      "/ghconnect/github/callback?code=junk",
+      `/ghconnect/github/callback?code=junk&state=${forged}`,
+      "/ghconnect/manifest",
+      `/ghconnect/manifest?state=${forged}`,
+    ]) {
+      const response = await fetch(`${world.bot.url}${path}`);
+      expect(response.status, path).toBe(400);
+      expect(await response.text(), path).toContain("Nothing was changed");
+    }
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
+    expect({ text: textOf(card), updates: card.updates }).toEqual(cardBefore);
+    expect(world.sandbox.world.apps).toHaveLength(0);
+    const page = await world.browse("alice", link);
+    expect(page.text).toContain("Connected acme");
+  });
+
+  it("an enable killed while completing is ended by the app's sweep once its lease runs out: the card says so, nothing is stored, enabling works again", async () => {
+    world = await startWorld(engine, { sweepEveryMs: 25 });
+    const link = await world.enableUntilGitHub();
+    const browser = await world.bot.browser("alice");
+    const atSetup = await browser.browseUntil(link, SETUP);
+    const app = world.sandbox.world.apps.at(-1)!;
+    // The replica completing it stops while GitHub mints the installation token…
+    const github = hold();
+    released = github.release;
+    world.sandbox.world.inject({ host: "api", pathIncludes: "/access_tokens", until: github.until });
+    const pending = browser.browse(atSetup.finalUrl).catch((error: Error) => error);
+    const completing = await world.card(/Back from GitHub: verifying the installer/);
+    expect(textOf(completing)).not.toContain("Cancel");
+    await world.restartBot();
+    // …and meanwhile enabling is blocked for the lease only, not the operation's hour.
+    await world.command("bob", "enable acme");
+    await world.privateMessage("bob", /is finishing; it expires at/);
+
+    world.sandbox.world.advance(3 * 60_000);
+    const card = await world.card(/Interrupted while completing/);
+    expect(textOf(card)).toContain("Nothing was stored: no connection, and the app's credentials were deleted.");
+    expect(textOf(card)).toContain(`/organizations/acme/settings/apps/${app.slug}`);
+    expect(textOf(card)).toContain("/ghconnect enable acme");
+    await world.privateMessage("alice", /Your enable of acme was interrupted/);
+    expect(await world.bot.bot.store.connections.active()).toBeUndefined();
+    expect(await credentialCount(world)).toBe(0);
+    expect((await auditEntries(world)).find((e) => e.action === "enable.interrupted")).toMatchObject({
+      outcome: "failed",
+      details: { credentials_deleted: 3 },
+    });
+
+    // The way forward works at once.
+    const since = world.mark();
+    await world.command("alice", "enable acme");
+    await world.card(/Accept addendum and continue/, since);
+    github.release();
+    await pending;
+  });
+
+  it("Cancel ends a completion whose lease ran out, and its late answer stores nothing", async () => {
+    // The sweep is kept out of the way: Cancel alone must do it.
+    world = await startWorld(engine, { sweepEveryMs: 3_600_000 });
+    const link = await world.enableUntilGitHub();
+    const browser = await world.bot.browser("alice");
+    const atSetup = await browser.browseUntil(link, SETUP);
+    // The card as it still shows on an admin's screen, with its Cancel button.
+    const installing = structuredClone(await world.card(INSTALLING));
+    const github = hold();
+    released = github.release;
+    world.sandbox.world.inject({ host: "api", pathIncludes: "/access_tokens", until: github.until });
+    const pending = browser.browse(atSetup.finalUrl);
+    await world.card(/Back from GitHub: verifying the installer/);
+
+    let since = world.mark();
+    await world.click("bob", installing, "enable.cancel");
+    await world.privateMessage("bob", /is completing right now; if it has not finished by .+ UTC, it can be cancelled then/, since);
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("completing");
+
+    world.sandbox.world.advance(3 * 60_000);
+    since = world.mark();
+    await world.click("bob", installing, "enable.cancel");
+    await world.card(/Cancelled by <@U0BOB00001>/);
+    await world.privateMessage("bob", /Cancelled the enable of acme/, since);
+    expect(await credentialCount(world)).toBe(0);
+
+    // GitHub answers at last: the token is minted there, but nothing is stored here.
+    github.release();
+    const page = await pending;
+    expect(page.status).toBe(409);
+    expect(page.text).toContain("This completion came too late (the operation was ended meanwhile), so nothing was stored.");
+    expect(world.sandbox.world.tokens).toHaveLength(1);
+    expect(await world.bot.bot.store.connections.active()).toBeUndefined();
+    expect(await credentialCount(world)).toBe(0);
+    expect((await auditEntries(world)).map((e) => `${e.action}:${e.outcome}`)).not.toContain("enable.connected:ok");
+  });
+
+  it("the connected page says Slack has the details only when Slack was told", async () => {
+    world = await startWorld(engine);
+    const link = await world.enableUntilGitHub();
+    // An admin deleted the card, and the requester's response_url has expired.
+    world.sandbox.slack.fail("chat.update", "message_not_found", 10);
+    world.sandbox.slack.fail("response_url", "expired_url", 10);
+    const page = await world.browse("alice", link);
+    expect(page.text).toContain("Connected acme");
+    expect(page.text).not.toContain("Slack has the details");
+    expect(page.text).toContain("Slack could not be told just now; /ghconnect status in Slack shows the connection.");
+    expect(await world.bot.bot.store.connections.active()).toMatchObject({ org: "acme" });
+  });
+});
