@@ -43,9 +43,13 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
     case "enable.setup_refused":
       // Only a refusal inside the flow (its own state, a code GitHub refused) is the card's story;
       // requests without the flow's state are audited but not posted, or anyone could flood the channel.
-      return e.details.refusal === "authorization_refused"
-        ? inThread(`⚠️ GitHub refused an authorization code returned to the setup page; still waiting for the installation.`)
-        : undefined;
+      if (e.details.refusal === "authorization_refused")
+        return inThread("⚠️ GitHub refused an authorization code returned to the setup page; still waiting for the installation.");
+      if (e.details.refusal === "authorization_unverified")
+        return inThread(
+          `⚠️ GitHub could not be asked about the installer's authorization (${reason(e)}); still waiting for the installation.`,
+        );
+      return undefined;
     case "enable.connected":
       return inThread(
         `🔗 Connected ${e.target}: installation ${String(e.details.installation_id)}, installed by github.com \`${String(e.details.connected_by_github)}\`.`,

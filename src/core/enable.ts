@@ -8,7 +8,7 @@ import type { Actor, AuditInput } from "./audit.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { ADDENDUM_VERSION, type CardStage, enableCard, when } from "./enable-card.js";
-import { AlreadyConnected, NotAuthorized, OperationInFlight, UserError } from "./errors.js";
+import { AlreadyConnected, GitHubFlowRefused, NotAuthorized, OperationInFlight, UserError } from "./errors.js";
 import type { Message } from "./message.js";
 import { simpleMessage } from "./message.js";
 import { IN_FLIGHT, type Operation, type OperationStatus } from "./model.js";
@@ -529,7 +529,7 @@ export class EnableFlow {
 
   /** Records a refused setup request (never its code or state) and answers with `page`. */
   private async refuseSetup(refused: {
-    refusal: "no_valid_state" | "not_waiting" | "incomplete" | "authorization_refused";
+    refusal: "no_valid_state" | "not_waiting" | "incomplete";
     reason: string;
     page: PageResult;
     op?: Operation;
@@ -668,6 +668,9 @@ export class EnableFlow {
     const op = ret.op;
     const app = op.app as InstalledApp;
     const why = error instanceof UserError ? error.message : "GitHub's answer to the code exchange could not be read.";
+    // GitHub said no to the code (wrong, expired, used) vs. GitHub could not be asked: either way the
+    // installer is unproven, so the operation waits again.
+    const refusal = error instanceof GitHubFlowRefused ? "authorization_refused" : "authorization_unverified";
     const back = await store.transaction(async (tx) => {
       const moved = await tx.operations.transition(
         op.id,
@@ -681,7 +684,7 @@ export class EnableFlow {
           action: "enable.setup_refused",
           target: op.org,
           outcome: "refused",
-          details: { refusal: "authorization_refused", reason: why, operation: op.id },
+          details: { refusal, reason: why, operation: op.id },
         });
       return moved;
     });
@@ -692,8 +695,8 @@ export class EnableFlow {
     }
     await this.updateCard(back, { kind: "installing", appSlug: app.slug, appUrl: `${config.githubUrl}/apps/${app.slug}` });
     return errorPage(
-      400,
-      "GitHub refused the authorization",
+      refusal === "authorization_refused" ? 400 : 502,
+      refusal === "authorization_refused" ? "GitHub refused the authorization" : "GitHub could not check the authorization",
       `${why.replace(/ Nothing was stored\.$/, "")} Nothing was changed: the enable of ${op.org} still waits for its installation, until ${when(ret.waitingUntil)}. Open the installation page again, signed in to github.com as an owner of ${op.org}; GitHub sends you back here with a fresh code.`,
       {
         href: `${config.githubUrl}/apps/${encodeURIComponent(app.slug)}/installations/new?state=${encodeURIComponent(ret.state)}`,
