@@ -91,7 +91,12 @@ const SIGNING_SECRET_HINT = "should be the app's signing secret (Basic Informati
 const ADMIN_CHANNEL_HINT = "should be a channel id like C0123ABCD (not a #name)";
 const GHES_TOKEN_HINT = "should be a site-admin personal access token for GHES";
 
-/** What each variable must look like; the messages are what an operator reads at start-up. */
+/**
+ * What each variable must look like; the messages are what an operator reads at start-up. A
+ * message is either a hint ("should be …", read as "X is missing: it should be …" or "X is
+ * malformed: it should be …") or what follows the name as it stands ("is a placeholder …",
+ * "=15 has no unit …"). Every bad variable is reported, one line each.
+ */
 export const envSchema = z.object({
   SLACK_BOT_TOKEN: slackToken("xoxb", BOT_TOKEN_HINT, text(BOT_TOKEN_HINT)),
   SLACK_SIGNING_SECRET: text(SIGNING_SECRET_HINT).refine((v) => /^\S{8,}$/.test(v), { message: SIGNING_SECRET_HINT }),
