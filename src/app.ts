@@ -158,6 +158,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     clock,
     tokenCache: (owner) =>
       new DatabaseTokenCache(store.credentials, owner, clock, (expiresAt) => store.connections.noteToken(owner.connectionId, expiresAt)),
+    onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
   });
   const everyday = new EverydayCommands({
     store,

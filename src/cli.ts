@@ -18,7 +18,8 @@ const USAGE = `usage: ghconnect <command>
                                             alone: a --since export is checked as a segment from its first entry)
   audit export [--since DATE] [--format jsonl]   write the audit log as JSON Lines to stdout
 
-DATABASE_URL selects the database (default sqlite:./data/ghconnect.db).`;
+DATABASE_URL selects the database (default sqlite:./data/ghconnect.db).
+Exit codes: 0 done, 1 the command failed (e.g. a broken chain), 2 a usage or configuration error.`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`ghconnect: ${message}\n`);
@@ -93,12 +94,15 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === "check") {
-    const { loadConfig, ConfigError } = await import("./config.js");
+    const { loadConfig, ConfigError, configErrorText } = await import("./config.js");
     let config: ReturnType<typeof loadConfig>;
     try {
       config = loadConfig();
     } catch (error) {
-      if (error instanceof ConfigError) fail(`${error.message}. See .env.example.`);
+      if (error instanceof ConfigError) {
+        process.stderr.write(`${configErrorText(error, "ghconnect: ")}\n`);
+        process.exit(2);
+      }
       throw error;
     }
     const { createGhconnect } = await import("./app.js");
@@ -137,10 +141,13 @@ async function main(argv: string[]): Promise<void> {
     });
     return;
   }
-  if (!command || command === "help" || command === "--help") {
+  if (command === "help" || command === "--help") {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  // No command is a usage error (exit 2, like an unknown one): a script calling `ghconnect` bare
+  // must not pass for a successful run.
+  if (!command) fail(`no command given\n${USAGE}`);
   fail(`unknown command: ${argv.join(" ")}\n${USAGE}`);
 }
 

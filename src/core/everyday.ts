@@ -2,7 +2,7 @@
 // decides here and returns a Message; every state change is authorized live and audited.
 import { randomUUID } from "node:crypto";
 import { type AuditEntry, type AuditInput, verifyChain } from "./audit.js";
-import { authorizeAdmin } from "./authorize.js";
+import { authorizeAdmin, notInRoster } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import type { FlowStore } from "./enable.js";
 import { checksText, when } from "./enable-card.js";
@@ -456,6 +456,10 @@ export class EverydayCommands {
     const { store } = this.deps;
     const admin = await this.admin(slackUserId, "change the admin roster");
     const outcome = await store.transaction(async (tx) => {
+      // Two admins removing each other at once must not both succeed and empty the roster: the
+      // roster lock serializes removals (and the bootstrap), so these checks see the other's change.
+      await tx.admins.lockRoster();
+      if (!(await tx.admins.find(slackUserId))) return "remover gone" as const;
       const entry = await tx.admins.find(target);
       if (!entry) return "absent" as const;
       if ((await tx.admins.count()) <= 1) return "last" as const;
@@ -468,6 +472,7 @@ export class EverydayCommands {
       });
       return "removed" as const;
     });
+    if (outcome === "remover gone") throw notInRoster("change the admin roster");
     if (outcome === "absent") return simpleMessage(`<@${target}> is not an admin. Nothing was changed.`);
     if (outcome === "last")
       throw new UserError(

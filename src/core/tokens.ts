@@ -1,6 +1,9 @@
 // The connection's installation token: served from the encrypted cache while it has more than
-// five minutes left, refreshed by a periodic job ten minutes before it expires. A failing refresh
-// is posted to the admin channel once, not every minute, until a refresh succeeds again.
+// five minutes left, refreshed by a periodic job ten minutes before it expires. The refresh is
+// forced (the cached token is still good then), so a failing GitHub leaves the whole ten minutes
+// of per-minute retries before the token dies. A failing refresh is posted to the admin channel
+// once, not every minute, until a refresh succeeds again. `token.refreshed` is audited only when
+// GitHub minted a new token.
 import type { AuditStore } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { when } from "./enable-card.js";
@@ -21,7 +24,12 @@ export interface TokenStore {
   appendAudit: AuditStore["append"];
 }
 
-export type RefreshResult = "none" | "fresh" | "refreshed" | "failed";
+/**
+ * none: not connected; fresh: not due; refreshed: GitHub minted a new token; unchanged: the token
+ * held already came back (nothing minted, tried again next minute); failed: GitHub or the
+ * credentials failed.
+ */
+export type RefreshResult = "none" | "fresh" | "refreshed" | "unchanged" | "failed";
 
 export class TokenKeeper {
   constructor(
@@ -31,6 +39,8 @@ export class TokenKeeper {
       notifier: Notifier;
       clock: Clock;
       tokenCache(owner: { connectionId: string }): TokenCache;
+      /** Told when GitHub minted a new token, or a due refresh failed (the refresh metric). */
+      onRefresh?(outcome: "refreshed" | "failed"): void;
     },
   ) {}
 
@@ -58,6 +68,12 @@ export class TokenKeeper {
 
   /** The periodic job: refreshes a token that expires within ten minutes. */
   async refreshIfDue(): Promise<RefreshResult> {
+    const result = await this.refreshDue();
+    if (result === "refreshed" || result === "failed") this.deps.onRefresh?.(result);
+    return result;
+  }
+
+  private async refreshDue(): Promise<RefreshResult> {
     const { store, clock } = this.deps;
     const connection = await store.connections.active();
     if (!connection) return "none";
@@ -73,6 +89,10 @@ export class TokenKeeper {
           refresh: true,
         },
       );
+      // A new token has a new expiry (an hour from its minting). The same expiry means auth-app
+      // handed back the token already held (it joins a lookup already in flight for the
+      // installation), so nothing was refreshed and the next minute tries again.
+      if (token.expiresAt === connection.tokenExpiresAt) return "unchanged";
       await store.connections.noteToken(connection.id, token.expiresAt);
       await store.appendAudit({
         actor: { slack: null },
