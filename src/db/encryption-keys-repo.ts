@@ -55,8 +55,8 @@ export class EncryptionKeysRepo {
   async activate(keyId: string): Promise<ActiveKey> {
     const now = this.clock().toISOString();
     const previous = await this.active({ lock: true });
-    if (previous && previous.keyId !== keyId)
-      await this.q.updateTable("encryption_keys").set({ retired_at: now }).where("key_id", "=", previous.keyId).execute();
+    if (previous?.keyId === keyId) return previous;
+    if (previous) await this.q.updateTable("encryption_keys").set({ retired_at: now }).where("key_id", "=", previous.keyId).execute();
     await this.q
       .insertInto("active_encryption_key")
       .values({ slot: SLOT, key_id: keyId, since: now })
@@ -103,8 +103,11 @@ export class EncryptionKeysRepo {
           `GHCONNECT_ENCRYPTION_KEY is ${retired === known.since ? "the previous key" : `a retired key (retired ${retired})`} (id ${box.keyId}); the active key is ${known.keyId} since ${known.since}. Set it to the new key.`,
         );
       const [, previous] = box.keyIds;
+      const given = previous
+        ? `neither GHCONNECT_ENCRYPTION_KEY (id ${box.keyId}) nor GHCONNECT_PREVIOUS_ENCRYPTION_KEY (id ${previous}) is`
+        : `GHCONNECT_ENCRYPTION_KEY (id ${box.keyId}) is not`;
       throw new WrongEncryptionKey(
-        `neither GHCONNECT_ENCRYPTION_KEY (id ${box.keyId})${previous ? ` nor GHCONNECT_PREVIOUS_ENCRYPTION_KEY (id ${previous})` : ""} is the active key (id ${known.keyId} since ${known.since}). Set GHCONNECT_ENCRYPTION_KEY to the active key (during a key change: to the new key, with the active one in GHCONNECT_PREVIOUS_ENCRYPTION_KEY).`,
+        `${given} the active key (id ${known.keyId} since ${known.since}) or a previous one. Set GHCONNECT_ENCRYPTION_KEY to the active key (during a key change: to the new key, with the active one in GHCONNECT_PREVIOUS_ENCRYPTION_KEY).`,
       );
     }
     const foreign = storedKeyIds.find((id) => !box.holds(id));

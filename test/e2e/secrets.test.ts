@@ -149,11 +149,12 @@ describe.each(ENGINES)("changing the encryption key while replicas run (%s)", (e
     expect((await world.bot.bot.tokens.current()).token).toBe(newestToken());
     expect(await storedKeyIds(world)).toEqual([oldId]);
 
-    // A is restarted the same way; the key is rotated while both run (the new key on stdin).
+    // A is restarted the same way; the key is rotated while both run, from the replicas'
+    // environment with the new key on stdin.
     await world.bot.stop();
     const a = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: changeover });
     others.push(a);
-    const rotate = cli(["rotate-key"], { DATABASE_URL: world.testDb.url, GHCONNECT_ENCRYPTION_KEY: oldKey }, `${newKey}\n`);
+    const rotate = cli(["rotate-key"], { DATABASE_URL: world.testDb.url, ...changeover }, `${newKey}\n`);
     expect(rotate.stderr).toBe("");
     expect(rotate.stdout).toBe(
       `re-encrypted 4 credentials (key id ${oldId} → ${newId}). Key id ${newId} is now the active key: every replica writes with it. Set GHCONNECT_ENCRYPTION_KEY to the new key on every replica and remove GHCONNECT_PREVIOUS_ENCRYPTION_KEY, restarting them one by one; a replica started with the old key alone refuses to start.\n`,
