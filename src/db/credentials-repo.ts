@@ -43,12 +43,17 @@ export const additionalData = (owner: OwnerRef, kind: string, rowId: string) => 
 const legacyAdditionalData = (kind: string) => `ghconnect:credential:${kind}`;
 
 export class CredentialsRepo {
-  constructor(
-    private readonly q: Kysely<Database>,
-    private readonly engine: Engine,
-    private readonly clock: Clock,
-    private readonly box: SecretBox,
-  ) {}
+  private readonly q: Kysely<Database>;
+  private readonly engine: Engine;
+  private readonly clock: Clock;
+  private readonly box: SecretBox;
+
+  constructor(deps: { q: Kysely<Database>; engine: Engine; clock: Clock; box: SecretBox }) {
+    this.q = deps.q;
+    this.engine = deps.engine;
+    this.clock = deps.clock;
+    this.box = deps.box;
+  }
 
   private keys(q: Kysely<Database> = this.q) {
     return new EncryptionKeysRepo(q, this.engine, this.clock);

@@ -43,7 +43,7 @@ export class Repos {
     this.deliveries = new DeliveriesRepo(q, clock);
     this.admins = new AdminsRepo(q, clock, engine);
     this.operations = new OperationsRepo(q, clock);
-    this.credentials = new CredentialsRepo(q, engine, clock, box);
+    this.credentials = new CredentialsRepo({ q, engine, clock, box });
     this.encryptionKeys = new EncryptionKeysRepo(q, engine, clock);
     this.states = new StatesRepo(q, clock);
     this.connections = new ConnectionsRepo(q, clock);

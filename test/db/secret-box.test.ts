@@ -4,7 +4,9 @@
 // never in a plaintext. Rows stored before the binding still open and are upgraded.
 import { spawnSync } from "node:child_process";
 import { createCipheriv, randomBytes } from "node:crypto";
+import { Migrator } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
+import { migrations } from "../../migrations/index.js";
 import type { Db } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import { CredentialTampered, keyId, SecretBox } from "../../src/db/secret-box.js";
@@ -116,6 +118,47 @@ describe.each(ENGINES)("credentials at rest (%s)", (engine) => {
 
     await store.credentials.put({ connectionId: "conn-a" }, "client_secret", "client-secret-v1");
     expect((await rowOf(t.db, { connection_id: "conn-a", kind: "client_secret" })).ciphertext).toMatch(/^v2:/);
+  });
+});
+
+describe.each(ENGINES)("a database from before the key was recorded (%s)", (engine) => {
+  let t: TestDb;
+  afterEach(async () => {
+    await t?.cleanup();
+  });
+
+  it("the upgrade records the key of its credentials as active: they open with it, and a replica with another key is refused", async () => {
+    t = await createTestDb(engine);
+    const migrator = new Migrator({
+      db: t.db.kysely,
+      provider: { getMigrations: async () => migrations },
+      migrationTableSchema: t.db.schema,
+    });
+    expect((await migrator.migrateTo("0002_enable")).error).toBeUndefined();
+    const key = randomBytes(32);
+    await t.db.kysely
+      .insertInto("credentials")
+      .values({
+        id: "row-1",
+        operation_id: null,
+        connection_id: "conn-a",
+        kind: "private_key",
+        ciphertext: sealV1(key, "pem-of-a", "private_key"),
+        key_id: keyId(key),
+        expires_at: null,
+        created_at: "2026-11-01T00:00:00Z",
+      })
+      .execute();
+    expect(await migrateToLatest(t.db)).toContain("0006_encryption_keys");
+
+    const store = new Store(t.db, clock, new SecretBox(key));
+    const active = await store.encryptionKeys.admit(new SecretBox(key), await store.credentials.keyIds());
+    expect(active.keyId).toBe(keyId(key));
+    expect((await store.credentials.get({ connectionId: "conn-a" }, "private_key"))?.secret).toBe("pem-of-a");
+    const other = randomBytes(32);
+    await expect(store.encryptionKeys.admit(new SecretBox(other), await store.credentials.keyIds())).rejects.toThrow(
+      `GHCONNECT_ENCRYPTION_KEY (id ${keyId(other)}) is not the active key (id ${keyId(key)} since ${active.since}) or a previous one.`,
+    );
   });
 });
 
