@@ -7,7 +7,7 @@ import { systemClock } from "./core/clock.js";
 import { openDatabase } from "./db/database.js";
 import type { ActiveKey } from "./db/encryption-keys-repo.js";
 import { migrateToLatest } from "./db/migrate.js";
-import { keyId, NoKeyBox, SecretBox } from "./db/secret-box.js";
+import { CredentialTampered, keyId, NoKeyBox, SecretBox, WrongEncryptionKey } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 
 const USAGE = `usage: ghconnect <command>
@@ -157,7 +157,7 @@ async function rotateKey(args: string[]): Promise<void> {
     const store = new Store(db, systemClock, box);
     const given = { given_key_ids: [keyId(current), ...(previous ? [keyId(previous)] : [])].join(", ") };
     type Outcome = { refused: ActiveKey } | { refused?: undefined; from: string; count: number; upgraded: number };
-    const outcome = await store.transaction(async (tx): Promise<Outcome> => {
+    const rotation = store.transaction(async (tx): Promise<Outcome> => {
       const stored = await tx.credentials.keyIds();
       const active =
         (await tx.encryptionKeys.active({ lock: true })) ?? (await tx.encryptionKeys.recordIfNone(stored[0] ?? keyId(current)));
@@ -171,6 +171,12 @@ async function rotateKey(args: string[]): Promise<void> {
         details: { from_key_id: active.keyId, to_key_id: nextId, credentials: count, upgraded_from_v1: upgraded },
       });
       return { from: active.keyId, count, upgraded };
+    });
+    // A row that does not open (altered, or under a key nobody gave) rolls the whole rotation back.
+    const outcome = await rotation.catch((error: unknown) => {
+      if (error instanceof WrongEncryptionKey || error instanceof CredentialTampered)
+        fail(`rotate-key: ${error.message.replace(/\.$/, "")}; nothing was changed.`, 1);
+      throw error;
     });
     if (outcome.refused) {
       const active = outcome.refused;

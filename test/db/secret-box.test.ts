@@ -203,4 +203,33 @@ describe("rotate-key and the format before v2", () => {
       "the stored private_key of connection conn-a failed its integrity check (it is in the format before v2 under a key that is no longer active)",
     );
   });
+
+  it("a row that does not open stops rotate-key: nothing is re-encrypted and the row is named", async () => {
+    t = await createTestDb("sqlite");
+    await migrateToLatest(t.db);
+    const oldKey = randomBytes(32);
+    const store = new Store(t.db, clock, new SecretBox(oldKey));
+    await store.credentials.put({ connectionId: "conn-a" }, "client_secret", "secret-a");
+    await store.credentials.put({ connectionId: "conn-b" }, "client_secret", "secret-b");
+    const a = await rowOf(t.db, { connection_id: "conn-a", kind: "client_secret" });
+    const b = await rowOf(t.db, { connection_id: "conn-b", kind: "client_secret" });
+    await setCiphertext(t.db, b.id, a.ciphertext);
+
+    const rotate = spawnSync(process.execPath, ["bin/ghconnect.js", "rotate-key"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        DOTENV_CONFIG_PATH: "/nonexistent",
+        DATABASE_URL: t.url,
+        GHCONNECT_ENCRYPTION_KEY: oldKey.toString("base64"),
+      },
+      input: `${randomBytes(32).toString("base64")}\n`,
+      encoding: "utf8",
+    });
+    expect(rotate.stderr).toBe(
+      "ghconnect: rotate-key: the stored client_secret of connection conn-b failed its integrity check (the tag does not match): it was altered, or copied from another row. Reconnect to replace it; nothing was changed.\n",
+    );
+    expect(rotate.status).toBe(1);
+    expect((await rowOf(t.db, { connection_id: "conn-a", kind: "client_secret" })).ciphertext).toBe(a.ciphertext);
+    expect((await store.encryptionKeys.active())?.keyId).toBe(keyId(oldKey));
+  });
 });
