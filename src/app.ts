@@ -16,7 +16,7 @@ import { CommandRouter } from "./core/router.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
-import { SecretBox, WrongEncryptionKey } from "./db/secret-box.js";
+import { SecretBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
 import { GhesClient } from "./github/ghes.js";
@@ -65,11 +65,17 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   const db = options.db ?? (await openDatabase(config.DATABASE_URL));
   const applied = await migrateToLatest(db);
   if (applied.length > 0) log.info({ applied }, "database migrated");
-  const box = new SecretBox(config.GHCONNECT_ENCRYPTION_KEY);
+  const previousKey = config.GHCONNECT_PREVIOUS_ENCRYPTION_KEY;
+  const box = new SecretBox(config.GHCONNECT_ENCRYPTION_KEY, ...(previousKey ? [previousKey] : []));
   const store = new Store(db, clock, box);
-  // A wrong key must stop the bot at start-up with a clear error, not fail later with garbage.
-  const foreign = (await store.credentials.keyIds()).find((id) => id !== box.keyId);
-  if (foreign) throw new WrongEncryptionKey(foreign);
+  // A wrong or retired key must stop the bot at start-up with one clear line (WrongEncryptionKey),
+  // not fail later; during a key change the replica holds both keys and writes with the active one.
+  try {
+    await store.encryptionKeys.admit(box, await store.credentials.keyIds());
+  } catch (error) {
+    if (!options.db) await db.close();
+    throw error;
+  }
   await seedAdminRoster(store, config.GHCONNECT_ADMINS);
 
   // One outbound transport for GitHub and Slack, through HTTPS_PROXY unless NO_PROXY exempts a host.

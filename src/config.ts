@@ -121,6 +121,8 @@ export const envSchema = z.object({
     .transform(Number),
   DATABASE_URL: databaseUrl.default("sqlite:./data/ghconnect.db"),
   GHCONNECT_ENCRYPTION_KEY: encryptionKey,
+  // During a key change: the key being replaced, still read (README "Rotating the key").
+  GHCONNECT_PREVIOUS_ENCRYPTION_KEY: encryptionKey.optional(),
   GHCONNECT_ADMINS: adminRoster.prefault(""),
   GHCONNECT_DISCONNECT_APPROVAL: z
     .string()

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     app = await createGhconnect({ config, log });
   } catch (error) {
     if (error instanceof WrongEncryptionKey) {
-      process.stderr.write(`ghconnect: cannot start: GHCONNECT_ENCRYPTION_KEY is wrong: ${error.message}\n`);
+      process.stderr.write(`ghconnect: cannot start: ${error.message}\n`);
       process.exit(2);
     }
     const reason = error instanceof MigrationError ? error.message : `could not open the database (${(error as Error).message})`;

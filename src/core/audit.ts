@@ -65,7 +65,10 @@ export function scrubDetails(details: Record<string, unknown> = {}): Record<stri
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(details)) {
     if (value === undefined) continue;
-    if (SECRET_KEY.test(key) && !/^(key_id|public_key_fingerprint|license_hash|license_key_fingerprint)$/.test(key)) {
+    if (
+      SECRET_KEY.test(key) &&
+      !/^(key_id|(from|to|active)_key_id|given_key_ids|public_key_fingerprint|license_hash|license_key_fingerprint)$/.test(key)
+    ) {
       out[key] = "[redacted]";
     } else if (typeof value === "string" && SECRET_VALUE.test(value)) {
       out[key] = "[redacted]";

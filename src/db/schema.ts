@@ -154,6 +154,20 @@ export interface StatsSnapshotsTable {
   data: string;
 }
 
+/** One row (slot "active"): the key every credential is written with, and since when. */
+export interface ActiveEncryptionKeyTable {
+  slot: string;
+  key_id: string;
+  since: string;
+}
+
+/** Every key id that was ever active; retired_at is set when a rotation replaced it. */
+export interface EncryptionKeysTable {
+  key_id: string;
+  activated_at: string;
+  retired_at: string | null;
+}
+
 export interface Database {
   admins: AdminsTable;
   connections: ConnectionsTable;
@@ -166,6 +180,8 @@ export interface Database {
   slack_events: SlackEventsTable;
   jobs: JobsTable;
   stats_snapshots: StatsSnapshotsTable;
+  active_encryption_key: ActiveEncryptionKeyTable;
+  encryption_keys: EncryptionKeysTable;
 }
 
 export type AuditRow = Selectable<AuditLogTable>;

@@ -10,6 +10,7 @@ import { ConnectionsRepo } from "./connections-repo.js";
 import { CredentialsRepo } from "./credentials-repo.js";
 import type { Db, Engine } from "./database.js";
 import { DeliveriesRepo } from "./deliveries-repo.js";
+import { EncryptionKeysRepo } from "./encryption-keys-repo.js";
 import { FeaturesRepo } from "./features-repo.js";
 import { GroupCommit } from "./group-commit.js";
 import { JobsRepo, StatsRepo } from "./jobs-repo.js";
@@ -24,6 +25,7 @@ export class Repos {
   readonly admins: AdminsRepo;
   readonly operations: OperationsRepo;
   readonly credentials: CredentialsRepo;
+  readonly encryptionKeys: EncryptionKeysRepo;
   readonly states: StatesRepo;
   readonly connections: ConnectionsRepo;
   readonly approvals: ApprovalsRepo;
@@ -41,7 +43,8 @@ export class Repos {
     this.deliveries = new DeliveriesRepo(q, clock);
     this.admins = new AdminsRepo(q, clock, engine);
     this.operations = new OperationsRepo(q, clock);
-    this.credentials = new CredentialsRepo(q, clock, box);
+    this.credentials = new CredentialsRepo({ q, engine, clock, box });
+    this.encryptionKeys = new EncryptionKeysRepo(q, engine, clock);
     this.states = new StatesRepo(q, clock);
     this.connections = new ConnectionsRepo(q, clock);
     this.approvals = new ApprovalsRepo(q, clock);
