@@ -2,6 +2,7 @@
 // decides here and returns a Message; every state change is authorized live and audited.
 import { randomUUID } from "node:crypto";
 import { type AuditEntry, type AuditInput, verifyChain } from "./audit.js";
+import { auditListing } from "./audit-listing.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import type { FlowStore } from "./enable.js";
@@ -364,28 +365,17 @@ export class EverydayCommands {
     return outcome.message;
   }
 
-  /** `audit [N]`: the last entries, newest last. */
+  /** `audit [N]`: the newest N entries, newest first, within Slack's limits (see audit-listing). */
   async audit(limit: number, slackUserId: string): Promise<Message> {
     const admin = await this.admin(slackUserId, "read the audit trail");
-    const entries = (await this.deps.store.audit.latest(limit)).reverse();
+    const [entries, total] = await Promise.all([this.deps.store.audit.latest(limit), this.deps.store.audit.count()]);
     await this.deps.store.appendAudit({
       actor: { slack: slackUserId, ghes: admin.ghesLogin },
       action: "command.audit",
       outcome: "ok",
       details: { limit },
     });
-    const line = (e: AuditEntry) =>
-      `\`#${e.seq}\` ${when(e.at)} ${e.actor_slack ? `<@${e.actor_slack}>` : "ghconnect"} *${e.action}*${e.target ? ` ${e.target}` : ""} → ${e.outcome}${
-        typeof e.details.reason === "string" ? ` — ${e.details.reason.slice(0, 120)}` : ""
-      }`;
-    return {
-      text: `Last ${entries.length} audit entries`,
-      blocks: [
-        { kind: "header", text: `Audit trail (last ${entries.length})` },
-        { kind: "text", text: entries.map(line).join("\n") || "No entries yet." },
-        { kind: "context", text: "Full export: `npx ghconnect audit export --format jsonl`. Check the chain: `/ghconnect audit verify`." },
-      ],
-    };
+    return auditListing({ entries, total });
   }
 
   /** `audit verify`: recomputes the whole chain. */

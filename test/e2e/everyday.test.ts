@@ -221,7 +221,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
     it("shows the last entries and verifies the chain; tampering, deleting and reordering are named", async () => {
       world = await startWorld(engine);
       await world.enable();
-      const last = await ask("alice", "audit 5", /Audit trail \(last 5\)/);
+      const last = await ask("alice", "audit 5", /Audit trail — newest 5 of/);
       expect(last).toMatch(/enable\.connected acme → ok/);
       expect(await ask("alice", "audit verify", /chain intact/)).toMatch(/✅ \d+ entries, chain intact/);
 
@@ -229,6 +229,38 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       await sql`update audit_log set details = ${'{"tampered":true}'} where seq = 3`.execute(q);
       expect(await ask("alice", "audit verify", /broken/)).toContain("broken at entry #3");
       await world.card(/🚨 The audit chain is broken at entry #3/);
+    });
+
+    it("audit 50 of 200 long entries: newest first, split across blocks Slack accepts, the rest counted with the export command", async () => {
+      world = await startWorld(engine);
+      const store = world.bot.bot.store;
+      const reason = `refused for <@U0BOB00001> on \`acme\`: ${"the proxy refused the request; ".repeat(8)}`;
+      for (let i = 1; i <= 200; i++)
+        await store.appendAudit({
+          actor: { slack: "U0MALLORY1" },
+          action: "command.enable",
+          target: `org-${i}`,
+          outcome: "refused",
+          details: { reason },
+        });
+      const total = await store.audit.count();
+      const since = world.mark();
+      await world.command("alice", "audit 50");
+      const reply = await world.privateMessage("alice", /Audit trail/, since);
+      const sections = (reply.blocks as Array<{ type: string; text?: { text: string } }>).filter((b) => b.type === "section");
+      expect(sections.length).toBeGreaterThan(1);
+      const lines = sections.flatMap((b) => (b.text?.text ?? "").split("\n"));
+      expect(lines).toHaveLength(50);
+      expect(lines[0]).toContain("org-200");
+      expect(lines[49]).toContain("org-151");
+      for (const line of lines) {
+        expect(line).toContain("<@U0BOB00001>");
+        expect((line.match(/`/g) ?? []).length % 2).toBe(0);
+      }
+      const text = textOf(reply);
+      expect(text).toContain(`Audit trail — newest 50 of ${total}`);
+      expect(text).toContain(`Showing the newest 50 of ${total} entries; ${total - 50} older entries are not shown.`);
+      expect(text).toContain("Export all: `npx ghconnect audit export --format jsonl > audit.jsonl`");
     });
 
     it("names a deleted entry and a reordered one", async () => {
