@@ -8,7 +8,7 @@ import type { Clock } from "./clock.js";
 import type { FlowStore } from "./enable.js";
 import { checksText, when } from "./enable-card.js";
 import { NotAuthorized, NotConnected, UserError } from "./errors.js";
-import { FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
+import { FEATURE_CONNECTION_RULE, FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
 import type { DotcomGateway, GhesGateway, ManageGateway, Notifier } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
@@ -122,6 +122,7 @@ export class EverydayCommands {
         requestedBySlack: approval.requestedBySlack,
         expiresAt: approval.expiresAt,
         status: approval.status,
+        policy: approval.policy,
       },
       ghesCheckFailed,
     });
@@ -251,6 +252,7 @@ export class EverydayCommands {
       blocks: [
         { kind: "header", text: "GitHub Connect features" },
         { kind: "text", text: lines.join("\n") },
+        { kind: "context", text: FEATURE_CONNECTION_RULE },
       ],
     };
   }
@@ -261,15 +263,18 @@ export class EverydayCommands {
     const info = findFeature(name)!;
     const admin = await this.admin(slackUserId, `${action === "run" ? "run" : "change"} ${name}`);
     const actor = { slack: slackUserId, ghes: admin.ghesLogin };
-    if (action === "run") return this.runServerStatistics(actor.slack);
     const enabled = action === "enable";
-    if (enabled && !(await store.connections.active())) {
+    // One rule for every GitHub Connect feature, as GitHub's own: turning one on, or running one,
+    // needs the connection (GitHub's Server Statistics requires GitHub Connect too); turning one
+    // off never does.
+    if ((enabled || action === "run") && !(await store.connections.active())) {
       throw new NotConnected(
-        `${info.title} needs a connection to GitHub, and this server is not connected.`,
-        "Connect first with `/ghconnect enable ORG`.",
+        `${info.title} is a GitHub Connect feature and needs a connection to GitHub; this server is not connected.`,
+        `Connect first with \`/ghconnect enable ORG\`, then \`/ghconnect feature ${action} ${name}\`.`,
         { ghes: admin.ghesLogin },
       );
     }
+    if (action === "run") return this.runServerStatistics(actor.slack);
     const changed = await store.transaction(async (tx) => {
       if (!(await tx.features.set(name, enabled, slackUserId))) return false;
       await tx.audit.append({
@@ -338,6 +343,8 @@ export class EverydayCommands {
   async dailyStatistics(replica: string): Promise<boolean> {
     const { store } = this.deps;
     if (!(await store.features.isEnabled("server-statistics"))) return false;
+    // Like `feature run server-statistics`: a GitHub Connect feature, so nothing while disconnected.
+    if (!(await store.connections.active())) return false;
     if (!(await store.jobs.claim("server-statistics", 24 * 3_600_000, replica))) return false;
     await this.runServerStatistics(null);
     return true;
