@@ -44,6 +44,16 @@ describe("examples/tour.txt", () => {
     expect(out).toContain("You are not in ghconnect's admin roster, so you cannot disconnect acme.");
     expect(out).toContain("Disconnected acme — approved by @U0BOB00001");
     expect(out).toMatch(/✅ \d+ entries, chain intact/);
+
+    // The README's example is this run: the same prompts, and mentions as the demo prints them.
+    const readme = readFileSync("README.md", "utf8");
+    const example = /## What it looks like[\s\S]*?```text\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    const mentions = example.match(/@\w+/g) ?? [];
+    expect(mentions.length).toBeGreaterThan(1);
+    for (const mention of mentions) expect(out).toContain(mention);
+    const prompts = example.split("\n").filter((l) => /^\w+> /.test(l));
+    expect(prompts.length).toBeGreaterThan(5);
+    for (const prompt of prompts) expect(out).toContain(prompt.replace(/\s+#.*$/, ""));
   }, 120_000);
 });
 
