@@ -91,6 +91,21 @@ describe("the audit listing", () => {
   });
 });
 
+describe("the audit listing at Slack's block limit", () => {
+  it("stops at 50 blocks and counts every entry it could not show", () => {
+    const long = `<@U0BOB00001> ${"`acme` refused ".repeat(60)}`;
+    const list = Array.from({ length: 300 }, (_, i) => entry(300 - i, long, "acme-".repeat(200), "U0MALLORY1"));
+    const slack = renderMessage(auditListing({ entries: list, total: 300 }));
+    expect(blockKitProblems(slack.blocks)).toEqual([]);
+    expect(slack.blocks).toHaveLength(50);
+    const shown = sectionsOf(slack.blocks).flatMap((t) => t.split("\n")).length;
+    expect(shown).toBeLessThan(300);
+    expect(JSON.stringify(slack.blocks.at(-1))).toContain(
+      `Showing the newest ${shown} of 300 entries; ${300 - shown} older entries are not shown.`,
+    );
+  });
+});
+
 describe("shortening mrkdwn", () => {
   it("never cuts inside a mention or a link, and closes a code span it cuts", () => {
     const mention = `${"x".repeat(95)} <@U0ALICE001> tail`;
