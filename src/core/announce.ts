@@ -86,7 +86,8 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       // Refused attempts at state-changing commands matter to an auditor.
       const command = e.action.startsWith("command.") ? e.action.slice("command.".length) : undefined;
       if (command && e.outcome === "refused" && STATE_CHANGING.has(command)) {
-        return { text: `🚫 ${who(e)} tried \`${command}${e.target ? ` ${e.target}` : ""}\`: ${reason(e)}` };
+        const verb = typeof e.details.verb === "string" ? ` ${e.details.verb}` : "";
+        return { text: `🚫 ${who(e)} tried \`${command}${verb}${e.target ? ` ${e.target}` : ""}\`: ${reason(e)}` };
       }
       return undefined;
     }

@@ -2,12 +2,13 @@
 // decides here and returns a Message; every state change is authorized live and audited.
 import { randomUUID } from "node:crypto";
 import { type AuditEntry, type AuditInput, verifyChain } from "./audit.js";
+import { auditListing } from "./audit-listing.js";
 import { authorizeAdmin, notInRoster } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import type { FlowStore } from "./enable.js";
 import { checksText, when } from "./enable-card.js";
 import { NotAuthorized, NotConnected, UserError } from "./errors.js";
-import { FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
+import { FEATURE_CONNECTION_RULE, FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
 import type { DotcomGateway, GhesGateway, ManageGateway, Notifier } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
@@ -121,6 +122,7 @@ export class EverydayCommands {
         requestedBySlack: approval.requestedBySlack,
         expiresAt: approval.expiresAt,
         status: approval.status,
+        policy: approval.policy,
       },
       ghesCheckFailed,
     });
@@ -250,6 +252,7 @@ export class EverydayCommands {
       blocks: [
         { kind: "header", text: "GitHub Connect features" },
         { kind: "text", text: lines.join("\n") },
+        { kind: "context", text: FEATURE_CONNECTION_RULE },
       ],
     };
   }
@@ -260,15 +263,18 @@ export class EverydayCommands {
     const info = findFeature(name)!;
     const admin = await this.admin(slackUserId, `${action === "run" ? "run" : "change"} ${name}`);
     const actor = { slack: slackUserId, ghes: admin.ghesLogin };
-    if (action === "run") return this.runServerStatistics(actor.slack);
     const enabled = action === "enable";
-    if (enabled && !(await store.connections.active())) {
+    // One rule for every GitHub Connect feature, as GitHub's own: turning one on, or running one,
+    // needs the connection (GitHub's Server Statistics requires GitHub Connect too); turning one
+    // off never does.
+    if ((enabled || action === "run") && !(await store.connections.active())) {
       throw new NotConnected(
-        `${info.title} needs a connection to GitHub, and this server is not connected.`,
-        "Connect first with `/ghconnect enable ORG`.",
+        `${info.title} is a GitHub Connect feature and needs a connection to GitHub; this server is not connected.`,
+        `Connect first with \`/ghconnect enable ORG\`, then \`/ghconnect feature ${action} ${name}\`.`,
         { ghes: admin.ghesLogin },
       );
     }
+    if (action === "run") return this.runServerStatistics(actor.slack);
     const changed = await store.transaction(async (tx) => {
       if (!(await tx.features.set(name, enabled, slackUserId))) return false;
       await tx.audit.append({
@@ -337,6 +343,8 @@ export class EverydayCommands {
   async dailyStatistics(replica: string): Promise<boolean> {
     const { store } = this.deps;
     if (!(await store.features.isEnabled("server-statistics"))) return false;
+    // Like `feature run server-statistics`: a GitHub Connect feature, so nothing while disconnected.
+    if (!(await store.connections.active())) return false;
     if (!(await store.jobs.claim("server-statistics", 24 * 3_600_000, replica))) return false;
     await this.runServerStatistics(null);
     return true;
@@ -364,28 +372,17 @@ export class EverydayCommands {
     return outcome.message;
   }
 
-  /** `audit [N]`: the last entries, newest last. */
+  /** `audit [N]`: the newest N entries, newest first, within Slack's limits (see audit-listing). */
   async audit(limit: number, slackUserId: string): Promise<Message> {
     const admin = await this.admin(slackUserId, "read the audit trail");
-    const entries = (await this.deps.store.audit.latest(limit)).reverse();
+    const [entries, total] = await Promise.all([this.deps.store.audit.latest(limit), this.deps.store.audit.count()]);
     await this.deps.store.appendAudit({
       actor: { slack: slackUserId, ghes: admin.ghesLogin },
       action: "command.audit",
       outcome: "ok",
       details: { limit },
     });
-    const line = (e: AuditEntry) =>
-      `\`#${e.seq}\` ${when(e.at)} ${e.actor_slack ? `<@${e.actor_slack}>` : "ghconnect"} *${e.action}*${e.target ? ` ${e.target}` : ""} → ${e.outcome}${
-        typeof e.details.reason === "string" ? ` — ${e.details.reason.slice(0, 120)}` : ""
-      }`;
-    return {
-      text: `Last ${entries.length} audit entries`,
-      blocks: [
-        { kind: "header", text: `Audit trail (last ${entries.length})` },
-        { kind: "text", text: entries.map(line).join("\n") || "No entries yet." },
-        { kind: "context", text: "Full export: `npx ghconnect audit export --format jsonl`. Check the chain: `/ghconnect audit verify`." },
-      ],
-    };
+    return auditListing({ entries, total });
   }
 
   /** `audit verify`: recomputes the whole chain. */

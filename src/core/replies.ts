@@ -4,7 +4,9 @@ import { USAGE } from "./help.js";
 import { type Message, simpleMessage } from "./message.js";
 
 export function usageMessage(): Message {
-  const lines = USAGE.map((u) => `• \`/ghconnect ${u.command}\` — ${u.what}${u.who === "anyone" ? "" : ` _(${u.who})_`}`);
+  const lines = USAGE.map(
+    (u) => `• \`/ghconnect ${u.command}\`${u.alias ? ` (or \`${u.alias}\`)` : ""} — ${u.what}${u.who === "anyone" ? "" : ` _(${u.who})_`}`,
+  );
   return {
     text: "ghconnect: connect this GitHub Enterprise Server to a GitHub Enterprise Cloud organization (GitHub Connect).",
     blocks: [

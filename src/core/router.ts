@@ -112,8 +112,13 @@ function refusal(command: Command, ctx: CommandContext, error: UserError): Audit
   return {
     actor: { slack: ctx.slackUserId, ...error.actor },
     action: `command.${command.name}`,
-    target: "org" in command ? command.org : null,
+    target: "org" in command ? command.org : "feature" in command ? command.feature : null,
     outcome: "refused",
-    details: { reason: error.message, code: error.code },
+    details: {
+      reason: error.message,
+      code: error.code,
+      // `feature enable|disable|run`: which of them was refused, for the admin channel's line.
+      ...("feature" in command ? { verb: command.action } : {}),
+    },
   };
 }
