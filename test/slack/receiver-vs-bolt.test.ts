@@ -15,6 +15,8 @@
 //      answers 400 to such a form and 401 to such an SSL check.
 //   6. X-Slack-Retry-Num must be all digits to count as a retry (Bolt's parseInt takes "1a" as 1).
 //   7. GET /slack/events is 405 with a JSON reason (our server owns other routes); Bolt says 404.
+//   8. The timestamp must be whole seconds, as Slack sends it; Bolt accepts any number (a fraction
+//      signed as sent passes its check).
 // Both receivers run with the same signing secret and the same no-ack timeout; timestamps are
 // minutes away from the real clock (Bolt reads Date.now()), so no test depends on timing.
 import { createHmac } from "node:crypto";
@@ -133,6 +135,17 @@ const CORPUS: Case[] = [
     bolt: ran("status"),
   },
   {
+    name: "a timestamp with a fraction, signed as sent (difference 8)",
+    request: () => {
+      const ts = `${nowSeconds()}.5`;
+      const body = command();
+      const signature = `v0=${createHmac("sha256", SECRET).update(`v0:${ts}:${body}`).digest("hex")}`;
+      return { headers: { "content-type": FORM, "x-slack-request-timestamp": ts, "x-slack-signature": signature }, body };
+    },
+    bolt: ran("status"),
+    ours: empty(401),
+  },
+  {
     name: "a future request (6 minutes ahead; difference 1)",
     request: () => signed(FORM, command(), { offsetSeconds: 360 }),
     bolt: ran("status"),
@@ -158,6 +171,16 @@ const CORPUS: Case[] = [
     name: "a signed url_verification",
     request: () => signed("application/json", JSON.stringify({ token: "x", challenge: "3eZbrw1aBm2rZgRNFdxV", type: "url_verification" })),
     bolt: json({ challenge: "3eZbrw1aBm2rZgRNFdxV" }),
+  },
+  {
+    name: "a signed url_verification with a charset parameter",
+    request: () => signed("application/json; charset=utf-8", JSON.stringify({ challenge: "c", type: "url_verification" })),
+    bolt: json({ challenge: "c" }),
+  },
+  {
+    name: "an unsigned ssl_check sent as JSON",
+    request: () => ({ headers: { "content-type": "application/json" }, body: JSON.stringify({ ssl_check: "1" }) }),
+    bolt: empty(401),
   },
   {
     name: "an unsigned url_verification",
@@ -243,6 +266,24 @@ const CORPUS: Case[] = [
     ours: reason(400, "text appears more than once"),
   },
   { name: "a block action", request: () => signed(FORM, interaction(blockAction)), bolt: empty(200) },
+  {
+    name: "a block action no listener handles (404 after the no-ack timeout)",
+    request: () => signed(FORM, interaction({ ...blockAction, actions: [{ action_id: "unknown", type: "button", value: "x" }] })),
+    bolt: empty(404),
+  },
+  {
+    name: "a block action without its user (difference 3)",
+    request: () => signed(FORM, interaction({ ...blockAction, user: undefined })),
+    // Bolt's App fails on it before any listener: a 500.
+    bolt: empty(500),
+    ours: reason(400, "user: Invalid input: expected object, received undefined"),
+  },
+  {
+    name: "an empty signed form (difference 3)",
+    request: () => signed(FORM, ""),
+    bolt: empty(404),
+    ours: reason(400, 'command: Invalid input: expected "/ghconnect"'),
+  },
   {
     name: "a view submission (difference 3)",
     request: () => signed(FORM, interaction(viewSubmission)),
