@@ -1,7 +1,7 @@
 // Production runs the compiled app (`npm start`: tsc into dist/, then plain node with source maps),
 // not TypeScript through a loader. This runs `npm start` as an operator would, with one broken
 // variable, and reads what the operator sees; then the compiled CLI applies the compiled
-// migrations. The build is incremental (dist/.tsbuildinfo), so a second run of this file is quick.
+// migrations.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
