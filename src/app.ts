@@ -31,6 +31,7 @@ import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { SlackWitnessReader } from "./slack/witness-reader.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
 import { Metrics } from "./web/metrics.js";
@@ -167,6 +168,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     manage,
     dotcom,
     notifier,
+    witnesses: new SlackWitnessReader(slackClient, config.SLACK_ADMIN_CHANNEL),
     clock,
     installationToken: () => tokens.current(),
     slackScopes: async () => {

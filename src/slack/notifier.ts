@@ -4,6 +4,7 @@ import type { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import type { Message } from "../core/message.js";
 import type { Notifier } from "../core/ports.js";
+import { WITNESS_EVENT_TYPE, type Witness } from "../core/witness.js";
 import type { FetchLike } from "../github/transport.js";
 import { renderMessage } from "./render.js";
 
@@ -28,6 +29,21 @@ export class SlackNotifier implements Notifier {
       // The flow goes on (the audit trail has it); the operator sees why Slack refused.
       this.log.error({ err: error, channel }, "could not post to Slack");
       return undefined;
+    }
+  }
+
+  async postWitnessed(line: { channel: string; message: Message; threadTs?: string; witness: Witness }): Promise<void> {
+    try {
+      await this.client.chat.postMessage({
+        channel: line.channel,
+        ...renderMessage(line.message),
+        ...(line.threadTs ? { thread_ts: line.threadTs } : {}),
+        unfurl_links: false,
+        // Machine-readable copy of the witness; conversations.history returns it with include_all_metadata.
+        metadata: { event_type: WITNESS_EVENT_TYPE, event_payload: { seq: line.witness.seq, hash: line.witness.hash } },
+      });
+    } catch (error) {
+      this.log.error({ err: error, channel: line.channel }, "could not post an audit line to Slack");
     }
   }
 
