@@ -10,7 +10,7 @@ export const USAGE: readonly UsageLine[] = [
   { command: "status", what: "the connection: account, since when, by whom, token expiry, app, features", who: "admin channel" },
   {
     command: "check (or doctor)",
-    what: "preflight checks, changing nothing: config, database, GHES, license, proxy, GitHub hosts, clock",
+    what: "preflight checks, changing nothing: config, database, Slack (and reading the admin channel), GHES, license, proxy, GitHub hosts, clock",
     who: "admins",
   },
   { command: "enable ORG (or connect ORG)", what: "connect this server to the GitHub organization ORG (GitHub Connect)", who: "admins" },
@@ -18,6 +18,10 @@ export const USAGE: readonly UsageLine[] = [
   { command: "features", what: "the GitHub Connect features and their state", who: "anyone" },
   { command: "feature enable|disable NAME", what: "turn a feature on or off (e.g. unified-search)", who: "admins" },
   { command: "search QUERY", what: "search issues and pull requests here and in the connected org", who: "anyone" },
-  { command: "audit [N] / audit verify", what: "the last N audit entries / verify the audit hash chain", who: "admins" },
+  {
+    command: "audit [N] / audit verify",
+    what: "the last N audit entries / verify the audit hash chain and compare it with the admin channel's record",
+    who: "admins",
+  },
   { command: "admins / admins add @user ghes-login / admins remove @user", what: "the admin roster", who: "admins" },
 ];
