@@ -168,7 +168,18 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     manage,
     dotcom,
     notifier,
-    witnesses: new SlackWitnessReader(slackClient, config.SLACK_ADMIN_CHANNEL),
+    // Its own client: a verification must say "Slack did not answer" rather than sit through the
+    // default client's half hour of retries.
+    witnesses: new SlackWitnessReader(
+      new WebClient(config.SLACK_BOT_TOKEN, {
+        slackApiUrl: config.SLACK_API_URL,
+        logger: boltLogger(log),
+        timeout: 10_000,
+        retryConfig: { retries: 1 },
+        ...(config.HTTPS_PROXY ? { fetch } : {}),
+      }),
+      config.SLACK_ADMIN_CHANNEL,
+    ),
     clock,
     installationToken: () => tokens.current(),
     slackScopes: async () => {
