@@ -16,12 +16,29 @@ export class SlackNotifier implements Notifier {
     private readonly log: Logger,
   ) {}
 
-  async post(channel: string, message: Message, threadTs?: string): Promise<{ channel: string; ts: string } | undefined> {
+  post(channel: string, message: Message, threadTs?: string): Promise<{ channel: string; ts: string } | undefined> {
+    return this.send({ channel, message, threadTs });
+  }
+
+  async postWitnessed(line: { channel: string; message: Message; threadTs?: string; witness: Witness }): Promise<void> {
+    // Machine-readable copy of the witness; conversations.history returns it with include_all_metadata.
+    const metadata = { event_type: WITNESS_EVENT_TYPE, event_payload: { seq: line.witness.seq, hash: line.witness.hash } };
+    await this.send({ ...line, metadata });
+  }
+
+  private async send(params: {
+    channel: string;
+    message: Message;
+    threadTs?: string;
+    metadata?: { event_type: string; event_payload: Record<string, number | string> };
+  }): Promise<{ channel: string; ts: string } | undefined> {
+    const { channel, message, threadTs, metadata } = params;
     try {
       const result = await this.client.chat.postMessage({
         channel,
         ...renderMessage(message),
         ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...(metadata ? { metadata } : {}),
         unfurl_links: false,
       });
       return result.ts ? { channel: String(result.channel ?? channel), ts: result.ts } : undefined;
@@ -29,21 +46,6 @@ export class SlackNotifier implements Notifier {
       // The flow goes on (the audit trail has it); the operator sees why Slack refused.
       this.log.error({ err: error, channel }, "could not post to Slack");
       return undefined;
-    }
-  }
-
-  async postWitnessed(line: { channel: string; message: Message; threadTs?: string; witness: Witness }): Promise<void> {
-    try {
-      await this.client.chat.postMessage({
-        channel: line.channel,
-        ...renderMessage(line.message),
-        ...(line.threadTs ? { thread_ts: line.threadTs } : {}),
-        unfurl_links: false,
-        // Machine-readable copy of the witness; conversations.history returns it with include_all_metadata.
-        metadata: { event_type: WITNESS_EVENT_TYPE, event_payload: { seq: line.witness.seq, hash: line.witness.hash } },
-      });
-    } catch (error) {
-      this.log.error({ err: error, channel: line.channel }, "could not post an audit line to Slack");
     }
   }
 
