@@ -1,5 +1,6 @@
 // `ghconnect` on the command line: for operators and auditors, who may have database access but
-// no Slack. Only DATABASE_URL is needed for migrate and audit.
+// no Slack. migrate and audit need DATABASE_URL; audit export also the key it signs with, and
+// audit verify reads the admin channel when the Slack settings are set (cli-audit.ts).
 import "dotenv/config";
 import { AUDIT_USAGE, auditCli } from "./cli-audit.js";
 import { systemClock } from "./core/clock.js";
