@@ -160,7 +160,14 @@ export function verifyExport(lines: string[], options: { fromHash?: string; publ
   }
   const last = entries[entries.length - 1];
   const expected = { first_seq: first?.seq ?? null, seq: last?.seq ?? 0, hash: last?.hash ?? GENESIS_HASH, count: entries.length };
-  if (head.count !== expected.count || head.seq !== expected.seq || head.hash !== expected.hash || head.first_seq !== expected.first_seq) {
+  const fromHash = first?.prev_hash ?? GENESIS_HASH;
+  if (
+    head.count !== expected.count ||
+    head.seq !== expected.seq ||
+    head.hash !== expected.hash ||
+    head.first_seq !== expected.first_seq ||
+    head.from_hash !== fromHash
+  ) {
     return {
       ok: false,
       message: `the signed head names ${head.count} entries ending at #${head.seq} (${head.hash.slice(0, 12)}…), but the file holds ${expected.count} ending at #${expected.seq} (${expected.hash.slice(0, 12)}…): entries were removed or changed after export`,
