@@ -31,6 +31,7 @@ import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { SlackWitnessReader } from "./slack/witness-reader.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
 import { Metrics } from "./web/metrics.js";
@@ -172,6 +173,18 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     manage,
     dotcom,
     notifier,
+    // Its own client: a verification must say "Slack did not answer" rather than sit through the
+    // default client's half hour of retries.
+    witnesses: new SlackWitnessReader(
+      new WebClient(config.SLACK_BOT_TOKEN, {
+        slackApiUrl: config.SLACK_API_URL,
+        logger: boltLogger(log),
+        timeout: 10_000,
+        retryConfig: { retries: 1 },
+        ...(config.HTTPS_PROXY ? { fetch } : {}),
+      }),
+      config.SLACK_ADMIN_CHANNEL,
+    ),
     clock,
     installationToken: () => tokens.current(),
     slackScopes: async () => {
