@@ -213,7 +213,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   app.use(deliveryContext(store));
   // Work after acks: commands that call GitHub or change state, a few at a time; and the
   // recording of answers already given in acks, many at a time (their writes are batched).
-  const inflight = new InFlight(8);
+  const inflight = new InFlight(8, config.GHCONNECT_QUEUE_LIMIT);
   const recording = new InFlight(5000, 0);
   const run = <T>(work: () => Promise<T>) => inflight.run(work);
   registerCommandListener(app, {
@@ -222,7 +222,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     log,
     run,
     record: (work) => recording.run(work),
-    saturated: () => inflight.saturated || recording.saturated,
+    saturated: () => inflight.saturated,
+    recordingFull: () => recording.saturated,
+    perUserLimit: config.GHCONNECT_USER_LIMIT,
     onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
   });
   registerActionListeners(app, { enable, disable, notifier, log, run });

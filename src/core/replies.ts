@@ -50,3 +50,9 @@ export function busyMessage(): Message {
     ":hourglass: ghconnect is busy with a burst of requests and did not start this one; nothing was done. Try again in a minute.",
   );
 }
+
+export function userBusyMessage(limit: number): Message {
+  return simpleMessage(
+    `:hourglass: You already have ${limit} commands running; wait for their answers (they will appear here) before sending more. This one was not started; nothing was done.`,
+  );
+}

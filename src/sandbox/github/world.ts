@@ -69,6 +69,8 @@ export interface Fault {
   status?: number;
   retryAfter?: number;
   delayMs?: number;
+  /** The answer waits until this settles: a server that is slow for as long as a test needs. */
+  until?: Promise<unknown>;
   /** Only requests whose path contains this string. */
   pathIncludes?: string;
   /** GitHub's secondary rate limit (403 with a message) instead of a plain status. */
