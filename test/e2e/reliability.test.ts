@@ -209,7 +209,7 @@ describe("metrics", () => {
     await world?.close();
   });
 
-  it("GET /metrics shows commands by outcome, ack latency, outbound calls by status and pending approvals", async () => {
+  it("GET /metrics (its own loopback port) shows commands by outcome, ack latency, outbound calls by status and pending approvals", async () => {
     world = await startWorld("sqlite");
     await world.enable();
     await world.command("mallory", "help");
@@ -217,7 +217,7 @@ describe("metrics", () => {
     await world.command("alice", "disable acme");
     await world.card(/Disconnect acme\?/);
     const text = await eventually(async () => {
-      const body = await (await fetch(`${world!.bot.url}/metrics`)).text();
+      const body = await (await fetch(world!.bot.metricsUrl)).text();
       return /ghconnect_commands_total\{command="disable",outcome="ok"\} 1/.test(body) ? body : undefined;
     });
     expect(text).toMatch(/ghconnect_commands_total\{command="help",outcome="ok"\} 1/);
