@@ -32,6 +32,7 @@ import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { configuredHome, workspaceGuard } from "./slack/workspace-guard.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
 import { Metrics } from "./web/metrics.js";
@@ -115,7 +116,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         if ("connectionId" in owner) await store.connections.noteToken(owner.connectionId, expiresAt);
       }),
   });
-  const { authorize, warmUp } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
+  const { authorize, warmUp, home } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
   const mode = config.SLACK_APP_TOKEN ? "socket" : "http";
   const receiver =
     mode === "socket"
@@ -219,6 +220,16 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   // recording of answers already given in acks, many at a time (their writes are batched).
   const inflight = new InFlight(8, config.GHCONNECT_QUEUE_LIMIT);
   const recording = new InFlight(5000, 0);
+  app.use(
+    workspaceGuard({
+      configured: configuredHome(config.SLACK_TEAM_ID),
+      learned: home,
+      appId: config.SLACK_APP_ID,
+      notifier,
+      record: (work) => recording.run(work),
+      log,
+    }),
+  );
   const run = <T>(work: () => Promise<T>) => inflight.run(work);
   registerCommandListener(app, {
     router,
