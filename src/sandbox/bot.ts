@@ -17,6 +17,8 @@ export interface SandboxedBot {
   config: Config;
   url: string;
   port: number;
+  /** GET here for the Prometheus text (the bot's own loopback listener, METRICS_PORT). */
+  metricsUrl: string;
   driver: SlackDriver;
   /** A browser signed in to github.com as the sandbox user's account. */
   browser(user: SandboxUserName): Promise<SandboxBrowser>;
@@ -48,6 +50,8 @@ export function sandboxBotEnv(
     DATABASE_URL: databaseUrl,
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     PORT: String(port),
+    // Any free loopback port: several bots (tests, replicas) run side by side on one machine.
+    METRICS_PORT: "0",
     LOG_LEVEL: "silent",
     ...overrides,
   };
@@ -89,6 +93,7 @@ export async function startBotOnSandbox(
     config,
     url,
     port,
+    metricsUrl: `http://127.0.0.1:${bot.metricsPort()}/metrics`,
     driver,
     async browser(user) {
       const browser = new SandboxBrowser();

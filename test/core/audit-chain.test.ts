@@ -67,6 +67,22 @@ describe.each(ENGINES)("audit chain (%s)", (engine) => {
       expect(entry.details).toEqual({ token: "[redacted]", note: "[redacted]", org: "acme" });
     }));
 
+  it("secrets inside arrays of audit details are redacted too", () =>
+    withThreeEntries(async (store) => {
+      const token = "ghs_abcdefghijklmnopqrstuvwxyz0123456789";
+      const entry = await store.appendAudit({
+        actor: { slack: "U1" },
+        action: "test",
+        outcome: "ok",
+        details: { items: [{ token, org: "acme" }, { note: `Bearer ${token}` }], hosts: ["github.com", token, [token]] },
+      });
+      expect(entry.details).toEqual({
+        items: [{ token: "[redacted]", org: "acme" }, { note: "[redacted]" }],
+        hosts: ["github.com", "[redacted]", ["[redacted]"]],
+      });
+      expect(JSON.stringify(await store.audit.latest(1))).not.toContain(token);
+    }));
+
   it("concurrent appends stay one unbroken chain", () =>
     withThreeEntries(async (store) => {
       await Promise.all(

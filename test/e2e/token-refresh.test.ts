@@ -12,7 +12,7 @@ const MINUTE = 60_000;
 
 /** ghconnect_token_refreshes_total{outcome} as Prometheus scrapes it (0 before the first). */
 async function refreshesOnMetrics(world: World, outcome: "refreshed" | "failed"): Promise<number> {
-  const text = await (await fetch(`${world.bot.url}/metrics`)).text();
+  const text = await (await fetch(world.bot.metricsUrl)).text();
   const line = text.split("\n").find((l) => l.startsWith(`ghconnect_token_refreshes_total{outcome="${outcome}"}`));
   return line ? Number(line.split(" ").at(-1)) : 0;
 }

@@ -59,6 +59,8 @@ export class SlackSandbox {
   readonly calls: ApiCall[] = [];
   private readonly faults: Array<{ method: string; error: string; remaining: number }> = [];
   readonly messages: PostedMessage[] = [];
+  /** Web API methods that answer only once their promise settles: Slack being slow, for as long as a test needs. */
+  readonly slowMethods = new Map<string, Promise<unknown>>();
   private readonly responseUrls = new Map<string, ResponseUrl>();
   private readonly router = new SandboxRouter();
   private server?: Server;
@@ -75,7 +77,11 @@ export class SlackSandbox {
 
   constructor(readonly options: SlackSandboxOptions) {
     this.socketMode = new SocketModeStandIn(options.appToken ?? `xapp-1-A0GHCONNECT-${randomBytes(8).toString("hex")}`);
-    this.router.on("POST", "/api/:method", (req) => this.api(req.params.method as string, req.body, req.headers.authorization));
+    this.router.on("POST", "/api/:method", async (req) => {
+      const method = req.params.method as string;
+      await this.slowMethods.get(method)?.catch(() => undefined);
+      return this.api(method, req.body, req.headers.authorization);
+    });
     this.router.on("POST", "/response/:id", (req) => this.respond(req.params.id as string, req.body));
   }
 
@@ -206,6 +212,7 @@ export class SlackSandbox {
           team_id: this.options.teamId ?? "T0SANDBOX",
           user_id: this.botUserId,
           bot_id: this.botId,
+          is_enterprise_install: false,
         });
       case "chat.postMessage":
       case "chat.postEphemeral": {
