@@ -14,6 +14,7 @@ import { FeaturesRepo } from "./features-repo.js";
 import { GroupCommit } from "./group-commit.js";
 import { JobsRepo, StatsRepo } from "./jobs-repo.js";
 import { OperationsRepo } from "./operations-repo.js";
+import { RefusalsRepo } from "./refusals-repo.js";
 import type { Database } from "./schema.js";
 import type { SecretBox } from "./secret-box.js";
 import { StatesRepo } from "./states-repo.js";
@@ -25,6 +26,7 @@ export class Repos {
   readonly operations: OperationsRepo;
   readonly credentials: CredentialsRepo;
   readonly states: StatesRepo;
+  readonly refusals: RefusalsRepo;
   readonly connections: ConnectionsRepo;
   readonly approvals: ApprovalsRepo;
   readonly features: FeaturesRepo;
@@ -43,6 +45,7 @@ export class Repos {
     this.operations = new OperationsRepo(q, clock);
     this.credentials = new CredentialsRepo(q, clock, box);
     this.states = new StatesRepo(q, clock);
+    this.refusals = new RefusalsRepo(q, clock);
     this.connections = new ConnectionsRepo(q, clock);
     this.approvals = new ApprovalsRepo(q, clock);
     this.features = new FeaturesRepo(q, clock);
