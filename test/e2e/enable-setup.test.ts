@@ -168,6 +168,15 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
     expect({ text: textOf(card), updates: card.updates }).toEqual(cardBefore);
     expect(world.sandbox.world.apps).toHaveLength(0);
+    // Each refusal is audited by its page and reason, never with the code or the state.
+    const refused = (await auditEntries(world)).filter((e) => e.outcome === "refused");
+    expect(refused.map((e) => [e.action, e.details.reason, e.details.count])).toEqual([
+      ["enable.callback_refused", "no state", 1],
+      ["enable.callback_refused", "unknown state", 1],
+      ["enable.manifest_refused", "no state", 1],
+      ["enable.manifest_refused", "unknown state", 1],
+    ]);
+    expect(JSON.stringify(refused)).not.toContain(forged);
     const page = await world.browse("alice", link);
     expect(page.text).toContain("Connected acme");
   });
@@ -231,6 +240,28 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
 
     const page = await browser.browse(toCallback.finalUrl);
     expect(page.text).toContain("Connected acme");
+  });
+
+  it("GitHub failing while converting the manifest code fails nothing: the page says to reload, and reloading keeps the app", async () => {
+    world = await startWorld(engine);
+    const link = await world.enableUntilGitHub();
+    const browser = await world.bot.browser("alice");
+    const toCallback = await browser.browseUntil(link, CALLBACK);
+    // GitHub answers 502 to the conversion and to its retries.
+    world.sandbox.world.inject({ host: "api", status: 502, pathIncludes: "/conversions", times: 3 });
+    const failed = await browser.browse(toCallback.finalUrl);
+    expect(failed.status).toBe(502);
+    expect(failed.text).toContain("GitHub could not convert the app's creation code");
+    expect(failed.text).toContain("Nothing was changed: the enable of acme still waits for GitHub");
+    expect(failed.text).toContain("Reload this page in a minute: the code works for an hour.");
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
+    expect((await auditEntries(world)).find((e) => e.action === "enable.callback_refused")?.details).toMatchObject({
+      refusal: "code_unverified",
+      count: 1,
+    });
+
+    const reloaded = await browser.browse(toCallback.finalUrl);
+    expect(reloaded.text).toContain("Connected acme");
   });
 
   it("two deliveries of the same manifest code at once keep the app's credentials once; the second is told the step is done", async () => {
