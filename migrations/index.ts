@@ -4,10 +4,10 @@
 import type { Migration } from "kysely";
 import * as m0001 from "./0001_initial.js";
 import * as m0002 from "./0002_enable.js";
-import * as m0003 from "./0003_refusal_tallies.js";
+import * as m0007 from "./0007_refusal_tallies.js";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
   "0002_enable": m0002,
-  "0003_refusal_tallies": m0003,
+  "0007_refusal_tallies": m0007,
 };
