@@ -111,6 +111,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     dotcom,
     notifier,
     clock,
+    log,
     config: {
       publicUrl: config.PUBLIC_URL,
       githubUrl: config.GITHUB_URL,
@@ -275,7 +276,13 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
 
   // Operations that time out are ended by a sweep (also right after a restart); the transition
   // is conditional, so several replicas sweeping at once end each operation once.
-  const sweep = () => enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations"));
+  // The same sweep audits refusals of the GitHub pages that were only counted so far (at most one
+  // entry per page and reason a minute); the claim is conditional too.
+  const sweep = () =>
+    Promise.all([
+      enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations")),
+      enable.flushRefusals().catch((error) => log.warn({ err: error }, "could not audit counted refusals")),
+    ]);
   const replica = randomUUID().slice(0, 8);
   const refresh = () =>
     Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>

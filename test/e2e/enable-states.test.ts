@@ -56,21 +56,6 @@ describe.each(ENGINES)("enable links, codes and timing (%s)", (engine) => {
     expect(page.text).toContain("This link expired");
   });
 
-  it("a manifest code already used (or expired) fails the operation with a reason, and it can be retried", async () => {
-    world = await startWorld(engine);
-    const link = await world.enableUntilGitHub();
-    const browser = await world.bot.browser("alice");
-    const toCallback = await browser.browseUntil(link, CALLBACK);
-    const code = new URL(toCallback.finalUrl).searchParams.get("code");
-    // Someone converts the code first (GitHub codes are single use).
-    expect((await fetch(`${world.sandbox.urls.api}/app-manifests/${code}/conversions`, { method: "POST" })).status).toBe(201);
-    const page = await browser.browse(toCallback.finalUrl);
-    expect(page.status).toBe(422);
-    expect(page.text).toContain("it has expired (codes last one hour) or was already used. Nothing was stored.");
-    await world.card(/Enable failed/);
-    expect(await world.bot.bot.store.operations.inFlight()).toBeUndefined();
-  });
-
   it("already connected: says to what, since when and by whom", async () => {
     world = await startWorld(engine);
     await world.enable();
