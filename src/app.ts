@@ -151,11 +151,14 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     policy: config.GHCONNECT_DISCONNECT_APPROVAL,
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
   });
+  // This process's name where periodic jobs are claimed (jobs.locked_by).
+  const replica = randomUUID().slice(0, 8);
   const tokens = new TokenKeeper({
     store,
     dotcom,
     notifier,
     clock,
+    replica,
     tokenCache: (owner) =>
       new DatabaseTokenCache(store.credentials, owner, clock, (expiresAt) => store.connections.noteToken(owner.connectionId, expiresAt)),
     onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
@@ -238,7 +241,6 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   // Operations that time out are ended by a sweep (also right after a restart); the transition
   // is conditional, so several replicas sweeping at once end each operation once.
   const sweep = () => enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations"));
-  const replica = randomUUID().slice(0, 8);
   const refresh = () =>
     Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),
