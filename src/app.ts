@@ -164,11 +164,14 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     policy: config.GHCONNECT_DISCONNECT_APPROVAL,
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
   });
+  // This process's name where periodic jobs are claimed (jobs.locked_by).
+  const replica = randomUUID().slice(0, 8);
   const tokens = new TokenKeeper({
     store,
     dotcom,
     notifier,
     clock,
+    replica,
     tokenCache: (owner) =>
       new DatabaseTokenCache(store.credentials, owner, clock, (expiresAt) => store.connections.noteToken(owner.connectionId, expiresAt)),
     onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
@@ -283,7 +286,6 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations")),
       enable.flushRefusals().catch((error) => log.warn({ err: error }, "could not audit counted refusals")),
     ]);
-  const replica = randomUUID().slice(0, 8);
   const refresh = () =>
     Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),

@@ -158,11 +158,13 @@ describe.each(ENGINES)("enable links, codes and timing (%s)", (engine) => {
     world.sandbox.world.advance(56 * 60_000);
     world.sandbox.world.inject({ host: "api", status: 503, pathIncludes: "/access_tokens", times: 9 });
     expect(await world.bot.bot.tokens.refreshIfDue()).toBe("failed");
+    world.sandbox.world.advance(60_000); // the next minute's refresh
     expect(await world.bot.bot.tokens.refreshIfDue()).toBe("failed");
     const warnings = world.channel().filter((m) => /Could not refresh the installation token for acme/.test(textOf(m)));
     expect(warnings).toHaveLength(1);
     expect(textOf(warnings[0]!)).toContain("answered 503");
     world.sandbox.world.clearFaults();
+    world.sandbox.world.advance(60_000);
     expect(await world.bot.bot.tokens.refreshIfDue()).toBe("refreshed");
   });
 });

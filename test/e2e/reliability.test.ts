@@ -1,10 +1,12 @@
 // Two replicas, a crash in the middle, a database that goes away: every effect happens once,
 // nothing is lost, and the audit chain stays unbroken.
 import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { verifyChain } from "../../src/core/audit.js";
-import { freePort, type SandboxedBot, sandboxBotEnv, startBotOnSandbox } from "../../src/sandbox/bot.js";
+import { type SandboxedBot, sandboxBotEnv, startBotOnSandbox } from "../../src/sandbox/bot.js";
 import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { SlackDriver } from "../../src/sandbox/slack/driver.js";
 import { eventually } from "../helpers/bot.js";
@@ -28,14 +30,30 @@ const buttonValue = (message: { blocks: unknown[] }, actionId: string) =>
     .flatMap((b) => b.elements ?? [])
     .find((e) => e.action_id === actionId)?.value as string;
 
-/** A real `npm start`-style process (src/main.ts), configured only through its environment. */
-async function startReplicaProcess(env: Record<string, string>): Promise<ChildProcess> {
+/**
+ * A real `npm start`-style process (src/main.ts), configured only through its environment. It
+ * listens on PORT=0 and the port is read from its "ghconnect is listening" log line, so no other
+ * process can take the port between choosing and listening.
+ */
+async function startReplicaProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", ...env },
-    stdio: "ignore",
+    env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", ...env, PORT: "0", LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "ignore"],
   });
-  await eventually(async () => (await fetch(`http://127.0.0.1:${env.PORT}/healthz`)).ok, 20_000);
-  return child;
+  const lines = createInterface({ input: child.stdout as Readable });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  try {
+    for await (const line of lines) {
+      const entry = (line.startsWith("{") ? JSON.parse(line) : {}) as { msg?: string; port?: number };
+      if (entry.msg === "ghconnect is listening") return { child, url: `http://127.0.0.1:${entry.port}` };
+    }
+    throw new Error("the replica stopped before it listened");
+  } finally {
+    clearTimeout(timer);
+    // The rest of its log is not read; keep the pipe flowing so the process never blocks on it.
+    lines.close();
+    child.stdout?.resume();
+  }
 }
 
 describe.each(ENGINES)("replicas and crashes (%s)", (engine) => {
@@ -112,12 +130,13 @@ describe.each(ENGINES)("replicas and crashes (%s)", (engine) => {
 
   it("a replica killed (SIGKILL) mid-enable: the other one finishes the flow", async () => {
     world = await startWorld(engine);
-    const portA = await freePort();
-    const portB = await freePort();
-    balancer = await startBalancer([`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`]);
+    // The balancer's address is the public one; the replicas join it once they listen.
+    balancer = await startBalancer([]);
     await world.bot.stop();
-    child = await startReplicaProcess(sandboxBotEnv(world.sandbox, portA, world.testDb.url, { PUBLIC_URL: balancer.url }));
-    extra = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, port: portB, env: { PUBLIC_URL: balancer.url } });
+    const replica = await startReplicaProcess(sandboxBotEnv(world.sandbox, 0, world.testDb.url, { PUBLIC_URL: balancer.url }));
+    child = replica.child;
+    extra = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: { PUBLIC_URL: balancer.url } });
+    balancer.backends.push(replica.url, extra.url);
     const slack = new SlackDriver({
       botUrl: balancer.url,
       signingSecret: extra.config.SLACK_SIGNING_SECRET,
@@ -140,10 +159,11 @@ describe.each(ENGINES)("replicas and crashes (%s)", (engine) => {
   it("a replica killed (SIGKILL) mid-disconnect: the other recovers it, and the disconnect happens once", async () => {
     world = await startWorld(engine);
     await world.enable();
-    const portA = await freePort();
-    child = await startReplicaProcess(sandboxBotEnv(world.sandbox, portA, world.testDb.url));
+    // A second replica behind the same public address as the first.
+    const replica = await startReplicaProcess(sandboxBotEnv(world.sandbox, 0, world.testDb.url, { PUBLIC_URL: world.bot.url }));
+    child = replica.child;
     const killable = new SlackDriver({
-      botUrl: `http://127.0.0.1:${portA}`,
+      botUrl: replica.url,
       signingSecret: world.bot.config.SLACK_SIGNING_SECRET,
       slack: world.sandbox.slack,
       defaultChannel: SANDBOX_ADMIN_CHANNEL,
