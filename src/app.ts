@@ -1,6 +1,7 @@
 // Assembles ghconnect: database → store → core → Slack (Bolt) and the HTTP routes. main.ts and
 // the tests build the app through here, so the tests run exactly what production runs.
 import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, SocketModeReceiver } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
@@ -31,6 +32,8 @@ import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { SlackWitnessReader } from "./slack/witness-reader.js";
+import { configuredHome, workspaceGuard } from "./slack/workspace-guard.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
 import { Metrics } from "./web/metrics.js";
@@ -55,7 +58,10 @@ export interface Ghconnect {
   disable: DisableFlow;
   tokens: TokenKeeper;
   everyday: EverydayCommands;
+  /** Listens on PORT (the public routes) and METRICS_PORT; resolves with the public port. */
   listen(port?: number): Promise<number>;
+  /** The port /metrics is served on (bound on METRICS_HOST), once listening; undefined when off. */
+  metricsPort(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -105,6 +111,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     dotcom,
     notifier,
     clock,
+    log,
     config: {
       publicUrl: config.PUBLIC_URL,
       githubUrl: config.GITHUB_URL,
@@ -115,7 +122,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       githubTtlMs: 60 * 60_000,
     },
   });
-  const { authorize, warmUp } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
+  const { authorize, warmUp, home } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
   const mode = config.SLACK_APP_TOKEN ? "socket" : "http";
   const receiver =
     mode === "socket"
@@ -157,11 +164,14 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     policy: config.GHCONNECT_DISCONNECT_APPROVAL,
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
   });
+  // This process's name where periodic jobs are claimed (jobs.locked_by).
+  const replica = randomUUID().slice(0, 8);
   const tokens = new TokenKeeper({
     store,
     dotcom,
     notifier,
     clock,
+    replica,
     tokenCache: (owner) =>
       new DatabaseTokenCache(store.credentials, owner, clock, (expiresAt) => store.connections.noteToken(owner.connectionId, expiresAt)),
     onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
@@ -172,6 +182,18 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     manage,
     dotcom,
     notifier,
+    // Its own client: a verification must say "Slack did not answer" rather than sit through the
+    // default client's half hour of retries.
+    witnesses: new SlackWitnessReader(
+      new WebClient(config.SLACK_BOT_TOKEN, {
+        slackApiUrl: config.SLACK_API_URL,
+        logger: boltLogger(log),
+        timeout: 10_000,
+        retryConfig: { retries: 1 },
+        ...(config.HTTPS_PROXY ? { fetch } : {}),
+      }),
+      config.SLACK_ADMIN_CHANNEL,
+    ),
     clock,
     installationToken: () => tokens.current(),
     slackScopes: async () => {
@@ -218,8 +240,18 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   app.use(deliveryContext(store));
   // Work after acks: commands that call GitHub or change state, a few at a time; and the
   // recording of answers already given in acks, many at a time (their writes are batched).
-  const inflight = new InFlight(8);
+  const inflight = new InFlight(8, config.GHCONNECT_QUEUE_LIMIT);
   const recording = new InFlight(5000, 0);
+  app.use(
+    workspaceGuard({
+      configured: configuredHome(config.SLACK_TEAM_ID),
+      learned: home,
+      appId: config.SLACK_APP_ID,
+      notifier,
+      record: (work) => recording.run(work),
+      log,
+    }),
+  );
   const run = <T>(work: () => Promise<T>) => inflight.run(work);
   registerCommandListener(app, {
     router,
@@ -227,28 +259,41 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     log,
     run,
     record: (work) => recording.run(work),
-    saturated: () => inflight.saturated || recording.saturated,
+    saturated: () => inflight.saturated,
+    recordingFull: () => recording.saturated,
+    perUserLimit: config.GHCONNECT_USER_LIMIT,
     onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
   });
   registerActionListeners(app, { enable, disable, notifier, log, run });
 
   const server = createAppServer({
-    routes: [healthRoute(db, mode), metrics.route(), ...githubRoutes(enable, log)],
+    routes: [healthRoute(db, mode), ...githubRoutes(enable, log)],
     slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
     signingSecret: config.SLACK_SIGNING_SECRET,
     bodyLimit: SLACK_BODY_LIMIT,
     onSlackAnswered: (seconds) => metrics.ack.observe({ kind: "http" }, seconds),
     log,
   });
+  // /metrics is never on the public listener: it has its own, on loopback by default (SPEC §7).
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : createAppServer({ routes: [metrics.route()], log });
 
   // Operations that time out are ended by a sweep (also right after a restart); the transition
   // is conditional, so several replicas sweeping at once end each operation once.
-  const sweep = () => enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations"));
-  const replica = randomUUID().slice(0, 8);
+  // The same sweep audits refusals of the GitHub pages that were only counted so far (at most one
+  // entry per page and reason a minute); the claim is conditional too.
+  const sweep = () =>
+    Promise.all([
+      enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations")),
+      enable.flushRefusals().catch((error) => log.warn({ err: error }, "could not audit counted refusals")),
+    ]);
   const refresh = () =>
     Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),
     );
+  const metricsAddress = () => {
+    const address = metricsServer?.listening ? (metricsServer.address() as AddressInfo) : undefined;
+    return address ? `${address.address}:${address.port}` : "off";
+  };
   let sweeper: NodeJS.Timeout | undefined;
   let refresher: NodeJS.Timeout | undefined;
   let started = false;
@@ -263,6 +308,17 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         server.once("error", reject);
         server.listen(port, () => resolve());
       });
+      if (metricsServer) {
+        try {
+          await listenOn(metricsServer, config.METRICS_PORT as number, config.METRICS_HOST);
+        } catch (error) {
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+          throw new ConfigError(
+            "METRICS_PORT",
+            `could not be opened on ${config.METRICS_HOST}:${config.METRICS_PORT} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose a free port, or off`,
+          );
+        }
+      }
       if (mode === "socket") {
         try {
           await app.start();
@@ -270,6 +326,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
           // Slack refused the app-level token (invalid_auth, not_allowed_token_type…): say which
           // setting to fix rather than die on an unhandled rejection.
           await new Promise<void>((resolve) => server.close(() => resolve()));
+          metricsServer?.close();
           const reason = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
           throw new ConfigError(
             "SLACK_APP_TOKEN",
@@ -285,9 +342,10 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       refresher = setInterval(refresh, 60_000);
       refresher.unref();
       const bound = (server.address() as AddressInfo).port;
-      log.info({ port: bound, slack: mode, database: db.engine }, "ghconnect is listening");
+      log.info({ port: bound, metrics: metricsAddress(), slack: mode, database: db.engine }, "ghconnect is listening");
       return bound;
     },
+    metricsPort: () => (metricsServer?.listening ? (metricsServer.address() as AddressInfo).port : undefined),
     /** Stops accepting, lets work after acks finish (≤ 10 s), then closes the database. */
     async close() {
       if (sweeper) clearInterval(sweeper);
@@ -300,7 +358,22 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       if (!done || !recorded) log.warn({ unfinished: inflight.size + recording.size }, "stopping with work still in flight");
       server.closeAllConnections();
       await closed;
+      if (metricsServer?.listening) {
+        const metricsClosed = new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+        metricsServer.closeAllConnections();
+        await metricsClosed;
+      }
       if (!options.db) await db.close();
     },
   };
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
 }

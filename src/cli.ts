@@ -1,8 +1,8 @@
 // `ghconnect` on the command line: for operators and auditors, who may have database access but
-// no Slack. Only DATABASE_URL is needed for migrate and audit.
+// no Slack. migrate and audit need DATABASE_URL; audit export also the key it signs with, and
+// audit verify reads the admin channel when the Slack settings are set (cli-audit.ts).
 import "dotenv/config";
-import { readFileSync } from "node:fs";
-import { type AuditEntry, verifyChain } from "./core/audit.js";
+import { AUDIT_USAGE, auditCli } from "./cli-audit.js";
 import { systemClock } from "./core/clock.js";
 import { openDatabase } from "./db/database.js";
 import type { ActiveKey } from "./db/encryption-keys-repo.js";
@@ -16,9 +16,7 @@ const USAGE = `usage: ghconnect <command>
   rotate-key                                re-encrypt every stored credential under a new key and make it the active one:
                                             the new key from GHCONNECT_NEW_ENCRYPTION_KEY or stdin (never the command line),
                                             the current one in GHCONNECT_ENCRYPTION_KEY (README "Rotating the key")
-  audit verify [--file audit.jsonl]         recompute the audit hash chain (of the database, or of an export
-                                            alone: a --since export is checked as a segment from its first entry)
-  audit export [--since DATE] [--format jsonl]   write the audit log as JSON Lines to stdout
+${AUDIT_USAGE}
 
 DATABASE_URL selects the database (default sqlite:./data/ghconnect.db).
 Exit codes: 0 done, 1 the command failed (e.g. a broken chain), 2 a usage or configuration error.`;
@@ -84,26 +82,8 @@ async function main(argv: string[]): Promise<void> {
     }
     return;
   }
-  if (command === "audit" && sub === "verify") {
-    const file = flag(rest, "--file");
-    const result = file ? verifyFile(file) : await withStore(async (store) => verifyChain(await collect(store.audit.all())));
-    if (result.ok) {
-      process.stdout.write(`${result.count} entries, chain intact (head ${result.head.slice(0, 12)})\n`);
-      return;
-    }
-    process.stdout.write(`chain BROKEN at entry #${result.badSeq} (${result.badId}): ${result.reason}\n`);
-    process.exit(1);
-  }
-  if (command === "audit" && sub === "export") {
-    const format = flag(rest, "--format") ?? "jsonl";
-    if (format !== "jsonl") fail("only --format jsonl is supported");
-    const since = flag(rest, "--since");
-    if (since && Number.isNaN(Date.parse(since))) fail(`--since ${since} is not a date (use e.g. 2026-11-01 or 2026-11-01T12:00:00Z)`);
-    await withStore(async (store) => {
-      for await (const entry of store.audit.all({ since: since ? new Date(since).toISOString() : undefined })) {
-        if (!process.stdout.write(`${JSON.stringify(entry)}\n`)) await new Promise((r) => process.stdout.once("drain", r));
-      }
-    });
+  if (command === "audit") {
+    process.exitCode = await auditCli(sub, rest, { env: process.env, fail, flag, withStore, out: writeOut });
     return;
   }
   if (command === "help" || command === "--help") {
@@ -216,32 +196,9 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function verifyFile(file: string) {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    fail(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  const entries: AuditEntry[] = [];
-  for (const [i, line] of text.split("\n").entries()) {
-    if (!line.trim()) continue;
-    try {
-      entries.push(JSON.parse(line) as AuditEntry);
-    } catch {
-      process.stdout.write(`line ${i + 1} of ${file} is not JSON: the export is damaged\n`);
-      process.exit(1);
-    }
-  }
-  const first = entries[0];
-  // A segment (--since) starts after entry first.seq - 1, whose hash it names in prev_hash.
-  return verifyChain(entries, first && first.seq > 1 ? { seq: first.seq - 1, hash: first.prev_hash } : undefined);
-}
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
+/** Writes to stdout, waiting when the pipe is full (an export of years must not buffer in memory). */
+async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once("drain", r));
 }
 
 main(process.argv.slice(2)).catch((error) => fail((error as Error).message, 1));

@@ -86,6 +86,13 @@ const duration = (example: string) =>
       return n * (m[2] === "h" ? 3_600_000 : m[2] === "m" ? 60_000 : 1000);
     });
 
+const count = (example: string, min: number) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => /^\d{1,6}$/.test(v) && Number(v) >= min, { message: `should be a whole number of at least ${min}, e.g. ${example}` })
+    .transform(Number);
+
 const BOT_TOKEN_HINT = "should be the bot token, xoxb-… (OAuth & Permissions → Bot User OAuth Token)";
 const SIGNING_SECRET_HINT = "should be the app's signing secret (Basic Information → App Credentials)";
 const ADMIN_CHANNEL_HINT = "should be a channel id like C0123ABCD (not a #name)";
@@ -119,6 +126,28 @@ export const envSchema = z.object({
     .default("3000")
     .refine((v) => /^\d+$/.test(v) && Number(v) < 65536, { message: "should be a TCP port number, e.g. 3000" })
     .transform(Number),
+  // /metrics has its own listener, on loopback unless METRICS_HOST says otherwise (SPEC §7).
+  METRICS_PORT: z
+    .string()
+    .trim()
+    .default("9464")
+    .refine((v) => v === "off" || (/^\d+$/.test(v) && Number(v) < 65536), {
+      message: "should be a TCP port number for /metrics, e.g. 9464 (or off)",
+    })
+    .transform((v) => (v === "off" ? undefined : Number(v))),
+  METRICS_HOST: z
+    .string()
+    .trim()
+    .default("127.0.0.1")
+    .refine((v) => /^[A-Za-z0-9.:-]+$/.test(v), { message: "should be the address /metrics listens on, e.g. 127.0.0.1" }),
+  SLACK_TEAM_ID: optionalNonEmpty.refine((v) => v === undefined || /^[TE][A-Z0-9]{2,}$/.test(v), {
+    message: "should be the Slack workspace id (T0123ABCD), or the organization id (E0123ABCD) for an org-wide install",
+  }),
+  SLACK_APP_ID: optionalNonEmpty.refine((v) => v === undefined || /^A[A-Z0-9]{2,}$/.test(v), {
+    message: "should be the Slack app id, A0123ABCD (Basic Information → App Credentials)",
+  }),
+  GHCONNECT_QUEUE_LIMIT: count("200", 0).prefault("200"),
+  GHCONNECT_USER_LIMIT: count("3", 1).prefault("3"),
   DATABASE_URL: databaseUrl.default("sqlite:./data/ghconnect.db"),
   GHCONNECT_ENCRYPTION_KEY: encryptionKey,
   // During a key change: the key being replaced, still read (README "Rotating the key").

@@ -12,8 +12,9 @@ import { AlreadyConnected, GitHubFlowRefused, NotAuthorized, OperationInFlight, 
 import type { Message } from "./message.js";
 import { simpleMessage } from "./message.js";
 import { IN_FLIGHT, type Operation, type OperationStatus } from "./model.js";
-import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, TokenCache } from "./ports.js";
+import type { CreatedApp, DotcomGateway, GhesGateway, ManageGateway, Notifier, TokenCache } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
+import { type InfoLog, RefusalLog } from "./refusals.js";
 
 /** The store as the enable flow uses it (the db layer's repositories, in or out of a transaction). */
 export interface FlowStore extends Repos {
@@ -41,6 +42,8 @@ export interface EnableDeps {
   notifier: Notifier;
   clock: Clock;
   config: EnableConfig;
+  /** Where refusals of the GitHub pages that are only counted (not audited one by one) are logged. */
+  log?: InfoLog;
 }
 
 export type PageResult =
@@ -133,8 +136,18 @@ const NOTHING_TO_DO_PAGE: PageResult = {
     "GitHub sent you here because the app's installation was changed. ghconnect needs nothing for that, and nothing was changed. `/ghconnect status` in Slack shows the connection.",
 };
 
+/** The pages anyone can request; each refusal is audited as `enable.<page>_refused`, coalesced. */
+type GitHubPage = "manifest" | "callback" | "setup";
+
+/** Why a page refused a request (the audit entry's `refusal`). */
+type Refusal = "no_valid_state" | "not_waiting" | "incomplete" | "code_refused" | "code_unverified";
+
 export class EnableFlow {
-  constructor(private readonly deps: EnableDeps) {}
+  private readonly refusals: RefusalLog;
+
+  constructor(private readonly deps: EnableDeps) {
+    this.refusals = new RefusalLog({ store: deps.store, log: deps.log });
+  }
 
   private now(): Date {
     return this.deps.clock();
@@ -361,13 +374,26 @@ export class EnableFlow {
 
   /** GET /ghconnect/manifest?state=…: the auto-submitting form that creates the app on GitHub. */
   async manifestPage(state: string | undefined): Promise<PageResult> {
-    const { store, config } = this.deps;
-    if (!state) return errorPage(400, "Missing state", "This page needs the link ghconnect sent you in Slack. Nothing was changed.");
+    const { store } = this.deps;
+    if (!state)
+      return this.refuse({
+        at: "manifest",
+        refusal: "no_valid_state",
+        reason: "no state",
+        page: errorPage(400, "Missing state", "This page needs the link ghconnect sent you in Slack. Nothing was changed."),
+      });
     const check = await store.states.peek(state, "manifest");
-    if (!check.ok) return stateProblemPage(check.reason);
+    if (!check.ok)
+      return this.refuse({
+        at: "manifest",
+        refusal: "no_valid_state",
+        reason: `${check.reason} state`,
+        operationId: check.operationId,
+        page: stateProblemPage(check.reason),
+      });
     const op = await store.operations.get(check.operationId);
-    if (op?.status !== "awaiting_github")
-      return errorPage(409, "Not waiting for GitHub", op ? statusExplanation(op) : "This request no longer exists.");
+    if (op?.status !== "awaiting_github") return this.refuseNotWaiting("manifest", check.operationId, op, "Not waiting for GitHub");
+    const { config } = this.deps;
     return {
       kind: "manifest",
       org: op.org,
@@ -387,25 +413,75 @@ export class EnableFlow {
     };
   }
 
-  /** GET /ghconnect/github/callback?code&state: GitHub created the app; keep its credentials. */
+  /**
+   * GET /ghconnect/github/callback?code&state: GitHub created the app; keep its credentials. The
+   * state is only looked at until the code is converted: a code GitHub refuses (expired, used,
+   * made up) changes nothing and the "Continue on GitHub" link still works; the state is used in
+   * the transaction that stores the app's credentials, which a second delivery cannot repeat.
+   */
   async callback(code: string | undefined, state: string | undefined): Promise<PageResult> {
-    const { store, dotcom, config } = this.deps;
+    const { store } = this.deps;
     if (!code || !state)
-      return errorPage(400, "Missing parameters", "GitHub's redirect must carry both `code` and `state`. Nothing was changed.");
-    const check = await store.states.consume(state, "manifest");
-    if (!check.ok) return stateProblemPage(check.reason);
+      return this.refuse({
+        at: "callback",
+        refusal: state ? "incomplete" : "no_valid_state",
+        reason: state ? "no code" : "no state",
+        page: errorPage(400, "Missing parameters", "GitHub's redirect must carry both `code` and `state`. Nothing was changed."),
+      });
+    const check = await store.states.peek(state, "manifest");
+    if (!check.ok)
+      return this.refuse({
+        at: "callback",
+        refusal: "no_valid_state",
+        reason: `${check.reason} state`,
+        operationId: check.operationId,
+        page: stateProblemPage(check.reason),
+      });
     const op = await store.operations.get(check.operationId);
-    if (op?.status !== "awaiting_github")
-      return errorPage(409, "Not waiting for GitHub", op ? statusExplanation(op) : "This request no longer exists.");
-    const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
-
-    let app: Awaited<ReturnType<DotcomGateway["convertManifest"]>>;
+    if (op?.status !== "awaiting_github") return this.refuseNotWaiting("callback", check.operationId, op, "Not waiting for GitHub");
+    let app: CreatedApp;
     try {
-      app = await dotcom.convertManifest(code);
+      app = await this.deps.dotcom.convertManifest(code);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      return this.failPage({ op, actor, action: "enable.app_created", reason: error.message, hint: error.hint });
+      return this.refuseManifestCode(op, state, error);
     }
+    return this.keepApp(op, state, app);
+  }
+
+  /** GitHub refused the code, or could not be asked: nothing changes and the way back is said. */
+  private async refuseManifestCode(op: Operation, state: string, error: UserError): Promise<PageResult> {
+    const { store, config } = this.deps;
+    // Another delivery of the same code may have just kept the app (codes work once).
+    const now = await store.operations.get(op.id);
+    if (now?.status !== "awaiting_github") return this.refuseNotWaiting("callback", op.id, now, "Already handled");
+    const refused = error instanceof GitHubFlowRefused;
+    const why = error.message.replace(/ Nothing was stored\.$/, "");
+    const until = when(now.expiresAt);
+    return this.refuse({
+      at: "callback",
+      refusal: refused ? "code_refused" : "code_unverified",
+      reason: why,
+      op: now,
+      page: errorPage(
+        refused ? 400 : 502,
+        refused ? "GitHub refused the app's creation code" : "GitHub could not convert the app's creation code",
+        `${why} Nothing was changed: the enable of ${op.org} still waits for GitHub, until ${until}. ${
+          refused
+            ? `Go back to the "Continue on GitHub" link ghconnect sent you in Slack (it works until then) and create the app again, signed in to github.com as an owner of ${op.org}. If GitHub says the name is already taken, first delete the app it created at ${config.githubUrl}/organizations/${op.org}/settings/apps.`
+            : "Reload this page in a minute: the code works for an hour."
+        }`,
+        refused
+          ? { href: `${config.publicUrl}${MANIFEST_PATH}?state=${encodeURIComponent(state)}`, label: "Continue on GitHub" }
+          : undefined,
+      ),
+    });
+  }
+
+  /** The converted app: its owner checked, its credentials stored and the state used, in one transaction. */
+  private async keepApp(op: Operation, state: string, app: CreatedApp): Promise<PageResult> {
+    const { store, config } = this.deps;
+    const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
     const appLink = this.settingsUrl(app.owner, app.slug);
     if (app.owner.toLowerCase() !== op.org.toLowerCase()) {
       return this.failPage({
@@ -425,6 +501,9 @@ export class EnableFlow {
         app: { id: app.id, slug: app.slug, clientId: app.clientId, owner: app.owner },
       });
       if (!moved) return undefined;
+      const used = await tx.states.consume(state, "manifest");
+      // Ending the operation drops its states in the same transaction, so a waiting operation's state is unused.
+      if (!used.ok) throw new Error(`the manifest state of operation ${op.id} was ${used.reason} while it waited for GitHub`);
       const owner = { operationId: op.id };
       await tx.credentials.put(owner, "private_key", app.pem);
       await tx.credentials.put(owner, "client_secret", app.clientSecret);
@@ -439,8 +518,7 @@ export class EnableFlow {
       });
       return moved;
     });
-    if (!next)
-      return errorPage(409, "Already handled", "This step was already completed (or the request was cancelled). Nothing was changed.");
+    if (!next) return this.refuseNotWaiting("callback", op.id, await store.operations.get(op.id), "Already handled");
     await this.updateCard(next, { kind: "installing", appSlug: app.slug, appUrl: app.htmlUrl });
     return {
       kind: "redirect",
@@ -462,7 +540,8 @@ export class EnableFlow {
     if ("kind" in ret) return ret;
     const claimed = await this.claimCompletion(ret.op);
     if (!claimed) {
-      return this.refuseSetup({
+      return this.refuse({
+        at: "setup",
         refusal: "not_waiting",
         reason: "another request is completing this installation",
         op: ret.op,
@@ -475,10 +554,11 @@ export class EnableFlow {
   /** The flow's own state, its operation waiting for the installation, and a usable code and id. */
   private async validReturn(params: SetupParams): Promise<SetupReturn | PageResult> {
     const { store } = this.deps;
-    if (!params.state) return this.refuseSetup({ refusal: "no_valid_state", reason: "no state", page: MISSING_STATE_PAGE });
+    if (!params.state) return this.refuse({ at: "setup", refusal: "no_valid_state", reason: "no state", page: MISSING_STATE_PAGE });
     const check = await store.states.peek(params.state, "install");
     if (!check.ok) {
-      return this.refuseSetup({
+      return this.refuse({
+        at: "setup",
         refusal: "no_valid_state",
         reason: `${check.reason} state`,
         operationId: check.operationId,
@@ -486,21 +566,11 @@ export class EnableFlow {
       });
     }
     const op = await store.operations.get(check.operationId);
-    if (op?.status !== "awaiting_install" || !op.app) {
-      return this.refuseSetup({
-        refusal: "not_waiting",
-        reason: op ? `the operation is ${op.status}` : "the operation no longer exists",
-        operationId: check.operationId,
-        op,
-        page: errorPage(
-          409,
-          "Not waiting for an installation",
-          `${op ? statusExplanation(op) : "This request no longer exists."} Nothing was changed.`,
-        ),
-      });
-    }
+    if (op?.status !== "awaiting_install" || !op.app)
+      return this.refuseNotWaiting("setup", check.operationId, op, "Not waiting for an installation");
     if (!params.code) {
-      return this.refuseSetup({
+      return this.refuse({
+        at: "setup",
         refusal: "incomplete",
         reason: "no authorization code",
         op,
@@ -512,7 +582,8 @@ export class EnableFlow {
       });
     }
     if (!params.installationId || !/^\d{1,15}$/.test(params.installationId)) {
-      return this.refuseSetup({
+      return this.refuse({
+        at: "setup",
         refusal: "incomplete",
         reason: "no numeric installation_id",
         op,
@@ -527,23 +598,49 @@ export class EnableFlow {
     };
   }
 
-  /** Records a refused setup request (never its code or state) and answers with `page`. */
-  private async refuseSetup(refused: {
-    refusal: "no_valid_state" | "not_waiting" | "incomplete";
+  /**
+   * Records a refused request to a GitHub page (never its code or state) and answers with `page`.
+   * Anyone can send these requests, so entries are coalesced: see RefusalLog.
+   */
+  private async refuse(refused: {
+    at: GitHubPage;
+    refusal: Refusal;
     reason: string;
     page: PageResult;
     op?: Operation;
     operationId?: string;
   }): Promise<PageResult> {
     const operation = refused.op?.id ?? refused.operationId;
-    await this.deps.store.appendAudit({
+    await this.refusals.record({
       actor: { slack: null },
-      action: "enable.setup_refused",
+      action: `enable.${refused.at}_refused`,
       target: refused.op?.org ?? null,
       outcome: "refused",
       details: { refusal: refused.refusal, reason: refused.reason, ...(operation ? { operation } : {}) },
     });
     return refused.page;
+  }
+
+  /** The state's operation is not at the step this page belongs to. */
+  private refuseNotWaiting(at: GitHubPage, operationId: string, op: Operation | undefined, title: string): Promise<PageResult> {
+    const explanation = !op
+      ? "This request no longer exists."
+      : at === "callback" && op.status === "awaiting_install"
+        ? `This step is done: the app was created on GitHub and its credentials kept; the enable of ${op.org} now waits for the app to be installed.`
+        : statusExplanation(op);
+    return this.refuse({
+      at,
+      refusal: "not_waiting",
+      reason: op ? `the operation is ${op.status}` : "the operation no longer exists",
+      operationId,
+      op,
+      page: errorPage(409, title, `${explanation} Nothing was changed.`),
+    });
+  }
+
+  /** Audits the refusals only counted so far, once their kind has had no entry for a minute (the app's sweep). */
+  flushRefusals(): Promise<number> {
+    return this.refusals.flush();
   }
 
   /** awaiting_install → completing, leased: if this replica dies, the sweep ends it at the lease's end. */

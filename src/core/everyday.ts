@@ -1,7 +1,7 @@
 // The commands admins live in (SPEC §2): status, check, features, search, audit, admins. Each
 // decides here and returns a Message; every state change is authorized live and audited.
 import { randomUUID } from "node:crypto";
-import { type AuditEntry, type AuditInput, verifyChain } from "./audit.js";
+import type { AuditInput } from "./audit.js";
 import { auditListing } from "./audit-listing.js";
 import { authorizeAdmin, notInRoster } from "./authorize.js";
 import type { Clock } from "./clock.js";
@@ -10,12 +10,13 @@ import { checksText, when } from "./enable-card.js";
 import { NotAuthorized, NotConnected, UserError } from "./errors.js";
 import { FEATURE_CONNECTION_RULE, FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
-import type { DotcomGateway, GhesGateway, ManageGateway, Notifier } from "./ports.js";
+import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, WitnessSource } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
 import type { Answer as StatusAnswer } from "./router.js";
 import { unifiedSearch } from "./search.js";
 import { STATUS_FRESH_MS, statusMessage } from "./status.js";
 import { RecentlyRead } from "./status-cache.js";
+import { auditVerifyMessage, verifyTrail } from "./witness.js";
 
 type StatusFacts = Awaited<ReturnType<EverydayCommands["readStatusFacts"]>>;
 
@@ -25,6 +26,8 @@ export interface EverydayDeps {
   manage: ManageGateway;
   dotcom: DotcomGateway;
   notifier: Notifier;
+  /** The admin channel read back, for `audit verify` and `check`. */
+  witnesses: WitnessSource;
   clock: Clock;
   installationToken(): Promise<{ token: string }>;
   /** The bot token's scopes as Slack reports them (auth.test), or why they could not be read. */
@@ -212,6 +215,7 @@ export class EverydayCommands {
           : { name: "Slack", status: "ok", detail: `bot token has ${REQUIRED_SLACK_SCOPES.join(", ")}` },
       );
     }
+    results.push(await this.adminChannelCheck());
     if (config.proxy)
       results.push({
         name: "Proxy",
@@ -228,6 +232,22 @@ export class EverydayCommands {
     });
     results.push(...preflight.results);
     return results;
+  }
+
+  /** The bot can read the admin channel back, which `audit verify` needs to notice deleted entries. */
+  private async adminChannelCheck(): Promise<CheckResult> {
+    const reading = await this.deps.witnesses.read();
+    const channel = `<#${this.deps.notifier.adminChannel}>`;
+    if (!reading.readable) {
+      return { name: "Audit witness", status: "fail", detail: `cannot read ${channel}: ${reading.problem}`, advice: reading.fix };
+    }
+    return {
+      name: "Audit witness",
+      status: "ok",
+      detail: reading.newest
+        ? `the bot reads ${channel}; its newest audit line is entry ${reading.newest.seq}`
+        : `the bot reads ${channel}; no audit line posted yet`,
+    };
   }
 
   /** GHES's GitHub Connect settings page, where the native features are switched. */
@@ -385,24 +405,17 @@ export class EverydayCommands {
     return auditListing({ entries, total });
   }
 
-  /** `audit verify`: recomputes the whole chain. */
+  /** `audit verify`: recomputes the whole chain and compares it with the admin channel's witness. */
   async auditVerify(slackUserId: string): Promise<Message> {
     const admin = await this.admin(slackUserId, "verify the audit trail");
-    const entries: AuditEntry[] = [];
-    for await (const e of this.deps.store.audit.all()) entries.push(e);
-    const result = verifyChain(entries);
+    const report = await verifyTrail(() => this.deps.store.audit.all(), this.deps.witnesses);
     await this.deps.store.appendAudit({
       actor: { slack: slackUserId, ghes: admin.ghesLogin },
       action: "audit.verify",
-      outcome: result.ok ? "ok" : "failed",
-      details: result.ok ? { entries: result.count } : { entries: result.count, bad_seq: result.badSeq, reason: result.reason },
+      outcome: report.ok ? "ok" : "failed",
+      details: report.details,
     });
-    return result.ok
-      ? simpleMessage(`✅ ${result.count} entries, chain intact (head \`${result.head.slice(0, 16)}…\`).`)
-      : simpleMessage(
-          `❌ The audit chain is broken at entry #${result.badSeq} (\`${result.badId}\`): ${result.reason}.`,
-          "Entries are never updated or deleted by ghconnect; this means the database was changed outside it.",
-        );
+    return auditVerifyMessage(report);
   }
 
   /** `admins`: the roster. */

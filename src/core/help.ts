@@ -13,7 +13,7 @@ export const USAGE: readonly UsageLine[] = [
   {
     command: "check",
     alias: "doctor",
-    what: "preflight checks, changing nothing: config, database, GHES, license, proxy, GitHub hosts, clock",
+    what: "preflight checks, changing nothing: config, database, Slack (and reading the admin channel), GHES, license, proxy, GitHub hosts, clock",
     who: "admins",
   },
   {
@@ -37,7 +37,7 @@ export const USAGE: readonly UsageLine[] = [
   { command: "search QUERY", what: "search issues and pull requests here and in the connected org", who: "anyone" },
   {
     command: "audit [N] / audit verify",
-    what: "the newest N audit entries, newest first (10 by default, 50 at most) / verify the audit hash chain",
+    what: "the newest N audit entries, newest first (10 by default, 50 at most) / verify the audit hash chain and compare it with the admin channel's record",
     who: "admins",
   },
   { command: "admins / admins add @user ghes-login / admins remove @user", what: "the admin roster", who: "admins" },

@@ -113,6 +113,18 @@ export interface OauthStatesTable {
   used_at: string | null;
 }
 
+export interface RefusalTalliesTable {
+  key: string;
+  action: string;
+  target: string | null;
+  details: string;
+  pending: number;
+  first_pending_at: string | null;
+  audited_at: string | null;
+  audited_count: number | null;
+  audited_since: string | null;
+}
+
 export interface FeaturesTable {
   name: string;
   enabled: number;
@@ -175,6 +187,7 @@ export interface Database {
   credentials: CredentialsTable;
   approvals: ApprovalsTable;
   oauth_states: OauthStatesTable;
+  refusal_tallies: RefusalTalliesTable;
   features: FeaturesTable;
   audit_log: AuditLogTable;
   slack_events: SlackEventsTable;

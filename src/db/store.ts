@@ -15,6 +15,7 @@ import { FeaturesRepo } from "./features-repo.js";
 import { GroupCommit } from "./group-commit.js";
 import { JobsRepo, StatsRepo } from "./jobs-repo.js";
 import { OperationsRepo } from "./operations-repo.js";
+import { RefusalsRepo } from "./refusals-repo.js";
 import type { Database } from "./schema.js";
 import type { SecretBox } from "./secret-box.js";
 import { StatesRepo } from "./states-repo.js";
@@ -27,6 +28,7 @@ export class Repos {
   readonly credentials: CredentialsRepo;
   readonly encryptionKeys: EncryptionKeysRepo;
   readonly states: StatesRepo;
+  readonly refusals: RefusalsRepo;
   readonly connections: ConnectionsRepo;
   readonly approvals: ApprovalsRepo;
   readonly features: FeaturesRepo;
@@ -46,6 +48,7 @@ export class Repos {
     this.credentials = new CredentialsRepo({ q, engine, clock, box });
     this.encryptionKeys = new EncryptionKeysRepo(q, engine, clock);
     this.states = new StatesRepo(q, clock);
+    this.refusals = new RefusalsRepo(q, clock);
     this.connections = new ConnectionsRepo(q, clock);
     this.approvals = new ApprovalsRepo(q, clock);
     this.features = new FeaturesRepo(q, clock);

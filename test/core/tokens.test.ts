@@ -17,6 +17,7 @@ function keeper(returned: { token: string; expiresAt: string }) {
   const connection = { id: "c1", org: "acme", appId: 1, installationId: 7, tokenExpiresAt: heldExpiry } as Connection;
   const store: TokenStore = {
     connections: { active: async () => connection, noteToken: async () => {}, noteRefreshFailure: async () => true },
+    jobs: { claimSlot: async () => true },
     credentials: { get: async () => ({ secret: "pem" }) },
     appendAudit: async (entry) => {
       audited.push(entry);
@@ -28,6 +29,7 @@ function keeper(returned: { token: string; expiresAt: string }) {
     dotcom: { installationToken: async () => returned } as unknown as DotcomGateway,
     notifier: { adminChannel: "C0ADMINS01", post: async () => undefined } as unknown as Notifier,
     clock: () => now,
+    replica: "r1",
     tokenCache: () => ({}) as TokenCache,
     onRefresh: (outcome) => counted.push(outcome),
   });

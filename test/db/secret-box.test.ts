@@ -149,7 +149,7 @@ describe.each(ENGINES)("a database from before the key was recorded (%s)", (engi
         created_at: "2026-11-01T00:00:00Z",
       })
       .execute();
-    expect(await migrateToLatest(t.db)).toContain("0006_encryption_keys");
+    expect(await migrateToLatest(t.db)).toContain("0003_encryption_keys");
 
     const store = new Store(t.db, clock, new SecretBox(key));
     const active = await store.encryptionKeys.admit(new SecretBox(key), await store.credentials.keyIds());

@@ -2,14 +2,18 @@
 // the setup URL, a code GitHub refuses says nothing about the installer, and a completion that
 // dies keeps enabling blocked for its short lease only, as the admins, the installer and the
 // auditor see it.
+import { Writable } from "node:stream";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/core/audit.js";
+import { createLogger } from "../../src/log.js";
 import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
 
 const SETUP = /\/ghconnect\/github\/setup/;
+const CALLBACK = /\/ghconnect\/github\/callback/;
+const ON_GITHUB = /Waiting for .* to create the GitHub App/;
 const INSTALLING = /Waiting for it to be installed and authorized/;
 
 async function auditEntries(world: World): Promise<AuditEntry[]> {
@@ -164,8 +168,172 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
     expect({ text: textOf(card), updates: card.updates }).toEqual(cardBefore);
     expect(world.sandbox.world.apps).toHaveLength(0);
+    // Each refusal is audited by its page and reason, never with the code or the state.
+    const refused = (await auditEntries(world)).filter((e) => e.outcome === "refused");
+    expect(refused.map((e) => [e.action, e.details.reason, e.details.count])).toEqual([
+      ["enable.callback_refused", "no state", 1],
+      ["enable.callback_refused", "unknown state", 1],
+      ["enable.manifest_refused", "no state", 1],
+      ["enable.manifest_refused", "unknown state", 1],
+    ]);
+    expect(JSON.stringify(refused)).not.toContain(forged);
     const page = await world.browse("alice", link);
     expect(page.text).toContain("Connected acme");
+  });
+
+  it("a manifest code GitHub refuses leaves the enable waiting for GitHub, its card unchanged; the page's advice then creates the app", async () => {
+    world = await startWorld(engine);
+    const link = await world.enableUntilGitHub();
+    const card = await world.card(ON_GITHUB);
+    const cardBefore = { text: textOf(card), updates: card.updates };
+    const browser = await world.bot.browser("alice");
+    const toCallback = await browser.browseUntil(link, CALLBACK);
+    const code = new URL(toCallback.finalUrl).searchParams.get("code") as string;
+    // Someone converts the code first (GitHub's codes work once), then the browser arrives with it.
+    expect((await fetch(`${world.sandbox.urls.api}/app-manifests/${code}/conversions`, { method: "POST" })).status).toBe(201);
+
+    const refused = await browser.browse(toCallback.finalUrl);
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain("GitHub refused the app's creation code");
+    expect(refused.text).toContain("it has expired (codes last one hour) or was already used.");
+    expect(refused.text).toContain("Nothing was changed: the enable of acme still waits for GitHub, until");
+    expect(refused.text).toContain('Go back to the "Continue on GitHub" link ghconnect sent you in Slack (it works until then)');
+    expect(refused.text).toContain("If GitHub says the name is already taken, first delete the app it created at");
+
+    // Nothing failed: the same operation waits, its card as it was, no credentials kept.
+    const op = await world.bot.bot.store.operations.inFlight();
+    expect(op?.status).toBe("awaiting_github");
+    expect({ text: textOf(card), updates: card.updates }).toEqual(cardBefore);
+    expect(await credentialCount(world)).toBe(0);
+    const entries = await auditEntries(world);
+    expect(entries.filter((e) => e.action === "enable.callback_refused")).toEqual([
+      expect.objectContaining({
+        outcome: "refused",
+        target: "acme",
+        details: expect.objectContaining({ refusal: "code_refused", operation: op?.id, count: 1 }),
+      }),
+    ]);
+    expect(entries.map((e) => `${e.action}:${e.outcome}`)).not.toContain("enable.app_created:failed");
+    expect(JSON.stringify(entries)).not.toContain(code);
+
+    // Following the page: the app GitHub created holds the name, so delete it, then the Slack link works.
+    const app = world.sandbox.world.apps.at(-1)!;
+    await browser.browse(`${world.sandbox.urls.web}/organizations/acme/settings/apps/${app.slug}`);
+    expect(app.deleted).toBe(true);
+    const page = await browser.browse(link);
+    expect(page.text).toContain("Connected acme");
+    expect(await world.bot.bot.store.connections.active()).toMatchObject({ org: "acme", appSlug: world.sandbox.world.apps.at(-1)!.slug });
+  });
+
+  it("a made-up manifest code with the flow's state changes nothing, and the real code then completes", async () => {
+    world = await startWorld(engine);
+    const link = await world.enableUntilGitHub();
+    const browser = await world.bot.browser("alice");
+    const toCallback = await browser.browseUntil(link, CALLBACK);
+    const tampered = new URL(toCallback.finalUrl);
+    tampered.searchParams.set("code", "0123456789abcdef0123");
+    const refused = await browser.browse(tampered.toString());
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain("GitHub refused the app's creation code");
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
+    expect(JSON.stringify(await auditEntries(world))).not.toContain("0123456789abcdef0123");
+
+    const page = await browser.browse(toCallback.finalUrl);
+    expect(page.text).toContain("Connected acme");
+  });
+
+  it("GitHub failing while converting the manifest code fails nothing: the page says to reload, and reloading keeps the app", async () => {
+    world = await startWorld(engine);
+    const link = await world.enableUntilGitHub();
+    const browser = await world.bot.browser("alice");
+    const toCallback = await browser.browseUntil(link, CALLBACK);
+    // GitHub answers 502 to the conversion and to its retries.
+    world.sandbox.world.inject({ host: "api", status: 502, pathIncludes: "/conversions", times: 3 });
+    const failed = await browser.browse(toCallback.finalUrl);
+    expect(failed.status).toBe(502);
+    expect(failed.text).toContain("GitHub could not convert the app's creation code");
+    expect(failed.text).toContain("Nothing was changed: the enable of acme still waits for GitHub");
+    expect(failed.text).toContain("Reload this page in a minute: the code works for an hour.");
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
+    expect((await auditEntries(world)).find((e) => e.action === "enable.callback_refused")?.details).toMatchObject({
+      refusal: "code_unverified",
+      count: 1,
+    });
+
+    const reloaded = await browser.browse(toCallback.finalUrl);
+    expect(reloaded.text).toContain("Connected acme");
+  });
+
+  it("two deliveries of the same manifest code at once keep the app's credentials once; the second is told the step is done", async () => {
+    world = await startWorld(engine);
+    const link = await world.enableUntilGitHub();
+    const browser = await world.bot.browser("alice");
+    const toCallback = await browser.browseUntil(link, CALLBACK);
+    // Both deliveries get past the state check and reach GitHub before either answer comes back.
+    const first = hold();
+    const second = hold();
+    released = () => {
+      first.release();
+      second.release();
+    };
+    world.sandbox.world.inject({ host: "api", pathIncludes: "/conversions", until: first.until });
+    world.sandbox.world.inject({ host: "api", pathIncludes: "/conversions", until: second.until });
+    const deliver = () =>
+      fetch(toCallback.finalUrl, { redirect: "manual" }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const deliveries = [deliver(), deliver()];
+    await eventually(() => world.sandbox.world.faults.every((f) => f.remaining === 0));
+    first.release();
+    const kept = await Promise.race(deliveries);
+    expect(kept.status).toBe(302);
+    second.release();
+    const answers = await Promise.all(deliveries);
+    const other = answers.find((a) => a !== kept) as { status: number; text: string };
+    expect(other.status).toBe(409);
+    expect(other.text).toContain("This step is done: the app was created on GitHub and its credentials kept");
+
+    expect(await credentialCount(world)).toBe(3);
+    const entries = await auditEntries(world);
+    expect(entries.filter((e) => e.action === "enable.app_created")).toHaveLength(1);
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_install");
+  });
+
+  it("50 forged requests to the setup page are audited as one entry a minute whose counts add up to 50; the rest is logged at info", async () => {
+    const logs: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logs.push(chunk.toString());
+        done();
+      },
+    });
+    world = await startWorld(engine, { sweepEveryMs: 25, log: createLogger("info", sink) });
+    const forge = (n: number) =>
+      Promise.all(
+        Array.from({ length: n }, () =>
+          fetch(`${world.bot.url}/ghconnect/github/setup?code=junk&installation_id=1&setup_action=install`).then((r) => r.status),
+        ),
+      );
+    const refusals = async () => (await auditEntries(world)).filter((e) => e.action === "enable.setup_refused");
+
+    expect(await forge(30)).toEqual(Array(30).fill(400));
+    expect((await refusals()).map((e) => e.details.count)).toEqual([1]);
+    // A minute later the app's sweep audits the 29 only counted so far…
+    world.sandbox.world.advance(61_000);
+    await eventually(async () => (await refusals()).length === 2);
+    // …and the next 20, within a minute of that entry, are counted again, then audited a minute on.
+    expect(await forge(20)).toEqual(Array(20).fill(400));
+    expect((await refusals()).map((e) => e.details.count)).toEqual([1, 29]);
+    world.sandbox.world.advance(61_000);
+    await eventually(async () => (await refusals()).length === 3);
+
+    const entries = await refusals();
+    expect(entries.map((e) => [e.outcome, e.details.refusal, e.details.reason, e.details.count])).toEqual([
+      ["refused", "no_valid_state", "no state", 1],
+      ["refused", "no_valid_state", "no state", 29],
+      ["refused", "no_valid_state", "no state", 20],
+    ]);
+    expect(entries.every((e) => typeof e.details.first_refused_at === "string")).toBe(true);
+    expect(logs.filter((l) => l.includes("refused request counted toward the next audit entry of its kind"))).toHaveLength(49);
+    expect(logs.join("")).not.toContain("junk");
   });
 
   it("an enable killed while completing is ended by the app's sweep once its lease runs out: the card says so, nothing is stored, enabling works again", async () => {

@@ -1,5 +1,6 @@
 // The commands admins use every day, and what the auditor reads.
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,9 +10,17 @@ import { eventually, messageText } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
 
+// The key exports are signed with (derived from it); any bot's key will do for these tests.
+const ENCRYPTION_KEY = randomBytes(32).toString("base64");
+
 function cli(args: string[], databaseUrl: string) {
   const r = spawnSync(process.execPath, ["bin/ghconnect.js", ...args], {
-    env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl, DOTENV_CONFIG_PATH: "/nonexistent" },
+    env: {
+      PATH: process.env.PATH ?? "",
+      DATABASE_URL: databaseUrl,
+      DOTENV_CONFIG_PATH: "/nonexistent",
+      GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    },
     encoding: "utf8",
     timeout: 30_000,
   });
@@ -326,7 +335,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       expect(await ask("alice", "audit verify", /broken/)).toMatch(/broken at entry #(3|99)/);
     });
 
-    it("exports JSON Lines that verify from the file alone, also as a --since segment", async () => {
+    it("exports JSON Lines that verify from the file alone, also as a segment given --from-hash", async () => {
       world = await startWorld(engine);
       await world.enable();
       const dir = mkdtempSync(join(tmpdir(), "ghconnect-export-"));
@@ -339,9 +348,12 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       const verified = cli(["audit", "verify", "--file", join(dir, "audit.jsonl")], "sqlite::memory:");
       expect(verified.out).toMatch(/^\d+ entries, chain intact/);
       expect(verified.code).toBe(0);
-      const segment = lines.slice(3).join("\n");
+      // A segment carries its own signed head, as `audit export --since` writes it.
+      const since = JSON.parse(lines[3] as string).at as string;
+      const segment = cli(["audit", "export", "--since", since], world.testDb.url).out;
       writeFileSync(join(dir, "segment.jsonl"), segment);
-      expect(cli(["audit", "verify", "--file", join(dir, "segment.jsonl")], "sqlite::memory:").code).toBe(0);
+      const fromHash = JSON.parse(segment.split("\n")[0] as string).prev_hash as string;
+      expect(cli(["audit", "verify", "--file", join(dir, "segment.jsonl"), "--from-hash", fromHash], "sqlite::memory:").code).toBe(0);
       const broken = readFileSync(join(dir, "audit.jsonl"), "utf8").replace('"outcome":"ok"', '"outcome":"refused"');
       writeFileSync(join(dir, "broken.jsonl"), broken);
       const bad = cli(["audit", "verify", "--file", join(dir, "broken.jsonl")], "sqlite::memory:");

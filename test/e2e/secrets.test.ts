@@ -63,7 +63,7 @@ describe.each(ENGINES)("secrets (%s)", (engine) => {
     const card = structuredClone(await world.card(/Disconnect acme\?[\s\S]*Approving will/));
     await world.click("bob", card, "disable.approve");
     await world.card(/Disconnected acme/);
-    for (const path of ["/healthz", "/metrics"]) responses.push(await (await fetch(`${world.bot.url}${path}`)).text());
+    for (const url of [`${world.bot.url}/healthz`, world.bot.metricsUrl]) responses.push(await (await fetch(url)).text());
 
     const w = world.sandbox.world;
     const env = world.bot.config;

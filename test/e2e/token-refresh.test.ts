@@ -5,6 +5,7 @@
 // (installation tokens expire an hour after minting on it).
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/core/audit.js";
+import { type SandboxedBot, startBotOnSandbox } from "../../src/sandbox/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
 
@@ -12,14 +13,17 @@ const MINUTE = 60_000;
 
 /** ghconnect_token_refreshes_total{outcome} as Prometheus scrapes it (0 before the first). */
 async function refreshesOnMetrics(world: World, outcome: "refreshed" | "failed"): Promise<number> {
-  const text = await (await fetch(`${world.bot.url}/metrics`)).text();
+  const text = await (await fetch(world.bot.metricsUrl)).text();
   const line = text.split("\n").find((l) => l.startsWith(`ghconnect_token_refreshes_total{outcome="${outcome}"}`));
   return line ? Number(line.split(" ").at(-1)) : 0;
 }
 
 describe.each(ENGINES)("installation token refresh (%s)", (engine) => {
   let world: World;
+  let replica: SandboxedBot | undefined;
   afterEach(async () => {
+    await replica?.stop();
+    replica = undefined;
     await world?.close();
   });
 
@@ -92,8 +96,31 @@ describe.each(ENGINES)("installation token refresh (%s)", (engine) => {
     expect(await tokens.refreshIfDue()).toBe("failed");
     expect(await refreshesOnMetrics(world, "refreshed")).toBe(1);
     expect(await refreshesOnMetrics(world, "failed")).toBe(1);
+    world.sandbox.world.advance(MINUTE); // the next minute's refresh
     expect(await tokens.refreshIfDue()).toBe("refreshed");
     expect(await refreshesOnMetrics(world, "refreshed")).toBe(2);
     expect(minted()).toHaveLength(3);
+  });
+
+  it("two replicas on one database refreshing in the same minute: GitHub mints one token and one token.refreshed is written; the next minute is claimed afresh", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    replica = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: { GHCONNECT_ADMINS: "" } });
+    const replicas = [world.bot.bot.tokens, replica.bot.tokens];
+    world.sandbox.world.advance(51 * MINUTE);
+    // Both replicas' minute ticks at once, as their schedulers would run them.
+    const results = await Promise.all(replicas.map((t) => t.refreshIfDue()));
+    expect(results.toSorted()).toEqual(["refreshed", "taken"]);
+    expect(minted()).toHaveLength(2);
+    expect((await refreshedEntries()).map((e) => e.details.expires_at)).toEqual([minted()[1]]);
+
+    // A failing GitHub is still retried each minute by whichever replica claims it.
+    world.sandbox.world.advance(51 * MINUTE);
+    world.sandbox.world.inject({ host: "api", status: 503, pathIncludes: "/access_tokens", times: 3 });
+    expect((await Promise.all(replicas.map((t) => t.refreshIfDue()))).toSorted()).toEqual(["failed", "taken"]);
+    world.sandbox.world.advance(MINUTE);
+    expect((await Promise.all(replicas.map((t) => t.refreshIfDue()))).toSorted()).toEqual(["refreshed", "taken"]);
+    expect(minted()).toHaveLength(3);
+    expect((await refreshedEntries()).map((e) => e.details.expires_at)).toEqual([minted()[1], minted()[2]]);
   });
 });
