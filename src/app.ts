@@ -11,8 +11,10 @@ import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
 import { EverydayCommands } from "./core/everyday.js";
+import { CHECK_TIMEOUT_MS } from "./core/preflight.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
+import { slackProblem } from "./core/slack-check.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
@@ -31,6 +33,8 @@ import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { slackProbe } from "./slack/probe.js";
+import { SlackWatch } from "./slack/watch.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
 import { Metrics } from "./web/metrics.js";
@@ -45,7 +49,17 @@ export interface GhconnectOptions {
   clock?: Clock;
   /** An already-open database (tests); otherwise DATABASE_URL is opened and closed by the app. */
   db?: Db;
+  /** How often Slack is re-checked for /healthz while it answers (default 60 s; sooner while it does not). */
+  slackRecheckMs?: number;
+  /** How long start-up waits for the Socket Mode connection before going on degraded (default 10 s). */
+  socketConnectWaitMs?: number;
 }
+
+/**
+ * @slack/web-api retries a failed call for about 30 minutes by default, silently; posting gives up
+ * after three tries in a few seconds instead, and the failure is logged and shown where it matters.
+ */
+export const SLACK_POSTING_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000 };
 
 export interface Ghconnect {
   store: Store;
@@ -84,8 +98,16 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     slackApiUrl: config.SLACK_API_URL,
     logger: boltLogger(log),
     timeout: 10_000,
+    retryConfig: SLACK_POSTING_RETRIES,
     ...(config.HTTPS_PROXY ? { fetch } : {}),
   });
+  const probeSlack = slackProbe({
+    token: config.SLACK_BOT_TOKEN,
+    apiUrl: config.SLACK_API_URL,
+    timeoutMs: CHECK_TIMEOUT_MS,
+    ...(config.HTTPS_PROXY ? { fetch } : {}),
+  });
+  const slackWatch = new SlackWatch({ probe: probeSlack, log, proxy: config.HTTPS_PROXY, everyMs: options.slackRecheckMs ?? 60_000 });
   const ghes = new GhesClient(config.GHES_URL, config.GHES_TOKEN, fetch);
   const manage = new ManageClient(config.GHES_MANAGE_URL, config.GHES_MANAGE_PASSWORD, fetch);
   const dotcom = new DotcomClient(config.GITHUB_URL, config.GITHUB_API_URL, fetch);
@@ -118,14 +140,21 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       ? new SocketModeReceiver({
           appToken: config.SLACK_APP_TOKEN as string,
           logger: boltLogger(log),
-          installerOptions: { clientOptions: { slackApiUrl: config.SLACK_API_URL } },
+          // apps.connections.open is retried (it is how the socket reconnects), but never more than 30 s apart.
+          installerOptions: {
+            clientOptions: {
+              slackApiUrl: config.SLACK_API_URL,
+              timeout: 10_000,
+              retryConfig: { retries: 100, factor: 1.3, maxTimeout: 30_000 },
+            },
+          },
         })
       : new GatedHttpReceiver(log);
   const app = new App({
     receiver,
     authorize,
     logger: boltLogger(log),
-    clientOptions: { slackApiUrl: config.SLACK_API_URL },
+    clientOptions: { slackApiUrl: config.SLACK_API_URL, timeout: 10_000, retryConfig: SLACK_POSTING_RETRIES },
     // Bolt's default conversation store keeps state in this process's memory (wrong with several
     // replicas) and builds a "not found" Error for every request; ghconnect keeps its state in the
     // database and never reads `context.conversation`.
@@ -169,14 +198,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     notifier,
     clock,
     installationToken: () => tokens.current(),
-    slackScopes: async () => {
-      try {
-        const result = await slackClient.auth.test();
-        return { scopes: result.response_metadata?.scopes ?? [] };
-      } catch (error) {
-        return { error: (error as Error).message };
-      }
-    },
+    slackProbe: probeSlack,
     config: {
       uploadsUrl: config.GITHUB_UPLOADS_URL,
       proxy: config.HTTPS_PROXY,
@@ -228,7 +250,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   registerActionListeners(app, { enable, disable, notifier, log, run });
 
   const server = createAppServer({
-    routes: [healthRoute(db, mode), metrics.route(), ...githubRoutes(enable, log)],
+    routes: [healthRoute({ db, mode, slack: () => slackWatch.health }), metrics.route(), ...githubRoutes(enable, log)],
     slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
     signingSecret: config.SLACK_SIGNING_SECRET,
     bodyLimit: SLACK_BODY_LIMIT,
@@ -254,24 +276,59 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     tokens,
     everyday,
     async listen(port = config.PORT) {
+      // A token Slack refuses stops the start with the one line to fix; an unreachable Slack does
+      // not: the bot starts degraded (/healthz 503), says why, and re-checks until Slack answers.
+      const first = await probeSlack();
+      if (!first.ok && first.reason === "token_refused")
+        throw new ConfigError(
+          "SLACK_BOT_TOKEN",
+          `${slackProblem(first).detail.replace(/^SLACK_BOT_TOKEN /, "")}: ${slackProblem(first).advice}`,
+        );
+      slackWatch.note(first);
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(port, () => resolve());
       });
       if (mode === "socket") {
-        try {
-          await app.start();
-        } catch (error) {
+        const socketClient = (receiver as SocketModeReceiver).client;
+        slackWatch.watchSocket(socketClient);
+        const waitMs = options.socketConnectWaitMs ?? 10_000;
+        const connecting = app.start().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        let waiting: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          connecting,
+          new Promise<"waiting">((resolve) => {
+            waiting = setTimeout(() => resolve("waiting"), waitMs);
+          }),
+        ]);
+        clearTimeout(waiting);
+        const refused = (error: unknown) => (error as { data?: { error?: string } } | undefined)?.data?.error;
+        if (outcome !== undefined && outcome !== "waiting" && refused(outcome)) {
           // Slack refused the app-level token (invalid_auth, not_allowed_token_type…): say which
           // setting to fix rather than die on an unhandled rejection.
           await new Promise<void>((resolve) => server.close(() => resolve()));
-          const reason = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
           throw new ConfigError(
             "SLACK_APP_TOKEN",
-            `was refused by Slack when opening Socket Mode (${reason}): it must be an app-level token (xapp-…) of this app with the connections:write scope`,
+            `was refused by Slack when opening Socket Mode (${refused(outcome)}): it must be an app-level token (xapp-…) of this app with the connections:write scope`,
           );
         }
+        if (outcome !== undefined) {
+          // Not connected yet (Slack unreachable, the WebSocket blocked): Bolt's client keeps
+          // trying on its own; /healthz says degraded until it connects.
+          const why = outcome === "waiting" ? `not connected after ${waitMs / 1000} s` : `could not start (${(outcome as Error).message})`;
+          slackWatch.noteSocketDown(`Socket Mode ${why}; still trying`);
+          log.error(
+            `Socket Mode ${why}: check that this host reaches ${new URL(config.SLACK_API_URL).host} and wss-primary.slack.com; /healthz reports degraded until it connects`,
+          );
+          void connecting.then((late) => {
+            if (late && !refused(late)) log.error({ err: late }, "Socket Mode could not start");
+          });
+        }
       }
+      slackWatch.start();
       started = true;
       void warmUp();
       void sweep();
@@ -285,6 +342,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     },
     /** Stops accepting, lets work after acks finish (≤ 10 s), then closes the database. */
     async close() {
+      slackWatch.stop();
       if (sweeper) clearInterval(sweeper);
       if (refresher) clearInterval(refresher);
       // Stop accepting (in-flight HTTP requests may finish), then wait for work after acks.
