@@ -280,10 +280,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       // not: the bot starts degraded (/healthz 503), says why, and re-checks until Slack answers.
       const first = await probeSlack();
       if (!first.ok && first.reason === "token_refused")
-        throw new ConfigError(
-          "SLACK_BOT_TOKEN",
-          `${slackProblem(first).detail.replace(/^SLACK_BOT_TOKEN /, "")}: ${slackProblem(first).advice}`,
-        );
+        throw new ConfigError("SLACK_BOT_TOKEN", `was refused by Slack (${first.code}): ${slackProblem(first).advice.replace(/\.$/, "")}`);
       slackWatch.note(first);
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);

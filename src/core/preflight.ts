@@ -102,7 +102,12 @@ export interface NetworkAdviceInput {
 }
 
 /** The fix for a host that cannot be reached, by what went wrong. */
-export function networkAdvice({ kind, host, proxy, setting }: NetworkAdviceInput): string {
+export function networkAdvice(input: NetworkAdviceInput): string {
+  const advice = adviceFor(input);
+  return `${advice.charAt(0).toUpperCase()}${advice.slice(1)}.`;
+}
+
+function adviceFor({ kind, host, proxy, setting }: NetworkAdviceInput): string {
   const proxyHost = proxy ? new URL(proxy).host : undefined;
   const check = setting ? `check ${setting}` : "check the host name";
   switch (kind) {
@@ -132,10 +137,8 @@ export function failureOf(error: unknown, fallback: { host: string; proxy?: stri
   return { detail: e.message, advice: e.hint ?? fallback.advice };
 }
 
-export interface PreflightProgress {
-  /** Every result so far, in the checks' own order (for the live card). */
-  (results: CheckResult[], latest: CheckResult): Promise<void> | void;
-}
+/** Told every result so far, in the checks' own order (for the live card), and the one just in. */
+export type PreflightProgress = (results: CheckResult[], latest: CheckResult) => Promise<void> | void;
 
 /**
  * Runs the checks concurrently, each within its time limit, reporting each as it finishes;

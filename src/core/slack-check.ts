@@ -17,7 +17,7 @@ export function slackProblem(probe: Extract<SlackProbe, { ok: false }>, proxy?: 
       return {
         detail: `SLACK_BOT_TOKEN was refused by Slack (${probe.code})`,
         advice:
-          "set SLACK_BOT_TOKEN to this app's Bot User OAuth Token (api.slack.com/apps → OAuth & Permissions, xoxb-…), and check the app is installed in the workspace",
+          "Set SLACK_BOT_TOKEN to this app's Bot User OAuth Token (api.slack.com/apps → OAuth & Permissions, xoxb-…), and check the app is installed in the workspace.",
       };
     case "network":
       return {
@@ -27,7 +27,7 @@ export function slackProblem(probe: Extract<SlackProbe, { ok: false }>, proxy?: 
     default:
       return {
         detail: `${probe.host} answered ${probe.detail}`,
-        advice: "Slack may be having an incident (https://slack-status.com); the bot retries by itself",
+        advice: "Slack may be having an incident (https://slack-status.com); the bot retries by itself.",
       };
   }
 }

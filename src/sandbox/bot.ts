@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { type AddressInfo, createServer } from "node:net";
 import type { Logger } from "pino";
-import { createGhconnect, type Ghconnect } from "../app.js";
+import { createGhconnect, type Ghconnect, type GhconnectOptions } from "../app.js";
 import { type Config, loadConfig } from "../config.js";
 import type { Db } from "../db/database.js";
 import { createLogger } from "../log.js";
@@ -65,7 +65,15 @@ function sandboxSecrets(sandbox: Sandbox) {
 
 export async function startBotOnSandbox(
   sandbox: Sandbox,
-  options: { databaseUrl: string; db?: Db; env?: Record<string, string>; port?: number; log?: Logger },
+  options: {
+    databaseUrl: string;
+    db?: Db;
+    env?: Record<string, string>;
+    port?: number;
+    log?: Logger;
+    /** Start-up and health options of the app (tests shorten the Slack re-check interval). */
+    app?: Pick<GhconnectOptions, "slackRecheckMs" | "socketConnectWaitMs">;
+  },
 ): Promise<SandboxedBot> {
   const port = options.port ?? (await freePort());
   const config = loadConfig(sandboxBotEnv(sandbox, port, options.databaseUrl, options.env));
@@ -74,6 +82,7 @@ export async function startBotOnSandbox(
     log: options.log ?? createLogger(config.LOG_LEVEL),
     db: options.db,
     clock: () => new Date(sandbox.world.now()),
+    ...options.app,
   });
   await bot.listen(port);
   const url = `http://127.0.0.1:${port}`;

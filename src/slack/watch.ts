@@ -53,7 +53,7 @@ export class SlackWatch {
       const { detail, advice } = slackProblem(probe, this.options.proxy);
       const status = probe.reason === "token_refused" ? "token_refused" : "unreachable";
       if (this.api.detail !== detail) {
-        this.options.log.error({ slack: probe.host, reason: probe.code }, `${detail}: ${advice}. /healthz reports degraded; retrying`);
+        this.options.log.error({ slack: probe.host, reason: probe.code }, `${detail}. ${advice} /healthz reports degraded; retrying`);
         this.api = { status, detail, since: this.now() };
       }
       this.failures++;
