@@ -334,7 +334,11 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       refresher = setInterval(refresh, 60_000);
       refresher.unref();
       const bound = (server.address() as AddressInfo).port;
-      log.info({ port: bound, slack: mode, database: db.engine }, "ghconnect is listening");
+      const slackNow = slackWatch.health;
+      log.info(
+        { port: bound, slack: mode, database: db.engine, slackStatus: slackNow.status },
+        `ghconnect is listening${slackNow.status === "ok" ? "" : ` (degraded: ${slackNow.detail})`}`,
+      );
       return bound;
     },
     /** Stops accepting, lets work after acks finish (≤ 10 s), then closes the database. */
