@@ -23,7 +23,11 @@ async function health(bot: SandboxedBot): Promise<{ code: number; body: Health }
 function capturedLog() {
   const lines: Array<{ level: number; msg: string }> = [];
   const log = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line)) });
-  return { log, errors: () => lines.filter((l) => l.level >= 50).map((l) => l.msg) };
+  return {
+    log,
+    errors: () => lines.filter((l) => l.level >= 50).map((l) => l.msg),
+    warnings: () => lines.filter((l) => l.level >= 40).map((l) => l.msg),
+  };
 }
 
 describe("the bot and Slack's reachability", () => {
@@ -96,5 +100,17 @@ describe("the bot and Slack's reachability", () => {
     expect((refused as Error).message).toMatch(
       /^SLACK_BOT_TOKEN was refused by Slack \(invalid_auth\): Set SLACK_BOT_TOKEN to this app's Bot User OAuth Token/,
     );
+  });
+
+  it("posting to a Slack that is down gives up after three tries, and says so, instead of retrying for half an hour", async () => {
+    const { log, warnings } = capturedLog();
+    const b = await start({ log });
+    const slack = (sandbox as Sandbox).slack;
+    slack.outage = 503;
+    const posted = slack.calls.length;
+    await b.driver.command("U0ALICE001", "enable acme");
+    await eventually(() => warnings().includes("could not post to Slack"));
+    const tries = slack.calls.slice(posted).filter((c) => c.method === "chat.postMessage");
+    expect(tries.map((c) => c.error)).toEqual(["http_503", "http_503", "http_503"]);
   });
 });
