@@ -9,7 +9,7 @@ import { createServer as createHttpsServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../src/sandbox/bot.js";
 import { type BlackHole, startBlackHole } from "./helpers/network.js";
 
@@ -39,8 +39,13 @@ interface Run {
   exit: Promise<number | null>;
 }
 
+/** Processes a test started; one that outlives its test (it hung) is killed. */
+const started = new Set<ChildProcess>();
+
 function run(command: string[], env: NodeJS.ProcessEnv): Run {
   const child = spawn(process.execPath, command, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  started.add(child);
+  child.on("exit", () => started.delete(child));
   const lines: string[] = [];
   const waiters: Array<{ match: RegExp; resolve: (v: { text: string; running: boolean }) => void }> = [];
   let buffered = "";
@@ -108,6 +113,9 @@ describe("ghconnect check, with nothing reachable yet", () => {
     untrustedHost = `127.0.0.1:${(untrusted.address() as AddressInfo).port}`;
     blackHole = await startBlackHole();
     refusedPort = await freePort();
+  });
+  afterEach(() => {
+    for (const child of started) child.kill("SIGKILL");
   });
   afterAll(async () => {
     await blackHole?.stop();
