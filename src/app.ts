@@ -327,7 +327,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       }
       slackWatch.start();
       started = true;
-      void warmUp();
+      // auth.test already failed (and said why): Bolt's authorize learns the identity on the first event.
+      if (first.ok) void warmUp();
       void sweep();
       sweeper = setInterval(sweep, 30_000);
       sweeper.unref();

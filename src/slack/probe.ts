@@ -41,12 +41,12 @@ export function slackProbe(options: SlackProbeOptions): () => Promise<SlackProbe
       const r = await client.auth.test();
       return { ok: true, host, team: r.team ?? "?", botUser: r.user ?? "?", scopes: r.response_metadata?.scopes ?? [] };
     } catch (error) {
-      return { ok: false, host, ...reasonOf(error) };
+      return { ok: false, host, ...reasonOf(error, options.timeoutMs) };
     }
   };
 }
 
-function reasonOf(error: unknown): { reason: "token_refused" | "network" | "http"; code: string; detail: string } {
+function reasonOf(error: unknown, timeoutMs: number): { reason: "token_refused" | "network" | "http"; code: string; detail: string } {
   const e = error as { code?: string; data?: { error?: string }; statusCode?: number; retryAfter?: number; original?: unknown };
   if (e.code === "slack_webapi_platform_error") {
     const code = e.data?.error ?? "unknown";
@@ -58,5 +58,5 @@ function reasonOf(error: unknown): { reason: "token_refused" | "network" | "http
   if (e.code === "slack_webapi_rate_limited_error")
     return { reason: "http", code: "429", detail: `429 (rate limited for ${e.retryAfter} s)` };
   const { kind, detail } = classifyNetworkError(e.original ?? error);
-  return { reason: "network", code: kind, detail };
+  return { reason: "network", code: kind, detail: kind === "timeout" ? `no answer within ${timeoutMs / 1000} s (timeout)` : detail };
 }
