@@ -10,7 +10,7 @@ export const USAGE: readonly UsageLine[] = [
   { command: "status", what: "the connection: account, since when, by whom, token expiry, app, features", who: "admin channel" },
   {
     command: "check (or doctor)",
-    what: "preflight checks, changing nothing: config, database, GHES, license, proxy, GitHub hosts, clock",
+    what: "preflight checks, changing nothing: config, database, Slack token, GHES, license, proxy, GitHub hosts, clock (5 s each at most)",
     who: "admins",
   },
   { command: "enable ORG (or connect ORG)", what: "connect this server to the GitHub organization ORG (GitHub Connect)", who: "admins" },

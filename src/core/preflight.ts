@@ -156,11 +156,17 @@ export async function runPreflight(deps: PreflightDeps, onProgress: PreflightPro
   // Slots in display order: GHES, License, the three hosts, then the clock (which needs a host's Date).
   const slots: Array<CheckResult | undefined> = [];
   let reported = Promise.resolve();
+  let progressFailed: { error: unknown } | undefined;
   const record = (slot: number, result: CheckResult) => {
     slots[slot] = result;
     const snapshot = slots.filter((r): r is CheckResult => r !== undefined);
-    // Progress is reported one at a time, in the order results arrive.
-    reported = reported.then(() => onProgress(snapshot, result)).catch(() => {});
+    // Progress is reported one at a time, in the order results arrive; a failure to report
+    // (the card could not be saved) ends the preflight once every check has finished.
+    reported = reported
+      .then(() => onProgress(snapshot, result))
+      .catch((error: unknown) => {
+        progressFailed ??= { error };
+      });
     return reported;
   };
 
@@ -228,6 +234,7 @@ export async function runPreflight(deps: PreflightDeps, onProgress: PreflightPro
     }
   }
   await reported;
+  if (progressFailed) throw progressFailed.error;
   const results = slots.filter((r): r is CheckResult => r !== undefined);
 
   const passed = results.every((r) => r.status !== "fail");
