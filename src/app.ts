@@ -34,6 +34,7 @@ import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
 import { slackProbe } from "./slack/probe.js";
+import { type SocketStart, startSocketMode } from "./slack/socket-start.js";
 import { SlackWatch } from "./slack/watch.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
@@ -269,6 +270,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   let sweeper: NodeJS.Timeout | undefined;
   let refresher: NodeJS.Timeout | undefined;
   let started = false;
+  let socket: SocketStart | undefined;
   return {
     store,
     enable,
@@ -287,42 +289,22 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         server.listen(port, () => resolve());
       });
       if (mode === "socket") {
-        const socketClient = (receiver as SocketModeReceiver).client;
-        slackWatch.watchSocket(socketClient);
-        const waitMs = options.socketConnectWaitMs ?? 10_000;
-        const connecting = app.start().then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-        let waiting: NodeJS.Timeout | undefined;
-        const outcome = await Promise.race([
-          connecting,
-          new Promise<"waiting">((resolve) => {
-            waiting = setTimeout(() => resolve("waiting"), waitMs);
-          }),
-        ]);
-        clearTimeout(waiting);
-        const refused = (error: unknown) => (error as { data?: { error?: string } } | undefined)?.data?.error;
-        if (outcome !== undefined && outcome !== "waiting" && refused(outcome)) {
+        slackWatch.watchSocket((receiver as SocketModeReceiver).client);
+        socket = await startSocketMode({
+          start: () => app.start(),
+          watch: slackWatch,
+          log,
+          waitMs: options.socketConnectWaitMs ?? 10_000,
+          apiHost: new URL(config.SLACK_API_URL).host,
+        });
+        if (socket.refused) {
           // Slack refused the app-level token (invalid_auth, not_allowed_token_type…): say which
           // setting to fix rather than die on an unhandled rejection.
           await new Promise<void>((resolve) => server.close(() => resolve()));
           throw new ConfigError(
             "SLACK_APP_TOKEN",
-            `was refused by Slack when opening Socket Mode (${refused(outcome)}): it must be an app-level token (xapp-…) of this app with the connections:write scope`,
+            `was refused by Slack when opening Socket Mode (${socket.refused}): it must be an app-level token (xapp-…) of this app with the connections:write scope`,
           );
-        }
-        if (outcome !== undefined) {
-          // Not connected yet (Slack unreachable, the WebSocket blocked): Bolt's client keeps
-          // trying on its own; /healthz says degraded until it connects.
-          const why = outcome === "waiting" ? `not connected after ${waitMs / 1000} s` : `could not start (${(outcome as Error).message})`;
-          slackWatch.noteSocketDown(`Socket Mode ${why}; still trying`);
-          log.error(
-            `Socket Mode ${why}: check that this host reaches ${new URL(config.SLACK_API_URL).host} and wss-primary.slack.com; /healthz reports degraded until it connects`,
-          );
-          void connecting.then((late) => {
-            if (late && !refused(late)) log.error({ err: late }, "Socket Mode could not start");
-          });
         }
       }
       slackWatch.start();
@@ -345,6 +327,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     /** Stops accepting, lets work after acks finish (≤ 10 s), then closes the database. */
     async close() {
       slackWatch.stop();
+      socket?.stop();
       if (sweeper) clearInterval(sweeper);
       if (refresher) clearInterval(refresher);
       // Stop accepting (in-flight HTTP requests may finish), then wait for work after acks.
