@@ -58,7 +58,7 @@ export interface GhconnectOptions {
 
 /**
  * @slack/web-api retries a failed call for about 30 minutes by default, silently; posting gives up
- * after three tries in a few seconds instead, and the failure is logged and shown where it matters.
+ * after three tries (each cut at 10 s) instead, and the failure is logged.
  */
 export const SLACK_POSTING_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000 };
 

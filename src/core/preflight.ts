@@ -113,7 +113,7 @@ function adviceFor({ kind, host, proxy, setting }: NetworkAdviceInput): string {
   switch (kind) {
     case "dns":
       return proxyHost
-        ? `${check}; the proxy ${proxyHost} could not be used for it, or NO_PROXY exempts it`
+        ? `${check}: with HTTPS_PROXY=${proxyHost}, either the proxy's own name does not resolve or NO_PROXY sends ${host} direct`
         : `${check}, or set HTTPS_PROXY if this host reaches the internet only through a proxy`;
     case "tls":
       return `${host}'s certificate is not trusted here: if a proxy inspects TLS, give Node its CA (NODE_EXTRA_CA_CERTS=/path/to/ca.pem); otherwise check the certificate's name and expiry`;
@@ -128,13 +128,13 @@ function adviceFor({ kind, host, proxy, setting }: NetworkAdviceInput): string {
   }
 }
 
-/** What a failed call says, and the fix: per host for a network failure, else the error's own hint. */
+/** What a failed call says, and the fix: per host for a network failure, else the check's own advice or the error's hint. */
 export function failureOf(error: unknown, fallback: { host: string; proxy?: string; setting?: string; advice?: string }) {
   const e = error as Error & { hint?: string; network?: { kind: string; host: string } };
   if (error instanceof CheckTimedOut)
     return { detail: `${fallback.host}: ${e.message}`, advice: networkAdvice({ kind: "timeout", ...fallback }) };
   if (e.network) return { detail: e.message, advice: networkAdvice({ ...fallback, ...e.network }) };
-  return { detail: e.message, advice: e.hint ?? fallback.advice };
+  return { detail: e.message, advice: fallback.advice ?? e.hint };
 }
 
 /** Told every result so far, in the checks' own order (for the live card), and the one just in. */
