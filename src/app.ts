@@ -145,7 +145,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       githubTtlMs: 60 * 60_000,
     },
   });
-  const { authorize, warmUp, home } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
+  const { authorize, learned, home } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
   const mode = config.SLACK_APP_TOKEN ? "socket" : "http";
   const receiver =
     mode === "socket"
@@ -372,7 +372,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       slackWatch.start();
       started = true;
       // auth.test already failed (and said why): Bolt's authorize learns the identity on the first event.
-      if (first.ok) void warmUp();
+      // The start-up probe's auth.test already told who the bot is and which workspace it serves,
+      // so the workspace guard never makes the first requests wait for (or miss) a second call.
+      if (first.ok) learned(first.identity);
       void sweep();
       sweeper = setInterval(sweep, options.sweepEveryMs ?? 30_000);
       sweeper.unref();

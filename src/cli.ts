@@ -111,7 +111,9 @@ async function check(): Promise<void> {
   }
   try {
     const results = await app.everyday.runChecks((r) => {
-      process.stdout.write(`${MARK[r.status]} ${r.name}: ${r.detail}${r.advice && r.status !== "ok" ? ` → ${r.advice}` : ""}\n`);
+      const line = `${MARK[r.status]} ${r.name}: ${r.detail}${r.advice && r.status !== "ok" ? ` → ${r.advice}` : ""}`;
+      // Slack's channel references read as #C0123ABCD in a terminal.
+      process.stdout.write(`${line.replace(/<#([A-Z0-9]+)>/g, "#$1")}\n`);
     });
     process.stdout.write(`${checksVerdict(results)}. Nothing was changed.\n`);
     process.exitCode = results.some((r) => r.status === "fail") ? 1 : 0;

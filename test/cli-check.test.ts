@@ -167,7 +167,12 @@ describe("ghconnect check, with nothing reachable yet", () => {
       `✗ uploads (${untrustedHost}): TLS handshake failed (DEPTH_ZERO_SELF_SIGNED_CERT) → ${untrustedHost}'s certificate is not trusted here: if a proxy inspects TLS, give Node its CA (NODE_EXTRA_CA_CERTS=/path/to/ca.pem); otherwise check the certificate's name and expiry.`,
     );
     expect(out).toContainEqual(expect.stringMatching(/^✗ License: GHES_MANAGE_URL and GHES_MANAGE_PASSWORD are not set/));
-    expect(out[out.length - 1]).toBe("❌ 6 checks failed. Nothing was changed.");
+    expect(out).toContainEqual(
+      expect.stringMatching(
+        /^✗ Audit witness: cannot read #C\w+: cannot reach slack\.invalid: DNS lookup failed \((ENOTFOUND|EAI_AGAIN)\) → Check that this host reaches Slack/,
+      ),
+    );
+    expect(out[out.length - 1]).toBe("❌ 7 checks failed. Nothing was changed.");
   }, 30_000);
 
   it("npm start with a bot token Slack refuses: exit 2 and one line naming SLACK_BOT_TOKEN and Slack's reason", async () => {

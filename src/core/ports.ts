@@ -122,7 +122,15 @@ export interface WitnessSource {
 
 /** What Slack said when asked who the bot token is (auth.test), or why it could not be asked. */
 export type SlackProbe =
-  | { ok: true; host: string; team: string; botUser: string; scopes: string[] }
+  | {
+      ok: true;
+      host: string;
+      team: string;
+      botUser: string;
+      scopes: string[];
+      /** auth.test's own answer: who the bot is and which workspace (or organization) it serves. */
+      identity: { botId?: string; botUserId?: string; teamId?: string; enterpriseId?: string; enterpriseInstall: boolean };
+    }
   | {
       ok: false;
       host: string;

@@ -39,7 +39,20 @@ export function slackProbe(options: SlackProbeOptions): () => Promise<SlackProbe
   return async () => {
     try {
       const r = await client.auth.test();
-      return { ok: true, host, team: r.team ?? "?", botUser: r.user ?? "?", scopes: r.response_metadata?.scopes ?? [] };
+      return {
+        ok: true,
+        host,
+        team: r.team ?? "?",
+        botUser: r.user ?? "?",
+        scopes: r.response_metadata?.scopes ?? [],
+        identity: {
+          botId: r.bot_id,
+          botUserId: r.user_id,
+          teamId: r.team_id,
+          enterpriseId: r.enterprise_id,
+          enterpriseInstall: r.is_enterprise_install === true,
+        },
+      };
     } catch (error) {
       return { ok: false, host, ...reasonOf(error, options.timeoutMs) };
     }

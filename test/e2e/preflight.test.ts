@@ -2,6 +2,7 @@
 // do — and nothing changed.
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../src/sandbox/bot.js";
+import { SANDBOX_ADMIN_CHANNEL } from "../../src/sandbox/index.js";
 import { type SandboxProxy, startProxy } from "../../src/sandbox/proxy.js";
 import { ENGINES } from "../helpers/db.js";
 import { type BlackHole, startBlackHole } from "../helpers/network.js";
@@ -115,6 +116,8 @@ describe.each(ENGINES)("enable preflight (%s)", (engine) => {
     expect(answer).toContain("→ Slack may be having an incident (https://slack-status.com)");
     expect(answer).toContain(`❌ uploads (${blackHole.host}): no answer within 5 s (timeout)`);
     expect(answer).toMatch(/✅ GHES: 127\.0\.0\.1:\d+ answers/);
-    expect(answer).toContain("❌ 2 checks failed. Nothing was changed.");
+    // The admin channel cannot be read back either (the audit trail's witness), and says why.
+    expect(answer).toContain(`❌ Audit witness: cannot read <#${SANDBOX_ADMIN_CHANNEL}>: ${slackHost} answered HTTP 503`);
+    expect(answer).toContain("❌ 3 checks failed. Nothing was changed.");
   });
 });
