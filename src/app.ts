@@ -15,6 +15,7 @@ import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
+import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { SecretBox, WrongEncryptionKey } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
@@ -31,6 +32,7 @@ import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { Sweeper } from "./sweeper.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
 import { Metrics } from "./web/metrics.js";
@@ -45,6 +47,8 @@ export interface GhconnectOptions {
   clock?: Clock;
   /** An already-open database (tests); otherwise DATABASE_URL is opened and closed by the app. */
   db?: Db;
+  /** Interval of the periodic duties (expiries, crash recovery, pruning); GHCONNECT_SWEEP_INTERVAL (30 s) by default. */
+  sweepEveryMs?: number;
 }
 
 export interface Ghconnect {
@@ -152,6 +156,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     clock,
     policy: config.GHCONNECT_DISCONNECT_APPROVAL,
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
+    executionLeaseMs: config.GHCONNECT_EXECUTION_LEASE,
   });
   const tokens = new TokenKeeper({
     store,
@@ -236,15 +241,31 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     log,
   });
 
-  // Operations that time out are ended by a sweep (also right after a restart); the transition
-  // is conditional, so several replicas sweeping at once end each operation once.
-  const sweep = () => enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations"));
   const replica = randomUUID().slice(0, 8);
+  // Every periodic duty, run by every replica right after start-up (recovery after a restart) and
+  // then every interval. Expiries and recoveries are conditional transitions, so replicas sweeping
+  // at once end each item once; pruning is claimed, so one replica prunes per hour.
+  const sweeper = new Sweeper(
+    [
+      // Enables whose addendum, GitHub step or completion ran out of time or lost their bot.
+      { name: "enable expiry", run: () => enable.expireStale() },
+      // Disconnect requests that expired, and disconnects whose bot stopped renewing its lease.
+      { name: "disconnect recovery", run: () => disable.expireStale() },
+      {
+        name: "slack_events pruning",
+        run: async () => {
+          if (await store.jobs.claim("prune-slack-events", 60 * 60_000, replica))
+            await store.deliveries.prune(new Date(clock().getTime() - SLACK_DELIVERY_RETENTION_MS));
+        },
+      },
+    ],
+    options.sweepEveryMs ?? config.GHCONNECT_SWEEP_INTERVAL,
+    log,
+  );
   const refresh = () =>
     Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),
     );
-  let sweeper: NodeJS.Timeout | undefined;
   let refresher: NodeJS.Timeout | undefined;
   let started = false;
   return {
@@ -274,9 +295,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       }
       started = true;
       void warmUp();
-      void sweep();
-      sweeper = setInterval(sweep, 30_000);
-      sweeper.unref();
+      sweeper.start();
       refresher = setInterval(refresh, 60_000);
       refresher.unref();
       const bound = (server.address() as AddressInfo).port;
@@ -285,8 +304,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     },
     /** Stops accepting, lets work after acks finish (≤ 10 s), then closes the database. */
     async close() {
-      if (sweeper) clearInterval(sweeper);
       if (refresher) clearInterval(refresher);
+      const swept = sweeper.close();
       // Stop accepting (in-flight HTTP requests may finish), then wait for work after acks.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -295,6 +314,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       if (!done || !recorded) log.warn({ unfinished: inflight.size + recording.size }, "stopping with work still in flight");
       server.closeAllConnections();
       await closed;
+      await swept;
       if (!options.db) await db.close();
     },
   };

@@ -9,6 +9,8 @@ export type DisableStage =
   | { kind: "executing"; by: string }
   | { kind: "done"; by: string; registrationExists: boolean | undefined; uninstalled: boolean; forced?: { error: string } }
   | { kind: "github_failed"; error: string }
+  /** A sweep found the request executing with no heartbeat: its bot died mid-way. */
+  | { kind: "interrupted" }
   | { kind: "cancelled"; by: string }
   | { kind: "expired" }
   | { kind: "stale"; reason: string };
@@ -89,25 +91,16 @@ export function disableCard(a: Approval, c: Pick<Connection, "org" | "appSlug" |
         kind: "text",
         text: `❌ *GitHub failed while disconnecting:* ${stage.error}\nNothing was deleted yet. Retry, or delete the local credentials anyway (the app then stays installed on ${a.org} until someone uninstalls it on GitHub).`,
       });
-      blocks.push({
-        kind: "actions",
-        buttons: [
-          { action: "disable.retry", label: "Retry", value: a.id, style: "primary" },
-          {
-            action: "disable.force",
-            label: "Delete local credentials anyway",
-            value: a.id,
-            style: "danger",
-            confirm: {
-              title: "Delete local credentials?",
-              text: `Every credential is deleted from this server now. GitHub was not told: uninstall the app from ${a.org} on GitHub yourself.`,
-              confirm: "Delete them",
-              deny: "Keep them",
-            },
-          },
-        ],
-      });
+      blocks.push(afterFailureButtons(a));
       text = `Disconnecting ${a.org} failed at GitHub`;
+      break;
+    case "interrupted":
+      blocks.push({
+        kind: "text",
+        text: `⚠️ *The bot executing this disconnect stopped* (restart or crash) before it finished; nothing was deleted locally. GitHub may already have revoked the token or uninstalled the app. Retry, or delete the local credentials anyway (the app then may stay installed on ${a.org} until someone uninstalls it on GitHub).`,
+      });
+      blocks.push(afterFailureButtons(a));
+      text = `Disconnecting ${a.org} was interrupted`;
       break;
     case "cancelled":
       blocks.push({ kind: "text", text: `🚫 *Cancelled* by <@${stage.by}>. Nothing was changed; ${a.org} stays connected.` });
@@ -126,4 +119,26 @@ export function disableCard(a: Approval, c: Pick<Connection, "org" | "appSlug" |
       break;
   }
   return { text, blocks };
+}
+
+/** Retry, or delete the local credentials anyway: what admins can do after a disconnect stopped half-way. */
+function afterFailureButtons(a: Approval): Block {
+  return {
+    kind: "actions",
+    buttons: [
+      { action: "disable.retry", label: "Retry", value: a.id, style: "primary" },
+      {
+        action: "disable.force",
+        label: "Delete local credentials anyway",
+        value: a.id,
+        style: "danger",
+        confirm: {
+          title: "Delete local credentials?",
+          text: `Every credential is deleted from this server now. GitHub was not told: uninstall the app from ${a.org} on GitHub yourself.`,
+          confirm: "Delete them",
+          deny: "Keep them",
+        },
+      },
+    ],
+  };
 }
