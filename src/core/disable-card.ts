@@ -4,6 +4,10 @@ import { when } from "./enable-card.js";
 import type { Block, Message } from "./message.js";
 import type { Approval, Connection } from "./model.js";
 
+/** What the card, its thread and the audit say when a sweep finds a disconnect whose bot died. */
+export const INTERRUPTED_REASON =
+  "The bot executing this disconnect stopped (restart or crash) before it finished; nothing was deleted locally.";
+
 export type DisableStage =
   | { kind: "pending"; features: string[] }
   | { kind: "executing"; by: string }
@@ -76,9 +80,11 @@ export function disableCard(a: Approval, c: Pick<Connection, "org" | "appSlug" |
         kind: "text",
         text: [
           `✅ Disconnected *${a.org}* — approved by <@${stage.by}> at ${when(a.decidedAt ?? a.requestedAt)}.`,
-          stage.forced
-            ? `⚠️ GitHub could not be reached (${stage.forced.error}), so the token was not revoked and the app may still be installed on ${a.org}: uninstall it on GitHub. Every credential was deleted from this server.`
-            : `Installation token revoked; app ${stage.uninstalled ? "uninstalled" : "was already uninstalled"}; every credential deleted from this server.`,
+          stage.forced?.error === INTERRUPTED_REASON
+            ? `⚠️ Deleted without finishing on GitHub: the bot executing the first attempt stopped before it finished, so the token may not be revoked and the app may still be installed on ${a.org}: check and uninstall it on GitHub. Every credential was deleted from this server.`
+            : stage.forced
+              ? `⚠️ GitHub could not be reached (${stage.forced.error}), so the token was not revoked and the app may still be installed on ${a.org}: uninstall it on GitHub. Every credential was deleted from this server.`
+              : `Installation token revoked; app ${stage.uninstalled ? "uninstalled" : "was already uninstalled"}; every credential deleted from this server.`,
           stage.registrationExists === false
             ? "The app registration is already gone from GitHub."
             : `*The app registration still exists on GitHub* — GitHub has no API to delete it. Delete it at ${registration}.`,

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { Actor, AuditInput } from "./audit.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
-import { type DisableStage, disableCard } from "./disable-card.js";
+import { type DisableStage, disableCard, INTERRUPTED_REASON } from "./disable-card.js";
 import type { FlowStore } from "./enable.js";
 import { when } from "./enable-card.js";
 import { NotAuthorized, NotConnected, OperationInFlight, UserError } from "./errors.js";
@@ -21,10 +21,6 @@ import type { DotcomGateway, GhesGateway, Notifier } from "./ports.js";
  * back to the admins within one lease plus one sweep interval.
  */
 export const EXECUTION_LEASE_MS = 60_000;
-
-/** What the card, the thread and the audit say when a sweep finds a disconnect whose bot died. */
-export const INTERRUPTED_REASON =
-  "The bot executing this disconnect stopped (restart or crash) before it finished; nothing was deleted locally.";
 
 export interface DisableDeps {
   store: FlowStore;

@@ -3,6 +3,7 @@
 // GitHub keeps its lease. Nothing here calls a sweep: the app's schedule does the work.
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
+import { startBotOnSandbox } from "../../src/sandbox/bot.js";
 import type { Hold } from "../../src/sandbox/github/world.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { eventually } from "../helpers/bot.js";
@@ -50,6 +51,28 @@ describe.each(ENGINES)("periodic duties of the running app (%s)", (engine) => {
     await eventually(async () => (await auditCount(world!, "command.help")) === 3);
     expect((await deliveries())[0]).toBe(kept[0]);
     expect(await auditCount(world, "command.help")).toBe(3);
+  });
+
+  it("two replicas sweeping at the same moment expire a disconnect request once: one audit entry, one card update", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    const second = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url });
+    try {
+      const since = world.mark();
+      await world.command("alice", "disable acme");
+      const request = await world.card(/Disconnect acme\?[\s\S]*Approving will/, since);
+      const updatesBefore = request.updates;
+      world.sandbox.world.advance(16 * 60_000);
+      // Both replicas' sweeps at once, as their timers may fire together.
+      await Promise.all([world.bot.bot.disable.expireStale(), second.bot.disable.expireStale()]);
+      const expired = await world.card(/Expired at .* without approval/, since);
+      expect(await auditCount(world, "disable.expired")).toBe(1);
+      expect(expired.updates).toBe(updatesBefore + 1);
+      const thread = world.sandbox.slack.messages.filter((m) => m.threadTs === expired.ts && /Expired without approval/.test(textOf(m)));
+      expect(thread).toHaveLength(1);
+    } finally {
+      await second.stop();
+    }
   });
 
   it("a disconnect whose bot is alive keeps its lease while GitHub is slower than the lease", async () => {
