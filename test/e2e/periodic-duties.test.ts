@@ -84,14 +84,18 @@ describe.each(ENGINES)("periodic duties of the running app (%s)", (engine) => {
     hold = world.sandbox.world.hold({ host: "api", method: "DELETE", pathIncludes: "/app/installations/" });
     await world.click("bob", card, "disable.approve");
     await hold.arrived;
-    // Wait until the executing bot's heartbeat has carried the lease past three of its lengths
-    // (nine sweeps): without the heartbeat, a sweep would have handed the disconnect back.
+    // Wait until, with GitHub still holding the request, the executing bot's heartbeat has carried
+    // the lease past five seconds (a lease and two sweeps): without it, a sweep would have handed
+    // the disconnect back by now. (GitHub calls time out after 10 s, so this is well before.)
     const leaseOf = async () =>
-      (await sql<{ updated_at: string; decided_at: string }>`select updated_at, decided_at from approvals`.execute(world!.testDb.db.kysely))
-        .rows[0];
+      (
+        await sql<{ status: string; updated_at: string; decided_at: string }>`select status, updated_at, decided_at from approvals`.execute(
+          world!.testDb.db.kysely,
+        )
+      ).rows[0];
     await eventually(async () => {
       const row = await leaseOf();
-      return row && Date.parse(row.updated_at) - Date.parse(row.decided_at) > 9_000;
+      return row?.status === "executing" && Date.parse(row.updated_at) - Date.parse(row.decided_at) > 5_000;
     }, 30_000);
     hold.release();
     const done = await world.card(/Disconnected acme/);
