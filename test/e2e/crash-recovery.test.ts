@@ -125,6 +125,8 @@ describe.each(ENGINES)("crash recovery of the real process (%s)", (engine) => {
     since = world.mark();
     await first.driver.command(alice, "disable acme");
     const request = structuredClone(await cardIn(world, /Disconnect acme\?[\s\S]*Approving will/, since));
+    // The requester's confirmation comes once the card is recorded with the request.
+    await world.privateMessage("alice", /Posted the disconnect request for acme/, since);
     hold = world.sandbox.world.hold({ host: "api", method: "DELETE", pathIncludes: "/app/installations/" });
     await first.driver.send(first.driver.clickRequest(bob, request, "disable.approve", button(request, "disable.approve")?.value));
     await within(hold.arrived, 60_000, "the uninstall request reaching GitHub");

@@ -61,6 +61,8 @@ describe.each(ENGINES)("periodic duties of the running app (%s)", (engine) => {
       const since = world.mark();
       await world.command("alice", "disable acme");
       const request = await world.card(/Disconnect acme\?[\s\S]*Approving will/, since);
+      // Recorded with its card (the requester's confirmation follows that), so the sweep can update it.
+      await world.privateMessage("alice", /Posted the disconnect request for acme/, since);
       const updatesBefore = request.updates;
       world.sandbox.world.advance(16 * 60_000);
       // Both replicas' sweeps at once, as their timers may fire together.
@@ -81,6 +83,7 @@ describe.each(ENGINES)("periodic duties of the running app (%s)", (engine) => {
     const since = world.mark();
     await world.command("alice", "disable acme");
     const card = structuredClone(await world.card(/Disconnect acme\?[\s\S]*Approving will/, since));
+    await world.privateMessage("alice", /Posted the disconnect request for acme/, since);
     hold = world.sandbox.world.hold({ host: "api", method: "DELETE", pathIncludes: "/app/installations/" });
     await world.click("bob", card, "disable.approve");
     await hold.arrived;

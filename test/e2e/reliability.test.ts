@@ -147,8 +147,10 @@ describe.each(ENGINES)("replicas and crashes (%s)", (engine) => {
       slack: world.sandbox.slack,
       defaultChannel: SANDBOX_ADMIN_CHANNEL,
     });
+    const since = world.mark();
     await world.command("alice", "disable acme");
-    const card = structuredClone(await world.card(/Disconnect acme\?[\s\S]*Approving will/));
+    const card = structuredClone(await world.card(/Disconnect acme\?[\s\S]*Approving will/, since));
+    await world.privateMessage("alice", /Posted the disconnect request for acme/, since);
     const approvalId = buttonValue(card, "disable.approve");
     const hold = world.sandbox.world.hold({ host: "api", method: "DELETE", pathIncludes: "/app/installations/" });
     await killable.send(killable.clickRequest(SANDBOX_USERS.bob.slack, card, "disable.approve", approvalId));
