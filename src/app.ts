@@ -1,6 +1,7 @@
 // Assembles ghconnect: database → store → core → Slack (Bolt) and the HTTP routes. main.ts and
 // the tests build the app through here, so the tests run exactly what production runs.
 import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, SocketModeReceiver } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
@@ -17,7 +18,7 @@ import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
 import { migrateToLatest } from "./db/migrate.js";
-import { SecretBox, WrongEncryptionKey } from "./db/secret-box.js";
+import { SecretBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
 import { GhesClient } from "./github/ghes.js";
@@ -32,6 +33,8 @@ import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { SlackWitnessReader } from "./slack/witness-reader.js";
+import { configuredHome, workspaceGuard } from "./slack/workspace-guard.js";
 import { Sweeper } from "./sweeper.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
@@ -47,7 +50,7 @@ export interface GhconnectOptions {
   clock?: Clock;
   /** An already-open database (tests); otherwise DATABASE_URL is opened and closed by the app. */
   db?: Db;
-  /** Interval of the periodic duties (expiries, crash recovery, pruning); GHCONNECT_SWEEP_INTERVAL (30 s) by default. */
+  /** Interval of the periodic duties (expiries, crash recovery, refusal audits, pruning); GHCONNECT_SWEEP_INTERVAL (30 s) by default. */
   sweepEveryMs?: number;
 }
 
@@ -57,7 +60,10 @@ export interface Ghconnect {
   disable: DisableFlow;
   tokens: TokenKeeper;
   everyday: EverydayCommands;
+  /** Listens on PORT (the public routes) and METRICS_PORT; resolves with the public port. */
   listen(port?: number): Promise<number>;
+  /** The port /metrics is served on (bound on METRICS_HOST), once listening; undefined when off. */
+  metricsPort(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -67,11 +73,17 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   const db = options.db ?? (await openDatabase(config.DATABASE_URL));
   const applied = await migrateToLatest(db);
   if (applied.length > 0) log.info({ applied }, "database migrated");
-  const box = new SecretBox(config.GHCONNECT_ENCRYPTION_KEY);
+  const previousKey = config.GHCONNECT_PREVIOUS_ENCRYPTION_KEY;
+  const box = new SecretBox(config.GHCONNECT_ENCRYPTION_KEY, ...(previousKey ? [previousKey] : []));
   const store = new Store(db, clock, box);
-  // A wrong key must stop the bot at start-up with a clear error, not fail later with garbage.
-  const foreign = (await store.credentials.keyIds()).find((id) => id !== box.keyId);
-  if (foreign) throw new WrongEncryptionKey(foreign);
+  // A wrong or retired key must stop the bot at start-up with one clear line (WrongEncryptionKey),
+  // not fail later; during a key change the replica holds both keys and writes with the active one.
+  try {
+    await store.encryptionKeys.admit(box, await store.credentials.keyIds());
+  } catch (error) {
+    if (!options.db) await db.close();
+    throw error;
+  }
   await seedAdminRoster(store, config.GHCONNECT_ADMINS);
 
   // One outbound transport for GitHub and Slack, through HTTPS_PROXY unless NO_PROXY exempts a host.
@@ -101,6 +113,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     dotcom,
     notifier,
     clock,
+    log,
     config: {
       publicUrl: config.PUBLIC_URL,
       githubUrl: config.GITHUB_URL,
@@ -110,12 +123,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       addendumTtlMs: config.GHCONNECT_APPROVAL_TTL,
       githubTtlMs: 60 * 60_000,
     },
-    tokenCache: (owner) =>
-      new DatabaseTokenCache(store.credentials, owner, clock, async (expiresAt) => {
-        if ("connectionId" in owner) await store.connections.noteToken(owner.connectionId, expiresAt);
-      }),
   });
-  const { authorize, warmUp } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
+  const { authorize, warmUp, home } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
   const mode = config.SLACK_APP_TOKEN ? "socket" : "http";
   const receiver =
     mode === "socket"
@@ -158,13 +167,17 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
     executionLeaseMs: config.GHCONNECT_EXECUTION_LEASE,
   });
+  // This process's name where periodic jobs are claimed (jobs.locked_by).
+  const replica = randomUUID().slice(0, 8);
   const tokens = new TokenKeeper({
     store,
     dotcom,
     notifier,
     clock,
+    replica,
     tokenCache: (owner) =>
       new DatabaseTokenCache(store.credentials, owner, clock, (expiresAt) => store.connections.noteToken(owner.connectionId, expiresAt)),
+    onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
   });
   const everyday = new EverydayCommands({
     store,
@@ -172,6 +185,18 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     manage,
     dotcom,
     notifier,
+    // Its own client: a verification must say "Slack did not answer" rather than sit through the
+    // default client's half hour of retries.
+    witnesses: new SlackWitnessReader(
+      new WebClient(config.SLACK_BOT_TOKEN, {
+        slackApiUrl: config.SLACK_API_URL,
+        logger: boltLogger(log),
+        timeout: 10_000,
+        retryConfig: { retries: 1 },
+        ...(config.HTTPS_PROXY ? { fetch } : {}),
+      }),
+      config.SLACK_ADMIN_CHANNEL,
+    ),
     clock,
     installationToken: () => tokens.current(),
     slackScopes: async () => {
@@ -218,8 +243,18 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   app.use(deliveryContext(store));
   // Work after acks: commands that call GitHub or change state, a few at a time; and the
   // recording of answers already given in acks, many at a time (their writes are batched).
-  const inflight = new InFlight(8);
+  const inflight = new InFlight(8, config.GHCONNECT_QUEUE_LIMIT);
   const recording = new InFlight(5000, 0);
+  app.use(
+    workspaceGuard({
+      configured: configuredHome(config.SLACK_TEAM_ID),
+      learned: home,
+      appId: config.SLACK_APP_ID,
+      notifier,
+      record: (work) => recording.run(work),
+      log,
+    }),
+  );
   const run = <T>(work: () => Promise<T>) => inflight.run(work);
   registerCommandListener(app, {
     router,
@@ -227,21 +262,24 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     log,
     run,
     record: (work) => recording.run(work),
-    saturated: () => inflight.saturated || recording.saturated,
+    saturated: () => inflight.saturated,
+    recordingFull: () => recording.saturated,
+    perUserLimit: config.GHCONNECT_USER_LIMIT,
     onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
   });
   registerActionListeners(app, { enable, disable, notifier, log, run });
 
   const server = createAppServer({
-    routes: [healthRoute(db, mode), metrics.route(), ...githubRoutes(enable, log)],
+    routes: [healthRoute(db, mode), ...githubRoutes(enable, log)],
     slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
     signingSecret: config.SLACK_SIGNING_SECRET,
     bodyLimit: SLACK_BODY_LIMIT,
     onSlackAnswered: (seconds) => metrics.ack.observe({ kind: "http" }, seconds),
     log,
   });
+  // /metrics is never on the public listener: it has its own, on loopback by default (SPEC §7).
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : createAppServer({ routes: [metrics.route()], log });
 
-  const replica = randomUUID().slice(0, 8);
   // Every periodic duty, run by every replica right after start-up (recovery after a restart) and
   // then every interval. Expiries and recoveries are conditional transitions, so replicas sweeping
   // at once end each item once; pruning is claimed, so one replica prunes per hour.
@@ -251,6 +289,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       { name: "enable expiry", run: () => enable.expireStale() },
       // Disconnect requests that expired, and disconnects whose bot stopped renewing its lease.
       { name: "disconnect recovery", run: () => disable.expireStale() },
+      // Refusals of the GitHub pages, counted so far, audited (one entry per page and reason a
+      // minute; the claim is conditional too).
+      { name: "refusal audit", run: () => enable.flushRefusals() },
       {
         name: "slack_events pruning",
         run: async () => {
@@ -266,6 +307,10 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),
     );
+  const metricsAddress = () => {
+    const address = metricsServer?.listening ? (metricsServer.address() as AddressInfo) : undefined;
+    return address ? `${address.address}:${address.port}` : "off";
+  };
   let refresher: NodeJS.Timeout | undefined;
   let started = false;
   return {
@@ -279,6 +324,17 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         server.once("error", reject);
         server.listen(port, () => resolve());
       });
+      if (metricsServer) {
+        try {
+          await listenOn(metricsServer, config.METRICS_PORT as number, config.METRICS_HOST);
+        } catch (error) {
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+          throw new ConfigError(
+            "METRICS_PORT",
+            `could not be opened on ${config.METRICS_HOST}:${config.METRICS_PORT} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose a free port, or off`,
+          );
+        }
+      }
       if (mode === "socket") {
         try {
           await app.start();
@@ -286,6 +342,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
           // Slack refused the app-level token (invalid_auth, not_allowed_token_type…): say which
           // setting to fix rather than die on an unhandled rejection.
           await new Promise<void>((resolve) => server.close(() => resolve()));
+          metricsServer?.close();
           const reason = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
           throw new ConfigError(
             "SLACK_APP_TOKEN",
@@ -299,9 +356,10 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       refresher = setInterval(refresh, 60_000);
       refresher.unref();
       const bound = (server.address() as AddressInfo).port;
-      log.info({ port: bound, slack: mode, database: db.engine }, "ghconnect is listening");
+      log.info({ port: bound, metrics: metricsAddress(), slack: mode, database: db.engine }, "ghconnect is listening");
       return bound;
     },
+    metricsPort: () => (metricsServer?.listening ? (metricsServer.address() as AddressInfo).port : undefined),
     /** Stops accepting, lets work after acks finish (≤ 10 s), then closes the database. */
     async close() {
       if (refresher) clearInterval(refresher);
@@ -314,8 +372,23 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       if (!done || !recorded) log.warn({ unfinished: inflight.size + recording.size }, "stopping with work still in flight");
       server.closeAllConnections();
       await closed;
+      if (metricsServer?.listening) {
+        const metricsClosed = new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+        metricsServer.closeAllConnections();
+        await metricsClosed;
+      }
       await swept;
       if (!options.db) await db.close();
     },
   };
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
 }

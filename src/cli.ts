@@ -1,24 +1,25 @@
 // `ghconnect` on the command line: for operators and auditors, who may have database access but
-// no Slack. Only DATABASE_URL is needed for migrate and audit.
+// no Slack. migrate and audit need DATABASE_URL; audit export also the key it signs with, and
+// audit verify reads the admin channel when the Slack settings are set (cli-audit.ts).
 import "dotenv/config";
-import { readFileSync } from "node:fs";
-import { type AuditEntry, verifyChain } from "./core/audit.js";
+import { AUDIT_USAGE, auditCli } from "./cli-audit.js";
 import { systemClock } from "./core/clock.js";
 import { openDatabase } from "./db/database.js";
+import type { ActiveKey } from "./db/encryption-keys-repo.js";
 import { migrateToLatest } from "./db/migrate.js";
-import { NoKeyBox, SecretBox, WrongEncryptionKey } from "./db/secret-box.js";
+import { CredentialTampered, keyId, NoKeyBox, SecretBox, WrongEncryptionKey } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 
 const USAGE = `usage: ghconnect <command>
   migrate                                   apply pending database migrations
   check                                     run every check of /ghconnect check from this terminal (needs the full configuration)
-  rotate-key --new-key BASE64               re-encrypt every stored credential under a new key
-                                            (GHCONNECT_ENCRYPTION_KEY is the current one); then set the new key everywhere
-  audit verify [--file audit.jsonl]         recompute the audit hash chain (of the database, or of an export
-                                            alone: a --since export is checked as a segment from its first entry)
-  audit export [--since DATE] [--format jsonl]   write the audit log as JSON Lines to stdout
+  rotate-key                                re-encrypt every stored credential under a new key and make it the active one:
+                                            the new key from GHCONNECT_NEW_ENCRYPTION_KEY or stdin (never the command line),
+                                            the current one in GHCONNECT_ENCRYPTION_KEY (README "Rotating the key")
+${AUDIT_USAGE}
 
-DATABASE_URL selects the database (default sqlite:./data/ghconnect.db).`;
+DATABASE_URL selects the database (default sqlite:./data/ghconnect.db).
+Exit codes: 0 done, 1 the command failed (e.g. a broken chain), 2 a usage or configuration error.`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`ghconnect: ${message}\n`);
@@ -52,53 +53,19 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === "rotate-key") {
-    const args = [sub, ...rest].filter((a): a is string => a !== undefined);
-    const next = flag(args, "--new-key");
-    const current = flag(args, "--old-key") ?? process.env.GHCONNECT_ENCRYPTION_KEY;
-    const asKey = (name: string, v: string | undefined) => {
-      const key = Buffer.from(v ?? "", "base64");
-      if (!v || key.length !== 32) fail(`${name} should be 32 random bytes in base64 (openssl rand -base64 32)`);
-      return new SecretBox(key);
-    };
-    const oldBox = asKey("GHCONNECT_ENCRYPTION_KEY (or --old-key)", current);
-    const newBox = asKey("--new-key", next);
-    if (oldBox.keyId === newBox.keyId) fail("the new key is the same as the current one");
-    const url = process.env.DATABASE_URL || "sqlite:./data/ghconnect.db";
-    const db = await openDatabase(url);
-    try {
-      const store = new Store(db, systemClock, oldBox);
-      const n = await store.transaction(async (tx) => {
-        const count = await tx.credentials.reencrypt(newBox);
-        await tx.audit.append({
-          actor: { slack: null },
-          action: "key.rotated",
-          outcome: "ok",
-          details: { from_key_id: oldBox.keyId, to_key_id: newBox.keyId, credentials: count },
-        });
-        return count;
-      });
-      process.stdout.write(
-        `re-encrypted ${n} credential${n === 1 ? "" : "s"} (key id ${oldBox.keyId} → ${newBox.keyId}). Now set GHCONNECT_ENCRYPTION_KEY to the new key on every replica and restart them.\n`,
-      );
-    } catch (error) {
-      fail(
-        error instanceof WrongEncryptionKey
-          ? `the current key cannot read the stored credentials: ${error.message}`
-          : (error as Error).message,
-        1,
-      );
-    } finally {
-      await db.close();
-    }
+    await rotateKey([sub, ...rest].filter((a): a is string => a !== undefined));
     return;
   }
   if (command === "check") {
-    const { loadConfig, ConfigError } = await import("./config.js");
+    const { loadConfig, ConfigError, configErrorText } = await import("./config.js");
     let config: ReturnType<typeof loadConfig>;
     try {
       config = loadConfig();
     } catch (error) {
-      if (error instanceof ConfigError) fail(`${error.message}. See .env.example.`);
+      if (error instanceof ConfigError) {
+        process.stderr.write(`${configErrorText(error, "ghconnect: ")}\n`);
+        process.exit(2);
+      }
       throw error;
     }
     const { createGhconnect } = await import("./app.js");
@@ -115,61 +82,123 @@ async function main(argv: string[]): Promise<void> {
     }
     return;
   }
-  if (command === "audit" && sub === "verify") {
-    const file = flag(rest, "--file");
-    const result = file ? verifyFile(file) : await withStore(async (store) => verifyChain(await collect(store.audit.all())));
-    if (result.ok) {
-      process.stdout.write(`${result.count} entries, chain intact (head ${result.head.slice(0, 12)})\n`);
-      return;
-    }
-    process.stdout.write(`chain BROKEN at entry #${result.badSeq} (${result.badId}): ${result.reason}\n`);
-    process.exit(1);
-  }
-  if (command === "audit" && sub === "export") {
-    const format = flag(rest, "--format") ?? "jsonl";
-    if (format !== "jsonl") fail("only --format jsonl is supported");
-    const since = flag(rest, "--since");
-    if (since && Number.isNaN(Date.parse(since))) fail(`--since ${since} is not a date (use e.g. 2026-11-01 or 2026-11-01T12:00:00Z)`);
-    await withStore(async (store) => {
-      for await (const entry of store.audit.all({ since: since ? new Date(since).toISOString() : undefined })) {
-        if (!process.stdout.write(`${JSON.stringify(entry)}\n`)) await new Promise((r) => process.stdout.once("drain", r));
-      }
-    });
+  if (command === "audit") {
+    process.exitCode = await auditCli(sub, rest, { env: process.env, fail, flag, withStore, out: writeOut });
     return;
   }
-  if (!command || command === "help" || command === "--help") {
+  if (command === "help" || command === "--help") {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  // No command is a usage error (exit 2, like an unknown one): a script calling `ghconnect` bare
+  // must not pass for a successful run.
+  if (!command) fail(`no command given\n${USAGE}`);
   fail(`unknown command: ${argv.join(" ")}\n${USAGE}`);
 }
 
-function verifyFile(file: string) {
-  let text: string;
+/**
+ * Re-encrypts every credential under the new key and records it as the active key, in one
+ * transaction. Keys never come from argv: arguments are visible to every local user (`ps`) and kept
+ * in shell history.
+ */
+async function rotateKey(args: string[]): Promise<void> {
+  const onArgv = args.find((a) => /^--(new|old)-key(=|$)/.test(a));
+  if (onArgv)
+    fail(
+      `rotate-key does not take a key on the command line (${onArgv.split("=")[0]}): arguments are visible to every user of this machine in \`ps\` and stay in shell history. Put the new key in GHCONNECT_NEW_ENCRYPTION_KEY or pipe it on stdin (openssl rand -base64 32 | npx ghconnect rotate-key); the current key stays in GHCONNECT_ENCRYPTION_KEY.`,
+    );
+  const unknown = args.find((a) => a !== "--new-key-stdin");
+  if (unknown) fail(`rotate-key does not know ${unknown}\n${USAGE}`);
+  const asKey = (name: string, value: string) => {
+    const key = Buffer.from(value, "base64");
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || key.length !== 32)
+      fail(`${name} should be 32 random bytes in base64 (openssl rand -base64 32)`);
+    return key;
+  };
+  const env = process.env;
+  if (!env.GHCONNECT_ENCRYPTION_KEY?.trim())
+    fail("rotate-key needs the current key in GHCONNECT_ENCRYPTION_KEY (the key the stored credentials are encrypted with)");
+  const current = asKey("GHCONNECT_ENCRYPTION_KEY", env.GHCONNECT_ENCRYPTION_KEY.trim());
+  const previousText = env.GHCONNECT_PREVIOUS_ENCRYPTION_KEY?.trim();
+  const previous = previousText ? asKey("GHCONNECT_PREVIOUS_ENCRYPTION_KEY", previousText) : undefined;
+  let nextText = env.GHCONNECT_NEW_ENCRYPTION_KEY?.trim();
+  let source = "GHCONNECT_NEW_ENCRYPTION_KEY";
+  if (!nextText && (args.includes("--new-key-stdin") || !process.stdin.isTTY)) {
+    nextText = (await readStdin()).trim();
+    source = "the new key on stdin";
+  }
+  if (!nextText)
+    fail(
+      "rotate-key needs the new key in GHCONNECT_NEW_ENCRYPTION_KEY or on stdin, e.g. openssl rand -base64 32 | npx ghconnect rotate-key (keep a copy: every replica needs it)",
+    );
+  const next = asKey(source, nextText);
+  const nextId = keyId(next);
+  if (nextId === keyId(current) && !previous)
+    fail("the new key is the same as GHCONNECT_ENCRYPTION_KEY: generate another one (openssl rand -base64 32)");
+  // Reads with any key given (a re-run after a rotation finds the rows under the new key); writes with the new one.
+  const box = new SecretBox(current, ...(previous ? [previous] : []), next);
+  const url = env.DATABASE_URL || "sqlite:./data/ghconnect.db";
+  const db = await openDatabase(url);
   try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    fail(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  const entries: AuditEntry[] = [];
-  for (const [i, line] of text.split("\n").entries()) {
-    if (!line.trim()) continue;
-    try {
-      entries.push(JSON.parse(line) as AuditEntry);
-    } catch {
-      process.stdout.write(`line ${i + 1} of ${file} is not JSON: the export is damaged\n`);
-      process.exit(1);
+    await migrateToLatest(db);
+    const store = new Store(db, systemClock, box);
+    const given = { given_key_ids: [keyId(current), ...(previous ? [keyId(previous)] : [])].join(", ") };
+    type Outcome = { refused: ActiveKey } | { refused?: undefined; from: string; count: number; upgraded: number };
+    const rotation = store.transaction(async (tx): Promise<Outcome> => {
+      const stored = await tx.credentials.keyIds();
+      const active =
+        (await tx.encryptionKeys.active({ lock: true })) ?? (await tx.encryptionKeys.recordIfNone(stored[0] ?? keyId(current)));
+      if (!box.holds(active.keyId)) return { refused: active };
+      const { count, upgraded } = await tx.credentials.reencryptAll(nextId);
+      await tx.encryptionKeys.activate(nextId);
+      await tx.audit.append({
+        actor: { slack: null },
+        action: "key.rotated",
+        outcome: "ok",
+        details: { from_key_id: active.keyId, to_key_id: nextId, credentials: count, upgraded_from_v1: upgraded },
+      });
+      return { from: active.keyId, count, upgraded };
+    });
+    // A row that does not open (altered, or under a key nobody gave) rolls the whole rotation back.
+    const outcome = await rotation.catch((error: unknown) => {
+      if (error instanceof WrongEncryptionKey || error instanceof CredentialTampered)
+        fail(`rotate-key: ${error.message.replace(/\.$/, "")}; nothing was changed.`, 1);
+      throw error;
+    });
+    if (outcome.refused) {
+      const active = outcome.refused;
+      const retired = await store.encryptionKeys.retiredAt(keyId(current));
+      const reason = `GHCONNECT_ENCRYPTION_KEY (id ${keyId(current)})${previous ? ` and GHCONNECT_PREVIOUS_ENCRYPTION_KEY (id ${keyId(previous)})` : ""} ${previous ? "are" : "is"} not the active key (id ${active.keyId} since ${active.since})${retired ? `; GHCONNECT_ENCRYPTION_KEY was retired at ${retired}` : ""}`;
+      await store.audit.append({
+        actor: { slack: null },
+        action: "key.rotated",
+        outcome: "refused",
+        details: { reason, active_key_id: active.keyId, ...given, to_key_id: nextId },
+      });
+      fail(
+        `rotate-key: ${reason}, so the stored credentials cannot be read; nothing was changed. Run \`npx ghconnect rotate-key\` again with GHCONNECT_ENCRYPTION_KEY set to the key with id ${active.keyId} and the same new key.`,
+        1,
+      );
     }
+    const n = outcome.count;
+    const was = outcome.from === nextId ? ` (key id ${nextId} was already the active key)` : ` (key id ${outcome.from} → ${nextId})`;
+    process.stdout.write(
+      `re-encrypted ${n} credential${n === 1 ? "" : "s"}${was}${outcome.upgraded ? `, ${outcome.upgraded} of them from the format before v2` : ""}. Key id ${nextId} is now the active key: every replica writes with it. Set GHCONNECT_ENCRYPTION_KEY to the new key on every replica and remove GHCONNECT_PREVIOUS_ENCRYPTION_KEY, restarting them one by one; a replica started with the old key alone refuses to start.\n`,
+    );
+  } finally {
+    await db.close();
   }
-  const first = entries[0];
-  // A segment (--since) starts after entry first.seq - 1, whose hash it names in prev_hash.
-  return verifyChain(entries, first && first.seq > 1 ? { seq: first.seq - 1, hash: first.prev_hash } : undefined);
 }
 
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Writes to stdout, waiting when the pipe is full (an export of years must not buffer in memory). */
+async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once("drain", r));
 }
 
 main(process.argv.slice(2)).catch((error) => fail((error as Error).message, 1));

@@ -1,12 +1,16 @@
 // Environment → typed, validated configuration. The one place that reads process.env.
 import { z } from "zod";
 
-const url = (example: string) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => /^https?:\/\/[^\s/]+/.test(v), { message: `should be an http(s) URL, e.g. ${example}` })
+// Each variable's hint ("should be …") is given once and serves both cases: zod reports a missing
+// required variable as a type error, which carries the same hint as the format check.
+const text = (hint: string) => z.string({ error: hint }).trim();
+
+const url = (example: string) => {
+  const hint = `should be an http(s) URL, e.g. ${example}`;
+  return text(hint)
+    .refine((v) => /^https?:\/\/[^\s/]+/.test(v), { message: hint })
     .transform((v) => v.replace(/\/+$/, ""));
+};
 
 const adminRoster = z
   .string()
@@ -27,12 +31,9 @@ const adminRoster = z
         }),
   );
 
-const encryptionKey = z
-  .string()
-  .trim()
-  .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, "base64").length === 32, {
-    message: "should be 32 random bytes in base64 (openssl rand -base64 32)",
-  })
+const ENCRYPTION_KEY_HINT = "should be 32 random bytes in base64 (openssl rand -base64 32)";
+const encryptionKey = text(ENCRYPTION_KEY_HINT)
+  .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, "base64").length === 32, { message: ENCRYPTION_KEY_HINT })
   .transform((v) => Buffer.from(v, "base64"));
 
 const databaseUrl = z
@@ -48,39 +49,71 @@ const optionalNonEmpty = z
   .optional()
   .transform((v) => (v === "" ? undefined : v));
 
+/**
+ * A Slack token with its prefix that is not a stand-in like `xoxb-...` or `xoxb-your-token`
+ * (copying .env.example as it is must not get as far as Slack's `invalid_auth`). A real token's
+ * shape (prefix-digits-digits-random) is never taken for a placeholder, whatever its letters spell.
+ */
+function slackToken<T extends z.ZodType<string | undefined>>(prefix: string, hint: string, schema: T): T {
+  const real = new RegExp(`^${prefix}-\\d+-\\d+-[A-Za-z0-9-]+$`);
+  const stub = /^[.…xX*_-]*$|your|placeholder|changeme|replace|example|<|>/i;
+  return schema.superRefine((v, ctx) => {
+    if (v === undefined) return;
+    if (!new RegExp(`^${prefix}-\\S+$`).test(v)) ctx.addIssue({ code: "custom", message: hint });
+    else if (!real.test(v) && stub.test(v.slice(prefix.length + 1))) {
+      ctx.addIssue({ code: "custom", message: `is a placeholder (as in .env.example), not a token: it ${hint}` });
+    }
+  });
+}
+
 const duration = (example: string) =>
   z
     .string()
     .trim()
-    .refine((v) => /^\d+\s*(s|m|h)?$/.test(v), { message: `should be a duration like ${example} (s, m or h; bare numbers are seconds)` })
+    .superRefine((v, ctx) => {
+      // A bare number is ambiguous (seconds? minutes?): say which units there are, with its value.
+      if (/^\d+$/.test(v)) {
+        ctx.addIssue({ code: "custom", message: `=${v} has no unit: write ${v}m (minutes) or ${Number(v) * 60}s` });
+      } else if (!/^\d+\s*(s|m|h)$/.test(v)) {
+        ctx.addIssue({ code: "custom", message: `should be a duration like ${example} (a number with s, m or h)` });
+      } else if (/^0+\s*[smh]$/.test(v)) {
+        ctx.addIssue({ code: "custom", message: `should be longer than zero, e.g. ${example}` });
+      }
+    })
     .transform((v) => {
-      const m = /^(\d+)\s*(s|m|h)?$/.exec(v) as RegExpExecArray;
+      const m = /^(\d+)\s*(s|m|h)$/.exec(v) as RegExpExecArray;
       const n = Number(m[1]);
       return n * (m[2] === "h" ? 3_600_000 : m[2] === "m" ? 60_000 : 1000);
     });
 
-/** What each variable must look like; the messages are what an operator reads at start-up. */
+const count = (example: string, min: number) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => /^\d{1,6}$/.test(v) && Number(v) >= min, { message: `should be a whole number of at least ${min}, e.g. ${example}` })
+    .transform(Number);
+
+const BOT_TOKEN_HINT = "should be the bot token, xoxb-… (OAuth & Permissions → Bot User OAuth Token)";
+const SIGNING_SECRET_HINT = "should be the app's signing secret (Basic Information → App Credentials)";
+const ADMIN_CHANNEL_HINT = "should be a channel id like C0123ABCD (not a #name)";
+const GHES_TOKEN_HINT = "should be a site-admin personal access token for GHES";
+
+/**
+ * What each variable must look like; the messages are what an operator reads at start-up. A
+ * message is either a hint ("should be …", read as "X is missing: it should be …" or "X is
+ * malformed: it should be …") or what follows the name as it stands ("is a placeholder …",
+ * "=15 has no unit …"). Every bad variable is reported, one line each.
+ */
 export const envSchema = z.object({
-  SLACK_BOT_TOKEN: z
-    .string()
-    .trim()
-    .refine((v) => /^xoxb-\S+$/.test(v), { message: "should be the bot token, xoxb-…" }),
-  SLACK_SIGNING_SECRET: z
-    .string()
-    .trim()
-    .refine((v) => /^\S{8,}$/.test(v), { message: "should be the app's signing secret (Basic Information → App Credentials)" }),
-  SLACK_APP_TOKEN: optionalNonEmpty.refine((v) => v === undefined || /^xapp-\S+$/.test(v), {
-    message: "should be an app-level token, xapp-… (leave unset for the HTTP receiver)",
-  }),
-  SLACK_ADMIN_CHANNEL: z
-    .string()
-    .trim()
-    .refine((v) => /^[CG][A-Z0-9]{2,}$/.test(v), { message: "should be a channel id like C0123ABCD (not a #name)" }),
+  SLACK_BOT_TOKEN: slackToken("xoxb", BOT_TOKEN_HINT, text(BOT_TOKEN_HINT)),
+  SLACK_SIGNING_SECRET: text(SIGNING_SECRET_HINT).refine((v) => /^\S{8,}$/.test(v), { message: SIGNING_SECRET_HINT }),
+  SLACK_APP_TOKEN: slackToken("xapp", "should be an app-level token, xapp-… (leave unset for the HTTP receiver)", optionalNonEmpty),
+  SLACK_ADMIN_CHANNEL: text(ADMIN_CHANNEL_HINT).refine((v) => /^[CG][A-Z0-9]{2,}$/.test(v), { message: ADMIN_CHANNEL_HINT }),
   SLACK_API_URL: url("https://slack.com/api/")
     .optional()
     .transform((v) => `${v ?? "https://slack.com/api"}/`),
   GHES_URL: url("https://ghes.example.com"),
-  GHES_TOKEN: z.string().trim().min(1, { message: "should be a site-admin personal access token for GHES" }),
+  GHES_TOKEN: text(GHES_TOKEN_HINT).min(1, { message: GHES_TOKEN_HINT }),
   GHES_MANAGE_URL: url("https://ghes.example.com:8443").optional(),
   GHES_MANAGE_PASSWORD: optionalNonEmpty,
   GITHUB_URL: url("https://github.com").default("https://github.com"),
@@ -93,8 +126,32 @@ export const envSchema = z.object({
     .default("3000")
     .refine((v) => /^\d+$/.test(v) && Number(v) < 65536, { message: "should be a TCP port number, e.g. 3000" })
     .transform(Number),
+  // /metrics has its own listener, on loopback unless METRICS_HOST says otherwise (SPEC §7).
+  METRICS_PORT: z
+    .string()
+    .trim()
+    .default("9464")
+    .refine((v) => v === "off" || (/^\d+$/.test(v) && Number(v) < 65536), {
+      message: "should be a TCP port number for /metrics, e.g. 9464 (or off)",
+    })
+    .transform((v) => (v === "off" ? undefined : Number(v))),
+  METRICS_HOST: z
+    .string()
+    .trim()
+    .default("127.0.0.1")
+    .refine((v) => /^[A-Za-z0-9.:-]+$/.test(v), { message: "should be the address /metrics listens on, e.g. 127.0.0.1" }),
+  SLACK_TEAM_ID: optionalNonEmpty.refine((v) => v === undefined || /^[TE][A-Z0-9]{2,}$/.test(v), {
+    message: "should be the Slack workspace id (T0123ABCD), or the organization id (E0123ABCD) for an org-wide install",
+  }),
+  SLACK_APP_ID: optionalNonEmpty.refine((v) => v === undefined || /^A[A-Z0-9]{2,}$/.test(v), {
+    message: "should be the Slack app id, A0123ABCD (Basic Information → App Credentials)",
+  }),
+  GHCONNECT_QUEUE_LIMIT: count("200", 0).prefault("200"),
+  GHCONNECT_USER_LIMIT: count("3", 1).prefault("3"),
   DATABASE_URL: databaseUrl.default("sqlite:./data/ghconnect.db"),
   GHCONNECT_ENCRYPTION_KEY: encryptionKey,
+  // During a key change: the key being replaced, still read (README "Rotating the key").
+  GHCONNECT_PREVIOUS_ENCRYPTION_KEY: encryptionKey.optional(),
   GHCONNECT_ADMINS: adminRoster.prefault(""),
   GHCONNECT_DISCONNECT_APPROVAL: z
     .string()
@@ -125,40 +182,84 @@ export const envSchema = z.object({
 export type Env = z.input<typeof envSchema>;
 export type Config = z.output<typeof envSchema>;
 
+/** One variable that is missing or malformed, and the sentence saying what it should be. */
+export interface ConfigProblem {
+  variable: string;
+  /** Follows the variable's name: "is missing: it should be …", "=15 has no unit: …". */
+  expectation: string;
+}
+
+/**
+ * The configuration is unusable. Carries every problem found, so one start tells the operator
+ * everything to fix; `variable`/`expectation` are the first one's.
+ */
 export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
   constructor(
     readonly variable: string,
     readonly expectation: string,
+    more: ConfigProblem[] = [],
   ) {
-    super(`${variable} ${expectation}`);
+    const problems = [{ variable, expectation }, ...more];
+    super(
+      problems.length === 1
+        ? problemLine(problems[0] as ConfigProblem)
+        : `${problems.length} configuration variables are missing or malformed:\n${problems.map((p) => `  ${problemLine(p)}`).join("\n")}`,
+    );
     this.name = "ConfigError";
+    this.problems = problems;
+  }
+
+  static of(problems: ConfigProblem[]): ConfigError {
+    const [first, ...more] = problems as [ConfigProblem, ...ConfigProblem[]];
+    return new ConfigError(first.variable, first.expectation, more);
   }
 }
 
-/** Reads the configuration; throws ConfigError naming the first bad variable. */
+function problemLine(p: ConfigProblem): string {
+  return p.expectation.startsWith("=") ? `${p.variable}${p.expectation}` : `${p.variable} ${p.expectation}`;
+}
+
+/** What `ghconnect` prints before exiting on a ConfigError (one line, or a heading and a line each). */
+export function configErrorText(error: ConfigError, lead = "ghconnect: cannot start: "): string {
+  return error.problems.length === 1 ? `${lead}${error.message}. See .env.example.` : `${lead}${error.message}\nSee .env.example.`;
+}
+
+/** Checks between variables, run on the raw values so they are reported with the others. */
+const crossChecks: Array<(env: Record<string, string | undefined>) => ConfigProblem | undefined> = [
+  (env) =>
+    env.GHES_MANAGE_URL && !env.GHES_MANAGE_PASSWORD
+      ? { variable: "GHES_MANAGE_PASSWORD", expectation: "is required when GHES_MANAGE_URL is set (the Management Console password)" }
+      : undefined,
+];
+
+/** Reads the configuration; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string | undefined> = {};
   for (const key of Object.keys(envSchema.shape)) {
     // The lower-case proxy variables are what curl and most tools read; honour them too.
     picked[key] = env[key] ?? (key === "HTTPS_PROXY" || key === "NO_PROXY" ? env[key.toLowerCase()] : undefined);
-    if (picked[key] === "" && key !== "GHCONNECT_ADMINS") picked[key] = undefined;
+    if (picked[key] !== undefined && picked[key].trim() === "" && key !== "GHCONNECT_ADMINS") picked[key] = undefined;
   }
   const result = envSchema.safeParse(picked);
-  if (result.success) {
-    const cfg = result.data;
-    if (cfg.GHES_MANAGE_URL && !cfg.GHES_MANAGE_PASSWORD) {
-      throw new ConfigError("GHES_MANAGE_PASSWORD", "is required when GHES_MANAGE_URL is set (the Management Console password)");
-    }
-    return cfg;
+  const problems: ConfigProblem[] = [];
+  for (const issue of result.success ? [] : result.error.issues) {
+    const variable = String(issue.path[0]);
+    if (problems.some((p) => p.variable === variable)) continue;
+    problems.push({ variable, expectation: expectationOf(issue.message, picked[variable] === undefined) });
   }
-  const issue = result.error.issues[0] as z.core.$ZodIssue;
-  const variable = String(issue.path[0]);
-  const missing = picked[variable] === undefined;
-  throw new ConfigError(variable, missing ? `is missing: it ${describe(variable)}` : `is malformed: it ${issue.message}`);
+  for (const check of crossChecks) {
+    const problem = check(picked);
+    if (problem && !problems.some((p) => p.variable === problem.variable)) problems.push(problem);
+  }
+  if (problems.length > 0) throw ConfigError.of(problems);
+  return result.data as Config;
 }
 
-function describe(variable: string): string {
-  const probe = envSchema.shape[variable as keyof typeof envSchema.shape].safeParse("\u0000");
-  const message = probe.success ? "" : (probe.error.issues[0]?.message ?? "");
-  return message.startsWith("should") ? message : `should be set (${message})`;
+function expectationOf(message: string, missing: boolean): string {
+  // Never an empty hint: a message that is not one of ours still points at .env.example.
+  const hint = message.startsWith("should") ? message : "should be set as .env.example describes";
+  if (missing) return `is missing: it ${hint}`;
+  if (message.startsWith("=") || message.startsWith("is ")) return message;
+  return `is malformed: it ${hint}`;
 }

@@ -72,3 +72,29 @@ export class InFlight {
     return result;
   }
 }
+
+/**
+ * At most `limit` pieces of work per key (a Slack user) queued or running at once, so one person
+ * cannot fill the shared queue and lock everyone else out. Counts only; InFlight does the waiting.
+ */
+export class PerKeyLimit {
+  private readonly counts = new Map<string, number>();
+
+  constructor(readonly limit: number) {}
+
+  /** Takes a place for `key`: a release function, or undefined when `key` already has `limit`. */
+  take(key: string): (() => void) | undefined {
+    const count = this.counts.get(key) ?? 0;
+    if (count >= this.limit) return undefined;
+    this.counts.set(key, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.counts.get(key) ?? 1) - 1;
+      // Forgotten at zero: the map holds only people with work in flight (memory stays flat).
+      if (left === 0) this.counts.delete(key);
+      else this.counts.set(key, left);
+    };
+  }
+}

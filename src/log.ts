@@ -40,10 +40,47 @@ export function maskSecrets(text: string): string {
   return text.replace(SECRET_IN_TEXT, "[redacted]");
 }
 
+/** The field names REDACT_PATHS censors, at whatever depth (the last segment of each path). */
+const SECRET_FIELDS = new Set(REDACT_PATHS.map((path) => path.split(".").pop() as string));
+const MAX_DEPTH = 8;
+
+/**
+ * pino's redact paths name fixed positions (`*.token` is one level down) and cannot reach into
+ * arrays of any length: `{ items: [{ token }] }` would be written as is. This walks plain objects
+ * and arrays and returns a copy with every secret field censored and tokens in strings masked;
+ * whatever it does not need to change (and anything that is not a plain object or array, such
+ * as an Error for pino's serializer) is passed on untouched.
+ */
+export function redactDeep<T>(value: T, depth = 0): T {
+  if (typeof value === "string") return maskSecrets(value) as T;
+  if (!value || typeof value !== "object" || depth > MAX_DEPTH) return value;
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((item) => {
+      const next = redactDeep(item, depth + 1);
+      if (next !== item) changed = true;
+      return next;
+    });
+    return (changed ? out : value) as T;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const next = SECRET_FIELDS.has(key) && item !== undefined && item !== null ? "[redacted]" : redactDeep(item, depth + 1);
+    if (next !== item) {
+      out ??= { ...(value as Record<string, unknown>) };
+      out[key] = next;
+    }
+  }
+  return (out ?? value) as T;
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+    formatters: { log: (object) => redactDeep(object) },
     hooks: {
       logMethod(args, method) {
         method.apply(

@@ -1,7 +1,7 @@
 // Start-up: config → database → app → listen. Nothing else lives here.
 import "dotenv/config";
 import { createGhconnect } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, configErrorText, loadConfig } from "./config.js";
 import { MigrationError } from "./db/migrate.js";
 import { WrongEncryptionKey } from "./db/secret-box.js";
 import { createLogger } from "./log.js";
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`ghconnect: cannot start: ${error.message}. See .env.example.\n`);
+      process.stderr.write(`${configErrorText(error)}\n`);
       process.exit(2);
     }
     throw error;
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     app = await createGhconnect({ config, log });
   } catch (error) {
     if (error instanceof WrongEncryptionKey) {
-      process.stderr.write(`ghconnect: cannot start: GHCONNECT_ENCRYPTION_KEY is wrong: ${error.message}\n`);
+      process.stderr.write(`ghconnect: cannot start: ${error.message}\n`);
       process.exit(2);
     }
     const reason = error instanceof MigrationError ? error.message : `could not open the database (${(error as Error).message})`;
@@ -35,6 +35,14 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`ghconnect: cannot start: ${error.message}.\n`);
+      await app.close().catch(() => {});
+      process.exit(2);
+    }
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      // The usual cause is a second copy of the bot; a stack trace would hide that.
+      process.stderr.write(
+        `ghconnect: cannot start: port ${config.PORT} is in use (another ghconnect or another program). Set PORT to a free port or stop the other program.\n`,
+      );
       await app.close().catch(() => {});
       process.exit(2);
     }

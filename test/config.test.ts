@@ -1,6 +1,10 @@
-// What an operator sees when the environment is wrong: one line naming the variable, exit 2.
-import { spawnSync } from "node:child_process";
-import { describe, expect, it } from "vitest";
+// What an operator sees when the environment is wrong: one line naming the variable (a heading
+// and a line per variable when there are several), exit 2.
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Server } from "node:net";
+import { parse } from "dotenv";
+import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { testEnv } from "./helpers/bot.js";
 
@@ -13,6 +17,15 @@ const REQUIRED = [
   "PUBLIC_URL",
   "GHCONNECT_ENCRYPTION_KEY",
 ];
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, ["bin/ghconnect.js", ...args], {
+    env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent/.env" },
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 function startWith(env: Record<string, string>) {
   const result = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
@@ -74,5 +87,119 @@ describe("configuration at start-up", () => {
       { slackUserId: "U0ALICE001", ghesLogin: "alice" },
       { slackUserId: "U0BOB00001", ghesLogin: "bob" },
     ]);
+  });
+
+  it("one start lists every missing variable, one line each under one heading, none with an empty hint", () => {
+    const env = testEnv({ DATABASE_URL: "sqlite::memory:" });
+    for (const variable of REQUIRED) delete env[variable];
+    const { code, stderr } = startWith(env);
+    expect(code).toBe(2);
+    const lines = stderr.split("\n");
+    expect(lines[0]).toBe("ghconnect: cannot start: 7 configuration variables are missing or malformed:");
+    expect(lines.slice(1, -1)).toEqual(REQUIRED.map((v) => expect.stringMatching(new RegExp(`^  ${v} is missing: it should \\S`))));
+    expect(lines.at(-1)).toBe("See .env.example.");
+    expect(stderr).not.toContain("()");
+  });
+
+  it("the whole .env.example copied as it is names every variable still to fill in, the placeholder bot token among them", () => {
+    const example = parse(readFileSync(".env.example"));
+    expect(() => loadConfig(example)).toThrow(ConfigError);
+    try {
+      loadConfig(example);
+    } catch (error) {
+      const problems = (error as ConfigError).problems;
+      expect(problems.map((p) => p.variable)).toEqual([
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_ADMIN_CHANNEL",
+        "GHES_URL",
+        "GHES_TOKEN",
+        "GHCONNECT_ENCRYPTION_KEY",
+      ]);
+      expect((error as Error).message).toContain(
+        "  SLACK_BOT_TOKEN is a placeholder (as in .env.example), not a token: it should be the bot token, xoxb-…",
+      );
+      expect((error as Error).message).not.toContain("()");
+    }
+  });
+
+  it.each(["xoxb-...", "xoxb-…", "xoxb-your-token", "xoxb-xxxxxxxx", "xoxb-<your-bot-token>"])(
+    "the placeholder SLACK_BOT_TOKEN=%s is refused, naming the variable",
+    (value) => {
+      expect(() => loadConfig(testEnv({ SLACK_BOT_TOKEN: value }))).toThrow(
+        "SLACK_BOT_TOKEN is a placeholder (as in .env.example), not a token: it should be the bot token, xoxb-… (OAuth & Permissions → Bot User OAuth Token)",
+      );
+    },
+  );
+
+  it("a real-looking bot token is never taken for a placeholder", () => {
+    expect(loadConfig(testEnv({ SLACK_BOT_TOKEN: "xoxb-1234567890-9876543210-YourExampleHereAbc123" })).SLACK_BOT_TOKEN).toBe(
+      "xoxb-1234567890-9876543210-YourExampleHereAbc123",
+    );
+  });
+
+  it("a bare number for GHCONNECT_APPROVAL_TTL is refused with the units spelled out; with a unit it is read", () => {
+    expect(() => loadConfig(testEnv({ GHCONNECT_APPROVAL_TTL: "15" }))).toThrow(
+      new ConfigError("GHCONNECT_APPROVAL_TTL", "=15 has no unit: write 15m (minutes) or 900s"),
+    );
+    expect(() => loadConfig(testEnv({ GHCONNECT_APPROVAL_TTL: "15" }))).toThrow(
+      "GHCONNECT_APPROVAL_TTL=15 has no unit: write 15m (minutes) or 900s",
+    );
+    expect(() => loadConfig(testEnv({ GHCONNECT_APPROVAL_TTL: "0m" }))).toThrow(
+      "GHCONNECT_APPROVAL_TTL is malformed: it should be longer than zero, e.g. 15m",
+    );
+    expect(loadConfig(testEnv({ GHCONNECT_APPROVAL_TTL: "900s" })).GHCONNECT_APPROVAL_TTL).toBe(900_000);
+    expect(loadConfig(testEnv({ GHCONNECT_APPROVAL_TTL: "2h" })).GHCONNECT_APPROVAL_TTL).toBe(7_200_000);
+  });
+
+  it("GHES_MANAGE_URL without its password is listed together with the other problems", () => {
+    expect(() => loadConfig(testEnv({ GHES_MANAGE_URL: "https://ghes.example.com:8443", PORT: "http" }))).toThrow(
+      "2 configuration variables are missing or malformed:\n" +
+        "  PORT is malformed: it should be a TCP port number, e.g. 3000\n" +
+        "  GHES_MANAGE_PASSWORD is required when GHES_MANAGE_URL is set (the Management Console password)",
+    );
+  });
+});
+
+describe("the ghconnect process", () => {
+  let blocker: Server | undefined;
+  afterEach(async () => {
+    await new Promise((resolve) => (blocker ? blocker.close(resolve) : resolve(undefined)));
+    blocker = undefined;
+  });
+
+  it("a port already in use stops start-up with one line saying so, exit code 2, no stack trace", async () => {
+    const server = createServer();
+    blocker = server;
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        DOTENV_CONFIG_PATH: "/nonexistent/.env",
+        ...testEnv({ DATABASE_URL: "sqlite::memory:", PORT: String(port) }),
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    clearTimeout(timer);
+    expect(stderr).toBe(
+      `ghconnect: cannot start: port ${port} is in use (another ghconnect or another program). Set PORT to a free port or stop the other program.\n`,
+    );
+    expect(code).toBe(2);
+  });
+
+  it("`ghconnect` with no command prints the usage on stderr and exits 2; `ghconnect help` prints it on stdout and exits 0", () => {
+    const bare = cli([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toBe("");
+    expect(bare.stderr).toMatch(/^ghconnect: no command given\nusage: ghconnect <command>\n/);
+    const help = cli(["help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: ghconnect <command>\n/);
   });
 });

@@ -1,6 +1,6 @@
 // Work after acks: how many run at once, when new work is refused, and what shutdown waits for.
 import { describe, expect, it } from "vitest";
-import { InFlight } from "../src/inflight.js";
+import { InFlight, PerKeyLimit } from "../src/inflight.js";
 
 function gate() {
   let open!: () => void;
@@ -81,5 +81,21 @@ describe("InFlight", () => {
     expect(await inflight.drain(20)).toBe(false);
     never.open();
     expect(await inflight.drain(1000)).toBe(true);
+  });
+});
+
+describe("PerKeyLimit", () => {
+  it("gives each key at most `limit` places, independently of other keys, and takes each place back once", () => {
+    const perUser = new PerKeyLimit(2);
+    const a1 = perUser.take("alice");
+    const a2 = perUser.take("alice");
+    expect(a1 && a2).toBeTruthy();
+    expect(perUser.take("alice")).toBeUndefined();
+    expect(perUser.take("bob")).toBeTruthy();
+    a1?.();
+    a1?.(); // a second release of the same place frees nothing more
+    const a3 = perUser.take("alice");
+    expect(a3).toBeTruthy();
+    expect(perUser.take("alice")).toBeUndefined();
   });
 });

@@ -6,14 +6,17 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 // Slack's scope for each Web API method ghconnect may call (from Slack's method reference).
-const SCOPE_OF: Record<string, string | null> = {
-  "chat.postMessage": "chat:write",
-  "chat.update": "chat:write",
-  "chat.postEphemeral": "chat:write",
-  "auth.test": null,
-  "conversations.info": "channels:read",
-  "users.info": "users:read",
-  "views.open": null,
+// Reading a channel's history takes the scope of its kind: the admin channel may be public or private.
+const SCOPE_OF: Record<string, string[]> = {
+  "chat.postMessage": ["chat:write"],
+  "chat.update": ["chat:write"],
+  "chat.postEphemeral": ["chat:write"],
+  "auth.test": [],
+  "conversations.info": ["channels:read"],
+  "conversations.history": ["channels:history", "groups:history"],
+  "conversations.replies": ["channels:history", "groups:history"],
+  "users.info": ["users:read"],
+  "views.open": [],
 };
 
 function appSources(dir = "src"): string[] {
@@ -44,8 +47,8 @@ describe("manifest.yml", () => {
       const [family, name] = method.split(".") as [string, string];
       return new RegExp(`\\.${family}\\.${name}\\(`).test(code);
     });
-    expect(called).toEqual(expect.arrayContaining(["chat.postMessage", "chat.update", "auth.test"]));
-    const needed = new Set(["commands", ...called.map((m) => SCOPE_OF[m]).filter((s): s is string => Boolean(s))]);
+    expect(called).toEqual(expect.arrayContaining(["chat.postMessage", "chat.update", "auth.test", "conversations.history"]));
+    const needed = new Set(["commands", ...called.flatMap((m) => SCOPE_OF[m] ?? [])]);
     expect(new Set(manifest.oauth_config.scopes.bot)).toEqual(needed);
   });
 });

@@ -1,9 +1,12 @@
 // The admin channel's human line per audit entry that matters. Steps of an enable or a
 // disconnect go in the thread of their card; other decisions are posted on their own; noisy
-// entries (status, search, help, reads) are audited but not posted.
+// entries (status, search, help, reads) are audited but not posted. Each line carries its entry's
+// sequence number and hash, for people and as message metadata: the channel is the chain's
+// witness outside the database (witness.ts).
 import type { AuditEntry } from "./audit.js";
 import { type Message, simpleMessage } from "./message.js";
 import type { Notifier } from "./ports.js";
+import { witnessMark } from "./witness.js";
 
 type Card = { channel: string; ts: string } | null | undefined;
 
@@ -38,6 +41,18 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
         : inThread(`❌ ${reason(e)}`);
     case "enable.installed":
       return inThread(`❌ ${reason(e)}`);
+    case "enable.interrupted":
+      return inThread(`⚠️ Interrupted while completing; nothing was stored.`);
+    case "enable.setup_refused":
+      // Only a refusal inside the flow (its own state, a code GitHub refused) is the card's story;
+      // requests without the flow's state are audited but not posted, or anyone could flood the channel.
+      if (e.details.refusal === "authorization_refused")
+        return inThread("⚠️ GitHub refused an authorization code returned to the setup page; still waiting for the installation.");
+      if (e.details.refusal === "authorization_unverified")
+        return inThread(
+          `⚠️ GitHub could not be asked about the installer's authorization (${reason(e)}); still waiting for the installation.`,
+        );
+      return undefined;
     case "enable.connected":
       return inThread(
         `🔗 Connected ${e.target}: installation ${String(e.details.installation_id)}, installed by github.com \`${String(e.details.connected_by_github)}\`.`,
@@ -71,30 +86,39 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
     case "admins.removed":
       return { text: `👤 ${who(e)} removed <@${String(e.target).split(":")[0]}> from the ghconnect admins.` };
     case "audit.verify":
-      return e.outcome === "ok" ? undefined : { text: `🚨 The audit chain is broken at entry #${String(e.details.bad_seq)}: ${reason(e)}` };
+      if (e.outcome === "ok") return undefined;
+      return typeof e.details.bad_seq === "number"
+        ? { text: `🚨 The audit chain is broken at entry #${e.details.bad_seq}: ${reason(e)}` }
+        : { text: `🚨 The audit trail does not match the admin channel. ${reason(e)}` };
     default: {
       // Refused attempts at state-changing commands matter to an auditor.
       const command = e.action.startsWith("command.") ? e.action.slice("command.".length) : undefined;
       if (command && e.outcome === "refused" && STATE_CHANGING.has(command)) {
-        return { text: `🚫 ${who(e)} tried \`${command}${e.target ? ` ${e.target}` : ""}\`: ${reason(e)}` };
+        const verb = typeof e.details.verb === "string" ? ` ${e.details.verb}` : "";
+        return { text: `🚫 ${who(e)} tried \`${command}${verb}${e.target ? ` ${e.target}` : ""}\`: ${reason(e)}` };
       }
       return undefined;
     }
   }
 }
 
+/** Posts the line for one committed entry, if it is one that matters (see humanLine). */
+export async function announce(deps: Omit<AnnounceDeps, "onError">, entry: AuditEntry): Promise<void> {
+  const line = humanLine(entry);
+  if (!line) return;
+  let card: Card;
+  if (line.thread?.operation) card = await deps.operationCard(line.thread.operation);
+  else if (line.thread?.approval) card = await deps.approvalCard(line.thread.approval);
+  if (line.thread && !card) return; // a step whose card is not posted is shown by the card alone
+  const witness = { seq: entry.seq, hash: entry.hash };
+  const message: Message = simpleMessage(line.text, witnessMark(witness));
+  await deps.notifier.postWitnessed({ channel: card?.channel ?? deps.notifier.adminChannel, message, threadTs: card?.ts, witness });
+}
+
 /** Posts the line for each committed entry; never blocks or fails the action it describes. */
 export function createAnnouncer(deps: AnnounceDeps): (entry: AuditEntry) => void {
   return (entry) => {
-    const line = humanLine(entry);
-    if (!line) return;
-    void (async () => {
-      let card: Card;
-      if (line.thread?.operation) card = await deps.operationCard(line.thread.operation);
-      else if (line.thread?.approval) card = await deps.approvalCard(line.thread.approval);
-      if (line.thread && !card) return; // a step whose card is not posted is shown by the card alone
-      const message: Message = simpleMessage(line.text);
-      await deps.notifier.post(card?.channel ?? deps.notifier.adminChannel, message, card?.ts);
-    })().catch(deps.onError);
+    if (!humanLine(entry)) return;
+    void announce(deps, entry).catch(deps.onError);
   };
 }

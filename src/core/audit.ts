@@ -60,22 +60,27 @@ export function entryHash(entry: Omit<AuditEntry, "hash">): string {
 const SECRET_KEY = /(token|secret|pem|private|password|key|code|state|authorization|cookie)/i;
 const SECRET_VALUE = /(-----BEGIN [A-Z ]*PRIVATE KEY-----|\bgh[opsu]_[A-Za-z0-9]{20,}|\bghs_|\bxox[abp]-|\bv1\.[0-9a-f]{40})/;
 
-/** Audit details never carry secrets: keys that name one, or values that look like one, are dropped. */
+const PUBLIC_KEYS = /^(key_id|(from|to|active)_key_id|given_key_ids|public_key_fingerprint|license_hash|license_key_fingerprint)$/;
+
+/**
+ * Audit details never carry secrets: keys that name one, or values that look like one, are
+ * replaced, at any depth, inside objects and arrays alike (a list of apps or hosts can carry a
+ * token as well as a single field can).
+ */
 export function scrubDetails(details: Record<string, unknown> = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(details)) {
     if (value === undefined) continue;
-    if (SECRET_KEY.test(key) && !/^(key_id|public_key_fingerprint|license_hash|license_key_fingerprint)$/.test(key)) {
-      out[key] = "[redacted]";
-    } else if (typeof value === "string" && SECRET_VALUE.test(value)) {
-      out[key] = "[redacted]";
-    } else if (value && typeof value === "object" && !Array.isArray(value)) {
-      out[key] = scrubDetails(value as Record<string, unknown>);
-    } else {
-      out[key] = value;
-    }
+    out[key] = SECRET_KEY.test(key) && !PUBLIC_KEYS.test(key) ? "[redacted]" : scrubValue(value);
   }
   return out;
+}
+
+function scrubValue(value: unknown): unknown {
+  if (typeof value === "string") return SECRET_VALUE.test(value) ? "[redacted]" : value;
+  if (Array.isArray(value)) return value.map(scrubValue);
+  if (value && typeof value === "object") return scrubDetails(value as Record<string, unknown>);
+  return value;
 }
 
 /** Builds the next entry of the chain after `previous` (or the first one). */

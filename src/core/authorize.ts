@@ -12,15 +12,18 @@ export interface RosterLookup {
   find(slackUserId: string): Promise<{ slackUserId: string; ghesLogin: string } | undefined>;
 }
 
+/** The refusal for someone who is not (or no longer) in the roster. */
+export function notInRoster(doing: string): NotAuthorized {
+  return new NotAuthorized(
+    `You are not in ghconnect's admin roster, so you cannot ${doing}.`,
+    "An admin can add you with `/ghconnect admins add @you your-ghes-login`.",
+  );
+}
+
 /** Resolves the user as an admin, or throws NotAuthorized with the reason that applies. */
 export async function authorizeAdmin(roster: RosterLookup, ghes: GhesGateway, slackUserId: string, doing: string): Promise<AdminIdentity> {
   const entry = await roster.find(slackUserId);
-  if (!entry) {
-    throw new NotAuthorized(
-      `You are not in ghconnect's admin roster, so you cannot ${doing}.`,
-      "An admin can add you with `/ghconnect admins add @you your-ghes-login`.",
-    );
-  }
+  if (!entry) throw notInRoster(doing);
   const status = await ghes.user(entry.ghesLogin);
   if (!status.exists) {
     throw new NotAuthorized(

@@ -61,9 +61,7 @@ export function orgNameProblem(name: string): string | undefined {
 export function parseCommand(rawText: string): ParseResult {
   const text = rawText.replace(/\u00a0/g, " ").trim();
   if (text.length > MAX_COMMAND_LENGTH) {
-    return fail(
-      `That command is ${text.length} characters long; ghconnect commands are at most ${MAX_COMMAND_LENGTH}. Nothing was changed. Try \`/ghconnect help\`.`,
-    );
+    return fail(`That command is ${text.length} characters long; ghconnect commands are at most ${MAX_COMMAND_LENGTH}.`);
   }
   if (text === "") return { ok: true, command: { name: "help" } };
   const [head = "", ...rest] = text.split(/\s+/);

@@ -13,6 +13,7 @@ import { NotAuthorized, NotConnected, OperationInFlight, UserError } from "./err
 import { type Message, simpleMessage } from "./message.js";
 import type { Approval, Connection } from "./model.js";
 import type { DotcomGateway, GhesGateway, Notifier } from "./ports.js";
+import { approvalStateWords } from "./status.js";
 
 /**
  * How long an executing disconnect survives without a heartbeat from its bot. The bot executing
@@ -61,7 +62,7 @@ export class DisableFlow {
     const open = await store.approvals.pendingFor(connection.id);
     if (open && (open.status !== "pending" || Date.parse(open.expiresAt) > clock().getTime())) {
       throw new OperationInFlight(
-        `A disconnect of ${org} requested by <@${open.requestedBySlack}> at ${when(open.requestedAt)} is already ${open.status === "pending" ? `waiting for approval (expires ${when(open.expiresAt)})` : open.status}.`,
+        `A disconnect of ${org} requested by <@${open.requestedBySlack}> at ${when(open.requestedAt)} is already ${approvalStateWords(open.status, open.policy)}${open.status === "pending" ? ` (expires ${when(open.expiresAt)})` : ""}.`,
         "Use the buttons on its card in the admin channel.",
         { ghes: admin.ghesLogin },
       );

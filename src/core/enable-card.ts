@@ -22,8 +22,10 @@ export type CardStage =
   | { kind: "addendum"; checks: CheckResult[] }
   | { kind: "on_github"; acceptedBy: string; acceptedAt: string }
   | { kind: "installing"; appSlug: string; appUrl: string }
+  | { kind: "completing" }
   | { kind: "connected"; summary: Array<[string, string]> }
   | { kind: "failed"; reason: string; hint?: string }
+  | { kind: "interrupted"; reason: string; hint: string }
   | { kind: "expired" }
   | { kind: "cancelled"; by: string };
 
@@ -85,6 +87,14 @@ export function enableCard(op: Operation, stage: CardStage): Message {
       blocks.push({ kind: "context", text: `Expires at ${when(op.expiresAt)}.` });
       text = `${title}: waiting for the installation`;
       break;
+    case "completing":
+      // No Cancel while the completion holds its lease: it may be writing the connection.
+      blocks.push({
+        kind: "text",
+        text: `⏳ Back from GitHub: verifying the installer and the installation, then connecting. If this has not finished by ${when(op.expiresAt)}, the operation is ended and this card says so.`,
+      });
+      text = `${title}: completing`;
+      break;
     case "connected":
       blocks[0] = { kind: "header", text: `Connected ${op.org}` };
       blocks.push({ kind: "fields", fields: stage.summary });
@@ -95,6 +105,11 @@ export function enableCard(op: Operation, stage: CardStage): Message {
       blocks.push({ kind: "text", text: `❌ *Enable failed.* ${stage.reason}` });
       if (stage.hint) blocks.push({ kind: "context", text: stage.hint });
       text = `${title}: failed`;
+      break;
+    case "interrupted":
+      blocks.push({ kind: "text", text: `⚠️ *Interrupted while completing.* ${stage.reason}` });
+      blocks.push({ kind: "context", text: stage.hint });
+      text = `${title}: interrupted, nothing was stored`;
       break;
     case "expired":
       blocks.push({

@@ -8,12 +8,13 @@ import type { Actor, AuditInput } from "./audit.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { ADDENDUM_VERSION, type CardStage, enableCard, when } from "./enable-card.js";
-import { AlreadyConnected, NotAuthorized, OperationInFlight, UserError } from "./errors.js";
+import { AlreadyConnected, GitHubFlowRefused, NotAuthorized, OperationInFlight, UserError } from "./errors.js";
 import type { Message } from "./message.js";
 import { simpleMessage } from "./message.js";
 import { IN_FLIGHT, type Operation, type OperationStatus } from "./model.js";
-import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, TokenCache } from "./ports.js";
+import type { CreatedApp, DotcomGateway, GhesGateway, ManageGateway, Notifier, TokenCache } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
+import { type InfoLog, RefusalLog } from "./refusals.js";
 
 /** The store as the enable flow uses it (the db layer's repositories, in or out of a transaction). */
 export interface FlowStore extends Repos {
@@ -29,6 +30,8 @@ export interface EnableConfig {
   proxy?: string;
   addendumTtlMs: number;
   githubTtlMs: number;
+  /** How long a completion may hold its operation before the sweep ends it (default 2 minutes). */
+  completingLeaseMs?: number;
 }
 
 export interface EnableDeps {
@@ -39,13 +42,23 @@ export interface EnableDeps {
   notifier: Notifier;
   clock: Clock;
   config: EnableConfig;
-  tokenCache(owner: { operationId: string } | { connectionId: string }): TokenCache;
+  /** Where refusals of the GitHub pages that are only counted (not audited one by one) are logged. */
+  log?: InfoLog;
 }
 
 export type PageResult =
   | { kind: "manifest"; action: string; manifest: Record<string, unknown>; org: string }
   | { kind: "redirect"; location: string }
-  | { kind: "page"; status: number; tone: "ok" | "error"; title: string; message: string; link?: { href: string; label: string } };
+  | {
+      kind: "page";
+      status: number;
+      tone: "ok" | "neutral" | "error";
+      title: string;
+      message: string;
+      link?: { href: string; label: string };
+      /** Slack got the news (the card was updated or the requester answered): the page may say so. */
+      notified?: boolean;
+    };
 
 export const CALLBACK_PATH = "/ghconnect/github/callback";
 export const SETUP_PATH = "/ghconnect/github/setup";
@@ -62,6 +75,42 @@ export function appNameFor(ghesUrl: string, suffix: string): string {
   return `${prefix}${host.length > room ? host.slice(0, room).replace(/[.-]+$/, "") : host} ${suffix}`;
 }
 
+/**
+ * Long enough for the GitHub calls of a completion (code exchange, owner check, installation,
+ * token) with their retries; short enough that a replica dying there blocks enabling for minutes,
+ * not the operation's hour.
+ */
+export const COMPLETING_LEASE_MS = 2 * 60_000;
+
+export interface SetupParams {
+  code?: string;
+  installationId?: string;
+  setupAction?: string;
+  state?: string;
+}
+
+type InstalledApp = NonNullable<Operation["app"]>;
+type ConnectionRecord = Parameters<Repos["connections"]["insertActive"]>[0] & { tokenExpiresAt: string; installationId: number };
+
+/** A setup request carrying the flow's own state, for an operation waiting for its installation. */
+interface SetupReturn {
+  op: Operation & { app: InstalledApp };
+  state: string;
+  code: string;
+  installationId: number;
+}
+
+/** auth-app's cache, in memory: the completing transaction stores what it minted, or nothing. */
+class CapturedToken implements TokenCache {
+  value: string | undefined;
+  async get(): Promise<string | undefined> {
+    return undefined;
+  }
+  async set(_key: string, value: string): Promise<void> {
+    this.value = value;
+  }
+}
+
 const errorPage = (status: number, title: string, message: string, link?: { href: string; label: string }): PageResult => ({
   kind: "page",
   status,
@@ -71,8 +120,34 @@ const errorPage = (status: number, title: string, message: string, link?: { href
   link,
 });
 
+const MISSING_STATE_PAGE = errorPage(
+  400,
+  "Not a return from GitHub",
+  "This page needs the link GitHub returns after installing the app, which carries the `state` ghconnect gave GitHub for this enable. This request had none, so it was refused. Nothing was changed. If you are enabling GitHub Connect, go back to the link ghconnect sent you in Slack.",
+);
+
+/** GitHub sends `setup_action=update` when an owner later edits the installation. */
+const NOTHING_TO_DO_PAGE: PageResult = {
+  kind: "page",
+  status: 200,
+  tone: "neutral",
+  title: "Nothing to do",
+  message:
+    "GitHub sent you here because the app's installation was changed. ghconnect needs nothing for that, and nothing was changed. `/ghconnect status` in Slack shows the connection.",
+};
+
+/** The pages anyone can request; each refusal is audited as `enable.<page>_refused`, coalesced. */
+type GitHubPage = "manifest" | "callback" | "setup";
+
+/** Why a page refused a request (the audit entry's `refusal`). */
+type Refusal = "no_valid_state" | "not_waiting" | "incomplete" | "code_refused" | "code_unverified";
+
 export class EnableFlow {
-  constructor(private readonly deps: EnableDeps) {}
+  private readonly refusals: RefusalLog;
+
+  constructor(private readonly deps: EnableDeps) {
+    this.refusals = new RefusalLog({ store: deps.store, log: deps.log });
+  }
 
   private now(): Date {
     return this.deps.clock();
@@ -82,12 +157,15 @@ export class EnableFlow {
     return `${this.deps.config.githubUrl}/organizations/${owner}/settings/apps/${slug}`;
   }
 
-  private async updateCard(op: Operation, stage: CardStage): Promise<void> {
-    if (op.card) await this.deps.notifier.update(op.card, enableCard(op, stage)).catch(() => {});
+  /** True when Slack took the update (a page may then say "Slack has the details"). */
+  private async updateCard(op: Operation, stage: CardStage): Promise<boolean> {
+    if (!op.card) return false;
+    return this.deps.notifier.update(op.card, enableCard(op, stage)).catch(() => false);
   }
 
-  private async replyToRequester(op: Operation, message: Message): Promise<void> {
-    if (op.responseUrl) await this.deps.notifier.reply(op.responseUrl, message).catch(() => {});
+  private async replyToRequester(op: Operation, message: Message): Promise<boolean> {
+    if (!op.responseUrl) return false;
+    return this.deps.notifier.reply(op.responseUrl, message).catch(() => false);
   }
 
   /** `/ghconnect enable ORG`: authorize, refuse if busy, preflight, then the addendum card. */
@@ -147,11 +225,20 @@ export class EnableFlow {
 
     const outcome = await runPreflight(
       { ghes, manage: this.deps.manage, dotcom: this.deps.dotcom, uploadsUrl: config.uploadsUrl, proxy: config.proxy, now: clock },
-      (checks) => this.updateCard(op, { kind: "preflight", checks }),
+      async (checks) => {
+        await this.updateCard(op, { kind: "preflight", checks });
+      },
     );
     const summary = outcome.results.map((r) => ({ check: r.name, status: r.status, detail: r.detail }));
     if (!outcome.passed || !outcome.facts) {
-      const failed = await this.endOperation(op, "failed", actor, "enable.preflight", { checks: summary }, "preflight failed");
+      const failed = await this.endOperation({
+        op,
+        status: "failed",
+        actor,
+        action: "enable.preflight",
+        details: { checks: summary },
+        error: "preflight failed",
+      });
       if (failed) await this.updateCard(failed, { kind: "preflight_failed", checks: outcome.results });
       return preflightReply(org, outcome.results, false);
     }
@@ -258,7 +345,10 @@ export class EnableFlow {
     const { store } = this.deps;
     const op = await store.operations.get(operationId);
     if (!op) return simpleMessage("This request no longer exists.");
-    if (!IN_FLIGHT.includes(op.status) || op.status === "completing") return simpleMessage(statusExplanation(op));
+    if (!IN_FLIGHT.includes(op.status)) return simpleMessage(statusExplanation(op));
+    // A completion holding its lease is left to finish; once the lease ran out, Cancel ends it.
+    const leaseLapsed = op.status === "completing" && Date.parse(op.expiresAt) <= this.now().getTime();
+    if (op.status === "completing" && !leaseLapsed) return simpleMessage(statusExplanation(op));
     let actor: Actor = { slack: slackUserId };
     if (slackUserId !== op.requestedBySlack) {
       try {
@@ -269,7 +359,14 @@ export class EnableFlow {
         throw error;
       }
     }
-    const ended = await this.endOperation(op, "cancelled", actor, "enable.cancelled", {}, undefined);
+    const ended = await this.endOperation({
+      op,
+      status: "cancelled",
+      actor,
+      action: "enable.cancelled",
+      details: leaseLapsed ? { was: "completing", lease_ended_at: op.expiresAt } : {},
+      version: leaseLapsed ? op.version : undefined,
+    });
     if (!ended) return simpleMessage(statusExplanation((await store.operations.get(op.id)) as Operation));
     await this.updateCard(ended, { kind: "cancelled", by: slackUserId });
     return simpleMessage(`Cancelled the enable of ${op.org}. Nothing is connected and no credentials were kept.`);
@@ -277,13 +374,26 @@ export class EnableFlow {
 
   /** GET /ghconnect/manifest?state=…: the auto-submitting form that creates the app on GitHub. */
   async manifestPage(state: string | undefined): Promise<PageResult> {
-    const { store, config } = this.deps;
-    if (!state) return errorPage(400, "Missing state", "This page needs the link ghconnect sent you in Slack.");
+    const { store } = this.deps;
+    if (!state)
+      return this.refuse({
+        at: "manifest",
+        refusal: "no_valid_state",
+        reason: "no state",
+        page: errorPage(400, "Missing state", "This page needs the link ghconnect sent you in Slack. Nothing was changed."),
+      });
     const check = await store.states.peek(state, "manifest");
-    if (!check.ok) return stateProblemPage(check.reason);
+    if (!check.ok)
+      return this.refuse({
+        at: "manifest",
+        refusal: "no_valid_state",
+        reason: `${check.reason} state`,
+        operationId: check.operationId,
+        page: stateProblemPage(check.reason),
+      });
     const op = await store.operations.get(check.operationId);
-    if (op?.status !== "awaiting_github")
-      return errorPage(409, "Not waiting for GitHub", op ? statusExplanation(op) : "This request no longer exists.");
+    if (op?.status !== "awaiting_github") return this.refuseNotWaiting("manifest", check.operationId, op, "Not waiting for GitHub");
+    const { config } = this.deps;
     return {
       kind: "manifest",
       org: op.org,
@@ -303,36 +413,86 @@ export class EnableFlow {
     };
   }
 
-  /** GET /ghconnect/github/callback?code&state: GitHub created the app; keep its credentials. */
+  /**
+   * GET /ghconnect/github/callback?code&state: GitHub created the app; keep its credentials. The
+   * state is only looked at until the code is converted: a code GitHub refuses (expired, used,
+   * made up) changes nothing and the "Continue on GitHub" link still works; the state is used in
+   * the transaction that stores the app's credentials, which a second delivery cannot repeat.
+   */
   async callback(code: string | undefined, state: string | undefined): Promise<PageResult> {
-    const { store, dotcom, config } = this.deps;
+    const { store } = this.deps;
     if (!code || !state)
-      return errorPage(400, "Missing parameters", "GitHub's redirect must carry both `code` and `state`. Nothing was changed.");
-    const check = await store.states.consume(state, "manifest");
-    if (!check.ok) return stateProblemPage(check.reason);
+      return this.refuse({
+        at: "callback",
+        refusal: state ? "incomplete" : "no_valid_state",
+        reason: state ? "no code" : "no state",
+        page: errorPage(400, "Missing parameters", "GitHub's redirect must carry both `code` and `state`. Nothing was changed."),
+      });
+    const check = await store.states.peek(state, "manifest");
+    if (!check.ok)
+      return this.refuse({
+        at: "callback",
+        refusal: "no_valid_state",
+        reason: `${check.reason} state`,
+        operationId: check.operationId,
+        page: stateProblemPage(check.reason),
+      });
     const op = await store.operations.get(check.operationId);
-    if (op?.status !== "awaiting_github")
-      return errorPage(409, "Not waiting for GitHub", op ? statusExplanation(op) : "This request no longer exists.");
-    const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
-
-    let app: Awaited<ReturnType<DotcomGateway["convertManifest"]>>;
+    if (op?.status !== "awaiting_github") return this.refuseNotWaiting("callback", check.operationId, op, "Not waiting for GitHub");
+    let app: CreatedApp;
     try {
-      app = await dotcom.convertManifest(code);
+      app = await this.deps.dotcom.convertManifest(code);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      return this.failPage(op, actor, "enable.app_created", error.message, error.hint);
+      return this.refuseManifestCode(op, state, error);
     }
+    return this.keepApp(op, state, app);
+  }
+
+  /** GitHub refused the code, or could not be asked: nothing changes and the way back is said. */
+  private async refuseManifestCode(op: Operation, state: string, error: UserError): Promise<PageResult> {
+    const { store, config } = this.deps;
+    // Another delivery of the same code may have just kept the app (codes work once).
+    const now = await store.operations.get(op.id);
+    if (now?.status !== "awaiting_github") return this.refuseNotWaiting("callback", op.id, now, "Already handled");
+    const refused = error instanceof GitHubFlowRefused;
+    const why = error.message.replace(/ Nothing was stored\.$/, "");
+    const until = when(now.expiresAt);
+    return this.refuse({
+      at: "callback",
+      refusal: refused ? "code_refused" : "code_unverified",
+      reason: why,
+      op: now,
+      page: errorPage(
+        refused ? 400 : 502,
+        refused ? "GitHub refused the app's creation code" : "GitHub could not convert the app's creation code",
+        `${why} Nothing was changed: the enable of ${op.org} still waits for GitHub, until ${until}. ${
+          refused
+            ? `Go back to the "Continue on GitHub" link ghconnect sent you in Slack (it works until then) and create the app again, signed in to github.com as an owner of ${op.org}. If GitHub says the name is already taken, first delete the app it created at ${config.githubUrl}/organizations/${op.org}/settings/apps.`
+            : "Reload this page in a minute: the code works for an hour."
+        }`,
+        refused
+          ? { href: `${config.publicUrl}${MANIFEST_PATH}?state=${encodeURIComponent(state)}`, label: "Continue on GitHub" }
+          : undefined,
+      ),
+    });
+  }
+
+  /** The converted app: its owner checked, its credentials stored and the state used, in one transaction. */
+  private async keepApp(op: Operation, state: string, app: CreatedApp): Promise<PageResult> {
+    const { store, config } = this.deps;
+    const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
     const appLink = this.settingsUrl(app.owner, app.slug);
     if (app.owner.toLowerCase() !== op.org.toLowerCase()) {
-      return this.failPage(
+      return this.failPage({
         op,
-        { ...actor },
-        "enable.app_created",
-        `The app was created under ${app.owner}, not ${op.org}; nothing was stored.`,
-        `Delete it at ${appLink}, then run \`/ghconnect enable ${op.org}\` again, signed in to github.com as an owner of ${op.org}.`,
-        { href: appLink, label: `Delete ${app.slug} on GitHub` },
-        { app_id: app.id, app_slug: app.slug, app_owner: app.owner },
-      );
+        actor,
+        action: "enable.app_created",
+        reason: `The app was created under ${app.owner}, not ${op.org}; nothing was stored.`,
+        hint: `Delete it at ${appLink}, then run \`/ghconnect enable ${op.org}\` again, signed in to github.com as an owner of ${op.org}.`,
+        link: { href: appLink, label: `Delete ${app.slug} on GitHub` },
+        details: { app_id: app.id, app_slug: app.slug, app_owner: app.owner },
+      });
     }
     const installState = randomBytes(32).toString("base64url");
     const next = await store.transaction(async (tx) => {
@@ -341,6 +501,9 @@ export class EnableFlow {
         app: { id: app.id, slug: app.slug, clientId: app.clientId, owner: app.owner },
       });
       if (!moved) return undefined;
+      const used = await tx.states.consume(state, "manifest");
+      // Ending the operation drops its states in the same transaction, so a waiting operation's state is unused.
+      if (!used.ok) throw new Error(`the manifest state of operation ${op.id} was ${used.reason} while it waited for GitHub`);
       const owner = { operationId: op.id };
       await tx.credentials.put(owner, "private_key", app.pem);
       await tx.credentials.put(owner, "client_secret", app.clientSecret);
@@ -355,8 +518,7 @@ export class EnableFlow {
       });
       return moved;
     });
-    if (!next)
-      return errorPage(409, "Already handled", "This step was already completed (or the request was cancelled). Nothing was changed.");
+    if (!next) return this.refuseNotWaiting("callback", op.id, await store.operations.get(op.id), "Already handled");
     await this.updateCard(next, { kind: "installing", appSlug: app.slug, appUrl: app.htmlUrl });
     return {
       kind: "redirect",
@@ -364,95 +526,197 @@ export class EnableFlow {
     };
   }
 
-  /** GET /ghconnect/github/setup?code&installation_id&setup_action&state: verify, then connect. */
-  async setup(params: { code?: string; installationId?: string; setupAction?: string; state?: string }): Promise<PageResult> {
-    const { store, dotcom } = this.deps;
-    let op: Operation | undefined;
-    if (params.state) {
-      const check = await store.states.consume(params.state, "install");
-      if (!check.ok) return stateProblemPage(check.reason);
-      op = await store.operations.get(check.operationId);
-    } else {
-      // GitHub does not always pass `state` back after installation; the one operation waiting for
-      // an installation says which app's credentials exchange the code.
-      const inFlight = await store.operations.inFlight();
-      op = inFlight?.status === "awaiting_install" ? inFlight : undefined;
+  /**
+   * GET /ghconnect/github/setup?code&installation_id&setup_action&state: the installer's return.
+   * Nothing acts without the flow's own `state`: anyone can send this URL, so a request without a
+   * valid, unused install state of the waiting operation only records its refusal. With one, the
+   * operation is claimed under a short lease, the code exchanged (GitHub refusing it hands the
+   * operation back, since it says nothing about the installer), the installer and the installation
+   * verified, and the connection written in the transaction that also uses the state.
+   */
+  async setup(params: SetupParams): Promise<PageResult> {
+    if (params.setupAction === "update") return NOTHING_TO_DO_PAGE;
+    const ret = await this.validReturn(params);
+    if ("kind" in ret) return ret;
+    const claimed = await this.claimCompletion(ret.op);
+    if (!claimed) {
+      return this.refuse({
+        at: "setup",
+        refusal: "not_waiting",
+        reason: "another request is completing this installation",
+        op: ret.op,
+        page: errorPage(409, "Already handled", "This installation is already being completed. Nothing was changed."),
+      });
     }
-    if (op?.status !== "awaiting_install" || !op.app) {
-      return errorPage(
-        409,
-        "Not waiting for an installation",
-        op ? statusExplanation(op) : "No enable is waiting for an installation. Nothing was changed.",
-      );
+    return this.complete({ ...ret, op: { ...claimed, app: ret.op.app }, waitingUntil: ret.op.expiresAt });
+  }
+
+  /** The flow's own state, its operation waiting for the installation, and a usable code and id. */
+  private async validReturn(params: SetupParams): Promise<SetupReturn | PageResult> {
+    const { store } = this.deps;
+    if (!params.state) return this.refuse({ at: "setup", refusal: "no_valid_state", reason: "no state", page: MISSING_STATE_PAGE });
+    const check = await store.states.peek(params.state, "install");
+    if (!check.ok) {
+      return this.refuse({
+        at: "setup",
+        refusal: "no_valid_state",
+        reason: `${check.reason} state`,
+        operationId: check.operationId,
+        page: stateProblemPage(check.reason),
+      });
     }
+    const op = await store.operations.get(check.operationId);
+    if (op?.status !== "awaiting_install" || !op.app)
+      return this.refuseNotWaiting("setup", check.operationId, op, "Not waiting for an installation");
     if (!params.code) {
-      return errorPage(
-        400,
-        "Missing authorization",
-        "GitHub did not send an authorization code, so the installer cannot be verified. Nothing was changed.",
-      );
+      return this.refuse({
+        at: "setup",
+        refusal: "incomplete",
+        reason: "no authorization code",
+        op,
+        page: errorPage(
+          400,
+          "Missing authorization",
+          "GitHub did not send an authorization code, so the installer cannot be verified. Nothing was changed.",
+        ),
+      });
     }
     if (!params.installationId || !/^\d{1,15}$/.test(params.installationId)) {
-      return errorPage(400, "Missing installation", "GitHub's redirect must carry a numeric `installation_id`. Nothing was changed.");
+      return this.refuse({
+        at: "setup",
+        refusal: "incomplete",
+        reason: "no numeric installation_id",
+        op,
+        page: errorPage(400, "Missing installation", "GitHub's redirect must carry a numeric `installation_id`. Nothing was changed."),
+      });
     }
-    const installationId = Number(params.installationId);
-    const claimed = await store.operations.transition(op.id, ["awaiting_install"], { status: "completing" }, op.version);
-    if (!claimed) return errorPage(409, "Already handled", "This installation is already being completed. Nothing was changed.");
-    op = claimed;
-    const app = op.app as NonNullable<Operation["app"]>;
+    return {
+      op: { ...op, app: op.app },
+      state: params.state,
+      code: params.code,
+      installationId: Number(params.installationId),
+    };
+  }
+
+  /**
+   * Records a refused request to a GitHub page (never its code or state) and answers with `page`.
+   * Anyone can send these requests, so entries are coalesced: see RefusalLog.
+   */
+  private async refuse(refused: {
+    at: GitHubPage;
+    refusal: Refusal;
+    reason: string;
+    page: PageResult;
+    op?: Operation;
+    operationId?: string;
+  }): Promise<PageResult> {
+    const operation = refused.op?.id ?? refused.operationId;
+    await this.refusals.record({
+      actor: { slack: null },
+      action: `enable.${refused.at}_refused`,
+      target: refused.op?.org ?? null,
+      outcome: "refused",
+      details: { refusal: refused.refusal, reason: refused.reason, ...(operation ? { operation } : {}) },
+    });
+    return refused.page;
+  }
+
+  /** The state's operation is not at the step this page belongs to. */
+  private refuseNotWaiting(at: GitHubPage, operationId: string, op: Operation | undefined, title: string): Promise<PageResult> {
+    const explanation = !op
+      ? "This request no longer exists."
+      : at === "callback" && op.status === "awaiting_install"
+        ? `This step is done: the app was created on GitHub and its credentials kept; the enable of ${op.org} now waits for the app to be installed.`
+        : statusExplanation(op);
+    return this.refuse({
+      at,
+      refusal: "not_waiting",
+      reason: op ? `the operation is ${op.status}` : "the operation no longer exists",
+      operationId,
+      op,
+      page: errorPage(409, title, `${explanation} Nothing was changed.`),
+    });
+  }
+
+  /** Audits the refusals only counted so far, once their kind has had no entry for a minute (the app's sweep). */
+  flushRefusals(): Promise<number> {
+    return this.refusals.flush();
+  }
+
+  /** awaiting_install → completing, leased: if this replica dies, the sweep ends it at the lease's end. */
+  private async claimCompletion(op: Operation): Promise<Operation | undefined> {
+    const leaseUntil = new Date(this.now().getTime() + this.completingLeaseMs());
+    const claimed = await this.deps.store.operations.transition(
+      op.id,
+      ["awaiting_install"],
+      { status: "completing", expiresAt: leaseUntil },
+      op.version,
+    );
+    if (claimed) await this.updateCard(claimed, { kind: "completing" });
+    return claimed;
+  }
+
+  private completingLeaseMs(): number {
+    return this.deps.config.completingLeaseMs ?? COMPLETING_LEASE_MS;
+  }
+
+  /** The claimed operation to its end: exchange, verify, connect. Every write is fenced by the claim. */
+  private async complete(ret: SetupReturn & { waitingUntil: string }): Promise<PageResult> {
+    const { store, dotcom } = this.deps;
+    const op = ret.op;
+    const app = op.app as InstalledApp;
     const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
     const appLink = this.settingsUrl(app.owner, app.slug);
     const deleteLink = { href: appLink, label: `Delete ${app.slug} on GitHub` };
-    const owner = { operationId: op.id };
+    const fail = (reason: string, hint: string, details: Record<string, unknown> = {}) =>
+      this.failPage({ op, actor, action: "enable.installed", reason, hint, link: deleteLink, details });
     try {
+      const owner = { operationId: op.id };
       const clientSecret = (await store.credentials.get(owner, "client_secret"))?.secret;
       const privateKey = (await store.credentials.get(owner, "private_key"))?.secret;
       if (!clientSecret || !privateKey)
         throw new UserError("The app's credentials are missing from the database.", "Run `/ghconnect enable` again.");
-      const userToken = await dotcom.exchangeOAuthCode(app.clientId, clientSecret, params.code);
+      let userToken: string;
+      try {
+        userToken = await dotcom.exchangeOAuthCode(app.clientId, clientSecret, ret.code);
+      } catch (error) {
+        return await this.handBack(ret, error);
+      }
       const githubUser = await dotcom.currentUser(userToken);
       actor.github = githubUser.login;
       const membership = await dotcom.membership(userToken, op.org);
+      // With the flow's own state and a code GitHub accepted, these are proven facts about this
+      // installation, not something a stranger can make up: the attempt fails.
       if (membership?.state !== "active" || membership.role !== "admin") {
-        return await this.failPage(
-          op,
-          actor,
-          "enable.installed",
+        return await fail(
           `The github.com user ${githubUser.login} is not an owner of ${op.org}${membership ? ` (their role is ${membership.state} ${membership.role})` : ""}, so the installation was not accepted and nothing was stored.`,
           `An owner of ${op.org} must install the app: run \`/ghconnect enable ${op.org}\` again and sign in to github.com as an owner. Delete the app created for this attempt at ${appLink}.`,
-          deleteLink,
         );
       }
       const credentials = { appId: app.id, privateKey };
-      const installation = await dotcom.installation(credentials, installationId);
+      const installation = await dotcom.installation(credentials, ret.installationId);
       if (!installation) {
-        return await this.failPage(
-          op,
-          actor,
-          "enable.installed",
-          `Installation ${installationId} does not exist for the app ${app.slug} (GitHub says so with the app's own key). The link may have been tampered with; nothing was stored.`,
+        return await fail(
+          `Installation ${ret.installationId} does not exist for the app ${app.slug} (GitHub says so with the app's own key). The link may have been tampered with; nothing was stored.`,
           `Run \`/ghconnect enable ${op.org}\` again. Delete the app created for this attempt at ${appLink}.`,
-          deleteLink,
         );
       }
       if (installation.account.toLowerCase() !== op.org.toLowerCase()) {
-        return await this.failPage(
-          op,
-          actor,
-          "enable.installed",
-          `Installation ${installationId} belongs to ${installation.account}, not ${op.org}; nothing was stored.`,
+        return await fail(
+          `Installation ${ret.installationId} belongs to ${installation.account}, not ${op.org}; nothing was stored.`,
           `Run \`/ghconnect enable ${op.org}\` again. Delete the app created for this attempt at ${appLink}.`,
-          deleteLink,
         );
       }
-      const token = await dotcom.installationToken(credentials, installationId, this.deps.tokenCache(owner));
+      // The minted token is held in memory and stored by the completing transaction, so a
+      // completion that lost its lease stores nothing at all.
+      const minted = new CapturedToken();
+      const token = await dotcom.installationToken(credentials, ret.installationId, minted);
       const facts = op.facts;
       if (!facts) throw new UserError("The preflight facts of this operation are missing.", "Run `/ghconnect enable` again.");
-      const connectionId = randomUUID();
       const connectedAt = this.now().toISOString();
-      const record = {
-        id: connectionId,
-        accountKind: "organization" as const,
+      const record: ConnectionRecord = {
+        id: randomUUID(),
+        accountKind: "organization",
         org: op.org,
         accountId: installation.accountId,
         appId: app.id,
@@ -460,7 +724,7 @@ export class EnableFlow {
         appName: op.appName,
         appClientId: app.clientId,
         appSettingsUrl: appLink,
-        installationId,
+        installationId: ret.installationId,
         facts,
         connectedBy: { slack: op.requestedBySlack, ghes: op.requestedByGhes ?? "", github: githubUser.login },
         connectedAt,
@@ -468,80 +732,156 @@ export class EnableFlow {
         lastGithubOkAt: connectedAt,
         operationId: op.id,
       };
-      const done = await store.transaction(async (tx) => {
-        const finished = await tx.operations.transition(op!.id, ["completing"], {
-          status: "succeeded",
-          githubLogin: githubUser.login,
-          installationId,
-        });
-        if (!finished) return undefined;
-        await tx.connections.insertActive(record);
-        await tx.credentials.transfer(op!.id, connectionId);
-        await tx.states.dropForOperation(op!.id);
-        await tx.audit.append({
-          actor,
-          action: "enable.connected",
-          target: op!.org,
-          outcome: "ok",
-          details: {
-            operation: op!.id,
-            connection: connectionId,
-            account: op!.org,
-            app_id: app.id,
-            app_slug: app.slug,
-            installation_id: installationId,
-            ghes_hostname: facts.ghesHostname,
-            ghes_version: facts.ghesVersion,
-            license_customer_name: facts.licenseCustomerName,
-            license_hash: facts.licenseHash,
-            token_expires_at: token.expiresAt,
-            connected_by_github: githubUser.login,
-          },
-        });
-        return finished;
-      });
-      if (!done)
-        return errorPage(409, "Already handled", "This operation was cancelled or expired while it completed. Nothing was stored.");
-      const summary: Array<[string, string]> = [
-        ["Organization", op.org],
-        ["GHES", `${facts.ghesHostname} (${facts.ghesVersion})`],
-        ["App", `<${appLink}|${app.slug}> (id ${app.id})`],
-        ["Installation", String(installationId)],
-        ["Connected by", `<@${op.requestedBySlack}> · GHES \`${op.requestedByGhes}\` · github.com \`${githubUser.login}\``],
-        ["License", `${facts.licenseCustomerName}, hash \`${facts.licenseHash.slice(0, 12)}…\``],
-        ["Token expires", when(token.expiresAt)],
-      ];
-      await this.updateCard(done, { kind: "connected", summary });
-      await this.replyToRequester(
-        done,
-        simpleMessage(`✅ Connected ${op.org}. The details are on the card in <#${this.deps.notifier.adminChannel}>.`),
-      );
-      return {
-        kind: "page",
-        status: 200,
-        tone: "ok",
-        title: `Connected ${op.org}`,
-        message: `${facts.ghesHostname} is now connected to the GitHub organization ${op.org} through the app ${app.slug}. Slack has the details.`,
-      };
+      const done = await this.writeConnection({ op, state: ret.state, record, actor, cachedToken: minted.value });
+      if (!done) {
+        const now = await store.operations.get(op.id);
+        return errorPage(
+          409,
+          "Not completed",
+          `${now ? statusExplanation(now) : "This request no longer exists."} This completion came too late (the operation was ended meanwhile), so nothing was stored.`,
+        );
+      }
+      return await this.announceConnected(done, record);
     } catch (error) {
       if (!(error instanceof UserError)) {
-        await this.endOperation(op, "failed", actor, "enable.installed", { reason: (error as Error).message }, "internal error").catch(
-          () => {},
-        );
+        await this.endOperation({
+          op,
+          status: "failed",
+          actor,
+          action: "enable.installed",
+          details: { reason: (error as Error).message },
+          error: "internal error",
+          version: op.version,
+        }).catch(() => {});
         throw error;
       }
-      return this.failPage(
-        op,
-        actor,
-        "enable.installed",
-        error.message,
-        `${error.hint ?? ""} Delete the app created for this attempt at ${appLink}.`.trim(),
-        deleteLink,
-      );
+      return fail(error.message, `${error.hint ?? ""} Delete the app created for this attempt at ${appLink}.`.trim());
     }
   }
 
-  /** Ends operations whose time ran out (periodic sweep, and after a restart). */
+  /** GitHub refused the code: the operation waits for its installation again, the state still usable. */
+  private async handBack(ret: SetupReturn & { waitingUntil: string }, error: unknown): Promise<PageResult> {
+    const { store, config } = this.deps;
+    const op = ret.op;
+    const app = op.app as InstalledApp;
+    const why = error instanceof UserError ? error.message : "GitHub's answer to the code exchange could not be read.";
+    // GitHub said no to the code (wrong, expired, used) vs. GitHub could not be asked: either way the
+    // installer is unproven, so the operation waits again.
+    const refusal = error instanceof GitHubFlowRefused ? "authorization_refused" : "authorization_unverified";
+    const back = await store.transaction(async (tx) => {
+      const moved = await tx.operations.transition(
+        op.id,
+        ["completing"],
+        { status: "awaiting_install", expiresAt: new Date(ret.waitingUntil) },
+        op.version,
+      );
+      if (moved)
+        await tx.audit.append({
+          actor: { slack: null },
+          action: "enable.setup_refused",
+          target: op.org,
+          outcome: "refused",
+          details: { refusal, reason: why, operation: op.id },
+        });
+      return moved;
+    });
+    if (!(error instanceof UserError)) throw error;
+    if (!back) {
+      const now = await store.operations.get(op.id);
+      return errorPage(409, "Not completed", `${now ? statusExplanation(now) : "This request no longer exists."} Nothing was stored.`);
+    }
+    await this.updateCard(back, { kind: "installing", appSlug: app.slug, appUrl: `${config.githubUrl}/apps/${app.slug}` });
+    return errorPage(
+      refusal === "authorization_refused" ? 400 : 502,
+      refusal === "authorization_refused" ? "GitHub refused the authorization" : "GitHub could not check the authorization",
+      `${why.replace(/ Nothing was stored\.$/, "")} Nothing was changed: the enable of ${op.org} still waits for its installation, until ${when(ret.waitingUntil)}. Open the installation page again, signed in to github.com as an owner of ${op.org}; GitHub sends you back here with a fresh code.`,
+      {
+        href: `${config.githubUrl}/apps/${encodeURIComponent(app.slug)}/installations/new?state=${encodeURIComponent(ret.state)}`,
+        label: "Install again on GitHub",
+      },
+    );
+  }
+
+  /** The connection, the operation's success, its credentials and its state's use: one transaction. */
+  private async writeConnection(input: {
+    op: Operation;
+    state: string;
+    record: ConnectionRecord;
+    actor: Actor;
+    cachedToken: string | undefined;
+  }): Promise<Operation | undefined> {
+    const { op, record } = input;
+    const facts = record.facts;
+    return this.deps.store.transaction(async (tx) => {
+      const finished = await tx.operations.transition(
+        op.id,
+        ["completing"],
+        { status: "succeeded", githubLogin: record.connectedBy.github, installationId: record.installationId },
+        op.version,
+      );
+      if (!finished) return undefined;
+      const used = await tx.states.consume(input.state, "install");
+      // Only the holder of the claim reaches this line, and only it uses the state.
+      if (!used.ok) throw new Error(`the install state of operation ${op.id} was ${used.reason} under a held claim`);
+      await tx.connections.insertActive(record);
+      if (input.cachedToken)
+        await tx.credentials.put({ operationId: op.id }, "installation_token", input.cachedToken, new Date(record.tokenExpiresAt));
+      await tx.credentials.transfer(op.id, record.id);
+      await tx.states.dropForOperation(op.id);
+      await tx.audit.append({
+        actor: input.actor,
+        action: "enable.connected",
+        target: op.org,
+        outcome: "ok",
+        details: {
+          operation: op.id,
+          connection: record.id,
+          account: op.org,
+          app_id: record.appId,
+          app_slug: record.appSlug,
+          installation_id: record.installationId,
+          ghes_hostname: facts.ghesHostname,
+          ghes_version: facts.ghesVersion,
+          license_customer_name: facts.licenseCustomerName,
+          license_hash: facts.licenseHash,
+          token_expires_at: record.tokenExpiresAt,
+          connected_by_github: record.connectedBy.github,
+        },
+      });
+      return finished;
+    });
+  }
+
+  private async announceConnected(done: Operation, record: ConnectionRecord): Promise<PageResult> {
+    const facts = record.facts;
+    const summary: Array<[string, string]> = [
+      ["Organization", done.org],
+      ["GHES", `${facts.ghesHostname} (${facts.ghesVersion})`],
+      ["App", `<${record.appSettingsUrl}|${record.appSlug}> (id ${record.appId})`],
+      ["Installation", String(record.installationId)],
+      ["Connected by", `<@${done.requestedBySlack}> · GHES \`${done.requestedByGhes}\` · github.com \`${record.connectedBy.github}\``],
+      ["License", `${facts.licenseCustomerName}, hash \`${facts.licenseHash.slice(0, 12)}…\``],
+      ["Token expires", when(record.tokenExpiresAt)],
+    ];
+    const carded = await this.updateCard(done, { kind: "connected", summary });
+    const replied = await this.replyToRequester(
+      done,
+      simpleMessage(`✅ Connected ${done.org}. The details are on the card in <#${this.deps.notifier.adminChannel}>.`),
+    );
+    const notified = carded || replied;
+    return {
+      kind: "page",
+      status: 200,
+      tone: "ok",
+      title: `Connected ${done.org}`,
+      message: `${facts.ghesHostname} is now connected to the GitHub organization ${done.org} through the app ${record.appSlug}. ${
+        notified ? "Slack has the details." : "Slack could not be told just now; `/ghconnect status` in Slack shows the connection."
+      }`,
+      notified,
+    };
+  }
+
+  /** Ends operations whose time ran out, and completions whose lease ran out (the app's periodic sweep). */
   async expireStale(): Promise<number> {
     const stale = await this.deps.store.operations.expiredInFlight(this.now());
     let n = 0;
@@ -550,14 +890,16 @@ export class EnableFlow {
   }
 
   private async expire(op: Operation): Promise<boolean> {
-    const ended = await this.endOperation(
+    if (op.status === "completing") return this.interrupt(op);
+    // At the version read: an operation that moved on meanwhile (a new expiry) is not ended.
+    const ended = await this.endOperation({
       op,
-      "expired",
-      { slack: null },
-      "enable.expired",
-      { expired_at: op.expiresAt, was: op.status },
-      undefined,
-    );
+      status: "expired",
+      actor: { slack: null },
+      action: "enable.expired",
+      details: { expired_at: op.expiresAt, was: op.status },
+      version: op.version,
+    });
     if (!ended) return false;
     await this.updateCard(ended, { kind: "expired" });
     await this.replyToRequester(
@@ -569,45 +911,84 @@ export class EnableFlow {
     return true;
   }
 
+  /**
+   * A completion whose lease ran out: the replica completing it died or hangs. Its connection was
+   * never written (that happens in one transaction with the operation's success), so ending the
+   * operation with its credentials leaves nothing half-stored; a late answer is fenced out.
+   */
+  private async interrupt(op: Operation): Promise<boolean> {
+    const appLink = op.app ? this.settingsUrl(op.app.owner, op.app.slug) : undefined;
+    const minutes = Math.round(this.completingLeaseMs() / 60_000);
+    const reason = `ghconnect did not finish completing the connection within ${minutes} minute${minutes === 1 ? "" : "s"} (the bot was stopped, or GitHub or its database stopped answering). Nothing was stored: no connection, and the app's credentials were deleted.`;
+    const hint = `${appLink ? `Delete the app created for this attempt at ${appLink}, then run` : "Run"} \`/ghconnect enable ${op.org}\` again.`;
+    const ended = await this.endOperation({
+      op,
+      status: "failed",
+      actor: { slack: null },
+      action: "enable.interrupted",
+      details: { lease_ended_at: op.expiresAt },
+      error: reason,
+      version: op.version,
+    });
+    if (!ended) return false;
+    await this.updateCard(ended, { kind: "interrupted", reason, hint });
+    await this.replyToRequester(ended, simpleMessage(`⚠️ Your enable of ${op.org} was interrupted: ${reason}`, hint));
+    return true;
+  }
+
   /** Ends an in-flight operation: status, credentials deleted, states dropped, audited — at once. */
-  private async endOperation(
-    op: Operation,
-    status: Extract<OperationStatus, "failed" | "expired" | "cancelled">,
-    actor: Actor,
-    action: string,
-    details: Record<string, unknown>,
-    error: string | undefined,
-  ): Promise<Operation | undefined> {
+  private async endOperation(end: {
+    op: Operation;
+    status: Extract<OperationStatus, "failed" | "expired" | "cancelled">;
+    actor: Actor;
+    action: string;
+    details: Record<string, unknown>;
+    error?: string;
+    /** Only at this version (a claim or a read the decision was based on). */
+    version?: number | null;
+  }): Promise<Operation | undefined> {
+    const { op, status, error } = end;
     return this.deps.store.transaction(async (tx) => {
-      const ended = await tx.operations.transition(op.id, IN_FLIGHT, { status, error: error ?? null });
+      const ended = await tx.operations.transition(op.id, IN_FLIGHT, { status, error: error ?? null }, end.version ?? undefined);
       if (!ended) return undefined;
       const deleted = await tx.credentials.deleteAll({ operationId: op.id });
       await tx.states.dropForOperation(op.id);
-      const entry: AuditInput = {
-        actor,
-        action,
+      await tx.audit.append({
+        actor: end.actor,
+        action: end.action,
         target: op.org,
-        outcome: status === "failed" ? "failed" : status === "cancelled" ? "ok" : "failed",
-        details: { operation: op.id, ...details, ...(error ? { reason: error } : {}), credentials_deleted: deleted },
-      };
-      await tx.audit.append(entry);
+        outcome: status === "cancelled" ? "ok" : "failed",
+        details: { operation: op.id, ...end.details, ...(error ? { reason: error } : {}), credentials_deleted: deleted },
+      });
       return ended;
     });
   }
 
-  private async failPage(
-    op: Operation,
-    actor: Actor,
-    action: string,
-    reason: string,
-    hint: string | undefined,
-    link?: { href: string; label: string },
-    details: Record<string, unknown> = {},
-  ): Promise<PageResult> {
-    const ended = await this.endOperation(op, "failed", actor, action, details, reason);
+  /** Fails the operation (at its current version), says so on the card and to the requester, and answers the page. */
+  private async failPage(failure: {
+    op: Operation;
+    actor: Actor;
+    action: string;
+    reason: string;
+    hint?: string;
+    link?: { href: string; label: string };
+    details?: Record<string, unknown>;
+  }): Promise<PageResult> {
+    const { op, reason, hint } = failure;
+    const ended = await this.endOperation({
+      op,
+      status: "failed",
+      actor: failure.actor,
+      action: failure.action,
+      details: failure.details ?? {},
+      error: reason,
+      version: op.version,
+    });
+    let notified = false;
     if (ended) {
-      await this.updateCard(ended, { kind: "failed", reason, hint });
-      await this.replyToRequester(ended, simpleMessage(`❌ Enabling ${op.org} failed: ${reason}`, hint));
+      const carded = await this.updateCard(ended, { kind: "failed", reason, hint });
+      const replied = await this.replyToRequester(ended, simpleMessage(`❌ Enabling ${op.org} failed: ${reason}`, hint));
+      notified = carded || replied;
     }
     return {
       kind: "page",
@@ -615,7 +996,8 @@ export class EnableFlow {
       tone: "error",
       title: "GitHub Connect was not enabled",
       message: `${reason} ${hint ?? ""}`.trim(),
-      link,
+      link: failure.link,
+      notified,
     };
   }
 }
@@ -641,7 +1023,7 @@ export function statusExplanation(op: Operation): string {
     case "awaiting_install":
       return `The addendum was already accepted (${op.addendumAcceptedAt ? when(op.addendumAcceptedAt) : "earlier"}); this enable of ${op.org} is waiting for GitHub.`;
     case "completing":
-      return `This enable of ${op.org} is completing right now.`;
+      return `This enable of ${op.org} is completing right now; if it has not finished by ${when(op.expiresAt)}, it can be cancelled then.`;
     case "succeeded":
       return `This enable of ${op.org} already succeeded.`;
     case "failed":

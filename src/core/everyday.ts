@@ -1,20 +1,22 @@
 // The commands admins live in (SPEC §2): status, check, features, search, audit, admins. Each
 // decides here and returns a Message; every state change is authorized live and audited.
 import { randomUUID } from "node:crypto";
-import { type AuditEntry, type AuditInput, verifyChain } from "./audit.js";
-import { authorizeAdmin } from "./authorize.js";
+import type { AuditInput } from "./audit.js";
+import { auditListing } from "./audit-listing.js";
+import { authorizeAdmin, notInRoster } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import type { FlowStore } from "./enable.js";
 import { checksText, when } from "./enable-card.js";
 import { NotAuthorized, NotConnected, UserError } from "./errors.js";
-import { FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
+import { FEATURE_CONNECTION_RULE, FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
-import type { DotcomGateway, GhesGateway, ManageGateway, Notifier } from "./ports.js";
+import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, WitnessSource } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
 import type { Answer as StatusAnswer } from "./router.js";
 import { unifiedSearch } from "./search.js";
 import { STATUS_FRESH_MS, statusMessage } from "./status.js";
 import { RecentlyRead } from "./status-cache.js";
+import { auditVerifyMessage, verifyTrail } from "./witness.js";
 
 type StatusFacts = Awaited<ReturnType<EverydayCommands["readStatusFacts"]>>;
 
@@ -24,6 +26,8 @@ export interface EverydayDeps {
   manage: ManageGateway;
   dotcom: DotcomGateway;
   notifier: Notifier;
+  /** The admin channel read back, for `audit verify` and `check`. */
+  witnesses: WitnessSource;
   clock: Clock;
   installationToken(): Promise<{ token: string }>;
   /** The bot token's scopes as Slack reports them (auth.test), or why they could not be read. */
@@ -121,6 +125,7 @@ export class EverydayCommands {
         requestedBySlack: approval.requestedBySlack,
         expiresAt: approval.expiresAt,
         status: approval.status,
+        policy: approval.policy,
       },
       ghesCheckFailed,
     });
@@ -210,6 +215,7 @@ export class EverydayCommands {
           : { name: "Slack", status: "ok", detail: `bot token has ${REQUIRED_SLACK_SCOPES.join(", ")}` },
       );
     }
+    results.push(await this.adminChannelCheck());
     if (config.proxy)
       results.push({
         name: "Proxy",
@@ -226,6 +232,22 @@ export class EverydayCommands {
     });
     results.push(...preflight.results);
     return results;
+  }
+
+  /** The bot can read the admin channel back, which `audit verify` needs to notice deleted entries. */
+  private async adminChannelCheck(): Promise<CheckResult> {
+    const reading = await this.deps.witnesses.read();
+    const channel = `<#${this.deps.notifier.adminChannel}>`;
+    if (!reading.readable) {
+      return { name: "Audit witness", status: "fail", detail: `cannot read ${channel}: ${reading.problem}`, advice: reading.fix };
+    }
+    return {
+      name: "Audit witness",
+      status: "ok",
+      detail: reading.newest
+        ? `the bot reads ${channel}; its newest audit line is entry ${reading.newest.seq}`
+        : `the bot reads ${channel}; no audit line posted yet`,
+    };
   }
 
   /** GHES's GitHub Connect settings page, where the native features are switched. */
@@ -250,6 +272,7 @@ export class EverydayCommands {
       blocks: [
         { kind: "header", text: "GitHub Connect features" },
         { kind: "text", text: lines.join("\n") },
+        { kind: "context", text: FEATURE_CONNECTION_RULE },
       ],
     };
   }
@@ -260,15 +283,18 @@ export class EverydayCommands {
     const info = findFeature(name)!;
     const admin = await this.admin(slackUserId, `${action === "run" ? "run" : "change"} ${name}`);
     const actor = { slack: slackUserId, ghes: admin.ghesLogin };
-    if (action === "run") return this.runServerStatistics(actor.slack);
     const enabled = action === "enable";
-    if (enabled && !(await store.connections.active())) {
+    // One rule for every GitHub Connect feature, as GitHub's own: turning one on, or running one,
+    // needs the connection (GitHub's Server Statistics requires GitHub Connect too); turning one
+    // off never does.
+    if ((enabled || action === "run") && !(await store.connections.active())) {
       throw new NotConnected(
-        `${info.title} needs a connection to GitHub, and this server is not connected.`,
-        "Connect first with `/ghconnect enable ORG`.",
+        `${info.title} is a GitHub Connect feature and needs a connection to GitHub; this server is not connected.`,
+        `Connect first with \`/ghconnect enable ORG\`, then \`/ghconnect feature ${action} ${name}\`.`,
         { ghes: admin.ghesLogin },
       );
     }
+    if (action === "run") return this.runServerStatistics(actor.slack);
     const changed = await store.transaction(async (tx) => {
       if (!(await tx.features.set(name, enabled, slackUserId))) return false;
       await tx.audit.append({
@@ -337,6 +363,8 @@ export class EverydayCommands {
   async dailyStatistics(replica: string): Promise<boolean> {
     const { store } = this.deps;
     if (!(await store.features.isEnabled("server-statistics"))) return false;
+    // Like `feature run server-statistics`: a GitHub Connect feature, so nothing while disconnected.
+    if (!(await store.connections.active())) return false;
     if (!(await store.jobs.claim("server-statistics", 24 * 3_600_000, replica))) return false;
     await this.runServerStatistics(null);
     return true;
@@ -364,48 +392,30 @@ export class EverydayCommands {
     return outcome.message;
   }
 
-  /** `audit [N]`: the last entries, newest last. */
+  /** `audit [N]`: the newest N entries, newest first, within Slack's limits (see audit-listing). */
   async audit(limit: number, slackUserId: string): Promise<Message> {
     const admin = await this.admin(slackUserId, "read the audit trail");
-    const entries = (await this.deps.store.audit.latest(limit)).reverse();
+    const [entries, total] = await Promise.all([this.deps.store.audit.latest(limit), this.deps.store.audit.count()]);
     await this.deps.store.appendAudit({
       actor: { slack: slackUserId, ghes: admin.ghesLogin },
       action: "command.audit",
       outcome: "ok",
       details: { limit },
     });
-    const line = (e: AuditEntry) =>
-      `\`#${e.seq}\` ${when(e.at)} ${e.actor_slack ? `<@${e.actor_slack}>` : "ghconnect"} *${e.action}*${e.target ? ` ${e.target}` : ""} → ${e.outcome}${
-        typeof e.details.reason === "string" ? ` — ${e.details.reason.slice(0, 120)}` : ""
-      }`;
-    return {
-      text: `Last ${entries.length} audit entries`,
-      blocks: [
-        { kind: "header", text: `Audit trail (last ${entries.length})` },
-        { kind: "text", text: entries.map(line).join("\n") || "No entries yet." },
-        { kind: "context", text: "Full export: `npx ghconnect audit export --format jsonl`. Check the chain: `/ghconnect audit verify`." },
-      ],
-    };
+    return auditListing({ entries, total });
   }
 
-  /** `audit verify`: recomputes the whole chain. */
+  /** `audit verify`: recomputes the whole chain and compares it with the admin channel's witness. */
   async auditVerify(slackUserId: string): Promise<Message> {
     const admin = await this.admin(slackUserId, "verify the audit trail");
-    const entries: AuditEntry[] = [];
-    for await (const e of this.deps.store.audit.all()) entries.push(e);
-    const result = verifyChain(entries);
+    const report = await verifyTrail(() => this.deps.store.audit.all(), this.deps.witnesses);
     await this.deps.store.appendAudit({
       actor: { slack: slackUserId, ghes: admin.ghesLogin },
       action: "audit.verify",
-      outcome: result.ok ? "ok" : "failed",
-      details: result.ok ? { entries: result.count } : { entries: result.count, bad_seq: result.badSeq, reason: result.reason },
+      outcome: report.ok ? "ok" : "failed",
+      details: report.details,
     });
-    return result.ok
-      ? simpleMessage(`✅ ${result.count} entries, chain intact (head \`${result.head.slice(0, 16)}…\`).`)
-      : simpleMessage(
-          `❌ The audit chain is broken at entry #${result.badSeq} (\`${result.badId}\`): ${result.reason}.`,
-          "Entries are never updated or deleted by ghconnect; this means the database was changed outside it.",
-        );
+    return auditVerifyMessage(report);
   }
 
   /** `admins`: the roster. */
@@ -456,6 +466,10 @@ export class EverydayCommands {
     const { store } = this.deps;
     const admin = await this.admin(slackUserId, "change the admin roster");
     const outcome = await store.transaction(async (tx) => {
+      // Two admins removing each other at once must not both succeed and empty the roster: the
+      // roster lock serializes removals (and the bootstrap), so these checks see the other's change.
+      await tx.admins.lockRoster();
+      if (!(await tx.admins.find(slackUserId))) return "remover gone" as const;
       const entry = await tx.admins.find(target);
       if (!entry) return "absent" as const;
       if ((await tx.admins.count()) <= 1) return "last" as const;
@@ -468,6 +482,7 @@ export class EverydayCommands {
       });
       return "removed" as const;
     });
+    if (outcome === "remover gone") throw notInRoster("change the admin roster");
     if (outcome === "absent") return simpleMessage(`<@${target}> is not an admin. Nothing was changed.`);
     if (outcome === "last")
       throw new UserError(

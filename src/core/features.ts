@@ -18,6 +18,10 @@ export interface FeatureInfo {
  */
 export const GHES_CONNECT_SETTINGS_PATH = "/enterprises/<enterprise>/settings/dotcom_connection";
 
+/** The one rule for when a feature may be changed or run, as `features` and the README state it. */
+export const FEATURE_CONNECTION_RULE =
+  "Every feature here is a GitHub Connect feature: turning one on, or running server statistics, needs a connection to GitHub; turning one off never does.";
+
 export const FEATURES: readonly FeatureInfo[] = [
   {
     name: "unified-search",

@@ -38,3 +38,41 @@ export function simpleMessage(text: string, context?: string): Message {
   if (context) blocks.push({ kind: "context", text: context });
   return { text, blocks };
 }
+
+/**
+ * Slack's Block Kit limits that shape what core composes (the renderer clips to the others): a
+ * section's text and a message's block count. Slack refuses a message over them (invalid_blocks).
+ */
+export const SLACK_LIMITS = { sectionText: 3000, blocks: 50 } as const;
+
+/**
+ * `text` in at most `max` characters, shortened (with "…") only at a point where Slack's mrkdwn
+ * survives: never inside a `<…>` mention or link, never inside a surrogate pair, and with an
+ * open code span closed. Text that fits is returned as it is.
+ */
+export function shortenMrkdwn(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Room for a closing backtick and the ellipsis.
+  let cut = Math.max(0, max - 2);
+  const angle = text.lastIndexOf("<", cut - 1);
+  if (angle !== -1) {
+    const close = text.indexOf(">", angle);
+    if (close === -1 || close >= cut) cut = angle;
+  }
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut--;
+  const kept = text.slice(0, cut).trimEnd();
+  return `${kept}${countBackticks(kept) % 2 === 1 ? "`" : ""}…`;
+}
+
+/** `text` in at most `max` characters with every code span closed (see shortenMrkdwn). */
+export function safeMrkdwn(text: string, max: number): string {
+  const short = shortenMrkdwn(text, max - 1);
+  return countBackticks(short) % 2 === 1 ? `${short}\`` : short;
+}
+
+function countBackticks(text: string): number {
+  let n = 0;
+  for (const c of text) if (c === "`") n++;
+  return n;
+}

@@ -1,6 +1,7 @@
 // What core needs from the outside world, as interfaces. github/ and slack/ implement them;
 // tests may too. No Octokit, Bolt or SQL types cross this line.
 import type { Message } from "./message.js";
+import type { Witness, WitnessReading } from "./witness.js";
 
 export interface GhesUserStatus {
   exists: boolean;
@@ -103,7 +104,15 @@ export interface DotcomGateway {
 export interface Notifier {
   readonly adminChannel: string;
   post(channel: string, message: Message, threadTs?: string): Promise<{ channel: string; ts: string } | undefined>;
-  update(card: { channel: string; ts: string }, message: Message): Promise<void>;
-  /** A private reply through a command's or click's response_url. */
-  reply(responseUrl: string, message: Message, options?: { replaceOriginal?: boolean }): Promise<void>;
+  /** True when Slack took the update. */
+  update(card: { channel: string; ts: string }, message: Message): Promise<boolean>;
+  /** A private reply through a command's or click's response_url; true when Slack took it. */
+  reply(responseUrl: string, message: Message, options?: { replaceOriginal?: boolean }): Promise<boolean>;
+  /** Posts an audit entry's line carrying its witness (seq and hash) in a machine-readable form too. */
+  postWitnessed(line: { channel: string; message: Message; threadTs?: string; witness: Witness }): Promise<void>;
+}
+
+/** The admin channel read back: the witnesses the bot itself posted there (SPEC §5). */
+export interface WitnessSource {
+  read(): Promise<WitnessReading>;
 }

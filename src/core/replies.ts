@@ -4,7 +4,9 @@ import { USAGE } from "./help.js";
 import { type Message, simpleMessage } from "./message.js";
 
 export function usageMessage(): Message {
-  const lines = USAGE.map((u) => `• \`/ghconnect ${u.command}\` — ${u.what}${u.who === "anyone" ? "" : ` _(${u.who})_`}`);
+  const lines = USAGE.map(
+    (u) => `• \`/ghconnect ${u.command}\`${u.alias ? ` (or \`${u.alias}\`)` : ""} — ${u.what}${u.who === "anyone" ? "" : ` _(${u.who})_`}`,
+  );
   return {
     text: "ghconnect: connect this GitHub Enterprise Server to a GitHub Enterprise Cloud organization (GitHub Connect).",
     blocks: [
@@ -48,5 +50,23 @@ export function internalErrorMessage(reference: string): Message {
 export function busyMessage(): Message {
   return simpleMessage(
     ":hourglass: ghconnect is busy with a burst of requests and did not start this one; nothing was done. Try again in a minute.",
+  );
+}
+
+export function userBusyMessage(limit: number): Message {
+  return simpleMessage(
+    `:hourglass: You already have ${limit} commands running; wait for their answers (they will appear here) before sending more. This one was not started; nothing was done.`,
+  );
+}
+
+export function foreignRequestMessage(): Message {
+  return simpleMessage(
+    ":no_entry: This ghconnect serves another Slack workspace or app, so it did not act on this request; nothing was done. If it is meant to serve this workspace, its operator should check SLACK_TEAM_ID and SLACK_APP_ID (the refusal is in its audit trail).",
+  );
+}
+
+export function unverifiedWorkspaceMessage(): Message {
+  return simpleMessage(
+    ":hourglass: ghconnect has not yet confirmed which Slack workspace it serves (Slack has not answered its auth.test), so it did not act on this request; nothing was done. Try again in a minute; setting SLACK_TEAM_ID removes the wait.",
   );
 }

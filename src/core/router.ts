@@ -7,7 +7,7 @@ import type { AuditInput } from "./audit.js";
 import { type Command, type CommandName, parseCommand } from "./commands.js";
 import { UserError } from "./errors.js";
 import type { Message } from "./message.js";
-import { inputErrorMessage, notYetMessage, usageMessage } from "./replies.js";
+import { busyMessage, inputErrorMessage, notYetMessage, usageMessage, userBusyMessage } from "./replies.js";
 
 export interface CommandContext {
   slackUserId: string;
@@ -30,6 +30,17 @@ export type NowHandler<C extends Command = Command> = (command: C, ctx: CommandC
 export type NowHandlers = { [K in CommandName]?: NowHandler<Extract<Command, { name: K }>> };
 
 export type Triage = { kind: "immediate"; reply: Message; audit: AuditInput } | { kind: "deferred"; command: Command };
+
+/**
+ * Why a command was turned away before it started: the bot's queue of work after acks is full,
+ * or this Slack user already has `limit` commands queued or running.
+ */
+export type BusyReason = { kind: "queue-full" } | { kind: "per-user"; limit: number };
+
+/** The subcommand a triaged command names (`rejected` for input errors), for metrics and audit. */
+export function triagedName(triage: Triage): string {
+  return triage.kind === "immediate" ? triage.audit.action.replace(/^command\./, "") : triage.command.name;
+}
 
 const MAX_AUDITED_TEXT = 200;
 
@@ -74,6 +85,28 @@ export class CommandRouter {
     return { kind: "deferred", command };
   }
 
+  /**
+   * The answer for a command turned away as busy: nothing ran, the person is told what to do, and
+   * the entry (`command.busy`) names the subcommand and why, never the command's text (a search
+   * query may be sensitive).
+   */
+  turnedAway(triage: Triage, ctx: CommandContext, reason: BusyReason): Answer {
+    const command = triage.kind === "deferred" ? triage.command : undefined;
+    return {
+      reply: reason.kind === "per-user" ? userBusyMessage(reason.limit) : busyMessage(),
+      audit: {
+        actor: { slack: ctx.slackUserId },
+        action: "command.busy",
+        target: command && "org" in command ? command.org : null,
+        outcome: "refused",
+        details:
+          reason.kind === "per-user"
+            ? { command: triagedName(triage), reason: "per-user limit", limit: reason.limit }
+            : { command: triagedName(triage), reason: "queue full" },
+      },
+    };
+  }
+
   /** Whether `answerNow` can ever answer this command (most go straight to the slow path). */
   mayAnswerNow(command: Command): boolean {
     return this.nowHandlers[command.name] !== undefined;
@@ -112,8 +145,13 @@ function refusal(command: Command, ctx: CommandContext, error: UserError): Audit
   return {
     actor: { slack: ctx.slackUserId, ...error.actor },
     action: `command.${command.name}`,
-    target: "org" in command ? command.org : null,
+    target: "org" in command ? command.org : "feature" in command ? command.feature : null,
     outcome: "refused",
-    details: { reason: error.message, code: error.code },
+    details: {
+      reason: error.message,
+      code: error.code,
+      // `feature enable|disable|run`: which of them was refused, for the admin channel's line.
+      ...("feature" in command ? { verb: command.action } : {}),
+    },
   };
 }

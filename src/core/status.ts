@@ -3,9 +3,37 @@
 import { when } from "./enable-card.js";
 import { FEATURES } from "./features.js";
 import type { Block, Message } from "./message.js";
-import type { Connection, Operation } from "./model.js";
+import type { ApprovalStatus, Connection, Operation, OperationStatus } from "./model.js";
 
 export const STATUS_FRESH_MS = 5 * 60_000;
+
+/** Each state of an enable or disable, in the words `status` shows (never the stored name). */
+export const OPERATION_STATE_WORDS: Record<OperationStatus, string> = {
+  preflight: "running its preflight checks",
+  awaiting_addendum: "waiting for the GitHub Connect Addendum to be accepted",
+  awaiting_github: "waiting for the app to be created and installed on GitHub",
+  awaiting_install: "waiting for the installation on GitHub (the app is created)",
+  completing: "storing the connection",
+  succeeded: "done",
+  failed: "failed",
+  expired: "expired",
+  cancelled: "cancelled",
+};
+
+/** Each state of a disconnect request, in words; "peer" requests wait for someone else. */
+export function approvalStateWords(status: ApprovalStatus, policy: "self" | "peer"): string {
+  const words: Record<ApprovalStatus, string> = {
+    pending: policy === "peer" ? "waiting for another admin's approval" : "waiting for an admin's approval",
+    approved: "approved and about to start",
+    executing: "being carried out",
+    done: "done",
+    failed: "failed (its card says why)",
+    cancelled: "cancelled",
+    expired: "expired",
+    stale: "no longer valid: the connection changed",
+  };
+  return words[status];
+}
 
 export interface StatusView {
   now: Date;
@@ -13,7 +41,7 @@ export interface StatusView {
   latest?: Connection;
   features: Array<{ name: string; enabled: boolean }>;
   inFlight?: Operation;
-  pendingApproval?: { org: string; requestedBySlack: string; expiresAt: string; status: string };
+  pendingApproval?: { org: string; requestedBySlack: string; expiresAt: string; status: ApprovalStatus; policy: "self" | "peer" };
   ghesCheckFailed?: string;
 }
 
@@ -66,17 +94,24 @@ export function statusMessage(v: StatusView): Message {
   const pending: string[] = [];
   if (v.inFlight)
     pending.push(
-      `⏳ An ${v.inFlight.kind} of ${v.inFlight.org} by <@${v.inFlight.requestedBySlack}> is ${v.inFlight.status.replace(/_/g, " ")}; expires ${when(v.inFlight.expiresAt)}.`,
+      `⏳ ${v.inFlight.kind === "enable" ? "An" : "A"} ${v.inFlight.kind} of ${v.inFlight.org} by <@${v.inFlight.requestedBySlack}> is ${OPERATION_STATE_WORDS[v.inFlight.status]}; expires ${when(v.inFlight.expiresAt)}.`,
     );
-  if (v.pendingApproval)
+  if (v.pendingApproval) {
+    const a = v.pendingApproval;
     pending.push(
-      `⏳ A disconnect of ${v.pendingApproval.org} requested by <@${v.pendingApproval.requestedBySlack}> is ${v.pendingApproval.status}; expires ${when(v.pendingApproval.expiresAt)}.`,
+      `⏳ A disconnect of ${a.org} requested by <@${a.requestedBySlack}> is ${approvalStateWords(a.status, a.policy)}${a.status === "pending" ? `; expires ${when(a.expiresAt)}` : ""}.`,
     );
+  }
   if (pending.length) blocks.push({ kind: "text", text: pending.join("\n") });
-  const checked = c?.lastCheckedAt ? `last checked ${when(c.lastCheckedAt)}` : "not checked yet";
+  // After a disconnect the record keeps its last look at GHES and its last GitHub call: an
+  // auditor asks when the server last spoke to GitHub.
+  const record = c ?? v.latest;
+  const checked = record?.lastCheckedAt ? `last checked ${when(record.lastCheckedAt)}` : "not checked yet";
+  const lastContact =
+    !c && record?.status === "disconnected" ? ` · last GitHub call ${record.lastGithubOkAt ? when(record.lastGithubOkAt) : "none"}` : "";
   blocks.push({
     kind: "context",
-    text: `${v.ghesCheckFailed ? `⚠️ GHES could not be checked just now (${v.ghesCheckFailed}); showing what was last known. ` : ""}${checked} · \`/ghconnect check\` runs every check.`,
+    text: `${v.ghesCheckFailed ? `⚠️ GHES could not be checked just now (${v.ghesCheckFailed}); showing what was last known. ` : ""}${checked}${lastContact} · \`/ghconnect check\` runs every check.`,
   });
   return { text: c ? `Connected to ${c.org}` : "Not connected", blocks };
 }

@@ -23,7 +23,9 @@ export class AdminsRepo {
   /**
    * Inside a transaction: holds off any other process doing the same until this transaction
    * ends, so that "is the roster empty? then seed it" happens once across replicas starting
-   * together. (PostgreSQL: an advisory lock; SQLite's BEGIN IMMEDIATE already serializes writers.)
+   * together, and "is there another admin? then remove this one" cannot run twice at once and
+   * empty the roster. (PostgreSQL: an advisory lock; SQLite's BEGIN IMMEDIATE already serializes
+   * writers.)
    */
   async lockRoster(): Promise<void> {
     if (this.engine === "postgres") await sql`select pg_advisory_xact_lock(${ROSTER_LOCK_KEY})`.execute(this.q);

@@ -28,6 +28,29 @@ export class JobsRepo {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * true for exactly one caller per slot: the clock's time cut into periods of `periodMs` from the
+   * epoch (a calendar minute for 60 s). Unlike `claim`, a caller that ticks every `periodMs` wins
+   * every one of its ticks even when its claim lands a few milliseconds earlier in the period
+   * than last time, so a job that must run each tick is never skipped for a tick.
+   */
+  async claimSlot(name: string, periodMs: number, by: string): Promise<boolean> {
+    const now = this.clock();
+    await this.q
+      .insertInto("jobs")
+      .values({ name, locked_by: null, locked_until: null, last_run_at: null })
+      .onConflict((oc) => oc.column("name").doNothing())
+      .execute();
+    const slotStart = new Date(Math.floor(now.getTime() / periodMs) * periodMs).toISOString();
+    const result = await this.q
+      .updateTable("jobs")
+      .set({ last_run_at: now.toISOString(), locked_by: by })
+      .where("name", "=", name)
+      .where((eb) => eb.or([eb("last_run_at", "is", null), eb("last_run_at", "<", slotStart)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async lastRun(name: string): Promise<string | null> {
     const row = await this.q.selectFrom("jobs").select("last_run_at").where("name", "=", name).executeTakeFirst();
     return row?.last_run_at ?? null;

@@ -113,6 +113,18 @@ export interface OauthStatesTable {
   used_at: string | null;
 }
 
+export interface RefusalTalliesTable {
+  key: string;
+  action: string;
+  target: string | null;
+  details: string;
+  pending: number;
+  first_pending_at: string | null;
+  audited_at: string | null;
+  audited_count: number | null;
+  audited_since: string | null;
+}
+
 export interface FeaturesTable {
   name: string;
   enabled: number;
@@ -154,6 +166,20 @@ export interface StatsSnapshotsTable {
   data: string;
 }
 
+/** One row (slot "active"): the key every credential is written with, and since when. */
+export interface ActiveEncryptionKeyTable {
+  slot: string;
+  key_id: string;
+  since: string;
+}
+
+/** Every key id that was ever active; retired_at is set when a rotation replaced it. */
+export interface EncryptionKeysTable {
+  key_id: string;
+  activated_at: string;
+  retired_at: string | null;
+}
+
 export interface Database {
   admins: AdminsTable;
   connections: ConnectionsTable;
@@ -161,11 +187,14 @@ export interface Database {
   credentials: CredentialsTable;
   approvals: ApprovalsTable;
   oauth_states: OauthStatesTable;
+  refusal_tallies: RefusalTalliesTable;
   features: FeaturesTable;
   audit_log: AuditLogTable;
   slack_events: SlackEventsTable;
   jobs: JobsTable;
   stats_snapshots: StatsSnapshotsTable;
+  active_encryption_key: ActiveEncryptionKeyTable;
+  encryption_keys: EncryptionKeysTable;
 }
 
 export type AuditRow = Selectable<AuditLogTable>;

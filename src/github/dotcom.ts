@@ -123,9 +123,19 @@ export class DotcomClient implements DotcomGateway {
     }
   }
 
-  async installationToken(app: AppCredentials, installationId: number, cache: TokenCache): Promise<{ token: string; expiresAt: string }> {
+  async installationToken(
+    app: AppCredentials,
+    installationId: number,
+    cache: TokenCache,
+    options: { refresh?: boolean } = {},
+  ): Promise<{ token: string; expiresAt: string }> {
     try {
-      const auth = (await this.appOctokit(app, cache).auth({ type: "installation", installationId })) as {
+      // auth-app's documented `refresh: true` skips the cache and mints a new token.
+      const auth = (await this.appOctokit(app, cache).auth({
+        type: "installation",
+        installationId,
+        refresh: options.refresh === true,
+      })) as {
         token: string;
         expiresAt: string;
       };

@@ -17,12 +17,18 @@ export interface SandboxedBot {
   config: Config;
   url: string;
   port: number;
+  /** GET here for the Prometheus text (the bot's own loopback listener, METRICS_PORT). */
+  metricsUrl: string;
   driver: SlackDriver;
   /** A browser signed in to github.com as the sandbox user's account. */
   browser(user: SandboxUserName): Promise<SandboxBrowser>;
   stop(): Promise<void>;
 }
 
+/**
+ * A port nothing listens on once this returns. Only for tests that need a closed port: a port
+ * found this way can be taken by another process before anyone listens on it.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -48,6 +54,8 @@ export function sandboxBotEnv(
     DATABASE_URL: databaseUrl,
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     PORT: String(port),
+    // Any free loopback port: several bots (tests, replicas) run side by side on one machine.
+    METRICS_PORT: "0",
     LOG_LEVEL: "silent",
     ...overrides,
   };
@@ -63,19 +71,58 @@ function sandboxSecrets(sandbox: Sandbox) {
   return s;
 }
 
+/** How many fresh ports a bot that must know its own address tries before giving up. */
+const PORT_ATTEMPTS = 5;
+
 export async function startBotOnSandbox(
   sandbox: Sandbox,
-  options: { databaseUrl: string; db?: Db; env?: Record<string, string>; port?: number; log?: Logger },
+  options: {
+    databaseUrl: string;
+    db?: Db;
+    env?: Record<string, string>;
+    /** A fixed port (a restart keeps the address GitHub and Slack know). */
+    port?: number;
+    log?: Logger;
+    sweepEveryMs?: number;
+    /** Where a port for a bot that is its own PUBLIC_URL comes from (a port found free). */
+    candidatePort?: () => Promise<number>;
+  },
 ): Promise<SandboxedBot> {
-  const port = options.port ?? (await freePort());
-  const config = loadConfig(sandboxBotEnv(sandbox, port, options.databaseUrl, options.env));
-  const bot = await createGhconnect({
-    config,
-    log: options.log ?? createLogger(config.LOG_LEVEL),
-    db: options.db,
-    clock: () => new Date(sandbox.world.now()),
-  });
-  await bot.listen(port);
+  const build = async (port: number) => {
+    const config = loadConfig(sandboxBotEnv(sandbox, port, options.databaseUrl, options.env));
+    const bot = await createGhconnect({
+      config,
+      log: options.log ?? createLogger(config.LOG_LEVEL),
+      db: options.db,
+      clock: () => new Date(sandbox.world.now()),
+      sweepEveryMs: options.sweepEveryMs,
+    });
+    try {
+      return { config, bot, port: await bot.listen(port) };
+    } catch (error) {
+      await bot.close().catch(() => {});
+      throw error;
+    }
+  };
+  let started: Awaited<ReturnType<typeof build>> | undefined;
+  if (options.port !== undefined || options.env?.PUBLIC_URL) {
+    // A fixed port is used as given. Behind an address given by the caller (a balancer), the
+    // bot's own port can be any: port 0, chosen as it binds, so nothing can take it in between.
+    started = await build(options.port ?? 0);
+  } else {
+    // PUBLIC_URL is the bot's own address, so the port must be known before the config is built;
+    // another process can take a port found free before the bot listens on it, so a taken port is
+    // given up for a fresh one.
+    for (let attempt = 1; !started; attempt++) {
+      const port = await (options.candidatePort ?? freePort)();
+      try {
+        started = await build(port);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= PORT_ATTEMPTS) throw error;
+      }
+    }
+  }
+  const { config, bot, port } = started;
   const url = `http://127.0.0.1:${port}`;
   const driver = new SlackDriver({
     botUrl: url,
@@ -88,6 +135,7 @@ export async function startBotOnSandbox(
     config,
     url,
     port,
+    metricsUrl: `http://127.0.0.1:${bot.metricsPort()}/metrics`,
     driver,
     async browser(user) {
       const browser = new SandboxBrowser();

@@ -1,6 +1,9 @@
 // `npm run demo`: the sandbox and the bot on SQLite, and a terminal to drive them as Slack users
 // (SPEC §9). Lines come from the keyboard, or from standard input when it is not a terminal, so a
-// scenario can be piped in (`npm run demo < examples/tour.txt`).
+// scenario can be piped in (`npm run demo < examples/tour.txt`). An operator's first questions are
+// about policy and failure, so the demo also runs under the four-eyes policy (`--approval peer`),
+// behind a corporate proxy (`--proxy`, then `:proxy refuse api.github.com`), and with an expired
+// license (`:license expire`); a scenario names its options on its first line (`#!demo --proxy`).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +12,7 @@ import { createLogger } from "../log.js";
 import { startBotOnSandbox } from "./bot.js";
 import { SandboxBrowser } from "./browser.js";
 import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS, type SandboxUserName, startSandbox } from "./index.js";
+import { type SandboxProxy, startProxy } from "./proxy.js";
 import type { PostedMessage } from "./slack/server.js";
 import { ansi, plain, Transcript } from "./slack/transcript.js";
 
@@ -25,11 +29,64 @@ const HELP = `Commands:
   :browse N         follow link N in a browser signed in as the user's github.com account
   :open N           print link N, to open in a real browser
   :clock +56m       move the sandbox GitHub clock forward (s, m, h)
-  :help, :quit`;
+  :proxy refuse H   the proxy refuses CONNECT to H (github.com, api.github.com, uploads.github.com);
+                    :proxy allow H|all undoes it (needs --proxy)
+  :license expire [YYYY-MM-DD]   the GHES license expired (a month ago by default); :license renew
+  :help, :quit
+Options (on the command line, or on a scenario's first line as #!demo …):
+  --approval self|peer   GHCONNECT_DISCONNECT_APPROVAL (default self; peer = another admin approves)
+  --proxy                the bot reaches GitHub through a sandbox proxy (HTTPS_PROXY)`;
+
+interface DemoOptions {
+  approval: "self" | "peer";
+  proxy: boolean;
+}
+
+/** Reads the demo's options (`--approval peer`, `--proxy`); a sentence for anything else. */
+function parseDemoOptions(args: string[], base: DemoOptions): DemoOptions {
+  const options = { ...base };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const [flag, inline] = arg.split("=", 2) as [string, string | undefined];
+    if (flag === "--proxy") options.proxy = true;
+    else if (flag === "--approval") {
+      const value = inline ?? args[++i];
+      if (value !== "self" && value !== "peer") throw new Error(`--approval takes self or peer, not ${value ?? "nothing"}`);
+      options.approval = value;
+    } else throw new Error(`unknown demo option ${arg}; the options are --approval self|peer and --proxy`);
+  }
+  return options;
+}
 
 async function main(): Promise<number> {
+  const fromEnv = process.env.GHCONNECT_DISCONNECT_APPROVAL === "peer" ? "peer" : "self";
+  let options: DemoOptions;
+  try {
+    options = parseDemoOptions(process.argv.slice(2), { approval: fromEnv, proxy: false });
+  } catch (error) {
+    process.stderr.write(`demo: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const rl = createInterface({ input: process.stdin, terminal: interactive, prompt: interactive ? style.bold("alice> ") : "" });
+  const lines = rl[Symbol.asyncIterator]();
+  // A piped scenario may name its options on its first line, so `npm run demo < file` needs no flags.
+  let pending: string | undefined;
+  if (!interactive) {
+    const first = await lines.next();
+    const header = first.done ? undefined : /^#!\s*demo\b(.*)$/.exec(first.value.trim());
+    try {
+      if (header) options = parseDemoOptions((header[1] ?? "").trim().split(/\s+/).filter(Boolean), options);
+      else if (!first.done) pending = first.value;
+    } catch (error) {
+      process.stderr.write(`demo: the scenario's first line: ${(error as Error).message}\n`);
+      rl.close();
+      return 2;
+    }
+  }
+
   const dir = mkdtempSync(join(tmpdir(), "ghconnect-demo-"));
   const sandbox = await startSandbox();
+  const proxy: SandboxProxy | undefined = options.proxy ? await startProxy() : undefined;
   const {
     driver,
     url: botUrl,
@@ -37,6 +94,7 @@ async function main(): Promise<number> {
   } = await startBotOnSandbox(sandbox, {
     databaseUrl: `sqlite:${join(dir, "demo.db")}`,
     log: createLogger(process.env.DEMO_LOG_LEVEL ?? "silent"),
+    env: { GHCONNECT_DISCONNECT_APPROVAL: options.approval, ...(proxy ? { HTTPS_PROXY: proxy.url } : {}) },
   });
   const transcript = new Transcript(style);
   const seen = new Map<PostedMessage, number>();
@@ -44,12 +102,26 @@ async function main(): Promise<number> {
 
   const say = (s = "") => process.stdout.write(`${s}\n`);
   const whoami = () => `${user} (${SANDBOX_USERS[user].slack})`;
+  /** The sandbox's host:port standing in for a GitHub host, as the proxy sees CONNECT targets. */
+  const githubHost = (name: string) => {
+    const url = { "github.com": sandbox.urls.web, "api.github.com": sandbox.urls.api, "uploads.github.com": sandbox.urls.uploads }[name];
+    if (!url)
+      throw new Error(`${name || "which host?"}: the proxy stands between the bot and github.com, api.github.com, uploads.github.com`);
+    return new URL(url).host;
+  };
 
-  /** Prints what the current user can now see that is new or changed, once things settle. */
-  async function showNew(): Promise<void> {
+  const activity = () => sandbox.slack.messages.reduce((n, m) => n + 1 + m.updates, 0);
+
+  /**
+   * Prints what the current user can now see that is new or changed, once things settle. Given
+   * the activity before a command, it first waits (up to 5 s) for the command's first message:
+   * slow work (a preflight) answers after the ack, and a quiet moment before it is not the end.
+   */
+  async function showNew(before?: number): Promise<void> {
+    for (let i = 0; before !== undefined && activity() === before && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
     let last = -1;
     for (let i = 0; i < 100; i++) {
-      const signature = sandbox.slack.messages.reduce((n, m) => n + 1 + m.updates, 0);
+      const signature = activity();
       if (signature === last) break;
       last = signature;
       await new Promise((r) => setTimeout(r, 150));
@@ -77,9 +149,10 @@ async function main(): Promise<number> {
     const arg = rest.join(" ");
     if (line.trim() === "" || line.trim().startsWith("#")) return true;
     if (head === "/ghconnect") {
+      const before = activity();
       const result = await driver.command(SANDBOX_USERS[user].slack, arg);
       if (result.status !== 200) say(style.red(`Slack got HTTP ${result.status} from the bot`));
-      await showNew();
+      await showNew(before);
       return true;
     }
     switch (head) {
@@ -104,9 +177,10 @@ async function main(): Promise<number> {
         const button = item(arg, "button");
         if (button.confirm) say(style.dim(`confirm dialog: ${button.confirm.title} — ${button.confirm.text} → ${button.confirm.confirm}`));
         const request = driver.clickRequest(SANDBOX_USERS[user].slack, button.message, button.actionId as string, button.value);
+        const before = activity();
         const result = await driver.send(request);
         if (result.status !== 200) say(style.red(`Slack got HTTP ${result.status} from the bot`));
-        await showNew();
+        await showNew(before);
         return true;
       }
       case ":open":
@@ -130,19 +204,60 @@ async function main(): Promise<number> {
         say(style.dim(`sandbox GitHub clock is now ${new Date(sandbox.world.now()).toISOString()}`));
         return true;
       }
+      case ":proxy": {
+        if (!proxy) throw new Error("the demo runs without a proxy; start it with --proxy (or a first line #!demo --proxy)");
+        const [verb = "", name = ""] = rest;
+        if (verb === "allow" && name === "all") {
+          proxy.refuse.clear();
+          say(style.dim("the proxy allows every host again"));
+          return true;
+        }
+        const host = githubHost(name);
+        if (verb === "refuse") proxy.refuse.add(host);
+        else if (verb === "allow") proxy.refuse.delete(host);
+        else throw new Error("use :proxy refuse HOST or :proxy allow HOST|all");
+        say(style.dim(`the proxy ${verb === "refuse" ? "refuses" : "allows"} CONNECT to ${name} (the sandbox's ${host})`));
+        return true;
+      }
+      case ":license": {
+        const [verb = "", date] = rest;
+        const world = sandbox.world;
+        if (verb === "expire") {
+          const at = date ? Date.parse(`${date}T23:59:59Z`) : world.now() - 30 * 86_400_000;
+          if (Number.isNaN(at) || at >= world.now()) throw new Error("use :license expire YYYY-MM-DD with a date in the past");
+          world.licenseExpiresAt = new Date(at).toISOString();
+        } else if (verb === "renew") {
+          world.licenseExpiresAt = new Date(world.now() + 365 * 86_400_000).toISOString();
+        } else throw new Error("use :license expire [YYYY-MM-DD] or :license renew");
+        say(style.dim(`the GHES license of ${world.licenseCompany} now expires on ${world.licenseExpiresAt.slice(0, 10)}`));
+        return true;
+      }
       default:
         throw new Error(`cannot parse "${line.trim()}" — try :help`);
     }
   }
 
   say(style.bold("ghconnect demo") + style.dim(` — bot on ${botUrl}, SQLite at ${join(dir, "demo.db")}`));
+  say(
+    style.dim(
+      `Disconnect approval: ${options.approval === "peer" ? "peer (an admin other than the requester approves)" : "self (any admin, the requester included)"}${proxy ? `; GitHub through the proxy ${new URL(proxy.url).host}` : ""}`,
+    ),
+  );
   say(`You are ${whoami()}, a GHES site admin in the #ghes-admins channel. Try: /ghconnect help  (:help for the shell)`);
   say();
 
-  const rl = createInterface({ input: process.stdin, terminal: interactive, prompt: interactive ? style.bold(`${user}> `) : "" });
   let exitCode = 0;
   if (interactive) rl.prompt();
-  for await (const line of rl) {
+  for (;;) {
+    let line: string;
+    if (pending !== undefined) {
+      line = pending;
+      pending = undefined;
+    } else {
+      const next = await lines.next();
+      if (next.done) break;
+      line = next.value;
+    }
     if (!interactive && line.trim()) say(style.bold(`${user}> `) + line);
     let keepGoing = true;
     try {
@@ -162,6 +277,7 @@ async function main(): Promise<number> {
   }
   rl.close();
   await stopBot();
+  await proxy?.stop();
   await sandbox.stop();
   rmSync(dir, { recursive: true, force: true });
   return exitCode;

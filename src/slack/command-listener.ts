@@ -7,9 +7,10 @@ import type { AuditInput } from "../core/audit.js";
 import type { Command } from "../core/commands.js";
 import type { Message } from "../core/message.js";
 import type { Notifier } from "../core/ports.js";
-import { busyMessage, databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
-import type { Answer, CommandContext, CommandRouter } from "../core/router.js";
+import { databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
+import { type Answer, type CommandContext, type CommandRouter, triagedName } from "../core/router.js";
 import { isDatabaseError } from "../db/errors.js";
+import { PerKeyLimit } from "../inflight.js";
 import type { AuditOnce, FirstDelivery } from "./dedupe.js";
 import { ephemeral } from "./render.js";
 
@@ -21,6 +22,9 @@ export const SLASH_COMMAND = "/ghconnect";
  * response_url), which also tells the user when the database is down.
  */
 export const ANSWER_IN_ACK_BUDGET_MS = 1000;
+
+/** Commands one Slack user may have queued or running after their acks (SPEC §7). */
+export const PER_USER_LIMIT = 3;
 
 async function answerWithinAck(router: CommandRouter, command: Command, ctx: CommandContext, log: Logger): Promise<Answer | undefined> {
   // No timer and no race for commands that always take the slow path.
@@ -40,7 +44,8 @@ async function answerWithinAck(router: CommandRouter, command: Command, ctx: Com
   }
 }
 
-type Outcome = "ok" | "refused" | "rejected" | "error" | "busy";
+/** `busy`: the bot's queue was full; `limited`: the user already had PER_USER_LIMIT in flight. */
+type Outcome = "ok" | "refused" | "rejected" | "error" | "busy" | "limited";
 
 /**
  * Answers given in the ack are recorded right after it: the delivery and the audit entry in one
@@ -54,7 +59,7 @@ function answerRecorder(
   count: (command: string, outcome: Outcome) => void,
   log: Logger,
 ) {
-  return (auditOnce: AuditOnce, name: string, entry: AuditInput, outcome: "ok" | "refused" | "rejected") =>
+  return (auditOnce: AuditOnce, name: string, entry: AuditInput, outcome: Exclude<Outcome, "error">) =>
     schedule(async () => {
       try {
         if (await auditOnce(entry)) count(name, outcome);
@@ -75,13 +80,18 @@ export function registerCommandListener(
     run?: <T>(work: () => Promise<T>) => Promise<T>;
     /** Like `run`, for recording an answer already given (cheap, batched, many at once). */
     record?: (work: () => Promise<void>) => Promise<void>;
-    /** true when work after acks is backed up: the command is refused at once ("busy"). */
+    /** true when the queue of slow work after acks is full: a command that needs it is refused ("busy"). */
     saturated?: () => boolean;
+    /** true when even the recording of answers is backed up: every command is refused ("busy"). */
+    recordingFull?: () => boolean;
+    /** Commands one user may have queued or running after the ack (default PER_USER_LIMIT). */
+    perUserLimit?: number;
   },
 ): void {
   const { router, notifier, log } = deps;
   const count = deps.onCommand ?? (() => {});
   const record = answerRecorder(deps.record ?? ((work) => work()), count, log);
+  const perUser = new PerKeyLimit(deps.perUserLimit ?? PER_USER_LIMIT);
   app.command(SLASH_COMMAND, async ({ command, ack, context }) => {
     const firstDelivery = context.firstDelivery as FirstDelivery;
     const auditOnce = context.auditOnce as AuditOnce;
@@ -89,12 +99,15 @@ export function registerCommandListener(
     const respond = (message: Message) => notifier.reply(command.response_url, message);
     const ctx = { slackUserId: command.user_id, channelId: command.channel_id, replyRef: command.response_url };
     const triage = router.triage(command.text ?? "", ctx);
-    const name = triage.kind === "immediate" ? triage.audit.action.replace(/^command\./, "") : triage.command.name;
-    if (deps.saturated?.()) {
-      await ack(ephemeral(busyMessage()));
-      count(name, "busy");
-      return;
-    }
+    const name = triagedName(triage);
+    // Turned away: answered in the ack, and recorded like any answer given there (batched, once
+    // per delivery), even while recording is backed up: an entry is small, and a refusal that
+    // nobody recorded is what an auditor must never find.
+    const turnAway = async (answer: Answer, outcome: "busy" | "limited") => {
+      await ack(ephemeral(answer.reply));
+      void record(auditOnce, name, answer.audit, outcome);
+    };
+    if (deps.recordingFull?.()) return turnAway(router.turnedAway(triage, ctx, { kind: "queue-full" }), "busy");
     if (triage.kind === "immediate") {
       await ack(ephemeral(triage.reply));
       void record(auditOnce, name, triage.audit, triage.audit.outcome === "ok" ? "ok" : "rejected");
@@ -107,10 +120,22 @@ export function registerCommandListener(
       void record(auditOnce, name, answer.audit, answer.audit.outcome === "ok" ? "ok" : "refused");
       return;
     }
-    await ack();
+    // Slow work from here on. The user's place is taken before the ack and given back when the
+    // reply is out; answers above (help, errors, status from the database) need no place.
+    const release = perUser.take(command.user_id);
+    if (!release) return turnAway(router.turnedAway(triage, ctx, { kind: "per-user", limit: perUser.limit }), "limited");
+    if (deps.saturated?.()) {
+      release();
+      return turnAway(router.turnedAway(triage, ctx, { kind: "queue-full" }), "busy");
+    }
     const deferred = triage.command;
     const run = deps.run ?? (<T>(work: () => Promise<T>) => work());
-    await run(runDeferred);
+    try {
+      await ack();
+      await run(runDeferred);
+    } finally {
+      release();
+    }
     async function runDeferred(): Promise<void> {
       try {
         if (!(await firstDelivery())) {

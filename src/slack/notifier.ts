@@ -4,6 +4,7 @@ import type { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import type { Message } from "../core/message.js";
 import type { Notifier } from "../core/ports.js";
+import { WITNESS_EVENT_TYPE, type Witness } from "../core/witness.js";
 import type { FetchLike } from "../github/transport.js";
 import { renderMessage } from "./render.js";
 
@@ -15,12 +16,29 @@ export class SlackNotifier implements Notifier {
     private readonly log: Logger,
   ) {}
 
-  async post(channel: string, message: Message, threadTs?: string): Promise<{ channel: string; ts: string } | undefined> {
+  post(channel: string, message: Message, threadTs?: string): Promise<{ channel: string; ts: string } | undefined> {
+    return this.send({ channel, message, threadTs });
+  }
+
+  async postWitnessed(line: { channel: string; message: Message; threadTs?: string; witness: Witness }): Promise<void> {
+    // Machine-readable copy of the witness; conversations.history returns it with include_all_metadata.
+    const metadata = { event_type: WITNESS_EVENT_TYPE, event_payload: { seq: line.witness.seq, hash: line.witness.hash } };
+    await this.send({ ...line, metadata });
+  }
+
+  private async send(params: {
+    channel: string;
+    message: Message;
+    threadTs?: string;
+    metadata?: { event_type: string; event_payload: Record<string, number | string> };
+  }): Promise<{ channel: string; ts: string } | undefined> {
+    const { channel, message, threadTs, metadata } = params;
     try {
       const result = await this.client.chat.postMessage({
         channel,
         ...renderMessage(message),
         ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...(metadata ? { metadata } : {}),
         unfurl_links: false,
       });
       return result.ts ? { channel: String(result.channel ?? channel), ts: result.ts } : undefined;
@@ -31,15 +49,17 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  async update(card: { channel: string; ts: string }, message: Message): Promise<void> {
+  async update(card: { channel: string; ts: string }, message: Message): Promise<boolean> {
     try {
       await this.client.chat.update({ channel: card.channel, ts: card.ts, ...renderMessage(message) });
+      return true;
     } catch (error) {
       this.log.error({ err: error, channel: card.channel }, "could not update a Slack message");
+      return false;
     }
   }
 
-  async reply(responseUrl: string, message: Message, options: { replaceOriginal?: boolean } = {}): Promise<void> {
+  async reply(responseUrl: string, message: Message, options: { replaceOriginal?: boolean } = {}): Promise<boolean> {
     try {
       const response = await this.fetch(responseUrl, {
         method: "POST",
@@ -48,8 +68,10 @@ export class SlackNotifier implements Notifier {
       });
       if (!response.ok) this.log.warn({ status: response.status }, "Slack refused a response_url reply");
       await response.arrayBuffer().catch(() => undefined);
+      return response.ok;
     } catch (error) {
       this.log.warn({ err: error }, "could not reply through response_url");
+      return false;
     }
   }
 }

@@ -1,7 +1,8 @@
 // core Message → Block Kit. Slack rejects blocks over its limits (invalid_blocks), so every
-// string is clipped to the documented maximum here, in one place.
+// string is clipped to the documented maximum here, in one place; mrkdwn is clipped only where
+// its markup survives (core's shortenMrkdwn), so a clip never breaks a mention or a code span.
 import type { KnownBlock, Button as SlackButton } from "@slack/types";
-import type { Block, Button, Message } from "../core/message.js";
+import { type Block, type Button, type Message, shortenMrkdwn } from "../core/message.js";
 
 const LIMIT = {
   section: 3000,
@@ -47,16 +48,16 @@ function renderBlock(block: Block, index: number): KnownBlock {
     case "header":
       return { type: "header", text: { type: "plain_text", text: clip(block.text, LIMIT.header), emoji: true } };
     case "text":
-      return { type: "section", text: { type: "mrkdwn", text: clip(block.text, LIMIT.section) } };
+      return { type: "section", text: { type: "mrkdwn", text: shortenMrkdwn(block.text, LIMIT.section) } };
     case "fields":
       return {
         type: "section",
         fields: block.fields
           .slice(0, LIMIT.fields)
-          .map(([label, value]) => ({ type: "mrkdwn", text: clip(`*${label}*\n${value}`, LIMIT.field) })),
+          .map(([label, value]) => ({ type: "mrkdwn", text: shortenMrkdwn(`*${label}*\n${value}`, LIMIT.field) })),
       };
     case "context":
-      return { type: "context", elements: [{ type: "mrkdwn", text: clip(block.text, LIMIT.section) }] };
+      return { type: "context", elements: [{ type: "mrkdwn", text: shortenMrkdwn(block.text, LIMIT.section) }] };
     case "actions":
       return { type: "actions", block_id: `actions_${index}`, elements: block.buttons.slice(0, 25).map(renderButton) };
     case "divider":

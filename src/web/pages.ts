@@ -25,6 +25,13 @@ a.button,button{display:inline-block;background:${accent};color:#fff;border:0;bo
 <body><main><div class="brand">ghconnect · GitHub Connect</div>${body}</main></body></html>`;
 }
 
+// "Slack has the details" only when something was posted or updated there for this request.
+function footer(result: Extract<PageResult, { kind: "page" }>): string {
+  if (result.notified) return "You can close this tab; Slack has the details.";
+  if (result.tone !== "error") return "You can close this tab.";
+  return "You can close this tab. Nothing about this was posted in Slack; /ghconnect status there shows where things stand.";
+}
+
 export function renderPage(result: Exclude<PageResult, { kind: "redirect" }>): { status: number; html: string } {
   if (result.kind === "manifest") {
     const body = `<h1>Creating the GitHub App for ${escapeHtml(result.org)}</h1>
@@ -37,8 +44,6 @@ export function renderPage(result: Exclude<PageResult, { kind: "redirect" }>): {
     return { status: 200, html: layout("Continue on GitHub", body, "neutral") };
   }
   const link = result.link ? `<p><a class="button" href="${escapeHtml(result.link.href)}">${escapeHtml(result.link.label)}</a></p>` : "";
-  const body = `<h1>${escapeHtml(result.title)}</h1><p>${escapeHtml(plainText(result.message))}</p>${link}<p class="muted">${
-    result.tone === "ok" ? "You can close this tab." : "You can close this tab; Slack has the details."
-  }</p>`;
+  const body = `<h1>${escapeHtml(result.title)}</h1><p>${escapeHtml(plainText(result.message))}</p>${link}<p class="muted">${footer(result)}</p>`;
   return { status: result.status, html: layout(result.title, body, result.tone) };
 }

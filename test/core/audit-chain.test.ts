@@ -1,7 +1,9 @@
 // What an auditor relies on: the chain verifies, and any change to a stored entry is named.
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, entryHash, verifyChain } from "../../src/core/audit.js";
+import { type AuditEntry, canonicalJson, entryHash, nextEntry, verifyChain } from "../../src/core/audit.js";
+import { exportSigningKey, publicKeyText, signHead, verifyExport } from "../../src/core/audit-head.js";
+import { compareWithWitness, witnessFailed, witnessSentence } from "../../src/core/witness.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import { NoKeyBox } from "../../src/db/secret-box.js";
 import { Store } from "../../src/db/store.js";
@@ -65,6 +67,22 @@ describe.each(ENGINES)("audit chain (%s)", (engine) => {
       expect(entry.details).toEqual({ token: "[redacted]", note: "[redacted]", org: "acme" });
     }));
 
+  it("secrets inside arrays of audit details are redacted too", () =>
+    withThreeEntries(async (store) => {
+      const token = "ghs_abcdefghijklmnopqrstuvwxyz0123456789";
+      const entry = await store.appendAudit({
+        actor: { slack: "U1" },
+        action: "test",
+        outcome: "ok",
+        details: { items: [{ token, org: "acme" }, { note: `Bearer ${token}` }], hosts: ["github.com", token, [token]] },
+      });
+      expect(entry.details).toEqual({
+        items: [{ token: "[redacted]", org: "acme" }, { note: "[redacted]" }],
+        hosts: ["github.com", "[redacted]", ["[redacted]"]],
+      });
+      expect(JSON.stringify(await store.audit.latest(1))).not.toContain(token);
+    }));
+
   it("concurrent appends stay one unbroken chain", () =>
     withThreeEntries(async (store) => {
       await Promise.all(
@@ -95,5 +113,94 @@ describe("the hash of an entry", () => {
       prev_hash: "a".repeat(64),
     };
     expect(entryHash(entry)).toBe("798b11ea9f7c03ca1a37d60f9e70390c1efa38019ad3692d1a5e2e3acab1d7c2");
+  });
+});
+
+describe("the admin channel as the chain's witness", () => {
+  const chain = (n: number) => {
+    const entries: AuditEntry[] = [];
+    for (let i = 0; i < n; i++)
+      entries.push(nextEntry({ actor: { slack: "U1" }, action: `a${i}`, outcome: "ok" }, entries[i - 1], new Date("2026-11-25T10:00:00Z")));
+    return entries;
+  };
+  const at = (entries: AuditEntry[]) => (seq: number) => entries.find((e) => e.seq === seq);
+  const seen = (...ws: AuditEntry[]) => ({
+    readable: true as const,
+    newest: ws[ws.length - 1],
+    seen: ws.map((e) => ({ seq: e.seq, hash: e.hash })),
+  });
+
+  it("names the missing newest entries, one or a range", () => {
+    const all = chain(17);
+    const kept = all.slice(0, 14);
+    const seventeen = all[16] as AuditEntry;
+    const verdict = compareWithWitness(seen(seventeen), at(kept), 14);
+    expect(witnessSentence(verdict)).toBe("Entries 15–17 are missing: the database ends at 14, the admin channel saw 17.");
+    expect(witnessSentence(compareWithWitness(seen(seventeen), at(all.slice(0, 16)), 16))).toBe(
+      "Entry 17 is missing: the database ends at 16, the admin channel saw 17.",
+    );
+  });
+
+  it("names the first witnessed entry a restored and regrown database disagrees on", () => {
+    const original = chain(10);
+    // An older copy (entries 1–6) restored, then grown again with other entries 7–10.
+    const regrown = original.slice(0, 6);
+    for (let i = 6; i < 10; i++)
+      regrown.push(nextEntry({ actor: { slack: "U2" }, action: "other", outcome: "ok" }, regrown[i - 1], new Date()));
+    const verdict = compareWithWitness(
+      seen(original[3] as AuditEntry, original[7] as AuditEntry, original[9] as AuditEntry),
+      at(regrown),
+      10,
+    );
+    expect(verdict).toMatchObject({ kind: "different", seq: 8 });
+    expect(witnessFailed(verdict)).toBe(true);
+  });
+
+  it("matches when the database holds the newest witness; says so when there is none or the channel is unreadable", () => {
+    const all = chain(5);
+    expect(compareWithWitness(seen(all[4] as AuditEntry), at(all), 5)).toMatchObject({ kind: "matches" });
+    expect(compareWithWitness({ readable: true, seen: [] }, at(all), 5)).toEqual({ kind: "none" });
+    const unreadable = compareWithWitness({ readable: false, problem: "p", fix: "f" }, at(all), 5);
+    expect(witnessFailed(unreadable)).toBe(false);
+    expect(witnessSentence(unreadable)).toContain("could not be read (p)");
+  });
+});
+
+describe("the signed head of an export", () => {
+  const key = exportSigningKey({ encryptionKey: Buffer.alloc(32, 7).toString("base64") });
+  const entries: AuditEntry[] = [];
+  for (let i = 0; i < 4; i++)
+    entries.push(nextEntry({ actor: {}, action: "x", outcome: "ok" }, entries[i - 1], new Date("2026-11-25T10:00:00Z")));
+  const file = (list: AuditEntry[]) => [
+    ...list.map((e) => JSON.stringify(e)),
+    JSON.stringify(
+      signHead({ first: list[0], last: list[list.length - 1], count: list.length, now: new Date("2026-11-26T00:00:00Z"), key }),
+    ),
+  ];
+
+  it("is derived the same from the same encryption key, and differs from another's", () => {
+    expect(publicKeyText(exportSigningKey({ encryptionKey: Buffer.alloc(32, 7).toString("base64") }))).toBe(publicKeyText(key));
+    expect(publicKeyText(exportSigningKey({ encryptionKey: Buffer.alloc(32, 8).toString("base64") }))).not.toBe(publicKeyText(key));
+  });
+
+  it("verifies, and any change to a byte of the head is refused", () => {
+    const lines = file(entries);
+    expect(verifyExport(lines, { file: "f", publicKey: publicKeyText(key) })).toMatchObject({ ok: true, count: 4, pinned: true });
+    const head = lines[4] as string;
+    for (const i of [10, Math.floor(head.length / 2), head.length - 5]) {
+      const changed = `${head.slice(0, i)}${head[i] === "1" ? "2" : "1"}${head.slice(i + 1)}`;
+      const verdict = verifyExport([...lines.slice(0, 4), changed], { file: "f" });
+      expect(verdict.ok).toBe(false);
+    }
+  });
+
+  it("refuses a segment without --from-hash and checks it with one", () => {
+    const segment = file(entries.slice(2));
+    expect(verifyExport(segment, { file: "seg" })).toMatchObject({
+      ok: false,
+      refused: true,
+      message: expect.stringContaining("starts at entry #3, not #1"),
+    });
+    expect(verifyExport(segment, { file: "seg", fromHash: (entries[1] as AuditEntry).hash })).toMatchObject({ ok: true, count: 2 });
   });
 });

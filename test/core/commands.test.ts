@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCommand } from "../../src/core/commands.js";
+import { CommandRouter } from "../../src/core/router.js";
 
 describe("the command parser", () => {
   it("compares org names case-insensitively (GitHub does)", () => {
@@ -22,5 +23,30 @@ describe("the command parser", () => {
   it("accepts the longest valid org name and refuses one character more", () => {
     expect(parseCommand(`enable ${"a".repeat(39)}`).ok).toBe(true);
     expect(parseCommand(`enable ${"a".repeat(40)}`).ok).toBe(false);
+  });
+});
+
+describe("what a refused or helped user reads", () => {
+  const router = new CommandRouter({}, async () => {});
+  const ctx = { slackUserId: "U0ALICE001", channelId: "C0ADMINS01" };
+  const replyText = (text: string) => {
+    const triage = router.triage(text, ctx);
+    if (triage.kind !== "immediate") throw new Error("expected an immediate reply");
+    return triage.reply.blocks.map((b) => ("text" in b ? b.text : "")).join("\n");
+  };
+
+  it("a 10 kB command is refused once, without repeating its last sentence", () => {
+    const text = replyText(`enable ${"a".repeat(10_240)}`);
+    expect(text).toContain("That command is 10247 characters long; ghconnect commands are at most 300.");
+    expect(text.match(/Nothing was changed/g)).toHaveLength(1);
+    expect(text.match(/\/ghconnect help/g)).toHaveLength(1);
+  });
+
+  it("help names each alias outside the command's code span", () => {
+    const text = replyText("help");
+    expect(text).toContain("• `/ghconnect check` (or `doctor`) — ");
+    expect(text).toContain("• `/ghconnect enable ORG` (or `connect ORG`) — ");
+    expect(text).toContain("• `/ghconnect disable ORG` (or `disconnect ORG`) — ");
+    for (const span of text.match(/`[^`]*`/g) ?? []) expect(span).not.toContain("(or");
   });
 });

@@ -24,23 +24,41 @@ interface BotProcess {
 }
 
 async function startProcess(world: World, extraEnv: Record<string, string>): Promise<BotProcess> {
-  const port = await freePort();
+  // A port found free may be taken by another process before the bot binds it: then try another.
+  for (let attempt = 1; ; attempt++) {
+    const started = await spawnBot(world, await freePort(), extraEnv);
+    if ("child" in started) return started;
+    if (!started.portTaken || attempt >= 5) throw new Error(`the bot did not start: ${started.output}`);
+  }
+}
+
+async function spawnBot(
+  world: World,
+  port: number,
+  extraEnv: Record<string, string>,
+): Promise<BotProcess | { portTaken: boolean; output: string }> {
   const env = sandboxBotEnv(world.sandbox, port, world.testDb.url, { LOG_LEVEL: "info", ...extraEnv });
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  const collect = (chunk: Buffer) => {
+  let onOutput = () => {};
+  const record = (chunk: Buffer) => {
     output += chunk.toString("utf8");
+    onOutput();
   };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
+  child.stdout?.on("data", record);
+  child.stderr?.on("data", record);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`the bot exited (${child.exitCode}): ${output}`);
-    return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
-  }, 30_000);
+  // Its log says when it listens (LOG_LEVEL=info); an exit first means it could not start.
+  const listening = new Promise<boolean>((resolve) => {
+    onOutput = () => {
+      if (output.includes('"msg":"ghconnect is listening"')) resolve(true);
+    };
+    void exited.then(() => resolve(false));
+  });
+  if (!(await within(listening, 30_000, "the bot's start-up"))) return { portTaken: output.includes("is in use"), output };
   const driver = new SlackDriver({
     botUrl: `http://127.0.0.1:${port}`,
     signingSecret: env.SLACK_SIGNING_SECRET as string,

@@ -1,5 +1,6 @@
 // The commands admins use every day, and what the auditor reads.
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,9 +10,17 @@ import { eventually, messageText } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
 
+// The key exports are signed with (derived from it); any bot's key will do for these tests.
+const ENCRYPTION_KEY = randomBytes(32).toString("base64");
+
 function cli(args: string[], databaseUrl: string) {
   const r = spawnSync(process.execPath, ["bin/ghconnect.js", ...args], {
-    env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl, DOTENV_CONFIG_PATH: "/nonexistent" },
+    env: {
+      PATH: process.env.PATH ?? "",
+      DATABASE_URL: databaseUrl,
+      DOTENV_CONFIG_PATH: "/nonexistent",
+      GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    },
     encoding: "utf8",
     timeout: 30_000,
   });
@@ -97,6 +106,40 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       const text = await ask("alice", "status", /Connected to acme/);
       expect(text).toMatch(/⚠️ expired at/);
       expect(text).toContain("⚠️ 3.19.2 at connect, 3.20.0 now");
+    });
+
+    it("shows an enable in flight in words, not its state's name", async () => {
+      world = await startWorld(engine);
+      await world.enableUntilGitHub();
+      const waiting = await ask("alice", "status", /Not connected/);
+      expect(waiting).toMatch(
+        /⏳ An enable of acme by <@U0ALICE001> is waiting for the app to be created and installed on GitHub; expires/,
+      );
+      expect(waiting).not.toMatch(/awaiting/);
+    });
+
+    it("shows a disconnect waiting for a second admin (peer policy) in words", async () => {
+      world = await startWorld(engine, { env: { GHCONNECT_DISCONNECT_APPROVAL: "peer" } });
+      await world.enable();
+      await world.command("alice", "disable acme");
+      await world.card(/Disconnect acme\?/);
+      const pending = await ask("bob", "status", /Connected to acme/);
+      expect(pending).toMatch(/⏳ A disconnect of acme requested by <@U0ALICE001> is waiting for another admin's approval; expires/);
+      expect(pending).not.toContain(" is pending");
+    });
+
+    it("after a disconnect, shows when GHES was last checked and the last GitHub call", async () => {
+      world = await startWorld(engine);
+      await world.enable();
+      await ask("alice", "status", /Connected to acme/);
+      await world.command("alice", "disable acme");
+      const card = await world.card(/Disconnect acme\?/);
+      await world.click("bob", card, "disable.approve");
+      await world.card(/Disconnected acme/);
+      const after = await ask("alice", "status", /Not connected/);
+      expect(after).toContain("Disconnected from acme");
+      expect(after).toMatch(/last checked \d{4}-\d\d-\d\d \d\d:\d\d UTC · last GitHub call \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+      expect(after).not.toContain("not checked yet");
     });
 
     it("outside the admin channel, only admins see it", async () => {
@@ -201,7 +244,26 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       expect(turnedOn).toContain("/enterprises/<enterprise>/settings/dotcom_connection");
       expect(await ask("alice", "status", /Connected to acme/)).toContain("✅ license-sync");
       await world.card(/turned on `license-sync`/);
-      await world.card(/<@U0MALLORY1> tried `feature`/);
+      await world.card(/<@U0MALLORY1> tried `feature enable license-sync`: You are not in ghconnect's admin roster/);
+      const refused = (await world.bot.bot.store.audit.latest(50)).find((e) => e.action === "command.feature" && e.outcome === "refused");
+      expect(refused?.target).toBe("license-sync");
+    });
+
+    it("server statistics follow one rule: turning them on and running them both need a connection; turning off does not", async () => {
+      world = await startWorld(engine);
+      const run = await ask("alice", "feature run server-statistics", /needs a connection/);
+      const enable = await ask("alice", "feature enable server-statistics", /needs a connection/);
+      const rule = "Server statistics is a GitHub Connect feature and needs a connection to GitHub; this server is not connected.";
+      expect(run).toContain(rule);
+      expect(enable).toContain(rule);
+      expect(run).toContain("then `/ghconnect feature run server-statistics`");
+      expect(await ask("alice", "feature disable server-statistics", /already off/)).toContain("Nothing was changed");
+      expect(await world.bot.bot.store.stats.count()).toBe(0);
+      expect(world.channel().some((m) => /GHES server statistics/.test(textOf(m)))).toBe(false);
+      await world.card(/tried `feature run server-statistics`: Server statistics is a GitHub Connect feature/);
+      expect(await ask("alice", "features", /GitHub Connect features/)).toContain(
+        "turning one on, or running server statistics, needs a connection to GitHub; turning one off never does.",
+      );
     });
 
     it("server statistics are posted and kept for trends", async () => {
@@ -221,7 +283,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
     it("shows the last entries and verifies the chain; tampering, deleting and reordering are named", async () => {
       world = await startWorld(engine);
       await world.enable();
-      const last = await ask("alice", "audit 5", /Audit trail \(last 5\)/);
+      const last = await ask("alice", "audit 5", /Audit trail — newest 5 of/);
       expect(last).toMatch(/enable\.connected acme → ok/);
       expect(await ask("alice", "audit verify", /chain intact/)).toMatch(/✅ \d+ entries, chain intact/);
 
@@ -229,6 +291,38 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       await sql`update audit_log set details = ${'{"tampered":true}'} where seq = 3`.execute(q);
       expect(await ask("alice", "audit verify", /broken/)).toContain("broken at entry #3");
       await world.card(/🚨 The audit chain is broken at entry #3/);
+    });
+
+    it("audit 50 of 200 long entries: newest first, split across blocks Slack accepts, the rest counted with the export command", async () => {
+      world = await startWorld(engine);
+      const store = world.bot.bot.store;
+      const reason = `refused for <@U0BOB00001> on \`acme\`: ${"the proxy refused the request; ".repeat(8)}`;
+      for (let i = 1; i <= 200; i++)
+        await store.appendAudit({
+          actor: { slack: "U0MALLORY1" },
+          action: "command.enable",
+          target: `org-${i}`,
+          outcome: "refused",
+          details: { reason },
+        });
+      const total = await store.audit.count();
+      const since = world.mark();
+      await world.command("alice", "audit 50");
+      const reply = await world.privateMessage("alice", /Audit trail/, since);
+      const sections = (reply.blocks as Array<{ type: string; text?: { text: string } }>).filter((b) => b.type === "section");
+      expect(sections.length).toBeGreaterThan(1);
+      const lines = sections.flatMap((b) => (b.text?.text ?? "").split("\n"));
+      expect(lines).toHaveLength(50);
+      expect(lines[0]).toContain("org-200");
+      expect(lines[49]).toContain("org-151");
+      for (const line of lines) {
+        expect(line).toContain("<@U0BOB00001>");
+        expect((line.match(/`/g) ?? []).length % 2).toBe(0);
+      }
+      const text = textOf(reply);
+      expect(text).toContain(`Audit trail — newest 50 of ${total}`);
+      expect(text).toContain(`Showing the newest 50 of ${total} entries; ${total - 50} older entries are not shown.`);
+      expect(text).toContain("Export all: `npx ghconnect audit export --format jsonl > audit.jsonl`");
     });
 
     it("names a deleted entry and a reordered one", async () => {
@@ -241,7 +335,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       expect(await ask("alice", "audit verify", /broken/)).toMatch(/broken at entry #(3|99)/);
     });
 
-    it("exports JSON Lines that verify from the file alone, also as a --since segment", async () => {
+    it("exports JSON Lines that verify from the file alone, also as a segment given --from-hash", async () => {
       world = await startWorld(engine);
       await world.enable();
       const dir = mkdtempSync(join(tmpdir(), "ghconnect-export-"));
@@ -254,9 +348,12 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       const verified = cli(["audit", "verify", "--file", join(dir, "audit.jsonl")], "sqlite::memory:");
       expect(verified.out).toMatch(/^\d+ entries, chain intact/);
       expect(verified.code).toBe(0);
-      const segment = lines.slice(3).join("\n");
+      // A segment carries its own signed head, as `audit export --since` writes it.
+      const since = JSON.parse(lines[3] as string).at as string;
+      const segment = cli(["audit", "export", "--since", since], world.testDb.url).out;
       writeFileSync(join(dir, "segment.jsonl"), segment);
-      expect(cli(["audit", "verify", "--file", join(dir, "segment.jsonl")], "sqlite::memory:").code).toBe(0);
+      const fromHash = JSON.parse(segment.split("\n")[0] as string).prev_hash as string;
+      expect(cli(["audit", "verify", "--file", join(dir, "segment.jsonl"), "--from-hash", fromHash], "sqlite::memory:").code).toBe(0);
       const broken = readFileSync(join(dir, "audit.jsonl"), "utf8").replace('"outcome":"ok"', '"outcome":"refused"');
       writeFileSync(join(dir, "broken.jsonl"), broken);
       const bad = cli(["audit", "verify", "--file", join(dir, "broken.jsonl")], "sqlite::memory:");

@@ -1,10 +1,12 @@
 // Two replicas, a crash in the middle, a database that goes away: every effect happens once,
 // nothing is lost, and the audit chain stays unbroken.
 import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { verifyChain } from "../../src/core/audit.js";
-import { freePort, type SandboxedBot, sandboxBotEnv, startBotOnSandbox } from "../../src/sandbox/bot.js";
+import { type SandboxedBot, sandboxBotEnv, startBotOnSandbox } from "../../src/sandbox/bot.js";
 import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { SlackDriver } from "../../src/sandbox/slack/driver.js";
 import { eventually } from "../helpers/bot.js";
@@ -28,14 +30,30 @@ const buttonValue = (message: { blocks: unknown[] }, actionId: string) =>
     .flatMap((b) => b.elements ?? [])
     .find((e) => e.action_id === actionId)?.value as string;
 
-/** A real `npm start`-style process (src/main.ts), configured only through its environment. */
-async function startReplicaProcess(env: Record<string, string>): Promise<ChildProcess> {
+/**
+ * A real `npm start`-style process (src/main.ts), configured only through its environment. It
+ * listens on PORT=0 and the port is read from its "ghconnect is listening" log line, so no other
+ * process can take the port between choosing and listening.
+ */
+async function startReplicaProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", ...env },
-    stdio: "ignore",
+    env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", ...env, PORT: "0", LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "ignore"],
   });
-  await eventually(async () => (await fetch(`http://127.0.0.1:${env.PORT}/healthz`)).ok, 20_000);
-  return child;
+  const lines = createInterface({ input: child.stdout as Readable });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  try {
+    for await (const line of lines) {
+      const entry = (line.startsWith("{") ? JSON.parse(line) : {}) as { msg?: string; port?: number };
+      if (entry.msg === "ghconnect is listening") return { child, url: `http://127.0.0.1:${entry.port}` };
+    }
+    throw new Error("the replica stopped before it listened");
+  } finally {
+    clearTimeout(timer);
+    // The rest of its log is not read; keep the pipe flowing so the process never blocks on it.
+    lines.close();
+    child.stdout?.resume();
+  }
 }
 
 describe.each(ENGINES)("replicas and crashes (%s)", (engine) => {
@@ -61,17 +79,20 @@ describe.each(ENGINES)("replicas and crashes (%s)", (engine) => {
     extra = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: { GHCONNECT_ADMINS: "" } });
     const drivers = [world.bot.driver, extra.driver];
     const before = await auditCounts(world);
-    const plan: Array<[string, string]> = [
-      ...Array.from({ length: 60 }, (): [string, string] => ["mallory", "help"]),
-      ...Array.from({ length: 40 }, (): [string, string] => ["alice", "status"]),
-      ...Array.from({ length: 30 }, (): [string, string] => ["mallory", "search flaky"]),
-      ...Array.from({ length: 30 }, (): [string, string] => ["bob", "enable -rf"]),
-      ...Array.from({ length: 20 }, (): [string, string] => ["carol", "features"]),
-    ];
+    // Commands that may take the slow path come from many people: each person may have only
+    // GHCONNECT_USER_LIMIT of them in flight (the cap has its own test, load-shedding.test.ts).
+    const person = (i: number) => `U0PEOPLE${String(i).padStart(3, "0")}`;
     const users = SANDBOX_USERS as Record<string, { slack: string }>;
+    const plan: Array<[string, string]> = [
+      ...Array.from({ length: 60 }, (): [string, string] => [users.mallory!.slack, "help"]),
+      ...Array.from({ length: 40 }, (_, i): [string, string] => [person(i), "status"]),
+      ...Array.from({ length: 30 }, (_, i): [string, string] => [person(100 + i), "search flaky"]),
+      ...Array.from({ length: 30 }, (): [string, string] => [users.bob!.slack, "enable -rf"]),
+      ...Array.from({ length: 20 }, (_, i): [string, string] => [person(200 + i), "features"]),
+    ];
     const requests = plan.map(([user, text], i) => ({
       driver: drivers[i % 2] as SlackDriver,
-      request: drivers[i % 2]!.commandRequest(users[user]!.slack, text),
+      request: drivers[i % 2]!.commandRequest(user, text),
     }));
     // Slack retries a tenth of them, to the other replica.
     const retries = requests
@@ -109,12 +130,13 @@ describe.each(ENGINES)("replicas and crashes (%s)", (engine) => {
 
   it("a replica killed (SIGKILL) mid-enable: the other one finishes the flow", async () => {
     world = await startWorld(engine);
-    const portA = await freePort();
-    const portB = await freePort();
-    balancer = await startBalancer([`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`]);
+    // The balancer's address is the public one; the replicas join it once they listen.
+    balancer = await startBalancer([]);
     await world.bot.stop();
-    child = await startReplicaProcess(sandboxBotEnv(world.sandbox, portA, world.testDb.url, { PUBLIC_URL: balancer.url }));
-    extra = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, port: portB, env: { PUBLIC_URL: balancer.url } });
+    const replica = await startReplicaProcess(sandboxBotEnv(world.sandbox, 0, world.testDb.url, { PUBLIC_URL: balancer.url }));
+    child = replica.child;
+    extra = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: { PUBLIC_URL: balancer.url } });
+    balancer.backends.push(replica.url, extra.url);
     const slack = new SlackDriver({
       botUrl: balancer.url,
       signingSecret: extra.config.SLACK_SIGNING_SECRET,
@@ -139,10 +161,11 @@ describe.each(ENGINES)("replicas and crashes (%s)", (engine) => {
     const timings = { GHCONNECT_SWEEP_INTERVAL: "1s", GHCONNECT_EXECUTION_LEASE: "3s" };
     world = await startWorld(engine, { env: timings });
     await world.enable();
-    const portA = await freePort();
-    child = await startReplicaProcess(sandboxBotEnv(world.sandbox, portA, world.testDb.url, timings));
+    // A second replica behind the same public address as the first.
+    const replica = await startReplicaProcess(sandboxBotEnv(world.sandbox, 0, world.testDb.url, { PUBLIC_URL: world.bot.url, ...timings }));
+    child = replica.child;
     const killable = new SlackDriver({
-      botUrl: `http://127.0.0.1:${portA}`,
+      botUrl: replica.url,
       signingSecret: world.bot.config.SLACK_SIGNING_SECRET,
       slack: world.sandbox.slack,
       defaultChannel: SANDBOX_ADMIN_CHANNEL,
@@ -214,7 +237,7 @@ describe("metrics", () => {
     await world?.close();
   });
 
-  it("GET /metrics shows commands by outcome, ack latency, outbound calls by status and pending approvals", async () => {
+  it("GET /metrics (its own loopback port) shows commands by outcome, ack latency, outbound calls by status and pending approvals", async () => {
     world = await startWorld("sqlite");
     await world.enable();
     await world.command("mallory", "help");
@@ -222,7 +245,7 @@ describe("metrics", () => {
     await world.command("alice", "disable acme");
     await world.card(/Disconnect acme\?/);
     const text = await eventually(async () => {
-      const body = await (await fetch(`${world!.bot.url}/metrics`)).text();
+      const body = await (await fetch(world!.bot.metricsUrl)).text();
       return /ghconnect_commands_total\{command="disable",outcome="ok"\} 1/.test(body) ? body : undefined;
     });
     expect(text).toMatch(/ghconnect_commands_total\{command="help",outcome="ok"\} 1/);

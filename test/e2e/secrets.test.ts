@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
+import { keyId } from "../../src/db/secret-box.js";
 import { createLogger } from "../../src/log.js";
 import { sandboxBotEnv } from "../../src/sandbox/bot.js";
 import { ENGINES } from "../helpers/db.js";
@@ -62,7 +63,7 @@ describe.each(ENGINES)("secrets (%s)", (engine) => {
     const card = structuredClone(await world.card(/Disconnect acme\?[\s\S]*Approving will/));
     await world.click("bob", card, "disable.approve");
     await world.card(/Disconnected acme/);
-    for (const path of ["/healthz", "/metrics"]) responses.push(await (await fetch(`${world.bot.url}${path}`)).text());
+    for (const url of [`${world.bot.url}/healthz`, world.bot.metricsUrl]) responses.push(await (await fetch(url)).text());
 
     const w = world.sandbox.world;
     const env = world.bot.config;
@@ -101,44 +102,150 @@ describe.each(ENGINES)("secrets (%s)", (engine) => {
   });
 });
 
-describe("encryption key", () => {
-  it("rotate-key re-encrypts everything; the old key then stops start-up with a clear error, the new one works", async () => {
-    world = await startWorld("sqlite");
+/** `ghconnect …` as an operator runs it: only the environment given, no .env. */
+function cli(args: string[], env: Record<string, string>, input?: string) {
+  return spawnSync(process.execPath, ["bin/ghconnect.js", ...args], {
+    env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", ...env },
+    encoding: "utf8",
+    input: input ?? "",
+  });
+}
+
+async function storedKeyIds(world: World): Promise<string[]> {
+  const rows = await world.testDb.db.kysely.selectFrom("credentials").select("key_id").distinct().execute();
+  return rows.map((r) => r.key_id);
+}
+
+async function auditOf(world: World, action: string) {
+  const out: Array<{ outcome: string; details: Record<string, unknown> }> = [];
+  for await (const e of world.bot.bot.store.audit.all()) if (e.action === action) out.push(e);
+  return out;
+}
+
+describe.each(ENGINES)("changing the encryption key while replicas run (%s)", (engine) => {
+  let world: World;
+  const others: Array<{ stop(): Promise<void> }> = [];
+  afterEach(async () => {
+    for (const bot of others.splice(0)) await bot.stop().catch(() => {});
+    await world?.close();
+  });
+
+  it("replicas restarted with the new key and the old one keep reading each other's writes, before and after rotate-key; then the old key alone cannot start", async () => {
+    world = await startWorld(engine);
     await world.enable();
-    await world.bot.stop();
     const oldKey = world.bot.config.GHCONNECT_ENCRYPTION_KEY.toString("base64");
     const newKey = randomBytes(32).toString("base64");
-    const base = { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", DATABASE_URL: world.testDb.url };
-    const rotate = spawnSync(process.execPath, ["bin/ghconnect.js", "rotate-key", "--new-key", newKey], {
-      env: { ...base, GHCONNECT_ENCRYPTION_KEY: oldKey },
-      encoding: "utf8",
-    });
-    expect(rotate.stderr).toBe("");
-    expect(rotate.stdout).toMatch(/^re-encrypted 4 credentials \(key id [0-9a-f]+ → [0-9a-f]+\)/);
-    expect(rotate.status).toBe(0);
+    const oldId = keyId(Buffer.from(oldKey, "base64"));
+    const newId = keyId(Buffer.from(newKey, "base64"));
+    const { startBotOnSandbox } = await import("../../src/sandbox/bot.js");
+    const changeover = { GHCONNECT_ENCRYPTION_KEY: newKey, GHCONNECT_PREVIOUS_ENCRYPTION_KEY: oldKey };
+    const newestToken = () => world.sandbox.world.tokens.at(-1)?.token;
 
-    const env = sandboxBotEnv(world.sandbox, world.bot.port, world.testDb.url);
+    // Replica B is restarted first, with the new key and the previous one; A still has the old key only.
+    const b = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: changeover });
+    others.push(b);
+    world.sandbox.world.advance(56 * 60_000);
+    expect(await b.bot.tokens.refreshIfDue()).toBe("refreshed");
+    expect((await world.bot.bot.tokens.current()).token).toBe(newestToken());
+    expect(await storedKeyIds(world)).toEqual([oldId]);
+
+    // A is restarted the same way; the key is rotated while both run, from the replicas'
+    // environment with the new key on stdin.
+    await world.bot.stop();
+    const a = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: changeover });
+    others.push(a);
+    const rotate = cli(["rotate-key"], { DATABASE_URL: world.testDb.url, ...changeover }, `${newKey}\n`);
+    expect(rotate.stderr).toBe("");
+    expect(rotate.stdout).toBe(
+      `re-encrypted 4 credentials (key id ${oldId} → ${newId}). Key id ${newId} is now the active key: every replica writes with it. Set GHCONNECT_ENCRYPTION_KEY to the new key on every replica and remove GHCONNECT_PREVIOUS_ENCRYPTION_KEY, restarting them one by one; a replica started with the old key alone refuses to start.\n`,
+    );
+    expect(rotate.status).toBe(0);
+    expect(await storedKeyIds(world)).toEqual([newId]);
+    const rotated = await auditOf(world, "key.rotated");
+    expect(rotated.map((e) => [e.outcome, e.details])).toEqual([
+      ["ok", { from_key_id: oldId, to_key_id: newId, credentials: 4, upgraded_from_v1: 0 }],
+    ]);
+
+    // After the rotation A writes under the new key and B reads it.
+    world.sandbox.world.advance(56 * 60_000);
+    expect(await a.bot.tokens.refreshIfDue()).toBe("refreshed");
+    expect((await b.bot.tokens.current()).token).toBe(newestToken());
+    expect(await storedKeyIds(world)).toEqual([newId]);
+
+    // A replica started with the old key alone refuses, with one line and exit code 2.
+    const { since } = await world.testDb.db.kysely.selectFrom("active_encryption_key").select("since").executeTakeFirstOrThrow();
     const start = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      env: { ...base, ...env, GHCONNECT_ENCRYPTION_KEY: oldKey },
+      env: {
+        PATH: process.env.PATH ?? "",
+        DOTENV_CONFIG_PATH: "/nonexistent",
+        ...sandboxBotEnv(world.sandbox, world.bot.port, world.testDb.url),
+        GHCONNECT_ENCRYPTION_KEY: oldKey,
+      },
       encoding: "utf8",
       timeout: 20_000,
     });
-    expect(start.status).toBe(2);
-    expect(start.stderr.trim()).toMatch(
-      /^ghconnect: cannot start: GHCONNECT_ENCRYPTION_KEY is wrong: stored credentials were encrypted with another key/,
+    expect(start.stderr).toBe(
+      `ghconnect: cannot start: GHCONNECT_ENCRYPTION_KEY is the previous key (id ${oldId}); the active key is ${newId} since ${since}. Set it to the new key.\n`,
     );
+    expect(start.status).toBe(2);
 
-    const { startBotOnSandbox } = await import("../../src/sandbox/bot.js");
-    const withNewKey = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: { GHCONNECT_ENCRYPTION_KEY: newKey } });
-    try {
-      const { token } = await withNewKey.bot.tokens.current();
-      expect(token).toBe(world.sandbox.world.tokens.at(-1)?.token);
-    } finally {
-      await withNewKey.stop();
-    }
+    // With neither key it refuses too; with the new key alone it starts and works.
+    const stranger = randomBytes(32);
+    await expect(
+      startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: { GHCONNECT_ENCRYPTION_KEY: stranger.toString("base64") } }),
+    ).rejects.toThrow(
+      `GHCONNECT_ENCRYPTION_KEY (id ${keyId(stranger)}) is not the active key (id ${newId} since ${since}) or a previous one. Set GHCONNECT_ENCRYPTION_KEY to the active key (during a key change: to the new key, with the active one in GHCONNECT_PREVIOUS_ENCRYPTION_KEY).`,
+    );
+    const onlyNew = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: { GHCONNECT_ENCRYPTION_KEY: newKey } });
+    others.push(onlyNew);
+    expect((await onlyNew.bot.tokens.current()).token).toBe(newestToken());
   });
+});
+
+describe("rotate-key refusals", () => {
   let world: World;
   afterEach(async () => {
     await world?.close();
+  });
+
+  it("a key on the command line is refused (ps, shell history) and nothing changes", async () => {
+    world = await startWorld("sqlite");
+    await world.enable();
+    const oldKey = world.bot.config.GHCONNECT_ENCRYPTION_KEY.toString("base64");
+    const before = await storedKeyIds(world);
+    const rotate = cli(["rotate-key", "--new-key", randomBytes(32).toString("base64")], {
+      DATABASE_URL: world.testDb.url,
+      GHCONNECT_ENCRYPTION_KEY: oldKey,
+    });
+    expect(rotate.stderr).toBe(
+      "ghconnect: rotate-key does not take a key on the command line (--new-key): arguments are visible to every user of this machine in `ps` and stay in shell history. Put the new key in GHCONNECT_NEW_ENCRYPTION_KEY or pipe it on stdin (openssl rand -base64 32 | npx ghconnect rotate-key); the current key stays in GHCONNECT_ENCRYPTION_KEY.\n",
+    );
+    expect(rotate.status).toBe(2);
+    expect(await storedKeyIds(world)).toEqual(before);
+  });
+
+  it("with a wrong current key nothing changes, the advice names the command just run, and the refusal is audited", async () => {
+    world = await startWorld("sqlite");
+    await world.enable();
+    const activeId = keyId(world.bot.config.GHCONNECT_ENCRYPTION_KEY);
+    const wrong = randomBytes(32);
+    const next = randomBytes(32);
+    const rotate = cli(["rotate-key"], {
+      DATABASE_URL: world.testDb.url,
+      GHCONNECT_ENCRYPTION_KEY: wrong.toString("base64"),
+      GHCONNECT_NEW_ENCRYPTION_KEY: next.toString("base64"),
+    });
+    const { since } = await world.testDb.db.kysely.selectFrom("active_encryption_key").select("since").executeTakeFirstOrThrow();
+    expect(rotate.stderr).toBe(
+      `ghconnect: rotate-key: GHCONNECT_ENCRYPTION_KEY (id ${keyId(wrong)}) is not the active key (id ${activeId} since ${since}), so the stored credentials cannot be read; nothing was changed. Run \`npx ghconnect rotate-key\` again with GHCONNECT_ENCRYPTION_KEY set to the key with id ${activeId} and the same new key.\n`,
+    );
+    expect(rotate.status).toBe(1);
+    expect(await storedKeyIds(world)).toEqual([activeId]);
+    const refused = await auditOf(world, "key.rotated");
+    expect(refused.map((e) => [e.outcome, e.details.active_key_id, e.details.given_key_ids, e.details.to_key_id])).toEqual([
+      ["refused", activeId, keyId(wrong), keyId(next)],
+    ]);
+    expect(JSON.stringify(refused)).not.toContain(wrong.toString("base64"));
+    expect((await world.bot.bot.tokens.current()).token).toBe(world.sandbox.world.tokens.at(-1)?.token);
   });
 });

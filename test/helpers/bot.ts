@@ -22,6 +22,8 @@ export interface BotHarness {
   driver: SlackDriver;
   testDb: TestDb;
   url: string;
+  /** /metrics on the bot's loopback metrics listener. */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     GHCONNECT_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     GHCONNECT_ADMINS: `${USERS.alice}:alice,${USERS.bob}:bob`,
     LOG_LEVEL: "silent",
+    METRICS_PORT: "0",
     ...overrides,
   };
 }
@@ -65,6 +68,7 @@ export async function startBot(engine: EngineName, envOverrides: Record<string, 
     driver,
     testDb,
     url,
+    metricsUrl: `http://127.0.0.1:${app.metricsPort()}/metrics`,
     async close() {
       await app.close();
       await slack.stop();

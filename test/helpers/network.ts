@@ -9,6 +9,7 @@ export interface Balancer {
   stop(): Promise<void>;
 }
 
+/** Backends can join later: push their URLs onto the returned `backends`. */
 export async function startBalancer(backends: string[]): Promise<Balancer> {
   let next = 0;
   const server: Server = createServer((req, res) => {

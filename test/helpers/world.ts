@@ -42,13 +42,15 @@ export const textOf = (m: PostedMessage) => messageText(m).replace(/\*([^*\n]+)\
 export async function startWorld(
   engine: EngineName,
   /** socketMode: the bot connects over Socket Mode, and commands and clicks arrive that way. */
-  options: { env?: Record<string, string>; log?: Logger; socketMode?: boolean } = {},
+  /** sweepEveryMs: how often the app's own sweep runs (tests move the clock past a lease, then wait). */
+  options: { env?: Record<string, string>; log?: Logger; socketMode?: boolean; sweepEveryMs?: number } = {},
 ): Promise<World> {
   const sandbox = await startSandbox();
   const testDb = await createTestDb(engine);
   const socket = options.socketMode === true;
   const env = { ...options.env, ...(socket ? { SLACK_APP_TOKEN: sandbox.slack.socketMode.appToken } : {}) };
-  let bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env, log: options.log });
+  const sweepEveryMs = options.sweepEveryMs;
+  let bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env, log: options.log, sweepEveryMs });
   const world: World = {
     sandbox,
     get bot() {
@@ -107,7 +109,7 @@ export async function startWorld(
     async restartBot() {
       const port = bot.port;
       await bot.stop();
-      bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env, port, log: options.log });
+      bot = await startBotOnSandbox(sandbox, { databaseUrl: testDb.url, db: testDb.db, env, port, log: options.log, sweepEveryMs });
     },
     async close() {
       await bot.stop().catch(() => {});

@@ -1,9 +1,14 @@
 // The newcomer's first minute: the demo shell, driven by a piped scenario.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
-function demo(input: string) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/sandbox/demo.ts"], { input, encoding: "utf8", timeout: 60_000 });
+function demo(input: string, args: string[] = []) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "src/sandbox/demo.ts", ...args], {
+    input,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { code: result.status, out: result.stdout, err: result.stderr };
 }
 
@@ -39,5 +44,70 @@ describe("examples/tour.txt", () => {
     expect(out).toContain("You are not in ghconnect's admin roster, so you cannot disconnect acme.");
     expect(out).toContain("Disconnected acme — approved by @U0BOB00001");
     expect(out).toMatch(/✅ \d+ entries, chain intact/);
+
+    // The README's example is this run: the same prompts, and mentions as the demo prints them.
+    const readme = readFileSync("README.md", "utf8");
+    const example = /## What it looks like[\s\S]*?```text\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    const mentions = example.match(/@\w+/g) ?? [];
+    expect(mentions.length).toBeGreaterThan(1);
+    for (const mention of mentions) expect(out).toContain(mention);
+    const prompts = example.split("\n").filter((l) => /^\w+> /.test(l));
+    expect(prompts.length).toBeGreaterThan(5);
+    for (const prompt of prompts) expect(out).toContain(prompt.replace(/\s+#.*$/, ""));
   }, 120_000);
+});
+
+describe("the demo's policies and failures", () => {
+  const example = (name: string) => readFileSync(`examples/${name}.txt`, "utf8");
+
+  it("examples/peer-approval.txt: the requester's own click is refused, another admin's disconnects", () => {
+    const { code, out } = demo(example("peer-approval"));
+    expect(code).toBe(0);
+    expect(out).toContain("Disconnect approval: peer (an admin other than the requester approves)");
+    expect(out).toContain(
+      ":no_entry: This disconnect needs a second admin: @U0ALICE001 asked for it, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer). Nothing was changed.",
+    );
+    expect(out).toContain("is waiting for another admin's approval; expires");
+    expect(out).toContain("✅ Disconnected acme — approved by @U0BOB00001");
+    expect(out).toMatch(/Showing the newest 6 of \d+ entries/);
+  }, 120_000);
+
+  it("--approval peer on the command line sets the disconnect policy", () => {
+    const { code, out } = demo("/ghconnect help\n:quit\n", ["--approval", "peer"]);
+    expect(code).toBe(0);
+    expect(out).toContain("Disconnect approval: peer");
+  });
+
+  it("an unknown option is refused with the options there are", () => {
+    const { code, err } = demo(":quit\n", ["--approvals=peer"]);
+    expect(code).toBe(2);
+    expect(err).toContain("unknown demo option --approvals=peer; the options are --approval self|peer and --proxy");
+  });
+
+  it("examples/proxy-refused.txt: check and the preflight name the host the proxy refused and the fix; nothing changes", () => {
+    const { code, out } = demo(example("proxy-refused"));
+    expect(code).toBe(0);
+    expect(out).toMatch(/the proxy refuses CONNECT to api\.github\.com \(the sandbox's 127\.0\.0\.1:(\d+)\)/);
+    const api = /the sandbox's (127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
+    expect(out).toContain(`❌ API (${api}): the proxy refused CONNECT (403)`);
+    expect(out).toContain("❌ 1 check failed. Nothing was changed.");
+    expect(out).toContain("❌ Preflight for acme failed; nothing was changed.");
+    expect(out).toContain(`→ Allow ${api} in the proxy (HTTPS_PROXY=`);
+    expect(out).toContain("✅ Preflight for acme passed.");
+  }, 120_000);
+
+  it("examples/expired-license.txt: check and the preflight say the license expired, on which date, and what to do", () => {
+    const { code, out } = demo(example("expired-license"));
+    expect(code).toBe(0);
+    expect(out).toContain("❌ License: the license of Example Corp expired on 2026-10-31");
+    expect(out).toContain("❌ Preflight for acme failed; nothing was changed.");
+    expect(out).toContain("→ Upload a renewed license in the Management Console; GitHub Connect needs a valid one.");
+    expect(out).toContain("✅ Preflight for acme passed.");
+  }, 120_000);
+
+  it(":proxy without --proxy says how to start the demo behind one", () => {
+    const { code, out } = demo(":proxy refuse api.github.com\n");
+    expect(code).toBe(1);
+    expect(out).toContain("the demo runs without a proxy; start it with --proxy (or a first line #!demo --proxy)");
+  });
 });

@@ -80,4 +80,73 @@ describe("Slack Web API stand-in", () => {
     expect(sixth.status).toBe(404);
     expect(await sixth.text()).toBe("used_url");
   });
+
+  describe("conversations.history and conversations.replies", () => {
+    // A channel of its own, so other tests' posts do not interleave.
+    const channel = "C0HISTORY1";
+    beforeAll(() => {
+      sandbox.slack.options.channels.push({ id: channel, name: "history" }, { id: "G0PRIVATE1", name: "private", isPrivate: true });
+    });
+
+    it("lists top-level messages newest first, a page at a time, with metadata only when asked", async () => {
+      const posted: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await call("chat.postMessage", {
+          channel,
+          text: `line ${i}`,
+          metadata: { event_type: "ghconnect_audit", event_payload: { seq: i + 1, hash: "a".repeat(64) } },
+        });
+        posted.push(r.ts as string);
+      }
+      await call("chat.postMessage", { channel, text: "in a thread", thread_ts: posted[4] });
+      const first = await call("conversations.history", { channel, limit: 2, include_all_metadata: true });
+      expect(first).toMatchObject({ ok: true, has_more: true });
+      const messages = first.messages as Array<Record<string, unknown>>;
+      expect(messages.map((m) => m.text)).toEqual(["line 4", "line 3"]);
+      expect(messages[0]).toMatchObject({
+        type: "message",
+        user: sandbox.slack.botUserId,
+        bot_id: sandbox.slack.botId,
+        reply_count: 1,
+        latest_reply: expect.any(String),
+        metadata: { event_type: "ghconnect_audit", event_payload: { seq: 5 } },
+      });
+      const cursor = (first.response_metadata as { next_cursor: string }).next_cursor;
+      expect(cursor).not.toBe("");
+      const second = await call("conversations.history", { channel, limit: 10, cursor });
+      expect((second.messages as Array<{ text: string }>).map((m) => m.text)).toEqual(["line 2", "line 1", "line 0"]);
+      expect(second).toMatchObject({ has_more: false, response_metadata: { next_cursor: "" } });
+      expect((second.messages as Array<Record<string, unknown>>)[0]?.metadata).toBeUndefined();
+      const bounded = await call("conversations.history", { channel, oldest: posted[1], latest: posted[3] });
+      expect((bounded.messages as Array<{ text: string }>).map((m) => m.text)).toEqual(["line 2"]);
+
+      const replies = await call("conversations.replies", { channel, ts: posted[4], include_all_metadata: true });
+      expect((replies.messages as Array<{ text: string }>).map((m) => m.text)).toEqual(["line 4", "in a thread"]);
+      expect(await call("conversations.replies", { channel, ts: "1.000001" })).toMatchObject({ ok: false, error: "thread_not_found" });
+    });
+
+    it("refuses as Slack does: unknown channel, missing history scope (naming it), bot not in the channel", async () => {
+      expect(await call("conversations.history", { channel: "C0NOWHERE1" })).toMatchObject({ ok: false, error: "channel_not_found" });
+      const scopes = sandbox.slack.scopes;
+      sandbox.slack.scopes = ["commands", "chat:write", "channels:history"];
+      expect(await call("conversations.history", { channel: "G0PRIVATE1" })).toMatchObject({
+        ok: false,
+        error: "missing_scope",
+        needed: "groups:history",
+        provided: "commands,chat:write,channels:history",
+      });
+      sandbox.slack.scopes = scopes;
+      sandbox.slack.botNotIn.add(channel);
+      expect(await call("conversations.history", { channel })).toMatchObject({ ok: false, error: "not_in_channel" });
+      expect(await call("chat.postMessage", { channel, text: "x" })).toMatchObject({ ok: false, error: "not_in_channel" });
+      sandbox.slack.botNotIn.delete(channel);
+    });
+
+    it("rejects malformed metadata", async () => {
+      expect(await call("chat.postMessage", { channel, text: "x", metadata: { event_payload: {} } })).toMatchObject({
+        ok: false,
+        error: "invalid_metadata_format",
+      });
+    });
+  });
 });

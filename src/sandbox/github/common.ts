@@ -44,6 +44,7 @@ export async function applyFault(world: GitHubWorld, host: HostName, req: Sandbo
     return undefined;
   }
   if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+  if (fault.until) await fault.until.catch(() => undefined);
   if (fault.secondary) {
     return ghError(world, 403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", {
       "retry-after": String(fault.retryAfter ?? 1),

@@ -69,6 +69,8 @@ export interface Fault {
   status?: number;
   retryAfter?: number;
   delayMs?: number;
+  /** The response waits until this settles: a GitHub that stops answering, released by the test. */
+  until?: Promise<unknown>;
   /** Only requests whose path contains this string. */
   pathIncludes?: string;
   /** Only requests with this method (GET, DELETE…). */

@@ -29,7 +29,10 @@ export class SlackDriver {
       botUrl: string;
       signingSecret: string;
       slack: SlackSandbox;
+      /** The workspace the requests come from (T0SANDBOX, the sandbox's own, unless told). */
       teamId?: string;
+      /** The app they are sent for (A0GHCONNECT unless told). */
+      appId?: string;
       defaultChannel: string;
       now?: () => number;
     },
@@ -52,7 +55,7 @@ export class SlackDriver {
       user_name: user.toLowerCase(),
       command: options.command ?? "/ghconnect",
       text,
-      api_app_id: "A0GHCONNECT",
+      api_app_id: this.opts.appId ?? "A0GHCONNECT",
       is_enterprise_install: "false",
       response_url: this.opts.slack.newResponseUrl(channel, user),
       trigger_id: `${Date.now()}.${randomBytes(6).toString("hex")}`,
@@ -70,7 +73,7 @@ export class SlackDriver {
     const payload = {
       type: "block_actions",
       user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: this.opts.teamId ?? "T0SANDBOX" },
-      api_app_id: "A0GHCONNECT",
+      api_app_id: this.opts.appId ?? "A0GHCONNECT",
       token: "deprecated-verification-token",
       container: { type: "message", message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
       trigger_id: `${Date.now()}.${randomBytes(6).toString("hex")}`,

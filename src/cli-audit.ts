@@ -1,0 +1,149 @@
+// `ghconnect audit …` for auditors and operators: verify the database against the admin channel's
+// witness, export JSON Lines ending with a signed head, verify an export alone, and print the
+// public key to pin. Reads only DATABASE_URL, the Slack settings (to read the channel) and the
+// key the export is signed with.
+import { readFileSync } from "node:fs";
+import { LogLevel, WebClient } from "@slack/web-api";
+import { announce } from "./core/announce.js";
+import { exportSigningKey, keyFingerprint, publicKeyText, SigningKeyProblem, signHead, verifyExport } from "./core/audit-head.js";
+import { systemClock } from "./core/clock.js";
+import type { WitnessSource } from "./core/ports.js";
+import { verifyTrail, witnessSentence } from "./core/witness.js";
+import type { Store } from "./db/store.js";
+import { createLogger } from "./log.js";
+import { SlackNotifier } from "./slack/notifier.js";
+import { SlackWitnessReader } from "./slack/witness-reader.js";
+
+export const AUDIT_USAGE = `  audit verify                              recompute the audit hash chain and compare it with the admin channel's
+                                            witness (SLACK_BOT_TOKEN, SLACK_ADMIN_CHANNEL; SLACK_API_URL if not Slack's)
+  audit verify --file audit.jsonl [--from-hash HASH] [--public-key KEY]
+                                            check an export alone: its chain and its signed head; a file that does not
+                                            start at entry 1 needs --from-hash (the hash of the entry before its first)
+  audit export [--since DATE] [--format jsonl]   write the audit log as JSON Lines to stdout, ending with a signed head
+  audit public-key                          print the Ed25519 public key exports are signed with (to pin it)`;
+
+export interface AuditCliDeps {
+  env: NodeJS.ProcessEnv;
+  fail(message: string, code?: number): never;
+  flag(args: string[], name: string): string | undefined;
+  withStore<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  out(text: string): Promise<void>;
+}
+
+/** Runs `audit SUB …`; returns the exit code. */
+export async function auditCli(sub: string | undefined, rest: string[], deps: AuditCliDeps): Promise<number> {
+  if (sub === "verify") return rest.includes("--file") ? verifyFile(rest, deps) : verifyDatabase(deps);
+  if (sub === "export") return exportJsonl(rest, deps);
+  if (sub === "public-key") {
+    const key = signingKey(deps);
+    await deps.out(`${publicKeyText(key)}\n`);
+    process.stderr.write(`fingerprint ${keyFingerprint(publicKeyText(key))}\n`);
+    return 0;
+  }
+  deps.fail(`unknown audit command: ${[sub, ...rest].join(" ")}\n${AUDIT_USAGE}`);
+}
+
+function signingKey(deps: AuditCliDeps) {
+  try {
+    return exportSigningKey({ signingKey: deps.env.GHCONNECT_AUDIT_SIGNING_KEY, encryptionKey: deps.env.GHCONNECT_ENCRYPTION_KEY });
+  } catch (error) {
+    if (error instanceof SigningKeyProblem) deps.fail(error.message);
+    throw error;
+  }
+}
+
+/** The bot's Slack client and admin channel, when the Slack settings are in the environment. */
+function slackFrom(env: NodeJS.ProcessEnv) {
+  const token = env.SLACK_BOT_TOKEN?.trim();
+  const channel = env.SLACK_ADMIN_CHANNEL?.trim();
+  if (!token || !channel) return undefined;
+  const apiUrl = (env.SLACK_API_URL?.trim() || "https://slack.com/api/").replace(/\/*$/, "/");
+  // A terminal command must not wait half an hour on Slack's default retries.
+  const client = new WebClient(token, { slackApiUrl: apiUrl, logLevel: LogLevel.ERROR, retryConfig: { retries: 1 }, timeout: 10_000 });
+  return { client, channel };
+}
+
+async function verifyDatabase(deps: AuditCliDeps): Promise<number> {
+  const slack = slackFrom(deps.env);
+  const witnesses: WitnessSource | undefined = slack && new SlackWitnessReader(slack.client, slack.channel);
+  return deps.withStore(async (store) => {
+    const report = await verifyTrail(() => store.audit.all(), witnesses);
+    const { chain } = report;
+    await deps.out(
+      chain.ok
+        ? `${chain.count} entries, chain intact (head ${chain.head.slice(0, 12)})\n`
+        : `chain BROKEN at entry #${chain.badSeq} (${chain.badId}): ${chain.reason}\n`,
+    );
+    await deps.out(`${witnessSentence(report.verdict).replace(/`/g, "")}\n`);
+    const entry = await store.appendAudit({
+      actor: { slack: null },
+      action: "audit.verify",
+      outcome: report.ok ? "ok" : "failed",
+      details: { ...report.details, via: "cli" },
+    });
+    // A failure is posted to the admin channel, as when it is found from Slack.
+    if (!report.ok && slack) {
+      const notifier = new SlackNotifier(slack.client, slack.channel, globalThis.fetch, createLogger("silent"));
+      await announce(
+        {
+          notifier,
+          operationCard: async (id) => (await store.operations.get(id))?.card,
+          approvalCard: async (id) => (await store.approvals.get(id))?.card,
+        },
+        entry,
+      );
+    }
+    return report.ok ? 0 : 1;
+  });
+}
+
+async function verifyFile(rest: string[], deps: AuditCliDeps): Promise<number> {
+  const file = deps.flag(rest, "--file") as string;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    deps.fail(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  const verdict = verifyExport(text.split("\n"), {
+    file,
+    fromHash: deps.flag(rest, "--from-hash"),
+    publicKey: deps.flag(rest, "--public-key"),
+  });
+  if (!verdict.ok) {
+    if (verdict.refused) deps.fail(verdict.message);
+    await deps.out(`${verdict.message}\n`);
+    return 1;
+  }
+  const { head } = verdict;
+  const range = head.first_seq === null ? "no entries" : `entries #${head.first_seq}–#${head.seq}`;
+  await deps.out(
+    `${verdict.count} entries, chain intact (${range}); signed head verifies: #${head.seq} ${head.hash.slice(0, 12)}, exported ${head.exported_at}, key ${keyFingerprint(head.public_key)}\n`,
+  );
+  if (!verdict.pinned) {
+    await deps.out("the key was not pinned: compare it with `ghconnect audit public-key` on the bot's host, or pass --public-key KEY\n");
+  }
+  return 0;
+}
+
+async function exportJsonl(rest: string[], deps: AuditCliDeps): Promise<number> {
+  const format = deps.flag(rest, "--format") ?? "jsonl";
+  if (format !== "jsonl") deps.fail("only --format jsonl is supported");
+  const since = deps.flag(rest, "--since");
+  if (since && Number.isNaN(Date.parse(since))) deps.fail(`--since ${since} is not a date (use e.g. 2026-11-01 or 2026-11-01T12:00:00Z)`);
+  // The key first: a missing key must stop the export before any line is written.
+  const key = signingKey(deps);
+  await deps.withStore(async (store) => {
+    let first: { seq: number; prev_hash: string } | undefined;
+    let last: { seq: number; hash: string } | undefined;
+    let count = 0;
+    for await (const entry of store.audit.all({ since: since ? new Date(since).toISOString() : undefined })) {
+      first ??= entry;
+      last = entry;
+      count++;
+      await deps.out(`${JSON.stringify(entry)}\n`);
+    }
+    await deps.out(`${JSON.stringify(signHead({ first, last, count, now: systemClock(), key }))}\n`);
+  });
+  return 0;
+}

@@ -1,0 +1,135 @@
+// Reads the admin channel back for the audit chain's witnesses (SPEC §5): the newest lines the
+// bot itself posted with `ghconnect_audit` metadata. Only the bot's own messages count (its
+// bot_id from auth.test), so someone pasting a look-alike line, or another app posting the same
+// metadata, cannot forge a witness. Slack's history holds top-level messages only; the steps of
+// an enable or a disconnect sit in their card's thread, read with conversations.replies.
+import type { WebClient } from "@slack/web-api";
+import type { WitnessSource } from "../core/ports.js";
+import { WITNESS_EVENT_TYPE, type Witness, type WitnessReading } from "../core/witness.js";
+
+interface HistoryMessage {
+  ts?: string;
+  bot_id?: string;
+  reply_count?: number;
+  latest_reply?: string;
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+}
+
+export interface WitnessReaderOptions {
+  /** Messages per history page (Slack's default is 100, its maximum 999). */
+  pageSize?: number;
+  /** How many pages to read at most before concluding the channel holds no witness. */
+  maxPages?: number;
+}
+
+export class SlackWitnessReader implements WitnessSource {
+  constructor(
+    private readonly client: WebClient,
+    private readonly channel: string,
+    private readonly options: WitnessReaderOptions = {},
+  ) {}
+
+  async read(): Promise<WitnessReading> {
+    try {
+      const auth = await this.client.auth.test();
+      const botId = auth.bot_id;
+      if (!botId) return { readable: false, problem: "the token is not a bot token", fix: "Set SLACK_BOT_TOKEN to the app's xoxb- token." };
+      return await this.readAs(botId);
+    } catch (error) {
+      return unreadable(error, this.channel);
+    }
+  }
+
+  /** Newest first, a page at a time, stopping at the first page that holds a witness. */
+  private async readAs(botId: string): Promise<WitnessReading> {
+    const seen: Witness[] = [];
+    const ours = (m: HistoryMessage) => (m.bot_id === botId ? witnessOf(m) : undefined);
+    let cursor: string | undefined;
+    for (let page = 0; page < (this.options.maxPages ?? 10); page++) {
+      const history = await this.client.conversations.history({
+        channel: this.channel,
+        limit: this.options.pageSize ?? 100,
+        include_all_metadata: true,
+        ...(cursor ? { cursor } : {}),
+      });
+      const messages = (history.messages ?? []) as HistoryMessage[];
+      const topLevel = messages.flatMap((m) => {
+        const w = ours(m);
+        return w ? [{ w, ts: m.ts ?? "0" }] : [];
+      });
+      seen.push(...topLevel.map((t) => t.w));
+      // A thread can hold a newer line than any top-level one only if its latest reply is newer.
+      const newestTopTs = Math.max(0, ...topLevel.map((t) => Number(t.ts)));
+      for (const parent of messages) {
+        if (parent.bot_id !== botId || !parent.reply_count || !parent.ts) continue;
+        if (Number(parent.latest_reply ?? parent.ts) <= newestTopTs) continue;
+        seen.push(...(await this.threadWitnesses(parent.ts, ours)));
+      }
+      if (seen.length) break;
+      cursor = history.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    const newest = seen.reduce<Witness | undefined>((max, w) => (!max || w.seq > max.seq ? w : max), undefined);
+    return { readable: true, newest, seen };
+  }
+
+  private async threadWitnesses(ts: string, ours: (m: HistoryMessage) => Witness | undefined): Promise<Witness[]> {
+    const out: Witness[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const replies = await this.client.conversations.replies({
+        channel: this.channel,
+        ts,
+        limit: 200,
+        include_all_metadata: true,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const m of (replies.messages ?? []) as HistoryMessage[]) {
+        const w = m.ts !== ts ? ours(m) : undefined;
+        if (w) out.push(w);
+      }
+      cursor = replies.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    return out;
+  }
+}
+
+function witnessOf(m: HistoryMessage): Witness | undefined {
+  if (m.metadata?.event_type !== WITNESS_EVENT_TYPE) return undefined;
+  const { seq, hash } = m.metadata.event_payload ?? {};
+  return typeof seq === "number" && Number.isInteger(seq) && typeof hash === "string" && /^[0-9a-f]{64}$/.test(hash)
+    ? { seq, hash }
+    : undefined;
+}
+
+/** Slack's refusal, as a problem and the fix an operator can apply. */
+function unreadable(error: unknown, channel: string): WitnessReading {
+  const data = (error as { data?: { error?: string; needed?: string } }).data;
+  switch (data?.error) {
+    case "missing_scope":
+      return {
+        readable: false,
+        problem: `the bot token lacks ${data.needed ?? "channels:history"}`,
+        fix: "Add channels:history (groups:history for a private channel) to the bot scopes in manifest.yml and reinstall the app.",
+      };
+    case "not_in_channel":
+      return {
+        readable: false,
+        problem: `the bot is not a member of <#${channel}>`,
+        fix: `Invite it: \`/invite @ghconnect\` in <#${channel}>.`,
+      };
+    case "channel_not_found":
+      return {
+        readable: false,
+        problem: `Slack knows no channel ${channel} the bot can see`,
+        fix: "Check SLACK_ADMIN_CHANNEL (a channel id like C0123ABCD) and invite the bot there.",
+      };
+    default:
+      return {
+        readable: false,
+        problem: data?.error ?? (error as Error).message,
+        fix: "Check SLACK_BOT_TOKEN, SLACK_API_URL and that Slack is reachable.",
+      };
+  }
+}

@@ -1,0 +1,144 @@
+// What an auditor does with an export, offline: pin the bot's public key, check the chain and the
+// signed head; a file cut short, edited, or not starting at entry 1 is refused with the reason.
+import { spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { entryHash } from "../../src/core/audit.js";
+import { ENGINES } from "../helpers/db.js";
+import { startWorld, type World } from "../helpers/world.js";
+
+const ENCRYPTION_KEY = randomBytes(32).toString("base64");
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ["bin/ghconnect.js", ...args], {
+    env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", DATABASE_URL: "sqlite::memory:", ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
+  let world: World;
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), "ghconnect-audit-"));
+  const write = (name: string, text: string) => {
+    const path = join(dir, `${engine}-${name}`);
+    writeFileSync(path, text);
+    return path;
+  };
+  const exportAll = (extra: string[] = []) =>
+    cli(["audit", "export", ...extra], { DATABASE_URL: world.testDb.url, GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
+
+  it("ends with a signed head; with the pinned key it verifies, and one changed byte anywhere is caught", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    const exported = exportAll();
+    expect(exported.code).toBe(0);
+    const lines = exported.out.trim().split("\n");
+    const entries = lines.slice(0, -1).map((l) => JSON.parse(l));
+    const head = JSON.parse(lines[lines.length - 1] as string);
+    const last = entries[entries.length - 1];
+    expect(head).toMatchObject({ type: "ghconnect.audit.head", first_seq: 1, seq: last.seq, hash: last.hash, count: entries.length });
+
+    // The key an auditor pins: printed by the bot's host, derived from its encryption key.
+    const pinned = cli(["audit", "public-key"], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
+    expect(pinned.code).toBe(0);
+    const key = pinned.out.trim();
+    expect(head.public_key).toBe(key);
+    expect(pinned.err).toContain("fingerprint SHA256:");
+
+    const good = cli(["audit", "verify", "--file", write("good.jsonl", exported.out), "--public-key", key]);
+    expect(good.out).toContain(`${entries.length} entries, chain intact (entries #1–#${last.seq}); signed head verifies: #${last.seq}`);
+    expect(good.code).toBe(0);
+    const unpinned = cli(["audit", "verify", "--file", write("unpinned.jsonl", exported.out)]);
+    expect(unpinned.code).toBe(0);
+    expect(unpinned.out).toContain("the key was not pinned");
+
+    // One byte in an entry: the chain names it.
+    const third = lines[2] as string;
+    const action = entries[2].action as string;
+    const changedEntry = exported.out.replace(
+      third,
+      third.replace(`"action":"${action}"`, `"action":"${action[0]?.toUpperCase()}${action.slice(1)}"`),
+    );
+    const badEntry = cli(["audit", "verify", "--file", write("entry.jsonl", changedEntry), "--public-key", key]);
+    expect(badEntry.code).toBe(1);
+    expect(badEntry.out).toContain(`chain BROKEN at entry #3 (${entries[2].id}): its contents do not match its hash`);
+
+    // One byte in the head: its signature fails.
+    const flipped = head.signature[0] === "A" ? "B" : "A";
+    const changedHead = exported.out.replace(head.signature, `${flipped}${head.signature.slice(1)}`);
+    const badHead = cli(["audit", "verify", "--file", write("head.jsonl", changedHead), "--public-key", key]);
+    expect(badHead.code).toBe(1);
+    expect(badHead.out).toContain("the signed head does not verify: the file was changed after export");
+
+    // The last entry rewritten with a fresh hash keeps the chain valid; the signed head does not match it.
+    const { hash: _old, ...body } = { ...last, outcome: "refused" };
+    const forgedLast = JSON.stringify({ ...body, hash: entryHash(body) });
+    const rewritten = [...lines.slice(0, -2), forgedLast, lines[lines.length - 1]].join("\n");
+    const badLast = cli(["audit", "verify", "--file", write("last.jsonl", rewritten), "--public-key", key]);
+    expect(badLast.code).toBe(1);
+    expect(badLast.out).toContain(`the signed head names ${entries.length} entries ending at #${last.seq}`);
+    expect(badLast.out).toContain("entries were removed or changed after export");
+
+    // Cut short: the newest entries and the head gone.
+    const cut = cli(["audit", "verify", "--file", write("cut.jsonl", lines.slice(0, -3).join("\n")), "--public-key", key]);
+    expect(cut.code).toBe(1);
+    expect(cut.out).toContain("has no signed head: it was cut short");
+
+    // Signed by someone else's key (a re-signed forgery): refused against the pinned key.
+    const other = cli(["audit", "public-key"], { GHCONNECT_AUDIT_SIGNING_KEY: randomBytes(32).toString("base64") }).out.trim();
+    const wrongKey = cli(["audit", "verify", "--file", write("other.jsonl", exported.out), "--public-key", other]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.out).toContain("not by the pinned SHA256:");
+  });
+
+  it("refuses a file that does not start at entry 1 unless --from-hash names the entry before it", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    // Later entries, an hour on: `--since` exports them alone.
+    world.sandbox.world.clockOffsetMs = 3_600_000;
+    await world.command("alice", "feature enable license-sync");
+    await world.card(/turned on `license-sync`/);
+    const since = new Date(Date.now() + 1_800_000).toISOString();
+    const segment = exportAll(["--since", since]);
+    expect(segment.code).toBe(0);
+    const first = JSON.parse(segment.out.split("\n")[0] as string);
+    expect(first.seq).toBeGreaterThan(1);
+    const file = write("segment.jsonl", segment.out);
+
+    const refused = cli(["audit", "verify", "--file", file]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(
+      `starts at entry #${first.seq}, not #1: give --from-hash HASH, the hash of entry #${first.seq - 1} (from the previous export's head or \`ghconnect audit verify\`)`,
+    );
+    const wrong = cli(["audit", "verify", "--file", file, "--from-hash", createHash("sha256").update("x").digest("hex")]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.out).toContain(`entry #${first.seq} does not follow --from-hash`);
+    const accepted = cli(["audit", "verify", "--file", file, "--from-hash", first.prev_hash]);
+    expect(accepted.out).toContain(`chain intact (entries #${first.seq}–#`);
+    expect(accepted.code).toBe(0);
+
+    // The tail of a full export is not a segment: its signed head says where the file began.
+    const full = exportAll().out.trim().split("\n");
+    const tail = [...full.slice(first.seq - 1)].join("\n");
+    const cutTail = cli(["audit", "verify", "--file", write("tail.jsonl", tail), "--from-hash", first.prev_hash]);
+    expect(cutTail.code).toBe(1);
+    expect(cutTail.out).toContain("entries were removed or changed after export");
+  });
+
+  it("export without the signing key stops before writing a line, naming the variable", async () => {
+    world = await startWorld(engine);
+    const r = cli(["audit", "export"], { DATABASE_URL: world.testDb.url });
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    expect(r.err).toContain("set GHCONNECT_ENCRYPTION_KEY to the bot's key");
+  });
+});
