@@ -12,8 +12,10 @@ import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
 import { EverydayCommands } from "./core/everyday.js";
+import { CHECK_TIMEOUT_MS } from "./core/preflight.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
+import { slackProblem } from "./core/slack-check.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
@@ -33,6 +35,9 @@ import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { slackProbe } from "./slack/probe.js";
+import { type SocketStart, startSocketMode } from "./slack/socket-start.js";
+import { SlackWatch } from "./slack/watch.js";
 import { SlackWitnessReader } from "./slack/witness-reader.js";
 import { configuredHome, workspaceGuard } from "./slack/workspace-guard.js";
 import { Sweeper } from "./sweeper.js";
@@ -52,7 +57,17 @@ export interface GhconnectOptions {
   db?: Db;
   /** Interval of the periodic duties (expiries, crash recovery, refusal audits, pruning); GHCONNECT_SWEEP_INTERVAL (30 s) by default. */
   sweepEveryMs?: number;
+  /** How often Slack is re-checked for /healthz while it answers (default 60 s; sooner while it does not). */
+  slackRecheckMs?: number;
+  /** How long start-up waits for the Socket Mode connection before going on degraded (default 10 s). */
+  socketConnectWaitMs?: number;
 }
+
+/**
+ * @slack/web-api retries a failed call for about 30 minutes by default, silently; posting gives up
+ * after three tries (each cut at 10 s) instead, and the failure is logged.
+ */
+export const SLACK_POSTING_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000 };
 
 export interface Ghconnect {
   store: Store;
@@ -100,8 +115,16 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     slackApiUrl: config.SLACK_API_URL,
     logger: boltLogger(log),
     timeout: 10_000,
+    retryConfig: SLACK_POSTING_RETRIES,
     ...(config.HTTPS_PROXY ? { fetch } : {}),
   });
+  const probeSlack = slackProbe({
+    token: config.SLACK_BOT_TOKEN,
+    apiUrl: config.SLACK_API_URL,
+    timeoutMs: CHECK_TIMEOUT_MS,
+    ...(config.HTTPS_PROXY ? { fetch } : {}),
+  });
+  const slackWatch = new SlackWatch({ probe: probeSlack, log, proxy: config.HTTPS_PROXY, everyMs: options.slackRecheckMs ?? 60_000 });
   const ghes = new GhesClient(config.GHES_URL, config.GHES_TOKEN, fetch);
   const manage = new ManageClient(config.GHES_MANAGE_URL, config.GHES_MANAGE_PASSWORD, fetch);
   const dotcom = new DotcomClient(config.GITHUB_URL, config.GITHUB_API_URL, fetch);
@@ -131,14 +154,21 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       ? new SocketModeReceiver({
           appToken: config.SLACK_APP_TOKEN as string,
           logger: boltLogger(log),
-          installerOptions: { clientOptions: { slackApiUrl: config.SLACK_API_URL } },
+          // apps.connections.open is retried (it is how the socket reconnects), but never more than 30 s apart.
+          installerOptions: {
+            clientOptions: {
+              slackApiUrl: config.SLACK_API_URL,
+              timeout: 10_000,
+              retryConfig: { retries: 100, factor: 1.3, maxTimeout: 30_000 },
+            },
+          },
         })
       : new GatedHttpReceiver(log);
   const app = new App({
     receiver,
     authorize,
     logger: boltLogger(log),
-    clientOptions: { slackApiUrl: config.SLACK_API_URL },
+    clientOptions: { slackApiUrl: config.SLACK_API_URL, timeout: 10_000, retryConfig: SLACK_POSTING_RETRIES },
     // Bolt's default conversation store keeps state in this process's memory (wrong with several
     // replicas) and builds a "not found" Error for every request; ghconnect keeps its state in the
     // database and never reads `context.conversation`.
@@ -199,14 +229,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     ),
     clock,
     installationToken: () => tokens.current(),
-    slackScopes: async () => {
-      try {
-        const result = await slackClient.auth.test();
-        return { scopes: result.response_metadata?.scopes ?? [] };
-      } catch (error) {
-        return { error: (error as Error).message };
-      }
-    },
+    slackProbe: probeSlack,
     config: {
       uploadsUrl: config.GITHUB_UPLOADS_URL,
       proxy: config.HTTPS_PROXY,
@@ -270,7 +293,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   registerActionListeners(app, { enable, disable, notifier, log, run });
 
   const server = createAppServer({
-    routes: [healthRoute(db, mode), ...githubRoutes(enable, log)],
+    routes: [healthRoute({ db, mode, slack: () => slackWatch.health }), ...githubRoutes(enable, log)],
     slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
     signingSecret: config.SLACK_SIGNING_SECRET,
     bodyLimit: SLACK_BODY_LIMIT,
@@ -313,6 +336,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   };
   let refresher: NodeJS.Timeout | undefined;
   let started = false;
+  let socket: SocketStart | undefined;
   return {
     store,
     enable,
@@ -320,6 +344,12 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     tokens,
     everyday,
     async listen(port = config.PORT) {
+      // A token Slack refuses stops the start with the one line to fix; an unreachable Slack does
+      // not: the bot starts degraded (/healthz 503), says why, and re-checks until Slack answers.
+      const first = await probeSlack();
+      if (!first.ok && first.reason === "token_refused")
+        throw new ConfigError("SLACK_BOT_TOKEN", `was refused by Slack (${first.code}): ${slackProblem(first).advice.replace(/\.$/, "")}`);
+      slackWatch.note(first);
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(port, () => resolve());
@@ -336,32 +366,45 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         }
       }
       if (mode === "socket") {
-        try {
-          await app.start();
-        } catch (error) {
+        slackWatch.watchSocket((receiver as SocketModeReceiver).client);
+        socket = await startSocketMode({
+          start: () => app.start(),
+          watch: slackWatch,
+          log,
+          waitMs: options.socketConnectWaitMs ?? 10_000,
+          apiHost: new URL(config.SLACK_API_URL).host,
+        });
+        if (socket.refused) {
           // Slack refused the app-level token (invalid_auth, not_allowed_token_type…): say which
           // setting to fix rather than die on an unhandled rejection.
           await new Promise<void>((resolve) => server.close(() => resolve()));
           metricsServer?.close();
-          const reason = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
           throw new ConfigError(
             "SLACK_APP_TOKEN",
-            `was refused by Slack when opening Socket Mode (${reason}): it must be an app-level token (xapp-…) of this app with the connections:write scope`,
+            `was refused by Slack when opening Socket Mode (${socket.refused}): it must be an app-level token (xapp-…) of this app with the connections:write scope`,
           );
         }
       }
+      slackWatch.start();
       started = true;
-      void warmUp();
+      // auth.test already failed (and said why): Bolt's authorize learns the identity on the first event.
+      if (first.ok) void warmUp();
       sweeper.start();
       refresher = setInterval(refresh, 60_000);
       refresher.unref();
       const bound = (server.address() as AddressInfo).port;
-      log.info({ port: bound, metrics: metricsAddress(), slack: mode, database: db.engine }, "ghconnect is listening");
+      const slackNow = slackWatch.health;
+      log.info(
+        { port: bound, metrics: metricsAddress(), slack: mode, database: db.engine, slackStatus: slackNow.status },
+        `ghconnect is listening${slackNow.status === "ok" ? "" : ` (degraded: ${slackNow.detail})`}`,
+      );
       return bound;
     },
     metricsPort: () => (metricsServer?.listening ? (metricsServer.address() as AddressInfo).port : undefined),
     /** Stops accepting, lets work after acks finish (≤ 10 s), then closes the database. */
     async close() {
+      slackWatch.stop();
+      socket?.stop();
       if (refresher) clearInterval(refresher);
       const swept = sweeper.close();
       // Stop accepting (in-flight HTTP requests may finish), then wait for work after acks.
