@@ -18,6 +18,7 @@ import { CommandRouter } from "./core/router.js";
 import { slackProblem } from "./core/slack-check.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
+import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { SecretBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
@@ -39,6 +40,7 @@ import { type SocketStart, startSocketMode } from "./slack/socket-start.js";
 import { SlackWatch } from "./slack/watch.js";
 import { SlackWitnessReader } from "./slack/witness-reader.js";
 import { configuredHome, workspaceGuard } from "./slack/workspace-guard.js";
+import { Sweeper } from "./sweeper.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
 import { Metrics } from "./web/metrics.js";
@@ -53,7 +55,7 @@ export interface GhconnectOptions {
   clock?: Clock;
   /** An already-open database (tests); otherwise DATABASE_URL is opened and closed by the app. */
   db?: Db;
-  /** Interval of the sweep that ends timed-out operations and lapsed completions (default 30 000). */
+  /** Interval of the periodic duties (expiries, crash recovery, refusal audits, pruning); GHCONNECT_SWEEP_INTERVAL (30 s) by default. */
   sweepEveryMs?: number;
   /** How often Slack is re-checked for /healthz while it answers (default 60 s; sooner while it does not). */
   slackRecheckMs?: number;
@@ -193,6 +195,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     clock,
     policy: config.GHCONNECT_DISCONNECT_APPROVAL,
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
+    executionLeaseMs: config.GHCONNECT_EXECUTION_LEASE,
   });
   // This process's name where periodic jobs are claimed (jobs.locked_by).
   const replica = randomUUID().slice(0, 8);
@@ -300,15 +303,29 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   // /metrics is never on the public listener: it has its own, on loopback by default (SPEC §7).
   const metricsServer = config.METRICS_PORT === undefined ? undefined : createAppServer({ routes: [metrics.route()], log });
 
-  // Operations that time out are ended by a sweep (also right after a restart); the transition
-  // is conditional, so several replicas sweeping at once end each operation once.
-  // The same sweep audits refusals of the GitHub pages that were only counted so far (at most one
-  // entry per page and reason a minute); the claim is conditional too.
-  const sweep = () =>
-    Promise.all([
-      enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations")),
-      enable.flushRefusals().catch((error) => log.warn({ err: error }, "could not audit counted refusals")),
-    ]);
+  // Every periodic duty, run by every replica right after start-up (recovery after a restart) and
+  // then every interval. Expiries and recoveries are conditional transitions, so replicas sweeping
+  // at once end each item once; pruning is claimed, so one replica prunes per hour.
+  const sweeper = new Sweeper(
+    [
+      // Enables whose addendum, GitHub step or completion ran out of time or lost their bot.
+      { name: "enable expiry", run: () => enable.expireStale() },
+      // Disconnect requests that expired, and disconnects whose bot stopped renewing its lease.
+      { name: "disconnect recovery", run: () => disable.expireStale() },
+      // Refusals of the GitHub pages, counted so far, audited (one entry per page and reason a
+      // minute; the claim is conditional too).
+      { name: "refusal audit", run: () => enable.flushRefusals() },
+      {
+        name: "slack_events pruning",
+        run: async () => {
+          if (await store.jobs.claim("prune-slack-events", 60 * 60_000, replica))
+            await store.deliveries.prune(new Date(clock().getTime() - SLACK_DELIVERY_RETENTION_MS));
+        },
+      },
+    ],
+    options.sweepEveryMs ?? config.GHCONNECT_SWEEP_INTERVAL,
+    log,
+  );
   const refresh = () =>
     Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),
@@ -317,7 +334,6 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     const address = metricsServer?.listening ? (metricsServer.address() as AddressInfo) : undefined;
     return address ? `${address.address}:${address.port}` : "off";
   };
-  let sweeper: NodeJS.Timeout | undefined;
   let refresher: NodeJS.Timeout | undefined;
   let started = false;
   let socket: SocketStart | undefined;
@@ -375,9 +391,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       // The start-up probe's auth.test already told who the bot is and which workspace it serves,
       // so the workspace guard never makes the first requests wait for (or miss) a second call.
       if (first.ok) learned(first.identity);
-      void sweep();
-      sweeper = setInterval(sweep, options.sweepEveryMs ?? 30_000);
-      sweeper.unref();
+      sweeper.start();
       refresher = setInterval(refresh, 60_000);
       refresher.unref();
       const bound = (server.address() as AddressInfo).port;
@@ -393,8 +407,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     async close() {
       slackWatch.stop();
       socket?.stop();
-      if (sweeper) clearInterval(sweeper);
       if (refresher) clearInterval(refresher);
+      const swept = sweeper.close();
       // Stop accepting (in-flight HTTP requests may finish), then wait for work after acks.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -408,6 +422,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         metricsServer.closeAllConnections();
         await metricsClosed;
       }
+      await swept;
       if (!options.db) await db.close();
     },
   };
