@@ -2,6 +2,7 @@
 // GitHub host through the proxy, and the clock against GitHub's. Each result says what to do.
 import { createHash } from "node:crypto";
 import { canonicalJson } from "./audit.js";
+import { connectHosts, GHECOM_MIN_GHES_VERSION, gheComSubdomain, versionAtLeast } from "./github-hosts.js";
 import type { ServerFacts } from "./model.js";
 import type { DotcomGateway, GhesGateway, LicenseFacts, ManageGateway } from "./ports.js";
 
@@ -50,7 +51,17 @@ export async function runPreflight(
   let version: string | undefined;
   try {
     version = await deps.ghes.version();
-    await record({ name: "GHES", status: "ok", detail: `${new URL(deps.ghes.url).host} answers, version ${version}` });
+    const subdomain = gheComSubdomain(deps.dotcom.webUrl);
+    if (subdomain && !versionAtLeast(version, GHECOM_MIN_GHES_VERSION)) {
+      await record({
+        name: "GHES",
+        status: "fail",
+        detail: `${new URL(deps.ghes.url).host} runs GHES ${version}; GitHub Connect to GHE.com (${subdomain}.ghe.com) needs GHES ${GHECOM_MIN_GHES_VERSION} or later`,
+        advice: `Upgrade GHES to ${GHECOM_MIN_GHES_VERSION} or later, then run enable again.`,
+      });
+    } else {
+      await record({ name: "GHES", status: "ok", detail: `${new URL(deps.ghes.url).host} answers, version ${version}` });
+    }
   } catch (error) {
     await record({ name: "GHES", status: "fail", detail: (error as Error).message, advice: "Check GHES_URL and that the instance is up." });
   }
@@ -86,29 +97,34 @@ export async function runPreflight(
     await record({ name: "License", status: "fail", detail: e.message, advice: e.hint });
   }
 
-  const hosts: Array<[string, string]> = [
-    ["github.com", deps.dotcom.webUrl],
-    ["API", deps.dotcom.apiUrl],
-    ["uploads", deps.uploadsUrl],
-  ];
-  const reaches = await Promise.all(hosts.map(([, url]) => deps.dotcom.reach(url)));
+  // GitHub's documented host list for the target (github.com or GHE.com): see github-hosts.ts.
+  const hosts = connectHosts({ webUrl: deps.dotcom.webUrl, apiUrl: deps.dotcom.apiUrl, uploadsUrl: deps.uploadsUrl });
+  const subdomain = gheComSubdomain(deps.dotcom.webUrl);
+  const reaches = await Promise.all(hosts.map((h) => deps.dotcom.reach(h.url)));
   let githubDate: string | undefined;
   for (const [i, reach] of reaches.entries()) {
-    const [label] = hosts[i] as [string, string];
+    const host = hosts[i] as (typeof hosts)[number];
+    const label = host.role === "web" ? (subdomain ? "GHE.com" : "github.com") : host.role;
     if (reach.ok) {
       githubDate ??= reach.date;
       await record({ name: `${label} (${reach.host})`, status: "ok", detail: `reachable${via}` });
     } else {
-      await record({
-        name: `${label} (${reach.host})`,
-        status: "fail",
-        detail: `${reach.detail}${via}`,
-        advice:
-          reach.kind === "proxy_refused"
-            ? `Allow ${reach.host} in the proxy (HTTPS_PROXY=${deps.proxy ? new URL(deps.proxy).host : "?"}).`
+      const fix =
+        reach.kind === "proxy_refused"
+          ? `Allow ${reach.host} in the proxy (HTTPS_PROXY=${deps.proxy ? new URL(deps.proxy).host : "?"}).`
+          : reach.kind === "proxy_unreachable"
+            ? `Check that the proxy can resolve and reach ${reach.host}.`
             : reach.kind === "dns"
               ? `Make ${reach.host} resolvable from this host, or set HTTPS_PROXY.`
-              : `Allow outbound HTTPS to ${reach.host}${deps.proxy ? " in the proxy" : " (or set HTTPS_PROXY)"}.`,
+              : `Allow outbound HTTPS to ${reach.host}${deps.proxy ? " in the proxy" : " (or set HTTPS_PROXY)"}.`;
+      // On GHE.com, an unknown subdomain is the likeliest cause: every host of a mistyped one fails.
+      const checkSubdomain =
+        subdomain && reach.kind !== "proxy_refused" ? ` Check that ${subdomain}.ghe.com is your enterprise's subdomain (GITHUB_URL).` : "";
+      await record({
+        name: `${label} (${reach.host})`,
+        status: host.required ? "fail" : "warn",
+        detail: `${reach.detail}${via}${host.required ? "" : " (GitHub Connect does not need it; people's sign-ins and stored objects do)"}`,
+        advice: `${fix}${checkSubdomain}`,
       });
     }
   }

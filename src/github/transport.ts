@@ -64,7 +64,7 @@ function hostOfInput(input: unknown): string {
   }
 }
 
-export type Reachability = "ok" | "dns" | "tls" | "proxy_refused" | "timeout" | "refused" | "http_error";
+export type Reachability = "ok" | "dns" | "tls" | "proxy_refused" | "proxy_unreachable" | "timeout" | "refused" | "http_error";
 
 /** Turns a network failure into what an admin can act on. */
 export function classifyNetworkError(error: unknown): { kind: Reachability; detail: string } {
@@ -77,6 +77,13 @@ export function classifyNetworkError(error: unknown): { kind: Reachability; deta
   const codes = chain.map((e) => e.code ?? "").join(" ");
   const messages = chain.map((e) => e.message ?? "").join(" | ");
   const proxyStatus = /Proxy response \((\d{3})\)/.exec(messages);
+  // A proxy answers 502/503/504 to CONNECT when it cannot resolve or reach the host itself (as
+  // Squid does for a name that does not exist): a different fix from a policy refusal (403).
+  if (proxyStatus && /^50[234]$/.test(proxyStatus[1] as string))
+    return {
+      kind: "proxy_unreachable",
+      detail: `the proxy could not reach it (CONNECT answered ${proxyStatus[1]}: no such host, or it is down)`,
+    };
   if (proxyStatus) return { kind: "proxy_refused", detail: `the proxy refused CONNECT (${proxyStatus[1]})` };
   if (/ENOTFOUND|EAI_AGAIN/.test(codes)) return { kind: "dns", detail: "the host name does not resolve (DNS)" };
   if (/CERT|TLS|SSL|ERR_TLS|DEPTH_ZERO|SELF_SIGNED/.test(codes + messages))

@@ -78,7 +78,7 @@ export interface Fault {
   remaining: number;
 }
 
-export type HostName = "web" | "api" | "uploads" | "ghes" | "manage";
+export type HostName = "web" | "api" | "uploads" | "auth" | "objects" | "ghes" | "manage";
 
 export class GitHubWorld {
   readonly orgs: Org[] = [];
