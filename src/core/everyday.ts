@@ -9,7 +9,7 @@ import type { FlowStore } from "./enable.js";
 import { checksText, when } from "./enable-card.js";
 import { FeatureUnavailable, NotAuthorized, NotConnected, UserError } from "./errors.js";
 import { FEATURE_CONNECTION_RULE, FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
-import { unavailableOnTarget } from "./github-hosts.js";
+import { githubSiteName, unavailableOnTarget } from "./github-hosts.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
 import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, WitnessSource } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
@@ -129,6 +129,7 @@ export class EverydayCommands {
         policy: approval.policy,
       },
       ghesCheckFailed,
+      githubSite: githubSiteName(this.deps.dotcom.webUrl),
     });
     if (!ghesCheckFailed) this.lastView = { facts, reply };
     return reply;
@@ -291,7 +292,7 @@ export class EverydayCommands {
     const unavailable = unavailableOnTarget(name, this.deps.dotcom.webUrl);
     if (unavailable && action !== "disable") {
       throw new FeatureUnavailable(
-        `${info.title} is not offered on GHE.com: ${unavailable}.`,
+        `${info.title} cannot be ${action === "run" ? "run" : "turned on"}: ${unavailable} (this server connects to ${githubSiteName(this.deps.dotcom.webUrl)}).`,
         "See `/ghconnect features` for the features GitHub offers there.",
         { ghes: admin.ghesLogin },
       );

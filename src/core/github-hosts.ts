@@ -21,6 +21,12 @@ export function gheComSubdomain(webUrl: string): string | undefined {
   return m ? (m[1] as string).toLowerCase() : undefined;
 }
 
+/** How people name the GitHub side in messages: "github.com" or "SUBDOMAIN.ghe.com". */
+export function githubSiteName(webUrl: string): string {
+  const subdomain = gheComSubdomain(webUrl);
+  return subdomain ? `${subdomain}.ghe.com` : "github.com";
+}
+
 /** The API and uploads URLs GitHub uses beside a web URL (same scheme). */
 export function derivedGithubUrls(webUrl: string): { api: string; uploads: string } {
   const subdomain = gheComSubdomain(webUrl);

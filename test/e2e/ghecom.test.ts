@@ -60,6 +60,10 @@ describe.each(ENGINES)("GHE.com (%s)", (engine) => {
     const card = await failedCard();
     expect(card).toContain("runs GHES 3.11.5; GitHub Connect to GHE.com (acme.ghe.com) needs GHES 3.12 or later");
     expect(card).toContain("Upgrade GHES to 3.12 or later, then run enable again.");
+    const mark = world.mark();
+    await world.command("alice", "check");
+    const check = textOf(await world.privateMessage("alice", /❌ \d+ checks? failed/, mark));
+    expect(check).toContain("runs GHES 3.11.5; GitHub Connect to GHE.com (acme.ghe.com) needs GHES 3.12 or later");
     const actions: string[] = [];
     for await (const e of world.bot.bot.store.audit.all()) actions.push(`${e.action}:${e.outcome}`);
     expect(actions).toContain("enable.preflight:failed");
@@ -85,12 +89,26 @@ describe.each(ENGINES)("GHE.com (%s)", (engine) => {
       "Actions from GitHub.com `actions` — 🚫 not offered on GHE.com (GitHub does not offer actions from GitHub.com on GHE.com)",
     );
     expect(list).toMatch(/Unified search `unified-search` — ▫️ off/);
+    const mark = world.mark();
     await world.command("alice", "feature enable server-statistics");
-    const refusal = textOf(await world.privateMessage("alice", /not offered on GHE\.com/, 0));
-    expect(refusal).toContain("GitHub does not offer Server Statistics on GHE.com");
+    const refusal = textOf(await world.privateMessage("alice", /cannot be turned on/, mark));
+    expect(refusal).toContain(
+      "Server statistics cannot be turned on: GitHub does not offer Server Statistics on GHE.com (this server connects to acme.ghe.com).",
+    );
+    const refused: Array<{ target: string | null; reason: unknown }> = [];
+    for await (const e of world.bot.bot.store.audit.all()) {
+      if (e.action === "command.feature" && e.outcome === "refused") refused.push({ target: e.target, reason: e.details?.reason });
+    }
+    expect(refused).toEqual([
+      {
+        target: "server-statistics",
+        reason:
+          "Server statistics cannot be turned on: GitHub does not offer Server Statistics on GHE.com (this server connects to acme.ghe.com).",
+      },
+    ]);
   });
 
-  it("enable, status and disable against GHE.com, end to end", async () => {
+  it("enable, status, unified search, audit verify and disable against GHE.com, end to end", async () => {
     world = await startWorld(engine, { sandbox: { gheCom: { subdomain: "acme" } } });
     const page = await world.enable("acme");
     expect(page.hops.some((h) => h.url.startsWith("http://acme.ghe.com/organizations/acme/settings/apps/new"))).toBe(true);
@@ -98,7 +116,17 @@ describe.each(ENGINES)("GHE.com (%s)", (engine) => {
     expect(connected).toContain("acme");
     await world.command("alice", "status");
     const status = textOf(await world.privateMessage("alice", /Connected to acme/));
-    expect(status).toContain("github.com `octocat`");
+    expect(status).toContain("acme.ghe.com `octocat`");
+    await world.command("alice", "feature enable unified-search");
+    await world.privateMessage("alice", /Turned on Unified search/);
+    let mark = world.mark();
+    await world.command("mallory", "search flaky");
+    const results = textOf(await world.privateMessage("mallory", /Search:/, mark));
+    expect(results).toContain("<http://acme.ghe.com/acme/api/issues/101|acme/api#101>");
+    expect(results).toContain("GHES: 2 · acme on GitHub: 2 · showing 4");
+    mark = world.mark();
+    await world.command("alice", "audit verify");
+    expect(textOf(await world.privateMessage("alice", /chain intact/, mark))).toMatch(/✅ \d+ entries, chain intact/);
     const since = world.mark();
     await world.command("alice", "disable acme");
     const card = await world.card(/Disconnect acme\?/, since);
