@@ -119,7 +119,9 @@ export async function runPreflight(
               : `Allow outbound HTTPS to ${reach.host}${deps.proxy ? " in the proxy" : " (or set HTTPS_PROXY)"}.`;
       // On GHE.com, an unknown subdomain is the likeliest cause: every host of a mistyped one fails.
       const checkSubdomain =
-        subdomain && reach.kind !== "proxy_refused" ? ` Check that ${subdomain}.ghe.com is your enterprise's subdomain (GITHUB_URL).` : "";
+        subdomain && reach.kind !== "proxy_refused" && reach.host.endsWith(`${subdomain}.ghe.com`)
+          ? ` Check that ${subdomain}.ghe.com is your enterprise's subdomain (GITHUB_URL).`
+          : "";
       await record({
         name: `${label} (${reach.host})`,
         status: host.required ? "fail" : "warn",

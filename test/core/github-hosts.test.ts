@@ -9,6 +9,8 @@ import {
   unavailableOnTarget,
   versionAtLeast,
 } from "../../src/core/github-hosts.js";
+import type { DotcomGateway, GhesGateway, ManageGateway } from "../../src/core/ports.js";
+import { runPreflight } from "../../src/core/preflight.js";
 
 describe("GitHub's hosts for GitHub Connect", () => {
   it("a GHE.com URL names its subdomain; github.com and look-alikes do not", () => {
@@ -73,5 +75,38 @@ describe("GitHub's hosts for GitHub Connect", () => {
       expect(unavailableOnTarget(name, ghe)).toBeUndefined();
     }
     for (const name of ["server-statistics", "actions"]) expect(unavailableOnTarget(name, "https://github.com")).toBeUndefined();
+  });
+});
+
+describe("preflight on GHE.com without a proxy", () => {
+  // The network as a host without a proxy sees a subdomain that does not exist: no name resolves.
+  const dotcom = {
+    webUrl: "https://octocrop.ghe.com",
+    apiUrl: "https://api.octocrop.ghe.com",
+    reach: async (url: string) => ({ host: new URL(url).host, ok: false, kind: "dns", detail: "the host name does not resolve (DNS)" }),
+  } as unknown as DotcomGateway;
+  const ghes = { url: "https://ghes.example.com", version: async () => "3.14.2" } as unknown as GhesGateway;
+  const manage = {
+    configured: true,
+    licenseFacts: async () => ({ customerName: "Example", publicKey: "k", hostname: "ghes.example.com", licenseData: {}, expiresAt: null }),
+  } as unknown as ManageGateway;
+
+  it("a subdomain that does not resolve fails each Connect host by name, saying to check the subdomain", async () => {
+    const { results, passed } = await runPreflight({
+      ghes,
+      manage,
+      dotcom,
+      uploadsUrl: "https://uploads.octocrop.ghe.com",
+      now: () => new Date("2026-11-29T12:00:00Z"),
+    });
+    expect(passed).toBe(false);
+    const hostLines = results.filter((r) => r.name !== "GHES" && r.name !== "License");
+    expect(hostLines.map((r) => `${r.status} ${r.name}: ${r.advice}`)).toEqual([
+      "fail GHE.com (octocrop.ghe.com): Make octocrop.ghe.com resolvable from this host, or set HTTPS_PROXY. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
+      "fail API (api.octocrop.ghe.com): Make api.octocrop.ghe.com resolvable from this host, or set HTTPS_PROXY. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
+      "fail uploads (uploads.octocrop.ghe.com): Make uploads.octocrop.ghe.com resolvable from this host, or set HTTPS_PROXY. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
+      "warn auth (auth.ghe.com): Make auth.ghe.com resolvable from this host, or set HTTPS_PROXY.",
+      "warn objects (objects-origin.octocrop.ghe.com): Make objects-origin.octocrop.ghe.com resolvable from this host, or set HTTPS_PROXY. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
+    ]);
   });
 });
