@@ -24,6 +24,9 @@ describe.each(ENGINES)("GHE.com (%s)", (engine) => {
     expect(world.bot.config.GITHUB_API_URL).toBe("http://api.acme.ghe.com");
     await world.command("alice", "enable acme");
     const card = textOf(await world.card(/Accept addendum and continue/));
+    expect(card).toContain(
+      "is stored on acme.ghe.com, and a GitHub App owned by acme is created and installed. acme.ghe.com users cannot change this server.",
+    );
     for (const line of [
       "✅ GHE.com (acme.ghe.com): reachable through the proxy",
       "✅ API (api.acme.ghe.com): reachable through the proxy",
@@ -113,7 +116,7 @@ describe.each(ENGINES)("GHE.com (%s)", (engine) => {
     const page = await world.enable("acme");
     expect(page.hops.some((h) => h.url.startsWith("http://acme.ghe.com/organizations/acme/settings/apps/new"))).toBe(true);
     const connected = textOf(await world.card(/Connected acme/));
-    expect(connected).toContain("acme");
+    expect(connected).toMatch(/Connected by\n<@U0ALICE001> · GHES `alice` · acme\.ghe\.com `octocat`/);
     await world.command("alice", "status");
     const status = textOf(await world.privateMessage("alice", /Connected to acme/));
     expect(status).toContain("acme.ghe.com `octocat`");
