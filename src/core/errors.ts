@@ -73,3 +73,8 @@ export class ConfigurationProblem extends UserError {
 export class GitHubFlowRefused extends UserError {
   override readonly code = "github_refused";
 }
+
+/** GitHub does not offer this feature where the connection goes (GHE.com). */
+export class FeatureUnavailable extends UserError {
+  override readonly code = "feature_unavailable";
+}
