@@ -179,7 +179,6 @@ export const envSchema = z.object({
     }),
 });
 
-export type Env = z.input<typeof envSchema>;
 export type Config = z.output<typeof envSchema>;
 
 /** One variable that is missing or malformed, and the sentence saying what it should be. */
