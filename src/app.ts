@@ -12,7 +12,8 @@ import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
 import { EverydayCommands } from "./core/everyday.js";
-import { seedAdminRoster } from "./core/roster.js";
+import { LinkService } from "./core/link.js";
+import { announcePendingRoster, seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
@@ -22,6 +23,7 @@ import { Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
 import { GhesClient } from "./github/ghes.js";
 import { ManageClient } from "./github/manage.js";
+import { PersonOAuthClient } from "./github/person-oauth.js";
 import { DatabaseTokenCache } from "./github/token-cache.js";
 import { createFetch } from "./github/transport.js";
 import { InFlight } from "./inflight.js";
@@ -36,6 +38,7 @@ import { SlackWitnessReader } from "./slack/witness-reader.js";
 import { configuredHome, workspaceGuard } from "./slack/workspace-guard.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
+import { linkRoutes } from "./web/link-routes.js";
 import { Metrics } from "./web/metrics.js";
 import { createAppServer } from "./web/server.js";
 
@@ -58,6 +61,7 @@ export interface Ghconnect {
   disable: DisableFlow;
   tokens: TokenKeeper;
   everyday: EverydayCommands;
+  links: LinkService;
   /** Listens on PORT (the public routes) and METRICS_PORT; resolves with the public port. */
   listen(port?: number): Promise<number>;
   /** The port /metrics is served on (bound on METRICS_HOST), once listening; undefined when off. */
@@ -104,6 +108,25 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   const manage = new ManageClient(config.GHES_MANAGE_URL, config.GHES_MANAGE_PASSWORD, fetch);
   const dotcom = new DotcomClient(config.GITHUB_URL, config.GITHUB_API_URL, fetch);
   const notifier = new SlackNotifier(slackClient, config.SLACK_ADMIN_CHANNEL, fetch, log);
+  // People prove their GHES login and github.com account here; search and the roster use them.
+  const personOAuth = new PersonOAuthClient({
+    ghesUrl: config.GHES_URL,
+    ghes:
+      config.GHES_OAUTH_CLIENT_ID && config.GHES_OAUTH_CLIENT_SECRET
+        ? { clientId: config.GHES_OAUTH_CLIENT_ID, clientSecret: config.GHES_OAUTH_CLIENT_SECRET }
+        : undefined,
+    githubUrl: config.GITHUB_URL,
+    githubApiUrl: config.GITHUB_API_URL,
+    fetch,
+  });
+  const links = new LinkService({
+    store,
+    notifier,
+    clock,
+    publicUrl: config.PUBLIC_URL,
+    ghesHost: new URL(config.GHES_URL).host,
+    oauth: personOAuth,
+  });
   const enable = new EnableFlow({
     store,
     ghes,
@@ -163,6 +186,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     clock,
     policy: config.GHCONNECT_DISCONNECT_APPROVAL,
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
+    revokePersonLinks: (connectionId) => links.revokeForConnection(connectionId),
   });
   // This process's name where periodic jobs are claimed (jobs.locked_by).
   const replica = randomUUID().slice(0, 8);
@@ -196,6 +220,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     ),
     clock,
     installationToken: () => tokens.current(),
+    personToken: (slackUserId, side) => links.tokenFor(slackUserId, side),
+    personSearchGhes: (token, query, limit, signal) => personOAuth.ghesSearch(token, query, limit, signal),
     slackScopes: async () => {
       try {
         const result = await slackClient.auth.test();
@@ -233,6 +259,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       admins: (_command, ctx) => everyday.admins(ctx.slackUserId),
       "admins-add": (command, ctx) => everyday.adminsAdd(command.slackUserId, command.ghesLogin, ctx.slackUserId),
       "admins-remove": (command, ctx) => everyday.adminsRemove(command.slackUserId, ctx.slackUserId),
+      link: (_command, ctx) => links.link(ctx.slackUserId),
+      unlink: (command, ctx) => links.unlink(ctx.slackUserId, command.side),
+      whoami: (_command, ctx) => links.whoami(ctx.slackUserId),
     },
     audit,
     { status: (_command, ctx) => everyday.statusNow(ctx.slackUserId, ctx.channelId) },
@@ -267,7 +296,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   registerActionListeners(app, { enable, disable, notifier, log, run });
 
   const server = createAppServer({
-    routes: [healthRoute(db, mode), ...githubRoutes(enable, log)],
+    routes: [healthRoute(db, mode), ...githubRoutes(enable, log), ...linkRoutes(links, log)],
     slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
     signingSecret: config.SLACK_SIGNING_SECRET,
     bodyLimit: SLACK_BODY_LIMIT,
@@ -287,7 +316,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       enable.flushRefusals().catch((error) => log.warn({ err: error }, "could not audit counted refusals")),
     ]);
   const refresh = () =>
-    Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>
+    Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica), links.refreshDue()]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),
     );
   const metricsAddress = () => {
@@ -303,6 +332,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     disable,
     tokens,
     everyday,
+    links,
     async listen(port = config.PORT) {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -336,6 +366,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       }
       started = true;
       void warmUp();
+      void announcePendingRoster({ store, notifier, replica }).catch((error) =>
+        log.warn({ err: error }, "could not announce the pending roster entries"),
+      );
       void sweep();
       sweeper = setInterval(sweep, options.sweepEveryMs ?? 30_000);
       sweeper.unref();

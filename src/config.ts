@@ -116,6 +116,9 @@ export const envSchema = z.object({
   GHES_TOKEN: text(GHES_TOKEN_HINT).min(1, { message: GHES_TOKEN_HINT }),
   GHES_MANAGE_URL: url("https://ghes.example.com:8443").optional(),
   GHES_MANAGE_PASSWORD: optionalNonEmpty,
+  // The OAuth app on GHES that people sign in through to prove their GHES login (/ghconnect link).
+  GHES_OAUTH_CLIENT_ID: optionalNonEmpty,
+  GHES_OAUTH_CLIENT_SECRET: optionalNonEmpty,
   GITHUB_URL: url("https://github.com").default("https://github.com"),
   GITHUB_API_URL: url("https://api.github.com").default("https://api.github.com"),
   GITHUB_UPLOADS_URL: url("https://uploads.github.com").default("https://uploads.github.com"),
@@ -222,6 +225,13 @@ const crossChecks: Array<(env: Record<string, string | undefined>) => ConfigProb
   (env) =>
     env.GHES_MANAGE_URL && !env.GHES_MANAGE_PASSWORD
       ? { variable: "GHES_MANAGE_PASSWORD", expectation: "is required when GHES_MANAGE_URL is set (the Management Console password)" }
+      : undefined,
+  (env) =>
+    Boolean(env.GHES_OAUTH_CLIENT_ID?.trim()) !== Boolean(env.GHES_OAUTH_CLIENT_SECRET?.trim())
+      ? {
+          variable: env.GHES_OAUTH_CLIENT_ID?.trim() ? "GHES_OAUTH_CLIENT_SECRET" : "GHES_OAUTH_CLIENT_ID",
+          expectation: "must be set together with its pair (the GHES OAuth app people link through)",
+        }
       : undefined,
 ];
 

@@ -37,6 +37,7 @@ export async function startSandbox(options: { botToken?: string } = {}): Promise
   const world = seedWorld(new GitHubWorld());
   world.ghesToken = `ghes_${randomBytes(10).toString("hex")}`;
   world.managePassword = randomBytes(8).toString("hex");
+  world.ghesOAuthApp = { clientId: `Ov23li${randomBytes(7).toString("hex")}`, clientSecret: randomBytes(20).toString("hex") };
   const botToken = options.botToken ?? `xoxb-sandbox-${randomBytes(8).toString("hex")}`;
   const slack = await new SlackSandbox({
     botToken,
@@ -83,6 +84,8 @@ export async function startSandbox(options: { botToken?: string } = {}): Promise
       GHES_TOKEN: world.ghesToken,
       GHES_MANAGE_URL: urls.manage,
       GHES_MANAGE_PASSWORD: world.managePassword,
+      GHES_OAUTH_CLIENT_ID: world.ghesOAuthApp.clientId,
+      GHES_OAUTH_CLIENT_SECRET: world.ghesOAuthApp.clientSecret,
       GITHUB_URL: urls.web,
       GITHUB_API_URL: urls.api,
       GITHUB_UPLOADS_URL: urls.uploads,
