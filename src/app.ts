@@ -366,7 +366,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       }
       started = true;
       void warmUp();
-      void announcePendingRoster({ store, notifier, replica }).catch((error) =>
+      // Awaited, so a bot that is listening has said it (once per installation; see roster.ts).
+      await announcePendingRoster({ store, notifier, replica }).catch((error) =>
         log.warn({ err: error }, "could not announce the pending roster entries"),
       );
       void sweep();

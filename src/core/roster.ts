@@ -55,7 +55,7 @@ export async function pendingEntries(admins: { list(): Promise<RosterEntry[]> })
 /** The sentence `status` and the one-time notice use for pending entries. */
 export function pendingSentence(pending: RosterEntry[]): string {
   const who = pending.map((a) => `<@${a.slackUserId}> (\`${a.ghesLogin}\`)`).join(", ");
-  return `${pending.length} admin roster ${pending.length === 1 ? "entry is" : "entries are"} pending and grant nothing until the person runs \`/ghconnect link\` and signs in to GHES as that login: ${who}.`;
+  return `${pending.length} admin roster ${pending.length === 1 ? "entry is pending and grants" : "entries are pending and grant"} nothing until the person runs \`/ghconnect link\` and signs in to GHES as that login: ${who}.`;
 }
 
 /**

@@ -190,6 +190,7 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     const viewer = person && world.user(person.login);
     const found = installationToken(req);
     if (!found && !viewer) return ghError(world, 401, "Bad credentials");
+    world.searches.push({ host: "github", as: found ? "installation" : (viewer?.login ?? "") });
     const q = req.url.searchParams.get("q") ?? "";
     if (!q.trim()) return ghError(world, 422, "Validation Failed");
     const words = q

@@ -50,6 +50,7 @@ export function ghesRoutes(world: GitHubWorld, urls: { ghes: string }): SandboxR
   r.on("GET", "/api/v3/search/issues", (req) => {
     const viewer = ghesViewer(world, req);
     if (!viewer) return ghError(world, 401, "Bad credentials");
+    world.searches.push({ host: "ghes", as: viewer.kind === "user" ? viewer.login : "site-admin" });
     const q = req.url.searchParams.get("q") ?? "";
     const words = q
       .toLowerCase()

@@ -98,6 +98,8 @@ export class GitHubWorld {
   readonly ghesUserTokens = new Map<string, { login: string; scopes: string[]; revoked: boolean }>();
   /** GHES private repositories and who may see them (their collaborators). */
   readonly ghesCollaborators: Record<string, string[]> = {};
+  /** Who each search ran as (a login, "site-admin" or "installation"), for tests that check whose eyes searched. */
+  readonly searches: Array<{ host: "ghes" | "github"; as: string }> = [];
   /** The GHES user signed in to the browser, unless a cookie says otherwise. */
   ghesBrowserUser = "alice";
   readonly manifestCodes = new Map<string, { appId: number; createdAt: number; used: boolean }>();
