@@ -81,7 +81,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   // A wrong or retired key must stop the bot at start-up with one clear line (WrongEncryptionKey),
   // not fail later; during a key change the replica holds both keys and writes with the active one.
   try {
-    await store.encryptionKeys.admit(box, await store.credentials.keyIds());
+    const sealedWith = [...new Set([...(await store.credentials.keyIds()), ...(await store.links.keyIds())])];
+    await store.encryptionKeys.admit(box, sealedWith);
   } catch (error) {
     if (!options.db) await db.close();
     throw error;

@@ -6,7 +6,7 @@ import type { Kysely, Selectable } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { LinkSide, LinksStore, PersonLink, UserTokens } from "../core/identity.js";
 import type { Database, PersonLinksTable } from "./schema.js";
-import { CredentialTampered, parseEnvelope, type SecretBox } from "./secret-box.js";
+import { CredentialTampered, parseEnvelope, type SecretBox, WrongEncryptionKey } from "./secret-box.js";
 
 type Row = Selectable<PersonLinksTable>;
 
@@ -42,11 +42,22 @@ export class LinksRepo implements LinksStore {
     };
   }
 
-  private sealed(row: { slack_user_id: string; side: string; id: string }, tokens: UserTokens) {
+  /** The key to write with: the active one (as the credentials repo), which this replica must hold. */
+  private async writeKey(): Promise<string> {
+    const row = await this.q.selectFrom("active_encryption_key").select(["key_id", "since"]).executeTakeFirst();
+    const keyId = row?.key_id ?? this.box.keyId;
+    if (!this.box.holds(keyId))
+      throw new WrongEncryptionKey(
+        `the active encryption key is ${keyId} since ${row?.since}, which this replica was not given (it holds ${this.box.keyIds.join(", ")}): restart it with GHCONNECT_ENCRYPTION_KEY set to the new key`,
+      );
+    return keyId;
+  }
+
+  private sealed(row: { slack_user_id: string; side: string; id: string }, tokens: UserTokens, keyId: string) {
     return {
-      token_ciphertext: this.box.seal(tokens.token, aad(row, "token")),
-      refresh_ciphertext: tokens.refreshToken ? this.box.seal(tokens.refreshToken, aad(row, "refresh")) : null,
-      key_id: this.box.keyId,
+      token_ciphertext: this.box.seal(tokens.token, aad(row, "token"), keyId),
+      refresh_ciphertext: tokens.refreshToken ? this.box.seal(tokens.refreshToken, aad(row, "refresh"), keyId) : null,
+      key_id: keyId,
       expires_at: tokens.expiresAt ?? null,
       refresh_expires_at: tokens.refreshTokenExpiresAt ?? null,
     };
@@ -95,7 +106,7 @@ export class LinksRepo implements LinksStore {
         login: link.login,
         login_key: link.login.toLowerCase(),
         connection_id: link.connectionId,
-        ...this.sealed(keys, link),
+        ...this.sealed(keys, link, await this.writeKey()),
         status: link.status,
         linked_at: link.linkedAt,
         updated_at: now,
@@ -113,7 +124,7 @@ export class LinksRepo implements LinksStore {
     if (!row || this.open(row, "token", row.token_ciphertext) !== previousToken) return false;
     const result = await this.q
       .updateTable("person_links")
-      .set({ ...this.sealed(row, tokens), status: "active", updated_at: this.clock().toISOString() })
+      .set({ ...this.sealed(row, tokens, await this.writeKey()), status: "active", updated_at: this.clock().toISOString() })
       .where("id", "=", row.id)
       // Two replicas refreshing at once: only the one that read the current row writes.
       .where("token_ciphertext", "=", row.token_ciphertext)
@@ -147,6 +158,33 @@ export class LinksRepo implements LinksStore {
   async removeForConnection(connectionId: string): Promise<number> {
     const result = await this.q.deleteFrom("person_links").where("connection_id", "=", connectionId).executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  /** Key ids the stored tokens are sealed with (start-up checks them like the credentials'). */
+  async keyIds(): Promise<string[]> {
+    const rows = await this.q.selectFrom("person_links").select("key_id").distinct().execute();
+    return rows.map((r) => r.key_id);
+  }
+
+  /** rotate-key: every link's tokens opened and sealed again under `keyId`. */
+  async reencryptAll(keyId: string): Promise<number> {
+    const rows = await this.q.selectFrom("person_links").selectAll().execute();
+    for (const row of rows) {
+      const tokens = {
+        token: this.open(row, "token", row.token_ciphertext),
+        refreshToken: row.refresh_ciphertext ? this.open(row, "refresh", row.refresh_ciphertext) : undefined,
+      };
+      await this.q
+        .updateTable("person_links")
+        .set({
+          token_ciphertext: this.box.seal(tokens.token, aad(row, "token"), keyId),
+          refresh_ciphertext: tokens.refreshToken ? this.box.seal(tokens.refreshToken, aad(row, "refresh"), keyId) : null,
+          key_id: keyId,
+        })
+        .where("id", "=", row.id)
+        .execute();
+    }
+    return rows.length;
   }
 
   async expiringBefore(before: string): Promise<PersonLink[]> {

@@ -31,6 +31,7 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
       expect(await ask("alice", `admins add <@${bob.slack}> bob`, /Added/)).toContain(
         `Added <@${bob.slack}> (GHES \`bob\`) to the admins as pending: the entry grants nothing until <@${bob.slack}> runs \`/ghconnect link\` and signs in to GHES as \`bob\`.`,
       );
+      await world.card(/added <@U0BOB00001> \(GHES `bob`\) to the ghconnect admins\. The entry is pending until they link that GHES login\./);
       expect(await ask("alice", "admins", /Admins \(2\)/)).toContain(`<@${bob.slack}> — GHES \`bob\``);
       expect(await ask("alice", "admins", /Admins \(2\)/)).toContain("— pending until they link that GHES login");
       const seq = await lastSeq();
@@ -41,6 +42,7 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
 
       const page = await world.link("bob", "ghes");
       expect(page.text).toContain("You are bob on GHES. Your admin roster entry is now active.");
+      await world.card(/🔐 <@U0BOB00001> signed in to GHES as `bob`: their admin entry is active\./);
       const proven = (await auditSince(seq)).filter((e) => e.action === "admins.proven");
       expect(proven.map((e) => [e.actor_slack, e.actor_ghes, e.target])).toEqual([[bob.slack, "bob", `${bob.slack}:bob`]]);
       expect(await ask("bob", "audit 3", /pending|Audit trail/)).toContain("Audit trail");
