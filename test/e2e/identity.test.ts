@@ -31,7 +31,9 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
       expect(await ask("alice", `admins add <@${bob.slack}> bob`, /Added/)).toContain(
         `Added <@${bob.slack}> (GHES \`bob\`) to the admins as pending: the entry grants nothing until <@${bob.slack}> runs \`/ghconnect link\` and signs in to GHES as \`bob\`.`,
       );
-      await world.card(/added <@U0BOB00001> \(GHES `bob`\) to the ghconnect admins\. The entry is pending until they link that GHES login\./);
+      await world.card(
+        /added <@U0BOB00001> \(GHES `bob`\) to the ghconnect admins\. The entry is pending until they link that GHES login\./,
+      );
       expect(await ask("alice", "admins", /Admins \(2\)/)).toContain(`<@${bob.slack}> — GHES \`bob\``);
       expect(await ask("alice", "admins", /Admins \(2\)/)).toContain("— pending until they link that GHES login");
       const seq = await lastSeq();
