@@ -68,16 +68,20 @@ export async function unifiedSearch(deps: SearchDeps, query: string): Promise<Se
   }
   const budget = deps.budgetMs ?? SEARCH_BUDGET_MS;
   const ghesHost = new URL(deps.ghesUrl).host;
-  const [ghesToken, githubToken] = await Promise.all([deps.personToken("ghes"), deps.personToken("github")]);
+  // A token that could not be read (say, GitHub failing a refresh) fails its side only.
+  const [ghesToken, githubToken] = await Promise.allSettled([deps.personToken("ghes"), deps.personToken("github")]);
+  const skippedWhy = (t: PromiseSettledResult<TokenForSearch>) => (t.status === "fulfilled" && !t.value.ok ? t.value.why : undefined);
+  const asPerson = (t: PromiseSettledResult<TokenForSearch>, run: (token: string) => Promise<SearchHit[]>) =>
+    t.status === "rejected" ? Promise.reject(t.reason) : t.value.ok ? run(t.value.token) : Promise.resolve([]);
+  const ghesSkipped = skippedWhy(ghesToken);
+  const githubSkipped = skippedWhy(githubToken);
   const skipped = [
-    ghesToken.ok ? undefined : skippedLine("ghes", ghesToken.why, ghesHost),
-    githubToken.ok ? undefined : skippedLine("github", githubToken.why, connection.org),
+    ghesSkipped ? skippedLine("ghes", ghesSkipped, ghesHost) : undefined,
+    githubSkipped ? skippedLine("github", githubSkipped, connection.org) : undefined,
   ].filter(Boolean) as string[];
   const [local, remote] = await Promise.allSettled([
-    ghesToken.ok ? deps.searchGhes(ghesToken.token, query, SHOWN, AbortSignal.timeout(budget)) : Promise.resolve([]),
-    githubToken.ok
-      ? deps.dotcom.searchIssues(githubToken.token, connection.org, query, SHOWN, AbortSignal.timeout(budget))
-      : Promise.resolve([]),
+    asPerson(ghesToken, (token) => deps.searchGhes(token, query, SHOWN, AbortSignal.timeout(budget))),
+    asPerson(githubToken, (token) => deps.dotcom.searchIssues(token, connection.org, query, SHOWN, AbortSignal.timeout(budget))),
   ]);
   const ghesHits = local.status === "fulfilled" ? local.value : [];
   const githubHits = remote.status === "fulfilled" ? remote.value : [];
@@ -99,8 +103,8 @@ export async function unifiedSearch(deps: SearchDeps, query: string): Promise<Se
   if (problems.length || skipped.length) blocks.push({ kind: "text", text: [...skipped, ...problems].join("\n") });
   blocks.push({ kind: "text", text: lines.length ? lines.join("\n") : "No issues or pull requests match." });
   const counts = {
-    ghes: !ghesToken.ok ? `skipped (${ghesToken.why})` : local.status === "fulfilled" ? ghesHits.length : "failed",
-    github: !githubToken.ok ? `skipped (${githubToken.why})` : remote.status === "fulfilled" ? githubHits.length : "failed",
+    ghes: ghesSkipped ? `skipped (${ghesSkipped})` : local.status === "fulfilled" ? ghesHits.length : "failed",
+    github: githubSkipped ? `skipped (${githubSkipped})` : remote.status === "fulfilled" ? githubHits.length : "failed",
   };
   blocks.push({ kind: "context", text: `GHES: ${counts.ghes} · ${connection.org} on GitHub: ${counts.github} · showing ${merged.length}` });
   return { message: { text: `Search: ${lines.length} results`, blocks }, counts };

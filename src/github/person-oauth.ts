@@ -56,7 +56,10 @@ export class PersonOAuthClient implements PersonOAuthGateway {
   // oauth-app derives the OAuth host from the request's baseUrl (github.com for api.github.com,
   // the host for GHES's /api/v3); the web flow is given the web URL, the REST calls the API URL.
   private octokitClass(baseUrl: string) {
-    return Octokit.defaults({ baseUrl, userAgent: "ghconnect", request: { fetch: this.options.fetch } });
+    // Octokit's default log writes failed requests to the console; ghconnect logs through pino, and
+    // the callers turn failures into sentences.
+    const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    return Octokit.defaults({ baseUrl, userAgent: "ghconnect", request: { fetch: this.options.fetch }, log: silent });
   }
 
   private githubApp(client: OAuthClient, base: "web" | "api"): OAuthApp<{ clientType: "github-app" }> {

@@ -135,6 +135,31 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     expect(who).toContain("expired: GitHub refused to refresh it; run `/ghconnect link` again");
   });
 
+  it("search refreshes a github.com token about to expire before using it; GitHub failing that refresh fails that side only and keeps the link", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    await ask("alice", "feature enable unified-search", /Turned on/);
+    await world.link("carol", "ghes");
+    await world.link("carol", "github");
+    const { world: gh } = world.sandbox;
+    const before = await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github");
+    gh.advance(7.75 * 3_600_000);
+    const seq = await lastSeq();
+    const refreshed = await ask("carol", "search flaky", /Search:/);
+    expect(refreshed).toContain("GHES: 2 · acme on GitHub: 2 · showing 4");
+    const after = await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github");
+    expect(after?.token).not.toBe(before?.token);
+    expect(gh.userTokens.get(before?.token as string)?.revoked).toBe(true);
+    expect((await auditSince(seq)).map((e) => e.action)).toEqual(["link.refreshed", "command.search"]);
+
+    gh.advance(7.75 * 3_600_000);
+    gh.inject({ host: "web", status: 503, pathIncludes: "/login/oauth/access_token", times: 5 });
+    const failing = await ask("carol", "search flaky", /Search:/);
+    expect(failing).toMatch(/⚠️ GitHub \(acme\) failed: Refreshing a github\.com user token: 127\.0\.0\.1:\d+ answered 503/);
+    expect(failing).toContain("GHES: 2 · acme on GitHub: failed · showing 2");
+    expect((await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github"))?.status).toBe("active");
+  });
+
   it("a disconnect revokes the github.com user tokens the app issued before deleting its credentials", async () => {
     world = await startWorld(engine);
     await world.enable();
