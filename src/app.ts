@@ -220,7 +220,6 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       config.SLACK_ADMIN_CHANNEL,
     ),
     clock,
-    installationToken: () => tokens.current(),
     personToken: (slackUserId, side) => links.tokenFor(slackUserId, side),
     personSearchGhes: (token, query, limit, signal) => personOAuth.ghesSearch(token, query, limit, signal),
     slackScopes: async () => {

@@ -32,7 +32,6 @@ export interface EverydayDeps {
   /** The admin channel read back, for `audit verify` and `check`. */
   witnesses: WitnessSource;
   clock: Clock;
-  installationToken(): Promise<{ token: string }>;
   /** The searcher's own linked token on a side (search never uses the bot's tokens). */
   personToken(slackUserId: string, side: LinkSide): Promise<TokenForSearch>;
   /** GHES search with a person's token. */
