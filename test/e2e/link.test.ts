@@ -160,6 +160,19 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     expect((await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github"))?.status).toBe("active");
   });
 
+  it("unlink github revokes the connected app's user token on github.com (DELETE /applications/{client_id}/token)", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    await world.link("carol", "github");
+    const token = (await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github"))?.token as string;
+    const text = await ask("carol", "unlink github", /Unlinked|nothing to unlink/);
+    expect(text).toContain("Unlinked github.com (`monalisa`); its token is revoked.");
+    expect(world.sandbox.world.userTokens.get(token)?.revoked).toBe(true);
+    const revokes = world.sandbox.routers.api.received.filter((r) => r.method === "DELETE" && r.path.startsWith("/applications/"));
+    expect(revokes).toHaveLength(1);
+    expect(await world.bot.bot.store.links.all(SANDBOX_USERS.carol.slack)).toEqual([]);
+  });
+
   it("a disconnect revokes the github.com user tokens the app issued before deleting its credentials", async () => {
     world = await startWorld(engine);
     await world.enable();
