@@ -363,10 +363,19 @@ export class LinkService {
     if (!github) return 0;
     const due = await this.deps.store.links.expiringBefore(new Date(this.deps.clock().getTime() + REFRESH_AHEAD_MS).toISOString());
     let n = 0;
+    const failures: unknown[] = [];
     for (const link of due) {
       if (link.connectionId !== github.connectionId) continue;
-      if (await this.refresh(link, github.client)) n++;
+      // GitHub failing one refresh (5xx, network) leaves that link as it is for the next round
+      // and does not hold up the others.
+      try {
+        if (await this.refresh(link, github.client)) n++;
+      } catch (error) {
+        failures.push(error);
+      }
     }
+    if (failures.length)
+      throw new AggregateError(failures, `${failures.length} github.com link refresh(es) failed; they are retried next minute`);
     return n;
   }
 
