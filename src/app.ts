@@ -12,8 +12,9 @@ import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
 import { EverydayCommands } from "./core/everyday.js";
+import { LinkService } from "./core/link.js";
 import { CHECK_TIMEOUT_MS } from "./core/preflight.js";
-import { seedAdminRoster } from "./core/roster.js";
+import { announcePendingRoster, seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
 import { slackProblem } from "./core/slack-check.js";
 import { TokenKeeper } from "./core/tokens.js";
@@ -25,6 +26,7 @@ import { Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
 import { GhesClient } from "./github/ghes.js";
 import { ManageClient } from "./github/manage.js";
+import { PersonOAuthClient } from "./github/person-oauth.js";
 import { DatabaseTokenCache } from "./github/token-cache.js";
 import { createFetch } from "./github/transport.js";
 import { InFlight } from "./inflight.js";
@@ -43,6 +45,7 @@ import { configuredHome, workspaceGuard } from "./slack/workspace-guard.js";
 import { Sweeper } from "./sweeper.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
+import { linkRoutes } from "./web/link-routes.js";
 import { Metrics } from "./web/metrics.js";
 import { createAppServer } from "./web/server.js";
 
@@ -75,6 +78,7 @@ export interface Ghconnect {
   disable: DisableFlow;
   tokens: TokenKeeper;
   everyday: EverydayCommands;
+  links: LinkService;
   /** Listens on PORT (the public routes) and METRICS_PORT; resolves with the public port. */
   listen(port?: number): Promise<number>;
   /** The port /metrics is served on (bound on METRICS_HOST), once listening; undefined when off. */
@@ -94,7 +98,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   // A wrong or retired key must stop the bot at start-up with one clear line (WrongEncryptionKey),
   // not fail later; during a key change the replica holds both keys and writes with the active one.
   try {
-    await store.encryptionKeys.admit(box, await store.credentials.keyIds());
+    const sealedWith = [...new Set([...(await store.credentials.keyIds()), ...(await store.links.keyIds())])];
+    await store.encryptionKeys.admit(box, sealedWith);
   } catch (error) {
     if (!options.db) await db.close();
     throw error;
@@ -129,6 +134,25 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   const manage = new ManageClient(config.GHES_MANAGE_URL, config.GHES_MANAGE_PASSWORD, fetch);
   const dotcom = new DotcomClient(config.GITHUB_URL, config.GITHUB_API_URL, fetch);
   const notifier = new SlackNotifier(slackClient, config.SLACK_ADMIN_CHANNEL, fetch, log);
+  // People prove their GHES login and github.com account here; search and the roster use them.
+  const personOAuth = new PersonOAuthClient({
+    ghesUrl: config.GHES_URL,
+    ghes:
+      config.GHES_OAUTH_CLIENT_ID && config.GHES_OAUTH_CLIENT_SECRET
+        ? { clientId: config.GHES_OAUTH_CLIENT_ID, clientSecret: config.GHES_OAUTH_CLIENT_SECRET }
+        : undefined,
+    githubUrl: config.GITHUB_URL,
+    githubApiUrl: config.GITHUB_API_URL,
+    fetch,
+  });
+  const links = new LinkService({
+    store,
+    notifier,
+    clock,
+    publicUrl: config.PUBLIC_URL,
+    ghesHost: new URL(config.GHES_URL).host,
+    oauth: personOAuth,
+  });
   const enable = new EnableFlow({
     store,
     ghes,
@@ -196,6 +220,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     policy: config.GHCONNECT_DISCONNECT_APPROVAL,
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
     executionLeaseMs: config.GHCONNECT_EXECUTION_LEASE,
+    revokePersonLinks: (connectionId) => links.revokeForConnection(connectionId),
   });
   // This process's name where periodic jobs are claimed (jobs.locked_by).
   const replica = randomUUID().slice(0, 8);
@@ -228,8 +253,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       config.SLACK_ADMIN_CHANNEL,
     ),
     clock,
-    installationToken: () => tokens.current(),
     slackProbe: probeSlack,
+    personToken: (slackUserId, side) => links.tokenFor(slackUserId, side),
+    personSearchGhes: (token, query, limit, signal) => personOAuth.ghesSearch(token, query, limit, signal),
     config: {
       uploadsUrl: config.GITHUB_UPLOADS_URL,
       proxy: config.HTTPS_PROXY,
@@ -259,6 +285,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       admins: (_command, ctx) => everyday.admins(ctx.slackUserId),
       "admins-add": (command, ctx) => everyday.adminsAdd(command.slackUserId, command.ghesLogin, ctx.slackUserId),
       "admins-remove": (command, ctx) => everyday.adminsRemove(command.slackUserId, ctx.slackUserId),
+      link: (_command, ctx) => links.link(ctx.slackUserId),
+      unlink: (command, ctx) => links.unlink(ctx.slackUserId, command.side),
+      whoami: (_command, ctx) => links.whoami(ctx.slackUserId),
     },
     audit,
     { status: (_command, ctx) => everyday.statusNow(ctx.slackUserId, ctx.channelId) },
@@ -293,7 +322,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   registerActionListeners(app, { enable, disable, notifier, log, run });
 
   const server = createAppServer({
-    routes: [healthRoute({ db, mode, slack: () => slackWatch.health }), ...githubRoutes(enable, log)],
+    routes: [healthRoute({ db, mode, slack: () => slackWatch.health }), ...githubRoutes(enable, log), ...linkRoutes(links, log)],
     slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
     signingSecret: config.SLACK_SIGNING_SECRET,
     bodyLimit: SLACK_BODY_LIMIT,
@@ -327,7 +356,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     log,
   );
   const refresh = () =>
-    Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>
+    Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica), links.refreshDue()]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),
     );
   const metricsAddress = () => {
@@ -343,6 +372,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     disable,
     tokens,
     everyday,
+    links,
     async listen(port = config.PORT) {
       // A token Slack refuses stops the start with the one line to fix; an unreachable Slack does
       // not: the bot starts degraded (/healthz 503), says why, and re-checks until Slack answers.
@@ -387,10 +417,13 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       }
       slackWatch.start();
       started = true;
-      // auth.test already failed (and said why): Bolt's authorize learns the identity on the first event.
       // The start-up probe's auth.test already told who the bot is and which workspace it serves,
       // so the workspace guard never makes the first requests wait for (or miss) a second call.
       if (first.ok) learned(first.identity);
+      // Awaited, so a bot that is listening has said it (once per installation; see roster.ts).
+      await announcePendingRoster({ store, notifier, replica }).catch((error) =>
+        log.warn({ err: error }, "could not announce the pending roster entries"),
+      );
       sweeper.start();
       refresher = setInterval(refresh, 60_000);
       refresher.unref();

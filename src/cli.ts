@@ -173,17 +173,18 @@ async function rotateKey(args: string[]): Promise<void> {
     const given = { given_key_ids: [keyId(current), ...(previous ? [keyId(previous)] : [])].join(", ") };
     type Outcome = { refused: ActiveKey } | { refused?: undefined; from: string; count: number; upgraded: number };
     const rotation = store.transaction(async (tx): Promise<Outcome> => {
-      const stored = await tx.credentials.keyIds();
+      const stored = [...new Set([...(await tx.credentials.keyIds()), ...(await tx.links.keyIds())])];
       const active =
         (await tx.encryptionKeys.active({ lock: true })) ?? (await tx.encryptionKeys.recordIfNone(stored[0] ?? keyId(current)));
       if (!box.holds(active.keyId)) return { refused: active };
       const { count, upgraded } = await tx.credentials.reencryptAll(nextId);
+      const links = await tx.links.reencryptAll(nextId);
       await tx.encryptionKeys.activate(nextId);
       await tx.audit.append({
         actor: { slack: null },
         action: "key.rotated",
         outcome: "ok",
-        details: { from_key_id: active.keyId, to_key_id: nextId, credentials: count, upgraded_from_v1: upgraded },
+        details: { from_key_id: active.keyId, to_key_id: nextId, credentials: count, upgraded_from_v1: upgraded, linked_accounts: links },
       });
       return { from: active.keyId, count, upgraded };
     });

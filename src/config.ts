@@ -117,6 +117,9 @@ export const envSchema = z.object({
   GHES_TOKEN: text(GHES_TOKEN_HINT).min(1, { message: GHES_TOKEN_HINT }),
   GHES_MANAGE_URL: url("https://ghes.example.com:8443").optional(),
   GHES_MANAGE_PASSWORD: optionalNonEmpty,
+  // The OAuth app on GHES that people sign in through to prove their GHES login (/ghconnect link).
+  GHES_OAUTH_CLIENT_ID: optionalNonEmpty,
+  GHES_OAUTH_CLIENT_SECRET: optionalNonEmpty,
   GITHUB_URL: url("https://github.com").default("https://github.com"),
   // Unset: derived from GITHUB_URL (api.github.com, or api.SUBDOMAIN.ghe.com for GHE.com).
   GITHUB_API_URL: url("https://api.github.com").optional(),
@@ -237,6 +240,13 @@ const crossChecks: Array<(env: Record<string, string | undefined>) => ConfigProb
       : undefined,
   (env) => githubHostMismatch(env, "GITHUB_API_URL"),
   (env) => githubHostMismatch(env, "GITHUB_UPLOADS_URL"),
+  (env) =>
+    Boolean(env.GHES_OAUTH_CLIENT_ID?.trim()) !== Boolean(env.GHES_OAUTH_CLIENT_SECRET?.trim())
+      ? {
+          variable: env.GHES_OAUTH_CLIENT_ID?.trim() ? "GHES_OAUTH_CLIENT_SECRET" : "GHES_OAUTH_CLIENT_ID",
+          expectation: "must be set together with its pair (the GHES OAuth app people link through)",
+        }
+      : undefined,
 ];
 
 /**

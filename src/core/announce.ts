@@ -81,7 +81,11 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       return { text: `⚙️ ${who(e)} turned off \`${e.target}\`.` };
     case "admins.added":
       return {
-        text: `👤 ${who(e)} added <@${String(e.target).split(":")[0]}> (GHES \`${String(e.target).split(":")[1]}\`) to the ghconnect admins.`,
+        text: `👤 ${who(e)} added <@${String(e.target).split(":")[0]}> (GHES \`${String(e.target).split(":")[1]}\`) to the ghconnect admins.${e.details.proven === false ? " The entry is pending until they link that GHES login." : ""}`,
+      };
+    case "admins.proven":
+      return {
+        text: `🔐 <@${String(e.target).split(":")[0]}> signed in to GHES as \`${String(e.target).split(":")[1]}\`: their admin entry is active.`,
       };
     case "admins.removed":
       return { text: `👤 ${who(e)} removed <@${String(e.target).split(":")[0]}> from the ghconnect admins.` };

@@ -1,5 +1,6 @@
-// Who may change things: a Slack user in the admin roster whose GHES login is a site admin
-// right now (checked live, at the moment of each state-changing action, never cached).
+// Who may change things: a Slack user in the admin roster, bound to a GHES login that person
+// proved by signing in (or trusted configuration, GHCONNECT_ADMINS), whose GHES login is a site
+// admin right now (checked live, at the moment of each state-changing action, never cached).
 import { NotAuthorized } from "./errors.js";
 import type { GhesGateway } from "./ports.js";
 
@@ -8,8 +9,23 @@ export interface AdminIdentity {
   ghesLogin: string;
 }
 
+export interface RosterEntry {
+  slackUserId: string;
+  ghesLogin: string;
+  addedBy: string;
+  provenGhesLogin: string | null;
+}
+
 export interface RosterLookup {
-  find(slackUserId: string): Promise<{ slackUserId: string; ghesLogin: string } | undefined>;
+  find(slackUserId: string): Promise<RosterEntry | undefined>;
+}
+
+/** Entries from GHCONNECT_ADMINS are trusted configuration; every other one must be proven. */
+export const TRUSTED_SOURCE = "GHCONNECT_ADMINS";
+
+/** An entry grants something only once its Slack user proved exactly its GHES login. */
+export function isProven(entry: RosterEntry): boolean {
+  return entry.addedBy === TRUSTED_SOURCE || entry.provenGhesLogin?.toLowerCase() === entry.ghesLogin.toLowerCase();
 }
 
 /** The refusal for someone who is not (or no longer) in the roster. */
@@ -24,6 +40,15 @@ export function notInRoster(doing: string): NotAuthorized {
 export async function authorizeAdmin(roster: RosterLookup, ghes: GhesGateway, slackUserId: string, doing: string): Promise<AdminIdentity> {
   const entry = await roster.find(slackUserId);
   if (!entry) throw notInRoster(doing);
+  if (!isProven(entry)) {
+    throw new NotAuthorized(
+      entry.provenGhesLogin
+        ? `Your roster entry is for the GHES login \`${entry.ghesLogin}\`, but you signed in to GHES as \`${entry.provenGhesLogin}\`; the entry is pending, so you cannot ${doing}.`
+        : `Your roster entry for the GHES login \`${entry.ghesLogin}\` is pending until you prove that login, so you cannot ${doing}.`,
+      `Run \`/ghconnect link\` and sign in to GHES as \`${entry.ghesLogin}\`.`,
+      { ghes: entry.ghesLogin },
+    );
+  }
   const status = await ghes.user(entry.ghesLogin);
   if (!status.exists) {
     throw new NotAuthorized(

@@ -15,7 +15,10 @@ export type Command =
   | { name: "audit-verify" }
   | { name: "admins" }
   | { name: "admins-add"; slackUserId: string; ghesLogin: string }
-  | { name: "admins-remove"; slackUserId: string };
+  | { name: "admins-remove"; slackUserId: string }
+  | { name: "link" }
+  | { name: "unlink"; side?: "ghes" | "github" }
+  | { name: "whoami" };
 
 export type CommandName = Command["name"];
 
@@ -44,6 +47,9 @@ const SUBCOMMANDS = [
   "search",
   "audit",
   "admins",
+  "link",
+  "unlink",
+  "whoami",
 ] as const;
 
 /** Why an organization name is not one GitHub would accept, or undefined when it is fine. */
@@ -95,9 +101,15 @@ export function parseCommand(rawText: string): ParseResult {
       return parseAudit(args);
     case "admins":
       return parseAdmins(args);
+    case "link":
+      return noArgs("link", args, { name: "link" });
+    case "whoami":
+      return noArgs("whoami", args, { name: "whoami" });
+    case "unlink":
+      return parseUnlink(args);
     default:
       return fail(
-        `\`${printable(head)}\` is not a ghconnect command. Try one of: ${["help", "status", "check", "enable ORG", "disable ORG", "features", "search QUERY", "audit", "admins"].map((c) => `\`${c}\``).join(", ")}.`,
+        `\`${printable(head)}\` is not a ghconnect command. Try one of: ${["help", "status", "check", "enable ORG", "disable ORG", "features", "search QUERY", "audit", "admins", "link", "whoami"].map((c) => `\`${c}\``).join(", ")}.`,
       );
   }
 }
@@ -162,6 +174,13 @@ function parseAdmins(args: string[]): ParseResult {
     return { ok: true, command: { name: "admins-remove", slackUserId: (user[1] ?? user[2]) as string } };
   }
   return fail("Use `/ghconnect admins`, `/ghconnect admins add @user ghes-login` or `/ghconnect admins remove @user`.");
+}
+
+function parseUnlink(args: string[]): ParseResult {
+  if (args.length === 0) return { ok: true, command: { name: "unlink" } };
+  const side = args.length === 1 ? (args[0] as string).toLowerCase() : "";
+  if (side === "ghes" || side === "github") return { ok: true, command: { name: "unlink", side } };
+  return fail("Use `/ghconnect unlink` (both accounts), `/ghconnect unlink ghes` or `/ghconnect unlink github`.");
 }
 
 function noArgs(sub: string, args: string[], command: Command): ParseResult {

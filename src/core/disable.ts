@@ -33,6 +33,8 @@ export interface DisableDeps {
   ttlMs: number;
   /** EXECUTION_LEASE_MS unless configured (GHCONNECT_EXECUTION_LEASE). */
   executionLeaseMs?: number;
+  /** Revokes the github.com user tokens the connected app issued to linked people, and forgets them. */
+  revokePersonLinks?(connectionId: string): Promise<{ revoked: number; failed: number }>;
 }
 
 /** The connection changed under an executing disconnect: its transaction is rolled back. */
@@ -126,9 +128,14 @@ export class DisableFlow {
     }
     const actor = { slack: slackUserId, ghes: admin.ghesLogin };
     if (a.status !== "pending") return refuse(this.notPending(a), actor);
-    if (a.policy === "peer" && slackUserId === a.requestedBySlack) {
+    // Four eyes are two people, not two Slack accounts: the requester's GHES login counts too.
+    const requester = a.policy === "peer" ? await store.admins.find(a.requestedBySlack) : undefined;
+    const samePerson = requester !== undefined && requester.ghesLogin.toLowerCase() === admin.ghesLogin.toLowerCase();
+    if (a.policy === "peer" && (slackUserId === a.requestedBySlack || samePerson)) {
       return refuse(
-        `This disconnect needs a second admin: <@${a.requestedBySlack}> asked for it, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
+        slackUserId === a.requestedBySlack
+          ? `This disconnect needs a second admin: <@${a.requestedBySlack}> asked for it, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`
+          : `This disconnect needs a second person: <@${a.requestedBySlack}> asked for it as GHES \`${admin.ghesLogin}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
         actor,
       );
     }
@@ -245,6 +252,8 @@ export class DisableFlow {
         );
       }
     }
+    // While the app's client secret still exists: GitHub revokes user tokens only for their app.
+    const personTokens = this.deps.revokePersonLinks ? await this.deps.revokePersonLinks(connection.id) : undefined;
     const finish = store.transaction(async (tx) => {
       // Still ours: a sweep may have handed the request back if this bot stalled past its lease.
       if (!(await tx.approvals.transition(a.id, ["executing"], "done"))) return false;
@@ -266,6 +275,7 @@ export class DisableFlow {
           credentials_deleted: deleted,
           features_off: featuresOff,
           registration_exists: registrationExists ?? "unknown",
+          ...(personTokens ? { linked_accounts_revoked: personTokens.revoked, linked_accounts_revoke_failed: personTokens.failed } : {}),
         },
       });
       return true;

@@ -10,6 +10,7 @@ import type { Clock } from "./clock.js";
 import { ADDENDUM_VERSION, type CardStage, enableCard, when } from "./enable-card.js";
 import { AlreadyConnected, GitHubFlowRefused, NotAuthorized, OperationInFlight, UserError } from "./errors.js";
 import { githubSiteName } from "./github-hosts.js";
+import { LINK_CALLBACK_PATH } from "./identity.js";
 import type { Message } from "./message.js";
 import { simpleMessage } from "./message.js";
 import { IN_FLIGHT, type Operation, type OperationStatus } from "./model.js";
@@ -408,7 +409,8 @@ export class EnableFlow {
         description: `GitHub Connect for ${new URL(config.ghesUrl).hostname}, managed by ghconnect. Requested by ${op.requestedByGhes ?? op.requestedBySlack}.`,
         public: false,
         redirect_url: `${config.publicUrl}${CALLBACK_PATH}`,
-        callback_urls: [`${config.publicUrl}${SETUP_PATH}`],
+        // The first is where GitHub sends the installer; the second, where people link their account.
+        callback_urls: [`${config.publicUrl}${SETUP_PATH}`, `${config.publicUrl}${LINK_CALLBACK_PATH.github}`],
         request_oauth_on_install: true,
         hook_attributes: { url: `${config.publicUrl}/ghconnect/github/webhook`, active: false },
         default_permissions: APP_PERMISSIONS,

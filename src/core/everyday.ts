@@ -3,16 +3,19 @@
 import { randomUUID } from "node:crypto";
 import type { AuditInput } from "./audit.js";
 import { auditListing } from "./audit-listing.js";
-import { authorizeAdmin, notInRoster } from "./authorize.js";
+import { authorizeAdmin, isProven, notInRoster } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import type { FlowStore } from "./enable.js";
 import { checksText, when } from "./enable-card.js";
 import { FeatureUnavailable, NotAuthorized, NotConnected, UserError } from "./errors.js";
 import { FEATURE_CONNECTION_RULE, FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
 import { githubSiteName, unavailableOnTarget } from "./github-hosts.js";
+import type { LinkSide } from "./identity.js";
+import type { TokenForSearch } from "./link.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
-import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, SlackProbe, WitnessSource } from "./ports.js";
+import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, SearchHit, SlackProbe, WitnessSource } from "./ports.js";
 import { CHECK_TIMEOUT_MS, type CheckResult, failureOf, runPreflight, withinDeadline } from "./preflight.js";
+import { pendingEntries, pendingSentence } from "./roster.js";
 import type { Answer as StatusAnswer } from "./router.js";
 import { unifiedSearch } from "./search.js";
 import { slackCheckResults } from "./slack-check.js";
@@ -31,7 +34,10 @@ export interface EverydayDeps {
   /** The admin channel read back, for `audit verify` and `check`. */
   witnesses: WitnessSource;
   clock: Clock;
-  installationToken(): Promise<{ token: string }>;
+  /** The searcher's own linked token on a side (search never uses the bot's tokens). */
+  personToken(slackUserId: string, side: LinkSide): Promise<TokenForSearch>;
+  /** GHES search with a person's token. */
+  personSearchGhes(token: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
   /** Who the bot token is and its scopes (auth.test, once, within the check's time limit), or why not. */
   slackProbe(): Promise<SlackProbe>;
   config: {
@@ -104,7 +110,11 @@ export class EverydayCommands {
       this.statusFacts.forget();
       facts = await this.readStatusFacts();
     }
-    const reply = this.statusView(facts, ghesCheckFailed);
+    const view = this.statusView(facts, ghesCheckFailed);
+    const pending = await pendingEntries(store.admins);
+    const reply: Message = pending.length
+      ? { ...view, blocks: [...view.blocks, { kind: "context", text: `⏳ ${pendingSentence(pending)}` }] }
+      : view;
     const audit: AuditInput = {
       actor: { slack: slackUserId },
       action: "command.status",
@@ -401,11 +411,12 @@ export class EverydayCommands {
     const { store } = this.deps;
     const outcome = await unifiedSearch(
       {
-        ghes: this.deps.ghes,
+        ghesUrl: this.deps.ghes.url,
+        searchGhes: this.deps.personSearchGhes,
         dotcom: this.deps.dotcom,
         activeConnection: () => store.connections.active(),
         featureEnabled: (n) => store.features.isEnabled(n),
-        installationToken: this.deps.installationToken,
+        personToken: (side) => this.deps.personToken(slackUserId, side),
         budgetMs: this.deps.searchBudgetMs,
       },
       query,
@@ -452,7 +463,7 @@ export class EverydayCommands {
       throw new NotAuthorized("Only admins can see the roster.", "Ask an admin to add you.");
     const lines = list.map(
       (a) =>
-        `• <@${a.slackUserId}> — GHES \`${a.ghesLogin}\` (added by ${a.addedBy.startsWith("U") ? `<@${a.addedBy}>` : a.addedBy}, ${when(a.addedAt)})`,
+        `• <@${a.slackUserId}> — GHES \`${a.ghesLogin}\` (added by ${a.addedBy.startsWith("U") ? `<@${a.addedBy}>` : a.addedBy}, ${when(a.addedAt)})${isProven(a) ? "" : " — *pending* until they link that GHES login"}`,
     );
     const blocks: Block[] = [
       { kind: "header", text: `Admins (${list.length})` },
@@ -476,17 +487,35 @@ export class EverydayCommands {
       );
     }
     const added = await store.transaction(async (tx) => {
+      // One GHES login, one person: a second Slack identity for the same login would let one
+      // person be both requester and approver.
+      await tx.admins.lockRoster();
+      const holder = (await tx.admins.findByLogin(ghesLogin))?.slackUserId ?? (await tx.links.ownerOf("ghes", ghesLogin));
+      if (holder && holder !== target) return { holder };
       if (!(await tx.admins.upsert(target, ghesLogin, slackUserId))) return false;
+      const entry = await tx.admins.find(target);
+      const proven = entry !== undefined && isProven(entry);
       await tx.audit.append({
         actor: { slack: slackUserId, ghes: admin.ghesLogin },
         action: "admins.added",
         target: `${target}:${ghesLogin}`,
         outcome: "ok",
+        details: { proven },
       });
-      return true;
+      return { proven };
     });
-    if (!added) return simpleMessage(`<@${target}> is already an admin as \`${ghesLogin}\`. Nothing was changed.`);
-    return simpleMessage(`Added <@${target}> (GHES \`${ghesLogin}\`) to the admins.`);
+    if (added === false) return simpleMessage(`<@${target}> is already an admin as \`${ghesLogin}\`. Nothing was changed.`);
+    if ("holder" in added) {
+      throw new UserError(
+        `The GHES login \`${ghesLogin}\` already belongs to <@${added.holder}>; a GHES login belongs to one person, so <@${target}> was not added.`,
+        "Remove the other entry first if it is the same person's old Slack account.",
+        { ghes: admin.ghesLogin },
+      );
+    }
+    if (added.proven) return simpleMessage(`Added <@${target}> (GHES \`${ghesLogin}\`, already proven) to the admins.`);
+    return simpleMessage(
+      `Added <@${target}> (GHES \`${ghesLogin}\`) to the admins as *pending*: the entry grants nothing until <@${target}> runs \`/ghconnect link\` and signs in to GHES as \`${ghesLogin}\`.`,
+    );
   }
 
   async adminsRemove(target: string, slackUserId: string): Promise<Message> {

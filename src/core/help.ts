@@ -34,11 +34,24 @@ export const USAGE: readonly UsageLine[] = [
     what: "post the server's statistics now (needs a connection, like every GitHub Connect feature)",
     who: "admins",
   },
-  { command: "search QUERY", what: "search issues and pull requests here and in the connected org", who: "anyone" },
+  {
+    command: "search QUERY",
+    what: "search issues and pull requests on GHES and in the connected org as yourself (your linked accounts; only you see the results)",
+    who: "anyone",
+  },
+  {
+    command: "link / unlink [ghes|github] / whoami",
+    what: "prove your GHES login and github.com account by signing in (single-use links, 10 minutes) / revoke and forget them / what is linked",
+    who: "anyone",
+  },
   {
     command: "audit [N] / audit verify",
     what: "the newest N audit entries, newest first (10 by default, 50 at most) / verify the audit hash chain and compare it with the admin channel's record",
     who: "admins",
   },
-  { command: "admins / admins add @user ghes-login / admins remove @user", what: "the admin roster", who: "admins" },
+  {
+    command: "admins / admins add @user ghes-login / admins remove @user",
+    what: "the admin roster; an added entry is pending until that person links exactly that GHES login",
+    who: "admins",
+  },
 ];

@@ -1,21 +1,35 @@
 // Unified search: issues and pull requests on GHES and in the connected organization, asked in
 // parallel within a 2-second budget each, merged and ranked; a side that fails or is slow is
-// named and the other side's results are still shown.
+// named and the other side's results are still shown. Each side is asked with the searcher's own
+// linked token, so they see exactly what they may; the bot's site-admin token and the
+// installation token are never used here. A side not linked is skipped with a prompt.
 import { NotConnected, UserError } from "./errors.js";
+import type { LinkSide } from "./identity.js";
+import type { TokenForSearch } from "./link.js";
 import type { Block, Message } from "./message.js";
 import type { Connection } from "./model.js";
-import type { DotcomGateway, GhesGateway, SearchHit } from "./ports.js";
+import type { DotcomGateway, SearchHit } from "./ports.js";
 
 export const SEARCH_BUDGET_MS = 2000;
 const SHOWN = 10;
 
 export interface SearchDeps {
-  ghes: GhesGateway;
+  ghesUrl: string;
+  /** GHES search with the person's own token. */
+  searchGhes(token: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
   dotcom: DotcomGateway;
   activeConnection(): Promise<Connection | undefined>;
   featureEnabled(name: string): Promise<boolean>;
-  installationToken(): Promise<{ token: string }>;
+  /** The searcher's own token on that side. */
+  personToken(side: LinkSide): Promise<TokenForSearch>;
   budgetMs?: number;
+}
+
+/** Why a side was skipped, as the one line the searcher reads. */
+function skippedLine(side: LinkSide, why: Exclude<TokenForSearch, { ok: true }>["why"], where: string): string {
+  const name = side === "ghes" ? `GHES (${where})` : `GitHub (${where})`;
+  if (why === "expired") return `🔗 ${name} skipped: your link has expired — run \`/ghconnect link\` to sign in again.`;
+  return `🔗 ${name} skipped: link your account with \`/ghconnect link\` to search it as yourself.`;
 }
 
 export interface SearchOutcome {
@@ -53,14 +67,21 @@ export async function unifiedSearch(deps: SearchDeps, query: string): Promise<Se
     throw new UserError("Unified search is off.", "An admin can turn it on with `/ghconnect feature enable unified-search`.");
   }
   const budget = deps.budgetMs ?? SEARCH_BUDGET_MS;
-  const ghesHost = new URL(deps.ghes.url).host;
+  const ghesHost = new URL(deps.ghesUrl).host;
+  // A token that could not be read (say, GitHub failing a refresh) fails its side only.
+  const [ghesToken, githubToken] = await Promise.allSettled([deps.personToken("ghes"), deps.personToken("github")]);
+  const skippedWhy = (t: PromiseSettledResult<TokenForSearch>) => (t.status === "fulfilled" && !t.value.ok ? t.value.why : undefined);
+  const asPerson = (t: PromiseSettledResult<TokenForSearch>, run: (token: string) => Promise<SearchHit[]>) =>
+    t.status === "rejected" ? Promise.reject(t.reason) : t.value.ok ? run(t.value.token) : Promise.resolve([]);
+  const ghesSkipped = skippedWhy(ghesToken);
+  const githubSkipped = skippedWhy(githubToken);
+  const skipped = [
+    ghesSkipped ? skippedLine("ghes", ghesSkipped, ghesHost) : undefined,
+    githubSkipped ? skippedLine("github", githubSkipped, connection.org) : undefined,
+  ].filter(Boolean) as string[];
   const [local, remote] = await Promise.allSettled([
-    deps.ghes.searchIssues(query, SHOWN, AbortSignal.timeout(budget)),
-    (async () => {
-      const signal = AbortSignal.timeout(budget);
-      const { token } = await deps.installationToken();
-      return deps.dotcom.searchIssues(token, connection.org, query, SHOWN, signal);
-    })(),
+    asPerson(ghesToken, (token) => deps.searchGhes(token, query, SHOWN, AbortSignal.timeout(budget))),
+    asPerson(githubToken, (token) => deps.dotcom.searchIssues(token, connection.org, query, SHOWN, AbortSignal.timeout(budget))),
   ]);
   const ghesHits = local.status === "fulfilled" ? local.value : [];
   const githubHits = remote.status === "fulfilled" ? remote.value : [];
@@ -79,11 +100,11 @@ export async function unifiedSearch(deps: SearchDeps, query: string): Promise<Se
       : undefined,
   ].filter(Boolean) as string[];
   const blocks: Block[] = [{ kind: "text", text: `*Search:* ${query.replace(/[<>*`]/g, "")}` }];
-  if (problems.length) blocks.push({ kind: "text", text: problems.join("\n") });
+  if (problems.length || skipped.length) blocks.push({ kind: "text", text: [...skipped, ...problems].join("\n") });
   blocks.push({ kind: "text", text: lines.length ? lines.join("\n") : "No issues or pull requests match." });
   const counts = {
-    ghes: local.status === "fulfilled" ? ghesHits.length : "failed",
-    github: remote.status === "fulfilled" ? githubHits.length : "failed",
+    ghes: ghesSkipped ? `skipped (${ghesSkipped})` : local.status === "fulfilled" ? ghesHits.length : "failed",
+    github: githubSkipped ? `skipped (${githubSkipped})` : remote.status === "fulfilled" ? githubHits.length : "failed",
   };
   blocks.push({ kind: "context", text: `GHES: ${counts.ghes} · ${connection.org} on GitHub: ${counts.github} · showing ${merged.length}` });
   return { message: { text: `Search: ${lines.length} results`, blocks }, counts };

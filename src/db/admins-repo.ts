@@ -1,4 +1,5 @@
-// The admin roster: Slack user ↔ GHES login.
+// The admin roster: Slack user ↔ GHES login, with the GHES login that Slack user has proven by
+// signing in (person_links), since an entry grants nothing until the two agree.
 import { type Kysely, sql } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { Engine } from "./database.js";
@@ -11,6 +12,8 @@ export interface AdminRecord {
   ghesLogin: string;
   addedBy: string;
   addedAt: string;
+  /** The GHES login this Slack user proved with `/ghconnect link`, if any. */
+  provenGhesLogin: string | null;
 }
 
 export class AdminsRepo {
@@ -31,14 +34,30 @@ export class AdminsRepo {
     if (this.engine === "postgres") await sql`select pg_advisory_xact_lock(${ROSTER_LOCK_KEY})`.execute(this.q);
   }
 
+  private withProof() {
+    return this.q
+      .selectFrom("admins")
+      .leftJoin("person_links", (join) =>
+        join.onRef("person_links.slack_user_id", "=", "admins.slack_user_id").on("person_links.side", "=", "ghes"),
+      )
+      .select(["admins.slack_user_id", "admins.ghes_login", "admins.added_by", "admins.added_at", "person_links.login as proven_login"]);
+  }
+
   async find(slackUserId: string): Promise<AdminRecord | undefined> {
-    const row = await this.q.selectFrom("admins").selectAll().where("slack_user_id", "=", slackUserId).executeTakeFirst();
+    const row = await this.withProof().where("admins.slack_user_id", "=", slackUserId).executeTakeFirst();
     return row && toRecord(row);
   }
 
   async list(): Promise<AdminRecord[]> {
-    const rows = await this.q.selectFrom("admins").selectAll().orderBy("added_at").orderBy("slack_user_id").execute();
+    const rows = await this.withProof().orderBy("admins.added_at").orderBy("admins.slack_user_id").execute();
     return rows.map(toRecord);
+  }
+
+  /** The roster entry holding this GHES login (logins are case-insensitive), if any. */
+  async findByLogin(ghesLogin: string): Promise<AdminRecord | undefined> {
+    const rows = await this.withProof().execute();
+    const found = rows.find((r) => r.ghes_login.toLowerCase() === ghesLogin.toLowerCase());
+    return found && toRecord(found);
   }
 
   async count(): Promise<number> {
@@ -68,6 +87,18 @@ export class AdminsRepo {
   }
 }
 
-function toRecord(row: { slack_user_id: string; ghes_login: string; added_by: string; added_at: string }): AdminRecord {
-  return { slackUserId: row.slack_user_id, ghesLogin: row.ghes_login, addedBy: row.added_by, addedAt: row.added_at };
+function toRecord(row: {
+  slack_user_id: string;
+  ghes_login: string;
+  added_by: string;
+  added_at: string;
+  proven_login?: string | null;
+}): AdminRecord {
+  return {
+    slackUserId: row.slack_user_id,
+    ghesLogin: row.ghes_login,
+    addedBy: row.added_by,
+    addedAt: row.added_at,
+    provenGhesLogin: row.proven_login ?? null,
+  };
 }

@@ -180,6 +180,24 @@ export interface EncryptionKeysTable {
   retired_at: string | null;
 }
 
+/** A person's proven GHES or github.com account (see links-repo). */
+export interface PersonLinksTable {
+  id: string;
+  slack_user_id: string;
+  side: string;
+  login: string;
+  login_key: string;
+  connection_id: string | null;
+  token_ciphertext: string;
+  refresh_ciphertext: string | null;
+  key_id: string;
+  expires_at: string | null;
+  refresh_expires_at: string | null;
+  status: string;
+  linked_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   admins: AdminsTable;
   connections: ConnectionsTable;
@@ -195,6 +213,7 @@ export interface Database {
   stats_snapshots: StatsSnapshotsTable;
   active_encryption_key: ActiveEncryptionKeyTable;
   encryption_keys: EncryptionKeysTable;
+  person_links: PersonLinksTable;
 }
 
 export type AuditRow = Selectable<AuditLogTable>;

@@ -5,7 +5,7 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { Database } from "./schema.js";
 
-export type StatePurpose = "manifest" | "install";
+export type StatePurpose = "manifest" | "install" | "link-ghes" | "link-github";
 
 export type StateCheck =
   | { ok: true; operationId: string }

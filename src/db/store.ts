@@ -14,6 +14,7 @@ import { EncryptionKeysRepo } from "./encryption-keys-repo.js";
 import { FeaturesRepo } from "./features-repo.js";
 import { GroupCommit } from "./group-commit.js";
 import { JobsRepo, StatsRepo } from "./jobs-repo.js";
+import { LinksRepo } from "./links-repo.js";
 import { OperationsRepo } from "./operations-repo.js";
 import { RefusalsRepo } from "./refusals-repo.js";
 import type { Database } from "./schema.js";
@@ -34,6 +35,7 @@ export class Repos {
   readonly features: FeaturesRepo;
   readonly jobs: JobsRepo;
   readonly stats: StatsRepo;
+  readonly links: LinksRepo;
   constructor(
     readonly q: Kysely<Database>,
     readonly engine: Engine,
@@ -54,6 +56,7 @@ export class Repos {
     this.features = new FeaturesRepo(q, clock);
     this.jobs = new JobsRepo(q, clock);
     this.stats = new StatsRepo(q, clock);
+    this.links = new LinksRepo(q, clock, box);
   }
 }
 

@@ -20,7 +20,7 @@ export interface SandboxedBot {
   /** GET here for the Prometheus text (the bot's own loopback listener, METRICS_PORT). */
   metricsUrl: string;
   driver: SlackDriver;
-  /** A browser signed in to github.com as the sandbox user's account. */
+  /** A browser signed in to github.com and to GHES as the sandbox user's accounts. */
   browser(user: SandboxUserName): Promise<SandboxBrowser>;
   stop(): Promise<void>;
 }
@@ -143,6 +143,7 @@ export async function startBotOnSandbox(
     async browser(user) {
       const browser = new SandboxBrowser({ fetch: sandbox.fetch });
       await browser.signIn(sandbox.urls.web, SANDBOX_USERS[user].github);
+      await browser.signIn(sandbox.urls.ghes, SANDBOX_USERS[user].ghes);
       return browser;
     },
     stop: () => bot.close(),

@@ -80,7 +80,7 @@ export class SandboxBrowser {
     return this.browse(url, stop);
   }
 
-  /** Signs the github.com user in (the sandbox's login page sets a cookie). */
+  /** Signs the user in to github.com or GHES (the sandbox's login page sets a cookie). */
   async signIn(githubWebUrl: string, user: string): Promise<void> {
     await this.request("GET", `${githubWebUrl}/sandbox/login?user=${encodeURIComponent(user)}`);
   }

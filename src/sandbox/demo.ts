@@ -26,7 +26,7 @@ const HELP = `Commands:
     .join(", ")}
   :users            who is who in the sandbox
   :click N          press button N (confirm dialogs are confirmed)
-  :browse N         follow link N in a browser signed in as the user's github.com account
+  :browse N         follow link N in a browser signed in as the user's github.com and GHES accounts
   :open N           print link N, to open in a real browser
   :clock +56m       move the sandbox GitHub clock forward (s, m, h)
   :proxy refuse H   the proxy refuses CONNECT to H (github.com, api.github.com, uploads.github.com);
@@ -190,6 +190,7 @@ async function main(): Promise<number> {
         const link = item(arg, "link");
         const browser = new SandboxBrowser();
         await browser.signIn(sandbox.urls.web, SANDBOX_USERS[user].github);
+        await browser.signIn(sandbox.urls.ghes, SANDBOX_USERS[user].ghes);
         const result = await browser.browse(link.url as string);
         for (const hop of result.hops) say(style.dim(`  ${hop.method} ${hop.url} → ${hop.status}`));
         say(result.text.split("\n").slice(0, 12).join("\n"));

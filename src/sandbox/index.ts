@@ -59,6 +59,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (options.ghesVersion) world.ghesVersion = options.ghesVersion;
   world.ghesToken = `ghes_${randomBytes(10).toString("hex")}`;
   world.managePassword = randomBytes(8).toString("hex");
+  world.ghesOAuthApp = { clientId: `Ov23li${randomBytes(7).toString("hex")}`, clientSecret: randomBytes(20).toString("hex") };
   const botToken = options.botToken ?? `xoxb-sandbox-${randomBytes(8).toString("hex")}`;
   const slack = await new SlackSandbox({
     botToken,
@@ -125,6 +126,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       GHES_TOKEN: world.ghesToken,
       GHES_MANAGE_URL: urls.manage,
       GHES_MANAGE_PASSWORD: world.managePassword,
+      GHES_OAUTH_CLIENT_ID: world.ghesOAuthApp.clientId,
+      GHES_OAUTH_CLIENT_SECRET: world.ghesOAuthApp.clientSecret,
       GITHUB_URL: urls.web,
       // GHE.com: the app derives the API and uploads hosts from GITHUB_URL, and reaches GitHub's
       // names through the proxy; everything on 127.0.0.1 (GHES, Slack, the bot) goes direct.

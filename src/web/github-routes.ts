@@ -45,27 +45,30 @@ function params(url: URL, names: string[]): Record<string, string | undefined> |
   return out;
 }
 
+/** A GET page route: its parameters checked, then `run`; a failure is a page, never a stack trace. */
+export function pageRoute(log: Logger, names: string[], run: (p: Record<string, string | undefined>) => Promise<PageResult>) {
+  return async (_req: unknown, res: ServerResponse, url: URL) => {
+    const p = params(url, names);
+    if ("kind" in p && typeof p.kind === "string" && (p as PageResult).kind === "page") return send(res, p as PageResult);
+    try {
+      send(res, await run(p as Record<string, string | undefined>));
+    } catch (error) {
+      log.error({ err: error, path: url.pathname }, "GitHub page failed");
+      send(res, {
+        kind: "page",
+        status: isDatabaseError(error) ? 503 : 500,
+        tone: "error",
+        title: isDatabaseError(error) ? "Database unavailable" : "Something went wrong",
+        message: isDatabaseError(error)
+          ? "The bot's database is unavailable, so nothing was done. Try again in a minute."
+          : "ghconnect could not finish this step; nothing was half-done. The operator can find the details in the bot's logs.",
+      });
+    }
+  };
+}
+
 export function githubRoutes(enable: EnableFlow, log: Logger): Route[] {
-  const handle =
-    (names: string[], run: (p: Record<string, string | undefined>) => Promise<PageResult>) =>
-    async (_req: unknown, res: ServerResponse, url: URL) => {
-      const p = params(url, names);
-      if ("kind" in p && typeof p.kind === "string" && (p as PageResult).kind === "page") return send(res, p as PageResult);
-      try {
-        send(res, await run(p as Record<string, string | undefined>));
-      } catch (error) {
-        log.error({ err: error, path: url.pathname }, "GitHub page failed");
-        send(res, {
-          kind: "page",
-          status: isDatabaseError(error) ? 503 : 500,
-          tone: "error",
-          title: isDatabaseError(error) ? "Database unavailable" : "Something went wrong",
-          message: isDatabaseError(error)
-            ? "The bot's database is unavailable, so nothing was done. Try again in a minute."
-            : "ghconnect could not finish this step; nothing was half-done. The operator can find the details in the bot's logs.",
-        });
-      }
-    };
+  const handle = (names: string[], run: (p: Record<string, string | undefined>) => Promise<PageResult>) => pageRoute(log, names, run);
   return [
     { method: "GET", path: MANIFEST_PATH, handler: handle(["state"], (p) => enable.manifestPage(p.state)) },
     { method: "GET", path: CALLBACK_PATH, handler: handle(["code", "state"], (p) => enable.callback(p.code, p.state)) },

@@ -20,6 +20,18 @@ describe("the command parser", () => {
     });
   });
 
+  it("reads link, unlink [ghes|github] and whoami; anything else after them is a specific error", () => {
+    expect(parseCommand("link")).toEqual({ ok: true, command: { name: "link" } });
+    expect(parseCommand("whoami")).toEqual({ ok: true, command: { name: "whoami" } });
+    expect(parseCommand("unlink")).toEqual({ ok: true, command: { name: "unlink" } });
+    expect(parseCommand("unlink GitHub")).toEqual({ ok: true, command: { name: "unlink", side: "github" } });
+    expect(parseCommand("unlink gitlab")).toEqual({
+      ok: false,
+      error: "Use `/ghconnect unlink` (both accounts), `/ghconnect unlink ghes` or `/ghconnect unlink github`.",
+    });
+    expect(parseCommand("link alice")).toEqual({ ok: false, error: "`link` takes no arguments. Try `/ghconnect link`." });
+  });
+
   it("accepts the longest valid org name and refuses one character more", () => {
     expect(parseCommand(`enable ${"a".repeat(39)}`).ok).toBe(true);
     expect(parseCommand(`enable ${"a".repeat(40)}`).ok).toBe(false);

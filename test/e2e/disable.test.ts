@@ -148,7 +148,8 @@ describe.each(ENGINES)("disable (%s)", (engine) => {
     world = await startWorld(engine, { env: { GHCONNECT_ADMINS: admins.map((a) => `${a.slack}:${a.ghes}`).join(",") } });
     for (const a of admins) world.sandbox.world.ghesUsers.push({ login: a.ghes, id: 1000 + admins.indexOf(a), site_admin: true });
     // The roster was seeded from the env; alice is not in it, so adm0 connects through the flow.
-    await world.bot.bot.store.admins.upsert(SANDBOX_USERS.alice.slack, "alice", "test");
+    // Trusted configuration, like GHCONNECT_ADMINS: alice needs no GHES sign-in for this test.
+    await world.bot.bot.store.admins.upsert(SANDBOX_USERS.alice.slack, "alice", "GHCONNECT_ADMINS");
     await world.enable();
     const second = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: { GHCONNECT_ADMINS: "" } });
     try {

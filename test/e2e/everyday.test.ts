@@ -202,7 +202,10 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       await world.enable();
       await ask("mallory", "search flaky", /Unified search is off/);
       await ask("alice", "feature enable unified-search", /Turned on Unified search/);
-      const text = await ask("mallory", "search flaky", /Search:/);
+      // Search runs as the person: carol links GHES (carol) and github.com (monalisa, a member of acme).
+      await world.link("carol", "ghes");
+      await world.link("carol", "github");
+      const text = await ask("carol", "search flaky", /Search:/);
       expect(text).toMatch(
         /`GHES` <http:\/\/127\.0\.0\.1:\d+\/platform\/deploy\/issues\/12\|platform\/deploy#12> Flaky test in deploy pipeline/,
       );
@@ -215,6 +218,8 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       world = await startWorld(engine);
       await world.enable();
       await ask("alice", "feature enable unified-search", /Turned on/);
+      await world.link("alice", "ghes");
+      await world.link("alice", "github");
       world.sandbox.world.inject({ host: "ghes", status: 503, pathIncludes: "/search", times: 5 });
       const text = await ask("alice", "search flaky", /Search:/);
       expect(text).toMatch(/⚠️ GHES \(127\.0\.0\.1:\d+\) answered 503; showing acme only\./);
@@ -225,6 +230,8 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       world = await startWorld(engine);
       await world.enable();
       await ask("alice", "feature enable unified-search", /Turned on/);
+      await world.link("alice", "ghes");
+      await world.link("alice", "github");
       // GitHub's search is held unanswered until after the reply: the reply cannot have waited for it.
       const held = world.sandbox.world.hold({ host: "api", pathIncludes: "/search" });
       const text = await ask("alice", "search flaky", /Search:/);
@@ -382,6 +389,9 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       world.sandbox.world.ghesUsers.find((u) => u.login === "dave")!.site_admin = true;
       await ask("alice", "admins add <@U0MALLORY1|mallory> dave", /Added <@U0MALLORY1>/);
       await world.card(/added <@U0MALLORY1> \(GHES `dave`\) to the ghconnect admins/);
+      // The entry is pending until mallory proves the login dave by signing in to GHES.
+      await ask("mallory", "admins remove <@U0BOB00001>", /is pending until you prove that login/);
+      await world.link("mallory", "ghes");
       await ask("mallory", "admins remove <@U0BOB00001>", /Removed <@U0BOB00001>/);
       await world.card(/removed <@U0BOB00001>/);
     });

@@ -1,7 +1,9 @@
 // Load shedding (SPEC §7): one person's flood of slow commands cannot lock the admins out, and
 // every command turned away is told so and audited, once, without its text.
+import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/core/audit.js";
+import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { eventually, messageText } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
@@ -29,6 +31,27 @@ describe.each(ENGINES)("load shedding (%s)", (engine) => {
     return w;
   }
 
+  /**
+   * A person already linked to github.com as `login` (search runs with their own token): the
+   * token is one the connected app issued them, stored as `/ghconnect link` stores it.
+   */
+  async function linkedOnGitHub(w: World, slackUserId: string, login: string): Promise<void> {
+    const { world: gh } = w.sandbox;
+    const app = gh.apps.find((a) => !a.deleted);
+    const connection = await w.bot.bot.store.connections.active();
+    const token = `ghu_${randomBytes(18).toString("hex")}`;
+    gh.userTokens.set(token, { login, appId: app?.id ?? 0, expiresAt: gh.now() + 8 * 3_600_000 });
+    await w.bot.bot.store.links.put({
+      slackUserId,
+      side: "github",
+      login,
+      connectionId: connection?.id ?? null,
+      token,
+      status: "active",
+      linkedAt: new Date(gh.now()).toISOString(),
+    });
+  }
+
   const searchesAtGitHub = (w: World) => w.sandbox.routers.api.received.filter((r) => r.path.includes("/search")).length;
 
   async function busyEntries(w: World, expected: number): Promise<AuditEntry[]> {
@@ -40,6 +63,7 @@ describe.each(ENGINES)("load shedding (%s)", (engine) => {
 
   it("one user's flood of searches gets the per-user message; an admin's status and disable still get their real answers", async () => {
     const w = await connectedWithSlowGitHubSearch(3);
+    await linkedOnGitHub(w, SANDBOX_USERS.mallory.slack, "ghost");
     const before = searchesAtGitHub(w);
     // Three searches are taken: acknowledged, and held at a slow GitHub.
     const taken = await Promise.all([1, 2, 3].map((i) => w.command("mallory", `search flaky ${i}`)));
@@ -95,6 +119,7 @@ describe.each(ENGINES)("load shedding (%s)", (engine) => {
     await w.privateMessage("alice", /Connected to acme/, since);
     const before = searchesAtGitHub(w);
     const users = ["U0FLOOD001", "U0FLOOD002", "U0FLOOD003"];
+    for (const [i, login] of ["octocat", "monalisa", "hubot"].entries()) await linkedOnGitHub(w, users[i] as string, login);
     const eight = [users[0], users[0], users[0], users[1], users[1], users[1], users[2], users[2]] as string[];
     await Promise.all(eight.map((user, i) => w.bot.driver.command(user, `search flaky ${i}`)));
     await eventually(() => searchesAtGitHub(w) - before === 8);

@@ -163,7 +163,7 @@ describe.each(ENGINES)("changing the encryption key while replicas run (%s)", (e
     expect(await storedKeyIds(world)).toEqual([newId]);
     const rotated = await auditOf(world, "key.rotated");
     expect(rotated.map((e) => [e.outcome, e.details])).toEqual([
-      ["ok", { from_key_id: oldId, to_key_id: newId, credentials: 4, upgraded_from_v1: 0 }],
+      ["ok", { from_key_id: oldId, to_key_id: newId, credentials: 4, upgraded_from_v1: 0, linked_accounts: 0 }],
     ]);
 
     // After the rotation A writes under the new key and B reads it.

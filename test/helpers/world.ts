@@ -37,6 +37,8 @@ export interface World {
   browse(user: SandboxUserName, url: string): Promise<BrowseResult>;
   /** enable acme → accept → returns the private "Continue on GitHub" link. */
   enableUntilGitHub(org?: string, user?: SandboxUserName): Promise<string>;
+  /** `/ghconnect link` as `user`, then the sign-in link for `side` followed in `browser`'s browser (the user's own by default). */
+  link(user: SandboxUserName, side: "ghes" | "github", browser?: SandboxUserName): Promise<BrowseResult>;
   /** The whole enable, through the browser, as alice/octocat unless told otherwise. */
   enable(org?: string): Promise<BrowseResult>;
   restartBot(): Promise<void>;
@@ -109,6 +111,12 @@ export async function startWorld(
       await world.click(user, card, "enable.accept");
       const reply = await world.privateMessage(user, /Continue on GitHub/, clicked);
       return world.linkIn(reply, /Continue on GitHub/);
+    },
+    async link(user, side, browser = user) {
+      const since = world.mark();
+      await world.command(user, "link");
+      const reply = await world.privateMessage(user, /Prove who you are|nothing to link/, since);
+      return world.browse(browser, world.linkIn(reply, side === "ghes" ? /Sign in to GHES/ : /Sign in to github\.com/));
     },
     async enable(org = "acme") {
       const link = await world.enableUntilGitHub(org);

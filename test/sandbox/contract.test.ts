@@ -145,3 +145,106 @@ describe("the sandbox browser", () => {
     expect(result.text).toContain("Signed in as octocat");
   });
 });
+
+describe("person linking: the OAuth shapes GitHub documents", () => {
+  const form = { "content-type": "application/json", accept: "application/json" };
+  const basic = (id: string, secret: string) => ({
+    authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`,
+    "content-type": "application/json",
+  });
+
+  /** A fresh user token for octocat through the app's web flow (authorize → code → access_token). */
+  async function authorizeOctocat() {
+    const redirect = "http://127.0.0.1:9/setup";
+    const authorized = await fetch(
+      `${sandbox.urls.web}/login/oauth/authorize?client_id=${app.client_id}&redirect_uri=${encodeURIComponent(redirect)}&state=s3`,
+      { method: "POST", headers: { "x-sandbox-user": "octocat" }, redirect: "manual" },
+    );
+    const code = new URL(authorized.headers.get("location") as string).searchParams.get("code");
+    const body = JSON.stringify({ client_id: app.client_id, client_secret: app.client_secret, code });
+    return (await call(sandbox.urls.web, "POST", "/login/oauth/access_token", form, body)).body;
+  }
+
+  it("github.com user tokens expire in 8 hours and refresh once with a 6-month refresh token; a reused one is bad_refresh_token", async () => {
+    const issued = await authorizeOctocat();
+    expect(Object.keys(issued).sort()).toEqual([
+      "access_token",
+      "expires_in",
+      "refresh_token",
+      "refresh_token_expires_in",
+      "scope",
+      "token_type",
+    ]);
+    expect([issued.expires_in, issued.refresh_token_expires_in, issued.token_type]).toEqual([28800, 15897600, "bearer"]);
+    const refresh = JSON.stringify({
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+      grant_type: "refresh_token",
+      refresh_token: issued.refresh_token,
+    });
+    const renewed = (await call(sandbox.urls.web, "POST", "/login/oauth/access_token", form, refresh)).body;
+    expect(renewed.access_token).not.toBe(issued.access_token);
+    expect((await call(sandbox.urls.api, "GET", "/user", { authorization: `token ${issued.access_token}` })).status).toBe(401);
+    expect((await call(sandbox.urls.api, "GET", "/user", { authorization: `token ${renewed.access_token}` })).status).toBe(200);
+    const reused = await call(sandbox.urls.web, "POST", "/login/oauth/access_token", form, refresh);
+    expect([reused.status, reused.body.error]).toEqual([200, "bad_refresh_token"]);
+    sandbox.world.advance(8 * 3_600_000);
+    expect((await call(sandbox.urls.api, "GET", "/user", { authorization: `token ${renewed.access_token}` })).status).toBe(401);
+    sandbox.world.advance(-8 * 3_600_000);
+  });
+
+  it("GET /search/issues as a person (user token) answers in the documented shape", async () => {
+    const { access_token } = await authorizeOctocat();
+    const response = await call(sandbox.urls.api, "GET", "/search/issues?q=flaky%20org%3Aacme", { authorization: `token ${access_token}` });
+    expect(response.status).toBe(200);
+    expect(problems(responseValidator("api.github.com", "GET", "/search/issues", 200), response.body)).toEqual([]);
+  });
+
+  it("DELETE /applications/{client_id}/token revokes a user token (204), then 404", async () => {
+    const { access_token } = await authorizeOctocat();
+    const path = `/applications/${app.client_id}/token`;
+    const body = JSON.stringify({ access_token });
+    expect((await call(sandbox.urls.api, "DELETE", path, basic(app.client_id, app.client_secret), body)).status).toBe(204);
+    expect((await call(sandbox.urls.api, "GET", "/user", { authorization: `token ${access_token}` })).status).toBe(401);
+    expect((await call(sandbox.urls.api, "DELETE", path, basic(app.client_id, app.client_secret), body)).status).toBe(404);
+  });
+
+  it("GHES: the OAuth app's web flow gives a token; GET /user and /search/issues answer as that person, in GHES's shapes", async () => {
+    const { clientId, clientSecret } = sandbox.world.ghesOAuthApp;
+    const redirect = "http://127.0.0.1:9/link";
+    const authorized = await fetch(
+      `${sandbox.urls.ghes}/login/oauth/authorize?client_id=${clientId}&redirect_uri=${encodeURIComponent(redirect)}&scope=repo&state=s4`,
+      { method: "POST", headers: { cookie: "ghes_user=carol" }, redirect: "manual" },
+    );
+    const code = new URL(authorized.headers.get("location") as string).searchParams.get("code");
+    const token = await call(
+      sandbox.urls.ghes,
+      "POST",
+      "/login/oauth/access_token",
+      form,
+      JSON.stringify({ client_id: clientId, client_secret: clientSecret, code, redirect_uri: redirect }),
+    );
+    expect([token.body.token_type, token.body.scope]).toEqual(["bearer", "repo"]);
+    const auth = { authorization: `token ${token.body.access_token}` };
+    const user = await call(sandbox.urls.ghes, "GET", "/api/v3/user", auth);
+    expect(user.body.login).toBe("carol");
+    expect(problems(responseValidator("ghes-3.19", "GET", "/user", 200), user.body)).toEqual([]);
+    const search = await call(sandbox.urls.ghes, "GET", "/api/v3/search/issues?q=flaky", auth);
+    expect(problems(responseValidator("ghes-3.19", "GET", "/search/issues", 200), search.body)).toEqual([]);
+    // carol is not a collaborator of the private security/vault; the site admin's token sees it.
+    expect(search.body.items.map((i: { number: number }) => i.number).sort()).toEqual([12, 15]);
+    const asAdmin = await call(sandbox.urls.ghes, "GET", "/api/v3/search/issues?q=flaky", {
+      authorization: `token ${sandbox.world.ghesToken}`,
+    });
+    expect(asAdmin.body.items.map((i: { number: number }) => i.number).sort()).toEqual([12, 15, 4].sort());
+    const revoke = await call(
+      sandbox.urls.ghes,
+      "DELETE",
+      `/api/v3/applications/${clientId}/token`,
+      basic(clientId, clientSecret),
+      JSON.stringify({ access_token: token.body.access_token }),
+    );
+    expect(revoke.status).toBe(204);
+    expect((await call(sandbox.urls.ghes, "GET", "/api/v3/user", auth)).status).toBe(401);
+  });
+});

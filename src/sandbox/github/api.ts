@@ -77,7 +77,8 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
   };
   const userToken = (req: SandboxRequest) => {
     const token = req.headers.authorization?.replace(/^(token|bearer)\s+/i, "");
-    return token ? world.userTokens.get(token) : undefined;
+    const found = token ? world.userTokens.get(token) : undefined;
+    return found && !found.revoked && found.expiresAt > world.now() ? found : undefined;
   };
 
   r.on("POST", "/app-manifests/:code/conversions", (req) => {
@@ -167,17 +168,43 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     });
   });
 
+  // DELETE /applications/{client_id}/token, with the app's client id and secret (Basic auth).
+  r.on("DELETE", "/applications/:clientId/token", (req) => {
+    const m = /^basic\s+(.+)$/i.exec(req.headers.authorization ?? "");
+    const [id = "", ...rest] = m
+      ? Buffer.from(m[1] as string, "base64")
+          .toString()
+          .split(":")
+      : [];
+    const app = world.apps.find((a) => a.clientId === id && a.clientSecret === rest.join(":") && !a.deleted);
+    if (!app || req.params.clientId !== app.clientId) return ghError(world, 404, "Not Found");
+    const token = String((req.body as Record<string, unknown>).access_token ?? "");
+    const found = world.userTokens.get(token);
+    if (!found || found.appId !== app.id || found.revoked) return ghError(world, 404, "Not Found");
+    world.userTokens.set(token, { ...found, revoked: true });
+    return noContent(world);
+  });
+
   r.on("GET", "/search/issues", (req) => {
+    const person = userToken(req);
+    const viewer = person && world.user(person.login);
     const found = installationToken(req);
-    if (!found) return ghError(world, 401, "Bad credentials");
+    if (!found && !viewer) return ghError(world, 401, "Bad credentials");
+    world.searches.push({ host: "github", as: found ? "installation" : (viewer?.login ?? "") });
     const q = req.url.searchParams.get("q") ?? "";
     if (!q.trim()) return ghError(world, 422, "Validation Failed");
     const words = q
       .toLowerCase()
       .split(/\s+/)
       .filter((w) => w && !w.includes(":"));
+    // A person sees public repositories and the private ones of orgs they belong to; an
+    // installation sees its account's. The `org:` qualifier narrows either.
+    const org = /(?:^|\s)org:(\S+)/i.exec(q)?.[1]?.toLowerCase();
     const items = world.dotcomIssues
-      .filter((i) => i.org === found.installation.account.login)
+      .filter((i) =>
+        found ? i.org === found.installation.account.login : i.visibility !== "private" || Boolean(viewer?.memberships[i.org]),
+      )
+      .filter((i) => !org || i.org.toLowerCase() === org)
       .filter((i) => words.every((w) => i.title.toLowerCase().includes(w)))
       .map((i) => issueJson(urls.web, urls.api, i));
     return ok(world, { total_count: items.length, incomplete_results: false, search_type: "lexical", items });

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { type SandboxRequest, SandboxRouter } from "../http.js";
 import { issueJson } from "./api.js";
 import { ghError, ok } from "./common.js";
+import { addGhesOAuthRoutes, ghesCanSee, ghesViewer } from "./ghes-oauth.js";
 import { publicUser } from "./shapes.js";
 import type { GitHubWorld } from "./world.js";
 
@@ -47,18 +48,21 @@ export function ghesRoutes(world: GitHubWorld, urls: { ghes: string }): SandboxR
     });
   });
   r.on("GET", "/api/v3/search/issues", (req) => {
-    if (!authed(req)) return ghError(world, 401, "Bad credentials");
+    const viewer = ghesViewer(world, req);
+    if (!viewer) return ghError(world, 401, "Bad credentials");
+    world.searches.push({ host: "ghes", as: viewer.kind === "user" ? viewer.login : "site-admin" });
     const q = req.url.searchParams.get("q") ?? "";
     const words = q
       .toLowerCase()
       .split(/\s+/)
       .filter((w) => w && !w.includes(":"));
     const items = world.ghesIssues
+      .filter((i) => ghesCanSee(world, viewer, i))
       .filter((i) => words.every((w) => i.title.toLowerCase().includes(w)))
       .map((i) => issueJson(urls.ghes, api, i));
     return ok(world, { total_count: items.length, incomplete_results: false, search_type: "lexical", items });
   });
-  return r;
+  return addGhesOAuthRoutes(r, world, urls);
 }
 
 /** The license as the Management Console API describes it. */

@@ -35,6 +35,41 @@ function withQuery(base: string, params: Record<string, string | number | undefi
   return url.toString();
 }
 
+/** GitHub App user-to-server tokens as GitHub issues them: 8 hours, with a 6-month refresh token. */
+export const USER_TOKEN_TTL_S = 8 * 3600;
+export const REFRESH_TOKEN_TTL_S = 15_897_600;
+
+function issueUserToken(world: GitHubWorld, app: AppRecord, login: string): Record<string, unknown> {
+  const token = `ghu_${randomBytes(18).toString("hex")}`;
+  const refresh = `ghr_${randomBytes(30).toString("hex")}`;
+  world.userTokens.set(token, { login, appId: app.id, expiresAt: world.now() + USER_TOKEN_TTL_S * 1000 });
+  world.refreshTokens.set(refresh, { login, appId: app.id, expiresAt: world.now() + REFRESH_TOKEN_TTL_S * 1000, used: false });
+  return {
+    access_token: token,
+    expires_in: USER_TOKEN_TTL_S,
+    refresh_token: refresh,
+    refresh_token_expires_in: REFRESH_TOKEN_TTL_S,
+    token_type: "bearer",
+    scope: "",
+  };
+}
+
+/** grant_type=refresh_token: a refresh token works once; the old access token stops working. */
+function refreshUserToken(world: GitHubWorld, app: AppRecord, refreshToken: string): Record<string, unknown> {
+  const entry = world.refreshTokens.get(refreshToken);
+  if (!entry || entry.used || entry.appId !== app.id || entry.expiresAt <= world.now()) {
+    return {
+      error: "bad_refresh_token",
+      error_description: "The refresh token passed is incorrect or expired.",
+      error_uri: "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors#bad-refresh-token",
+    };
+  }
+  entry.used = true;
+  for (const [token, t] of world.userTokens)
+    if (t.login === entry.login && t.appId === app.id) world.userTokens.set(token, { ...t, revoked: true });
+  return issueUserToken(world, app, entry.login);
+}
+
 /** GitHub's manifest rules, with GitHub's wording. */
 export function manifestProblems(world: GitHubWorld, manifest: Record<string, unknown>): string[] {
   const problems: string[] = [];
@@ -241,6 +276,7 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
         error_uri: "https://docs.github.com",
       });
     }
+    if (body.grant_type === "refresh_token") return reply(refreshUserToken(world, app, body.refresh_token ?? ""));
     const entry = world.oauthCodes.get(body.code ?? "");
     if (!entry || entry.used || entry.appId !== app.id || world.now() - entry.createdAt > 10 * 60_000) {
       return reply({
@@ -250,9 +286,7 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
       });
     }
     entry.used = true;
-    const token = `ghu_${randomBytes(18).toString("hex")}`;
-    world.userTokens.set(token, { login: entry.login, appId: app.id });
-    return reply({ access_token: token, token_type: "bearer", scope: "" });
+    return reply(issueUserToken(world, app, entry.login));
   });
 
   return r;

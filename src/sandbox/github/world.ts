@@ -62,6 +62,8 @@ export interface Issue {
   pull: boolean;
   updatedAt: string;
   score: number;
+  /** Private repositories are visible to their collaborators (GHES) or the org's members (github.com). */
+  visibility?: "public" | "private";
 }
 
 export interface Fault {
@@ -104,7 +106,19 @@ export class GitHubWorld {
   readonly apps: AppRecord[] = [];
   readonly installations: Installation[] = [];
   readonly tokens: InstallationToken[] = [];
-  readonly userTokens = new Map<string, { login: string; appId: number }>();
+  /** github.com user-to-server tokens: they expire (8 hours) and are refreshed (refresh tokens last 6 months). */
+  readonly userTokens = new Map<string, { login: string; appId: number; expiresAt: number; revoked?: boolean }>();
+  readonly refreshTokens = new Map<string, { login: string; appId: number; expiresAt: number; used: boolean }>();
+  /** The OAuth app registered on GHES for person linking (GHES_OAUTH_CLIENT_ID/SECRET). */
+  ghesOAuthApp = { clientId: "", clientSecret: "" };
+  readonly ghesOAuthCodes = new Map<string, { login: string; createdAt: number; used: boolean; redirectUri: string }>();
+  readonly ghesUserTokens = new Map<string, { login: string; scopes: string[]; revoked: boolean }>();
+  /** GHES private repositories and who may see them (their collaborators). */
+  readonly ghesCollaborators: Record<string, string[]> = {};
+  /** Who each search ran as (a login, "site-admin" or "installation"), for tests that check whose eyes searched. */
+  readonly searches: Array<{ host: "ghes" | "github"; as: string }> = [];
+  /** The GHES user signed in to the browser, unless a cookie says otherwise. */
+  ghesBrowserUser = "alice";
   readonly manifestCodes = new Map<string, { appId: number; createdAt: number; used: boolean }>();
   readonly oauthCodes = new Map<string, { appId: number; login: string; createdAt: number; used: boolean }>();
   readonly faults: Fault[] = [];
@@ -255,7 +269,18 @@ export function seedWorld(world = new GitHubWorld()): GitHubWorld {
     },
     { repo: "platform/deploy", number: 15, title: "Fix flaky test retry logic", state: "closed", pull: true, updatedAt: day(22), score: 8 },
     { repo: "web/storefront", number: 3, title: "Checkout button misaligned", state: "open", pull: false, updatedAt: day(18), score: 5 },
+    {
+      repo: "security/vault",
+      number: 4,
+      title: "Flaky test leaks the unseal key",
+      state: "open",
+      pull: false,
+      updatedAt: day(25),
+      score: 9.8,
+      visibility: "private",
+    },
   );
+  world.ghesCollaborators["security/vault"] = ["alice"];
   world.dotcomIssues.push(
     {
       org: "acme",
@@ -266,6 +291,7 @@ export function seedWorld(world = new GitHubWorld()): GitHubWorld {
       pull: false,
       updatedAt: day(23),
       score: 9.5,
+      visibility: "private",
     },
     {
       org: "acme",
@@ -276,6 +302,7 @@ export function seedWorld(world = new GitHubWorld()): GitHubWorld {
       pull: true,
       updatedAt: day(21),
       score: 7,
+      visibility: "private",
     },
     {
       org: "octo-inc",
@@ -286,6 +313,7 @@ export function seedWorld(world = new GitHubWorld()): GitHubWorld {
       pull: false,
       updatedAt: day(24),
       score: 10,
+      visibility: "private",
     },
   );
   return world;

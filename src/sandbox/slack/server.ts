@@ -211,7 +211,10 @@ export class SlackSandbox {
     const fault = this.takeFault(method);
     if (fault) return record(false, {}, fault);
     if (token !== this.options.botToken) return record(false, {}, "invalid_auth");
-    const channelKnown = (c: unknown) => typeof c === "string" && (this.options.channels.some((ch) => ch.id === c) || /^D/.test(c));
+    // A user id as the channel is the app's direct message with that person, as in Slack.
+    const channelKnown = (c: unknown) =>
+      typeof c === "string" &&
+      (this.options.channels.some((ch) => ch.id === c) || /^D/.test(c) || this.options.users.some((u) => u.id === c));
     switch (method) {
       case "auth.test":
         return record(true, {

@@ -1,0 +1,88 @@
+// The ports of person linking: what core needs to prove who a Slack user is on GHES and on
+// github.com (OAuth web flows, each run by @octokit/oauth-app in github/person-oauth.ts) and where
+// the proven accounts and their user tokens are kept (db/links-repo.ts, sealed like credentials).
+import type { SearchHit } from "./ports.js";
+
+export type LinkSide = "ghes" | "github";
+
+/** Where each sign-in returns; the connected app lists the github.com one among its callback URLs. */
+export const LINK_CALLBACK_PATH: Record<LinkSide, string> = {
+  ghes: "/ghconnect/link/ghes/callback",
+  github: "/ghconnect/link/github/callback",
+};
+
+export const SIDE_NAME: Record<LinkSide, string> = { ghes: "GHES", github: "github.com" };
+
+export interface UserTokens {
+  token: string;
+  refreshToken?: string;
+  expiresAt?: string;
+  refreshTokenExpiresAt?: string;
+}
+
+export interface PersonLink extends UserTokens {
+  slackUserId: string;
+  side: LinkSide;
+  login: string;
+  /** github.com side: the connection whose app issued the token. */
+  connectionId: string | null;
+  status: "active" | "expired";
+  linkedAt: string;
+}
+
+export interface LinksStore {
+  get(slackUserId: string, side: LinkSide): Promise<PersonLink | undefined>;
+  all(slackUserId: string): Promise<PersonLink[]>;
+  /** Who has proven this login on this side, if anyone. */
+  ownerOf(side: LinkSide, login: string): Promise<string | undefined>;
+  /** Stores (or replaces) the person's link on that side. */
+  put(link: PersonLink): Promise<void>;
+  /** Replaces the tokens after a refresh; false when the link is gone or was replaced meanwhile. */
+  updateTokens(slackUserId: string, side: LinkSide, previousToken: string, tokens: UserTokens): Promise<boolean>;
+  markExpired(slackUserId: string, side: LinkSide): Promise<void>;
+  remove(slackUserId: string, side: LinkSide): Promise<boolean>;
+  forConnection(connectionId: string): Promise<PersonLink[]>;
+  removeForConnection(connectionId: string): Promise<number>;
+  /** Active github.com links whose token expires before `before`. */
+  expiringBefore(before: string): Promise<PersonLink[]>;
+}
+
+/** The connected GitHub App's OAuth client, for the github.com side. */
+export interface OAuthClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** GitHub refused to refresh a user token (bad_refresh_token): the person must link again. */
+export class RefreshRefused extends Error {
+  constructor(readonly reason: string) {
+    super(`GitHub refused to refresh the token (${reason})`);
+    this.name = "RefreshRefused";
+  }
+}
+
+/** GitHub refused an authorization code (bad_verification_code, wrong redirect…). */
+export class CodeRefused extends Error {
+  constructor(readonly reason: string) {
+    super(`GitHub refused the authorization code (${reason})`);
+    this.name = "CodeRefused";
+  }
+}
+
+export interface PersonOAuthGateway {
+  /** GHES_OAUTH_CLIENT_ID and _SECRET are set. */
+  readonly ghesConfigured: boolean;
+  ghesAuthorizeUrl(state: string, redirectUrl: string): string;
+  ghesExchange(code: string, redirectUrl: string): Promise<UserTokens>;
+  ghesLogin(token: string): Promise<string>;
+  ghesRevoke(token: string): Promise<void>;
+  /** Issues and pull requests on GHES, as the person the token belongs to. */
+  ghesSearch(token: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
+  githubAuthorizeUrl(client: OAuthClient, state: string, redirectUrl: string): string;
+  githubExchange(client: OAuthClient, code: string, redirectUrl: string): Promise<UserTokens>;
+  /** grant_type=refresh_token; RefreshRefused when GitHub says the refresh token is no good. */
+  githubRefresh(client: OAuthClient, refreshToken: string): Promise<UserTokens>;
+  githubLogin(token: string): Promise<string>;
+  /** DELETE /applications/{client_id}/token: the user token stops working at once. */
+  githubRevoke(client: OAuthClient, token: string): Promise<void>;
+}

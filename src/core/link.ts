@@ -1,0 +1,407 @@
+// `/ghconnect link | unlink | whoami`: a Slack user proves their GHES login and their github.com
+// account by signing in (OAuth web flows through single-use, 10-minute links), so that the roster
+// and search act on proven people rather than on typed strings. User tokens are sealed at rest,
+// refreshed before they expire (github.com), and revoked on unlink and on disconnect.
+import { randomBytes } from "node:crypto";
+import type { Actor } from "./audit.js";
+import type { Clock } from "./clock.js";
+import type { FlowStore, PageResult } from "./enable.js";
+import { when } from "./enable-card.js";
+import { UserError } from "./errors.js";
+import {
+  CodeRefused,
+  LINK_CALLBACK_PATH,
+  type LinkSide,
+  type OAuthClient,
+  type PersonLink,
+  type PersonOAuthGateway,
+  RefreshRefused,
+  SIDE_NAME,
+  type UserTokens,
+} from "./identity.js";
+import { type Block, type Message, simpleMessage } from "./message.js";
+import type { Notifier } from "./ports.js";
+
+export const LINK_TTL_MS = 10 * 60_000;
+/** A github.com token this close to its expiry is refreshed before it is used (and by the periodic duty). */
+export const REFRESH_AHEAD_MS = 30 * 60_000;
+
+/** Unlinking a side that is not linked. */
+export class NotLinked extends UserError {
+  override readonly code = "not_linked";
+}
+
+export interface LinkDeps {
+  store: FlowStore;
+  oauth: PersonOAuthGateway;
+  notifier: Notifier;
+  clock: Clock;
+  publicUrl: string;
+  ghesHost: string;
+}
+
+export type TokenForSearch = { ok: true; token: string; login: string } | { ok: false; why: "not linked" | "expired" | "other connection" };
+
+export class LinkService {
+  constructor(private readonly deps: LinkDeps) {}
+
+  private callbackUrl(side: LinkSide): string {
+    return `${this.deps.publicUrl.replace(/\/+$/, "")}${LINK_CALLBACK_PATH[side]}`;
+  }
+
+  /** The connected app's OAuth client (id and secret), when there is a connection. */
+  private async githubClient(): Promise<{ client: OAuthClient; connectionId: string } | undefined> {
+    const { store } = this.deps;
+    const active = await store.connections.active();
+    if (!active?.appClientId) return undefined;
+    const secret = await store.credentials.get({ connectionId: active.id }, "client_secret");
+    if (!secret) return undefined;
+    return { client: { clientId: active.appClientId, clientSecret: secret.secret }, connectionId: active.id };
+  }
+
+  /** `link`: one single-use sign-in link per side, valid 10 minutes, shown only to the person. */
+  async link(slackUserId: string): Promise<Message> {
+    const { store, oauth, clock } = this.deps;
+    const github = await this.githubClient();
+    const buttons: Array<{ action: string; label: string; url: string }> = [];
+    const lines: string[] = [];
+    const issued: LinkSide[] = [];
+    if (oauth.ghesConfigured) {
+      const state = randomBytes(24).toString("base64url");
+      await store.states.create(state, slackUserId, "link-ghes", LINK_TTL_MS);
+      buttons.push({
+        action: "link.ghes",
+        label: `Sign in to GHES (${this.deps.ghesHost})`,
+        url: oauth.ghesAuthorizeUrl(state, this.callbackUrl("ghes")),
+      });
+      issued.push("ghes");
+    } else {
+      lines.push("• GHES: linking is not set up (the operator sets GHES_OAUTH_CLIENT_ID and GHES_OAUTH_CLIENT_SECRET).");
+    }
+    if (github) {
+      const state = randomBytes(24).toString("base64url");
+      await store.states.create(state, slackUserId, "link-github", LINK_TTL_MS);
+      buttons.push({
+        action: "link.github",
+        label: "Sign in to github.com",
+        url: oauth.githubAuthorizeUrl(github.client, state, this.callbackUrl("github")),
+      });
+      issued.push("github");
+    } else {
+      lines.push(
+        "• github.com: this server is not connected, so there is no app to authorize; link it once an admin runs `/ghconnect enable ORG`.",
+      );
+    }
+    await store.appendAudit({ actor: { slack: slackUserId }, action: "command.link", outcome: "ok", details: { links: issued } });
+    const expires = when(new Date(clock().getTime() + LINK_TTL_MS).toISOString());
+    const blocks: Block[] = [
+      {
+        kind: "text",
+        text: issued.length
+          ? `Prove who you are by signing in. Each link works once and until ${expires}; only you can see them.`
+          : "There is nothing to link right now.",
+      },
+    ];
+    if (lines.length) blocks.push({ kind: "text", text: lines.join("\n") });
+    if (buttons.length) blocks.push({ kind: "actions", buttons });
+    return { text: "Link your GHES and github.com accounts", blocks };
+  }
+
+  /** The browser's return from a sign-in on `side`. */
+  async callback(side: LinkSide, params: { code?: string; state?: string; error?: string }): Promise<PageResult> {
+    const { store } = this.deps;
+    const name = SIDE_NAME[side];
+    const check = params.state ? await store.states.consume(params.state, side === "ghes" ? "link-ghes" : "link-github") : undefined;
+    if (!check?.ok) {
+      const reason = !check ? "missing" : check.reason;
+      await store.appendAudit({
+        actor: { slack: check?.operationId ?? null },
+        action: "link.refused",
+        target: side,
+        outcome: "refused",
+        details: { reason: `link ${reason}` },
+      });
+      const message =
+        reason === "used"
+          ? "This sign-in link was already used; each link works once."
+          : reason === "expired"
+            ? "This sign-in link has expired; links last 10 minutes."
+            : "This sign-in link is not one ghconnect issued.";
+      return page(400, "error", "Link not valid", `${message} Nothing was linked. Run /ghconnect link in Slack for new links.`);
+    }
+    const slackUserId = check.operationId as string;
+    const refuse = async (reason: string, title: string, status = 400, actor: Actor = {}) => {
+      await store.appendAudit({
+        actor: { slack: slackUserId, ...actor },
+        action: "link.refused",
+        target: side,
+        outcome: "refused",
+        details: { reason },
+      });
+      return page(status, "error", title, `${reason} Nothing was linked.`);
+    };
+    if (!params.code) return refuse(`The ${name} sign-in was cancelled${params.error ? ` (${params.error})` : ""}.`, "Not linked");
+    const github = side === "github" ? await this.githubClient() : undefined;
+    if (side === "github" && !github) return refuse("This server is no longer connected to GitHub.", "Not connected", 409);
+    let tokens: UserTokens;
+    let login: string;
+    try {
+      tokens =
+        side === "ghes"
+          ? await this.deps.oauth.ghesExchange(params.code, this.callbackUrl("ghes"))
+          : await this.deps.oauth.githubExchange((github as { client: OAuthClient }).client, params.code, this.callbackUrl("github"));
+      login = side === "ghes" ? await this.deps.oauth.ghesLogin(tokens.token) : await this.deps.oauth.githubLogin(tokens.token);
+    } catch (error) {
+      if (error instanceof CodeRefused) return refuse(`${name} refused the sign-in code (${error.reason}).`, "Not linked");
+      if (error instanceof UserError) return refuse(error.message, "Not linked", 502);
+      throw error;
+    }
+    const revokeFresh = () => this.revoke(side, tokens.token, github?.client).catch(() => false);
+    const actor: Actor = side === "ghes" ? { ghes: login } : { github: login };
+    if (side === "ghes") {
+      const entry = await store.admins.find(slackUserId);
+      if (entry && entry.ghesLogin.toLowerCase() !== login.toLowerCase()) {
+        await revokeFresh();
+        return refuse(
+          `You signed in as ${login}; this entry is for ${entry.ghesLogin}. Sign in to GHES as ${entry.ghesLogin}, or ask an admin to fix the entry.`,
+          "Wrong GHES login",
+          403,
+          actor,
+        );
+      }
+    }
+    const owner = await store.links.ownerOf(side, login);
+    if (owner && owner !== slackUserId) {
+      await revokeFresh();
+      return refuse(
+        `The ${name} login ${login} is already linked to another Slack user; a login belongs to one person.`,
+        "Already linked",
+        409,
+        actor,
+      );
+    }
+    const now = this.deps.clock().toISOString();
+    const proven = await store.transaction(async (tx) => {
+      await tx.links.put({
+        ...tokens,
+        slackUserId,
+        side,
+        login,
+        connectionId: github?.connectionId ?? null,
+        status: "active",
+        linkedAt: now,
+      });
+      await tx.audit.append({
+        actor: { slack: slackUserId, ...actor },
+        action: "link.linked",
+        target: side,
+        outcome: "ok",
+        details: { login },
+      });
+      const entry = side === "ghes" ? await tx.admins.find(slackUserId) : undefined;
+      if (entry && entry.addedBy !== "GHCONNECT_ADMINS") {
+        await tx.audit.append({
+          actor: { slack: slackUserId, ghes: login },
+          action: "admins.proven",
+          target: `${slackUserId}:${login}`,
+          outcome: "ok",
+        });
+        return true;
+      }
+      return false;
+    });
+    return page(
+      200,
+      "ok",
+      `Linked to ${name}`,
+      `You are ${login} on ${name}.${proven ? " Your admin roster entry is now active." : ""} /ghconnect whoami in Slack shows what is linked.`,
+    );
+  }
+
+  private async revoke(side: LinkSide, token: string, client?: OAuthClient): Promise<boolean> {
+    if (side === "ghes") await this.deps.oauth.ghesRevoke(token);
+    else if (client) await this.deps.oauth.githubRevoke(client, token);
+    else return false;
+    return true;
+  }
+
+  /** `unlink [ghes|github]`: revokes the tokens and forgets the link(s). */
+  async unlink(slackUserId: string, only?: LinkSide): Promise<Message> {
+    const { store } = this.deps;
+    const links = (await store.links.all(slackUserId)).filter((l) => !only || l.side === only);
+    if (links.length === 0) {
+      throw new NotLinked(
+        only
+          ? `Your ${SIDE_NAME[only]} account is not linked, so there is nothing to unlink.`
+          : "You have no linked accounts, so there is nothing to unlink.",
+        "`/ghconnect whoami` shows what is linked.",
+      );
+    }
+    const github = await this.githubClient();
+    const lines: string[] = [];
+    for (const link of links) {
+      let revoked: boolean | string;
+      try {
+        const client = link.connectionId && link.connectionId === github?.connectionId ? github.client : undefined;
+        revoked = link.status === "active" ? await this.revoke(link.side, link.token, client) : false;
+      } catch (error) {
+        revoked = (error as Error).message.slice(0, 160);
+      }
+      await store.transaction(async (tx) => {
+        await tx.links.remove(slackUserId, link.side);
+        await tx.audit.append({
+          actor: { slack: slackUserId },
+          action: "link.unlinked",
+          target: link.side,
+          outcome: "ok",
+          details: {
+            login: link.login,
+            token_revoked: revoked === true,
+            ...(typeof revoked === "string" ? { revoke_error: revoked } : {}),
+          },
+        });
+      });
+      lines.push(
+        `Unlinked ${SIDE_NAME[link.side]} (\`${link.login}\`)${revoked === true ? "; its token is revoked" : typeof revoked === "string" ? `; ${SIDE_NAME[link.side]} did not confirm the revocation (${revoked})` : ""}.`,
+      );
+    }
+    return simpleMessage(lines.join("\n"), "Search skips an unlinked side; an admin entry for you is pending until you link GHES again.");
+  }
+
+  /** `whoami`: what is linked, as whom, since when. */
+  async whoami(slackUserId: string): Promise<Message> {
+    const { store } = this.deps;
+    const links = new Map((await store.links.all(slackUserId)).map((l) => [l.side, l]));
+    const entry = await store.admins.find(slackUserId);
+    const line = (side: LinkSide) => {
+      const l = links.get(side);
+      if (!l) return `• ${SIDE_NAME[side]}: not linked — \`/ghconnect link\``;
+      if (l.status === "expired")
+        return `• ${SIDE_NAME[side]}: \`${l.login}\`, linked ${when(l.linkedAt)} — expired: GitHub refused to refresh it; run \`/ghconnect link\` again`;
+      return `• ${SIDE_NAME[side]}: \`${l.login}\`, linked ${when(l.linkedAt)}`;
+    };
+    const roster = entry
+      ? entry.addedBy === "GHCONNECT_ADMINS" || links.get("ghes")?.login.toLowerCase() === entry.ghesLogin.toLowerCase()
+        ? `Admin roster: active as GHES \`${entry.ghesLogin}\`.`
+        : `Admin roster: pending — the entry is for GHES \`${entry.ghesLogin}\`; link GHES as \`${entry.ghesLogin}\` to activate it.`
+      : "Admin roster: not an admin.";
+    await store.appendAudit({ actor: { slack: slackUserId }, action: "command.whoami", outcome: "ok" });
+    return { text: "What you have linked", blocks: [{ kind: "text", text: [line("ghes"), line("github"), roster].join("\n") }] };
+  }
+
+  /**
+   * The person's token for search on `side`, refreshed first when it is about to expire. A
+   * refresh GitHub refuses marks the link expired and tells the person.
+   */
+  async tokenFor(slackUserId: string, side: LinkSide): Promise<TokenForSearch> {
+    const link = await this.deps.store.links.get(slackUserId, side);
+    if (!link) return { ok: false, why: "not linked" };
+    if (link.status === "expired") return { ok: false, why: "expired" };
+    if (side === "github") {
+      const github = await this.githubClient();
+      if (!github || link.connectionId !== github.connectionId) return { ok: false, why: "other connection" };
+      if (link.expiresAt && Date.parse(link.expiresAt) - this.deps.clock().getTime() <= REFRESH_AHEAD_MS) {
+        const refreshed = await this.refresh(link, github.client);
+        if (!refreshed) return { ok: false, why: "expired" };
+        return { ok: true, token: refreshed, login: link.login };
+      }
+    }
+    return { ok: true, token: link.token, login: link.login };
+  }
+
+  /** Refreshes one github.com link; the new token, or undefined when GitHub refused (link marked expired). */
+  private async refresh(link: PersonLink, client: OAuthClient): Promise<string | undefined> {
+    const { store, notifier } = this.deps;
+    if (!link.refreshToken) return this.expire(link, "no refresh token");
+    try {
+      const tokens = await this.deps.oauth.githubRefresh(client, link.refreshToken);
+      if (!(await store.links.updateTokens(link.slackUserId, link.side, link.token, tokens))) {
+        // Another replica refreshed it first: use what it stored.
+        return (await store.links.get(link.slackUserId, link.side))?.token;
+      }
+      await store.appendAudit({
+        actor: { slack: null },
+        action: "link.refreshed",
+        target: link.side,
+        outcome: "ok",
+        details: { person: link.slackUserId, login: link.login, expires_at: tokens.expiresAt ?? null },
+      });
+      return tokens.token;
+    } catch (error) {
+      if (!(error instanceof RefreshRefused)) throw error;
+      const gone = await this.expire(link, error.reason);
+      await notifier
+        .post(
+          link.slackUserId,
+          simpleMessage(
+            `:warning: GitHub refused to refresh your github.com link (\`${link.login}\`, ${error.reason}), so it has expired.`,
+            "Run `/ghconnect link` to sign in to github.com again.",
+          ),
+        )
+        .catch(() => undefined);
+      return gone;
+    }
+  }
+
+  private async expire(link: PersonLink, reason: string): Promise<undefined> {
+    await this.deps.store.transaction(async (tx) => {
+      await tx.links.markExpired(link.slackUserId, link.side);
+      await tx.audit.append({
+        actor: { slack: null },
+        action: "link.expired",
+        target: link.side,
+        outcome: "failed",
+        details: { person: link.slackUserId, login: link.login, reason },
+      });
+    });
+    return undefined;
+  }
+
+  /** Periodic duty (scheduled by the app): refreshes github.com tokens before they expire. */
+  async refreshDue(): Promise<number> {
+    const github = await this.githubClient();
+    if (!github) return 0;
+    const due = await this.deps.store.links.expiringBefore(new Date(this.deps.clock().getTime() + REFRESH_AHEAD_MS).toISOString());
+    let n = 0;
+    const failures: unknown[] = [];
+    for (const link of due) {
+      if (link.connectionId !== github.connectionId) continue;
+      // GitHub failing one refresh (5xx, network) leaves that link as it is for the next round
+      // and does not hold up the others.
+      try {
+        if (await this.refresh(link, github.client)) n++;
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length)
+      throw new AggregateError(failures, `${failures.length} github.com link refresh(es) failed; they are retried next minute`);
+    return n;
+  }
+
+  /**
+   * Before a disconnect deletes the app's credentials: revokes every github.com user token the
+   * app issued (DELETE /applications/{client_id}/token) and forgets those links.
+   */
+  async revokeForConnection(connectionId: string): Promise<{ revoked: number; failed: number }> {
+    const github = await this.githubClient();
+    const links = await this.deps.store.links.forConnection(connectionId);
+    let revoked = 0;
+    let failed = 0;
+    for (const link of links) {
+      if (link.status !== "active" || !github || github.connectionId !== connectionId) continue;
+      try {
+        await this.deps.oauth.githubRevoke(github.client, link.token);
+        revoked++;
+      } catch {
+        failed++;
+      }
+    }
+    await this.deps.store.links.removeForConnection(connectionId);
+    return { revoked, failed };
+  }
+}
+
+function page(status: number, tone: "ok" | "error", title: string, message: string): PageResult {
+  return { kind: "page", status, tone, title, message };
+}

@@ -1,0 +1,16 @@
+// The browser's return from the person-linking sign-ins (`/ghconnect link`) on GHES and
+// github.com. Parameters are checked like the enable pages' (githubRoutes' `pageRoute`).
+import type { Logger } from "pino";
+import { LINK_CALLBACK_PATH, type LinkSide } from "../core/identity.js";
+import type { LinkService } from "../core/link.js";
+import { pageRoute } from "./github-routes.js";
+import type { Route } from "./http.js";
+
+export function linkRoutes(links: LinkService, log: Logger): Route[] {
+  const route = (side: LinkSide): Route => ({
+    method: "GET",
+    path: LINK_CALLBACK_PATH[side],
+    handler: pageRoute(log, ["code", "state", "error"], (p) => links.callback(side, { code: p.code, state: p.state, error: p.error })),
+  });
+  return [route("ghes"), route("github")];
+}

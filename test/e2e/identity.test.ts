@@ -1,0 +1,162 @@
+// People, not strings: a roster entry added by command grants nothing until its Slack user proves
+// that GHES login by signing in; a GHES login belongs to one person; four-eyes approval compares
+// people; and search runs with the searcher's own tokens, so each sees exactly what they may.
+import { afterEach, describe, expect, it } from "vitest";
+import type { AuditEntry } from "../../src/core/audit.js";
+import { SANDBOX_USERS } from "../../src/sandbox/index.js";
+import { ENGINES } from "../helpers/db.js";
+import { startWorld, textOf, type World } from "../helpers/world.js";
+
+const { alice, bob, mallory } = SANDBOX_USERS;
+
+describe.each(ENGINES)("proven identities (%s)", (engine) => {
+  let world: World;
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  async function ask(user: "alice" | "bob" | "carol" | "mallory", text: string, match: RegExp) {
+    const since = world.mark();
+    await world.command(user, text);
+    return textOf(await world.privateMessage(user, match, since));
+  }
+  async function auditSince(seq: number): Promise<AuditEntry[]> {
+    return (await world.bot.bot.store.audit.latest(100)).filter((e) => e.seq > seq).reverse();
+  }
+  const lastSeq = async () => (await world.bot.bot.store.audit.latest(1))[0]?.seq ?? 0;
+
+  describe("the roster", () => {
+    it("admins add creates a pending entry that grants nothing until that person signs in to GHES as that login", async () => {
+      world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${alice.slack}:alice` } });
+      expect(await ask("alice", `admins add <@${bob.slack}> bob`, /Added/)).toContain(
+        `Added <@${bob.slack}> (GHES \`bob\`) to the admins as pending: the entry grants nothing until <@${bob.slack}> runs \`/ghconnect link\` and signs in to GHES as \`bob\`.`,
+      );
+      await world.card(
+        /added <@U0BOB00001> \(GHES `bob`\) to the ghconnect admins\. The entry is pending until they link that GHES login\./,
+      );
+      expect(await ask("alice", "admins", /Admins \(2\)/)).toContain(`<@${bob.slack}> — GHES \`bob\``);
+      expect(await ask("alice", "admins", /Admins \(2\)/)).toContain("— pending until they link that GHES login");
+      const seq = await lastSeq();
+      expect(await ask("bob", "audit 3", /pending|Audit trail/)).toContain(
+        "Your roster entry for the GHES login `bob` is pending until you prove that login, so you cannot read the audit trail.",
+      );
+      expect((await auditSince(seq)).map((e) => [e.action, e.outcome])).toEqual([["command.audit", "refused"]]);
+
+      const page = await world.link("bob", "ghes");
+      expect(page.text).toContain("You are bob on GHES. Your admin roster entry is now active.");
+      await world.card(/🔐 <@U0BOB00001> signed in to GHES as `bob`: their admin entry is active\./);
+      const proven = (await auditSince(seq)).filter((e) => e.action === "admins.proven");
+      expect(proven.map((e) => [e.actor_slack, e.actor_ghes, e.target])).toEqual([[bob.slack, "bob", `${bob.slack}:bob`]]);
+      expect(await ask("bob", "audit 3", /pending|Audit trail/)).toContain("Audit trail");
+    });
+
+    it("signing in as another login is refused — 'you signed in as dave; this entry is for bob' — audited, nothing stored", async () => {
+      world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${alice.slack}:alice` } });
+      await ask("alice", `admins add <@${bob.slack}> bob`, /Added/);
+      const seq = await lastSeq();
+      // bob's sign-in link, followed in a browser signed in to GHES as dave.
+      const page = await world.link("bob", "ghes", "mallory");
+      expect(page.status).toBe(403);
+      expect(page.text).toContain("You signed in as dave; this entry is for bob.");
+      expect(await world.bot.bot.store.links.all(bob.slack)).toEqual([]);
+      const refused = (await auditSince(seq)).filter((e) => e.action === "link.refused");
+      expect(refused.map((e) => [e.actor_slack, e.actor_ghes, e.outcome])).toEqual([[bob.slack, "dave", "refused"]]);
+      // The token GHES issued for that sign-in was revoked, not kept.
+      const daveTokens = [...world.sandbox.world.ghesUserTokens.values()].filter((t) => t.login === "dave");
+      expect(daveTokens.map((t) => t.revoked)).toEqual([true]);
+      expect(await ask("bob", "check", /pending|check/)).toContain("is pending until you prove that login");
+    });
+
+    it("a GHES login belongs to one person: adding it for a second Slack user, or linking it twice, is refused", async () => {
+      world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${alice.slack}:alice` } });
+      const seq = await lastSeq();
+      expect(await ask("alice", `admins add <@${mallory.slack}> alice`, /Added|belongs/)).toContain(
+        `The GHES login \`alice\` already belongs to <@${alice.slack}>; a GHES login belongs to one person, so <@${mallory.slack}> was not added.`,
+      );
+      expect((await world.bot.bot.store.admins.list()).map((a) => a.slackUserId)).toEqual([alice.slack]);
+      expect((await auditSince(seq)).map((e) => [e.action, e.outcome])).toEqual([["command.admins-add", "refused"]]);
+
+      await world.link("alice", "ghes");
+      const page = await world.link("mallory", "ghes", "alice");
+      expect(page.status).toBe(409);
+      expect(page.text).toContain("The GHES login alice is already linked to another Slack user; a login belongs to one person.");
+      expect(await world.bot.bot.store.links.all(mallory.slack)).toEqual([]);
+    });
+
+    it("four-eyes approval compares people: a second Slack account of the requester's GHES login cannot approve", async () => {
+      world = await startWorld(engine, {
+        env: { GHCONNECT_ADMINS: `${alice.slack}:alice,${bob.slack}:alice`, GHCONNECT_DISCONNECT_APPROVAL: "peer" },
+      });
+      await world.enable();
+      const since = world.mark();
+      await world.command("alice", "disable acme");
+      const card = await world.card(/Disconnect acme\?/, since);
+      const clicked = world.mark();
+      await world.click("bob", card, "disable.approve");
+      expect(textOf(await world.privateMessage("bob", /second person/, clicked))).toContain(
+        `This disconnect needs a second person: <@${alice.slack}> asked for it as GHES \`alice\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer). Nothing was changed.`,
+      );
+      expect((await world.bot.bot.store.connections.active())?.org).toBe("acme");
+    });
+
+    it("entries added by command before proofs were required are pending: said once in the admin channel, and in status", async () => {
+      world = await startWorld(engine);
+      // What `admins add` stored before this change: an entry nobody proved.
+      await world.bot.bot.store.admins.upsert(mallory.slack, "dave", alice.slack);
+      await world.restartBot();
+      const notice = `1 admin roster entry is pending and grants nothing until the person runs \`/ghconnect link\` and signs in to GHES as that login: <@${mallory.slack}> (\`dave\`).`;
+      const notices = () => world.channel().filter((m) => textOf(m).includes(notice));
+      expect(notices()).toHaveLength(1);
+      await world.restartBot();
+      expect(notices()).toHaveLength(1);
+      expect(await ask("alice", "status", /Not connected/)).toContain(`⏳ ${notice}`);
+      const audited = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "admins.pending_notice");
+      expect(audited.map((e) => e.details)).toEqual([{ pending: [`${mallory.slack}:dave`] }]);
+    });
+  });
+
+  describe("unified search as the person", () => {
+    it("each side answers with the searcher's own token; results differ per person, stay private, and an unlinked side is skipped with a prompt", async () => {
+      world = await startWorld(engine);
+      await world.enable();
+      await ask("alice", "feature enable unified-search", /Turned on/);
+      await world.link("alice", "ghes");
+      await world.link("alice", "github");
+      await world.link("carol", "ghes");
+      await world.link("carol", "github");
+      await world.link("mallory", "ghes");
+      const channelBefore = world.channel().length;
+      world.sandbox.world.searches.length = 0;
+
+      const asAlice = await ask("alice", "search flaky", /Search:/);
+      expect(asAlice).toContain("security/vault#4");
+      expect(asAlice).toContain("acme/api#101");
+      expect(asAlice).toContain("GHES: 3 · acme on GitHub: 2 · showing 5");
+
+      const asCarol = await ask("carol", "search flaky", /Search:/);
+      expect(asCarol).not.toContain("security/vault#4");
+      expect(asCarol).toContain("acme/api#101");
+      expect(asCarol).toContain("GHES: 2 · acme on GitHub: 2 · showing 4");
+
+      const asMallory = await ask("mallory", "search flaky", /Search:/);
+      expect(asMallory).toContain("🔗 GitHub (acme) skipped: link your account with `/ghconnect link` to search it as yourself.");
+      expect(asMallory).not.toContain("acme/api");
+      expect(asMallory).toContain("GHES: 2 · acme on GitHub: skipped (not linked) · showing 2");
+
+      expect(world.sandbox.world.searches).toEqual(
+        expect.arrayContaining([
+          { host: "ghes", as: "alice" },
+          { host: "github", as: "octocat" },
+          { host: "ghes", as: "carol" },
+          { host: "github", as: "monalisa" },
+          { host: "ghes", as: "dave" },
+        ]),
+      );
+      expect(world.sandbox.world.searches.filter((s) => s.as === "site-admin" || s.as === "installation")).toEqual([]);
+      expect(world.sandbox.world.searches).toHaveLength(5);
+      // Results only in the searcher's private replies, never in a channel.
+      expect(world.sandbox.slack.messages.filter((m) => /Search: flaky/.test(textOf(m)) && !m.user)).toEqual([]);
+      expect(world.channel().slice(channelBefore).map(textOf).join("\n")).not.toContain("vault");
+    });
+  });
+});

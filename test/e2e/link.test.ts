@@ -1,0 +1,190 @@
+// People prove who they are: `/ghconnect link` gives single-use, 10-minute sign-in links for GHES
+// (the GHES OAuth app) and github.com (the connected app's user authorization); tokens are sealed,
+// refreshed before they expire, revoked on unlink and on disconnect. Bad input and faults each
+// get their own message and audit entry, and store nothing.
+import { sql } from "kysely";
+import { afterEach, describe, expect, it } from "vitest";
+import type { AuditEntry } from "../../src/core/audit.js";
+import { SANDBOX_USERS } from "../../src/sandbox/index.js";
+import { eventually } from "../helpers/bot.js";
+import { ENGINES } from "../helpers/db.js";
+import { startWorld, textOf, type World } from "../helpers/world.js";
+
+describe.each(ENGINES)("linking accounts (%s)", (engine) => {
+  let world: World;
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  async function ask(user: "alice" | "bob" | "carol" | "mallory", text: string, match: RegExp) {
+    const since = world.mark();
+    await world.command(user, text);
+    return textOf(await world.privateMessage(user, match, since));
+  }
+
+  async function auditSince(seq: number): Promise<AuditEntry[]> {
+    return (await world.bot.bot.store.audit.latest(100)).filter((e) => e.seq > seq).reverse();
+  }
+  const lastSeq = async () => (await world.bot.bot.store.audit.latest(1))[0]?.seq ?? 0;
+
+  it("link privately gives a GHES sign-in that proves the login; whoami shows it; the link works once", async () => {
+    world = await startWorld(engine);
+    const seq = await lastSeq();
+    const channelBefore = world.channel().length;
+    const since = world.mark();
+    await world.command("mallory", "link");
+    const reply = await world.privateMessage("mallory", /Prove who you are/, since);
+    expect(textOf(reply)).toContain("Each link works once and until");
+    expect(textOf(reply)).toContain("github.com: this server is not connected");
+    const url = world.linkIn(reply, /Sign in to GHES/);
+    expect(world.channel().slice(channelBefore).map(textOf).join("\n")).not.toContain("Sign in");
+
+    const page = await world.browse("mallory", url);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("You are dave on GHES.");
+
+    const again = await world.browse("mallory", url);
+    expect(again.status).toBe(400);
+    expect(again.text).toContain("This sign-in link was already used; each link works once. Nothing was linked.");
+
+    const who = await ask("mallory", "whoami", /linked/);
+    expect(who).toMatch(/GHES: `dave`, linked \d{4}-\d\d-\d\d/);
+    expect(who).toContain("github.com: not linked — `/ghconnect link`");
+    expect(who).toContain("Admin roster: not an admin.");
+
+    const audited = (await auditSince(seq)).filter((e) => e.action.startsWith("link."));
+    expect(audited.map((e) => [e.action, e.actor_slack, e.target, e.outcome, e.details])).toEqual([
+      ["link.linked", SANDBOX_USERS.mallory.slack, "ghes", "ok", { login: "dave" }],
+      ["link.refused", SANDBOX_USERS.mallory.slack, "ghes", "refused", { reason: "link used" }],
+    ]);
+    // Sealed at rest: the token GHES issued is nowhere in the row.
+    const rows = await sql<{ token_ciphertext: string }>`select token_ciphertext from person_links`.execute(world.testDb.db.kysely);
+    const issued = [...world.sandbox.world.ghesUserTokens.keys()];
+    expect(rows.rows).toHaveLength(1);
+    expect(rows.rows[0]?.token_ciphertext.startsWith("v2:")).toBe(true);
+    for (const token of issued) expect(rows.rows[0]?.token_ciphertext).not.toContain(token);
+  });
+
+  it("an expired link is refused with its reason, audited, and links nothing", async () => {
+    world = await startWorld(engine);
+    const since = world.mark();
+    await world.command("mallory", "link");
+    const url = world.linkIn(await world.privateMessage("mallory", /Prove who you are/, since), /Sign in to GHES/);
+    world.sandbox.world.advance(11 * 60_000);
+    const seq = await lastSeq();
+    const page = await world.browse("mallory", url);
+    expect(page.status).toBe(400);
+    expect(page.text).toContain("This sign-in link has expired; links last 10 minutes. Nothing was linked.");
+    expect(await world.bot.bot.store.links.all(SANDBOX_USERS.mallory.slack)).toEqual([]);
+    expect((await auditSince(seq)).map((e) => [e.action, e.details])).toEqual([["link.refused", { reason: "link expired" }]]);
+  });
+
+  it("unlink revokes the GHES token and forgets it; unlinking what is not linked is refused and audited", async () => {
+    world = await startWorld(engine);
+    await world.link("mallory", "ghes");
+    const [token] = [...world.sandbox.world.ghesUserTokens.entries()].find(([, t]) => t.login === "dave") ?? [];
+    expect(world.sandbox.world.ghesUserTokens.get(token as string)?.revoked).toBe(false);
+    const text = await ask("mallory", "unlink", /Unlinked|nothing to unlink/);
+    expect(text).toContain("Unlinked GHES (`dave`); its token is revoked.");
+    expect(world.sandbox.world.ghesUserTokens.get(token as string)?.revoked).toBe(true);
+    const seq = await lastSeq();
+    const again = await ask("mallory", "unlink ghes", /Unlinked|nothing to unlink/);
+    expect(again).toContain("Your GHES account is not linked, so there is nothing to unlink.");
+    expect((await auditSince(seq)).map((e) => [e.action, e.outcome, (e.details as { reason?: string }).reason])).toEqual([
+      ["command.unlink", "refused", "Your GHES account is not linked, so there is nothing to unlink."],
+    ]);
+  });
+
+  it("the github.com side is the connected app's authorization: tokens are refreshed before they expire; a refused refresh expires the link and tells the person", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    const page = await world.link("carol", "github");
+    expect(page.text).toContain("You are monalisa on github.com.");
+    const { world: gh } = world.sandbox;
+    const first = await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github");
+    // GitHub answers expires_in (8 hours); oauth-app dates it from the response's Date header (whole seconds).
+    const hoursLeft = (expiresAt?: string) => Math.round((Date.parse(expiresAt ?? "") - gh.now()) / 60_000) / 60;
+    expect(hoursLeft(first?.expiresAt)).toBe(8);
+
+    // 7 h 45 min later the app's refresh duty renews it (grant_type=refresh_token): the old token stops working.
+    gh.advance(7.75 * 3_600_000);
+    const seq = await lastSeq();
+    expect(await world.bot.bot.links.refreshDue()).toBe(1);
+    const second = await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github");
+    expect(second?.token).not.toBe(first?.token);
+    expect(gh.userTokens.get(first?.token as string)?.revoked).toBe(true);
+    expect(hoursLeft(second?.expiresAt)).toBe(8);
+    expect((await auditSince(seq)).map((e) => [e.action, e.target, e.details])).toEqual([
+      ["link.refreshed", "github", { person: SANDBOX_USERS.carol.slack, login: "monalisa", expires_at: second?.expiresAt }],
+    ]);
+
+    // GitHub refuses the next refresh (the refresh token was revoked): the link expires, the person is told.
+    for (const entry of gh.refreshTokens.values()) entry.used = true;
+    gh.advance(7.75 * 3_600_000);
+    const seq2 = await lastSeq();
+    expect(await world.bot.bot.links.refreshDue()).toBe(0);
+    const dm = await eventually(() =>
+      world.sandbox.slack.messages.find((m) => m.channel === SANDBOX_USERS.carol.slack && /refused to refresh/.test(textOf(m))),
+    );
+    expect(textOf(dm)).toContain("GitHub refused to refresh your github.com link (`monalisa`, bad_refresh_token), so it has expired.");
+    expect((await auditSince(seq2)).map((e) => [e.action, e.outcome, e.details])).toEqual([
+      ["link.expired", "failed", { person: SANDBOX_USERS.carol.slack, login: "monalisa", reason: "bad_refresh_token" }],
+    ]);
+    const who = await ask("carol", "whoami", /linked/);
+    expect(who).toContain("github.com: `monalisa`");
+    expect(who).toContain("expired: GitHub refused to refresh it; run `/ghconnect link` again");
+  });
+
+  it("search refreshes a github.com token about to expire before using it; GitHub failing that refresh fails that side only and keeps the link", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    await ask("alice", "feature enable unified-search", /Turned on/);
+    await world.link("carol", "ghes");
+    await world.link("carol", "github");
+    const { world: gh } = world.sandbox;
+    const before = await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github");
+    gh.advance(7.75 * 3_600_000);
+    const seq = await lastSeq();
+    const refreshed = await ask("carol", "search flaky", /Search:/);
+    expect(refreshed).toContain("GHES: 2 · acme on GitHub: 2 · showing 4");
+    const after = await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github");
+    expect(after?.token).not.toBe(before?.token);
+    expect(gh.userTokens.get(before?.token as string)?.revoked).toBe(true);
+    expect((await auditSince(seq)).map((e) => e.action)).toEqual(["link.refreshed", "command.search"]);
+
+    gh.advance(7.75 * 3_600_000);
+    gh.inject({ host: "web", status: 503, pathIncludes: "/login/oauth/access_token", times: 5 });
+    const failing = await ask("carol", "search flaky", /Search:/);
+    expect(failing).toMatch(/⚠️ GitHub \(acme\) failed: Refreshing a github\.com user token: 127\.0\.0\.1:\d+ answered 503/);
+    expect(failing).toContain("GHES: 2 · acme on GitHub: failed · showing 2");
+    expect((await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github"))?.status).toBe("active");
+  });
+
+  it("unlink github revokes the connected app's user token on github.com (DELETE /applications/{client_id}/token)", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    await world.link("carol", "github");
+    const token = (await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github"))?.token as string;
+    const text = await ask("carol", "unlink github", /Unlinked|nothing to unlink/);
+    expect(text).toContain("Unlinked github.com (`monalisa`); its token is revoked.");
+    expect(world.sandbox.world.userTokens.get(token)?.revoked).toBe(true);
+    const revokes = world.sandbox.routers.api.received.filter((r) => r.method === "DELETE" && r.path.startsWith("/applications/"));
+    expect(revokes).toHaveLength(1);
+    expect(await world.bot.bot.store.links.all(SANDBOX_USERS.carol.slack)).toEqual([]);
+  });
+
+  it("a disconnect revokes the github.com user tokens the app issued before deleting its credentials", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    await world.link("carol", "github");
+    const token = (await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github"))?.token as string;
+    const since = world.mark();
+    await world.command("alice", "disable acme");
+    const card = await world.card(/Disconnect/, since);
+    await world.click("alice", card, "disable.approve");
+    const done = await eventually(async () => (await world.bot.bot.store.audit.latest(20)).find((e) => e.action === "disable.done"));
+    expect(done.details).toMatchObject({ linked_accounts_revoked: 1, linked_accounts_revoke_failed: 0 });
+    expect(world.sandbox.world.userTokens.get(token)?.revoked).toBe(true);
+    expect(await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github")).toBeUndefined();
+  });
+});
