@@ -122,11 +122,16 @@ describe.each(ENGINES)("GHE.com (%s)", (engine) => {
     expect(status).toContain("acme.ghe.com `octocat`");
     await world.command("alice", "feature enable unified-search");
     await world.privateMessage("alice", /Turned on Unified search/);
+    // Search runs as the person: alice links both sides, the github.com one through acme.ghe.com.
+    await world.link("alice", "ghes");
+    await world.link("alice", "github");
     let mark = world.mark();
-    await world.command("mallory", "search flaky");
-    const results = textOf(await world.privateMessage("mallory", /Search:/, mark));
+    await world.command("alice", "search flaky");
+    const results = textOf(await world.privateMessage("alice", /Search:/, mark));
     expect(results).toContain("<http://acme.ghe.com/acme/api/issues/101|acme/api#101>");
-    expect(results).toContain("GHES: 2 · acme on GitHub: 2 · showing 4");
+    // alice sees her own private GHES issue too (security/vault#4 is visible to her alone).
+    expect(results).toContain("security/vault#4");
+    expect(results).toContain("GHES: 3 · acme on GitHub: 2 · showing 5");
     mark = world.mark();
     await world.command("alice", "audit verify");
     expect(textOf(await world.privateMessage("alice", /chain intact/, mark))).toMatch(/✅ \d+ entries, chain intact/);
