@@ -221,7 +221,10 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   });
   const router = new CommandRouter(
     {
-      enable: (command, ctx) => enable.request(command.org, ctx.slackUserId, ctx.replyRef),
+      enable: (command, ctx) =>
+        command.enterprise
+          ? enable.requestEnterprise(command.org, ctx.slackUserId, ctx.replyRef)
+          : enable.request(command.org, ctx.slackUserId, ctx.replyRef),
       disable: (command, ctx) => disable.request(command.org, ctx.slackUserId),
       status: (_command, ctx) => everyday.status(ctx.slackUserId, ctx.channelId),
       check: (_command, ctx) => everyday.check(ctx.slackUserId),

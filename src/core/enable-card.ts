@@ -29,8 +29,13 @@ export type CardStage =
   | { kind: "expired" }
   | { kind: "cancelled"; by: string };
 
+/** How the account reads in messages: `acme`, or `the enterprise acme-corp`. */
+export function accountName(op: Pick<Operation, "org" | "accountKind">): string {
+  return op.accountKind === "enterprise" ? `the enterprise ${op.org}` : op.org;
+}
+
 export function enableCard(op: Operation, stage: CardStage): Message {
-  const title = `Enable GitHub Connect → ${op.org}`;
+  const title = `Enable GitHub Connect → ${accountName(op)}`;
   const blocks: Block[] = [
     { kind: "header", text: title },
     {
@@ -72,7 +77,7 @@ export function enableCard(op: Operation, stage: CardStage): Message {
     case "on_github":
       blocks.push({
         kind: "text",
-        text: `✅ Addendum (${ADDENDUM_VERSION}) accepted by <@${stage.acceptedBy}> at ${when(stage.acceptedAt)}.\n⏳ Waiting for <@${op.requestedBySlack}> to create the GitHub App on github.com (the link was sent to them privately).`,
+        text: `✅ Addendum (${ADDENDUM_VERSION}) accepted by <@${stage.acceptedBy}> at ${when(stage.acceptedAt)}.\n⏳ Waiting for <@${op.requestedBySlack}> to ${op.accountKind === "enterprise" ? `register the GitHub App under the enterprise ${op.org} and give ghconnect its credentials` : "create the GitHub App on github.com"} (the link was sent to them privately).`,
       });
       blocks.push({ kind: "actions", buttons: [{ action: "enable.cancel", label: "Cancel", value: op.id }] });
       blocks.push({ kind: "context", text: `Expires at ${when(op.expiresAt)}.` });
@@ -81,7 +86,7 @@ export function enableCard(op: Operation, stage: CardStage): Message {
     case "installing":
       blocks.push({
         kind: "text",
-        text: `✅ GitHub App <${stage.appUrl}|${stage.appSlug}> created under *${op.org}*.\n⏳ Waiting for it to be installed and authorized on github.com.`,
+        text: `✅ GitHub App <${stage.appUrl}|${stage.appSlug}> ${op.accountKind === "enterprise" ? "registered" : "created"} under *${accountName(op)}*.\n⏳ Waiting for it to be installed and authorized on github.com.`,
       });
       blocks.push({ kind: "actions", buttons: [{ action: "enable.cancel", label: "Cancel", value: op.id }] });
       blocks.push({ kind: "context", text: `Expires at ${when(op.expiresAt)}.` });

@@ -61,7 +61,7 @@ export function statusMessage(v: StatusView): Message {
     blocks.push({
       kind: "fields",
       fields: [
-        ["Account", `${c.org} (organization)`],
+        ["Account", `${c.org} (${c.accountKind === "enterprise" ? "enterprise account" : "organization"})`],
         ["Since", when(c.connectedAt)],
         ["Connected by", `<@${c.connectedBy.slack}> · GHES \`${c.connectedBy.ghes}\` · github.com \`${c.connectedBy.github}\``],
         ["App", c.appSettingsUrl ? `<${c.appSettingsUrl}|${c.appSlug}> (id ${c.appId})` : `${c.appSlug} (id ${c.appId})`],

@@ -135,7 +135,7 @@ export class ConnectionsRepo {
 export function toConnection(row: ConnectionRow): Connection {
   return {
     id: row.id,
-    accountKind: "organization",
+    accountKind: row.account_kind === "enterprise" ? "enterprise" : "organization",
     org: row.account_login,
     accountId: row.account_id === null ? null : Number(row.account_id),
     status: row.status,

@@ -48,6 +48,8 @@ export interface OperationsTable {
   id: string;
   kind: "enable" | "disable";
   account_login: string;
+  /** "organization" or "enterprise" (migration 0008; older rows are organizations). */
+  account_kind: Generated<string>;
   status: string;
   version: Generated<number>;
   requested_by_slack: string;

@@ -5,7 +5,8 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { Database } from "./schema.js";
 
-export type StatePurpose = "manifest" | "install";
+/** manifest: the org app's creation; register: an enterprise app's credentials form; install: the installer's return. */
+export type StatePurpose = "manifest" | "register" | "install";
 
 export type StateCheck =
   | { ok: true; operationId: string }

@@ -17,7 +17,8 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     slug: app.slug,
     node_id: `A_${app.id}`,
     client_id: app.clientId,
-    owner: simpleUser(urls.web, urls.api, app.owner.login, app.owner.id, "Organization"),
+    // GitHub's `integration.owner` is a simple user, or an enterprise for an enterprise-owned app.
+    owner: app.enterprise ? enterpriseJson(app.enterprise) : simpleUser(urls.web, urls.api, app.owner.login, app.owner.id, "Organization"),
     name: app.name,
     description: String(app.manifest.description ?? ""),
     external_url: String(app.manifest.url ?? ""),
@@ -29,6 +30,21 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     installations_count: world.installations.filter((i) => i.appId === app.id && !i.deleted).length,
     ...(secrets ? { client_secret: app.clientSecret, webhook_secret: app.webhookSecret, pem: app.pem } : {}),
   });
+  const enterpriseJson = (slug: string) => {
+    const e = world.enterprise(slug);
+    return {
+      id: e?.id ?? 0,
+      node_id: `E_${e?.id ?? 0}`,
+      name: e?.name ?? slug,
+      slug,
+      description: null,
+      website_url: null,
+      html_url: `${urls.web}/enterprises/${slug}`,
+      avatar_url: `${urls.web}/avatars/enterprises/${slug}`,
+      created_at: "2024-01-01T00:00:00Z",
+      updated_at: "2024-01-01T00:00:00Z",
+    };
+  };
   const orgJson = (org: { login: string; id: number }) => ({
     login: org.login,
     id: org.id,
@@ -164,6 +180,40 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
       organization_url: `${urls.api}/orgs/${org.login}`,
       organization: orgJson(org),
       user: simpleUser(urls.web, urls.api, u.login, u.id),
+    });
+  });
+
+  // GraphQL, the one query ghconnect asks: `enterprise(slug:) { slug viewerIsAdmin organizations { nodes { login } } }`.
+  // Like GitHub, a slug the viewer cannot see is `enterprise: null` with a NOT_FOUND error, in a 200.
+  r.on("POST", "/graphql", (req) => {
+    const user = userToken(req);
+    if (!user) return ghError(world, 401, "This endpoint requires you to be authenticated.");
+    const query = String(req.body.query ?? "");
+    const variables = (req.body.variables ?? {}) as { slug?: string };
+    if (!/enterprise\(slug:\s*\$slug\)/.test(query) || typeof variables.slug !== "string")
+      return ok(world, { errors: [{ message: "The sandbox answers only the enterprise(slug:) query." }] });
+    const e = world.enterprise(variables.slug);
+    if (!e?.members.includes(user.login)) {
+      return ok(world, {
+        data: { enterprise: null },
+        errors: [
+          {
+            type: "NOT_FOUND",
+            path: ["enterprise"],
+            locations: [{ line: 1, column: 30 }],
+            message: `Could not resolve to a Enterprise with the slug of '${variables.slug}'.`,
+          },
+        ],
+      });
+    }
+    return ok(world, {
+      data: {
+        enterprise: {
+          slug: e.slug,
+          viewerIsAdmin: e.owners.includes(user.login),
+          organizations: { nodes: e.orgs.map((login) => ({ login })) },
+        },
+      },
     });
   });
 
