@@ -225,7 +225,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         command.enterprise
           ? enable.requestEnterprise(command.org, ctx.slackUserId, ctx.replyRef)
           : enable.request(command.org, ctx.slackUserId, ctx.replyRef),
-      disable: (command, ctx) => disable.request(command.org, ctx.slackUserId),
+      disable: (command, ctx) => disable.request(command.org, ctx.slackUserId, command.enterprise ? "enterprise" : "organization"),
       status: (_command, ctx) => everyday.status(ctx.slackUserId, ctx.channelId),
       check: (_command, ctx) => everyday.check(ctx.slackUserId),
       features: (_command, ctx) => everyday.features(ctx.slackUserId),

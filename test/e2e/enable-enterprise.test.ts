@@ -114,6 +114,16 @@ async function enableEnterpriseUntilGuide(world: World, slug = "acme-corp"): Pro
   return world.linkIn(reply, /Register the app/);
 }
 
+/** The whole enterprise enable, as octocat (owner of acme-corp and of its organization acme). */
+async function connectEnterprise(world: World): Promise<Registered> {
+  const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+  const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+  const accepted = await submitCredentials(guide, creds);
+  const done = await world.browse("alice", accepted.location as string);
+  expect(done.text).toContain("Connected acme-corp");
+  return creds;
+}
+
 describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
   let world: World;
   afterEach(async () => {
@@ -257,5 +267,28 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(refused.status).toBe(422);
     expect(refused.text).toContain("is owned by the enterprise acme-corp, not by the enterprise no-such-enterprise.");
     expect(await credentialCount(world)).toBe(0);
+  });
+
+  it("disable enterprise:SLUG uninstalls the app, deletes its credentials and links the enterprise page where an owner deletes the registration; a plain name does not match the enterprise", async () => {
+    world = await startWorld(engine);
+    await connectEnterprise(world);
+    const app = world.sandbox.world.apps.at(-1)!;
+
+    let since = world.mark();
+    await world.command("alice", "disable acme-corp");
+    const wrong = await world.privateMessage("alice", /is connected to/, since);
+    expect(textOf(wrong)).toContain("This server is connected to enterprise:acme-corp, not acme-corp.");
+    expect(textOf(wrong)).toContain("/ghconnect disable enterprise:acme-corp");
+
+    since = world.mark();
+    await world.command("alice", "disable enterprise:acme-corp");
+    const card = structuredClone(await world.card(/Disconnect acme-corp\?[\s\S]*Approving will/, since));
+    await world.click("alice", card, "disable.approve");
+    const done = await world.card(/Disconnected acme-corp/);
+    expect(textOf(done)).toContain("Installation token revoked; app uninstalled; every credential deleted from this server.");
+    expect(JSON.stringify(done.blocks)).toContain(`${world.sandbox.urls.web}/enterprises/acme-corp/settings/apps/${app.slug}`);
+    expect(world.sandbox.world.installations.filter((i) => i.appId === app.id).every((i) => i.deleted)).toBe(true);
+    expect(await credentialCount(world)).toBe(0);
+    expect(await world.bot.bot.store.connections.latest()).toMatchObject({ status: "disconnected", accountKind: "enterprise" });
   });
 });
