@@ -11,6 +11,7 @@ import { createAnnouncer } from "./core/announce.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
+import { watchEnterpriseInstallations } from "./core/enterprise-installations.js";
 import { EverydayCommands } from "./core/everyday.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
@@ -288,6 +289,11 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     Promise.all([
       enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations")),
       enable.flushRefusals().catch((error) => log.warn({ err: error }, "could not audit counted refusals")),
+      // An enterprise's owners choose on GitHub the organizations its app is installed on: each
+      // sweep asks GitHub (one call, with the app's JWT) and records and audits a change once.
+      watchEnterpriseInstallations({ store, dotcom }).catch((error) =>
+        log.warn({ err: error }, "could not check the enterprise app's installations"),
+      ),
     ]);
   const refresh = () =>
     Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>

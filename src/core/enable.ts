@@ -8,6 +8,7 @@ import type { Actor, AuditInput } from "./audit.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { ADDENDUM_VERSION, accountName, type CardStage, enableCard, when } from "./enable-card.js";
+import { installedOrganizations } from "./enterprise-installations.js";
 import {
   enterpriseAppSettingsUrl,
   newEnterpriseAppUrl,
@@ -888,6 +889,7 @@ export class EnableFlow {
         org: op.org,
         // An enterprise connection's installation is on one of its organizations, not the enterprise.
         accountId: op.accountKind === "enterprise" ? null : installation.accountId,
+        installedOn: op.accountKind === "enterprise" ? await installedOrganizations(dotcom, credentials) : null,
         appId: app.id,
         appSlug: app.slug,
         appName: op.appName,
@@ -1068,7 +1070,9 @@ export class EnableFlow {
     const facts = record.facts;
     const summary: Array<[string, string]> = [
       [done.accountKind === "enterprise" ? "Enterprise" : "Organization", done.org],
-      ...(done.accountKind === "enterprise" ? ([["Installed on", installedOn]] as Array<[string, string]>) : []),
+      ...(done.accountKind === "enterprise"
+        ? ([["Installed on", (record.installedOn ?? [installedOn]).join(", ")]] as Array<[string, string]>)
+        : []),
       ["GHES", `${facts.ghesHostname} (${facts.ghesVersion})`],
       ["App", `<${record.appSettingsUrl}|${record.appSlug}> (id ${record.appId})`],
       ["Installation", String(record.installationId)],

@@ -61,6 +61,8 @@ export interface Connection {
   id: string;
   accountKind: AccountKind;
   org: string;
+  /** For an enterprise: the organizations its app is installed on, as last seen. */
+  installedOn: string[] | null;
   accountId: number | null;
   status: "active" | "disconnected";
   version: number;

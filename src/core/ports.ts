@@ -103,6 +103,8 @@ export interface DotcomGateway {
   membership(userToken: string, org: string): Promise<{ state: string; role: string } | null>;
   /** The enterprise as the person sees it: do they own it, which organizations does it have. */
   enterprise(userToken: string, slug: string): Promise<EnterpriseView>;
+  /** GET /app/installations with the app's JWT: every account the app is installed on. */
+  installations(app: AppCredentials): Promise<Array<{ id: number; account: string }>>;
   /** GET /app with the app's JWT; null when GitHub refuses the JWT (the key is not this app's). */
   registeredApp(app: AppCredentials): Promise<RegisteredApp | null>;
   installation(app: AppCredentials, installationId: number): Promise<{ id: number; account: string; accountId: number } | null>;

@@ -62,6 +62,9 @@ export function statusMessage(v: StatusView): Message {
       kind: "fields",
       fields: [
         ["Account", `${c.org} (${c.accountKind === "enterprise" ? "enterprise account" : "organization"})`],
+        ...(c.accountKind === "enterprise"
+          ? ([["Installed on", c.installedOn?.length ? c.installedOn.join(", ") : "no organization"]] as Array<[string, string]>)
+          : []),
         ["Since", when(c.connectedAt)],
         ["Connected by", `<@${c.connectedBy.slack}> · GHES \`${c.connectedBy.ghes}\` · github.com \`${c.connectedBy.github}\``],
         ["App", c.appSettingsUrl ? `<${c.appSettingsUrl}|${c.appSlug}> (id ${c.appId})` : `${c.appSlug} (id ${c.appId})`],

@@ -11,6 +11,8 @@ export interface AdminsTable {
 export interface ConnectionsTable {
   id: string;
   account_kind: string;
+  /** JSON list of organization logins an enterprise's app is installed on (migration 0008). */
+  installed_on: Generated<string | null>;
   account_login: string;
   account_id: number | null;
   status: "active" | "disconnected";

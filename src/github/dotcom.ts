@@ -180,6 +180,18 @@ export class DotcomClient implements DotcomGateway {
     }
   }
 
+  async installations(app: AppCredentials): Promise<Array<{ id: number; account: string }>> {
+    try {
+      const all = await this.appOctokit(app).paginate("GET /app/installations", { per_page: 100 });
+      return all.map((i) => {
+        const account = i.account as { login?: string; slug?: string } | null;
+        return { id: i.id, account: account?.login ?? account?.slug ?? "" };
+      });
+    } catch (error) {
+      throw upstream("Listing the app's installations with its JWT", this.apiHost, error);
+    }
+  }
+
   async installation(app: AppCredentials, installationId: number): Promise<{ id: number; account: string; accountId: number } | null> {
     try {
       const { data } = await this.appOctokit(app).request("GET /app/installations/{installation_id}", { installation_id: installationId });

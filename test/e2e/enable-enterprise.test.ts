@@ -291,4 +291,40 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(await credentialCount(world)).toBe(0);
     expect(await world.bot.bot.store.connections.latest()).toMatchObject({ status: "disconnected", accountKind: "enterprise" });
   });
+
+  it("the owners choose the organizations: status lists them, and one added or removed on GitHub later is noticed, posted and audited", async () => {
+    world = await startWorld(engine, { sweepEveryMs: 50 });
+    await connectEnterprise(world);
+    const app = world.sandbox.world.apps.at(-1)!;
+    let since = world.mark();
+    await world.command("alice", "status");
+    expect(textOf(await world.privateMessage("alice", /Connected to acme-corp/, since))).toContain("Installed on\nacme\n");
+
+    // octocat, owner of the enterprise, installs the app on its other organization on GitHub.
+    const install = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
+      body: new URLSearchParams({ target: "octo-inc" }),
+    });
+    expect(install.status).toBe(302);
+    await world.card(/was installed on the organization octo-inc/);
+    since = world.mark();
+    await world.command("alice", "status");
+    expect(textOf(await world.privateMessage("alice", /Connected to acme-corp/, since))).toContain("Installed on\nacme, octo-inc\n");
+
+    const octo = world.sandbox.world.installations.find((i) => i.appId === app.id && i.account.login === "octo-inc")!;
+    octo.deleted = true;
+    await world.card(/was uninstalled from the organization octo-inc/);
+    const entries = (await auditEntries(world)).filter((e) => e.action.startsWith("connection.installation_"));
+    expect(entries.map((e) => [e.action, e.target, e.details.organization])).toEqual([
+      ["connection.installation_added", "acme-corp", "octo-inc"],
+      ["connection.installation_removed", "acme-corp", "octo-inc"],
+    ]);
+    since = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
+    expect(status).toContain("Installed on\nacme\n");
+    expect(status).not.toContain("octo-inc");
+  });
 });
