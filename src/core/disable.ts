@@ -204,6 +204,10 @@ export class DisableFlow {
         if (key && connection.appId !== null && connection.installationId !== null) {
           const app = { appId: connection.appId, privateKey: key.secret };
           uninstalled = await dotcom.uninstall(app, connection.installationId);
+          // An enterprise's app may be installed on several of its organizations: every installation goes.
+          if (connection.accountKind === "enterprise")
+            for (const other of await dotcom.installations(app))
+              if (other.id !== connection.installationId) await dotcom.uninstall(app, other.id);
           // The last look with the app's own key, before the key is deleted for good.
           registrationExists = await dotcom.appExists(app).catch(() => undefined);
         }

@@ -273,6 +273,15 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     world = await startWorld(engine);
     await connectEnterprise(world);
     const app = world.sandbox.world.apps.at(-1)!;
+    // The owner also installed it on the enterprise's other organization.
+    const second = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
+      body: new URLSearchParams({ target: "octo-inc" }),
+    });
+    expect(second.status).toBe(302);
+    expect(world.sandbox.world.installations.filter((i) => i.appId === app.id && !i.deleted)).toHaveLength(2);
 
     let since = world.mark();
     await world.command("alice", "disable acme-corp");
