@@ -3,9 +3,11 @@
 // enterprise on GitHub, its credentials given on the bot's single-use form (never Slack),
 // verified with the app's JWT, then the same installation, completion, card and audit as an
 // organization. Each bad input gets its own message and stores nothing.
+import { Writable } from "node:stream";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/core/audit.js";
+import { createLogger } from "../../src/log.js";
 import { pageText } from "../../src/sandbox/browser.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
@@ -335,5 +337,39 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
     expect(status).toContain("Installed on\nacme\n");
     expect(status).not.toContain("octo-inc");
+  });
+
+  it("the credentials form: a body over 16 kB is refused with 413, and no log line ever holds the key or the secret", async () => {
+    const logs: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logs.push(chunk.toString());
+        done();
+      },
+    });
+    world = await startWorld(engine, { log: createLogger("debug", sink) });
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+
+    const huge = await submitCredentials(guide, { ...creds, privateKey: `${creds.privateKey}\n${"A".repeat(17 * 1024)}` });
+    expect(huge.status).toBe(413);
+    expect(huge.text).toContain("The form is larger than 16 kB");
+    expect(await credentialCount(world)).toBe(0);
+    const other = await registerOnGitHub(world, {
+      enterprise: "acme-corp",
+      as: "octocat",
+      guide: { ...guide, fields: new Map([...guide.fields, ["GitHub App name", "Second app"]]) },
+    });
+    expect((await submitCredentials(guide, { ...creds, privateKey: other.privateKey })).status).toBe(422);
+    const accepted = await submitCredentials(guide, creds);
+    expect(accepted.status).toBe(302);
+    await world.browse("alice", accepted.location as string);
+    await world.card(/Connected acme-corp/);
+
+    const logged = logs.join("");
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged).not.toContain("PRIVATE KEY");
+    expect(logged).not.toContain(creds.clientSecret);
+    expect(logged).not.toContain(other.clientSecret);
   });
 });
