@@ -57,17 +57,18 @@ interface Registered {
 }
 
 /** An owner registers the app on GitHub's enterprise form, copying the guide's values. */
-async function registerOnGitHub(world: World, input: { enterprise: string; as: string; guide: Guide }): Promise<Registered> {
+async function registerOnGitHub(
+  world: World,
+  input: { enterprise: string; as: string; guide: Guide; permissions?: Record<string, string> },
+): Promise<Registered> {
   const f = input.guide.fields;
+  const permissions = input.permissions ?? { metadata: "read", issues: "read", pull_requests: "read", members: "read" };
   const body = new URLSearchParams({
     name: f.get("GitHub App name") ?? "",
     url: f.get("Homepage URL") ?? "",
     callback_url: f.get("Callback URL") ?? "",
     request_oauth_on_install: "on",
-    permission_metadata: "read",
-    permission_issues: "read",
-    permission_pull_requests: "read",
-    permission_members: "read",
+    ...Object.fromEntries(Object.entries(permissions).map(([k, v]) => [`permission_${k}`, v])),
   });
   const response = await fetch(`${world.sandbox.urls.web}/enterprises/${input.enterprise}/settings/apps/new`, {
     method: "POST",
@@ -205,6 +206,16 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(otherOwner.status).toBe(422);
     expect(otherOwner.text).toContain(`is owned by the enterprise globex, not by the enterprise acme-corp.`);
 
+    const lacking = await registerOnGitHub(world, {
+      enterprise: "acme-corp",
+      as: "octocat",
+      guide: { ...guide, fields: new Map([...guide.fields, ["GitHub App name", "Lacking app"]]) },
+      permissions: { issues: "read", pull_requests: "read" },
+    });
+    const noMembers = await submitCredentials(guide, lacking);
+    expect(noMembers.status).toBe(422);
+    expect(noMembers.text).toContain("lacks Organization → Members: Read-only. Set it in the app's settings, then send the form again.");
+
     const malformed = await submitCredentials(guide, { ...creds, privateKey: "not a key" });
     expect(malformed.status).toBe(422);
     expect(malformed.text).toContain("The private key is missing or is not a PEM file");
@@ -213,7 +224,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(await credentialCount(world)).toBe(0);
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
     const refusals = (await auditEntries(world)).filter((e) => e.action === "enable.credentials_refused");
-    expect(refusals.map((e) => e.details.refusal)).toEqual(["key_refused", "wrong_app", "malformed_credentials"]);
+    expect(refusals.map((e) => e.details.refusal)).toEqual(["key_refused", "wrong_app", "wrong_app", "malformed_credentials"]);
 
     // The same form, corrected, is accepted; sent again, it is refused as used.
     const accepted = await submitCredentials(guide, creds);
