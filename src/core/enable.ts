@@ -868,6 +868,12 @@ export class EnableFlow {
           `Run \`/ghconnect enable ${op.org}\` again. Delete the app created for this attempt at ${appLink}.`,
         );
       }
+      if (installation.onEnterprise) {
+        return await fail(
+          `Installation ${ret.installationId} is on the enterprise ${installation.account} itself, where an app gets only enterprise permissions; GitHub Connect needs it on an organization of the enterprise. Nothing was stored.`,
+          `Run \`/ghconnect enable ${enableArgument(op)}\` again and install the app on one of the enterprise's organizations (installing it on the enterprise too is optional). Delete the app registered for this attempt at ${appLink}.`,
+        );
+      }
       const account = installation.account.toLowerCase();
       const allowed = op.accountKind === "enterprise" ? installer.organizations : [op.org.toLowerCase()];
       if (!allowed.includes(account)) {

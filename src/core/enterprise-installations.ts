@@ -15,7 +15,8 @@ export interface InstallationsWatchDeps {
 /** The organizations an enterprise app is installed on, as GitHub lists them, lowercased and sorted. */
 export async function installedOrganizations(dotcom: DotcomGateway, app: { appId: number; privateKey: string }): Promise<string[]> {
   const installations = await dotcom.installations(app);
-  return [...new Set(installations.map((i) => i.account.toLowerCase()).filter(Boolean))].sort();
+  // An installation on the enterprise itself grants only enterprise permissions: not an organization.
+  return [...new Set(installations.filter((i) => !i.onEnterprise).map((i) => i.account.toLowerCase()))].filter(Boolean).sort();
 }
 
 /** Compares GitHub's list with the connection's; records and audits the change once. Returns the number of changes. */

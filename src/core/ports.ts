@@ -104,10 +104,13 @@ export interface DotcomGateway {
   /** The enterprise as the person sees it: do they own it, which organizations does it have. */
   enterprise(userToken: string, slug: string): Promise<EnterpriseView>;
   /** GET /app/installations with the app's JWT: every account the app is installed on. */
-  installations(app: AppCredentials): Promise<Array<{ id: number; account: string }>>;
+  installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean }>>;
   /** GET /app with the app's JWT; null when GitHub refuses the JWT (the key is not this app's). */
   registeredApp(app: AppCredentials): Promise<RegisteredApp | null>;
-  installation(app: AppCredentials, installationId: number): Promise<{ id: number; account: string; accountId: number } | null>;
+  installation(
+    app: AppCredentials,
+    installationId: number,
+  ): Promise<{ id: number; account: string; accountId: number; onEnterprise?: boolean } | null>;
   /** The installation token from `cache`, or a fresh one (always fresh with `refresh`). */
   installationToken(
     app: AppCredentials,

@@ -180,23 +180,32 @@ export class DotcomClient implements DotcomGateway {
     }
   }
 
-  async installations(app: AppCredentials): Promise<Array<{ id: number; account: string }>> {
+  async installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean }>> {
     try {
       const all = await this.appOctokit(app).paginate("GET /app/installations", { per_page: 100 });
       return all.map((i) => {
         const account = i.account as { login?: string; slug?: string } | null;
-        return { id: i.id, account: account?.login ?? account?.slug ?? "" };
+        // An installation on the enterprise itself has an Enterprise account (a slug, no login).
+        return { id: i.id, account: account?.login ?? account?.slug ?? "", onEnterprise: i.target_type === "Enterprise" };
       });
     } catch (error) {
       throw upstream("Listing the app's installations with its JWT", this.apiHost, error);
     }
   }
 
-  async installation(app: AppCredentials, installationId: number): Promise<{ id: number; account: string; accountId: number } | null> {
+  async installation(
+    app: AppCredentials,
+    installationId: number,
+  ): Promise<{ id: number; account: string; accountId: number; onEnterprise: boolean } | null> {
     try {
       const { data } = await this.appOctokit(app).request("GET /app/installations/{installation_id}", { installation_id: installationId });
       const account = data.account as { login?: string; slug?: string; id: number } | null;
-      return { id: data.id, account: account?.login ?? account?.slug ?? "", accountId: account?.id ?? 0 };
+      return {
+        id: data.id,
+        account: account?.login ?? account?.slug ?? "",
+        accountId: account?.id ?? 0,
+        onEnterprise: data.target_type === "Enterprise",
+      };
     } catch (error) {
       if (statusOf(error) === 404) return null;
       throw upstream("Checking the installation with the app's JWT", this.apiHost, error);

@@ -383,4 +383,17 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(logged).not.toContain(creds.clientSecret);
     expect(logged).not.toContain(other.clientSecret);
   });
+
+  it("an installation on the enterprise itself (enterprise permissions only) does not complete the connection, and says to install on an organization", async () => {
+    world = await startWorld(engine);
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const accepted = await submitCredentials(guide, creds);
+    const page = await world.browse("alice", `${accepted.location}&target=enterprise:acme-corp`);
+    expect(page.status).toBe(422);
+    expect(page.text).toContain("is on the enterprise acme-corp itself, where an app gets only enterprise permissions");
+    expect(page.text).toContain("install the app on one of the enterprise's organizations");
+    expect(await world.bot.bot.store.connections.active()).toBeUndefined();
+    expect(await credentialCount(world)).toBe(0);
+  });
 });

@@ -8,6 +8,7 @@ import { problems, responseValidator } from "./openapi.js";
 let sandbox: Sandbox;
 let jwt: string;
 let installationId: number;
+let enterpriseInstallationId: number;
 
 async function call(path: string, headers: Record<string, string>) {
   const response = await fetch(`${sandbox.urls.api}${path}`, { headers: { accept: "application/vnd.github+json", ...headers } });
@@ -38,6 +39,13 @@ beforeAll(async () => {
     redirect: "manual",
   });
   installationId = Number(new URL(install.headers.get("location") as string).searchParams.get("installation_id"));
+  const onEnterprise = await fetch(`${urls.web}/apps/${app.slug}/installations?state=s`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
+    body: new URLSearchParams({ target: "enterprise:acme-corp" }),
+    redirect: "manual",
+  });
+  enterpriseInstallationId = Number(new URL(onEnterprise.headers.get("location") as string).searchParams.get("installation_id"));
   const { createAppAuth } = await import("@octokit/auth-app");
   jwt = (await createAppAuth({ appId: app.id, privateKey: app.pem })({ type: "app" })).token;
 }, 60_000);
@@ -60,6 +68,13 @@ describe("the enterprise stand-ins match GitHub Enterprise Cloud's OpenAPI descr
     expect(response.status).toBe(200);
     expect(problems(responseValidator("ghec", "GET", "/app/installations/{installation_id}", 200), response.body)).toEqual([]);
     expect(response.body.account).toMatchObject({ login: "acme" });
+  });
+
+  it("GET /app/installations/{installation_id}: installed on the enterprise itself", async () => {
+    const response = await call(`/app/installations/${enterpriseInstallationId}`, { authorization: `Bearer ${jwt}` });
+    expect(response.status).toBe(200);
+    expect(problems(responseValidator("ghec", "GET", "/app/installations/{installation_id}", 200), response.body)).toEqual([]);
+    expect(response.body).toMatchObject({ target_type: "Enterprise", account: { slug: "acme-corp" } });
   });
 
   it("an enterprise owner without the `slug` field fails the contract (the check can fail)", async () => {

@@ -62,7 +62,9 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
   });
   const installationJson = (i: Installation, app: AppRecord) => ({
     id: i.id,
-    account: simpleUser(urls.web, urls.api, i.account.login, i.account.id, "Organization"),
+    account: i.onEnterprise
+      ? enterpriseJson(i.account.login)
+      : simpleUser(urls.web, urls.api, i.account.login, i.account.id, "Organization"),
     repository_selection: "all",
     access_tokens_url: `${urls.api}/app/installations/${i.id}/access_tokens`,
     repositories_url: `${urls.api}/installation/repositories`,
@@ -70,7 +72,7 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     app_id: app.id,
     app_slug: app.slug,
     target_id: i.account.id,
-    target_type: "Organization",
+    target_type: i.onEnterprise ? "Enterprise" : "Organization",
     permissions: app.permissions,
     events: app.events,
     created_at: i.createdAt,

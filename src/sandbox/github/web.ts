@@ -186,8 +186,10 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
     if (!app.enterprise) return user.memberships[app.owner.login] === "admin" ? [app.owner.login] : [];
     const enterprise = world.enterprise(app.enterprise);
     if (!enterprise) return [];
-    // Enterprise-owned apps "can only be installed on organizations within the enterprise".
-    return enterprise.orgs.filter((o) => enterprise.owners.includes(login) || user.memberships[o] === "admin");
+    // Enterprise-owned apps install on organizations of the enterprise, and an enterprise owner may
+    // also install one on the enterprise itself (the target named `enterprise:SLUG` here).
+    const orgs = enterprise.orgs.filter((o) => enterprise.owners.includes(login) || user.memberships[o] === "admin");
+    return enterprise.owners.includes(login) ? [...orgs, `enterprise:${enterprise.slug}`] : orgs;
   };
 
   const installable = (req: SandboxRequest): { app: AppRecord; login: string; targets: string[] } | SandboxResponse => {
@@ -222,7 +224,9 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
     if (!("app" in found)) return found;
     const { app, login, targets } = found;
     const target = String(req.body.target ?? targets[0]);
-    const account = targets.includes(target) ? world.org(target) : undefined;
+    const onEnterprise = target.startsWith("enterprise:");
+    const enterprise = onEnterprise ? world.enterprise(target.slice("enterprise:".length)) : undefined;
+    const account = !targets.includes(target) ? undefined : enterprise ? { login: enterprise.slug, id: enterprise.id } : world.org(target);
     if (!account) return notFound();
     let installation = world.installations.find((i) => i.appId === app.id && !i.deleted && i.account.login === account.login);
     if (!installation) {
@@ -230,6 +234,7 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
         id: world.id() * 10 + 7,
         appId: app.id,
         account,
+        onEnterprise,
         createdAt: new Date(world.now()).toISOString(),
         deleted: false,
         suspended: false,

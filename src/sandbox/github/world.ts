@@ -54,6 +54,8 @@ export interface Installation {
   id: number;
   appId: number;
   account: Org;
+  /** Installed on the enterprise account itself (an enterprise-owned app; enterprise permissions only). */
+  onEnterprise?: boolean;
   createdAt: string;
   deleted: boolean;
   suspended: boolean;
