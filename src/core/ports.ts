@@ -120,7 +120,8 @@ export interface DotcomGateway {
   ): Promise<{ token: string; expiresAt: string }>;
   reach(url: string): Promise<Reach>;
   /** Issues and pull requests in `org`, as the installation. */
-  searchIssues(token: string, org: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
+  /** Issues and pull requests in `org` (or, for an enterprise, each of its organizations listed). */
+  searchIssues(token: string, org: string | string[], query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
   /** DELETE /installation/token: the token stops working at once. */
   revokeInstallationToken(token: string): Promise<void>;
   /** DELETE /app/installations/{id} with the app's JWT; false when it was already gone. */

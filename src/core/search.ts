@@ -59,7 +59,8 @@ export async function unifiedSearch(deps: SearchDeps, query: string): Promise<Se
     (async () => {
       const signal = AbortSignal.timeout(budget);
       const { token } = await deps.installationToken();
-      return deps.dotcom.searchIssues(token, connection.org, query, SHOWN, signal);
+      const scope = connection.accountKind === "enterprise" && connection.installedOn?.length ? connection.installedOn : connection.org;
+      return deps.dotcom.searchIssues(token, scope, query, SHOWN, signal);
     })(),
   ]);
   const ghesHits = local.status === "fulfilled" ? local.value : [];

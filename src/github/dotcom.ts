@@ -234,9 +234,11 @@ export class DotcomClient implements DotcomGateway {
     }
   }
 
-  async searchIssues(token: string, org: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]> {
+  async searchIssues(token: string, org: string | string[], query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]> {
+    // Search has no enterprise qualifier: an enterprise is searched as its organizations, `org:a org:b`.
+    const qualifiers = (Array.isArray(org) ? org : [org]).map((o) => `org:${o}`).join(" ");
     const { data } = await this.userOctokit(token).request("GET /search/issues", {
-      q: `${query} org:${org}`,
+      q: `${query} ${qualifiers}`,
       per_page: limit,
       request: { signal, retries: 0 },
     });

@@ -396,4 +396,17 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(await world.bot.bot.store.connections.active()).toBeUndefined();
     expect(await credentialCount(world)).toBe(0);
   });
+
+  it("unified search of an enterprise connection searches its organizations (GitHub has no enterprise qualifier)", async () => {
+    world = await startWorld(engine);
+    await connectEnterprise(world);
+    let since = world.mark();
+    await world.command("alice", "feature enable unified-search");
+    await world.privateMessage("alice", /Turned on Unified search/, since);
+    since = world.mark();
+    await world.command("alice", "search flaky");
+    const text = textOf(await world.privateMessage("alice", /Search:/, since));
+    expect(text).toContain("acme/api#101");
+    expect(text).not.toContain("showing GHES only");
+  });
 });

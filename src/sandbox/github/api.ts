@@ -224,6 +224,14 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     if (!found) return ghError(world, 401, "Bad credentials");
     const q = req.url.searchParams.get("q") ?? "";
     if (!q.trim()) return ghError(world, 422, "Validation Failed");
+    // Like GitHub, an `org:` qualifier naming no organization (an enterprise slug, say) is a 422.
+    for (const m of q.matchAll(/(?:^|\s)org:(\S+)/g))
+      if (!world.org(m[1] as string))
+        return ghError(
+          world,
+          422,
+          "Validation Failed: The listed users and repositories cannot be searched either because the resources do not exist or you do not have permission to view them.",
+        );
     const words = q
       .toLowerCase()
       .split(/\s+/)
