@@ -34,6 +34,11 @@ export function accountName(op: Pick<Operation, "org" | "accountKind">): string 
   return op.accountKind === "enterprise" ? `the enterprise ${op.org}` : op.org;
 }
 
+/** What follows `/ghconnect enable` for this operation's account: `acme` or `enterprise:acme-corp`. */
+export function enableArgument(op: Pick<Operation, "org" | "accountKind">): string {
+  return op.accountKind === "enterprise" ? `enterprise:${op.org}` : op.org;
+}
+
 export function enableCard(op: Operation, stage: CardStage): Message {
   const title = `Enable GitHub Connect → ${accountName(op)}`;
   const blocks: Block[] = [
@@ -119,7 +124,7 @@ export function enableCard(op: Operation, stage: CardStage): Message {
     case "expired":
       blocks.push({
         kind: "text",
-        text: `⌛ *Expired* at ${when(op.expiresAt)} before it finished. Nothing is connected and no credentials were kept. Run \`/ghconnect enable ${op.org}\` to start again.`,
+        text: `⌛ *Expired* at ${when(op.expiresAt)} before it finished. Nothing is connected and no credentials were kept. Run \`/ghconnect enable ${enableArgument(op)}\` to start again.`,
       });
       text = `${title}: expired`;
       break;

@@ -7,7 +7,7 @@ import type { Repos } from "../db/store.js";
 import type { Actor, AuditInput } from "./audit.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
-import { ADDENDUM_VERSION, accountName, type CardStage, enableCard, when } from "./enable-card.js";
+import { ADDENDUM_VERSION, accountName, type CardStage, enableArgument, enableCard, when } from "./enable-card.js";
 import { installedOrganizations } from "./enterprise-installations.js";
 import {
   enterpriseAppSettingsUrl,
@@ -336,7 +336,7 @@ export class EnableFlow {
     }
     if (Date.parse(op.expiresAt) <= this.now().getTime()) {
       await this.expire(op);
-      return simpleMessage(`This request expired at ${when(op.expiresAt)}. Run \`/ghconnect enable ${op.org}\` again.`);
+      return simpleMessage(`This request expired at ${when(op.expiresAt)}. Run \`/ghconnect enable ${enableArgument(op)}\` again.`);
     }
     const state = randomBytes(32).toString("base64url");
     const acceptedAt = this.now().toISOString();
@@ -532,7 +532,7 @@ export class EnableFlow {
         actor,
         action: "enable.app_created",
         reason: `The app was created under ${app.owner}, not ${op.org}; nothing was stored.`,
-        hint: `Delete it at ${appLink}, then run \`/ghconnect enable ${op.org}\` again, signed in to github.com as an owner of ${op.org}.`,
+        hint: `Delete it at ${appLink}, then run \`/ghconnect enable ${enableArgument(op)}\` again, signed in to github.com as an owner of ${op.org}.`,
         link: { href: appLink, label: `Delete ${app.slug} on GitHub` },
         details: { app_id: app.id, app_slug: app.slug, app_owner: app.owner },
       });
@@ -865,7 +865,7 @@ export class EnableFlow {
       if (!installation) {
         return await fail(
           `Installation ${ret.installationId} does not exist for the app ${app.slug} (GitHub says so with the app's own key). The link may have been tampered with; nothing was stored.`,
-          `Run \`/ghconnect enable ${op.org}\` again. Delete the app created for this attempt at ${appLink}.`,
+          `Run \`/ghconnect enable ${enableArgument(op)}\` again. Delete the app created for this attempt at ${appLink}.`,
         );
       }
       if (installation.onEnterprise) {
@@ -973,7 +973,7 @@ export class EnableFlow {
       return {
         refusal: {
           reason: `The github.com user ${login} is not an owner of ${op.org}${membership ? ` (their role is ${membership.state} ${membership.role})` : ""}, so the installation was not accepted and nothing was stored.`,
-          hint: `An owner of ${op.org} must install the app: run \`/ghconnect enable ${op.org}\` again and sign in to github.com as an owner. Delete the app created for this attempt at ${appLink}.`,
+          hint: `An owner of ${op.org} must install the app: run \`/ghconnect enable ${enableArgument(op)}\` again and sign in to github.com as an owner. Delete the app created for this attempt at ${appLink}.`,
         },
       };
     return { organizations: [op.org.toLowerCase()] };
@@ -1128,7 +1128,7 @@ export class EnableFlow {
     await this.replyToRequester(
       ended,
       simpleMessage(
-        `⌛ Your enable of ${op.org} expired before it finished. Nothing is connected. Run \`/ghconnect enable ${op.org}\` to start again.`,
+        `⌛ Your enable of ${op.org} expired before it finished. Nothing is connected. Run \`/ghconnect enable ${enableArgument(op)}\` to start again.`,
       ),
     );
     return true;
@@ -1143,7 +1143,7 @@ export class EnableFlow {
     const appLink = op.app ? this.settingsUrl(op.app.owner, op.app.slug, op.accountKind) : undefined;
     const minutes = Math.round(this.completingLeaseMs() / 60_000);
     const reason = `ghconnect did not finish completing the connection within ${minutes} minute${minutes === 1 ? "" : "s"} (the bot was stopped, or GitHub or its database stopped answering). Nothing was stored: no connection, and the app's credentials were deleted.`;
-    const hint = `${appLink ? `Delete the app created for this attempt at ${appLink}, then run` : "Run"} \`/ghconnect enable ${op.org}\` again.`;
+    const hint = `${appLink ? `Delete the app created for this attempt at ${appLink}, then run` : "Run"} \`/ghconnect enable ${enableArgument(op)}\` again.`;
     const ended = await this.endOperation({
       op,
       status: "failed",
@@ -1250,11 +1250,11 @@ export function statusExplanation(op: Operation): string {
     case "succeeded":
       return `This enable of ${op.org} already succeeded.`;
     case "failed":
-      return `This enable of ${op.org} failed${op.error ? `: ${op.error}` : ""}. Run \`/ghconnect enable ${op.org}\` to try again.`;
+      return `This enable of ${op.org} failed${op.error ? `: ${op.error}` : ""}. Run \`/ghconnect enable ${enableArgument(op)}\` to try again.`;
     case "expired":
-      return `This request expired at ${when(op.expiresAt)}. Run \`/ghconnect enable ${op.org}\` again.`;
+      return `This request expired at ${when(op.expiresAt)}. Run \`/ghconnect enable ${enableArgument(op)}\` again.`;
     case "cancelled":
-      return `This request was cancelled. Run \`/ghconnect enable ${op.org}\` to start again.`;
+      return `This request was cancelled. Run \`/ghconnect enable ${enableArgument(op)}\` to start again.`;
     default:
       return `This enable of ${op.org} is ${describeWait(op.status)}.`;
   }
@@ -1296,11 +1296,6 @@ function preflightReply(org: string, results: CheckResult[], passed: boolean): M
   return simpleMessage(
     `✅ Preflight for ${org} passed. Read the GitHub Connect Addendum on the card in the admin channel and accept it to continue.`,
   );
-}
-
-/** What follows `/ghconnect enable` for this operation's account. */
-function enableArgument(op: Pick<Operation, "org" | "accountKind">): string {
-  return op.accountKind === "enterprise" ? `enterprise:${op.org}` : op.org;
 }
 
 /** After the addendum, an enterprise's owner registers the app by hand: the reply links the bot's guide. */
