@@ -392,7 +392,9 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     const page = await world.browse("alice", `${accepted.location}&target=enterprise:acme-corp`);
     expect(page.status).toBe(422);
     expect(page.text).toContain("is on the enterprise acme-corp itself, where an app gets only enterprise permissions");
-    expect(page.text).toContain("Run /ghconnect enable enterprise:acme-corp again and install the app on one of the enterprise's organizations");
+    expect(page.text).toContain(
+      "Run /ghconnect enable enterprise:acme-corp again and install the app on one of the enterprise's organizations",
+    );
     expect(await world.bot.bot.store.connections.active()).toBeUndefined();
     expect(await credentialCount(world)).toBe(0);
   });
