@@ -21,8 +21,8 @@ describe("Socket Mode", () => {
   it("connects with the app-level token at start-up, and serves no /slack/events", async () => {
     expect(world.sandbox.slack.socketMode.connections).toBe(1);
     const opens = world.sandbox.slack.calls.filter((c) => c.method === "apps.connections.open");
-    expect(opens.length).toBeGreaterThanOrEqual(1);
-    expect(opens.every((c) => c.ok)).toBe(true);
+    expect(opens).toHaveLength(1); // one socket, opened once
+    expect(opens[0]?.ok).toBe(true);
     const overHttp = await world.bot.driver.command(SANDBOX_USERS.alice.slack, "help");
     expect(overHttp.status).toBe(404);
   });
@@ -51,7 +51,9 @@ describe("Socket Mode", () => {
     const since = world.mark();
     const status = await world.command("alice", "status");
     expect(status.ack).toEqual({});
-    expect(textOf(await world.privateMessage("alice", /Connected to acme/, since)).length).toBeGreaterThan(0);
+    const later = await world.privateMessage("alice", /Connected to acme/, since);
+    expect(later.via).toBe("response_url");
+    expect(textOf(later)).toContain("github.com `octocat`");
     // Fresh now: the next one is answered in the ack itself.
     const again = await world.command("alice", "status");
     expect(messageText(again.ack as object)).toContain("Connected to acme");
@@ -61,8 +63,9 @@ describe("Socket Mode", () => {
     const since = world.mark();
     const { ack } = await world.command("alice", "admins");
     expect(ack).toEqual({});
-    const reply = await world.privateMessage("alice", /alice/, since);
+    const reply = await world.privateMessage("alice", /Admins \(/, since);
     expect(reply.via).toBe("response_url");
+    expect(textOf(reply)).toContain(`<@${SANDBOX_USERS.alice.slack}> — GHES \`alice\``);
   });
 });
 
@@ -84,4 +87,76 @@ describe("Socket Mode with a token Slack refuses", () => {
       await testDb.cleanup();
     }
   });
+});
+
+describe("Socket Mode health", () => {
+  const healthOf = async (url: string) => {
+    const response = await fetch(`${url}/healthz`);
+    const body = (await response.json()) as { status: string; checks: { slack: { status: string; mode: string; detail: string } } };
+    return { code: response.status, body };
+  };
+
+  it("a socket that never connects: the bot still starts, healthz is degraded naming Socket Mode, and turns ok when it connects", async () => {
+    const sandbox = await startSandbox();
+    const testDb = await createTestDb("sqlite");
+    sandbox.slack.socketMode.refuseSockets = true;
+    let bot: Awaited<ReturnType<typeof startBotOnSandbox>> | undefined;
+    try {
+      bot = await startBotOnSandbox(sandbox, {
+        databaseUrl: testDb.url,
+        db: testDb.db,
+        env: { SLACK_APP_TOKEN: sandbox.slack.socketMode.appToken },
+        app: { socketConnectWaitMs: 200, slackRecheckMs: 250 },
+      });
+      const down = await healthOf(bot.url);
+      expect(down.code).toBe(503);
+      expect(down.body).toMatchObject({ status: "degraded", checks: { slack: { status: "socket_down", mode: "socket" } } });
+      expect(down.body.checks.slack.detail).toBe("Socket Mode not connected after 0.2 s; still trying");
+
+      // The firewall opens: Bolt's client reconnects on its own, and healthz follows.
+      sandbox.slack.socketMode.refuseSockets = false;
+      const url = bot.url;
+      await eventually(async () => (await healthOf(url)).code === 200, 25_000);
+      expect(sandbox.slack.socketMode.connections).toBe(1);
+      expect(messageText((await bot.driver.commandOverSocket(SANDBOX_USERS.alice.slack, "help")).ack as object)).toContain(
+        "/ghconnect enable ORG",
+      );
+    } finally {
+      await bot?.stop();
+      await sandbox.stop();
+      await testDb.cleanup();
+    }
+  }, 40_000);
+
+  it("a connection that drops: healthz is degraded until the socket is back", async () => {
+    const sandbox = await startSandbox();
+    const testDb = await createTestDb("sqlite");
+    let bot: Awaited<ReturnType<typeof startBotOnSandbox>> | undefined;
+    try {
+      bot = await startBotOnSandbox(sandbox, {
+        databaseUrl: testDb.url,
+        db: testDb.db,
+        env: { SLACK_APP_TOKEN: sandbox.slack.socketMode.appToken },
+        app: { slackRecheckMs: 250 },
+      });
+      expect((await healthOf(bot.url)).code).toBe(200);
+      sandbox.slack.socketMode.refuseSockets = true;
+      sandbox.slack.socketMode.dropAll();
+      const url = bot.url;
+      const down = await eventually(async () => {
+        const h = await healthOf(url);
+        return h.code === 503 ? h : undefined;
+      });
+      expect(down.body.checks.slack).toMatchObject({
+        status: "socket_down",
+        detail: expect.stringMatching(/^Socket Mode lost its connection to Slack/),
+      });
+      sandbox.slack.socketMode.refuseSockets = false;
+      await eventually(async () => (await healthOf(url)).code === 200, 25_000);
+    } finally {
+      await bot?.stop();
+      await sandbox.stop();
+      await testDb.cleanup();
+    }
+  }, 40_000);
 });
