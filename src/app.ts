@@ -11,6 +11,7 @@ import { createAnnouncer } from "./core/announce.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
+import { watchEnterpriseInstallations } from "./core/enterprise-installations.js";
 import { EverydayCommands } from "./core/everyday.js";
 import { LinkService } from "./core/link.js";
 import { CHECK_TIMEOUT_MS } from "./core/preflight.js";
@@ -273,8 +274,11 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   });
   const router = new CommandRouter(
     {
-      enable: (command, ctx) => enable.request(command.org, ctx.slackUserId, ctx.replyRef),
-      disable: (command, ctx) => disable.request(command.org, ctx.slackUserId),
+      enable: (command, ctx) =>
+        command.enterprise
+          ? enable.requestEnterprise(command.org, ctx.slackUserId, ctx.replyRef)
+          : enable.request(command.org, ctx.slackUserId, ctx.replyRef),
+      disable: (command, ctx) => disable.request(command.org, ctx.slackUserId, command.enterprise ? "enterprise" : "organization"),
       status: (_command, ctx) => everyday.status(ctx.slackUserId, ctx.channelId),
       check: (_command, ctx) => everyday.check(ctx.slackUserId),
       features: (_command, ctx) => everyday.features(ctx.slackUserId),
@@ -344,6 +348,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       // Refusals of the GitHub pages, counted so far, audited (one entry per page and reason a
       // minute; the claim is conditional too).
       { name: "refusal audit", run: () => enable.flushRefusals() },
+      // An enterprise's owners choose on GitHub the organizations its app is installed on: each
+      // sweep asks GitHub (one call, with the app's JWT) and records and audits a change once.
+      { name: "enterprise installations", run: () => watchEnterpriseInstallations({ store, dotcom }) },
       {
         name: "slack_events pruning",
         run: async () => {

@@ -39,6 +39,10 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
             `🔧 App \`${String(e.details.app_slug)}\` (id ${String(e.details.app_id)}) created under ${String(e.details.app_owner)}.`,
           )
         : inThread(`❌ ${reason(e)}`);
+    case "enable.app_registered":
+      return inThread(
+        `🔧 Credentials of the app \`${String(e.details.app_slug)}\` (id ${String(e.details.app_id)}) accepted: GitHub shows it owned by the enterprise ${String(e.details.app_owner)}.`,
+      );
     case "enable.installed":
       return inThread(`❌ ${reason(e)}`);
     case "enable.interrupted":
@@ -75,6 +79,10 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       return inThread(`🚫 Cancelled by ${who(e)}.`);
     case "disable.expired":
       return inThread("⌛ Expired without approval.");
+    case "connection.installation_added":
+      return { text: `🏢 The app of the enterprise ${e.target} was installed on the organization ${String(e.details.organization)}.` };
+    case "connection.installation_removed":
+      return { text: `🏢 The app of the enterprise ${e.target} was uninstalled from the organization ${String(e.details.organization)}.` };
     case "feature.enabled":
       return { text: `⚙️ ${who(e)} turned on \`${e.target}\`.` };
     case "feature.disabled":

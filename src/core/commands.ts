@@ -6,8 +6,8 @@ export type Command =
   | { name: "help" }
   | { name: "status" }
   | { name: "check" }
-  | { name: "enable"; org: string }
-  | { name: "disable"; org: string }
+  | { name: "enable"; org: string; enterprise?: true }
+  | { name: "disable"; org: string; enterprise?: true }
   | { name: "features" }
   | { name: "feature"; action: "enable" | "disable" | "run"; feature: FeatureName }
   | { name: "search"; query: string }
@@ -28,6 +28,9 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; error: s
 export const MAX_COMMAND_LENGTH = 300;
 const MAX_SEARCH_QUERY = 256;
 
+// Enterprise slugs: lowercase letters, digits and single hyphens, as GitHub derives them from the name.
+const ENTERPRISE_SLUG = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,59}$/i;
+const ENTERPRISE_PREFIX = "enterprise:";
 const ORG_NAME = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,38}$/i;
 const GHES_LOGIN = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])|_){0,38}$/i;
 // Slack escapes mentions in slash commands as <@U123|name> (should_escape: true in the manifest).
@@ -117,7 +120,18 @@ export function parseCommand(rawText: string): ParseResult {
 function parseOrgCommand(sub: string, argText: string, args: string[]): ParseResult {
   const verb = sub === "connect" ? "enable" : sub === "disconnect" ? "disable" : (sub as "enable" | "disable");
   if (args.length === 0) {
-    return fail(`\`${sub}\` needs the GitHub organization, e.g. \`/ghconnect ${sub} acme\`.`);
+    return fail(
+      `\`${sub}\` needs the GitHub organization, e.g. \`/ghconnect ${sub} acme\`, or an enterprise account, e.g. \`/ghconnect ${sub} enterprise:acme-corp\`.`,
+    );
+  }
+  if (args.length === 1 && (args[0] as string).toLowerCase().startsWith(ENTERPRISE_PREFIX)) {
+    const slug = (args[0] as string).slice(ENTERPRISE_PREFIX.length);
+    if (!ENTERPRISE_SLUG.test(slug)) {
+      return fail(
+        `\`${printable(slug)}\` is not an enterprise slug: use the slug from the enterprise's URL (letters, digits and single hyphens, e.g. \`/ghconnect ${sub} enterprise:acme-corp\` for github.com/enterprises/acme-corp).`,
+      );
+    }
+    return { ok: true, command: { name: verb, org: slug.toLowerCase(), enterprise: true } };
   }
   if (/^["'].*["']$/.test(argText) || args.length > 1) {
     const problem = orgNameProblem(argText);
@@ -125,7 +139,8 @@ function parseOrgCommand(sub: string, argText: string, args: string[]): ParseRes
   }
   const org = args[0] as string;
   const problem = orgNameProblem(org);
-  if (problem) return fail(problem);
+  if (problem)
+    return fail(`${problem} A plain name means an organization; for an enterprise account write \`/ghconnect ${sub} enterprise:SLUG\`.`);
   return { ok: true, command: { name: verb, org: org.toLowerCase() } };
 }
 

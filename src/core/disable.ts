@@ -11,7 +11,7 @@ import type { FlowStore } from "./enable.js";
 import { when } from "./enable-card.js";
 import { NotAuthorized, NotConnected, OperationInFlight, UserError } from "./errors.js";
 import { type Message, simpleMessage } from "./message.js";
-import type { Approval, Connection } from "./model.js";
+import type { AccountKind, Approval, Connection } from "./model.js";
 import type { DotcomGateway, GhesGateway, Notifier } from "./ports.js";
 import { approvalStateWords } from "./status.js";
 
@@ -47,17 +47,20 @@ export class DisableFlow {
     if (a.card) await this.deps.notifier.update(a.card, disableCard(a, c, stage));
   }
 
-  /** `/ghconnect disable ORG`: posts the confirmation card. */
-  async request(org: string, slackUserId: string): Promise<Message> {
+  /** `/ghconnect disable ORG` or `disable enterprise:SLUG`: posts the confirmation card. */
+  async request(org: string, slackUserId: string, accountKind: AccountKind = "organization"): Promise<Message> {
     const { store, ghes, clock } = this.deps;
-    const admin = await authorizeAdmin(store.admins, ghes, slackUserId, `disconnect ${org}`);
+    const named = accountKind === "enterprise" ? `enterprise:${org}` : org;
+    const admin = await authorizeAdmin(store.admins, ghes, slackUserId, `disconnect ${named}`);
     const connection = await store.connections.active();
-    if (!connection || connection.org !== org) {
+    // A plain name is an organization: `disable acme-corp` does not disconnect the enterprise acme-corp.
+    if (!connection || connection.org !== org || connection.accountKind !== accountKind) {
+      const connected = connection?.accountKind === "enterprise" ? `enterprise:${connection.org}` : connection?.org;
       throw new NotConnected(
         connection
-          ? `This server is connected to ${connection.org}, not ${org}.`
-          : `This server is not connected to ${org} (it is not connected to any organization).`,
-        connection ? `To disconnect it, run \`/ghconnect disable ${connection.org}\`.` : "`/ghconnect status` shows the connection.",
+          ? `This server is connected to ${connected}, not ${named}.`
+          : `This server is not connected to ${named} (it is not connected to any account).`,
+        connection ? `To disconnect it, run \`/ghconnect disable ${connected}\`.` : "`/ghconnect status` shows the connection.",
         { ghes: admin.ghesLogin },
       );
     }
@@ -231,6 +234,10 @@ export class DisableFlow {
         if (key && connection.appId !== null && connection.installationId !== null) {
           const app = { appId: connection.appId, privateKey: key.secret };
           uninstalled = await dotcom.uninstall(app, connection.installationId);
+          // An enterprise's app may be installed on several of its organizations: every installation goes.
+          if (connection.accountKind === "enterprise")
+            for (const other of await dotcom.installations(app))
+              if (other.id !== connection.installationId) await dotcom.uninstall(app, other.id);
           // The last look with the app's own key, before the key is deleted for good.
           registrationExists = await dotcom.appExists(app).catch(() => undefined);
         }

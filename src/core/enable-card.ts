@@ -29,9 +29,19 @@ export type CardStage =
   | { kind: "expired" }
   | { kind: "cancelled"; by: string };
 
+/** How the account reads in messages: `acme`, or `the enterprise acme-corp`. */
+export function accountName(op: Pick<Operation, "org" | "accountKind">): string {
+  return op.accountKind === "enterprise" ? `the enterprise ${op.org}` : op.org;
+}
+
+/** What follows `/ghconnect enable` for this operation's account: `acme` or `enterprise:acme-corp`. */
+export function enableArgument(op: Pick<Operation, "org" | "accountKind">): string {
+  return op.accountKind === "enterprise" ? `enterprise:${op.org}` : op.org;
+}
+
 /** `site`: where the GitHub account lives, "github.com" or "SUBDOMAIN.ghe.com". */
 export function enableCard(op: Operation, stage: CardStage, site = "github.com"): Message {
-  const title = `Enable GitHub Connect → ${op.org}`;
+  const title = `Enable GitHub Connect → ${accountName(op)}`;
   const blocks: Block[] = [
     { kind: "header", text: title },
     {
@@ -73,7 +83,7 @@ export function enableCard(op: Operation, stage: CardStage, site = "github.com")
     case "on_github":
       blocks.push({
         kind: "text",
-        text: `✅ Addendum (${ADDENDUM_VERSION}) accepted by <@${stage.acceptedBy}> at ${when(stage.acceptedAt)}.\n⏳ Waiting for <@${op.requestedBySlack}> to create the GitHub App on ${site} (the link was sent to them privately).`,
+        text: `✅ Addendum (${ADDENDUM_VERSION}) accepted by <@${stage.acceptedBy}> at ${when(stage.acceptedAt)}.\n⏳ Waiting for <@${op.requestedBySlack}> to ${op.accountKind === "enterprise" ? `register the GitHub App under the enterprise ${op.org} and give ghconnect its credentials` : `create the GitHub App on ${site}`} (the link was sent to them privately).`,
       });
       blocks.push({ kind: "actions", buttons: [{ action: "enable.cancel", label: "Cancel", value: op.id }] });
       blocks.push({ kind: "context", text: `Expires at ${when(op.expiresAt)}.` });
@@ -82,7 +92,7 @@ export function enableCard(op: Operation, stage: CardStage, site = "github.com")
     case "installing":
       blocks.push({
         kind: "text",
-        text: `✅ GitHub App <${stage.appUrl}|${stage.appSlug}> created under *${op.org}*.\n⏳ Waiting for it to be installed and authorized on ${site}.`,
+        text: `✅ GitHub App <${stage.appUrl}|${stage.appSlug}> ${op.accountKind === "enterprise" ? "registered" : "created"} under *${accountName(op)}*.\n⏳ Waiting for it to be installed and authorized on ${site}.`,
       });
       blocks.push({ kind: "actions", buttons: [{ action: "enable.cancel", label: "Cancel", value: op.id }] });
       blocks.push({ kind: "context", text: `Expires at ${when(op.expiresAt)}.` });
@@ -115,7 +125,7 @@ export function enableCard(op: Operation, stage: CardStage, site = "github.com")
     case "expired":
       blocks.push({
         kind: "text",
-        text: `⌛ *Expired* at ${when(op.expiresAt)} before it finished. Nothing is connected and no credentials were kept. Run \`/ghconnect enable ${op.org}\` to start again.`,
+        text: `⌛ *Expired* at ${when(op.expiresAt)} before it finished. Nothing is connected and no credentials were kept. Run \`/ghconnect enable ${enableArgument(op)}\` to start again.`,
       });
       text = `${title}: expired`;
       break;

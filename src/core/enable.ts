@@ -7,13 +7,22 @@ import type { Repos } from "../db/store.js";
 import type { Actor, AuditInput } from "./audit.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
-import { ADDENDUM_VERSION, type CardStage, enableCard, when } from "./enable-card.js";
+import { ADDENDUM_VERSION, accountName, type CardStage, enableArgument, enableCard, when } from "./enable-card.js";
+import { installedOrganizations } from "./enterprise-installations.js";
+import {
+  enterpriseAppSettingsUrl,
+  newEnterpriseAppUrl,
+  type RegistrationField,
+  readCredentialsForm,
+  registrationFields,
+  registrationProblem,
+} from "./enterprise-registration.js";
 import { AlreadyConnected, GitHubFlowRefused, NotAuthorized, OperationInFlight, UserError } from "./errors.js";
 import { githubSiteName } from "./github-hosts.js";
 import { LINK_CALLBACK_PATH } from "./identity.js";
 import type { Message } from "./message.js";
 import { simpleMessage } from "./message.js";
-import { IN_FLIGHT, type Operation, type OperationStatus } from "./model.js";
+import { type AccountKind, IN_FLIGHT, type Operation, type OperationStatus } from "./model.js";
 import type { CreatedApp, DotcomGateway, GhesGateway, ManageGateway, Notifier, TokenCache } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
 import { type InfoLog, RefusalLog } from "./refusals.js";
@@ -50,6 +59,16 @@ export interface EnableDeps {
 
 export type PageResult =
   | { kind: "manifest"; action: string; manifest: Record<string, unknown>; org: string }
+  | {
+      /** The guide to registering an enterprise-owned app by hand, and the form that takes its credentials. */
+      kind: "register";
+      enterprise: string;
+      newAppUrl: string;
+      fields: RegistrationField[];
+      formAction: string;
+      state: string;
+      expiresAt: string;
+    }
   | { kind: "redirect"; location: string }
   | {
       kind: "page";
@@ -65,6 +84,8 @@ export type PageResult =
 export const CALLBACK_PATH = "/ghconnect/github/callback";
 export const SETUP_PATH = "/ghconnect/github/setup";
 export const MANIFEST_PATH = "/ghconnect/manifest";
+export const REGISTER_PATH = "/ghconnect/enterprise/register";
+export const CREDENTIALS_PATH = "/ghconnect/enterprise/credentials";
 
 /** GitHub App permissions: the least the enabled features need. */
 export const APP_PERMISSIONS = { metadata: "read", members: "read", issues: "read", pull_requests: "read" } as const;
@@ -139,10 +160,18 @@ const NOTHING_TO_DO_PAGE: PageResult = {
 };
 
 /** The pages anyone can request; each refusal is audited as `enable.<page>_refused`, coalesced. */
-type GitHubPage = "manifest" | "callback" | "setup";
+type GitHubPage = "manifest" | "callback" | "setup" | "register" | "credentials";
 
 /** Why a page refused a request (the audit entry's `refusal`). */
-type Refusal = "no_valid_state" | "not_waiting" | "incomplete" | "code_refused" | "code_unverified";
+type Refusal =
+  | "no_valid_state"
+  | "not_waiting"
+  | "incomplete"
+  | "code_refused"
+  | "code_unverified"
+  | "malformed_credentials"
+  | "key_refused"
+  | "wrong_app";
 
 export class EnableFlow {
   private readonly refusals: RefusalLog;
@@ -155,7 +184,9 @@ export class EnableFlow {
     return this.deps.clock();
   }
 
-  private settingsUrl(owner: string, slug: string): string {
+  /** The app's settings page, where an owner deletes the registration (GitHub has no API for that). */
+  private settingsUrl(owner: string, slug: string, kind: AccountKind = "organization"): string {
+    if (kind === "enterprise") return enterpriseAppSettingsUrl(this.deps.config.githubUrl, owner, slug);
     return `${this.deps.config.githubUrl}/organizations/${owner}/settings/apps/${slug}`;
   }
 
@@ -172,7 +203,17 @@ export class EnableFlow {
 
   /** `/ghconnect enable ORG`: authorize, refuse if busy, preflight, then the addendum card. */
   async request(org: string, slackUserId: string, responseUrl?: string): Promise<Message> {
+    return this.start({ account: org, accountKind: "organization", slackUserId, responseUrl });
+  }
+
+  /** `/ghconnect enable enterprise:SLUG`: the same steps; after the addendum, a registration by hand. */
+  async requestEnterprise(slug: string, slackUserId: string, responseUrl?: string): Promise<Message> {
+    return this.start({ account: slug, accountKind: "enterprise", slackUserId, responseUrl });
+  }
+
+  private async start(input: { account: string; accountKind: AccountKind; slackUserId: string; responseUrl?: string }): Promise<Message> {
     const { store, ghes, clock, config } = this.deps;
+    const { account: org, accountKind, slackUserId, responseUrl } = input;
     const admin = await authorizeAdmin(store.admins, ghes, slackUserId, `enable GitHub Connect for ${org}`);
     const active = await store.connections.active();
     if (active) {
@@ -192,6 +233,7 @@ export class EnableFlow {
         id,
         kind: "enable",
         org,
+        accountKind,
         requestedBySlack: slackUserId,
         requestedByGhes: admin.ghesLogin,
         responseUrl: responseUrl ?? null,
@@ -204,7 +246,7 @@ export class EnableFlow {
           action: "enable.requested",
           target: org,
           outcome: "pending",
-          details: { operation: id, app_name: appName },
+          details: { operation: id, app_name: appName, account_kind: accountKind },
         });
       return ok;
     });
@@ -299,7 +341,7 @@ export class EnableFlow {
     }
     if (Date.parse(op.expiresAt) <= this.now().getTime()) {
       await this.expire(op);
-      return simpleMessage(`This request expired at ${when(op.expiresAt)}. Run \`/ghconnect enable ${op.org}\` again.`);
+      return simpleMessage(`This request expired at ${when(op.expiresAt)}. Run \`/ghconnect enable ${enableArgument(op)}\` again.`);
     }
     const state = randomBytes(32).toString("base64url");
     const acceptedAt = this.now().toISOString();
@@ -316,7 +358,7 @@ export class EnableFlow {
         op.version,
       );
       if (!moved) return undefined;
-      await tx.states.create(state, op.id, "manifest", config.githubTtlMs);
+      await tx.states.create(state, op.id, op.accountKind === "enterprise" ? "register" : "manifest", config.githubTtlMs);
       await tx.audit.append({
         actor: { slack: slackUserId, ghes: admin.ghesLogin },
         action: "enable.addendum_accepted",
@@ -331,6 +373,7 @@ export class EnableFlow {
       return simpleMessage(statusExplanation(current));
     }
     await this.updateCard(next, { kind: "on_github", acceptedBy: slackUserId, acceptedAt });
+    if (op.accountKind === "enterprise") return registrationReply(next, `${config.publicUrl}${REGISTER_PATH}?state=${state}`);
     const link = `${config.publicUrl}${MANIFEST_PATH}?state=${state}`;
     return {
       text: `Continue on GitHub to create the app for ${op.org}: ${link}`,
@@ -495,7 +538,7 @@ export class EnableFlow {
         actor,
         action: "enable.app_created",
         reason: `The app was created under ${app.owner}, not ${op.org}; nothing was stored.`,
-        hint: `Delete it at ${appLink}, then run \`/ghconnect enable ${op.org}\` again, signed in to github.com as an owner of ${op.org}.`,
+        hint: `Delete it at ${appLink}, then run \`/ghconnect enable ${enableArgument(op)}\` again, signed in to github.com as an owner of ${op.org}.`,
         link: { href: appLink, label: `Delete ${app.slug} on GitHub` },
         details: { app_id: app.id, app_slug: app.slug, app_owner: app.owner },
       });
@@ -526,6 +569,133 @@ export class EnableFlow {
     });
     if (!next) return this.refuseNotWaiting("callback", op.id, await store.operations.get(op.id), "Already handled");
     await this.updateCard(next, { kind: "installing", appSlug: app.slug, appUrl: app.htmlUrl });
+    return {
+      kind: "redirect",
+      location: `${config.githubUrl}/apps/${encodeURIComponent(app.slug)}/installations/new?state=${encodeURIComponent(installState)}`,
+    };
+  }
+
+  /**
+   * GET /ghconnect/enterprise/register?state=…: the guide to registering the enterprise's app by
+   * hand (GitHub takes no manifest for an enterprise-owned app), every field pre-computed, and the
+   * form that takes the app's credentials. The state is only looked at here: the page may be
+   * reloaded, and the form works until the credentials are accepted or the state expires.
+   */
+  async registerPage(state: string | undefined): Promise<PageResult> {
+    const found = await this.registeringOperation("register", state);
+    if (!("op" in found)) return found;
+    const { config } = this.deps;
+    const { op } = found;
+    return {
+      kind: "register",
+      enterprise: op.org,
+      newAppUrl: newEnterpriseAppUrl(config.githubUrl, op.org),
+      fields: registrationFields({ op, ghesUrl: config.ghesUrl, setupUrl: `${config.publicUrl}${SETUP_PATH}` }),
+      formAction: `${config.publicUrl}${CREDENTIALS_PATH}`,
+      state: state as string,
+      expiresAt: when(op.expiresAt),
+    };
+  }
+
+  /** The register state, unused and unexpired, of an enterprise enable waiting for its app; else the refusal page. */
+  private async registeringOperation(at: "register" | "credentials", state: string | undefined): Promise<{ op: Operation } | PageResult> {
+    const { store } = this.deps;
+    if (!state)
+      return this.refuse({
+        at,
+        refusal: "no_valid_state",
+        reason: "no state",
+        page: errorPage(400, "Missing state", "This page needs the link ghconnect sent you in Slack. Nothing was changed."),
+      });
+    const check = await store.states.peek(state, "register");
+    if (!check.ok)
+      return this.refuse({
+        at,
+        refusal: "no_valid_state",
+        reason: `${check.reason} state`,
+        operationId: check.operationId,
+        page: stateProblemPage(check.reason),
+      });
+    const op = await store.operations.get(check.operationId);
+    if (op?.status !== "awaiting_github" || op.accountKind !== "enterprise")
+      return this.refuseNotWaiting(at, check.operationId, op, "Not waiting for the app's credentials");
+    return { op };
+  }
+
+  /**
+   * POST /ghconnect/enterprise/credentials: the app's id, client id and secret and private key.
+   * They are verified with GitHub before anything is kept: the app's JWT must open `GET /app`
+   * (the key belongs to that app id), whose owner must be this enterprise, with the client id
+   * and permissions the connection needs. A bad submission is refused (coalesced in the audit
+   * trail), stores nothing, and the form stays usable until its state expires; the answer names
+   * the problem, never a submitted value.
+   */
+  async submitCredentials(fields: Record<string, string | undefined>): Promise<PageResult> {
+    const { store, config } = this.deps;
+    const found = await this.registeringOperation("credentials", fields.state);
+    if (!("op" in found)) return found;
+    const { op } = found;
+    const state = fields.state as string;
+    const retry = { href: `${config.publicUrl}${REGISTER_PATH}?state=${encodeURIComponent(state)}`, label: "Back to the form" };
+    const refused = (refusal: Refusal, problem: string) =>
+      this.refuse({
+        at: "credentials",
+        refusal,
+        reason: problem,
+        op,
+        page: errorPage(
+          422,
+          "Credentials not accepted",
+          `${problem} Nothing was stored. The form works until ${when(op.expiresAt)}: correct it and send it again.`,
+          retry,
+        ),
+      });
+    const read = readCredentialsForm(fields);
+    if (!read.ok) return refused("malformed_credentials", read.problem);
+    const { form } = read;
+    const app = await this.deps.dotcom.registeredApp({ appId: form.appId, privateKey: form.privateKey });
+    if (!app)
+      return refused(
+        "key_refused",
+        `GitHub refused a token signed with this private key for app id ${form.appId}: the key is not one of that app's keys, or there is no such app.`,
+      );
+    const problem = registrationProblem(app, { slug: op.org, clientId: form.clientId });
+    if (problem) return refused("wrong_app", problem);
+    const installState = randomBytes(32).toString("base64url");
+    const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
+    const next = await store.transaction(async (tx) => {
+      const moved = await tx.operations.transition(
+        op.id,
+        ["awaiting_github"],
+        { status: "awaiting_install", app: { id: app.id, slug: app.slug, clientId: app.clientId, owner: op.org } },
+        op.version,
+      );
+      if (!moved) return undefined;
+      const used = await tx.states.consume(state, "register");
+      if (!used.ok) throw new Error(`the register state of operation ${op.id} was ${used.reason} while it waited for the app`);
+      const owner = { operationId: op.id };
+      await tx.credentials.put(owner, "private_key", form.privateKey);
+      await tx.credentials.put(owner, "client_secret", form.clientSecret);
+      await tx.states.create(installState, op.id, "install", config.githubTtlMs);
+      await tx.audit.append({
+        actor,
+        action: "enable.app_registered",
+        target: op.org,
+        outcome: "ok",
+        details: {
+          operation: op.id,
+          account_kind: "enterprise",
+          app_id: app.id,
+          app_slug: app.slug,
+          app_owner: app.owner.login,
+          client_id: app.clientId,
+          permissions: app.permissions,
+        },
+      });
+      return moved;
+    });
+    if (!next) return this.refuseNotWaiting("credentials", op.id, await store.operations.get(op.id), "Already handled");
+    await this.updateCard(next, { kind: "installing", appSlug: app.slug, appUrl: `${config.githubUrl}/apps/${app.slug}` });
     return {
       kind: "redirect",
       location: `${config.githubUrl}/apps/${encodeURIComponent(app.slug)}/installations/new?state=${encodeURIComponent(installState)}`,
@@ -631,9 +801,11 @@ export class EnableFlow {
   private refuseNotWaiting(at: GitHubPage, operationId: string, op: Operation | undefined, title: string): Promise<PageResult> {
     const explanation = !op
       ? "This request no longer exists."
-      : at === "callback" && op.status === "awaiting_install"
-        ? `This step is done: the app was created on GitHub and its credentials kept; the enable of ${op.org} now waits for the app to be installed.`
-        : statusExplanation(op);
+      : (at === "credentials" || at === "register") && op.status === "awaiting_install"
+        ? `This step is done: the app's credentials were accepted and kept; the enable of the enterprise ${op.org} now waits for the app to be installed.`
+        : at === "callback" && op.status === "awaiting_install"
+          ? `This step is done: the app was created on GitHub and its credentials kept; the enable of ${op.org} now waits for the app to be installed.`
+          : statusExplanation(op);
     return this.refuse({
       at,
       refusal: "not_waiting",
@@ -672,7 +844,7 @@ export class EnableFlow {
     const op = ret.op;
     const app = op.app as InstalledApp;
     const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
-    const appLink = this.settingsUrl(app.owner, app.slug);
+    const appLink = this.settingsUrl(app.owner, app.slug, op.accountKind);
     const deleteLink = { href: appLink, label: `Delete ${app.slug} on GitHub` };
     const fail = (reason: string, hint: string, details: Record<string, unknown> = {}) =>
       this.failPage({ op, actor, action: "enable.installed", reason, hint, link: deleteLink, details });
@@ -690,27 +862,30 @@ export class EnableFlow {
       }
       const githubUser = await dotcom.currentUser(userToken);
       actor.github = githubUser.login;
-      const membership = await dotcom.membership(userToken, op.org);
       // With the flow's own state and a code GitHub accepted, these are proven facts about this
       // installation, not something a stranger can make up: the attempt fails.
-      if (membership?.state !== "active" || membership.role !== "admin") {
-        return await fail(
-          `The github.com user ${githubUser.login} is not an owner of ${op.org}${membership ? ` (their role is ${membership.state} ${membership.role})` : ""}, so the installation was not accepted and nothing was stored.`,
-          `An owner of ${op.org} must install the app: run \`/ghconnect enable ${op.org}\` again and sign in to github.com as an owner. Delete the app created for this attempt at ${appLink}.`,
-        );
-      }
+      const installer = await this.verifyInstaller({ op, userToken, login: githubUser.login, appLink });
+      if ("refusal" in installer) return await fail(installer.refusal.reason, installer.refusal.hint);
       const credentials = { appId: app.id, privateKey };
       const installation = await dotcom.installation(credentials, ret.installationId);
       if (!installation) {
         return await fail(
           `Installation ${ret.installationId} does not exist for the app ${app.slug} (GitHub says so with the app's own key). The link may have been tampered with; nothing was stored.`,
-          `Run \`/ghconnect enable ${op.org}\` again. Delete the app created for this attempt at ${appLink}.`,
+          `Run \`/ghconnect enable ${enableArgument(op)}\` again. Delete the app created for this attempt at ${appLink}.`,
         );
       }
-      if (installation.account.toLowerCase() !== op.org.toLowerCase()) {
+      if (installation.onEnterprise) {
         return await fail(
-          `Installation ${ret.installationId} belongs to ${installation.account}, not ${op.org}; nothing was stored.`,
-          `Run \`/ghconnect enable ${op.org}\` again. Delete the app created for this attempt at ${appLink}.`,
+          `Installation ${ret.installationId} is on the enterprise ${installation.account} itself, where an app gets only enterprise permissions; GitHub Connect needs it on an organization of the enterprise. Nothing was stored.`,
+          `Run \`/ghconnect enable ${enableArgument(op)}\` again and install the app on one of the enterprise's organizations (installing it on the enterprise too is optional). Delete the app registered for this attempt at ${appLink}.`,
+        );
+      }
+      const account = installation.account.toLowerCase();
+      const allowed = op.accountKind === "enterprise" ? installer.organizations : [op.org.toLowerCase()];
+      if (!allowed.includes(account)) {
+        return await fail(
+          `Installation ${ret.installationId} belongs to ${installation.account}, not ${op.accountKind === "enterprise" ? `an organization of the enterprise ${op.org}` : op.org}; nothing was stored.`,
+          `Run \`/ghconnect enable ${enableArgument(op)}\` again. Delete the app created for this attempt at ${appLink}.`,
         );
       }
       // The minted token is held in memory and stored by the completing transaction, so a
@@ -722,9 +897,11 @@ export class EnableFlow {
       const connectedAt = this.now().toISOString();
       const record: ConnectionRecord = {
         id: randomUUID(),
-        accountKind: "organization",
+        accountKind: op.accountKind,
         org: op.org,
-        accountId: installation.accountId,
+        // An enterprise connection's installation is on one of its organizations, not the enterprise.
+        accountId: op.accountKind === "enterprise" ? null : installation.accountId,
+        installedOn: op.accountKind === "enterprise" ? await installedOrganizations(dotcom, credentials) : null,
         appId: app.id,
         appSlug: app.slug,
         appName: op.appName,
@@ -747,7 +924,7 @@ export class EnableFlow {
           `${now ? statusExplanation(now) : "This request no longer exists."} This completion came too late (the operation was ended meanwhile), so nothing was stored.`,
         );
       }
-      return await this.announceConnected(done, record);
+      return await this.announceConnected(done, record, installation.account);
     } catch (error) {
       if (!(error instanceof UserError)) {
         await this.endOperation({
@@ -763,6 +940,49 @@ export class EnableFlow {
       }
       return fail(error.message, `${error.hint ?? ""} Delete the app created for this attempt at ${appLink}.`.trim());
     }
+  }
+
+  /**
+   * The installer, proven by their own user token: an active admin of the organization
+   * (`GET /user/memberships/orgs/{org}`), or an owner of the enterprise (GraphQL
+   * `enterprise(slug:) { viewerIsAdmin }`). For an enterprise, also the organizations its app may
+   * be installed on ("can only be installed on organizations within the enterprise").
+   */
+  private async verifyInstaller(input: {
+    op: Operation;
+    userToken: string;
+    login: string;
+    appLink: string;
+  }): Promise<{ organizations: string[] } | { refusal: { reason: string; hint: string } }> {
+    const { op, userToken, login, appLink } = input;
+    const { dotcom } = this.deps;
+    if (op.accountKind === "enterprise") {
+      const view = await dotcom.enterprise(userToken, op.org);
+      if (!view.exists)
+        return {
+          refusal: {
+            reason: `${op.org} is not an enterprise account that the github.com user ${login} can see, so the installation was not accepted and nothing was stored.`,
+            hint: `Check the slug (it is the last part of github.com/enterprises/SLUG), then run \`/ghconnect enable enterprise:SLUG\` again, signed in as an owner of the enterprise. Delete the app registered for this attempt at ${appLink}.`,
+          },
+        };
+      if (!view.viewerIsAdmin)
+        return {
+          refusal: {
+            reason: `The github.com user ${login} is not an owner of the enterprise ${op.org} (owning one of its organizations is not enough), so the installation was not accepted and nothing was stored.`,
+            hint: `An owner of the enterprise ${op.org} must install the app: run \`/ghconnect enable enterprise:${op.org}\` again. Delete the app registered for this attempt at ${appLink}.`,
+          },
+        };
+      return { organizations: view.organizations.map((o) => o.toLowerCase()) };
+    }
+    const membership = await dotcom.membership(userToken, op.org);
+    if (membership?.state !== "active" || membership.role !== "admin")
+      return {
+        refusal: {
+          reason: `The github.com user ${login} is not an owner of ${op.org}${membership ? ` (their role is ${membership.state} ${membership.role})` : ""}, so the installation was not accepted and nothing was stored.`,
+          hint: `An owner of ${op.org} must install the app: run \`/ghconnect enable ${enableArgument(op)}\` again and sign in to github.com as an owner. Delete the app created for this attempt at ${appLink}.`,
+        },
+      };
+    return { organizations: [op.org.toLowerCase()] };
   }
 
   /** GitHub refused the code: the operation waits for its installation again, the state still usable. */
@@ -858,10 +1078,13 @@ export class EnableFlow {
     });
   }
 
-  private async announceConnected(done: Operation, record: ConnectionRecord): Promise<PageResult> {
+  private async announceConnected(done: Operation, record: ConnectionRecord, installedOn = ""): Promise<PageResult> {
     const facts = record.facts;
     const summary: Array<[string, string]> = [
-      ["Organization", done.org],
+      [done.accountKind === "enterprise" ? "Enterprise" : "Organization", done.org],
+      ...(done.accountKind === "enterprise"
+        ? ([["Installed on", (record.installedOn ?? [installedOn]).join(", ")]] as Array<[string, string]>)
+        : []),
       ["GHES", `${facts.ghesHostname} (${facts.ghesVersion})`],
       ["App", `<${record.appSettingsUrl}|${record.appSlug}> (id ${record.appId})`],
       ["Installation", String(record.installationId)],
@@ -875,7 +1098,7 @@ export class EnableFlow {
     const carded = await this.updateCard(done, { kind: "connected", summary });
     const replied = await this.replyToRequester(
       done,
-      simpleMessage(`✅ Connected ${done.org}. The details are on the card in <#${this.deps.notifier.adminChannel}>.`),
+      simpleMessage(`✅ Connected ${accountName(done)}. The details are on the card in <#${this.deps.notifier.adminChannel}>.`),
     );
     const notified = carded || replied;
     return {
@@ -883,7 +1106,7 @@ export class EnableFlow {
       status: 200,
       tone: "ok",
       title: `Connected ${done.org}`,
-      message: `${facts.ghesHostname} is now connected to the GitHub organization ${done.org} through the app ${record.appSlug}. ${
+      message: `${facts.ghesHostname} is now connected to ${done.accountKind === "enterprise" ? `the GitHub enterprise account ${done.org}` : `the GitHub organization ${done.org}`} through the app ${record.appSlug}. ${
         notified ? "Slack has the details." : "Slack could not be told just now; `/ghconnect status` in Slack shows the connection."
       }`,
       notified,
@@ -914,7 +1137,7 @@ export class EnableFlow {
     await this.replyToRequester(
       ended,
       simpleMessage(
-        `⌛ Your enable of ${op.org} expired before it finished. Nothing is connected. Run \`/ghconnect enable ${op.org}\` to start again.`,
+        `⌛ Your enable of ${op.org} expired before it finished. Nothing is connected. Run \`/ghconnect enable ${enableArgument(op)}\` to start again.`,
       ),
     );
     return true;
@@ -926,10 +1149,10 @@ export class EnableFlow {
    * operation with its credentials leaves nothing half-stored; a late answer is fenced out.
    */
   private async interrupt(op: Operation): Promise<boolean> {
-    const appLink = op.app ? this.settingsUrl(op.app.owner, op.app.slug) : undefined;
+    const appLink = op.app ? this.settingsUrl(op.app.owner, op.app.slug, op.accountKind) : undefined;
     const minutes = Math.round(this.completingLeaseMs() / 60_000);
     const reason = `ghconnect did not finish completing the connection within ${minutes} minute${minutes === 1 ? "" : "s"} (the bot was stopped, or GitHub or its database stopped answering). Nothing was stored: no connection, and the app's credentials were deleted.`;
-    const hint = `${appLink ? `Delete the app created for this attempt at ${appLink}, then run` : "Run"} \`/ghconnect enable ${op.org}\` again.`;
+    const hint = `${appLink ? `Delete the app created for this attempt at ${appLink}, then run` : "Run"} \`/ghconnect enable ${enableArgument(op)}\` again.`;
     const ended = await this.endOperation({
       op,
       status: "failed",
@@ -1036,11 +1259,11 @@ export function statusExplanation(op: Operation): string {
     case "succeeded":
       return `This enable of ${op.org} already succeeded.`;
     case "failed":
-      return `This enable of ${op.org} failed${op.error ? `: ${op.error}` : ""}. Run \`/ghconnect enable ${op.org}\` to try again.`;
+      return `This enable of ${op.org} failed${op.error ? `: ${op.error}` : ""}. Run \`/ghconnect enable ${enableArgument(op)}\` to try again.`;
     case "expired":
-      return `This request expired at ${when(op.expiresAt)}. Run \`/ghconnect enable ${op.org}\` again.`;
+      return `This request expired at ${when(op.expiresAt)}. Run \`/ghconnect enable ${enableArgument(op)}\` again.`;
     case "cancelled":
-      return `This request was cancelled. Run \`/ghconnect enable ${op.org}\` to start again.`;
+      return `This request was cancelled. Run \`/ghconnect enable ${enableArgument(op)}\` to start again.`;
     default:
       return `This enable of ${op.org} is ${describeWait(op.status)}.`;
   }
@@ -1082,4 +1305,19 @@ function preflightReply(org: string, results: CheckResult[], passed: boolean): M
   return simpleMessage(
     `✅ Preflight for ${org} passed. Read the GitHub Connect Addendum on the card in the admin channel and accept it to continue.`,
   );
+}
+
+/** After the addendum, an enterprise's owner registers the app by hand: the reply links the bot's guide. */
+function registrationReply(op: Operation, link: string): Message {
+  return {
+    text: `Register the GitHub App for the enterprise ${op.org}: ${link}`,
+    blocks: [
+      {
+        kind: "text",
+        text: `Addendum accepted. GitHub does not create apps for an enterprise account from a manifest, so you register it by hand: the page lists every field to copy into GitHub's form (signed in as an owner of the enterprise *${op.org}*), then takes the app's credentials, which never go through Slack.`,
+      },
+      { kind: "actions", buttons: [{ action: "link", label: "Register the app", url: link, style: "primary" }] },
+      { kind: "context", text: `This link is yours alone and expires at ${when(op.expiresAt)}; the form in it works once.` },
+    ],
+  };
 }

@@ -19,10 +19,21 @@ export const USAGE: readonly UsageLine[] = [
   {
     command: "enable ORG",
     alias: "connect ORG",
-    what: "connect this server to the GitHub organization ORG (GitHub Connect)",
+    what: "connect this server to the GitHub organization ORG (GitHub Connect); a plain name is always an organization",
     who: "admins",
   },
-  { command: "disable ORG", alias: "disconnect ORG", what: "disconnect from ORG, after a confirmation button", who: "admins" },
+  {
+    command: "enable enterprise:SLUG",
+    alias: "connect enterprise:SLUG",
+    what: "connect to the enterprise account SLUG instead: you register its app by hand (the bot's page lists every field) and an enterprise owner installs it",
+    who: "admins",
+  },
+  {
+    command: "disable ORG",
+    alias: "disconnect ORG",
+    what: "disconnect from ORG (or `enterprise:SLUG`), after a confirmation button",
+    who: "admins",
+  },
   { command: "features", what: "the GitHub Connect features and their state", who: "anyone" },
   {
     command: "feature enable|disable NAME",

@@ -29,10 +29,15 @@ export interface ServerFacts {
   licenseExpiresAt: string | null;
 }
 
+/** What ghconnect connects to: an organization (`enable ORG`) or an enterprise account (`enable enterprise:SLUG`). */
+export type AccountKind = "organization" | "enterprise";
+
 export interface Operation {
   id: string;
   kind: "enable" | "disable";
+  /** The account's login (organization) or slug (enterprise). */
   org: string;
+  accountKind: AccountKind;
   status: OperationStatus;
   version: number;
   requestedBySlack: string;
@@ -54,8 +59,10 @@ export interface Operation {
 
 export interface Connection {
   id: string;
-  accountKind: "organization";
+  accountKind: AccountKind;
   org: string;
+  /** For an enterprise: the organizations its app is installed on, as last seen. */
+  installedOn: string[] | null;
   accountId: number | null;
   status: "active" | "disconnected";
   version: number;

@@ -58,6 +58,26 @@ export interface CreatedApp {
   webhookSecret: string | null;
 }
 
+/** An app registration as GitHub shows it to the app itself (`GET /app` with its JWT). */
+export interface RegisteredApp {
+  id: number;
+  slug: string;
+  name: string;
+  clientId: string;
+  /** The owning account: an enterprise (by slug) or a user or organization (by login). */
+  owner: { kind: "enterprise" | "organization" | "user"; login: string };
+  permissions: Record<string, string>;
+}
+
+/** What an enterprise owner check learns with the person's own token (GraphQL `enterprise(slug:)`). */
+export interface EnterpriseView {
+  /** False when the slug names no enterprise the person can see. */
+  exists: boolean;
+  viewerIsAdmin: boolean;
+  /** Logins of the enterprise's organizations (the accounts its apps may be installed on). */
+  organizations: string[];
+}
+
 export interface AppCredentials {
   appId: number;
   privateKey: string;
@@ -84,7 +104,16 @@ export interface DotcomGateway {
   exchangeOAuthCode(clientId: string, clientSecret: string, code: string): Promise<string>;
   currentUser(userToken: string): Promise<{ login: string }>;
   membership(userToken: string, org: string): Promise<{ state: string; role: string } | null>;
-  installation(app: AppCredentials, installationId: number): Promise<{ id: number; account: string; accountId: number } | null>;
+  /** The enterprise as the person sees it: do they own it, which organizations does it have. */
+  enterprise(userToken: string, slug: string): Promise<EnterpriseView>;
+  /** GET /app/installations with the app's JWT: every account the app is installed on. */
+  installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean }>>;
+  /** GET /app with the app's JWT; null when GitHub refuses the JWT (the key is not this app's). */
+  registeredApp(app: AppCredentials): Promise<RegisteredApp | null>;
+  installation(
+    app: AppCredentials,
+    installationId: number,
+  ): Promise<{ id: number; account: string; accountId: number; onEnterprise?: boolean } | null>;
   /** The installation token from `cache`, or a fresh one (always fresh with `refresh`). */
   installationToken(
     app: AppCredentials,
@@ -94,7 +123,8 @@ export interface DotcomGateway {
   ): Promise<{ token: string; expiresAt: string }>;
   reach(url: string, signal?: AbortSignal): Promise<Reach>;
   /** Issues and pull requests in `org`, as the installation. */
-  searchIssues(token: string, org: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
+  /** Issues and pull requests in `org` (or, for an enterprise, each of its organizations listed). */
+  searchIssues(token: string, org: string | string[], query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
   /** DELETE /installation/token: the token stops working at once. */
   revokeInstallationToken(token: string): Promise<void>;
   /** DELETE /app/installations/{id} with the app's JWT; false when it was already gone. */

@@ -81,7 +81,12 @@ export async function unifiedSearch(deps: SearchDeps, query: string): Promise<Se
   ].filter(Boolean) as string[];
   const [local, remote] = await Promise.allSettled([
     asPerson(ghesToken, (token) => deps.searchGhes(token, query, SHOWN, AbortSignal.timeout(budget))),
-    asPerson(githubToken, (token) => deps.dotcom.searchIssues(token, connection.org, query, SHOWN, AbortSignal.timeout(budget))),
+    asPerson(githubToken, (token) => {
+      // An enterprise connection searches the organizations its app is installed on (GitHub's
+      // search has no enterprise qualifier).
+      const scope = connection.accountKind === "enterprise" && connection.installedOn?.length ? connection.installedOn : connection.org;
+      return deps.dotcom.searchIssues(token, scope, query, SHOWN, AbortSignal.timeout(budget));
+    }),
   ]);
   const ghesHits = local.status === "fulfilled" ? local.value : [];
   const githubHits = remote.status === "fulfilled" ? remote.value : [];

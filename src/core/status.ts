@@ -63,7 +63,10 @@ export function statusMessage(v: StatusView): Message {
     blocks.push({
       kind: "fields",
       fields: [
-        ["Account", `${c.org} (organization)`],
+        ["Account", `${c.org} (${c.accountKind === "enterprise" ? "enterprise account" : "organization"})`],
+        ...(c.accountKind === "enterprise"
+          ? ([["Installed on", c.installedOn?.length ? c.installedOn.join(", ") : "no organization"]] as Array<[string, string]>)
+          : []),
         ["Since", when(c.connectedAt)],
         [
           "Connected by",

@@ -14,7 +14,8 @@ export type NewConnectionRecord = Omit<
   | "tokenRefreshFailedAt"
   | "lastCheckedAt"
   | "ghesVersionNow"
-> & { operationId: string };
+  | "installedOn"
+> & { operationId: string; installedOn?: string[] | null };
 
 export class ConnectionsRepo {
   constructor(
@@ -53,6 +54,7 @@ export class ConnectionsRepo {
         app_client_id: c.appClientId,
         app_settings_url: c.appSettingsUrl,
         installation_id: c.installationId,
+        installed_on: c.installedOn ? JSON.stringify(c.installedOn) : null,
         ghes_hostname: c.facts.ghesHostname,
         ghes_version: c.facts.ghesVersion,
         license_customer_name: c.facts.licenseCustomerName,
@@ -70,6 +72,21 @@ export class ConnectionsRepo {
         active: 1,
       })
       .execute();
+  }
+
+  /**
+   * Records the organizations an enterprise's app is installed on, only if they are still `before`:
+   * of several replicas noticing the same change, one records (and audits) it.
+   */
+  async setInstalledOn(id: string, before: string[] | null, after: string[]): Promise<boolean> {
+    let update = this.q
+      .updateTable("connections")
+      .set({ installed_on: JSON.stringify(after), updated_at: this.clock().toISOString() })
+      .where("id", "=", id)
+      .where("active", "=", 1);
+    update = before === null ? update.where("installed_on", "is", null) : update.where("installed_on", "=", JSON.stringify(before));
+    const result = await update.executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async noteToken(id: string, expiresAt: string): Promise<void> {
@@ -135,8 +152,9 @@ export class ConnectionsRepo {
 export function toConnection(row: ConnectionRow): Connection {
   return {
     id: row.id,
-    accountKind: "organization",
+    accountKind: row.account_kind === "enterprise" ? "enterprise" : "organization",
     org: row.account_login,
+    installedOn: row.installed_on ? (JSON.parse(row.installed_on) as string[]) : null,
     accountId: row.account_id === null ? null : Number(row.account_id),
     status: row.status,
     version: Number(row.version),

@@ -2,13 +2,15 @@
 // the `in_flight` column is 1 while it runs and NULL after, under a unique index.
 import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
-import { IN_FLIGHT, type Operation, type OperationStatus, type ServerFacts } from "../core/model.js";
+import { type AccountKind, IN_FLIGHT, type Operation, type OperationStatus, type ServerFacts } from "../core/model.js";
 import type { Database, OperationRow } from "./schema.js";
 
 export interface NewOperation {
   id: string;
   kind: "enable" | "disable";
   org: string;
+  /** Default: an organization. */
+  accountKind?: AccountKind;
   requestedBySlack: string;
   requestedByGhes: string | null;
   responseUrl: string | null;
@@ -45,6 +47,7 @@ export class OperationsRepo {
         id: op.id,
         kind: op.kind,
         account_login: op.org,
+        account_kind: op.accountKind ?? "organization",
         status: op.kind === "enable" ? "preflight" : "completing",
         requested_by_slack: op.requestedBySlack,
         requested_by_ghes: op.requestedByGhes,
@@ -128,6 +131,7 @@ function toOperation(row: OperationRow): Operation {
     id: row.id,
     kind: row.kind,
     org: row.account_login,
+    accountKind: row.account_kind === "enterprise" ? "enterprise" : "organization",
     status: row.status as OperationStatus,
     version: Number(row.version),
     requestedBySlack: row.requested_by_slack,

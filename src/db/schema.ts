@@ -11,6 +11,8 @@ export interface AdminsTable {
 export interface ConnectionsTable {
   id: string;
   account_kind: string;
+  /** JSON list of organization logins an enterprise's app is installed on (migration 0008). */
+  installed_on: Generated<string | null>;
   account_login: string;
   account_id: number | null;
   status: "active" | "disconnected";
@@ -48,6 +50,8 @@ export interface OperationsTable {
   id: string;
   kind: "enable" | "disable";
   account_login: string;
+  /** "organization" or "enterprise" (migration 0008; older rows are organizations). */
+  account_kind: Generated<string>;
   status: string;
   version: Generated<number>;
   requested_by_slack: string;

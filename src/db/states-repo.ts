@@ -5,7 +5,11 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { Database } from "./schema.js";
 
-export type StatePurpose = "manifest" | "install" | "link-ghes" | "link-github";
+/**
+ * manifest: the org app's creation; register: an enterprise app's credentials form; install: the
+ * installer's return; link-ghes / link-github: a person's sign-in to prove an account.
+ */
+export type StatePurpose = "manifest" | "register" | "install" | "link-ghes" | "link-github";
 
 export type StateCheck =
   | { ok: true; operationId: string }

@@ -2,11 +2,26 @@
 // org membership, and everything done as the GitHub App (JWT) or its installation (token).
 import { createAppAuth } from "@octokit/auth-app";
 import { GitHubFlowRefused } from "../core/errors.js";
-import type { AppCredentials, CreatedApp, DotcomGateway, Reach, SearchHit, TokenCache } from "../core/ports.js";
+import type {
+  AppCredentials,
+  CreatedApp,
+  DotcomGateway,
+  EnterpriseView,
+  Reach,
+  RegisteredApp,
+  SearchHit,
+  TokenCache,
+} from "../core/ports.js";
 import { hostOf, statusOf, upstream } from "./errors.js";
 import { type RawIssue, toHits } from "./ghes.js";
 import { createOctokit, type GhOctokitInstance } from "./octokit.js";
 import { classifyNetworkError, type FetchLike } from "./transport.js";
+
+interface EnterpriseNode {
+  slug: string;
+  viewerIsAdmin?: boolean;
+  organizations?: { nodes?: Array<{ login: string }> };
+}
 
 export class DotcomClient implements DotcomGateway {
   private readonly anonymous: GhOctokitInstance;
@@ -112,11 +127,85 @@ export class DotcomClient implements DotcomGateway {
     }
   }
 
-  async installation(app: AppCredentials, installationId: number): Promise<{ id: number; account: string; accountId: number } | null> {
+  /**
+   * GraphQL's `enterprise(slug:)` with the person's own token: `viewerIsAdmin` is true for an
+   * enterprise owner (docs.github.com/graphql/reference/objects#enterprise). GitHub answers a slug
+   * that names no enterprise, or one the person cannot see, with `enterprise: null` and a
+   * NOT_FOUND error in a 200 response.
+   */
+  async enterprise(userToken: string, slug: string): Promise<EnterpriseView> {
+    const query = `query($slug: String!) { enterprise(slug: $slug) { slug viewerIsAdmin organizations(first: 100) { nodes { login } } } }`;
+    try {
+      const { data } = await this.userOctokit(userToken).request("POST /graphql", { query, variables: { slug } });
+      const enterprise = (data as { data?: { enterprise?: EnterpriseNode | null } }).data?.enterprise;
+      if (!enterprise) return { exists: false, viewerIsAdmin: false, organizations: [] };
+      return {
+        exists: true,
+        viewerIsAdmin: enterprise.viewerIsAdmin === true,
+        organizations: (enterprise.organizations?.nodes ?? []).map((n) => n.login),
+      };
+    } catch (error) {
+      throw upstream(`Checking the installer's ownership of the enterprise ${slug}`, this.apiHost, error);
+    }
+  }
+
+  /** `GET /app`: its owner is a simple user or, for an enterprise-owned app, an enterprise (OpenAPI `integration.owner`). */
+  async registeredApp(app: AppCredentials): Promise<RegisteredApp | null> {
+    try {
+      const { data } = await this.appOctokit(app).request("GET /app");
+      const d = data as unknown as {
+        id: number;
+        slug?: string;
+        name: string;
+        client_id?: string;
+        owner: { login?: string; slug?: string; type?: string } | null;
+        permissions: Record<string, string | undefined>;
+      };
+      const owner = d.owner;
+      const kind = owner?.slug && !owner.login ? "enterprise" : owner?.type === "Organization" ? "organization" : "user";
+      const permissions: Record<string, string> = {};
+      for (const [k, v] of Object.entries(d.permissions ?? {})) if (typeof v === "string") permissions[k] = v;
+      return {
+        id: d.id,
+        slug: d.slug ?? "",
+        name: d.name,
+        clientId: d.client_id ?? "",
+        owner: { kind, login: owner?.slug ?? owner?.login ?? "" },
+        permissions,
+      };
+    } catch (error) {
+      // 401: the JWT's signature does not verify with this app id's public key (or the app is gone).
+      if (statusOf(error) === 401 || statusOf(error) === 404) return null;
+      throw upstream("Reading the app registration with its JWT", this.apiHost, error);
+    }
+  }
+
+  async installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean }>> {
+    try {
+      const all = await this.appOctokit(app).paginate("GET /app/installations", { per_page: 100 });
+      return all.map((i) => {
+        const account = i.account as { login?: string; slug?: string } | null;
+        // An installation on the enterprise itself has an Enterprise account (a slug, no login).
+        return { id: i.id, account: account?.login ?? account?.slug ?? "", onEnterprise: i.target_type === "Enterprise" };
+      });
+    } catch (error) {
+      throw upstream("Listing the app's installations with its JWT", this.apiHost, error);
+    }
+  }
+
+  async installation(
+    app: AppCredentials,
+    installationId: number,
+  ): Promise<{ id: number; account: string; accountId: number; onEnterprise: boolean } | null> {
     try {
       const { data } = await this.appOctokit(app).request("GET /app/installations/{installation_id}", { installation_id: installationId });
       const account = data.account as { login?: string; slug?: string; id: number } | null;
-      return { id: data.id, account: account?.login ?? account?.slug ?? "", accountId: account?.id ?? 0 };
+      return {
+        id: data.id,
+        account: account?.login ?? account?.slug ?? "",
+        accountId: account?.id ?? 0,
+        onEnterprise: data.target_type === "Enterprise",
+      };
     } catch (error) {
       if (statusOf(error) === 404) return null;
       throw upstream("Checking the installation with the app's JWT", this.apiHost, error);
@@ -145,9 +234,11 @@ export class DotcomClient implements DotcomGateway {
     }
   }
 
-  async searchIssues(token: string, org: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]> {
+  async searchIssues(token: string, org: string | string[], query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]> {
+    // Search has no enterprise qualifier: an enterprise is searched as its organizations, `org:a org:b`.
+    const qualifiers = (Array.isArray(org) ? org : [org]).map((o) => `org:${o}`).join(" ");
     const { data } = await this.userOctokit(token).request("GET /search/issues", {
-      q: `${query} org:${org}`,
+      q: `${query} ${qualifiers}`,
       per_page: limit,
       request: { signal, retries: 0 },
     });

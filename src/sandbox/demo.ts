@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { createLogger } from "../log.js";
 import { startBotOnSandbox } from "./bot.js";
 import { SandboxBrowser } from "./browser.js";
+import { registerAsEnterpriseOwner } from "./enterprise-owner.js";
 import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS, type SandboxUserName, startSandbox } from "./index.js";
 import { type SandboxProxy, startProxy } from "./proxy.js";
 import type { PostedMessage } from "./slack/server.js";
@@ -27,6 +28,8 @@ const HELP = `Commands:
   :users            who is who in the sandbox
   :click N          press button N (confirm dialogs are confirmed)
   :browse N         follow link N in a browser signed in as the user's github.com and GHES accounts
+  :register N       for enable enterprise:SLUG: follow link N's guide as the enterprise owner (register the
+                    app on GitHub, give ghconnect its credentials, install it)
   :open N           print link N, to open in a real browser
   :clock +56m       move the sandbox GitHub clock forward (s, m, h)
   :proxy refuse H   the proxy refuses CONNECT to H (github.com, api.github.com, uploads.github.com);
@@ -194,6 +197,23 @@ async function main(): Promise<number> {
         const result = await browser.browse(link.url as string);
         for (const hop of result.hops) say(style.dim(`  ${hop.method} ${hop.url} → ${hop.status}`));
         say(result.text.split("\n").slice(0, 12).join("\n"));
+        say();
+        await showNew();
+        return true;
+      }
+      case ":register": {
+        const link = item(arg, "link");
+        const browser = new SandboxBrowser();
+        await browser.signIn(sandbox.urls.web, SANDBOX_USERS[user].github);
+        const run = await registerAsEnterpriseOwner({
+          guideUrl: link.url as string,
+          githubWebUrl: sandbox.urls.web,
+          githubLogin: SANDBOX_USERS[user].github,
+          browser,
+        });
+        for (const step of run.steps) say(style.dim(`  ${step}`));
+        for (const hop of run.result.hops) say(style.dim(`  ${hop.method} ${hop.url} → ${hop.status}`));
+        say(run.result.text.split("\n").slice(0, 12).join("\n"));
         say();
         await showNew();
         return true;

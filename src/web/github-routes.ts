@@ -1,8 +1,16 @@
 // The browser-facing routes of the enable flow. Parameters are validated before core sees them:
 // a missing, oversized or malformed one is a 400 page and nothing changes.
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { CALLBACK_PATH, type EnableFlow, MANIFEST_PATH, type PageResult, SETUP_PATH } from "../core/enable.js";
+import {
+  CALLBACK_PATH,
+  CREDENTIALS_PATH,
+  type EnableFlow,
+  MANIFEST_PATH,
+  type PageResult,
+  REGISTER_PATH,
+  SETUP_PATH,
+} from "../core/enable.js";
 import { isDatabaseError } from "../db/errors.js";
 import type { Route } from "./http.js";
 import { renderPage } from "./pages.js";
@@ -45,10 +53,62 @@ function params(url: URL, names: string[]): Record<string, string | undefined> |
   return out;
 }
 
-/** A GET page route: its parameters checked, then `run`; a failure is a page, never a stack trace. */
-export function pageRoute(log: Logger, names: string[], run: (p: Record<string, string | undefined>) => Promise<PageResult>) {
-  return async (_req: unknown, res: ServerResponse, url: URL) => {
-    const p = params(url, names);
+/** A PEM key of 4096 bits is about 3.3 kB; nothing legitimate in the credentials form comes near this. */
+export const MAX_CREDENTIALS_BODY = 16 * 1024;
+const CREDENTIAL_FIELDS = ["state", "app_id", "client_id", "client_secret", "private_key"];
+
+/**
+ * The credentials form's body: url-encoded, at most MAX_CREDENTIALS_BODY bytes, each field once.
+ * It carries a private key, so it is never logged and a problem never quotes it.
+ */
+async function credentialsBody(req: IncomingMessage): Promise<Record<string, string | undefined> | PageResult> {
+  const type = String(req.headers["content-type"] ?? "")
+    .split(";")[0]
+    ?.trim()
+    .toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") {
+    req.resume();
+    return badRequest("The credentials form must be sent by the form on ghconnect's page.");
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_CREDENTIALS_BODY) {
+      req.resume();
+      const tooLarge: PageResult = {
+        kind: "page",
+        status: 413,
+        tone: "error",
+        title: "Form too large",
+        message: `The form is larger than ${MAX_CREDENTIALS_BODY / 1024} kB, which no app's credentials are. Nothing was changed.`,
+      };
+      return tooLarge;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+  const out: Record<string, string | undefined> = {};
+  for (const name of CREDENTIAL_FIELDS) {
+    const values = form.getAll(name);
+    if (values.length > 1) return badRequest(`The field \`${name}\` appears more than once.`);
+    out[name] = values[0] || undefined;
+  }
+  if (out.state !== undefined && (out.state.length > MAX_PARAM || !TOKENISH.test(out.state)))
+    return badRequest("The form's state is malformed.");
+  return out;
+}
+
+/** A page route: its parameters read and checked, then `run`; a failure is a page, never a stack trace. */
+export function pageRoute(
+  log: Logger,
+  names: string[],
+  run: (p: Record<string, string | undefined>) => Promise<PageResult>,
+  read: (req: IncomingMessage, url: URL) => Promise<Record<string, string | undefined> | PageResult> = async (_req, url) =>
+    params(url, names),
+) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const p = await read(req, url);
     if ("kind" in p && typeof p.kind === "string" && (p as PageResult).kind === "page") return send(res, p as PageResult);
     try {
       send(res, await run(p as Record<string, string | undefined>));
@@ -68,9 +128,15 @@ export function pageRoute(log: Logger, names: string[], run: (p: Record<string, 
 }
 
 export function githubRoutes(enable: EnableFlow, log: Logger): Route[] {
-  const handle = (names: string[], run: (p: Record<string, string | undefined>) => Promise<PageResult>) => pageRoute(log, names, run);
+  const handle = (
+    names: string[],
+    run: (p: Record<string, string | undefined>) => Promise<PageResult>,
+    read?: (req: IncomingMessage, url: URL) => Promise<Record<string, string | undefined> | PageResult>,
+  ) => pageRoute(log, names, run, read);
   return [
     { method: "GET", path: MANIFEST_PATH, handler: handle(["state"], (p) => enable.manifestPage(p.state)) },
+    { method: "GET", path: REGISTER_PATH, handler: handle(["state"], (p) => enable.registerPage(p.state)) },
+    { method: "POST", path: CREDENTIALS_PATH, handler: handle([], (p) => enable.submitCredentials(p), credentialsBody) },
     { method: "GET", path: CALLBACK_PATH, handler: handle(["code", "state"], (p) => enable.callback(p.code, p.state)) },
     {
       method: "GET",

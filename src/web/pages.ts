@@ -43,7 +43,35 @@ export function renderPage(result: Exclude<PageResult, { kind: "redirect" }>): {
 <script>document.getElementById("manifest-form").submit();</script>`;
     return { status: 200, html: layout("Continue on GitHub", body, "neutral") };
   }
+  if (result.kind === "register") return { status: 200, html: layout("Register the GitHub App", registerBody(result), "neutral") };
   const link = result.link ? `<p><a class="button" href="${escapeHtml(result.link.href)}">${escapeHtml(result.link.label)}</a></p>` : "";
   const body = `<h1>${escapeHtml(result.title)}</h1><p>${escapeHtml(plainText(result.message))}</p>${link}<p class="muted">${footer(result)}</p>`;
   return { status: result.status, html: layout(result.title, body, result.tone) };
+}
+
+// The enterprise registration guide: each value with a copy button (type="button": copying never
+// submits), then the credentials form, which posts to the bot itself, never to Slack or GitHub.
+function registerBody(result: Extract<PageResult, { kind: "register" }>): string {
+  const rows = result.fields
+    .map(
+      (f, i) =>
+        `<tr><th>${escapeHtml(f.label)}</th><td><code id="field-${i}">${escapeHtml(f.value)}</code>${
+          f.note ? `<div class="muted">${escapeHtml(f.note)}</div>` : ""
+        }</td><td><button type="button" class="copy" data-copy="field-${i}">Copy</button></td></tr>`,
+    )
+    .join("");
+  return `<h1>Register the GitHub App for the enterprise ${escapeHtml(result.enterprise)}</h1>
+<p>GitHub does not create apps for an enterprise account from a manifest, so this one is registered by hand. Signed in to GitHub as an owner of the enterprise, open <a href="${escapeHtml(result.newAppUrl)}" target="_blank" rel="noopener">${escapeHtml(result.newAppUrl)}</a> and fill in:</p>
+<table class="fields">${rows}</table>
+<p>Then, on the new app's page: note the App ID and Client ID, click “Generate a new client secret”, and “Generate a private key” (a .pem file downloads).</p>
+<h2>The app's credentials</h2>
+<p class="muted">They go to ghconnect only, encrypted at rest; never paste them into Slack. ghconnect checks them with GitHub before keeping them. This form works once, until ${escapeHtml(result.expiresAt)}.</p>
+<form id="credentials-form" method="post" action="${escapeHtml(result.formAction)}" autocomplete="off">
+<input type="hidden" name="state" value="${escapeHtml(result.state)}">
+<p><label>App ID<br><input name="app_id" inputmode="numeric" required></label></p>
+<p><label>Client ID<br><input name="client_id" required></label></p>
+<p><label>Client secret<br><input name="client_secret" type="password" required></label></p>
+<p><label>Private key (the .pem file's contents)<br><textarea name="private_key" rows="8" cols="64" required spellcheck="false"></textarea></label></p>
+<button type="submit">Check and continue to the installation</button></form>
+<script>for (const b of document.querySelectorAll("button.copy")) b.addEventListener("click", () => navigator.clipboard.writeText(document.getElementById(b.dataset.copy).textContent));</script>`;
 }

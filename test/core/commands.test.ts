@@ -32,6 +32,28 @@ describe("the command parser", () => {
     expect(parseCommand("link alice")).toEqual({ ok: false, error: "`link` takes no arguments. Try `/ghconnect link`." });
   });
 
+  it("reads `enterprise:SLUG` as an enterprise account and a plain name as an organization", () => {
+    expect(parseCommand("enable enterprise:Acme-Corp")).toEqual({
+      ok: true,
+      command: { name: "enable", org: "acme-corp", enterprise: true },
+    });
+    expect(parseCommand("disconnect enterprise:acme-corp")).toEqual({
+      ok: true,
+      command: { name: "disable", org: "acme-corp", enterprise: true },
+    });
+    expect(parseCommand("enable acme-corp")).toEqual({ ok: true, command: { name: "enable", org: "acme-corp" } });
+    const bad = parseCommand("enable enterprise:acme_corp!");
+    expect(bad).toEqual({
+      ok: false,
+      error:
+        "`acme_corp!` is not an enterprise slug: use the slug from the enterprise's URL (letters, digits and single hyphens, e.g. `/ghconnect enable enterprise:acme-corp` for github.com/enterprises/acme-corp).",
+    });
+    const plain = parseCommand("enable acme_corp");
+    expect(plain.ok ? "" : plain.error).toContain(
+      "A plain name means an organization; for an enterprise account write `/ghconnect enable enterprise:SLUG`.",
+    );
+  });
+
   it("accepts the longest valid org name and refuses one character more", () => {
     expect(parseCommand(`enable ${"a".repeat(39)}`).ok).toBe(true);
     expect(parseCommand(`enable ${"a".repeat(40)}`).ok).toBe(false);
@@ -59,6 +81,10 @@ describe("what a refused or helped user reads", () => {
     expect(text).toContain("• `/ghconnect check` (or `doctor`) — ");
     expect(text).toContain("• `/ghconnect enable ORG` (or `connect ORG`) — ");
     expect(text).toContain("• `/ghconnect disable ORG` (or `disconnect ORG`) — ");
+    expect(text).toContain(
+      "• `/ghconnect enable enterprise:SLUG` (or `connect enterprise:SLUG`) — connect to the enterprise account SLUG instead",
+    );
+    expect(text).toContain("a plain name is always an organization");
     for (const span of text.match(/`[^`]*`/g) ?? []) expect(span).not.toContain("(or");
   });
 });

@@ -111,3 +111,19 @@ describe("the demo's policies and failures", () => {
     expect(out).toContain("the demo runs without a proxy; start it with --proxy (or a first line #!demo --proxy)");
   });
 });
+
+describe("examples/enterprise.txt", () => {
+  it("connects the enterprise acme-corp from start to end (guide, registration by hand, credentials form, installation) and disconnects it", () => {
+    const { code, out } = demo(readFileSync("examples/enterprise.txt", "utf8"));
+    expect(code).toBe(0);
+    expect(out).toContain("GitHub does not create apps for an enterprise account from a manifest");
+    expect(out).toContain("registered the app on GitHub as octocat → HTTP 201");
+    expect(out).toContain("gave ghconnect the app's credentials on its form → HTTP 302");
+    expect(out).toContain("ghes.example.com is now connected to the GitHub enterprise account acme-corp");
+    expect(out).toContain("Account: acme-corp (enterprise account)");
+    expect(out).toContain("Installed on: acme");
+    expect(out).toContain("✅ Disconnected acme-corp — approved by @U0ALICE001");
+    expect(out).toMatch(/Delete the app registration by hand at http:\/\/127\.0\.0\.1:\d+\/enterprises\/acme-corp\/settings\/apps\//);
+    expect(out).not.toContain("PRIVATE KEY");
+  }, 120_000);
+});

@@ -14,7 +14,7 @@ const addFormats = ((addFormatsImport as unknown as { default?: typeof addFormat
   ajv: Ajv,
 ) => void;
 
-function load(name: "api.github.com" | "ghes-3.19") {
+function load(name: "api.github.com" | "ghes-3.19" | "ghec") {
   let entry = specs.get(name);
   if (!entry) {
     const spec = JSON.parse(readFileSync(require.resolve(`@octokit/openapi/generated/${name}.json`), "utf8")) as Spec;
@@ -45,7 +45,7 @@ function normalize(node: unknown): unknown {
 }
 
 export function responseValidator(
-  specName: "api.github.com" | "ghes-3.19",
+  specName: "api.github.com" | "ghes-3.19" | "ghec",
   method: string,
   path: string,
   status: number,

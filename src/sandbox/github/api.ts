@@ -17,7 +17,8 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     slug: app.slug,
     node_id: `A_${app.id}`,
     client_id: app.clientId,
-    owner: simpleUser(urls.web, urls.api, app.owner.login, app.owner.id, "Organization"),
+    // GitHub's `integration.owner` is a simple user, or an enterprise for an enterprise-owned app.
+    owner: app.enterprise ? enterpriseJson(app.enterprise) : simpleUser(urls.web, urls.api, app.owner.login, app.owner.id, "Organization"),
     name: app.name,
     description: String(app.manifest.description ?? ""),
     external_url: String(app.manifest.url ?? ""),
@@ -29,6 +30,21 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     installations_count: world.installations.filter((i) => i.appId === app.id && !i.deleted).length,
     ...(secrets ? { client_secret: app.clientSecret, webhook_secret: app.webhookSecret, pem: app.pem } : {}),
   });
+  const enterpriseJson = (slug: string) => {
+    const e = world.enterprise(slug);
+    return {
+      id: e?.id ?? 0,
+      node_id: `E_${e?.id ?? 0}`,
+      name: e?.name ?? slug,
+      slug,
+      description: null,
+      website_url: null,
+      html_url: `${urls.web}/enterprises/${slug}`,
+      avatar_url: `${urls.web}/avatars/enterprises/${slug}`,
+      created_at: "2024-01-01T00:00:00Z",
+      updated_at: "2024-01-01T00:00:00Z",
+    };
+  };
   const orgJson = (org: { login: string; id: number }) => ({
     login: org.login,
     id: org.id,
@@ -46,7 +62,9 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
   });
   const installationJson = (i: Installation, app: AppRecord) => ({
     id: i.id,
-    account: simpleUser(urls.web, urls.api, i.account.login, i.account.id, "Organization"),
+    account: i.onEnterprise
+      ? enterpriseJson(i.account.login)
+      : simpleUser(urls.web, urls.api, i.account.login, i.account.id, "Organization"),
     repository_selection: "all",
     access_tokens_url: `${urls.api}/app/installations/${i.id}/access_tokens`,
     repositories_url: `${urls.api}/installation/repositories`,
@@ -54,7 +72,7 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     app_id: app.id,
     app_slug: app.slug,
     target_id: i.account.id,
-    target_type: "Organization",
+    target_type: i.onEnterprise ? "Enterprise" : "Organization",
     permissions: app.permissions,
     events: app.events,
     created_at: i.createdAt,
@@ -185,6 +203,40 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     return noContent(world);
   });
 
+  // GraphQL, the one query ghconnect asks: `enterprise(slug:) { slug viewerIsAdmin organizations { nodes { login } } }`.
+  // Like GitHub, a slug the viewer cannot see is `enterprise: null` with a NOT_FOUND error, in a 200.
+  r.on("POST", "/graphql", (req) => {
+    const user = userToken(req);
+    if (!user) return ghError(world, 401, "This endpoint requires you to be authenticated.");
+    const query = String(req.body.query ?? "");
+    const variables = (req.body.variables ?? {}) as { slug?: string };
+    if (!/enterprise\(slug:\s*\$slug\)/.test(query) || typeof variables.slug !== "string")
+      return ok(world, { errors: [{ message: "The sandbox answers only the enterprise(slug:) query." }] });
+    const e = world.enterprise(variables.slug);
+    if (!e?.members.includes(user.login)) {
+      return ok(world, {
+        data: { enterprise: null },
+        errors: [
+          {
+            type: "NOT_FOUND",
+            path: ["enterprise"],
+            locations: [{ line: 1, column: 30 }],
+            message: `Could not resolve to a Enterprise with the slug of '${variables.slug}'.`,
+          },
+        ],
+      });
+    }
+    return ok(world, {
+      data: {
+        enterprise: {
+          slug: e.slug,
+          viewerIsAdmin: e.owners.includes(user.login),
+          organizations: { nodes: e.orgs.map((login) => ({ login })) },
+        },
+      },
+    });
+  });
+
   r.on("GET", "/search/issues", (req) => {
     const person = userToken(req);
     const viewer = person && world.user(person.login);
@@ -193,6 +245,14 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     world.searches.push({ host: "github", as: found ? "installation" : (viewer?.login ?? "") });
     const q = req.url.searchParams.get("q") ?? "";
     if (!q.trim()) return ghError(world, 422, "Validation Failed");
+    // Like GitHub, an `org:` qualifier naming no organization (an enterprise slug, say) is a 422.
+    for (const m of q.matchAll(/(?:^|\s)org:(\S+)/g))
+      if (!world.org(m[1] as string))
+        return ghError(
+          world,
+          422,
+          "Validation Failed: The listed users and repositories cannot be searched either because the resources do not exist or you do not have permission to view them.",
+        );
     const words = q
       .toLowerCase()
       .split(/\s+/)

@@ -162,27 +162,94 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
     return { redirect: withQuery(redirect, { code, state: req.url.searchParams.get("state") ?? undefined }) };
   });
 
-  const installable = (req: SandboxRequest): { app: AppRecord; login: string } | SandboxResponse => {
+  // An enterprise owner registers an app under the enterprise by hand (no manifests for
+  // enterprise-owned apps): the form's fields, then the app's page with its credentials.
+  r.on("GET", "/enterprises/:slug/settings/apps/new", (req) => {
+    const enterprise = world.enterprise(req.params.slug as string);
+    const login = signedInUser(world, req);
+    if (!enterprise?.owners.includes(login)) return notFound();
+    return page(
+      "Register new GitHub App",
+      `<h1>Register new GitHub App</h1><p>Owned by the enterprise <b>${esc(enterprise.name)}</b>. Signed in as <b>${esc(login)}</b>.</p>
+<form method="post" action="/enterprises/${esc(enterprise.slug)}/settings/apps/new"><input name="name"><input name="url"><input name="callback_url">
+<input name="request_oauth_on_install"><input name="permission_metadata"><input name="permission_issues"><input name="permission_pull_requests"><input name="permission_members"></form>`,
+    );
+  });
+
+  r.on("POST", "/enterprises/:slug/settings/apps/new", (req) => {
+    const enterprise = world.enterprise(req.params.slug as string);
+    const login = signedInUser(world, req);
+    if (!enterprise?.owners.includes(login)) return notFound();
+    const body = req.body as Record<string, string>;
+    const permissions: Record<string, string> = {};
+    for (const [k, v] of Object.entries(body)) if (k.startsWith("permission_") && v) permissions[k.slice("permission_".length)] = v;
+    const manifest: Record<string, unknown> = {
+      name: body.name,
+      url: body.url,
+      callback_urls: body.callback_url ? [body.callback_url] : [],
+      request_oauth_on_install: body.request_oauth_on_install === "on",
+      hook_attributes: { url: "", active: false },
+      default_permissions: permissions,
+    };
+    const problems = manifestProblems(world, manifest);
+    if (problems.length > 0) return page("Invalid app", `<p class="error">${esc(problems.join("; "))}</p>`, 422);
+    const app = world.createApp({ login: enterprise.slug, id: enterprise.id }, manifest, login);
+    app.enterprise = enterprise.slug;
+    // GitHub shows the secret and offers the key once each ("Generate a new client secret", "Generate a private key").
+    return page(
+      app.name,
+      `<h1>${esc(app.name)}</h1><dl><dt>App ID</dt><dd data-app-id="${app.id}">${app.id}</dd><dt>Client ID</dt><dd data-client-id="${esc(app.clientId)}">${esc(app.clientId)}</dd>
+<dt>Client secret</dt><dd data-client-secret="${esc(app.clientSecret)}">${esc(app.clientSecret)}</dd></dl><pre data-private-key>${esc(app.pem)}</pre>`,
+      201,
+    );
+  });
+
+  r.on("GET", "/enterprises/:slug/settings/apps/:app", (req) => {
+    const enterprise = world.enterprise(req.params.slug as string);
+    const app = world.app((a) => a.slug === req.params.app && a.enterprise === enterprise?.slug);
+    if (!enterprise || !app || !enterprise.owners.includes(signedInUser(world, req))) return notFound();
+    return page(
+      `${app.name} settings`,
+      `<h1>${esc(app.name)}</h1><p>Owned by the enterprise ${esc(enterprise.name)} · App ID ${app.id}</p>`,
+    );
+  });
+
+  /** Where the signed-in user may install the app: its owner, or for an enterprise-owned app the enterprise's organizations they own. */
+  const installTargets = (app: AppRecord, login: string): string[] => {
+    const user = world.user(login);
+    if (!user) return [];
+    if (!app.enterprise) return user.memberships[app.owner.login] === "admin" ? [app.owner.login] : [];
+    const enterprise = world.enterprise(app.enterprise);
+    if (!enterprise) return [];
+    // Enterprise-owned apps install on organizations of the enterprise, and an enterprise owner may
+    // also install one on the enterprise itself (the target named `enterprise:SLUG` here).
+    const orgs = enterprise.orgs.filter((o) => enterprise.owners.includes(login) || user.memberships[o] === "admin");
+    return enterprise.owners.includes(login) ? [...orgs, `enterprise:${enterprise.slug}`] : orgs;
+  };
+
+  const installable = (req: SandboxRequest): { app: AppRecord; login: string; targets: string[] } | SandboxResponse => {
     const app = world.app((a) => a.slug === req.params.slug);
     const login = signedInUser(world, req);
-    const user = world.user(login);
-    // A private app can only be installed on the account that owns it, by an owner of it.
-    if (!app || !user || user.memberships[app.owner.login] !== "admin") return notFound();
-    return { app, login };
+    // A private app can only be installed on the account that owns it (or, owned by an enterprise, its organizations).
+    const targets = app ? installTargets(app, login) : [];
+    if (!app || targets.length === 0) return notFound();
+    return { app, login, targets };
   };
 
   r.on("GET", "/apps/:slug/installations/new", (req) => {
     const found = installable(req);
     if (!("app" in found)) return found;
-    const { app, login } = found;
+    const { app, login, targets } = found;
     const state = req.url.searchParams.get("state") ?? "";
     const perms = Object.entries(app.permissions)
       .map(([k, v]) => `<li>${esc(v)} access to <code>${esc(k)}</code></li>`)
       .join("");
+    const target = req.url.searchParams.get("target") ?? targets[0] ?? "";
     return page(
       `Install ${app.name}`,
-      `<h1>Install ${esc(app.name)}</h1><p>Signed in as <b>${esc(login)}</b>. Install on <b>${esc(app.owner.login)}</b>, for all repositories, with:</p><ul>${perms}</ul>
+      `<h1>Install ${esc(app.name)}</h1><p>Signed in as <b>${esc(login)}</b>. Install on <b>${esc(target)}</b>, for all repositories, with:</p><ul>${perms}</ul>
 <form method="post" action="/apps/${esc(app.slug)}/installations?state=${encodeURIComponent(state)}" data-sandbox-submit="install">
+<input type="hidden" name="target" value="${esc(target)}">
 <button type="submit" id="install">Install &amp; Authorize</button></form>`,
     );
   });
@@ -190,13 +257,19 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
   r.on("POST", "/apps/:slug/installations", (req) => {
     const found = installable(req);
     if (!("app" in found)) return found;
-    const { app, login } = found;
-    let installation = world.installations.find((i) => i.appId === app.id && !i.deleted);
+    const { app, login, targets } = found;
+    const target = String(req.body.target ?? targets[0]);
+    const onEnterprise = target.startsWith("enterprise:");
+    const enterprise = onEnterprise ? world.enterprise(target.slice("enterprise:".length)) : undefined;
+    const account = !targets.includes(target) ? undefined : enterprise ? { login: enterprise.slug, id: enterprise.id } : world.org(target);
+    if (!account) return notFound();
+    let installation = world.installations.find((i) => i.appId === app.id && !i.deleted && i.account.login === account.login);
     if (!installation) {
       installation = {
         id: world.id() * 10 + 7,
         appId: app.id,
-        account: app.owner,
+        account,
+        onEnterprise,
         createdAt: new Date(world.now()).toISOString(),
         deleted: false,
         suspended: false,

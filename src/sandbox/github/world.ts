@@ -7,6 +7,16 @@ export interface Org {
   id: number;
 }
 
+/** An enterprise account: its owners, and the organizations it owns (by login). */
+export interface Enterprise {
+  slug: string;
+  id: number;
+  name: string;
+  owners: string[];
+  members: string[];
+  orgs: string[];
+}
+
 export interface DotcomUser {
   login: string;
   id: number;
@@ -36,12 +46,16 @@ export interface AppRecord {
   createdAt: string;
   createdBy: string;
   deleted: boolean;
+  /** Set for an enterprise-owned app (registered by hand; `owner` then holds the slug and id). */
+  enterprise?: string;
 }
 
 export interface Installation {
   id: number;
   appId: number;
   account: Org;
+  /** Installed on the enterprise account itself (an enterprise-owned app; enterprise permissions only). */
+  onEnterprise?: boolean;
   createdAt: string;
   deleted: boolean;
   suspended: boolean;
@@ -101,6 +115,7 @@ export type HostName = "web" | "api" | "uploads" | "auth" | "objects" | "ghes" |
 
 export class GitHubWorld {
   readonly orgs: Org[] = [];
+  readonly enterprises: Enterprise[] = [];
   readonly users: DotcomUser[] = [];
   readonly ghesUsers: GhesUser[] = [];
   readonly apps: AppRecord[] = [];
@@ -159,6 +174,10 @@ export class GitHubWorld {
 
   org(login: string): Org | undefined {
     return this.orgs.find((o) => o.login.toLowerCase() === login.toLowerCase());
+  }
+
+  enterprise(slug: string): Enterprise | undefined {
+    return this.enterprises.find((e) => e.slug.toLowerCase() === slug.toLowerCase());
   }
 
   user(login: string): DotcomUser | undefined {
@@ -244,6 +263,18 @@ export function slugify(name: string): string {
 /** The cast every sandbox starts with. */
 export function seedWorld(world = new GitHubWorld()): GitHubWorld {
   world.orgs.push({ login: "acme", id: 9001 }, { login: "octo-inc", id: 9002 });
+  // octocat owns the enterprise acme-corp; hubot owns its organization octo-inc but not the enterprise.
+  world.enterprises.push(
+    {
+      slug: "acme-corp",
+      id: 7001,
+      name: "Acme Corp",
+      owners: ["octocat"],
+      members: ["octocat", "hubot", "monalisa"],
+      orgs: ["acme", "octo-inc"],
+    },
+    { slug: "globex", id: 7002, name: "Globex", owners: ["hubot"], members: ["hubot"], orgs: [] },
+  );
   world.users.push(
     { login: "octocat", id: 501, memberships: { acme: "admin" } },
     { login: "monalisa", id: 502, memberships: { acme: "member" } },

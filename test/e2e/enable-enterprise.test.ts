@@ -1,0 +1,414 @@
+// Connecting an enterprise account (`enable enterprise:SLUG`), as the admins, the enterprise owner
+// and the auditor see it: the bot's registration guide, the app registered by hand under the
+// enterprise on GitHub, its credentials given on the bot's single-use form (never Slack),
+// verified with the app's JWT, then the same installation, completion, card and audit as an
+// organization. Each bad input gets its own message and stores nothing.
+import { Writable } from "node:stream";
+import { sql } from "kysely";
+import { afterEach, describe, expect, it } from "vitest";
+import type { AuditEntry } from "../../src/core/audit.js";
+import { createLogger } from "../../src/log.js";
+import { pageText } from "../../src/sandbox/browser.js";
+import { ENGINES } from "../helpers/db.js";
+import { startWorld, textOf, type World } from "../helpers/world.js";
+
+async function auditEntries(world: World): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  for await (const e of world.bot.bot.store.audit.all()) entries.push(e);
+  return entries;
+}
+
+async function credentialCount(world: World): Promise<number> {
+  const rows = (await sql`select count(*) as n from credentials`.execute(world.testDb.db.kysely)).rows;
+  return Number((rows[0] as { n: number | string }).n);
+}
+
+const decode = (s: string) => s.replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)));
+
+interface Guide {
+  status: number;
+  text: string;
+  state: string;
+  formAction: string;
+  fields: Map<string, string>;
+}
+
+/** The bot's registration guide, read the way the owner reads it. */
+async function openGuide(link: string): Promise<Guide> {
+  const response = await fetch(link);
+  const html = await response.text();
+  const fields = new Map<string, string>();
+  for (const m of html.matchAll(/<tr><th>([^<]*)<\/th><td><code id="field-\d+">([^<]*)<\/code>/g))
+    fields.set(decode(m[1] as string), decode(m[2] as string));
+  return {
+    status: response.status,
+    text: pageText(html),
+    state: decode(/name="state" value="([^"]*)"/.exec(html)?.[1] ?? ""),
+    formAction: decode(/id="credentials-form" method="post" action="([^"]*)"/.exec(html)?.[1] ?? ""),
+    fields,
+  };
+}
+
+interface Registered {
+  appId: string;
+  clientId: string;
+  clientSecret: string;
+  privateKey: string;
+}
+
+/** An owner registers the app on GitHub's enterprise form, copying the guide's values. */
+async function registerOnGitHub(
+  world: World,
+  input: { enterprise: string; as: string; guide: Guide; permissions?: Record<string, string> },
+): Promise<Registered> {
+  const f = input.guide.fields;
+  const permissions = input.permissions ?? { metadata: "read", issues: "read", pull_requests: "read", members: "read" };
+  const body = new URLSearchParams({
+    name: f.get("GitHub App name") ?? "",
+    url: f.get("Homepage URL") ?? "",
+    callback_url: f.get("Callback URL") ?? "",
+    request_oauth_on_install: "on",
+    ...Object.fromEntries(Object.entries(permissions).map(([k, v]) => [`permission_${k}`, v])),
+  });
+  const response = await fetch(`${world.sandbox.urls.web}/enterprises/${input.enterprise}/settings/apps/new`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": input.as },
+    body,
+  });
+  const html = await response.text();
+  expect(response.status).toBe(201);
+  return {
+    appId: /data-app-id="(\d+)"/.exec(html)?.[1] ?? "",
+    clientId: /data-client-id="([^"]+)"/.exec(html)?.[1] ?? "",
+    clientSecret: /data-client-secret="([^"]+)"/.exec(html)?.[1] ?? "",
+    privateKey: decode(/<pre data-private-key>([\s\S]*?)<\/pre>/.exec(html)?.[1] ?? ""),
+  };
+}
+
+async function submitCredentials(
+  guide: Guide,
+  creds: Partial<Registered>,
+): Promise<{ status: number; location: string | null; text: string }> {
+  const response = await fetch(guide.formAction, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      state: guide.state,
+      app_id: creds.appId ?? "",
+      client_id: creds.clientId ?? "",
+      client_secret: creds.clientSecret ?? "",
+      private_key: creds.privateKey ?? "",
+    }),
+  });
+  return { status: response.status, location: response.headers.get("location"), text: pageText(await response.text()) };
+}
+
+/** enable enterprise:SLUG → accept → the private "Register the app" link. */
+async function enableEnterpriseUntilGuide(world: World, slug = "acme-corp"): Promise<string> {
+  const since = world.mark();
+  await world.command("alice", `enable enterprise:${slug}`);
+  const card = await world.card(/Accept addendum and continue/, since);
+  expect(textOf(card)).toContain(`Enable GitHub Connect → the enterprise ${slug}`);
+  const clicked = world.mark();
+  await world.click("alice", card, "enable.accept");
+  const reply = await world.privateMessage("alice", /Register the app/, clicked);
+  expect(textOf(reply)).toContain("GitHub does not create apps for an enterprise account from a manifest");
+  return world.linkIn(reply, /Register the app/);
+}
+
+/** The whole enterprise enable, as octocat (owner of acme-corp and of its organization acme). */
+async function connectEnterprise(world: World): Promise<Registered> {
+  const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+  const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+  const accepted = await submitCredentials(guide, creds);
+  const done = await world.browse("alice", accepted.location as string);
+  expect(done.text).toContain("Connected acme-corp");
+  return creds;
+}
+
+describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
+  let world: World;
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  it("an enterprise owner registers the app from the guide, gives its credentials on the bot's form, installs it on an organization, and the server is connected", async () => {
+    world = await startWorld(engine);
+    const link = await enableEnterpriseUntilGuide(world);
+    const guide = await openGuide(link);
+    expect(guide.status).toBe(200);
+    expect(guide.text).toContain(`${world.sandbox.urls.web}/enterprises/acme-corp/settings/apps/new`);
+    expect(guide.fields.get("Callback URL")).toBe(`${world.bot.url}/ghconnect/github/setup`);
+    expect(guide.fields.get("Request user authorization (OAuth) during installation")).toBe("checked");
+    expect(guide.fields.get("Organization permissions → Members")).toBe("Read-only");
+    expect(guide.fields.get("GitHub App name")).toBe((await world.bot.bot.store.operations.inFlight())?.appName);
+
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const accepted = await submitCredentials(guide, creds);
+    expect(accepted.status).toBe(302);
+    const app = world.sandbox.world.apps.at(-1)!;
+    expect(accepted.location).toContain(`/apps/${app.slug}/installations/new?state=`);
+    await world.card(/registered under the enterprise acme-corp/);
+
+    const done = await world.browse("alice", accepted.location as string);
+    expect(done.status).toBe(200);
+    expect(done.text).toContain("Connected acme-corp");
+    expect(done.text).toContain("connected to the GitHub enterprise account acme-corp");
+
+    const card = await world.card(/Connected acme-corp/);
+    expect(textOf(card)).toContain("Enterprise");
+    expect(textOf(card)).toContain("Installed on");
+    expect(textOf(card)).toContain("acme");
+    const connection = await world.bot.bot.store.connections.active();
+    expect(connection).toMatchObject({
+      accountKind: "enterprise",
+      org: "acme-corp",
+      appId: Number(creds.appId),
+      appSettingsUrl: `${world.sandbox.urls.web}/enterprises/acme-corp/settings/apps/${app.slug}`,
+      connectedBy: { github: "octocat" },
+    });
+    const entries = await auditEntries(world);
+    expect(entries.find((e) => e.action === "enable.app_registered")).toMatchObject({
+      outcome: "ok",
+      target: "acme-corp",
+      details: { account_kind: "enterprise", app_owner: "acme-corp", app_id: Number(creds.appId) },
+    });
+    expect(entries.find((e) => e.action === "enable.connected")?.details.account).toBe("acme-corp");
+    const audit = JSON.stringify(entries);
+    expect(audit).not.toContain(creds.clientSecret);
+    expect(audit).not.toContain("PRIVATE KEY");
+
+    const statusSince = world.mark();
+    await world.command("alice", "status");
+    const status = await world.privateMessage("alice", /Connected to acme-corp/, statusSince);
+    expect(textOf(status)).toContain("acme-corp (enterprise account)");
+  });
+
+  it("a private key that is not the app's, an app owned by another account, and a malformed form are each refused with their reason; nothing is stored and the form still works", async () => {
+    world = await startWorld(engine);
+    const link = await enableEnterpriseUntilGuide(world);
+    const guide = await openGuide(link);
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const other = await registerOnGitHub(world, {
+      enterprise: "globex",
+      as: "hubot",
+      guide: { ...guide, fields: new Map([...guide.fields, ["GitHub App name", "Globex app"]]) },
+    });
+
+    const wrongKey = await submitCredentials(guide, { ...creds, privateKey: other.privateKey });
+    expect(wrongKey.status).toBe(422);
+    expect(wrongKey.text).toContain(`GitHub refused a token signed with this private key for app id ${creds.appId}`);
+    expect(wrongKey.text).toContain("Nothing was stored.");
+    expect(wrongKey.text).not.toContain("PRIVATE KEY");
+
+    const otherOwner = await submitCredentials(guide, other);
+    expect(otherOwner.status).toBe(422);
+    expect(otherOwner.text).toContain(`is owned by the enterprise globex, not by the enterprise acme-corp.`);
+
+    const lacking = await registerOnGitHub(world, {
+      enterprise: "acme-corp",
+      as: "octocat",
+      guide: { ...guide, fields: new Map([...guide.fields, ["GitHub App name", "Lacking app"]]) },
+      permissions: { issues: "read", pull_requests: "read" },
+    });
+    const noMembers = await submitCredentials(guide, lacking);
+    expect(noMembers.status).toBe(422);
+    expect(noMembers.text).toContain("lacks Organization → Members: Read-only. Set it in the app's settings, then send the form again.");
+
+    const malformed = await submitCredentials(guide, { ...creds, privateKey: "not a key" });
+    expect(malformed.status).toBe(422);
+    expect(malformed.text).toContain("The private key is missing or is not a PEM file");
+    expect(malformed.text).not.toContain(creds.clientSecret);
+
+    expect(await credentialCount(world)).toBe(0);
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
+    const refusals = (await auditEntries(world)).filter((e) => e.action === "enable.credentials_refused");
+    expect(refusals.map((e) => e.details.refusal)).toEqual(["key_refused", "wrong_app", "wrong_app", "malformed_credentials"]);
+
+    // The same form, corrected, is accepted; sent again, it is refused as used.
+    const accepted = await submitCredentials(guide, creds);
+    expect(accepted.status).toBe(302);
+    expect(await credentialCount(world)).toBe(2);
+    const reused = await submitCredentials(guide, creds);
+    expect(reused.status).toBe(400);
+    expect(reused.text).toContain("This link was already used; each works once.");
+    expect(await credentialCount(world)).toBe(2);
+  });
+
+  it("an expired credentials form is refused and stores nothing", async () => {
+    world = await startWorld(engine);
+    const link = await enableEnterpriseUntilGuide(world);
+    const guide = await openGuide(link);
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    world.sandbox.world.advance(61 * 60_000);
+    const late = await submitCredentials(guide, creds);
+    expect(late.status).toBe(400);
+    expect(late.text).toContain("Link expired");
+    expect(await credentialCount(world)).toBe(0);
+  });
+
+  it("an owner of an organization in the enterprise who is not an owner of the enterprise cannot complete the connection", async () => {
+    world = await startWorld(engine);
+    const link = await enableEnterpriseUntilGuide(world);
+    const guide = await openGuide(link);
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const accepted = await submitCredentials(guide, creds);
+    // bob's github.com account owns octo-inc, an organization of acme-corp, but not the enterprise.
+    const page = await world.browse("bob", accepted.location as string);
+    expect(page.status).toBe(422);
+    expect(page.text).toContain(
+      "The github.com user hubot is not an owner of the enterprise acme-corp (owning one of its organizations is not enough)",
+    );
+    expect(await world.bot.bot.store.connections.active()).toBeUndefined();
+    expect(await credentialCount(world)).toBe(0);
+    const failed = (await auditEntries(world)).find((e) => e.action === "enable.installed");
+    expect(failed?.outcome).toBe("failed");
+  });
+
+  it("a slug that is not an enterprise: no app can be registered under it, and an app of another account is refused", async () => {
+    world = await startWorld(engine);
+    const link = await enableEnterpriseUntilGuide(world, "no-such-enterprise");
+    const guide = await openGuide(link);
+    expect(guide.text).toContain("/enterprises/no-such-enterprise/settings/apps/new");
+    const response = await fetch(`${world.sandbox.urls.web}/enterprises/no-such-enterprise/settings/apps/new`, {
+      headers: { "x-sandbox-user": "octocat" },
+    });
+    expect(response.status).toBe(404);
+    const other = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const refused = await submitCredentials(guide, other);
+    expect(refused.status).toBe(422);
+    expect(refused.text).toContain("is owned by the enterprise acme-corp, not by the enterprise no-such-enterprise.");
+    expect(await credentialCount(world)).toBe(0);
+  });
+
+  it("disable enterprise:SLUG uninstalls the app, deletes its credentials and links the enterprise page where an owner deletes the registration; a plain name does not match the enterprise", async () => {
+    world = await startWorld(engine);
+    await connectEnterprise(world);
+    const app = world.sandbox.world.apps.at(-1)!;
+    // The owner also installed it on the enterprise's other organization.
+    const second = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
+      body: new URLSearchParams({ target: "octo-inc" }),
+    });
+    expect(second.status).toBe(302);
+    expect(world.sandbox.world.installations.filter((i) => i.appId === app.id && !i.deleted)).toHaveLength(2);
+
+    let since = world.mark();
+    await world.command("alice", "disable acme-corp");
+    const wrong = await world.privateMessage("alice", /is connected to/, since);
+    expect(textOf(wrong)).toContain("This server is connected to enterprise:acme-corp, not acme-corp.");
+    expect(textOf(wrong)).toContain("/ghconnect disable enterprise:acme-corp");
+
+    since = world.mark();
+    await world.command("alice", "disable enterprise:acme-corp");
+    const card = structuredClone(await world.card(/Disconnect acme-corp\?[\s\S]*Approving will/, since));
+    await world.click("alice", card, "disable.approve");
+    const done = await world.card(/Disconnected acme-corp/);
+    expect(textOf(done)).toContain("Installation token revoked; app uninstalled; every credential deleted from this server.");
+    expect(JSON.stringify(done.blocks)).toContain(`${world.sandbox.urls.web}/enterprises/acme-corp/settings/apps/${app.slug}`);
+    expect(world.sandbox.world.installations.filter((i) => i.appId === app.id).every((i) => i.deleted)).toBe(true);
+    expect(await credentialCount(world)).toBe(0);
+    expect(await world.bot.bot.store.connections.latest()).toMatchObject({ status: "disconnected", accountKind: "enterprise" });
+  });
+
+  it("the owners choose the organizations: status lists them, and one added or removed on GitHub later is noticed, posted and audited", async () => {
+    world = await startWorld(engine, { sweepEveryMs: 50 });
+    await connectEnterprise(world);
+    const app = world.sandbox.world.apps.at(-1)!;
+    let since = world.mark();
+    await world.command("alice", "status");
+    expect(textOf(await world.privateMessage("alice", /Connected to acme-corp/, since))).toContain("Installed on\nacme\n");
+
+    // octocat, owner of the enterprise, installs the app on its other organization on GitHub.
+    const install = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
+      body: new URLSearchParams({ target: "octo-inc" }),
+    });
+    expect(install.status).toBe(302);
+    await world.card(/was installed on the organization octo-inc/);
+    since = world.mark();
+    await world.command("alice", "status");
+    expect(textOf(await world.privateMessage("alice", /Connected to acme-corp/, since))).toContain("Installed on\nacme, octo-inc\n");
+
+    const octo = world.sandbox.world.installations.find((i) => i.appId === app.id && i.account.login === "octo-inc")!;
+    octo.deleted = true;
+    await world.card(/was uninstalled from the organization octo-inc/);
+    const entries = (await auditEntries(world)).filter((e) => e.action.startsWith("connection.installation_"));
+    expect(entries.map((e) => [e.action, e.target, e.details.organization])).toEqual([
+      ["connection.installation_added", "acme-corp", "octo-inc"],
+      ["connection.installation_removed", "acme-corp", "octo-inc"],
+    ]);
+    since = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
+    expect(status).toContain("Installed on\nacme\n");
+    expect(status).not.toContain("octo-inc");
+  });
+
+  it("the credentials form: a body over 16 kB is refused with 413, and no log line ever holds the key or the secret", async () => {
+    const logs: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logs.push(chunk.toString());
+        done();
+      },
+    });
+    world = await startWorld(engine, { log: createLogger("debug", sink) });
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+
+    const huge = await submitCredentials(guide, { ...creds, privateKey: `${creds.privateKey}\n${"A".repeat(17 * 1024)}` });
+    expect(huge.status).toBe(413);
+    expect(huge.text).toContain("The form is larger than 16 kB");
+    expect(await credentialCount(world)).toBe(0);
+    const other = await registerOnGitHub(world, {
+      enterprise: "acme-corp",
+      as: "octocat",
+      guide: { ...guide, fields: new Map([...guide.fields, ["GitHub App name", "Second app"]]) },
+    });
+    expect((await submitCredentials(guide, { ...creds, privateKey: other.privateKey })).status).toBe(422);
+    const accepted = await submitCredentials(guide, creds);
+    expect(accepted.status).toBe(302);
+    await world.browse("alice", accepted.location as string);
+    await world.card(/Connected acme-corp/);
+
+    const logged = logs.join("");
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged).not.toContain("PRIVATE KEY");
+    expect(logged).not.toContain(creds.clientSecret);
+    expect(logged).not.toContain(other.clientSecret);
+  });
+
+  it("an installation on the enterprise itself (enterprise permissions only) does not complete the connection, and says to install on an organization", async () => {
+    world = await startWorld(engine);
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const accepted = await submitCredentials(guide, creds);
+    const page = await world.browse("alice", `${accepted.location}&target=enterprise:acme-corp`);
+    expect(page.status).toBe(422);
+    expect(page.text).toContain("is on the enterprise acme-corp itself, where an app gets only enterprise permissions");
+    expect(page.text).toContain(
+      "Run /ghconnect enable enterprise:acme-corp again and install the app on one of the enterprise's organizations",
+    );
+    expect(await world.bot.bot.store.connections.active()).toBeUndefined();
+    expect(await credentialCount(world)).toBe(0);
+  });
+
+  it("unified search of an enterprise connection searches its organizations (GitHub has no enterprise qualifier)", async () => {
+    world = await startWorld(engine);
+    await connectEnterprise(world);
+    let since = world.mark();
+    await world.command("alice", "feature enable unified-search");
+    await world.privateMessage("alice", /Turned on Unified search/, since);
+    since = world.mark();
+    await world.command("alice", "search flaky");
+    const text = textOf(await world.privateMessage("alice", /Search:/, since));
+    expect(text).toContain("acme/api#101");
+    expect(text).not.toContain("showing GHES only");
+  });
+});
