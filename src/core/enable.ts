@@ -590,7 +590,12 @@ export class EnableFlow {
       kind: "register",
       enterprise: op.org,
       newAppUrl: newEnterpriseAppUrl(config.githubUrl, op.org),
-      fields: registrationFields({ op, ghesUrl: config.ghesUrl, setupUrl: `${config.publicUrl}${SETUP_PATH}` }),
+      fields: registrationFields({
+        op,
+        ghesUrl: config.ghesUrl,
+        setupUrl: `${config.publicUrl}${SETUP_PATH}`,
+        linkUrl: `${config.publicUrl}${LINK_CALLBACK_PATH.github}`,
+      }),
       formAction: `${config.publicUrl}${CREDENTIALS_PATH}`,
       state: state as string,
       expiresAt: when(op.expiresAt),

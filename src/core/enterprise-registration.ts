@@ -33,7 +33,7 @@ export function enterpriseAppSettingsUrl(githubUrl: string, slug: string, appSlu
 }
 
 /** Every field of GitHub's "Register new GitHub App" form, pre-computed for this operation. */
-export function registrationFields(input: { op: Operation; ghesUrl: string; setupUrl: string }): RegistrationField[] {
+export function registrationFields(input: { op: Operation; ghesUrl: string; setupUrl: string; linkUrl: string }): RegistrationField[] {
   const host = new URL(input.ghesUrl).hostname;
   return [
     { label: "GitHub App name", value: input.op.appName ?? `GHES Connect ${host}` },
@@ -43,6 +43,11 @@ export function registrationFields(input: { op: Operation; ghesUrl: string; setu
     },
     { label: "Homepage URL", value: input.ghesUrl },
     { label: "Callback URL", value: input.setupUrl, note: "Under “Identifying and authorizing users”." },
+    {
+      label: "Second callback URL",
+      value: input.linkUrl,
+      note: "“Add Callback URL”: where people come back after linking their account (`/ghconnect link`), so search runs as them.",
+    },
     {
       label: "Request user authorization (OAuth) during installation",
       value: "checked",

@@ -36,6 +36,7 @@ export async function registerAsEnterpriseOwner(input: {
       name: fields.get("GitHub App name") ?? "",
       url: fields.get("Homepage URL") ?? "",
       callback_url: fields.get("Callback URL") ?? "",
+      callback_url_2: fields.get("Second callback URL") ?? "",
       request_oauth_on_install: fields.get("Request user authorization (OAuth) during installation") === "checked" ? "on" : "",
       permission_metadata: "read",
       permission_issues: "read",

@@ -67,6 +67,7 @@ async function registerOnGitHub(
     name: f.get("GitHub App name") ?? "",
     url: f.get("Homepage URL") ?? "",
     callback_url: f.get("Callback URL") ?? "",
+    callback_url_2: f.get("Second callback URL") ?? "",
     request_oauth_on_install: "on",
     ...Object.fromEntries(Object.entries(permissions).map(([k, v]) => [`permission_${k}`, v])),
   });
@@ -140,6 +141,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(guide.status).toBe(200);
     expect(guide.text).toContain(`${world.sandbox.urls.web}/enterprises/acme-corp/settings/apps/new`);
     expect(guide.fields.get("Callback URL")).toBe(`${world.bot.url}/ghconnect/github/setup`);
+    expect(guide.fields.get("Second callback URL")).toBe(`${world.bot.url}/ghconnect/link/github/callback`);
     expect(guide.fields.get("Request user authorization (OAuth) during installation")).toBe("checked");
     expect(guide.fields.get("Organization permissions → Members")).toBe("Read-only");
     expect(guide.fields.get("GitHub App name")).toBe((await world.bot.bot.store.operations.inFlight())?.appName);
@@ -405,6 +407,8 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     let since = world.mark();
     await world.command("alice", "feature enable unified-search");
     await world.privateMessage("alice", /Turned on Unified search/, since);
+    // Search runs as the person: alice links her github.com account through the enterprise's app.
+    await world.link("alice", "github");
     since = world.mark();
     await world.command("alice", "search flaky");
     const text = textOf(await world.privateMessage("alice", /Search:/, since));

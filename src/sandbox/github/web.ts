@@ -171,7 +171,7 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
     return page(
       "Register new GitHub App",
       `<h1>Register new GitHub App</h1><p>Owned by the enterprise <b>${esc(enterprise.name)}</b>. Signed in as <b>${esc(login)}</b>.</p>
-<form method="post" action="/enterprises/${esc(enterprise.slug)}/settings/apps/new"><input name="name"><input name="url"><input name="callback_url">
+<form method="post" action="/enterprises/${esc(enterprise.slug)}/settings/apps/new"><input name="name"><input name="url"><input name="callback_url"><input name="callback_url_2">
 <input name="request_oauth_on_install"><input name="permission_metadata"><input name="permission_issues"><input name="permission_pull_requests"><input name="permission_members"></form>`,
     );
   });
@@ -186,7 +186,7 @@ export function webRoutes(world: GitHubWorld, urls: { web: string }): SandboxRou
     const manifest: Record<string, unknown> = {
       name: body.name,
       url: body.url,
-      callback_urls: body.callback_url ? [body.callback_url] : [],
+      callback_urls: [body.callback_url, body.callback_url_2].filter((u): u is string => !!u),
       request_oauth_on_install: body.request_oauth_on_install === "on",
       hook_attributes: { url: "", active: false },
       default_permissions: permissions,
