@@ -72,6 +72,32 @@ describe.each(ENGINES)("attack review (%s)", (engine) => {
     expect(reply).toContain(`❌ Entries ${featureSeq - 1}–${featureSeq} are missing`);
   });
 
+  it("§3 audit verify compares with the newest witness: a newer witness in an older card's thread is read, not one older top-level line", async () => {
+    world = await startWorld(engine);
+    const link = await world.enableUntilGitHub();
+    // The channel moves on while the enable waits on GitHub: a hundred-odd ordinary messages…
+    for (let i = 0; i < 120; i++) world.sandbox.slack.postAs(SANDBOX_USERS.mallory.slack, SANDBOX_ADMIN_CHANNEL, `chatter ${i}`);
+    // …then one top-level witnessed line (here: a refused attempt by someone not an admin).
+    const since = world.mark();
+    await world.command("mallory", "enable acme");
+    const refusedLine = await world.card(/tried `enable/, since);
+    const topSeq = Number(refusedLine.metadata?.event_payload.seq);
+    // The enable completes: its steps are witnessed in the (now old) card's thread.
+    const page = await world.browse("alice", link);
+    expect(page.text).toContain("Connected acme");
+    const rows = await sql<{ seq: number }>`select seq from audit_log where action = 'enable.connected'`.execute(q());
+    const connectedSeq = Number(rows.rows[0]?.seq);
+    expect(connectedSeq).toBeGreaterThan(topSeq);
+    await eventually(() => world.sandbox.slack.messages.find((m) => m.metadata?.event_payload.seq === connectedSeq));
+
+    // Whoever has the database deletes everything after the top-level line: the connection's story.
+    await sql`delete from audit_log where seq > ${topSeq}`.execute(q());
+    const asked = world.mark();
+    await world.command("alice", "audit verify");
+    const reply = textOf(await world.privateMessage("alice", /chain intact/, asked));
+    expect(reply).toContain(`the admin channel saw ${connectedSeq}.`);
+  });
+
   it("§7 the bot only posts to Slack: a click's response_url pointing at another host gets no request from the bot", async () => {
     world = await startWorld(engine);
     const attacker = await attackerHost();
