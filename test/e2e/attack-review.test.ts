@@ -1,11 +1,17 @@
 // An outsider's and an unlucky operator's review of the trust promises (issue 14, SPEC §3–§5, §7):
 // each test is named after the promise it breaks and does what an attacker would do, through the
 // sandbox, then asserts what the promise says an admin or an auditor would see.
+import { spawnSync } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/core/audit.js";
+import { signHead } from "../../src/core/audit-head.js";
 import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
@@ -18,7 +24,11 @@ async function auditEntries(world: World): Promise<AuditEntry[]> {
 }
 
 /** A host the attacker controls: it records every request the bot sends it. */
-async function attackerHost(): Promise<{ url: string; hits: Array<{ method: string; path: string; body: string }>; close(): Promise<void> }> {
+async function attackerHost(): Promise<{
+  url: string;
+  hits: Array<{ method: string; path: string; body: string }>;
+  close(): Promise<void>;
+}> {
   const hits: Array<{ method: string; path: string; body: string }> = [];
   const server: Server = createServer((req: IncomingMessage, res) => {
     let body = "";
@@ -38,6 +48,17 @@ async function attackerHost(): Promise<{ url: string; hits: Array<{ method: stri
     hits,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+const ENCRYPTION_KEY = randomBytes(32).toString("base64");
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ["bin/ghconnect.js", ...args], {
+    env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", DATABASE_URL: "sqlite::memory:", ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 describe.each(ENGINES)("attack review (%s)", (engine) => {
@@ -132,5 +153,27 @@ describe.each(ENGINES)("attack review (%s)", (engine) => {
     await world.bot.bot.enable.flushRefusals();
     const refused = (await auditEntries(world)).slice(before).filter((e) => e.action === "enable.setup_refused");
     expect(refused).toHaveLength(1);
+  });
+
+  it("§3 an export cut short no longer verifies: on the bot's host, a head re-signed with another key is refused", async () => {
+    world = await startWorld(engine, { env: { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY } });
+    await world.enable();
+    const exported = cli(["audit", "export"], { DATABASE_URL: world.testDb.url, GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
+    expect(exported.code).toBe(0);
+    const entries = exported.out
+      .trim()
+      .split("\n")
+      .slice(0, -1)
+      .map((l) => JSON.parse(l) as AuditEntry);
+    // Whoever holds the file drops the connection's last entries and signs a new head with a key of their own.
+    const kept = entries.slice(0, -2);
+    const { privateKey } = generateKeyPairSync("ed25519");
+    const head = signHead({ first: kept[0], last: kept[kept.length - 1], count: kept.length, now: new Date(), key: privateKey });
+    const path = join(mkdtempSync(join(tmpdir(), "attack-")), "cut.jsonl");
+    writeFileSync(path, `${[...kept.map((e) => JSON.stringify(e)), JSON.stringify(head)].join("\n")}\n`);
+    // The auditor checks it where the bot's key is known (the bot's host, the same environment as the export).
+    const verified = cli(["audit", "verify", "--file", path], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
+    expect(verified.out).not.toContain("signed head verifies");
+    expect(verified.code).toBe(1);
   });
 });
