@@ -130,14 +130,14 @@ describe.each(ENGINES)("attack review (%s)", (engine) => {
     const payload = JSON.parse(new URLSearchParams(forged.body).get("payload") as string);
     payload.response_url = `${attacker.url}/hooks/steal`;
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-    expect((await driver.send(driver.sign({ ...forged, body }))).status).toBe(200);
+    // Answered or refused at the gate: either way the bot must not POST to that host.
+    await driver.send(driver.sign({ ...forged, body }));
 
     // The same click with Slack's own response_url: its answer arriving means the bot has answered both.
     const since = world.mark();
     const genuine = driver.clickRequest(SANDBOX_USERS.mallory.slack, card, "enable.cancel", "no-such-operation-2");
     expect((await driver.send(genuine)).status).toBe(200);
     await world.privateMessage("mallory", /no longer exists/, since);
-    await eventually(() => attacker.hits.length > 0 || world.privateTo("mallory").length >= 1);
     expect(attacker.hits).toEqual([]);
   });
 
