@@ -160,6 +160,14 @@ export const envSchema = z.object({
     .refine((v) => v === "self" || v === "peer", { message: "should be self (any admin) or peer (a second admin)" })
     .transform((v) => v as "self" | "peer"),
   GHCONNECT_APPROVAL_TTL: duration("15m").prefault("15m"),
+  // How often each replica runs the periodic duties (expiries, crash recovery, pruning).
+  GHCONNECT_SWEEP_INTERVAL: duration("30s")
+    .prefault("30s")
+    .refine((ms) => ms >= 1000 && ms <= 3_600_000, { message: "should be between 1s and 1h, e.g. 30s" }),
+  // How long an executing disconnect survives without its bot's heartbeat (renewed every third).
+  GHCONNECT_EXECUTION_LEASE: duration("60s")
+    .prefault("60s")
+    .refine((ms) => ms >= 3000 && ms <= 3_600_000, { message: "should be between 3s and 1h, e.g. 60s" }),
   HTTPS_PROXY: url("http://proxy.example.com:3128").optional(),
   NO_PROXY: optionalNonEmpty,
   LOG_LEVEL: z

@@ -45,6 +45,17 @@ export class UpstreamError extends UserError {
   override readonly code = "upstream_error";
 }
 
+/** A dependency could not be reached at all (DNS, TLS, refused, timeout): `kind` picks the fix. */
+export class Unreachable extends UpstreamError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly network: { kind: string; host: string },
+  ) {
+    super(message, hint);
+  }
+}
+
 /** The bot's own database cannot be reached. */
 export class DatabaseUnavailable extends Error {
   constructor(cause?: unknown) {
