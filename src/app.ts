@@ -35,6 +35,7 @@ import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { responseUrlRule } from "./slack/payload.js";
 import { slackProbe } from "./slack/probe.js";
 import { type SocketStart, startSocketMode } from "./slack/socket-start.js";
 import { SlackWatch } from "./slack/watch.js";
@@ -297,6 +298,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
     signingSecret: config.SLACK_SIGNING_SECRET,
     bodyLimit: SLACK_BODY_LIMIT,
+    responseUrlAllowed: responseUrlRule(config.SLACK_API_URL),
     onSlackAnswered: (seconds) => metrics.ack.observe({ kind: "http" }, seconds),
     log,
   });

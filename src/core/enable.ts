@@ -137,10 +137,10 @@ const NOTHING_TO_DO_PAGE: PageResult = {
 };
 
 /** The pages anyone can request; each refusal is audited as `enable.<page>_refused`, coalesced. */
-type GitHubPage = "manifest" | "callback" | "setup";
+export type GitHubPage = "manifest" | "callback" | "setup";
 
 /** Why a page refused a request (the audit entry's `refusal`). */
-type Refusal = "no_valid_state" | "not_waiting" | "incomplete" | "code_refused" | "code_unverified";
+type Refusal = "no_valid_state" | "not_waiting" | "incomplete" | "code_refused" | "code_unverified" | "malformed";
 
 export class EnableFlow {
   private readonly refusals: RefusalLog;
@@ -602,6 +602,15 @@ export class EnableFlow {
    * Records a refused request to a GitHub page (never its code or state) and answers with `page`.
    * Anyone can send these requests, so entries are coalesced: see RefusalLog.
    */
+  /**
+   * A request whose parameters the web adapter could not accept (repeated, oversized, outside the
+   * URL-token alphabet): refused like a forged state, in the same coalesced audit tally. The
+   * reason names the parameter only; its value is the requester's and is not recorded.
+   */
+  refuseMalformed(at: GitHubPage, reason: string, page: PageResult): Promise<PageResult> {
+    return this.refuse({ at, refusal: "malformed", reason, page });
+  }
+
   private async refuse(refused: {
     at: GitHubPage;
     refusal: Refusal;

@@ -2,7 +2,7 @@
 // a missing, oversized or malformed one is a 400 page and nothing changes.
 import type { ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { CALLBACK_PATH, type EnableFlow, MANIFEST_PATH, type PageResult, SETUP_PATH } from "../core/enable.js";
+import { CALLBACK_PATH, type EnableFlow, type GitHubPage, MANIFEST_PATH, type PageResult, SETUP_PATH } from "../core/enable.js";
 import { isDatabaseError } from "../db/errors.js";
 import type { Route } from "./http.js";
 import { renderPage } from "./pages.js";
@@ -31,28 +31,39 @@ function badRequest(message: string): PageResult {
   return { kind: "page", status: 400, tone: "error", title: "Bad request", message: `${message} Nothing was changed.` };
 }
 
-/** Reads the named parameters; undefined values are absent, a bad one is a 400 page. */
-function params(url: URL, names: string[]): Record<string, string | undefined> | PageResult {
-  const out: Record<string, string | undefined> = {};
+type Params = { ok: true; values: Record<string, string | undefined> } | { ok: false; reason: string; page: PageResult };
+
+/** Reads the named parameters; undefined values are absent, a bad one is a 400 page (audited by the caller). */
+function params(url: URL, names: string[]): Params {
+  const values: Record<string, string | undefined> = {};
   for (const name of names) {
-    const values = url.searchParams.getAll(name);
-    if (values.length > 1) return badRequest(`The parameter \`${name}\` appears more than once.`);
-    const value = values[0];
+    const given = url.searchParams.getAll(name);
+    if (given.length > 1)
+      return { ok: false, reason: `${name} appears more than once`, page: badRequest(`The parameter \`${name}\` appears more than once.`) };
+    const value = given[0];
     if (value === undefined || value === "") continue;
-    if (value.length > MAX_PARAM || !TOKENISH.test(value)) return badRequest(`The parameter \`${name}\` is malformed.`);
-    out[name] = value;
+    if (value.length > MAX_PARAM || !TOKENISH.test(value))
+      return {
+        ok: false,
+        reason:
+          value.length > MAX_PARAM
+            ? `${name} is longer than ${MAX_PARAM} characters`
+            : `${name} holds characters outside the URL-token alphabet`,
+        page: badRequest(`The parameter \`${name}\` is malformed.`),
+      };
+    values[name] = value;
   }
-  return out;
+  return { ok: true, values };
 }
 
 export function githubRoutes(enable: EnableFlow, log: Logger): Route[] {
   const handle =
-    (names: string[], run: (p: Record<string, string | undefined>) => Promise<PageResult>) =>
+    (at: GitHubPage, names: string[], run: (p: Record<string, string | undefined>) => Promise<PageResult>) =>
     async (_req: unknown, res: ServerResponse, url: URL) => {
       const p = params(url, names);
-      if ("kind" in p && typeof p.kind === "string" && (p as PageResult).kind === "page") return send(res, p as PageResult);
       try {
-        send(res, await run(p as Record<string, string | undefined>));
+        // A malformed request is refused like a forged state: counted on the audit trail, coalesced.
+        send(res, p.ok ? await run(p.values) : await enable.refuseMalformed(at, p.reason, p.page));
       } catch (error) {
         log.error({ err: error, path: url.pathname }, "GitHub page failed");
         send(res, {
@@ -67,12 +78,12 @@ export function githubRoutes(enable: EnableFlow, log: Logger): Route[] {
       }
     };
   return [
-    { method: "GET", path: MANIFEST_PATH, handler: handle(["state"], (p) => enable.manifestPage(p.state)) },
-    { method: "GET", path: CALLBACK_PATH, handler: handle(["code", "state"], (p) => enable.callback(p.code, p.state)) },
+    { method: "GET", path: MANIFEST_PATH, handler: handle("manifest", ["state"], (p) => enable.manifestPage(p.state)) },
+    { method: "GET", path: CALLBACK_PATH, handler: handle("callback", ["code", "state"], (p) => enable.callback(p.code, p.state)) },
     {
       method: "GET",
       path: SETUP_PATH,
-      handler: handle(["code", "installation_id", "setup_action", "state"], (p) =>
+      handler: handle("setup", ["code", "installation_id", "setup_action", "state"], (p) =>
         enable.setup({ code: p.code, installationId: p.installation_id, setupAction: p.setup_action, state: p.state }),
       ),
     },
