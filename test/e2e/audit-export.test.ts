@@ -101,7 +101,8 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     const wrongKey = cli(["audit", "verify", "--file", write("other.jsonl", exported.out), "--public-key", other]);
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.out).toContain("not by the pinned SHA256:");
-  });
+    // Eight CLI runs, each a fresh Node process: more than the default per-test time on a busy host.
+  }, 120_000);
 
   it("an export cut short and re-signed with another key is refused on the bot's host, naming both keys' fingerprints", async () => {
     world = await startWorld(engine, { env: { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY } });
