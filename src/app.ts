@@ -96,6 +96,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   // not fail later; during a key change the replica holds both keys and writes with the active one.
   try {
     await store.encryptionKeys.admit(box, await store.credentials.keyIds());
+    // Credentials from before the row binding are rewritten bound to their row, once.
+    const upgraded = await store.credentials.upgradeLegacy();
+    if (upgraded > 0) log.info({ upgraded }, "credentials from the format before v2 re-encrypted bound to their row");
   } catch (error) {
     if (!options.db) await db.close();
     throw error;
