@@ -14,7 +14,7 @@ import { simpleMessage } from "./message.js";
 import { IN_FLIGHT, type Operation, type OperationStatus } from "./model.js";
 import type { CreatedApp, DotcomGateway, GhesGateway, ManageGateway, Notifier, TokenCache } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
-import { type InfoLog, RefusalLog } from "./refusals.js";
+import { type InfoLog, RefusalLog, refusedClick } from "./refusals.js";
 
 /** The store as the enable flow uses it (the db layer's repositories, in or out of a transaction). */
 export interface FlowStore extends Repos {
@@ -267,13 +267,14 @@ export class EnableFlow {
     if (op.status !== "awaiting_addendum") return simpleMessage(statusExplanation(op));
     if (slackUserId !== op.requestedBySlack) {
       const reason = `Only <@${op.requestedBySlack}>, who asked to enable ${op.org}, can accept the addendum for it.`;
-      await store.appendAudit({
-        actor: { slack: slackUserId },
-        action: "enable.addendum_accepted",
-        target: op.org,
-        outcome: "refused",
-        details: { operation: op.id, reason },
-      });
+      await this.refusals.record(
+        refusedClick({
+          actor: { slack: slackUserId },
+          action: "enable.addendum_accepted",
+          target: op.org,
+          details: { operation: op.id, reason },
+        }),
+      );
       return simpleMessage(`:no_entry: ${reason} Nothing was changed.`);
     }
     let admin: { ghesLogin: string };
@@ -281,13 +282,14 @@ export class EnableFlow {
       admin = await authorizeAdmin(store.admins, ghes, slackUserId, `accept the addendum for ${op.org}`);
     } catch (error) {
       if (error instanceof NotAuthorized) {
-        await store.appendAudit({
-          actor: { slack: slackUserId, ...error.actor },
-          action: "enable.addendum_accepted",
-          target: op.org,
-          outcome: "refused",
-          details: { operation: op.id, reason: error.message },
-        });
+        await this.refusals.record(
+          refusedClick({
+            actor: { slack: slackUserId, ...error.actor },
+            action: "enable.addendum_accepted",
+            target: op.org,
+            details: { operation: op.id, reason: error.message },
+          }),
+        );
         return error.toMessage();
       }
       throw error;
