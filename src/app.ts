@@ -38,6 +38,7 @@ import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { responseUrlRule } from "./slack/payload.js";
 import { slackProbe } from "./slack/probe.js";
 import { type SocketStart, startSocketMode } from "./slack/socket-start.js";
 import { SlackWatch } from "./slack/watch.js";
@@ -101,6 +102,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   try {
     const sealedWith = [...new Set([...(await store.credentials.keyIds()), ...(await store.links.keyIds())])];
     await store.encryptionKeys.admit(box, sealedWith);
+    // Credentials from before the row binding are rewritten bound to their row, once.
+    const upgraded = await store.credentials.upgradeLegacy();
+    if (upgraded > 0) log.info({ upgraded }, "credentials from the format before v2 re-encrypted bound to their row");
   } catch (error) {
     if (!options.db) await db.close();
     throw error;
@@ -330,6 +334,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
     signingSecret: config.SLACK_SIGNING_SECRET,
     bodyLimit: SLACK_BODY_LIMIT,
+    responseUrlAllowed: responseUrlRule(config.SLACK_API_URL),
     onSlackAnswered: (seconds) => metrics.ack.observe({ kind: "http" }, seconds),
     log,
   });

@@ -18,7 +18,9 @@ export const AUDIT_USAGE = `  audit verify                              recomput
                                             witness (SLACK_BOT_TOKEN, SLACK_ADMIN_CHANNEL; SLACK_API_URL if not Slack's)
   audit verify --file audit.jsonl [--from-hash HASH] [--public-key KEY]
                                             check an export alone: its chain and its signed head; a file that does not
-                                            start at entry 1 needs --from-hash (the hash of the entry before its first)
+                                            start at entry 1 needs --from-hash (the hash of the entry before its first);
+                                            the key is pinned by --public-key, else derived from GHCONNECT_ENCRYPTION_KEY /
+                                            GHCONNECT_AUDIT_SIGNING_KEY; exit 0 verified, 1 changed, 3 intact but unpinned
   audit export [--since DATE] [--format jsonl]   write the audit log as JSON Lines to stdout, ending with a signed head
   audit public-key                          print the Ed25519 public key exports are signed with (to pin it)`;
 
@@ -97,6 +99,21 @@ async function verifyDatabase(deps: AuditCliDeps): Promise<number> {
   });
 }
 
+/** Exit code of `audit verify --file` when the file is intact but its head's key was not pinned. */
+export const UNPINNED_EXIT = 3;
+
+/**
+ * The key an export's head must be signed with: `--public-key KEY`, else the bot's own key when
+ * this host's environment can derive it (GHCONNECT_AUDIT_SIGNING_KEY or GHCONNECT_ENCRYPTION_KEY).
+ * Without one, the head proves only that whoever wrote the file signed it (self-signed).
+ */
+function pinnedKey(rest: string[], deps: AuditCliDeps): { key: string; from: string } | undefined {
+  const given = deps.flag(rest, "--public-key");
+  if (given) return { key: given, from: "--public-key" };
+  if (!deps.env.GHCONNECT_AUDIT_SIGNING_KEY?.trim() && !deps.env.GHCONNECT_ENCRYPTION_KEY?.trim()) return undefined;
+  return { key: publicKeyText(signingKey(deps)), from: "the bot's key in this environment" };
+}
+
 async function verifyFile(rest: string[], deps: AuditCliDeps): Promise<number> {
   const file = deps.flag(rest, "--file") as string;
   let text: string;
@@ -105,24 +122,26 @@ async function verifyFile(rest: string[], deps: AuditCliDeps): Promise<number> {
   } catch (error) {
     deps.fail(`cannot read ${file}: ${(error as Error).message}`);
   }
-  const verdict = verifyExport(text.split("\n"), {
-    file,
-    fromHash: deps.flag(rest, "--from-hash"),
-    publicKey: deps.flag(rest, "--public-key"),
-  });
+  const pinned = pinnedKey(rest, deps);
+  const verdict = verifyExport(text.split("\n"), { file, fromHash: deps.flag(rest, "--from-hash"), publicKey: pinned?.key });
   if (!verdict.ok) {
     if (verdict.refused) deps.fail(verdict.message);
-    await deps.out(`${verdict.message}\n`);
+    await deps.out(`${verdict.message}${pinned && verdict.message.includes("not by the pinned") ? ` (pinned from ${pinned.from})` : ""}\n`);
     return 1;
   }
   const { head } = verdict;
   const range = head.first_seq === null ? "no entries" : `entries #${head.first_seq}–#${head.seq}`;
-  await deps.out(
-    `${verdict.count} entries, chain intact (${range}); signed head verifies: #${head.seq} ${head.hash.slice(0, 12)}, exported ${head.exported_at}, key ${keyFingerprint(head.public_key)}\n`,
-  );
-  if (!verdict.pinned) {
-    await deps.out("the key was not pinned: compare it with `ghconnect audit public-key` on the bot's host, or pass --public-key KEY\n");
+  if (!pinned) {
+    // Anyone can cut a file short and sign a new head with a key of their own: without the bot's
+    // key to compare with, an intact chain and head prove nothing about who wrote the file.
+    await deps.out(
+      `${verdict.count} entries, chain intact (${range}); the head is self-signed by key ${keyFingerprint(head.public_key)}, which is not pinned, so the file is NOT verified: pass --public-key KEY (from \`ghconnect audit public-key\` on the bot's host), or run this where GHCONNECT_ENCRYPTION_KEY is set\n`,
+    );
+    return UNPINNED_EXIT;
   }
+  await deps.out(
+    `${verdict.count} entries, chain intact (${range}); signed head verifies: #${head.seq} ${head.hash.slice(0, 12)}, exported ${head.exported_at}, key ${keyFingerprint(head.public_key)} (pinned from ${pinned.from})\n`,
+  );
   return 0;
 }
 

@@ -13,6 +13,7 @@ import { NotAuthorized, NotConnected, OperationInFlight, UserError } from "./err
 import { type Message, simpleMessage } from "./message.js";
 import type { AccountKind, Approval, Connection } from "./model.js";
 import type { DotcomGateway, GhesGateway, Notifier } from "./ports.js";
+import { RefusalLog, refusedClick } from "./refusals.js";
 import { approvalStateWords } from "./status.js";
 
 /**
@@ -41,7 +42,12 @@ export interface DisableDeps {
 class ConnectionChanged extends Error {}
 
 export class DisableFlow {
-  constructor(private readonly deps: DisableDeps) {}
+  /** Refused clicks on a card: coalesced per user, card and reason (see refusedClick). */
+  private readonly refusals: RefusalLog;
+
+  constructor(private readonly deps: DisableDeps) {
+    this.refusals = new RefusalLog({ store: deps.store });
+  }
 
   private async updateCard(a: Approval, c: Connection, stage: DisableStage): Promise<void> {
     if (a.card) await this.deps.notifier.update(a.card, disableCard(a, c, stage));
@@ -119,7 +125,7 @@ export class DisableFlow {
     const a = await store.approvals.get(approvalId);
     if (!a) return simpleMessage("This disconnect request no longer exists. Nothing was changed.");
     const refuse = async (reason: string, actor: Actor = { slack: slackUserId }) => {
-      await store.appendAudit({ actor, action: "disable.approve", target: a.org, outcome: "refused", details: { approval: a.id, reason } });
+      await this.refusals.record(refusedClick({ actor, action: "disable.approve", target: a.org, details: { approval: a.id, reason } }));
       return simpleMessage(`:no_entry: ${reason} Nothing was changed.`);
     };
     let admin: { ghesLogin: string };
@@ -390,13 +396,14 @@ export class DisableFlow {
       return await authorizeAdmin(store.admins, ghes, slackUserId, doing);
     } catch (error) {
       if (!(error instanceof NotAuthorized)) throw error;
-      await store.appendAudit({
-        actor: { slack: slackUserId, ...error.actor },
-        action,
-        target: a.org,
-        outcome: "refused",
-        details: { approval: a.id, reason: error.message },
-      });
+      await this.refusals.record(
+        refusedClick({
+          actor: { slack: slackUserId, ...error.actor },
+          action,
+          target: a.org,
+          details: { approval: a.id, reason: error.message },
+        }),
+      );
       return { refusal: error.toMessage() };
     }
   }

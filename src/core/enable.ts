@@ -25,7 +25,7 @@ import { simpleMessage } from "./message.js";
 import { type AccountKind, IN_FLIGHT, type Operation, type OperationStatus } from "./model.js";
 import type { CreatedApp, DotcomGateway, GhesGateway, ManageGateway, Notifier, TokenCache } from "./ports.js";
 import { type CheckResult, runPreflight } from "./preflight.js";
-import { type InfoLog, RefusalLog } from "./refusals.js";
+import { type InfoLog, RefusalLog, refusedClick } from "./refusals.js";
 
 /** The store as the enable flow uses it (the db layer's repositories, in or out of a transaction). */
 export interface FlowStore extends Repos {
@@ -160,7 +160,7 @@ const NOTHING_TO_DO_PAGE: PageResult = {
 };
 
 /** The pages anyone can request; each refusal is audited as `enable.<page>_refused`, coalesced. */
-type GitHubPage = "manifest" | "callback" | "setup" | "register" | "credentials";
+export type GitHubPage = "manifest" | "callback" | "setup" | "register" | "credentials";
 
 /** Why a page refused a request (the audit entry's `refusal`). */
 type Refusal =
@@ -169,6 +169,7 @@ type Refusal =
   | "incomplete"
   | "code_refused"
   | "code_unverified"
+  | "malformed"
   | "malformed_credentials"
   | "key_refused"
   | "wrong_app";
@@ -314,13 +315,14 @@ export class EnableFlow {
     if (op.status !== "awaiting_addendum") return simpleMessage(statusExplanation(op));
     if (slackUserId !== op.requestedBySlack) {
       const reason = `Only <@${op.requestedBySlack}>, who asked to enable ${op.org}, can accept the addendum for it.`;
-      await store.appendAudit({
-        actor: { slack: slackUserId },
-        action: "enable.addendum_accepted",
-        target: op.org,
-        outcome: "refused",
-        details: { operation: op.id, reason },
-      });
+      await this.refusals.record(
+        refusedClick({
+          actor: { slack: slackUserId },
+          action: "enable.addendum_accepted",
+          target: op.org,
+          details: { operation: op.id, reason },
+        }),
+      );
       return simpleMessage(`:no_entry: ${reason} Nothing was changed.`);
     }
     let admin: { ghesLogin: string };
@@ -328,13 +330,14 @@ export class EnableFlow {
       admin = await authorizeAdmin(store.admins, ghes, slackUserId, `accept the addendum for ${op.org}`);
     } catch (error) {
       if (error instanceof NotAuthorized) {
-        await store.appendAudit({
-          actor: { slack: slackUserId, ...error.actor },
-          action: "enable.addendum_accepted",
-          target: op.org,
-          outcome: "refused",
-          details: { operation: op.id, reason: error.message },
-        });
+        await this.refusals.record(
+          refusedClick({
+            actor: { slack: slackUserId, ...error.actor },
+            action: "enable.addendum_accepted",
+            target: op.org,
+            details: { operation: op.id, reason: error.message },
+          }),
+        );
         return error.toMessage();
       }
       throw error;
@@ -783,6 +786,15 @@ export class EnableFlow {
    * Records a refused request to a GitHub page (never its code or state) and answers with `page`.
    * Anyone can send these requests, so entries are coalesced: see RefusalLog.
    */
+  /**
+   * A request whose parameters the web adapter could not accept (repeated, oversized, outside the
+   * URL-token alphabet): refused like a forged state, in the same coalesced audit tally. The
+   * reason names the parameter only; its value is the requester's and is not recorded.
+   */
+  refuseMalformed(at: GitHubPage, reason: string, page: PageResult): Promise<PageResult> {
+    return this.refuse({ at, refusal: "malformed", reason, page });
+  }
+
   private async refuse(refused: {
     at: GitHubPage;
     refusal: Refusal;

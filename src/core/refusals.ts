@@ -58,3 +58,24 @@ export class RefusalLog {
 function withCount(due: { entry: AuditInput; count: number; since: string }): AuditInput {
   return { ...due.entry, details: { ...due.entry.details, count: due.count, first_refused_at: due.since } };
 }
+
+/**
+ * A refused click on a card (someone not allowed pressing "Accept addendum" or "Disconnect"), as
+ * the refusal log counts it: keyed by who clicked, so one person clicking again and again gets one
+ * audit entry (and one line in the card's thread) a minute with the count, and never hides
+ * another person's refusal.
+ */
+export function refusedClick(refused: {
+  actor: AuditInput["actor"];
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+}): AuditInput {
+  return {
+    actor: refused.actor,
+    action: refused.action,
+    target: refused.target,
+    outcome: "refused",
+    details: { ...refused.details, clicked_by: refused.actor.slack ?? null },
+  };
+}

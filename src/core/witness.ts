@@ -4,6 +4,7 @@
 // the entry's sequence number and hash, and verification compares the database with the newest
 // of those the channel holds. Whoever can rewrite the database cannot also unpost Slack messages
 // (unless they also control the bot's Slack token).
+import { humanLine } from "./announce.js";
 import { type AuditEntry, type VerifyResult, verifyChain } from "./audit.js";
 import { type Message, simpleMessage } from "./message.js";
 import type { WitnessSource } from "./ports.js";
@@ -28,8 +29,14 @@ export type WitnessReading = { readable: true; newest?: Witness; seen: Witness[]
 export type WitnessVerdict =
   /** The database holds the newest witnessed entry, with the same hash. */
   | { kind: "matches"; witness: Witness }
-  /** The channel has no witness yet (a new install, or nothing announced so far). */
+  /** The channel has no witness, and the database holds no entry that would have posted one. */
   | { kind: "none" }
+  /**
+   * The channel shows no witness although the database holds entries whose lines carry one:
+   * their lines were deleted, buried beyond what could be read, or never reached Slack. Nothing
+   * can be compared, so deleted newest entries cannot be ruled out.
+   */
+  | { kind: "inconclusive"; announced: number; first: number; last: number }
   | { kind: "unreadable"; problem: string; fix: string }
   /** The database ends before the newest witnessed entry. */
   | { kind: "missing"; from: number; to: number; dbEnd: number; witness: Witness }
@@ -43,12 +50,17 @@ export type WitnessVerdict =
  */
 export function compareWithWitness(
   reading: WitnessReading,
-  entryAt: (seq: number) => AuditEntry | undefined,
-  dbEnd: number,
+  db: { entryAt: (seq: number) => AuditEntry | undefined; dbEnd: number; announced: number[] },
 ): WitnessVerdict {
+  const { entryAt, dbEnd, announced } = db;
   if (!reading.readable) return { kind: "unreadable", problem: reading.problem, fix: reading.fix };
   const newest = reading.newest;
-  if (!newest) return { kind: "none" };
+  if (!newest) {
+    const [first, last] = [announced[0], announced[announced.length - 1]];
+    return first === undefined || last === undefined
+      ? { kind: "none" }
+      : { kind: "inconclusive", announced: announced.length, first, last };
+  }
   if (dbEnd < newest.seq) return { kind: "missing", from: dbEnd + 1, to: newest.seq, dbEnd, witness: newest };
   // Oldest first: the first entry the database disagrees on is where the rewrite began.
   for (const w of [...reading.seen].sort((a, b) => a.seq - b.seq)) {
@@ -67,6 +79,8 @@ export function witnessSentence(v: WitnessVerdict): string {
       return `The admin channel's newest witness, entry ${v.witness.seq} (${v.witness.hash.slice(0, 8)}…), matches the database.`;
     case "none":
       return "The admin channel holds no witness yet, so deleted newest entries could not be noticed until one is posted.";
+    case "inconclusive":
+      return `Inconclusive: the admin channel shows no witness although ${v.announced === 1 ? `entry ${v.first} was` : `${v.announced} entries (${v.first}…${v.last}) were`} posted there, so deleted newest entries cannot be ruled out. Check that the bot is still in the channel and that its lines were not deleted.`;
     case "unreadable":
       return `The admin channel could not be read (${v.problem}), so deleted newest entries or a restored older database would go unnoticed. ${v.fix}`;
     case "missing":
@@ -77,7 +91,7 @@ export function witnessSentence(v: WitnessVerdict): string {
 }
 
 /** A verdict that means the database lost or changed entries. */
-export const witnessFailed = (v: WitnessVerdict): boolean => v.kind === "missing" || v.kind === "different";
+export const witnessFailed = (v: WitnessVerdict): boolean => v.kind === "missing" || v.kind === "different" || v.kind === "inconclusive";
 
 export interface TrailReport {
   chain: VerifyResult;
@@ -106,7 +120,10 @@ export async function verifyTrail(entries: () => AsyncIterable<AuditEntry>, witn
   const chain = verifyChain(all);
   const bySeq = new Map(all.map((e) => [e.seq, e]));
   const dbEnd = all.reduce((max, e) => Math.max(e.seq, max), 0);
-  const verdict = compareWithWitness(reading, (seq) => bySeq.get(seq), dbEnd);
+  // Entries whose line in the channel carries a witness (announce.ts): with one of them in the
+  // database, a channel without any witness is not "nothing posted yet".
+  const announced = all.filter((e) => humanLine(e) !== undefined).map((e) => e.seq);
+  const verdict = compareWithWitness(reading, { entryAt: (seq) => bySeq.get(seq), dbEnd, announced });
   const witness = "witness" in verdict ? { witness_seq: verdict.witness.seq, witness_hash: verdict.witness.hash } : {};
   const details: Record<string, unknown> = chain.ok
     ? { entries: chain.count, db_end: dbEnd, witness: verdict.kind, ...witness }

@@ -176,6 +176,34 @@ export class CredentialsRepo {
     return { count: rows.length, upgraded };
   }
 
+  /**
+   * Rewrites every credential still in the format before v2 (bound to its kind only, so a copy
+   * into another row of the same kind would open) as v2, bound to its row, in one transaction.
+   * Run at start-up: after the first start of this version no such row is left to copy. Returns
+   * how many rows were rewritten.
+   */
+  async upgradeLegacy(): Promise<number> {
+    return this.inTransaction(async (q) => {
+      const rows = await q
+        .selectFrom("credentials")
+        .select(["id", "kind", "ciphertext", "operation_id", "connection_id"])
+        .where("ciphertext", "like", "v1:%")
+        .execute();
+      if (rows.length === 0) return 0;
+      const keyId = await this.writeKey(q);
+      for (const row of rows) {
+        const plain = await this.open(q, row);
+        await q
+          .updateTable("credentials")
+          .set({ ciphertext: this.box.seal(plain, additionalData(rowOwner(row), row.kind, row.id), keyId), key_id: keyId })
+          .where("id", "=", row.id)
+          .where("ciphertext", "=", row.ciphertext)
+          .execute();
+      }
+      return rows.length;
+    });
+  }
+
   /** Key ids in use, to tell whether the configured keys can read what is stored. */
   async keyIds(): Promise<string[]> {
     const rows = await this.q.selectFrom("credentials").select("key_id").distinct().execute();

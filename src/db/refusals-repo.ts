@@ -14,6 +14,8 @@ export interface DueTally {
   since: string;
 }
 
+const ACTOR_KEY = "__actor";
+
 const keyOf = (entry: AuditInput) =>
   createHash("sha256")
     .update(canonicalJson({ action: entry.action, target: entry.target ?? null, details: entry.details ?? {} }))
@@ -35,7 +37,9 @@ export class RefusalsRepo {
         key,
         action: entry.action,
         target: entry.target ?? null,
-        details: JSON.stringify(entry.details ?? {}),
+        // The actor of a refusal that has one (a refused click) rides along under a reserved key;
+        // the key above is of the details alone, which name the clicker for those.
+        details: JSON.stringify({ ...(entry.details ?? {}), ...(entry.actor.slack ? { [ACTOR_KEY]: entry.actor } : {}) }),
         pending: 1,
         first_pending_at: now,
         audited_at: null,
@@ -72,11 +76,20 @@ export class RefusalsRepo {
       .where((eb) => eb.or([eb("audited_at", "is", null), eb("audited_at", "<=", cutoff)]));
     if (key) query = query.where("key", "=", key);
     const rows = await query.returning(["action", "target", "details", "audited_count", "audited_since"]).execute();
-    return rows.map((row) => ({
-      entry: { actor: { slack: null }, action: row.action, target: row.target, outcome: "refused", details: JSON.parse(row.details) },
-      count: Number(row.audited_count),
-      since: row.audited_since ?? now.toISOString(),
-    }));
+    return rows.map((row) => {
+      const { [ACTOR_KEY]: actor, ...details } = JSON.parse(row.details) as Record<string, unknown>;
+      return {
+        entry: {
+          actor: (actor as AuditInput["actor"] | undefined) ?? { slack: null },
+          action: row.action,
+          target: row.target,
+          outcome: "refused" as const,
+          details,
+        },
+        count: Number(row.audited_count),
+        since: row.audited_since ?? now.toISOString(),
+      };
+    });
   }
 
   /** Forgets tallies with nothing pending whose last entry is older than `olderThanMs`. */

@@ -6,6 +6,7 @@ import type { Message } from "../core/message.js";
 import type { Notifier } from "../core/ports.js";
 import { WITNESS_EVENT_TYPE, type Witness } from "../core/witness.js";
 import type { FetchLike } from "../github/transport.js";
+import { responseUrlRule } from "./payload.js";
 import { renderMessage } from "./render.js";
 
 export class SlackNotifier implements Notifier {
@@ -14,6 +15,8 @@ export class SlackNotifier implements Notifier {
     readonly adminChannel: string,
     private readonly fetch: FetchLike,
     private readonly log: Logger,
+    /** The response_url rule (slack/payload.ts); by default Slack's hooks host and the client's API origin. */
+    private readonly responseUrlAllowed: (url: string) => boolean = responseUrlRule(client.slackApiUrl),
   ) {}
 
   post(channel: string, message: Message, threadTs?: string): Promise<{ channel: string; ts: string } | undefined> {
@@ -60,6 +63,12 @@ export class SlackNotifier implements Notifier {
   }
 
   async reply(responseUrl: string, message: Message, options: { replaceOriginal?: boolean } = {}): Promise<boolean> {
+    // Checked again here, not only at the gate: Socket Mode payloads and stored operations'
+    // response_urls never pass the gate, and the bot must POST nowhere but to Slack.
+    if (!this.responseUrlAllowed(responseUrl)) {
+      this.log.warn({ host: hostOf(responseUrl) }, "refused to reply to a response_url outside Slack's hooks host");
+      return false;
+    }
     try {
       const response = await this.fetch(responseUrl, {
         method: "POST",
@@ -73,5 +82,13 @@ export class SlackNotifier implements Notifier {
       this.log.warn({ err: error }, "could not reply through response_url");
       return false;
     }
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "(unparsable)";
   }
 }

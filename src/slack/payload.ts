@@ -11,6 +11,35 @@ const httpsUrl = z
   .max(2000)
   .regex(/^https?:\/\//);
 
+/** Where Slack's response_urls live (`https://hooks.slack.com/commands/…`, `…/actions/…`). */
+export const SLACK_RESPONSE_URL_ORIGIN = "https://hooks.slack.com";
+
+/**
+ * The response_url rule (SPEC §7, README's Security model): the bot POSTs its private replies only
+ * to Slack's hooks host, or to the origin of the configured SLACK_API_URL (a Slack stand-in serves
+ * both its Web API and its response_urls). A signed request is no proof its response_url is
+ * Slack's: whoever holds the signing secret, or a compromised proxy, could name any host, and the
+ * bot would POST from inside the network (SSRF).
+ */
+export function responseUrlRule(slackApiUrl: string | undefined): (url: string) => boolean {
+  const allowed = new Set([SLACK_RESPONSE_URL_ORIGIN]);
+  if (slackApiUrl) {
+    try {
+      allowed.add(new URL(slackApiUrl).origin);
+    } catch {
+      // An unparsable SLACK_API_URL never reaches here (config validates it); Slack's own host stays.
+    }
+  }
+  return (url) => {
+    try {
+      const parsed = new URL(url);
+      return !parsed.username && !parsed.password && allowed.has(parsed.origin);
+    } catch {
+      return false;
+    }
+  };
+}
+
 export const slashCommandSchema = z.object({
   // The manifest defines one command; any other would reach no listener.
   command: z.literal("/ghconnect"),
@@ -62,7 +91,11 @@ export function isSslCheck(raw: string, contentType: string | undefined): boolea
  * handles. A form is a slash command, or an interaction whose JSON is in its `payload` field;
  * JSON is only Slack's url_verification (ghconnect subscribes to no events).
  */
-export function checkSlackBody(raw: string, contentType: string | undefined): PayloadCheck {
+export function checkSlackBody(
+  raw: string,
+  contentType: string | undefined,
+  responseUrlAllowed: (url: string) => boolean = responseUrlRule(undefined),
+): PayloadCheck {
   if (contentType?.startsWith("application/json")) {
     let body: unknown;
     try {
@@ -88,11 +121,14 @@ export function checkSlackBody(raw: string, contentType: string | undefined): Pa
     if (type !== "block_actions")
       return { ok: false, reason: `ghconnect does not handle ${typeof type === "string" ? type.slice(0, 40) : "this"} interactions` };
     const result = blockActionsSchema.safeParse(payload);
-    return result.success
-      ? { ok: true, parsed: { kind: "event", body: payload as Record<string, unknown> } }
-      : { ok: false, reason: describe(result.error) };
+    if (!result.success) return { ok: false, reason: describe(result.error) };
+    if (result.data.response_url !== undefined && !responseUrlAllowed(result.data.response_url))
+      return { ok: false, reason: "response_url is not on Slack's hooks host" };
+    return { ok: true, parsed: { kind: "event", body: payload as Record<string, unknown> } };
   }
   for (const [key, value] of Object.entries(form)) if (Array.isArray(value)) return { ok: false, reason: `${key} appears more than once` };
   const result = slashCommandSchema.safeParse(form);
-  return result.success ? { ok: true, parsed: { kind: "event", body: form } } : { ok: false, reason: describe(result.error) };
+  if (!result.success) return { ok: false, reason: describe(result.error) };
+  if (!responseUrlAllowed(result.data.response_url)) return { ok: false, reason: "response_url is not on Slack's hooks host" };
+  return { ok: true, parsed: { kind: "event", body: form } };
 }

@@ -14,7 +14,7 @@ export type GateResult = { pass: true; parsed: SlackBody } | { pass: false; stat
 
 export async function slackGate(
   req: IncomingMessage,
-  options: { signingSecret: string; bodyLimit: number; now: () => number },
+  options: { signingSecret: string; bodyLimit: number; now: () => number; responseUrlAllowed?: (url: string) => boolean },
 ): Promise<GateResult> {
   let body: Buffer;
   try {
@@ -39,7 +39,7 @@ export async function slackGate(
   if (!signatureMatches(options.signingSecret, timestamp, text, signature))
     return { pass: false, status: 401, reason: "signature does not match" };
   // A media type with parameters (`; charset=utf-8`) is the same media type.
-  const check = checkSlackBody(text, contentType);
+  const check = checkSlackBody(text, contentType, options.responseUrlAllowed);
   if (!check.ok) return { pass: false, status: 400, reason: check.reason };
   return { pass: true, parsed: check.parsed };
 }

@@ -17,9 +17,9 @@ interface HistoryMessage {
 }
 
 export interface WitnessReaderOptions {
-  /** Messages per history page (Slack's default is 100, its maximum 999). */
+  /** Messages per history page (Slack's default is 100, its maximum 999; it recommends at most 200). */
   pageSize?: number;
-  /** How many pages to read at most before concluding the channel holds no witness. */
+  /** A safety bound on the pages read (default 500: 100,000 messages at 200 a page). */
   maxPages?: number;
 }
 
@@ -41,32 +41,41 @@ export class SlackWitnessReader implements WitnessSource {
     }
   }
 
-  /** Newest first, a page at a time, stopping at the first page that holds a witness. */
+  /**
+   * Newest first, through the channel's whole history. Stopping at the first page that holds a
+   * witness is not enough: anyone in the channel can push the bot's lines a thousand messages
+   * back, and an older card's thread can hold a newer witness than any top-level line (an enable
+   * that completes after the channel moved on). So every page is read, and a bot card's thread is
+   * read whenever its latest reply is newer than the newest witness found so far (only such a
+   * thread can hold a newer one).
+   */
   private async readAs(botId: string): Promise<WitnessReading> {
     const seen: Witness[] = [];
     const ours = (m: HistoryMessage) => (m.bot_id === botId ? witnessOf(m) : undefined);
+    let newestTs = 0;
     let cursor: string | undefined;
-    for (let page = 0; page < (this.options.maxPages ?? 10); page++) {
+    for (let page = 0; page < (this.options.maxPages ?? 500); page++) {
       const history = await this.client.conversations.history({
         channel: this.channel,
-        limit: this.options.pageSize ?? 100,
+        limit: this.options.pageSize ?? 200,
         include_all_metadata: true,
         ...(cursor ? { cursor } : {}),
       });
       const messages = (history.messages ?? []) as HistoryMessage[];
-      const topLevel = messages.flatMap((m) => {
+      for (const m of messages) {
         const w = ours(m);
-        return w ? [{ w, ts: m.ts ?? "0" }] : [];
-      });
-      seen.push(...topLevel.map((t) => t.w));
-      // A thread can hold a newer line than any top-level one only if its latest reply is newer.
-      const newestTopTs = Math.max(0, ...topLevel.map((t) => Number(t.ts)));
+        if (!w) continue;
+        seen.push(w);
+        newestTs = Math.max(newestTs, Number(m.ts ?? 0));
+      }
       for (const parent of messages) {
         if (parent.bot_id !== botId || !parent.reply_count || !parent.ts) continue;
-        if (Number(parent.latest_reply ?? parent.ts) <= newestTopTs) continue;
-        seen.push(...(await this.threadWitnesses(parent.ts, ours)));
+        if (Number(parent.latest_reply ?? parent.ts) <= newestTs) continue;
+        for (const reply of await this.threadWitnesses(parent.ts, ours)) {
+          seen.push(reply.w);
+          newestTs = Math.max(newestTs, Number(reply.ts));
+        }
       }
-      if (seen.length) break;
       cursor = history.response_metadata?.next_cursor || undefined;
       if (!cursor) break;
     }
@@ -74,8 +83,8 @@ export class SlackWitnessReader implements WitnessSource {
     return { readable: true, newest, seen };
   }
 
-  private async threadWitnesses(ts: string, ours: (m: HistoryMessage) => Witness | undefined): Promise<Witness[]> {
-    const out: Witness[] = [];
+  private async threadWitnesses(ts: string, ours: (m: HistoryMessage) => Witness | undefined): Promise<Array<{ w: Witness; ts: string }>> {
+    const out: Array<{ w: Witness; ts: string }> = [];
     let cursor: string | undefined;
     for (let page = 0; page < 10; page++) {
       const replies = await this.client.conversations.replies({
@@ -87,7 +96,7 @@ export class SlackWitnessReader implements WitnessSource {
       });
       for (const m of (replies.messages ?? []) as HistoryMessage[]) {
         const w = m.ts !== ts ? ours(m) : undefined;
-        if (w) out.push(w);
+        if (w) out.push({ w, ts: m.ts ?? "0" });
       }
       cursor = replies.response_metadata?.next_cursor || undefined;
       if (!cursor) break;

@@ -10,7 +10,11 @@ export function linkRoutes(links: LinkService, log: Logger): Route[] {
   const route = (side: LinkSide): Route => ({
     method: "GET",
     path: LINK_CALLBACK_PATH[side],
-    handler: pageRoute(log, ["code", "state", "error"], (p) => links.callback(side, { code: p.code, state: p.state, error: p.error })),
+    handler: pageRoute({
+      log,
+      names: ["code", "state", "error"],
+      run: (p) => links.callback(side, { code: p.code, state: p.state, error: p.error }),
+    }),
   });
   return [route("ghes"), route("github")];
 }

@@ -15,6 +15,8 @@ export interface ServerDeps {
   slackReceiver?: Pick<GatedHttpReceiver, "handle">;
   signingSecret?: string;
   bodyLimit?: number;
+  /** The response_url rule (slack/payload.ts): a request naming another host is a 400. */
+  responseUrlAllowed?: (url: string) => boolean;
   /** Told how long each Slack request took to answer (its ack), for metrics. */
   onSlackAnswered?: (seconds: number) => void;
   log: Logger;
@@ -36,7 +38,12 @@ export function createAppServer(deps: ServerDeps): Server {
       const receiver = deps.slackReceiver;
       const started = process.hrtime.bigint();
       res.once("finish", () => deps.onSlackAnswered?.(Number(process.hrtime.bigint() - started) / 1e9));
-      slackGate(req, { signingSecret: deps.signingSecret ?? "", bodyLimit: deps.bodyLimit ?? 256 * 1024, now })
+      slackGate(req, {
+        signingSecret: deps.signingSecret ?? "",
+        bodyLimit: deps.bodyLimit ?? 256 * 1024,
+        now,
+        responseUrlAllowed: deps.responseUrlAllowed,
+      })
         .then((gate) => {
           if (gate.pass) return receiver.handle(req, res, gate.parsed);
           deps.log.warn({ status: gate.status, reason: gate.reason }, "refused a Slack request");

@@ -124,6 +124,7 @@ describe("the admin channel as the chain's witness", () => {
     return entries;
   };
   const at = (entries: AuditEntry[]) => (seq: number) => entries.find((e) => e.seq === seq);
+  const db = (entries: AuditEntry[], dbEnd: number, announced: number[] = []) => ({ entryAt: at(entries), dbEnd, announced });
   const seen = (...ws: AuditEntry[]) => ({
     readable: true as const,
     newest: ws[ws.length - 1],
@@ -134,9 +135,9 @@ describe("the admin channel as the chain's witness", () => {
     const all = chain(17);
     const kept = all.slice(0, 14);
     const seventeen = all[16] as AuditEntry;
-    const verdict = compareWithWitness(seen(seventeen), at(kept), 14);
+    const verdict = compareWithWitness(seen(seventeen), db(kept, 14));
     expect(witnessSentence(verdict)).toBe("Entries 15–17 are missing: the database ends at 14, the admin channel saw 17.");
-    expect(witnessSentence(compareWithWitness(seen(seventeen), at(all.slice(0, 16)), 16))).toBe(
+    expect(witnessSentence(compareWithWitness(seen(seventeen), db(all.slice(0, 16), 16)))).toBe(
       "Entry 17 is missing: the database ends at 16, the admin channel saw 17.",
     );
   });
@@ -149,8 +150,7 @@ describe("the admin channel as the chain's witness", () => {
       regrown.push(nextEntry({ actor: { slack: "U2" }, action: "other", outcome: "ok" }, regrown[i - 1], new Date()));
     const verdict = compareWithWitness(
       seen(original[3] as AuditEntry, original[7] as AuditEntry, original[9] as AuditEntry),
-      at(regrown),
-      10,
+      db(regrown, 10),
     );
     expect(verdict).toMatchObject({ kind: "different", seq: 8 });
     expect(witnessFailed(verdict)).toBe(true);
@@ -158,11 +158,20 @@ describe("the admin channel as the chain's witness", () => {
 
   it("matches when the database holds the newest witness; says so when there is none or the channel is unreadable", () => {
     const all = chain(5);
-    expect(compareWithWitness(seen(all[4] as AuditEntry), at(all), 5)).toMatchObject({ kind: "matches" });
-    expect(compareWithWitness({ readable: true, seen: [] }, at(all), 5)).toEqual({ kind: "none" });
-    const unreadable = compareWithWitness({ readable: false, problem: "p", fix: "f" }, at(all), 5);
+    expect(compareWithWitness(seen(all[4] as AuditEntry), db(all, 5))).toMatchObject({ kind: "matches" });
+    expect(compareWithWitness({ readable: true, seen: [] }, db(all, 5))).toEqual({ kind: "none" });
+    const unreadable = compareWithWitness({ readable: false, problem: "p", fix: "f" }, db(all, 5));
     expect(witnessFailed(unreadable)).toBe(false);
     expect(witnessSentence(unreadable)).toContain("could not be read (p)");
+  });
+
+  it("fails as inconclusive when the channel shows no witness although the database holds entries that were posted there", () => {
+    const all = chain(5);
+    const verdict = compareWithWitness({ readable: true, seen: [] }, db(all, 5, [2, 4, 5]));
+    expect(witnessFailed(verdict)).toBe(true);
+    expect(witnessSentence(verdict)).toBe(
+      "Inconclusive: the admin channel shows no witness although 3 entries (2…5) were posted there, so deleted newest entries cannot be ruled out. Check that the bot is still in the channel and that its lines were not deleted.",
+    );
   });
 });
 
@@ -187,7 +196,9 @@ describe("the signed head of an export", () => {
     const lines = file(entries);
     expect(verifyExport(lines, { file: "f", publicKey: publicKeyText(key) })).toMatchObject({ ok: true, count: 4, pinned: true });
     const head = lines[4] as string;
-    for (const i of [10, Math.floor(head.length / 2), head.length - 5]) {
+    // head.length - 6: inside the signature's last full base64 character (the one after it,
+    // before "==", carries 4 padding bits a decoder ignores, so changing it may change no byte).
+    for (const i of [10, Math.floor(head.length / 2), head.length - 6]) {
       const changed = `${head.slice(0, i)}${head[i] === "1" ? "2" : "1"}${head.slice(i + 1)}`;
       const verdict = verifyExport([...lines.slice(0, 4), changed], { file: "f" });
       expect(verdict.ok).toBe(false);

@@ -1,12 +1,13 @@
 // What an auditor does with an export, offline: pin the bot's public key, check the chain and the
 // signed head; a file cut short, edited, or not starting at entry 1 is refused with the reason.
 import { spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { entryHash } from "../../src/core/audit.js";
+import { type AuditEntry, entryHash } from "../../src/core/audit.js";
+import { keyFingerprint, signHead } from "../../src/core/audit-head.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, type World } from "../helpers/world.js";
 
@@ -57,9 +58,11 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     const good = cli(["audit", "verify", "--file", write("good.jsonl", exported.out), "--public-key", key]);
     expect(good.out).toContain(`${entries.length} entries, chain intact (entries #1–#${last.seq}); signed head verifies: #${last.seq}`);
     expect(good.code).toBe(0);
-    const unpinned = cli(["audit", "verify", "--file", write("unpinned.jsonl", exported.out)]);
-    expect(unpinned.code).toBe(0);
-    expect(unpinned.out).toContain("the key was not pinned");
+    // Where the bot's key can be derived (its host), it is pinned without --public-key.
+    const onHost = cli(["audit", "verify", "--file", write("onhost.jsonl", exported.out)], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
+    expect(onHost.out).toContain("signed head verifies");
+    expect(onHost.out).toContain("pinned from the bot's key in this environment");
+    expect(onHost.code).toBe(0);
 
     // One byte in an entry: the chain names it.
     const third = lines[2] as string;
@@ -98,6 +101,45 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     const wrongKey = cli(["audit", "verify", "--file", write("other.jsonl", exported.out), "--public-key", other]);
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.out).toContain("not by the pinned SHA256:");
+    // Eight CLI runs, each a fresh Node process: more than the default per-test time on a busy host.
+  }, 120_000);
+
+  it("an export cut short and re-signed with another key is refused on the bot's host, naming both keys' fingerprints", async () => {
+    world = await startWorld(engine, { env: { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY } });
+    await world.enable();
+    const exported = exportAll();
+    expect(exported.code).toBe(0);
+    const entries = exported.out
+      .trim()
+      .split("\n")
+      .slice(0, -1)
+      .map((l) => JSON.parse(l) as AuditEntry);
+    // Whoever holds the file drops the connection's last entries and signs a new head with a key of their own.
+    const kept = entries.slice(0, -2);
+    const { privateKey } = generateKeyPairSync("ed25519");
+    const head = signHead({ first: kept[0], last: kept[kept.length - 1], count: kept.length, now: new Date(), key: privateKey });
+    const path = write("cut-resigned.jsonl", `${[...kept.map((e) => JSON.stringify(e)), JSON.stringify(head)].join("\n")}\n`);
+    // The auditor checks it where the bot's key is known (the bot's host, the same environment as the export).
+    const verified = cli(["audit", "verify", "--file", path], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
+    expect(verified.out).not.toContain("signed head verifies");
+    const botKey = cli(["audit", "public-key"], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY }).out.trim();
+    expect(verified.out).toContain(
+      `the head is signed by key ${keyFingerprint(head.public_key)}, not by the pinned ${keyFingerprint(botKey)} (pinned from the bot's key in this environment)`,
+    );
+    expect(verified.code).toBe(1);
+  });
+
+  it("without a pinned key an intact export is reported self-signed and unpinned, never verified, exit code 3", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    const exported = exportAll();
+    const head = JSON.parse(exported.out.trim().split("\n").pop() as string);
+    const unpinned = cli(["audit", "verify", "--file", write("unpinned.jsonl", exported.out)]);
+    expect(unpinned.out).not.toContain("verifies");
+    expect(unpinned.out).toContain(
+      `the head is self-signed by key ${keyFingerprint(head.public_key)}, which is not pinned, so the file is NOT verified`,
+    );
+    expect(unpinned.code).toBe(3);
   });
 
   it("refuses a file that does not start at entry 1 unless --from-hash names the entry before it", async () => {
@@ -122,7 +164,7 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     const wrong = cli(["audit", "verify", "--file", file, "--from-hash", createHash("sha256").update("x").digest("hex")]);
     expect(wrong.code).toBe(1);
     expect(wrong.out).toContain(`entry #${first.seq} does not follow --from-hash`);
-    const accepted = cli(["audit", "verify", "--file", file, "--from-hash", first.prev_hash]);
+    const accepted = cli(["audit", "verify", "--file", file, "--from-hash", first.prev_hash], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
     expect(accepted.out).toContain(`chain intact (entries #${first.seq}–#`);
     expect(accepted.code).toBe(0);
 

@@ -6,7 +6,7 @@ import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { NoKeyBox } from "../../src/db/secret-box.js";
 import { Store } from "../../src/db/store.js";
-import { SANDBOX_ADMIN_CHANNEL } from "../../src/sandbox/index.js";
+import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
@@ -100,6 +100,58 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
     expect(text).toContain(
       `❌ Entry ${connected.seq} is missing: the database ends at ${connected.seq - 1}, the admin channel saw ${connected.seq}.`,
     );
+  });
+
+  it("1001 messages posted after the bot's last line do not hide its witness: the deleted newest entries are still named", async () => {
+    const feature = await connectedWithFeature();
+    // Anyone in the admin channel (or any app in it) buries the bot's lines under ordinary messages…
+    for (let i = 0; i < 1001; i++) world.sandbox.slack.postAs(SANDBOX_USERS.mallory.slack, SANDBOX_ADMIN_CHANNEL, `noise ${i}`);
+    // …and whoever has the database deletes the newest entries.
+    await sql`delete from audit_log where seq >= ${feature.seq - 1}`.execute(q());
+    const text = await ask("alice", "audit verify", /chain intact/);
+    expect(text).toContain(
+      `❌ Entries ${feature.seq - 1}–${feature.seq} are missing: the database ends at ${feature.seq - 2}, the admin channel saw ${feature.seq}.`,
+    );
+  });
+
+  it("a newer witness in an older card's thread is read beyond a newer top-level line: deleting the enable's story after that line is named, not 'matches'", async () => {
+    world = await startWorld(engine);
+    const link = await world.enableUntilGitHub();
+    // The channel moves on while the enable waits on GitHub: a hundred-odd ordinary messages…
+    for (let i = 0; i < 120; i++) world.sandbox.slack.postAs(SANDBOX_USERS.mallory.slack, SANDBOX_ADMIN_CHANNEL, `chatter ${i}`);
+    // …then one top-level witnessed line (here: a refused attempt by someone not an admin).
+    const since = world.mark();
+    await world.command("mallory", "enable acme");
+    const refusedLine = await world.card(/tried `enable/, since);
+    const topSeq = Number(refusedLine.metadata?.event_payload.seq);
+    // The enable completes: its steps are witnessed in the (now old) card's thread.
+    const page = await world.browse("alice", link);
+    expect(page.text).toContain("Connected acme");
+    const connected = await entry("enable.connected");
+    expect(connected.seq).toBeGreaterThan(topSeq);
+    await eventually(() => world.sandbox.slack.messages.find((m) => m.metadata?.event_payload.seq === connected.seq));
+
+    // Whoever has the database deletes everything after the top-level line: the connection's story.
+    await sql`delete from audit_log where seq > ${topSeq}`.execute(q());
+    const text = await ask("alice", "audit verify", /chain intact/);
+    expect(text).toContain(
+      `❌ Entries ${topSeq + 1}–${connected.seq} are missing: the database ends at ${topSeq}, the admin channel saw ${connected.seq}.`,
+    );
+  });
+
+  it("with every bot line gone from the channel while the database holds posted entries, verify fails as inconclusive instead of 'no witness yet'", async () => {
+    const feature = await connectedWithFeature();
+    // Someone with Slack admin rights deletes the bot's lines (and whoever has the database the newest entries).
+    const sandboxMessages = world.sandbox.slack.messages;
+    const kept = sandboxMessages.filter((m) => m.channel !== SANDBOX_ADMIN_CHANNEL);
+    sandboxMessages.splice(0, sandboxMessages.length, ...kept);
+    await sql`delete from audit_log where seq >= ${feature.seq - 1}`.execute(q());
+    const text = await ask("alice", "audit verify", /chain intact/);
+    expect(text).toContain("❌ Inconclusive: the admin channel shows no witness although");
+    expect(text).toContain("so deleted newest entries cannot be ruled out");
+    const verified = await entry("audit.verify");
+    const row = await sql<{ outcome: string }>`select outcome from audit_log where seq = ${verified.seq}`.execute(q());
+    expect(row.rows[0]?.outcome).toBe("failed");
   });
 
   it("an older database restored and grown again is named at the first entry that differs from the channel", async () => {

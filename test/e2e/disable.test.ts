@@ -143,6 +143,28 @@ describe.each(ENGINES)("disable (%s)", (engine) => {
     expect(await auditCount(world, "disable.done")).toBe(0);
   });
 
+  it("a non-admin clicking Disconnect again and again is told each time, but the card's thread shows one line and the trail one entry counting them", async () => {
+    await connectedWorld();
+    const card = await requestDisable("alice");
+    for (let i = 0; i < 5; i++) {
+      const since = world.mark();
+      await world.click("mallory", card, "disable.approve");
+      await world.privateMessage("mallory", /not in ghconnect's admin roster/, since);
+    }
+    const mallory = SANDBOX_USERS.mallory.slack;
+    const linesOf = () =>
+      world.sandbox.slack.messages.filter((m) => m.threadTs === card.ts && !m.user && textOf(m).includes(`<@${mallory}>`));
+    await eventually(() => linesOf().length > 0);
+    expect(await auditCount(world, "disable.approve", "refused")).toBe(1);
+    // The other four are counted toward the next entry of the kind (the app's refusal sweep).
+    const tally = await sql<{ pending: number }>`select pending from refusal_tallies where action = 'disable.approve'`.execute(
+      world.testDb.db.kysely,
+    );
+    expect(tally.rows.map((r) => Number(r.pending))).toEqual([4]);
+    expect(linesOf()).toHaveLength(1);
+    expect(await world.bot.bot.store.connections.active()).toBeDefined();
+  });
+
   it("20 admins clicking at once, each click replayed by Slack, across two bot processes: one disconnect", async () => {
     const admins = Array.from({ length: 20 }, (_, i) => ({ slack: `U0ADM${String(i).padStart(5, "0")}`, ghes: `adm${i}` }));
     world = await startWorld(engine, { env: { GHCONNECT_ADMINS: admins.map((a) => `${a.slack}:${a.ghes}`).join(",") } });

@@ -132,6 +132,32 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     expect(await world.bot.bot.store.connections.active()).toMatchObject({ org: "acme", appSlug: app.slug });
   });
 
+  it("a setup, callback or manifest request with a malformed parameter (not URL-token characters, over 512 characters, repeated) is a 400 audited as refused", async () => {
+    world = await startWorld(engine);
+    await world.enableUntilGitHub();
+    const before = (await auditEntries(world)).length;
+    const malformed = [
+      `/ghconnect/github/setup?code=junk&installation_id=1&state=${encodeURIComponent("<x>")}`,
+      `/ghconnect/github/callback?code=junk&state=${"a".repeat(513)}`,
+      "/ghconnect/manifest?state=abc&state=def",
+    ];
+    for (const path of malformed) {
+      // A state GitHub never carries: the page says 400, nothing changes…
+      const response = await fetch(`${world.bot.url}${path}`);
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain("Nothing was changed");
+    }
+    // …and each refusal is on the audit trail, as for a well-formed forged state.
+    await world.bot.bot.enable.flushRefusals();
+    const refused = (await auditEntries(world)).slice(before).filter((e) => e.action.endsWith("_refused"));
+    expect(refused.map((e) => [e.action, e.details.refusal, e.details.reason]).sort()).toEqual([
+      ["enable.callback_refused", "malformed", "state is longer than 512 characters"],
+      ["enable.manifest_refused", "malformed", "state appears more than once"],
+      ["enable.setup_refused", "malformed", "state holds characters outside the URL-token alphabet"],
+    ]);
+    expect(JSON.stringify(refused)).not.toContain("<x>");
+  });
+
   it("setup_action=update (an owner edited the installation later) gets a friendly nothing-to-do page and changes nothing", async () => {
     world = await startWorld(engine);
     await world.enable();

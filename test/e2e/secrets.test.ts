@@ -1,7 +1,7 @@
 // Secrets never leak: after a whole enable → search → disable, none of them is found in the
 // database (raw bytes), the logs, any Slack message, any audit entry or any HTTP response.
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createCipheriv, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { sql } from "kysely";
@@ -199,6 +199,36 @@ describe.each(ENGINES)("changing the encryption key while replicas run (%s)", (e
     const onlyNew = await startBotOnSandbox(world.sandbox, { databaseUrl: world.testDb.url, env: { GHCONNECT_ENCRYPTION_KEY: newKey } });
     others.push(onlyNew);
     expect((await onlyNew.bot.tokens.current()).token).toBe(newestToken());
+  });
+});
+
+describe.each(ENGINES)("credentials stored before the row binding (%s)", (engine) => {
+  let world: World;
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  it("after the first start of this version no credential is left in the format before v2 (bound to its kind only), and each still opens", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    const store = world.bot.bot.store;
+    const key = world.bot.config.GHCONNECT_ENCRYPTION_KEY;
+    const connection = (await sql<{ id: string }>`select id from connections`.execute(world.testDb.db.kysely)).rows[0]?.id as string;
+    const pem = (await store.credentials.get({ connectionId: connection }, "private_key"))?.secret as string;
+    // The row as a version before the binding wrote it: its kind only as additional data.
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", key, iv);
+    cipher.setAAD(Buffer.from("ghconnect:credential:private_key"));
+    const ct = Buffer.concat([cipher.update(pem, "utf8"), cipher.final()]);
+    const v1 = ["v1", keyId(key), iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), ct.toString("base64url")].join(":");
+    await sql`update credentials set ciphertext = ${v1} where connection_id = ${connection} and kind = 'private_key'`.execute(
+      world.testDb.db.kysely,
+    );
+
+    await world.restartBot();
+    const rows = await sql<{ ciphertext: string }>`select ciphertext from credentials`.execute(world.testDb.db.kysely);
+    expect(rows.rows.filter((r) => !r.ciphertext.startsWith("v2:"))).toEqual([]);
+    expect((await world.bot.bot.store.credentials.get({ connectionId: connection }, "private_key"))?.secret).toBe(pem);
   });
 });
 

@@ -1,6 +1,7 @@
 // The bot's smaller surfaces (SPEC §7): /metrics only on its own loopback listener, and signed
 // requests from another Slack workspace or app refused, told so, and audited.
-import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { type AddressInfo, createServer } from "node:net";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config.js";
@@ -228,3 +229,73 @@ describe("before the bot knows its workspace", () => {
     expect(messageText((await foreign.command(SANDBOX_USERS.alice.slack, "help")).ack as object)).toContain(FOREIGN);
   });
 });
+
+describe.each(ENGINES)("response_urls that are not Slack's (%s)", (engine) => {
+  let world: World | undefined;
+  let attacker: Awaited<ReturnType<typeof attackerHost>> | undefined;
+  afterEach(async () => {
+    await attacker?.close();
+    attacker = undefined;
+    await world?.close();
+    world = undefined;
+  });
+
+  /** Replaces a signed request's response_url (a click's inside its JSON payload) and signs it again. */
+  function withResponseUrl(driver: SlackDriver, request: ReturnType<SlackDriver["commandRequest"]>, url: string) {
+    const form = new URLSearchParams(request.body);
+    const payload = form.get("payload");
+    if (payload) form.set("payload", JSON.stringify({ ...JSON.parse(payload), response_url: url }));
+    else form.set("response_url", url);
+    return driver.sign({ ...request, body: form.toString() });
+  }
+
+  it("a signed click whose response_url names another host is a 400 and the bot sends that host nothing; Slack's own response_url is answered", async () => {
+    world = await startWorld(engine);
+    attacker = await attackerHost();
+    const driver = world.bot.driver;
+    const card = { channel: SANDBOX_ADMIN_CHANNEL, ts: "1.000001", blocks: [], text: "an old card" };
+    // A correctly signed click (as Slack would sign it), whose response_url names the attacker's host.
+    const forged = driver.clickRequest(SANDBOX_USERS.mallory.slack, card, "enable.cancel", "no-such-operation");
+    const refused = await driver.send(withResponseUrl(driver, forged, `${attacker.url}/hooks/steal`));
+    expect(refused.status).toBe(400);
+    expect(refused.ack).toEqual({ error: "response_url is not on Slack's hooks host" });
+
+    // The same click with Slack's own response_url is answered through it.
+    const since = world.mark();
+    const genuine = driver.clickRequest(SANDBOX_USERS.mallory.slack, card, "enable.cancel", "no-such-operation-2");
+    expect((await driver.send(genuine)).status).toBe(200);
+    await world.privateMessage("mallory", /no longer exists/, since);
+    expect(attacker.hits).toEqual([]);
+  });
+
+  it("a signed command whose response_url names another host is a 400: nothing is run or audited, and that host gets nothing", async () => {
+    world = await startWorld(engine);
+    attacker = await attackerHost();
+    const driver = world.bot.driver;
+    const forged = withResponseUrl(driver, driver.commandRequest(SANDBOX_USERS.alice.slack, "audit verify"), `${attacker.url}/hooks/steal`);
+    const refused = await driver.send(forged);
+    expect([refused.status, refused.ack]).toEqual([400, { error: "response_url is not on Slack's hooks host" }]);
+    // The same command with Slack's response_url runs, and its entry is the only `audit.verify` one.
+    await world.command("alice", "audit verify");
+    expect(await entriesOf(world.bot, "audit.verify", 1)).toHaveLength(1);
+    expect(attacker.hits).toEqual([]);
+  });
+});
+
+/** A host the attacker controls: it records every request the bot sends it. */
+async function attackerHost(): Promise<{ url: string; hits: Array<{ method: string; path: string }>; close(): Promise<void> }> {
+  const hits: Array<{ method: string; path: string }> = [];
+  const server = createHttpServer((req, res) => {
+    hits.push({ method: req.method ?? "", path: req.url ?? "" });
+    req.resume();
+    res.writeHead(200);
+    res.end("ok");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

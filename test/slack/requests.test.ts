@@ -1,5 +1,11 @@
 // What Slack (and an attacker pretending to be Slack) gets back from POST /slack/events.
+import { Writable } from "node:stream";
+import { WebClient } from "@slack/web-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { simpleMessage } from "../../src/core/message.js";
+import { createLogger } from "../../src/log.js";
+import { SlackNotifier } from "../../src/slack/notifier.js";
+import { responseUrlRule } from "../../src/slack/payload.js";
 import { auditedBeforeMarker, auditSettled, type BotHarness, eventually, messageText, startBot, USERS } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 
@@ -143,5 +149,42 @@ describe("what another Slack client may send", () => {
     } finally {
       await bot.close();
     }
+  });
+});
+
+describe("the response_url rule", () => {
+  const allowed = responseUrlRule("http://127.0.0.1:3999/api/");
+
+  it("accepts Slack's hooks host and the origin of SLACK_API_URL (a stand-in), nothing else", () => {
+    expect(allowed("https://hooks.slack.com/commands/T0/123/abc")).toBe(true);
+    expect(allowed("https://hooks.slack.com/actions/T0/123/abc")).toBe(true);
+    expect(allowed("http://127.0.0.1:3999/response/abc")).toBe(true);
+    expect(allowed("http://hooks.slack.com/commands/T0/123/abc")).toBe(false);
+    expect(allowed("https://hooks.slack.com.evil.example/commands/x")).toBe(false);
+    expect(allowed("https://user:pw@hooks.slack.com/commands/x")).toBe(false);
+    expect(allowed("http://127.0.0.1:4000/response/abc")).toBe(false);
+    expect(allowed("http://169.254.169.254/latest/meta-data")).toBe(false);
+  });
+
+  it("reply() never POSTs to another host, even for a response_url that did not pass the gate (Socket Mode, a stored operation's)", async () => {
+    const posted: string[] = [];
+    const fetch = async (url: string | URL | Request) => {
+      posted.push(String(url));
+      return new Response("ok");
+    };
+    const client = new WebClient("xoxb-test", { slackApiUrl: "http://127.0.0.1:3999/api/" });
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const notifier = new SlackNotifier(client, "C0ADMIN", fetch as never, createLogger("info", sink));
+    expect(await notifier.reply("http://169.254.169.254/steal", simpleMessage("hi"))).toBe(false);
+    expect(await notifier.reply("https://hooks.slack.com/actions/T0/1/x", simpleMessage("hi"))).toBe(true);
+    expect(posted).toEqual(["https://hooks.slack.com/actions/T0/1/x"]);
+    expect(lines.join("")).toContain("refused to reply to a response_url outside Slack's hooks host");
+    expect(lines.join("")).toContain('"host":"169.254.169.254"');
   });
 });
