@@ -12,15 +12,18 @@ import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
 import { EverydayCommands } from "./core/everyday.js";
+import { NativeWatcher } from "./core/native/watcher.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
+import { NativeRepo } from "./db/native-repo.js";
 import { SecretBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
 import { GhesClient } from "./github/ghes.js";
+import { GhesAuditClient } from "./github/ghes-audit.js";
 import { ManageClient } from "./github/manage.js";
 import { DatabaseTokenCache } from "./github/token-cache.js";
 import { createFetch } from "./github/transport.js";
@@ -58,6 +61,8 @@ export interface Ghconnect {
   disable: DisableFlow;
   tokens: TokenKeeper;
   everyday: EverydayCommands;
+  /** The watcher of GHES's native GitHub Connect (its enterprise audit log). */
+  native: NativeWatcher;
   /** Listens on PORT (the public routes) and METRICS_PORT; resolves with the public port. */
   listen(port?: number): Promise<number>;
   /** The port /metrics is served on (bound on METRICS_HOST), once listening; undefined when off. */
@@ -176,6 +181,15 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       new DatabaseTokenCache(store.credentials, owner, clock, (expiresAt) => store.connections.noteToken(owner.connectionId, expiresAt)),
     onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
   });
+  const native = new NativeWatcher({
+    auditLog: new GhesAuditClient(config.GHES_URL, config.GHES_TOKEN, fetch),
+    events: new NativeRepo(db.kysely, clock),
+    enterprise: config.GHES_ENTERPRISE,
+    ghesUrl: config.GHES_URL,
+    clock,
+    appendAudit: audit,
+    claim: (name, periodMs) => store.jobs.claimSlot(name, periodMs, replica),
+  });
   const everyday = new EverydayCommands({
     store,
     ghes,
@@ -196,6 +210,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     ),
     clock,
     installationToken: () => tokens.current(),
+    nativeStatus: () => native.statusBlocks(),
     slackScopes: async () => {
       try {
         const result = await slackClient.auth.test();
@@ -287,7 +302,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       enable.flushRefusals().catch((error) => log.warn({ err: error }, "could not audit counted refusals")),
     ]);
   const refresh = () =>
-    Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica)]).catch((error) =>
+    Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica), native.tick()]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),
     );
   const metricsAddress = () => {
@@ -303,6 +318,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     disable,
     tokens,
     everyday,
+    native,
     async listen(port = config.PORT) {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);

@@ -116,6 +116,10 @@ export const envSchema = z.object({
   GHES_TOKEN: text(GHES_TOKEN_HINT).min(1, { message: GHES_TOKEN_HINT }),
   GHES_MANAGE_URL: url("https://ghes.example.com:8443").optional(),
   GHES_MANAGE_PASSWORD: optionalNonEmpty,
+  // The enterprise account's slug on GHES, for its audit log (native GitHub Connect); optional.
+  GHES_ENTERPRISE: optionalNonEmpty.refine((v) => v === undefined || /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?$/.test(v), {
+    message: "should be the enterprise slug as in https://GHES/enterprises/SLUG (letters, digits, hyphens)",
+  }),
   GITHUB_URL: url("https://github.com").default("https://github.com"),
   GITHUB_API_URL: url("https://api.github.com").default("https://api.github.com"),
   GITHUB_UPLOADS_URL: url("https://uploads.github.com").default("https://uploads.github.com"),

@@ -30,6 +30,8 @@ export interface EverydayDeps {
   witnesses: WitnessSource;
   clock: Clock;
   installationToken(): Promise<{ token: string }>;
+  /** GHES's own GitHub Connect, as the native watcher last saw it (status shows it under ghconnect's). */
+  nativeStatus?(): Promise<Block[]>;
   /** The bot token's scopes as Slack reports them (auth.test), or why they could not be read. */
   slackScopes(): Promise<{ scopes?: string[]; error?: string }>;
   config: { uploadsUrl: string; proxy?: string; ghesUrl: string; slackMode: "http" | "socket"; engine: string; publicUrl: string };
@@ -114,7 +116,7 @@ export class EverydayCommands {
   private statusView(facts: StatusFacts, ghesCheckFailed?: string): Message {
     if (!ghesCheckFailed && this.lastView?.facts === facts) return this.lastView.reply;
     const { approval, latest, features, inFlight } = facts;
-    const reply = statusMessage({
+    const base = statusMessage({
       now: this.deps.clock(),
       active: facts.active,
       latest,
@@ -129,6 +131,7 @@ export class EverydayCommands {
       },
       ghesCheckFailed,
     });
+    const reply: Message = { ...base, blocks: [...base.blocks, ...facts.native] };
     if (!ghesCheckFailed) this.lastView = { facts, reply };
     return reply;
   }
@@ -141,13 +144,14 @@ export class EverydayCommands {
   private async readStatusFacts() {
     const { store } = this.deps;
     const active = await store.connections.active();
-    const [approval, latest, features, inFlight] = await Promise.all([
+    const [approval, latest, features, inFlight, native] = await Promise.all([
       active ? store.approvals.pendingFor(active.id) : undefined,
       active ? undefined : store.connections.latest(),
       store.features.all(),
       store.operations.inFlight(),
+      this.deps.nativeStatus?.() ?? ([] as Block[]),
     ]);
-    return { active, approval, latest, features, inFlight };
+    return { active, approval, latest, features, inFlight, native };
   }
 
   /** `check` / `doctor`: every check, changing nothing. */

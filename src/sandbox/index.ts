@@ -83,6 +83,7 @@ export async function startSandbox(options: { botToken?: string } = {}): Promise
       GHES_TOKEN: world.ghesToken,
       GHES_MANAGE_URL: urls.manage,
       GHES_MANAGE_PASSWORD: world.managePassword,
+      GHES_ENTERPRISE: world.enterpriseSlug,
       GITHUB_URL: urls.web,
       GITHUB_API_URL: urls.api,
       GITHUB_UPLOADS_URL: urls.uploads,

@@ -1,0 +1,125 @@
+// GHES's own GitHub Connect, watched through its enterprise audit log: what `status` shows, what
+// the admin channel and the audit trail say when someone changes it in GHES's settings, and the
+// faults (token scope, wrong slug, GHES down, many pages, a GHES clock behind the bot's).
+import { afterEach, describe, expect, it } from "vitest";
+import { nativeClick } from "../../src/sandbox/github/ghes-audit.js";
+import { ENGINES } from "../helpers/db.js";
+import { startWorld, textOf, type World } from "../helpers/world.js";
+
+describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
+  let world: World;
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  async function ask(user: "alice" | "bob" | "mallory", text: string, match: RegExp) {
+    const since = world.mark();
+    await world.command(user, text);
+    return textOf(await world.privateMessage(user, match, since));
+  }
+  const audited = async (action: string) =>
+    (await world.bot.bot.store.audit.latest(200)).filter((e) => e.action === action).map((e) => e.details);
+
+  it("status shows GHES's own connection: account, since, by whom, token update and license upload, from its audit log", async () => {
+    world = await startWorld(engine);
+    const gh = world.sandbox.world;
+    const connected = nativeClick(gh, "connect", "alice", "acme");
+    gh.advance(60_000);
+    const token = nativeClick(gh, "renew-token", "bob");
+    gh.advance(60_000);
+    const upload = nativeClick(gh, "upload-license-usage", "alice");
+    const look = await world.bot.bot.native.look();
+    expect(look).toMatchObject({ kind: "looked", newEvents: 3, baseline: true });
+    const text = await ask("alice", "status", /GHES's own GitHub Connect/);
+    const at = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+    expect(text).toContain("Not connected"); // ghconnect's own connection, as today
+    expect(text).toContain(`Connection\nconnected to acme since ${at(connected.created_at)} by @alice`);
+    expect(text).toContain(`Token last updated\n${at(token.created_at)}`);
+    expect(text).toContain(`License usage last uploaded\n${at(upload.created_at)}`);
+    expect(text).toContain("license-sync: GitHub publishes no audit event for it");
+    expect(text).toContain(`/enterprises/${gh.enterpriseSlug}/settings/dotcom_connection`);
+  });
+
+  it("a disconnect made in GHES's settings is posted to the admin channel and audited as observed, once across two looks", async () => {
+    world = await startWorld(engine);
+    const gh = world.sandbox.world;
+    nativeClick(gh, "connect", "alice", "acme");
+    await world.bot.bot.native.look(); // the baseline: what existed before the bot watched is not news
+    expect(await audited("native.observed")).toEqual([]);
+    const destroyed = nativeClick(gh, "disconnect", "bob");
+    await Promise.all([world.bot.bot.native.look(), world.bot.bot.native.look()]);
+    const hhmm = new Date(destroyed.created_at).toISOString().slice(11, 16);
+    const line = await world.card(/GitHub Connect was disabled in GHES's settings/);
+    expect(textOf(line)).toContain(`GitHub Connect was disabled in GHES's settings by @bob at`);
+    expect(textOf(line)).toContain(`${hhmm} UTC, not through ghconnect (event \`dotcom_connection.destroy\` ${destroyed._document_id})`);
+    const observed = await audited("native.observed");
+    expect(observed).toHaveLength(1);
+    expect(observed[0]).toMatchObject({ event_id: destroyed._document_id, via: "ghes_settings" });
+    expect(await ask("alice", "status", /GHES's own GitHub Connect/)).toContain("not connected: disabled");
+  });
+
+  it("the app runs the watch each minute, claimed by one replica per period", async () => {
+    world = await startWorld(engine);
+    const [first, second] = await Promise.all([world.bot.bot.native.tick(), world.bot.bot.native.tick()]);
+    expect([first.kind, second.kind].sort()).toEqual(["looked", "not_claimed"]);
+  });
+
+  it("follows every page of the audit log", async () => {
+    world = await startWorld(engine);
+    const gh = world.sandbox.world;
+    for (let i = 0; i < 230; i++) nativeClick(gh, "upload-usage-metrics", "alice");
+    const look = await world.bot.bot.native.look();
+    expect(look).toMatchObject({ kind: "looked", newEvents: 230 });
+    const pages = world.sandbox.routers.ghes.received.filter((r) => r.path.endsWith("/audit-log"));
+    expect(pages).toHaveLength(3);
+  });
+
+  it("an event stamped by a GHES clock ten minutes behind the bot's is still seen", async () => {
+    world = await startWorld(engine);
+    const gh = world.sandbox.world;
+    nativeClick(gh, "connect", "alice", "acme");
+    await world.bot.bot.native.look();
+    gh.advance(20 * 60_000);
+    const late = nativeClick(gh, "disconnect", "bob");
+    late.created_at -= 10 * 60_000;
+    late["@timestamp"] = late.created_at;
+    await world.bot.bot.native.look();
+    expect((await audited("native.observed")).map((d) => d.event_id)).toEqual([late._document_id]);
+  });
+
+  it("a token without the audit-log scope: the channel says which scope, nothing is recorded", async () => {
+    world = await startWorld(engine);
+    world.sandbox.world.ghesTokenScopes = ["site_admin"];
+    nativeClick(world.sandbox.world, "connect", "alice", "acme");
+    const look = await world.bot.bot.native.look();
+    expect(look.kind).toBe("failed");
+    const line = await world.card(/cannot watch GHES's own GitHub Connect/);
+    expect(textOf(line)).toContain("it needs the `admin:enterprise` scope (or `read:audit_log`); it has: site_admin");
+    const text = await ask("alice", "status", /GHES's own GitHub Connect/);
+    expect(text).toContain("no `dotcom_connection` event in GHES's audit log");
+    expect(text).toContain("⚠️ could not read GHES's audit log");
+  });
+
+  it("a wrong enterprise slug: says GHES has no such enterprise and how to find the slug", async () => {
+    world = await startWorld(engine, { env: { GHES_ENTERPRISE: "no-such-enterprise" } });
+    const look = await world.bot.bot.native.look();
+    expect(look).toMatchObject({ kind: "failed" });
+    expect((look as { problem: string }).problem).toContain("has no enterprise `no-such-enterprise` (404 on its audit log)");
+    expect((look as { problem: string }).problem).toContain("https://GHES/enterprises/SLUG/settings");
+  });
+
+  it("GHES down: the look fails with GHES's answer, one line in the channel, and nothing is recorded", async () => {
+    world = await startWorld(engine);
+    const gh = world.sandbox.world;
+    nativeClick(gh, "connect", "alice", "acme");
+    gh.inject({ host: "ghes", status: 503, pathIncludes: "/audit-log", times: 6 });
+    const first = await world.bot.bot.native.look();
+    const second = await world.bot.bot.native.look();
+    expect(first.kind).toBe("failed");
+    expect(second.kind).toBe("failed");
+    expect((first as { problem: string }).problem).toContain("Reading GHES's enterprise audit log");
+    expect((first as { problem: string }).problem).toContain("answered 503");
+    expect(await audited("native.watch_failed")).toHaveLength(1);
+    expect(await audited("native.baseline")).toEqual([]);
+  });
+});
