@@ -12,6 +12,7 @@ import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
 import { EverydayCommands } from "./core/everyday.js";
+import { applianceProxyChecks } from "./core/native/appliance-check.js";
 import { NativeWatcher } from "./core/native/watcher.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
@@ -211,6 +212,20 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     clock,
     installationToken: () => tokens.current(),
     nativeStatus: () => native.statusBlocks(),
+    nativeChecks: async () => [
+      await native.check(),
+      ...(await applianceProxyChecks({
+        appliance: manage,
+        botProxy: config.HTTPS_PROXY,
+        hosts: [
+          ["github.com", config.GITHUB_URL],
+          ["API", config.GITHUB_API_URL],
+          ["uploads", config.GITHUB_UPLOADS_URL],
+        ],
+        reachThrough: (proxy, url) =>
+          new DotcomClient(config.GITHUB_URL, config.GITHUB_API_URL, createFetch({ httpsProxy: proxy })).reach(url),
+      })),
+    ],
     slackScopes: async () => {
       try {
         const result = await slackClient.auth.test();

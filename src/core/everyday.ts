@@ -32,6 +32,8 @@ export interface EverydayDeps {
   installationToken(): Promise<{ token: string }>;
   /** GHES's own GitHub Connect, as the native watcher last saw it (status shows it under ghconnect's). */
   nativeStatus?(): Promise<Block[]>;
+  /** `check`'s view of native Connect: the audit log, and GHES's own proxy beside the bot's. */
+  nativeChecks?(): Promise<CheckResult[]>;
   /** The bot token's scopes as Slack reports them (auth.test), or why they could not be read. */
   slackScopes(): Promise<{ scopes?: string[]; error?: string }>;
   config: { uploadsUrl: string; proxy?: string; ghesUrl: string; slackMode: "http" | "socket"; engine: string; publicUrl: string };
@@ -235,6 +237,7 @@ export class EverydayCommands {
       now: this.deps.clock,
     });
     results.push(...preflight.results);
+    if (this.deps.nativeChecks) results.push(...(await this.deps.nativeChecks()));
     return results;
   }
 

@@ -3,13 +3,17 @@
 // faults (token scope, wrong slug, GHES down, many pages, a GHES clock behind the bot's).
 import { afterEach, describe, expect, it } from "vitest";
 import { nativeClick } from "../../src/sandbox/github/ghes-audit.js";
+import { type SandboxProxy, startProxy } from "../../src/sandbox/proxy.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
 
 describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
   let world: World;
+  let proxy: SandboxProxy | undefined;
   afterEach(async () => {
     await world?.close();
+    await proxy?.stop();
+    proxy = undefined;
   });
 
   async function ask(user: "alice" | "bob" | "mallory", text: string, match: RegExp) {
@@ -121,5 +125,50 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     expect((first as { problem: string }).problem).toContain("answered 503");
     expect(await audited("native.watch_failed")).toHaveLength(1);
     expect(await audited("native.baseline")).toEqual([]);
+  });
+
+  describe("check, from the appliance's point of view", () => {
+    it("shows GHES's own proxy beside the bot's, warns that they differ, and tests GitHub's hosts through GHES's proxy", async () => {
+      proxy = await startProxy();
+      world = await startWorld(engine);
+      world.sandbox.world.applianceHttpProxy = proxy.url;
+      proxy.refuse.add(new URL(world.sandbox.urls.uploads).host);
+      const text = await ask("alice", "check", /ghconnect check/);
+      const ghesProxy = new URL(proxy.url).host;
+      expect(text).toContain(`⚠️ GHES proxy: GHES goes out through ${ghesProxy}, the bot directly (HTTPS_PROXY not set)`);
+      expect(text).toMatch(
+        new RegExp(`✅ github\\.com via GHES's proxy: 127\\.0\\.0\\.1:\\d+ reachable through ${ghesProxy.replace(/\./g, "\\.")}`),
+      );
+      expect(text).toMatch(/❌ uploads via GHES's proxy: 127\.0\.0\.1:\d+ through .*: the proxy refused CONNECT \(403\)/);
+      for (const url of [world.sandbox.urls.web, world.sandbox.urls.api]) expect(proxy.seen).toContain(new URL(url).host);
+    });
+
+    it("the same proxy on both sides is one ok line; a proxy the bot cannot reach is said to be out of reach", async () => {
+      proxy = await startProxy();
+      world = await startWorld(engine, { env: { HTTPS_PROXY: proxy.url } });
+      world.sandbox.world.applianceHttpProxy = proxy.url;
+      expect(await ask("alice", "check", /ghconnect check/)).toContain(
+        `✅ GHES proxy: GHES and the bot both go through ${new URL(proxy.url).host}`,
+      );
+      world.sandbox.world.applianceHttpProxy = "http://127.0.0.1:9";
+      const text = await ask("alice", "check", /ghconnect check/);
+      expect(text).toContain("⚠️ Through GHES's proxy: the bot cannot reach GHES's proxy 127.0.0.1:9 from here");
+    });
+
+    it("doctor names the audit-log scope GHES_TOKEN lacks", async () => {
+      world = await startWorld(engine);
+      world.sandbox.world.ghesTokenScopes = ["site_admin", "repo"];
+      const text = await ask("alice", "check", /ghconnect check/);
+      expect(text).toContain(
+        "❌ GHES audit log: GHES_TOKEN may not read the enterprise audit log of `example` (403): it needs the `admin:enterprise` scope",
+      );
+    });
+
+    it("doctor says how to find the slug when GHES_ENTERPRISE is not set", async () => {
+      world = await startWorld(engine, { env: { GHES_ENTERPRISE: "" } });
+      const text = await ask("alice", "check", /ghconnect check/);
+      expect(text).toContain("⚠️ GHES audit log: GHES_ENTERPRISE is not set");
+      expect(text).toContain("https://GHES/enterprises/SLUG/settings");
+    });
   });
 });

@@ -13,6 +13,7 @@ import { when } from "../enable-card.js";
 import { UserError } from "../errors.js";
 import { FEATURES } from "../features.js";
 import type { Block } from "../message.js";
+import type { CheckResult } from "../preflight.js";
 import { driftLine, FEATURE_EVENTS, foldNative, isChange, NATIVE_PHRASE, type NativeEvent } from "./events.js";
 import type { NativeAuditLog, NativeEventStore } from "./ports.js";
 
@@ -108,6 +109,29 @@ export class NativeWatcher {
     if (previous?.problem)
       await this.deps.appendAudit({ actor: { slack: null }, action: "native.watch_recovered", outcome: "ok", details: { enterprise } });
     return { kind: "looked", newEvents, announced, baseline };
+  }
+
+  /** `check`'s look at the audit log: configured, readable with GHES_TOKEN, for this enterprise. */
+  async check(): Promise<CheckResult> {
+    const enterprise = this.deps.enterprise;
+    if (!enterprise)
+      return {
+        name: "GHES audit log",
+        status: "warn",
+        detail: "GHES_ENTERPRISE is not set, so GHES's own GitHub Connect is not watched",
+        advice: ENTERPRISE_SLUG_HOWTO,
+      };
+    try {
+      const events = await this.deps.auditLog.read({ enterprise, phrase: NATIVE_PHRASE });
+      return {
+        name: "GHES audit log",
+        status: "ok",
+        detail: `GHES_TOKEN reads the audit log of enterprise \`${enterprise}\` (${events.length} \`dotcom_connection\` events)`,
+      };
+    } catch (error) {
+      const e = error as Error & { hint?: string };
+      return { name: "GHES audit log", status: "fail", detail: e.message, advice: e.hint };
+    }
   }
 
   /** The native section of `status`, from what the watcher kept (no call to GHES). */
