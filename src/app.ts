@@ -13,6 +13,8 @@ import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
 import { EverydayCommands } from "./core/everyday.js";
 import { applianceProxyChecks } from "./core/native/appliance-check.js";
+import { foldNative } from "./core/native/events.js";
+import { GovernedFeatures } from "./core/native/governed.js";
 import { NativeWatcher } from "./core/native/watcher.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
@@ -20,6 +22,7 @@ import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { NativeRepo } from "./db/native-repo.js";
+import { NativeRequestsRepo } from "./db/native-requests-repo.js";
 import { SecretBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
@@ -182,9 +185,27 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       new DatabaseTokenCache(store.credentials, owner, clock, (expiresAt) => store.connections.noteToken(owner.connectionId, expiresAt)),
     onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
   });
+  const ghesAudit = new GhesAuditClient(config.GHES_URL, config.GHES_TOKEN, fetch);
+  const nativeEvents = new NativeRepo(db.kysely, clock);
+  const governed = new GovernedFeatures({
+    store,
+    requests: new NativeRequestsRepo(db.kysely, clock),
+    ghes,
+    notifier,
+    clock,
+    policy: config.GHCONNECT_DISCONNECT_APPROVAL,
+    ttlMs: config.GHCONNECT_APPROVAL_TTL,
+    settingsUrl: `${config.GHES_URL.replace(/\/+$/, "")}/enterprises/${config.GHES_ENTERPRISE ?? "SLUG"}/settings/dotcom_connection`,
+    nativeState: async () => (config.GHES_ENTERPRISE ? foldNative(await nativeEvents.all()) : undefined),
+    actionsEnabled: () =>
+      config.GHES_ENTERPRISE
+        ? ghesAudit.actionsEnabled(config.GHES_ENTERPRISE)
+        : Promise.resolve({ ok: false, detail: "GHES_ENTERPRISE is not set, so GHES's Actions setting cannot be read" }),
+  });
   const native = new NativeWatcher({
-    auditLog: new GhesAuditClient(config.GHES_URL, config.GHES_TOKEN, fetch),
-    events: new NativeRepo(db.kysely, clock),
+    auditLog: ghesAudit,
+    events: nativeEvents,
+    takeExpected: (event) => governed.takeEvent(event),
     enterprise: config.GHES_ENTERPRISE,
     ghesUrl: config.GHES_URL,
     clock,
@@ -212,6 +233,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     clock,
     installationToken: () => tokens.current(),
     nativeStatus: () => native.statusBlocks(),
+    governNative: (action, name, slackUserId) => governed.request(action, name, slackUserId),
     nativeChecks: async () => [
       await native.check(),
       ...(await applianceProxyChecks({
@@ -294,7 +316,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     perUserLimit: config.GHCONNECT_USER_LIMIT,
     onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
   });
-  registerActionListeners(app, { enable, disable, notifier, log, run });
+  registerActionListeners(app, { enable, disable, governed, notifier, log, run });
 
   const server = createAppServer({
     routes: [healthRoute(db, mode), ...githubRoutes(enable, log)],
@@ -315,6 +337,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     Promise.all([
       enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations")),
       enable.flushRefusals().catch((error) => log.warn({ err: error }, "could not audit counted refusals")),
+      governed.expireStale().catch((error) => log.warn({ err: error }, "could not end lapsed native feature requests")),
     ]);
   const refresh = () =>
     Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica), native.tick()]).catch((error) =>

@@ -34,6 +34,8 @@ export interface EverydayDeps {
   nativeStatus?(): Promise<Block[]>;
   /** `check`'s view of native Connect: the audit log, and GHES's own proxy beside the bot's. */
   nativeChecks?(): Promise<CheckResult[]>;
+  /** A native feature's change, governed (card, approval, settings link, proof); see native/governed.ts. */
+  governNative?(action: "enable" | "disable", name: FeatureName, slackUserId: string): Promise<Message>;
   /** The bot token's scopes as Slack reports them (auth.test), or why they could not be read. */
   slackScopes(): Promise<{ scopes?: string[]; error?: string }>;
   config: { uploadsUrl: string; proxy?: string; ghesUrl: string; slackMode: "http" | "socket"; engine: string; publicUrl: string };
@@ -270,7 +272,7 @@ export class EverydayCommands {
       const state = s?.enabled ? `✅ on (by <@${s.changedBySlack}>, ${when(s.changedAt)})` : "▫️ off";
       const how = f.providedByBot
         ? `provided by ghconnect: \`/ghconnect feature ${s?.enabled ? "disable" : "enable"} ${f.name}\``
-        : `a GHES setting GitHub offers no API for: turn it on in GHES under Enterprise settings → GitHub Connect (${this.ghesConnectPage()}), then record it with \`/ghconnect feature enable ${f.name}\``;
+        : `a GHES setting GitHub offers no API for: \`/ghconnect feature ${s?.enabled ? "disable" : "enable"} ${f.name}\` asks for approval, then links to GHES's settings (${this.ghesConnectPage()}) and records it once proven`;
       return `*${f.title}* \`${f.name}\` — ${state}\n    ${f.what}; ${how}.`;
     });
     await this.deps.store.appendAudit({ actor: { slack: slackUserId }, action: "command.features", outcome: "ok" });
@@ -291,6 +293,8 @@ export class EverydayCommands {
     const admin = await this.admin(slackUserId, `${action === "run" ? "run" : "change"} ${name}`);
     const actor = { slack: slackUserId, ghes: admin.ghesLogin };
     const enabled = action === "enable";
+    // A native feature depends on GHES's own connection, which its card checks, not on ghconnect's.
+    if (action !== "run" && !info.providedByBot && this.deps.governNative) return this.deps.governNative(action, name, slackUserId);
     // One rule for every GitHub Connect feature, as GitHub's own: turning one on, or running one,
     // needs the connection (GitHub's Server Statistics requires GitHub Connect too); turning one
     // off never does.

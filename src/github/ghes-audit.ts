@@ -46,6 +46,21 @@ export class GhesAuditClient implements NativeAuditLog {
     }
   }
 
+  /** GitHub Actions for the enterprise (GET /enterprises/{enterprise}/actions/permissions): on for some organization, or why not. */
+  async actionsEnabled(enterprise: string): Promise<{ ok: boolean; detail: string }> {
+    try {
+      const { data } = await this.octokit.request("GET /enterprises/{enterprise}/actions/permissions", { enterprise });
+      const scope = (data as { enabled_organizations?: string }).enabled_organizations;
+      return scope === "none"
+        ? { ok: false, detail: "GitHub Actions is on, but no organization may use it (enabled_organizations: none)" }
+        : { ok: true, detail: `on for ${scope === "all" ? "all organizations" : "selected organizations"}` };
+    } catch (error) {
+      if (statusOf(error) === 404)
+        return { ok: false, detail: "GitHub Actions is not enabled on GHES (404): enable it in the Management Console first" };
+      return { ok: false, detail: (this.refusal(enterprise, error) as Error).message };
+    }
+  }
+
   private refusal(enterprise: string, error: unknown): Error {
     const status = statusOf(error);
     const headers = (error as { response?: { headers?: Record<string, string | undefined> } }).response?.headers ?? {};

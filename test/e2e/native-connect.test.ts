@@ -171,4 +171,87 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       expect(text).toContain("https://GHES/enterprises/SLUG/settings");
     });
   });
+
+  describe("governed native feature changes", () => {
+    async function nativelyConnected(env: Record<string, string> = {}, sweepEveryMs?: number) {
+      world = await startWorld(engine, { env, sweepEveryMs });
+      nativeClick(world.sandbox.world, "connect", "alice", "acme");
+      await world.bot.bot.native.look();
+    }
+    const settings = () => `${world.sandbox.urls.ghes}/enterprises/example/settings/dotcom_connection`;
+
+    it("license sync: a card with what turns on, the data sent and live prerequisites; approval gives the settings link; the requester's confirmation records it as confirmed by a person", async () => {
+      await nativelyConnected();
+      const reply = await ask("alice", "feature enable license-sync", /Posted the request/);
+      expect(reply).toContain("Any admin, you included, can approve it there.");
+      const card = await world.card(/Turn on License sync in GHES/);
+      const text = textOf(card);
+      expect(text).toContain("What turns on: share license usage between the server and GitHub Enterprise Cloud.");
+      expect(text).toContain("each GHES user's user ID and email addresses");
+      expect(text).toContain("✅ GHES: answers, version 3.19.2");
+      expect(text).toMatch(/✅ GitHub Connect in GHES: on, connected to acme since \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+      const approving = world.mark();
+      await world.click("alice", card, "native-feature.approve");
+      expect(await ask("alice", "status", /Not connected/)).toContain("▫️ license-sync");
+      const approved = await world.card(/Approved by <@U0ALICE001>/);
+      expect(textOf(approved)).toContain(`<@U0ALICE001>: turn it on at ${settings()}`);
+      expect(textOf(approved)).toContain("GitHub publishes no audit event for this setting");
+      expect(world.linkIn(approved, /Open GHES's settings/)).toBe(settings());
+      expect(textOf(await world.privateMessage("alice", /Approved/, approving))).toContain(settings());
+      // Only the requester, who makes the change in GHES, confirms it.
+      const bobClick = world.mark();
+      await world.click("bob", approved, "native-feature.confirm");
+      expect(textOf(await world.privateMessage("bob", /Nothing was changed/, bobClick))).toContain("Only <@U0ALICE001>");
+      await world.click("alice", approved, "native-feature.confirm");
+      const done = await world.card(/Confirmed done by <@U0ALICE001>/);
+      expect(textOf(done)).toContain("confirmed by a person: GitHub publishes no audit event for this setting");
+      const entry = (await world.bot.bot.store.audit.latest(50)).find((e) => e.action === "feature.enabled");
+      expect(entry).toMatchObject({ target: "license-sync", actor_slack: "U0ALICE001" });
+      expect(entry?.details).toMatchObject({ native: true, proof: "confirmed_by_person", approved_by: "U0ALICE001" });
+      expect(await ask("alice", "status", /Not connected/)).toContain("✅ license-sync");
+    });
+
+    it("not confirmed within 30 min: the card says nothing was recorded as done", async () => {
+      await nativelyConnected({}, 100);
+      await world.command("alice", "feature enable unified-contributions");
+      const card = await world.card(/Turn on Unified contributions in GHES/);
+      await world.click("alice", card, "native-feature.approve");
+      await world.card(/Approved by/);
+      world.sandbox.world.advance(31 * 60_000);
+      await world.card(/Not confirmed within 30 min: nothing recorded as done/);
+      expect((await world.bot.bot.store.audit.latest(50)).some((e) => e.action === "feature.enabled")).toBe(false);
+      expect((await world.bot.bot.store.audit.latest(50)).find((e) => e.action === "native_feature.not_seen")?.target).toBe(
+        "unified-contributions",
+      );
+    });
+
+    it("peer policy: the requester cannot approve their own change; two admins clicking at once approve it once", async () => {
+      await nativelyConnected({ GHCONNECT_DISCONNECT_APPROVAL: "peer" });
+      await world.command("alice", "feature disable dependabot");
+      const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
+      const own = world.mark();
+      await world.click("alice", card, "native-feature.approve");
+      expect(textOf(await world.privateMessage("alice", /Nothing was changed/, own))).toContain("needs a second admin");
+      await Promise.all([world.click("bob", card, "native-feature.approve"), world.click("bob", card, "native-feature.approve")]);
+      await world.card(/Approved by <@U0BOB00001>/);
+      await world.privateMessage("bob", /already approved by <@U0BOB00001>/);
+      const approvals = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "native_feature.approved");
+      expect(approvals).toHaveLength(1);
+    });
+
+    it("prerequisites checked live refuse the request, with nothing posted: GitHub Connect off in GHES, Actions off", async () => {
+      world = await startWorld(engine);
+      await world.bot.bot.native.look();
+      const off = await ask("alice", "feature enable dependabot", /cannot be turned on now/);
+      expect(off).toContain("GitHub Connect in GHES: GHES's audit log shows no active GitHub Connect");
+      nativeClick(world.sandbox.world, "connect", "alice", "acme");
+      await world.bot.bot.native.look();
+      world.sandbox.world.ghesActionsEnabled = false;
+      const actions = await ask("alice", "feature enable actions", /cannot be turned on now/);
+      expect(actions).toContain("GitHub Actions: GitHub Actions is not enabled on GHES (404)");
+      expect(world.channel().some((m) => /in GHES \(native GitHub Connect\)/.test(textOf(m)))).toBe(false);
+      const refused = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "native_feature.requested");
+      expect(refused.map((e) => e.outcome)).toEqual(["refused", "refused"]);
+    });
+  });
 });

@@ -98,7 +98,8 @@ export class NativeWatcher {
         details: { line: driftLine(event), event_id: event.id, event_action: event.action, event_at: event.at, via: "ghes_settings" },
       });
     }
-    if (baseline)
+    // The baseline is audited when there was something to take as such: an empty log says nothing.
+    if (baseline && newEvents > 0)
       await this.deps.appendAudit({
         actor: { slack: null },
         action: "native.baseline",

@@ -78,6 +78,13 @@ function matches(event: GhesAuditEvent, phrase: string): boolean {
 
 export function ghesAuditRoutes(r: SandboxRouter, world: GitHubWorld, urls: { ghes: string }): void {
   const authed = (req: SandboxRequest) => req.headers.authorization?.replace(/^(token|bearer)\s+/i, "") === world.ghesToken;
+  // GHES answers 404 here while GitHub Actions is not enabled on the appliance.
+  r.on("GET", "/api/v3/enterprises/:enterprise/actions/permissions", (req) => {
+    if (!authed(req)) return ghError(world, 401, "Bad credentials");
+    if (String(req.params.enterprise).toLowerCase() !== world.enterpriseSlug.toLowerCase() || !world.ghesActionsEnabled)
+      return ghError(world, 404, "Not Found");
+    return { status: 200, headers: githubHeaders(world), json: { enabled_organizations: "all", allowed_actions: "all" } };
+  });
   r.on("GET", "/api/v3/enterprises/:enterprise/audit-log", (req) => {
     if (!authed(req)) return ghError(world, 401, "Bad credentials");
     if (String(req.params.enterprise).toLowerCase() !== world.enterpriseSlug.toLowerCase()) return ghError(world, 404, "Not Found");

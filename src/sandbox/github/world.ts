@@ -108,6 +108,8 @@ export class GitHubWorld {
   readonly ghesAuditLog: GhesAuditEvent[] = [];
   /** The appliance's own proxy (Management Console → Privacy → HTTP proxy server), or null. */
   applianceHttpProxy: string | null = null;
+  /** GitHub Actions enabled on GHES (a prerequisite of actions from GitHub.com). */
+  ghesActionsEnabled = true;
   /** The github.com user signed in to the browser, unless a request says otherwise. */
   browserUser = "octocat";
   /** Apps created by the next manifest submission go to this org instead (fault: wrong owner). */
