@@ -70,13 +70,18 @@ export interface GovernedDeps {
   nativeState(): Promise<NativeState | undefined>;
   /** GHES Actions for the enterprise, live: on, or why not. */
   actionsEnabled(): Promise<{ ok: boolean; detail: string }>;
+  /** The audit event that proves each toggle; GitHub's published list (FEATURE_EVENTS) unless told. */
+  featureEvents?: typeof FEATURE_EVENTS;
 }
+
+/** An event stamped this long before the request still proves it (GHES's clock may lag the bot's). */
+export const EVENT_SKEW_MS = 5 * 60_000;
 
 export class GovernedFeatures {
   constructor(private readonly deps: GovernedDeps) {}
 
   private expectedEvent(r: Pick<NativeRequest, "feature" | "action">): string | null {
-    return FEATURE_EVENTS[r.feature]?.[r.action] ?? null;
+    return (this.deps.featureEvents ?? FEATURE_EVENTS)[r.feature]?.[r.action] ?? null;
   }
 
   private async updateCard(r: NativeRequest, stage: FeatureCardStage): Promise<void> {
@@ -279,6 +284,8 @@ export class GovernedFeatures {
   async takeEvent(event: NativeEvent): Promise<boolean> {
     for (const r of await this.deps.requests.awaiting()) {
       if (this.expectedEvent(r) !== event.action) continue;
+      // A change made before this request was asked for is not its proof.
+      if (Date.parse(event.at) < Date.parse(r.requestedAt) - EVENT_SKEW_MS) continue;
       if (!(await this.deps.requests.settle(r.id, ["awaiting"], "verified", event.id))) continue;
       const enabled = r.action === "enable";
       await this.deps.store.transaction(async (tx) => {
