@@ -206,6 +206,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     auditLog: ghesAudit,
     events: nativeEvents,
     takeExpected: (event) => governed.takeEvent(event),
+    featureStates: () => store.features.all(),
     enterprise: config.GHES_ENTERPRISE,
     ghesUrl: config.GHES_URL,
     clock,

@@ -40,7 +40,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     expect(text).toContain(`Connection\nconnected to acme since ${at(connected.created_at)} by @alice`);
     expect(text).toContain(`Token last updated\n${at(token.created_at)}`);
     expect(text).toContain(`License usage last uploaded\n${at(upload.created_at)}`);
-    expect(text).toContain("license-sync: GitHub publishes no audit event for it");
+    expect(text).toContain("license-sync: no change through ghconnect; GitHub publishes no audit event for it");
     expect(text).toContain(`/enterprises/${gh.enterpriseSlug}/settings/dotcom_connection`);
   });
 
@@ -208,7 +208,11 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       const entry = (await world.bot.bot.store.audit.latest(50)).find((e) => e.action === "feature.enabled");
       expect(entry).toMatchObject({ target: "license-sync", actor_slack: "U0ALICE001" });
       expect(entry?.details).toMatchObject({ native: true, proof: "confirmed_by_person", approved_by: "U0ALICE001" });
-      expect(await ask("alice", "status", /Not connected/)).toContain("✅ license-sync");
+      const after = await ask("alice", "status", /Not connected/);
+      expect(after).toContain("✅ license-sync");
+      expect(after).toMatch(
+        /license-sync: on since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(by <@U0ALICE001>, through ghconnect\); GitHub publishes no audit event for it/,
+      );
     });
 
     it("not confirmed within 30 min: the card says nothing was recorded as done", async () => {

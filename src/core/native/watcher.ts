@@ -30,6 +30,8 @@ export interface NativeWatchDeps {
   appendAudit(input: AuditInput): Promise<unknown>;
   /** true for the one replica that runs this period's look. */
   claim(name: string, periodMs: number): Promise<boolean>;
+  /** The features as ghconnect last recorded them (a governed change records its proof there). */
+  featureStates?(): Promise<Array<{ name: string; enabled: boolean; changedAt: string | null; changedBySlack: string | null }>>;
   /** A governed request waiting for this event takes it (verified) instead of it being drift. */
   takeExpected?(event: NativeEvent): Promise<boolean>;
 }
@@ -140,7 +142,12 @@ export class NativeWatcher {
     const settings = `${this.deps.ghesUrl.replace(/\/+$/, "")}/enterprises/${this.deps.enterprise ?? "SLUG"}/settings/dotcom_connection`;
     if (!this.deps.enterprise)
       return [{ kind: "context", text: `GHES's own GitHub Connect is not watched: GHES_ENTERPRISE is not set. ${ENTERPRISE_SLUG_HOWTO}` }];
-    const [all, look] = await Promise.all([this.deps.events.all(), this.deps.events.lastLook()]);
+    const [all, look, recorded] = await Promise.all([
+      this.deps.events.all(),
+      this.deps.events.lastLook(),
+      this.deps.featureStates?.() ?? Promise.resolve([]),
+    ]);
+    const byName = new Map(recorded.map((f) => [f.name, f]));
     const s = foldNative(all);
     const connection =
       s.connected === true
@@ -151,7 +158,11 @@ export class NativeWatcher {
     const features = FEATURES.filter((f) => !f.providedByBot)
       .map((f) => {
         const events = FEATURE_EVENTS[f.name];
-        return `${f.name}: ${events?.enable ? "no event seen yet" : "GitHub publishes no audit event for it; the settings page shows it"}`;
+        const last = byName.get(f.name);
+        const governed = last?.changedAt
+          ? `${last.enabled ? "on" : "off"} since ${when(last.changedAt)}${last.changedBySlack ? ` (by <@${last.changedBySlack}>, through ghconnect)` : ""}`
+          : "no change through ghconnect";
+        return `${f.name}: ${governed}; ${events?.enable ? "no event seen yet" : "GitHub publishes no audit event for it"}`;
       })
       .join(" · ");
     const lookLine = !look
