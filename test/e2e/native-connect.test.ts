@@ -125,6 +125,11 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     expect((first as { problem: string }).problem).toContain("answered 503");
     expect(await audited("native.watch_failed")).toHaveLength(1);
     expect(await audited("native.baseline")).toEqual([]);
+    // Once GHES answers, what it had before is the baseline, not news; the recovery is said once.
+    gh.clearFaults();
+    expect(await world.bot.bot.native.look()).toMatchObject({ kind: "looked", baseline: true, announced: 0 });
+    expect(await audited("native.observed")).toEqual([]);
+    expect(await audited("native.watch_recovered")).toHaveLength(1);
   });
 
   describe("check, from the appliance's point of view", () => {

@@ -83,7 +83,8 @@ export class NativeWatcher {
         });
       return { kind: "failed", problem };
     }
-    const baseline = previous === undefined && known.length === 0;
+    // The baseline is the first look that succeeded (a failed first look does not count).
+    const baseline = !previous?.okAt && known.length === 0;
     let newEvents = 0;
     let announced = 0;
     for (const event of [...read].sort((a, b) => a.at.localeCompare(b.at))) {
