@@ -12,14 +12,18 @@ import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
 import { EverydayCommands } from "./core/everyday.js";
+import { connectHosts, githubSiteName } from "./core/github-hosts.js";
 import { applianceProxyChecks } from "./core/native/appliance-check.js";
 import { foldNative } from "./core/native/events.js";
 import { GovernedFeatures } from "./core/native/governed.js";
 import { NativeWatcher } from "./core/native/watcher.js";
+import { CHECK_TIMEOUT_MS } from "./core/preflight.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
+import { slackProblem } from "./core/slack-check.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
+import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { NativeRepo } from "./db/native-repo.js";
 import { NativeRequestsRepo } from "./db/native-requests-repo.js";
@@ -39,8 +43,12 @@ import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
+import { slackProbe } from "./slack/probe.js";
+import { type SocketStart, startSocketMode } from "./slack/socket-start.js";
+import { SlackWatch } from "./slack/watch.js";
 import { SlackWitnessReader } from "./slack/witness-reader.js";
 import { configuredHome, workspaceGuard } from "./slack/workspace-guard.js";
+import { Sweeper } from "./sweeper.js";
 import { githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
 import { Metrics } from "./web/metrics.js";
@@ -55,9 +63,19 @@ export interface GhconnectOptions {
   clock?: Clock;
   /** An already-open database (tests); otherwise DATABASE_URL is opened and closed by the app. */
   db?: Db;
-  /** Interval of the sweep that ends timed-out operations and lapsed completions (default 30 000). */
+  /** Interval of the periodic duties (expiries, crash recovery, refusal audits, pruning); GHCONNECT_SWEEP_INTERVAL (30 s) by default. */
   sweepEveryMs?: number;
+  /** How often Slack is re-checked for /healthz while it answers (default 60 s; sooner while it does not). */
+  slackRecheckMs?: number;
+  /** How long start-up waits for the Socket Mode connection before going on degraded (default 10 s). */
+  socketConnectWaitMs?: number;
 }
+
+/**
+ * @slack/web-api retries a failed call for about 30 minutes by default, silently; posting gives up
+ * after three tries (each cut at 10 s) instead, and the failure is logged.
+ */
+export const SLACK_POSTING_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000 };
 
 export interface Ghconnect {
   store: Store;
@@ -107,8 +125,16 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     slackApiUrl: config.SLACK_API_URL,
     logger: boltLogger(log),
     timeout: 10_000,
+    retryConfig: SLACK_POSTING_RETRIES,
     ...(config.HTTPS_PROXY ? { fetch } : {}),
   });
+  const probeSlack = slackProbe({
+    token: config.SLACK_BOT_TOKEN,
+    apiUrl: config.SLACK_API_URL,
+    timeoutMs: CHECK_TIMEOUT_MS,
+    ...(config.HTTPS_PROXY ? { fetch } : {}),
+  });
+  const slackWatch = new SlackWatch({ probe: probeSlack, log, proxy: config.HTTPS_PROXY, everyMs: options.slackRecheckMs ?? 60_000 });
   const ghes = new GhesClient(config.GHES_URL, config.GHES_TOKEN, fetch);
   const manage = new ManageClient(config.GHES_MANAGE_URL, config.GHES_MANAGE_PASSWORD, fetch);
   const dotcom = new DotcomClient(config.GITHUB_URL, config.GITHUB_API_URL, fetch);
@@ -131,21 +157,28 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       githubTtlMs: 60 * 60_000,
     },
   });
-  const { authorize, warmUp, home } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
+  const { authorize, learned, home } = botAuthorize(slackClient, config.SLACK_BOT_TOKEN, log);
   const mode = config.SLACK_APP_TOKEN ? "socket" : "http";
   const receiver =
     mode === "socket"
       ? new SocketModeReceiver({
           appToken: config.SLACK_APP_TOKEN as string,
           logger: boltLogger(log),
-          installerOptions: { clientOptions: { slackApiUrl: config.SLACK_API_URL } },
+          // apps.connections.open is retried (it is how the socket reconnects), but never more than 30 s apart.
+          installerOptions: {
+            clientOptions: {
+              slackApiUrl: config.SLACK_API_URL,
+              timeout: 10_000,
+              retryConfig: { retries: 100, factor: 1.3, maxTimeout: 30_000 },
+            },
+          },
         })
       : new GatedHttpReceiver(log);
   const app = new App({
     receiver,
     authorize,
     logger: boltLogger(log),
-    clientOptions: { slackApiUrl: config.SLACK_API_URL },
+    clientOptions: { slackApiUrl: config.SLACK_API_URL, timeout: 10_000, retryConfig: SLACK_POSTING_RETRIES },
     // Bolt's default conversation store keeps state in this process's memory (wrong with several
     // replicas) and builds a "not found" Error for every request; ghconnect keeps its state in the
     // database and never reads `context.conversation`.
@@ -172,6 +205,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     clock,
     policy: config.GHCONNECT_DISCONNECT_APPROVAL,
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
+    executionLeaseMs: config.GHCONNECT_EXECUTION_LEASE,
   });
   // This process's name where periodic jobs are claimed (jobs.locked_by).
   const replica = randomUUID().slice(0, 8);
@@ -240,23 +274,15 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       ...(await applianceProxyChecks({
         appliance: manage,
         botProxy: config.HTTPS_PROXY,
-        hosts: [
-          ["github.com", config.GITHUB_URL],
-          ["API", config.GITHUB_API_URL],
-          ["uploads", config.GITHUB_UPLOADS_URL],
-        ],
+        // GitHub's documented list, as the bot's own preflight reaches it (GHE.com included).
+        hosts: connectHosts({ webUrl: config.GITHUB_URL, apiUrl: config.GITHUB_API_URL, uploadsUrl: config.GITHUB_UPLOADS_URL })
+          .filter((h) => h.required)
+          .map((h): [string, string] => [h.role === "web" ? githubSiteName(config.GITHUB_URL) : h.role, h.url]),
         reachThrough: (proxy, url) =>
           new DotcomClient(config.GITHUB_URL, config.GITHUB_API_URL, createFetch({ httpsProxy: proxy })).reach(url),
       })),
     ],
-    slackScopes: async () => {
-      try {
-        const result = await slackClient.auth.test();
-        return { scopes: result.response_metadata?.scopes ?? [] };
-      } catch (error) {
-        return { error: (error as Error).message };
-      }
-    },
+    slackProbe: probeSlack,
     config: {
       uploadsUrl: config.GITHUB_UPLOADS_URL,
       proxy: config.HTTPS_PROXY,
@@ -320,7 +346,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   registerActionListeners(app, { enable, disable, governed, notifier, log, run });
 
   const server = createAppServer({
-    routes: [healthRoute(db, mode), ...githubRoutes(enable, log)],
+    routes: [healthRoute({ db, mode, slack: () => slackWatch.health }), ...githubRoutes(enable, log)],
     slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
     signingSecret: config.SLACK_SIGNING_SECRET,
     bodyLimit: SLACK_BODY_LIMIT,
@@ -330,16 +356,31 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   // /metrics is never on the public listener: it has its own, on loopback by default (SPEC §7).
   const metricsServer = config.METRICS_PORT === undefined ? undefined : createAppServer({ routes: [metrics.route()], log });
 
-  // Operations that time out are ended by a sweep (also right after a restart); the transition
-  // is conditional, so several replicas sweeping at once end each operation once.
-  // The same sweep audits refusals of the GitHub pages that were only counted so far (at most one
-  // entry per page and reason a minute); the claim is conditional too.
-  const sweep = () =>
-    Promise.all([
-      enable.expireStale().catch((error) => log.warn({ err: error }, "could not expire stale operations")),
-      enable.flushRefusals().catch((error) => log.warn({ err: error }, "could not audit counted refusals")),
-      governed.expireStale().catch((error) => log.warn({ err: error }, "could not end lapsed native feature requests")),
-    ]);
+  // Every periodic duty, run by every replica right after start-up (recovery after a restart) and
+  // then every interval. Expiries and recoveries are conditional transitions, so replicas sweeping
+  // at once end each item once; pruning is claimed, so one replica prunes per hour.
+  const sweeper = new Sweeper(
+    [
+      // Enables whose addendum, GitHub step or completion ran out of time or lost their bot.
+      { name: "enable expiry", run: () => enable.expireStale() },
+      // Disconnect requests that expired, and disconnects whose bot stopped renewing its lease.
+      { name: "disconnect recovery", run: () => disable.expireStale() },
+      // Refusals of the GitHub pages, counted so far, audited (one entry per page and reason a
+      // minute; the claim is conditional too).
+      { name: "refusal audit", run: () => enable.flushRefusals() },
+      // Governed native-feature requests that expired unapproved or were not proven in time.
+      { name: "native feature expiry", run: () => governed.expireStale() },
+      {
+        name: "slack_events pruning",
+        run: async () => {
+          if (await store.jobs.claim("prune-slack-events", 60 * 60_000, replica))
+            await store.deliveries.prune(new Date(clock().getTime() - SLACK_DELIVERY_RETENTION_MS));
+        },
+      },
+    ],
+    options.sweepEveryMs ?? config.GHCONNECT_SWEEP_INTERVAL,
+    log,
+  );
   const refresh = () =>
     Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica), native.tick()]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),
@@ -348,9 +389,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     const address = metricsServer?.listening ? (metricsServer.address() as AddressInfo) : undefined;
     return address ? `${address.address}:${address.port}` : "off";
   };
-  let sweeper: NodeJS.Timeout | undefined;
   let refresher: NodeJS.Timeout | undefined;
   let started = false;
+  let socket: SocketStart | undefined;
   return {
     store,
     enable,
@@ -359,6 +400,12 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     everyday,
     native,
     async listen(port = config.PORT) {
+      // A token Slack refuses stops the start with the one line to fix; an unreachable Slack does
+      // not: the bot starts degraded (/healthz 503), says why, and re-checks until Slack answers.
+      const first = await probeSlack();
+      if (!first.ok && first.reason === "token_refused")
+        throw new ConfigError("SLACK_BOT_TOKEN", `was refused by Slack (${first.code}): ${slackProblem(first).advice.replace(/\.$/, "")}`);
+      slackWatch.note(first);
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(port, () => resolve());
@@ -375,36 +422,49 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         }
       }
       if (mode === "socket") {
-        try {
-          await app.start();
-        } catch (error) {
+        slackWatch.watchSocket((receiver as SocketModeReceiver).client);
+        socket = await startSocketMode({
+          start: () => app.start(),
+          watch: slackWatch,
+          log,
+          waitMs: options.socketConnectWaitMs ?? 10_000,
+          apiHost: new URL(config.SLACK_API_URL).host,
+        });
+        if (socket.refused) {
           // Slack refused the app-level token (invalid_auth, not_allowed_token_type…): say which
           // setting to fix rather than die on an unhandled rejection.
           await new Promise<void>((resolve) => server.close(() => resolve()));
           metricsServer?.close();
-          const reason = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
           throw new ConfigError(
             "SLACK_APP_TOKEN",
-            `was refused by Slack when opening Socket Mode (${reason}): it must be an app-level token (xapp-…) of this app with the connections:write scope`,
+            `was refused by Slack when opening Socket Mode (${socket.refused}): it must be an app-level token (xapp-…) of this app with the connections:write scope`,
           );
         }
       }
+      slackWatch.start();
       started = true;
-      void warmUp();
-      void sweep();
-      sweeper = setInterval(sweep, options.sweepEveryMs ?? 30_000);
-      sweeper.unref();
+      // auth.test already failed (and said why): Bolt's authorize learns the identity on the first event.
+      // The start-up probe's auth.test already told who the bot is and which workspace it serves,
+      // so the workspace guard never makes the first requests wait for (or miss) a second call.
+      if (first.ok) learned(first.identity);
+      sweeper.start();
       refresher = setInterval(refresh, 60_000);
       refresher.unref();
       const bound = (server.address() as AddressInfo).port;
-      log.info({ port: bound, metrics: metricsAddress(), slack: mode, database: db.engine }, "ghconnect is listening");
+      const slackNow = slackWatch.health;
+      log.info(
+        { port: bound, metrics: metricsAddress(), slack: mode, database: db.engine, slackStatus: slackNow.status },
+        `ghconnect is listening${slackNow.status === "ok" ? "" : ` (degraded: ${slackNow.detail})`}`,
+      );
       return bound;
     },
     metricsPort: () => (metricsServer?.listening ? (metricsServer.address() as AddressInfo).port : undefined),
     /** Stops accepting, lets work after acks finish (≤ 10 s), then closes the database. */
     async close() {
-      if (sweeper) clearInterval(sweeper);
+      slackWatch.stop();
+      socket?.stop();
       if (refresher) clearInterval(refresher);
+      const swept = sweeper.close();
       // Stop accepting (in-flight HTTP requests may finish), then wait for work after acks.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -418,6 +478,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         metricsServer.closeAllConnections();
         await metricsClosed;
       }
+      await swept;
       if (!options.db) await db.close();
     },
   };

@@ -4,6 +4,7 @@
 import "dotenv/config";
 import { AUDIT_USAGE, auditCli } from "./cli-audit.js";
 import { systemClock } from "./core/clock.js";
+import type { CheckResult } from "./core/preflight.js";
 import { openDatabase } from "./db/database.js";
 import type { ActiveKey } from "./db/encryption-keys-repo.js";
 import { migrateToLatest } from "./db/migrate.js";
@@ -57,29 +58,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === "check") {
-    const { loadConfig, ConfigError, configErrorText } = await import("./config.js");
-    let config: ReturnType<typeof loadConfig>;
-    try {
-      config = loadConfig();
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        process.stderr.write(`${configErrorText(error, "ghconnect: ")}\n`);
-        process.exit(2);
-      }
-      throw error;
-    }
-    const { createGhconnect } = await import("./app.js");
-    const { createLogger } = await import("./log.js");
-    const { checksText } = await import("./core/enable-card.js");
-    const { checksVerdict } = await import("./core/everyday.js");
-    const app = await createGhconnect({ config, log: createLogger("silent") });
-    try {
-      const results = await app.everyday.runChecks();
-      process.stdout.write(`${checksText(results).replace(/\*/g, "")}\n${checksVerdict(results)}. Nothing was changed.\n`);
-      if (results.some((r) => r.status === "fail")) process.exitCode = 1;
-    } finally {
-      await app.close();
-    }
+    await check();
     return;
   }
   if (command === "audit") {
@@ -94,6 +73,55 @@ async function main(argv: string[]): Promise<void> {
   // must not pass for a successful run.
   if (!command) fail(`no command given\n${USAGE}`);
   fail(`unknown command: ${argv.join(" ")}\n${USAGE}`);
+}
+
+/** The whole `check` run ends by then, whatever hangs: each check has its own, shorter, limit. */
+const CHECK_RUN_DEADLINE_MS = 25_000;
+const MARK: Record<CheckResult["status"], string> = { ok: "✓", warn: "!", fail: "✗", running: "…", skipped: "-" };
+
+/** `ghconnect check`: one line per check as it finishes, with the fix for each failure. */
+async function check(): Promise<void> {
+  const { loadConfig, ConfigError, configErrorText } = await import("./config.js");
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${configErrorText(error, "ghconnect: ")}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const deadline = setTimeout(() => {
+    process.stdout.write(`✗ the checks did not finish within ${CHECK_RUN_DEADLINE_MS / 1000} s; the ones not listed above hung.\n`);
+    process.exit(1);
+  }, CHECK_RUN_DEADLINE_MS);
+  deadline.unref();
+  const { createGhconnect } = await import("./app.js");
+  const { createLogger } = await import("./log.js");
+  const { checksVerdict } = await import("./core/everyday.js");
+  const { CHECK_TIMEOUT_MS } = await import("./core/preflight.js");
+  process.stdout.write(`ghconnect check: each check gives up after ${CHECK_TIMEOUT_MS / 1000} s; nothing is changed.\n`);
+  let app: Awaited<ReturnType<typeof createGhconnect>>;
+  try {
+    app = await createGhconnect({ config, log: createLogger("silent") });
+  } catch (error) {
+    process.stdout.write(`✗ Database: ${(error as Error).message} → check DATABASE_URL and that the database is up\n`);
+    process.exit(1);
+  }
+  try {
+    const results = await app.everyday.runChecks((r) => {
+      const line = `${MARK[r.status]} ${r.name}: ${r.detail}${r.advice && r.status !== "ok" ? ` → ${r.advice}` : ""}`;
+      // Slack's channel references read as #C0123ABCD in a terminal.
+      process.stdout.write(`${line.replace(/<#([A-Z0-9]+)>/g, "#$1")}\n`);
+    });
+    process.stdout.write(`${checksVerdict(results)}. Nothing was changed.\n`);
+    process.exitCode = results.some((r) => r.status === "fail") ? 1 : 0;
+  } finally {
+    await app.close();
+  }
+  // A request abandoned at its time limit may still hold a socket; the answer is complete.
+  process.exit();
 }
 
 /**

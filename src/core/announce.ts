@@ -67,6 +67,8 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       return inThread(`🚫 ${who(e)}'s click was refused: ${reason(e)}`);
     case "disable.github_failed":
       return inThread(`❌ GitHub failed: ${reason(e)}`);
+    case "disable.interrupted":
+      return inThread(`⚠️ ${reason(e)} Retry, or delete the local credentials anyway.`);
     case "disable.done":
       return inThread(`🔌 Disconnected ${e.target}; ${String(e.details.credentials_deleted)} credentials deleted.`);
     case "disable.cancelled":

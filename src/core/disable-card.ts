@@ -4,11 +4,17 @@ import { when } from "./enable-card.js";
 import type { Block, Message } from "./message.js";
 import type { Approval, Connection } from "./model.js";
 
+/** What the card, its thread and the audit say when a sweep finds a disconnect whose bot died. */
+export const INTERRUPTED_REASON =
+  "The bot executing this disconnect stopped (restart or crash) before it finished; nothing was deleted locally.";
+
 export type DisableStage =
   | { kind: "pending"; features: string[] }
   | { kind: "executing"; by: string }
   | { kind: "done"; by: string; registrationExists: boolean | undefined; uninstalled: boolean; forced?: { error: string } }
   | { kind: "github_failed"; error: string }
+  /** A sweep found the request executing with no heartbeat: its bot died mid-way. */
+  | { kind: "interrupted" }
   | { kind: "cancelled"; by: string }
   | { kind: "expired" }
   | { kind: "stale"; reason: string };
@@ -74,9 +80,11 @@ export function disableCard(a: Approval, c: Pick<Connection, "org" | "appSlug" |
         kind: "text",
         text: [
           `✅ Disconnected *${a.org}* — approved by <@${stage.by}> at ${when(a.decidedAt ?? a.requestedAt)}.`,
-          stage.forced
-            ? `⚠️ GitHub could not be reached (${stage.forced.error}), so the token was not revoked and the app may still be installed on ${a.org}: uninstall it on GitHub. Every credential was deleted from this server.`
-            : `Installation token revoked; app ${stage.uninstalled ? "uninstalled" : "was already uninstalled"}; every credential deleted from this server.`,
+          stage.forced?.error === INTERRUPTED_REASON
+            ? `⚠️ Deleted without finishing on GitHub: the bot executing the first attempt stopped before it finished, so the token may not be revoked and the app may still be installed on ${a.org}: check and uninstall it on GitHub. Every credential was deleted from this server.`
+            : stage.forced
+              ? `⚠️ GitHub could not be reached (${stage.forced.error}), so the token was not revoked and the app may still be installed on ${a.org}: uninstall it on GitHub. Every credential was deleted from this server.`
+              : `Installation token revoked; app ${stage.uninstalled ? "uninstalled" : "was already uninstalled"}; every credential deleted from this server.`,
           stage.registrationExists === false
             ? "The app registration is already gone from GitHub."
             : `*The app registration still exists on GitHub* — GitHub has no API to delete it. Delete it at ${registration}.`,
@@ -89,25 +97,16 @@ export function disableCard(a: Approval, c: Pick<Connection, "org" | "appSlug" |
         kind: "text",
         text: `❌ *GitHub failed while disconnecting:* ${stage.error}\nNothing was deleted yet. Retry, or delete the local credentials anyway (the app then stays installed on ${a.org} until someone uninstalls it on GitHub).`,
       });
-      blocks.push({
-        kind: "actions",
-        buttons: [
-          { action: "disable.retry", label: "Retry", value: a.id, style: "primary" },
-          {
-            action: "disable.force",
-            label: "Delete local credentials anyway",
-            value: a.id,
-            style: "danger",
-            confirm: {
-              title: "Delete local credentials?",
-              text: `Every credential is deleted from this server now. GitHub was not told: uninstall the app from ${a.org} on GitHub yourself.`,
-              confirm: "Delete them",
-              deny: "Keep them",
-            },
-          },
-        ],
-      });
+      blocks.push(afterFailureButtons(a));
       text = `Disconnecting ${a.org} failed at GitHub`;
+      break;
+    case "interrupted":
+      blocks.push({
+        kind: "text",
+        text: `⚠️ *The bot executing this disconnect stopped* (restart or crash) before it finished; nothing was deleted locally. GitHub may already have revoked the token or uninstalled the app. Retry, or delete the local credentials anyway (the app then may stay installed on ${a.org} until someone uninstalls it on GitHub).`,
+      });
+      blocks.push(afterFailureButtons(a));
+      text = `Disconnecting ${a.org} was interrupted`;
       break;
     case "cancelled":
       blocks.push({ kind: "text", text: `🚫 *Cancelled* by <@${stage.by}>. Nothing was changed; ${a.org} stays connected.` });
@@ -126,4 +125,26 @@ export function disableCard(a: Approval, c: Pick<Connection, "org" | "appSlug" |
       break;
   }
   return { text, blocks };
+}
+
+/** Retry, or delete the local credentials anyway: what admins can do after a disconnect stopped half-way. */
+function afterFailureButtons(a: Approval): Block {
+  return {
+    kind: "actions",
+    buttons: [
+      { action: "disable.retry", label: "Retry", value: a.id, style: "primary" },
+      {
+        action: "disable.force",
+        label: "Delete local credentials anyway",
+        value: a.id,
+        style: "danger",
+        confirm: {
+          title: "Delete local credentials?",
+          text: `Every credential is deleted from this server now. GitHub was not told: uninstall the app from ${a.org} on GitHub yourself.`,
+          confirm: "Delete them",
+          deny: "Keep them",
+        },
+      },
+    ],
+  };
 }

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { Actor, AuditInput } from "./audit.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
-import { type DisableStage, disableCard } from "./disable-card.js";
+import { type DisableStage, disableCard, INTERRUPTED_REASON } from "./disable-card.js";
 import type { FlowStore } from "./enable.js";
 import { when } from "./enable-card.js";
 import { NotAuthorized, NotConnected, OperationInFlight, UserError } from "./errors.js";
@@ -15,8 +15,13 @@ import type { Approval, Connection } from "./model.js";
 import type { DotcomGateway, GhesGateway, Notifier } from "./ports.js";
 import { approvalStateWords } from "./status.js";
 
-/** A disconnect takes seconds; one still "executing" after this has lost its bot. */
-export const EXECUTION_LEASE_MS = 2 * 60_000;
+/**
+ * How long an executing disconnect survives without a heartbeat from its bot. The bot executing
+ * it renews the lease every third of this, so a slow GitHub never trips it while the bot lives;
+ * a bot that dies (SIGKILL, OOM, node lost) stops renewing, and the sweep hands the request
+ * back to the admins within one lease plus one sweep interval.
+ */
+export const EXECUTION_LEASE_MS = 60_000;
 
 export interface DisableDeps {
   store: FlowStore;
@@ -26,7 +31,12 @@ export interface DisableDeps {
   clock: Clock;
   policy: "self" | "peer";
   ttlMs: number;
+  /** EXECUTION_LEASE_MS unless configured (GHCONNECT_EXECUTION_LEASE). */
+  executionLeaseMs?: number;
 }
+
+/** The connection changed under an executing disconnect: its transaction is rolled back. */
+class ConnectionChanged extends Error {}
 
 export class DisableFlow {
   constructor(private readonly deps: DisableDeps) {}
@@ -184,9 +194,22 @@ export class DisableFlow {
     from: Array<Approval["status"]>,
     forced?: { error: string },
   ): Promise<Message> {
-    const { store, dotcom } = this.deps;
+    const { store } = this.deps;
     if (!(await store.approvals.transition(a.id, from, "executing")))
       return simpleMessage(this.notPending((await store.approvals.get(a.id)) as Approval));
+    // The heartbeat: while this bot lives, the lease never runs out, however slow GitHub is.
+    const leaseMs = this.deps.executionLeaseMs ?? EXECUTION_LEASE_MS;
+    const heartbeat = setInterval(() => void store.approvals.renewLease(a.id).catch(() => undefined), Math.max(1, leaseMs / 3));
+    heartbeat.unref?.();
+    try {
+      return await this.executeLeased(a, connection, actor, forced);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async executeLeased(a: Approval, connection: Connection, actor: Actor, forced?: { error: string }): Promise<Message> {
+    const { store, dotcom } = this.deps;
     const approvedBy = a.decidedBySlack ?? actor.slack ?? "";
     await this.updateCard(a, connection, { kind: "executing", by: approvedBy });
     const owner = { connectionId: connection.id };
@@ -206,16 +229,15 @@ export class DisableFlow {
         }
       } catch (error) {
         const reason = error instanceof UserError ? error.message : (error as Error).message;
-        await store.transaction(async (tx) => {
-          await tx.approvals.transition(a.id, ["executing"], "failed", { error: reason });
-          await tx.audit.append({
-            actor,
-            action: "disable.github_failed",
-            target: a.org,
-            outcome: "failed",
-            details: { approval: a.id, reason },
-          });
-        });
+        const moved = await this.move(
+          a,
+          ["executing"],
+          "failed",
+          { error: reason },
+          { actor, action: "disable.github_failed", outcome: "failed", details: { approval: a.id, reason } },
+        );
+        // Not moved: a sweep took the request back (this bot stalled past its lease); its card says so.
+        if (!moved) return simpleMessage(this.notPending((await store.approvals.get(a.id)) as Approval));
         await this.updateCard(a, connection, { kind: "github_failed", error: reason });
         return simpleMessage(
           `❌ GitHub failed while disconnecting ${a.org}: ${reason}`,
@@ -223,11 +245,12 @@ export class DisableFlow {
         );
       }
     }
-    const done = await store.transaction(async (tx) => {
-      if (!(await tx.connections.markDisconnected(connection.id, connection.version, approvedBy))) return undefined;
+    const finish = store.transaction(async (tx) => {
+      // Still ours: a sweep may have handed the request back if this bot stalled past its lease.
+      if (!(await tx.approvals.transition(a.id, ["executing"], "done"))) return false;
+      if (!(await tx.connections.markDisconnected(connection.id, connection.version, approvedBy))) throw new ConnectionChanged();
       const deleted = await tx.credentials.deleteAll(owner);
       const featuresOff = await tx.features.allOff(actor.slack ?? approvedBy);
-      await tx.approvals.transition(a.id, ["executing"], "done");
       await tx.audit.append({
         actor,
         action: "disable.done",
@@ -247,7 +270,12 @@ export class DisableFlow {
       });
       return true;
     });
-    if (!done) {
+    const done = await finish.catch((error: unknown) => {
+      if (error instanceof ConnectionChanged) return undefined;
+      throw error;
+    });
+    if (done === false) return simpleMessage(this.notPending((await store.approvals.get(a.id)) as Approval));
+    if (done === undefined) {
       await store.approvals.transition(a.id, ["executing"], "stale", { error: "the connection changed while disconnecting" });
       return simpleMessage(`The connection to ${a.org} changed while disconnecting; nothing more was done.`);
     }
@@ -286,29 +314,30 @@ export class DisableFlow {
 
   /**
    * Expires pending requests whose time ran out (their cards lose the buttons), and recovers
-   * disconnects whose bot died while executing: after EXECUTION_LEASE_MS they become "failed",
-   * nothing is deleted locally, and the card offers Retry or "delete local credentials anyway".
+   * disconnects whose bot died while executing (no heartbeat for a whole lease): they become
+   * "failed", nothing is deleted locally, and the card offers Retry or "delete local credentials
+   * anyway". Scheduled by the app on every replica; each move is conditional, so one wins.
    */
   async expireStale(): Promise<number> {
     const { store, clock } = this.deps;
+    const leaseMs = this.deps.executionLeaseMs ?? EXECUTION_LEASE_MS;
     let n = 0;
     for (const a of await store.approvals.expiredPending(clock())) if (await this.expire(a)) n++;
-    for (const a of await store.approvals.executingSince(new Date(clock().getTime() - EXECUTION_LEASE_MS))) {
-      const reason = "the bot handling it stopped before it finished (nothing was deleted locally)";
+    for (const a of await store.approvals.executingSince(new Date(clock().getTime() - leaseMs))) {
       const recovered = await this.move(
         a,
         ["executing"],
         "failed",
-        { error: reason },
+        { error: INTERRUPTED_REASON },
         {
           actor: { slack: null },
-          action: "disable.github_failed",
+          action: "disable.interrupted",
           outcome: "failed",
-          details: { approval: a.id, reason },
+          details: { approval: a.id, reason: INTERRUPTED_REASON, lease_ms: leaseMs },
         },
       );
       const connection = recovered ? await store.connections.get(a.connectionId) : undefined;
-      if (connection) await this.updateCard(a, connection, { kind: "github_failed", error: reason });
+      if (connection) await this.updateCard(a, connection, { kind: "interrupted" });
       if (recovered) n++;
     }
     return n;
@@ -375,7 +404,9 @@ export class DisableFlow {
       case "done":
         return `This disconnect was already approved by <@${a.decidedBySlack}> at ${a.decidedAt ? when(a.decidedAt) : "an earlier moment"}.`;
       case "failed":
-        return `This disconnect was approved by <@${a.decidedBySlack}>, but GitHub failed: ${a.error ?? "unknown error"}. Use Retry or “Delete local credentials anyway” on the card.`;
+        return a.error === INTERRUPTED_REASON
+          ? `This disconnect was approved by <@${a.decidedBySlack}>, but ${INTERRUPTED_REASON.charAt(0).toLowerCase()}${INTERRUPTED_REASON.slice(1, -1)}. Use Retry or “Delete local credentials anyway” on the card.`
+          : `This disconnect was approved by <@${a.decidedBySlack}>, but GitHub failed: ${a.error ?? "unknown error"}. Use Retry or “Delete local credentials anyway” on the card.`;
       case "cancelled":
         return `This request was cancelled by <@${a.decidedBySlack}>.`;
       case "expired":

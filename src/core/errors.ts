@@ -45,6 +45,17 @@ export class UpstreamError extends UserError {
   override readonly code = "upstream_error";
 }
 
+/** A dependency could not be reached at all (DNS, TLS, refused, timeout): `kind` picks the fix. */
+export class Unreachable extends UpstreamError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly network: { kind: string; host: string },
+  ) {
+    super(message, hint);
+  }
+}
+
 /** The bot's own database cannot be reached. */
 export class DatabaseUnavailable extends Error {
   constructor(cause?: unknown) {
@@ -61,4 +72,9 @@ export class ConfigurationProblem extends UserError {
 /** Something about the GitHub side of the flow is wrong (wrong owner, not an owner, spoofed id). */
 export class GitHubFlowRefused extends UserError {
   override readonly code = "github_refused";
+}
+
+/** GitHub does not offer this feature where the connection goes (GHE.com). */
+export class FeatureUnavailable extends UserError {
+  override readonly code = "feature_unavailable";
 }

@@ -7,13 +7,15 @@ import { authorizeAdmin, notInRoster } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import type { FlowStore } from "./enable.js";
 import { checksText, when } from "./enable-card.js";
-import { NotAuthorized, NotConnected, UserError } from "./errors.js";
+import { FeatureUnavailable, NotAuthorized, NotConnected, UserError } from "./errors.js";
 import { FEATURE_CONNECTION_RULE, FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
+import { githubSiteName, unavailableOnTarget } from "./github-hosts.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
-import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, WitnessSource } from "./ports.js";
-import { type CheckResult, runPreflight } from "./preflight.js";
+import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, SlackProbe, WitnessSource } from "./ports.js";
+import { CHECK_TIMEOUT_MS, type CheckResult, failureOf, runPreflight, withinDeadline } from "./preflight.js";
 import type { Answer as StatusAnswer } from "./router.js";
 import { unifiedSearch } from "./search.js";
+import { slackCheckResults } from "./slack-check.js";
 import { STATUS_FRESH_MS, statusMessage } from "./status.js";
 import { RecentlyRead } from "./status-cache.js";
 import { auditVerifyMessage, verifyTrail } from "./witness.js";
@@ -36,13 +38,20 @@ export interface EverydayDeps {
   nativeChecks?(): Promise<CheckResult[]>;
   /** A native feature's change, governed (card, approval, settings link, proof); see native/governed.ts. */
   governNative?(action: "enable" | "disable", name: FeatureName, slackUserId: string): Promise<Message>;
-  /** The bot token's scopes as Slack reports them (auth.test), or why they could not be read. */
-  slackScopes(): Promise<{ scopes?: string[]; error?: string }>;
-  config: { uploadsUrl: string; proxy?: string; ghesUrl: string; slackMode: "http" | "socket"; engine: string; publicUrl: string };
+  /** Who the bot token is and its scopes (auth.test, once, within the check's time limit), or why not. */
+  slackProbe(): Promise<SlackProbe>;
+  config: {
+    uploadsUrl: string;
+    proxy?: string;
+    ghesUrl: string;
+    slackMode: "http" | "socket";
+    engine: string;
+    publicUrl: string;
+    /** Each check's time limit (CHECK_TIMEOUT_MS unless told). */
+    checkTimeoutMs?: number;
+  };
   searchBudgetMs?: number;
 }
-
-export const REQUIRED_SLACK_SCOPES = ["commands", "chat:write"];
 
 export function checksVerdict(results: CheckResult[]): string {
   const bad = results.filter((r) => r.status === "fail").length;
@@ -134,6 +143,7 @@ export class EverydayCommands {
         policy: approval.policy,
       },
       ghesCheckFailed,
+      githubSite: githubSiteName(this.deps.dotcom.webUrl),
     });
     const reply: Message = { ...base, blocks: [...base.blocks, ...facts.native] };
     if (!ghesCheckFailed) this.lastView = { facts, reply };
@@ -181,66 +191,75 @@ export class EverydayCommands {
     };
   }
 
-  /** Every check (also run by `ghconnect check` in a terminal, before Slack works). */
-  async runChecks(): Promise<CheckResult[]> {
+  /**
+   * Every check (also run by `ghconnect check` in a terminal, before Slack works), concurrently,
+   * each within its time limit; `onResult` hears each as it finishes. Results come back in order.
+   */
+  async runChecks(onResult: (result: CheckResult) => void = () => {}): Promise<CheckResult[]> {
     const { store, config } = this.deps;
-    const results: CheckResult[] = [
+    const ms = config.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
+    const report = (results: CheckResult[]) => {
+      for (const r of results) onResult(r);
+      return results;
+    };
+    const first = report([
       {
         name: "Config",
         status: "ok",
         detail: `Slack in ${config.slackMode === "socket" ? "Socket Mode" : "HTTP mode"}; pages at ${config.publicUrl}`,
       },
-    ];
-    try {
-      await store.admins.count();
-      results.push({ name: "Database", status: "ok", detail: `${config.engine} answers` });
-    } catch (error) {
-      results.push({
-        name: "Database",
-        status: "fail",
-        detail: (error as Error).message,
-        advice: "Check DATABASE_URL and that the database is up.",
-      });
-    }
-    const { scopes, error } = await this.deps.slackScopes();
-    if (error || !scopes) {
-      results.push({
-        name: "Slack",
-        status: "fail",
-        detail: `auth.test failed: ${error ?? "no answer"}`,
-        advice: "Check SLACK_BOT_TOKEN and that the app is installed.",
-      });
-    } else {
-      const missing = REQUIRED_SLACK_SCOPES.filter((s) => !scopes.includes(s));
-      results.push(
-        missing.length
-          ? {
-              name: "Slack",
-              status: "fail",
-              detail: `the bot token lacks ${missing.join(", ")}`,
-              advice: "Add the scopes in manifest.yml and reinstall the app.",
-            }
-          : { name: "Slack", status: "ok", detail: `bot token has ${REQUIRED_SLACK_SCOPES.join(", ")}` },
-      );
-    }
-    results.push(await this.adminChannelCheck());
-    if (config.proxy)
-      results.push({
-        name: "Proxy",
-        status: "ok",
-        detail: `HTTPS_PROXY=${new URL(config.proxy).host}; the GitHub checks below go through it`,
-      });
-    const preflight = await runPreflight({
-      ghes: this.deps.ghes,
-      manage: this.deps.manage,
-      dotcom: this.deps.dotcom,
-      uploadsUrl: config.uploadsUrl,
-      proxy: config.proxy,
-      now: this.deps.clock,
-    });
-    results.push(...preflight.results);
-    if (this.deps.nativeChecks) results.push(...(await this.deps.nativeChecks()));
-    return results;
+      ...(config.proxy
+        ? [
+            {
+              name: "Proxy",
+              status: "ok" as const,
+              detail: `HTTPS_PROXY=${new URL(config.proxy).host}; the GitHub checks go through it`,
+            },
+          ]
+        : []),
+    ]);
+    const database = withinDeadline(ms, () => store.admins.count()).then(
+      (): CheckResult[] => report([{ name: "Database", status: "ok", detail: `${config.engine} answers` }]),
+      (error): CheckResult[] => {
+        const { detail } = failureOf(error, { host: "the database" });
+        return report([{ name: "Database", status: "fail", detail, advice: "Check DATABASE_URL and that the database is up." }]);
+      },
+    );
+    // The probe has its own time limit and names the host; this one only backs it up.
+    const slack = withinDeadline(ms + 1000, () => this.deps.slackProbe()).then(
+      (probe) => report(slackCheckResults(probe, config.proxy)),
+      (error): CheckResult[] => {
+        const { detail, advice } = failureOf(error, { host: "Slack", proxy: config.proxy });
+        return report([{ name: "Slack", status: "fail", detail, advice }]);
+      },
+    );
+    const github = runPreflight(
+      {
+        ghes: this.deps.ghes,
+        manage: this.deps.manage,
+        dotcom: this.deps.dotcom,
+        uploadsUrl: config.uploadsUrl,
+        proxy: config.proxy,
+        now: this.deps.clock,
+        checkTimeoutMs: ms,
+      },
+      (_all, latest) => onResult(latest),
+    );
+    const witness = withinDeadline(ms, () => this.adminChannelCheck()).then(
+      (result) => report([result]),
+      (error): CheckResult[] => {
+        const { detail, advice } = failureOf(error, { host: "Slack", proxy: config.proxy });
+        return report([{ name: "Audit witness", status: "fail", detail, advice }]);
+      },
+    );
+    // GHES's own Connect: its audit log, and its proxy beside the bot's (each call has its own time limit).
+    const native = this.deps.nativeChecks
+      ? withinDeadline(ms * 3, () => (this.deps.nativeChecks as () => Promise<CheckResult[]>)()).then(report, (error): CheckResult[] =>
+          report([{ name: "GHES audit log", status: "fail", detail: failureOf(error, { host: "GHES" }).detail }]),
+        )
+      : Promise.resolve([] as CheckResult[]);
+    const [db, sl, wi, gh, na] = await Promise.all([database, slack, witness, github, native]);
+    return [...first, ...db, ...sl, ...wi, ...gh.results, ...na];
   }
 
   /** The bot can read the admin channel back, which `audit verify` needs to notice deleted entries. */
@@ -268,6 +287,8 @@ export class EverydayCommands {
   async features(slackUserId: string): Promise<Message> {
     const states = new Map((await this.deps.store.features.all()).map((f) => [f.name, f]));
     const lines = FEATURES.map((f) => {
+      const unavailable = unavailableOnTarget(f.name, this.deps.dotcom.webUrl);
+      if (unavailable) return `*${f.title}* \`${f.name}\` — 🚫 not offered on GHE.com (${unavailable})\n    ${f.what}.`;
       const s = states.get(f.name);
       const state = s?.enabled ? `✅ on (by <@${s.changedBySlack}>, ${when(s.changedAt)})` : "▫️ off";
       const how = f.providedByBot
@@ -293,6 +314,15 @@ export class EverydayCommands {
     const admin = await this.admin(slackUserId, `${action === "run" ? "run" : "change"} ${name}`);
     const actor = { slack: slackUserId, ghes: admin.ghesLogin };
     const enabled = action === "enable";
+    // GitHub's own list of what GHE.com lacks comes first: connecting would not make it available.
+    const unavailable = unavailableOnTarget(name, this.deps.dotcom.webUrl);
+    if (unavailable && action !== "disable") {
+      throw new FeatureUnavailable(
+        `${info.title} cannot be ${action === "run" ? "run" : "turned on"}: ${unavailable} (this server connects to ${githubSiteName(this.deps.dotcom.webUrl)}).`,
+        "See `/ghconnect features` for the features GitHub offers there.",
+        { ghes: admin.ghesLogin },
+      );
+    }
     // A native feature depends on GHES's own connection, which its card checks, not on ghconnect's.
     if (action !== "run" && !info.providedByBot && this.deps.governNative) return this.deps.governNative(action, name, slackUserId);
     // One rule for every GitHub Connect feature, as GitHub's own: turning one on, or running one,
@@ -374,6 +404,8 @@ export class EverydayCommands {
   async dailyStatistics(replica: string): Promise<boolean> {
     const { store } = this.deps;
     if (!(await store.features.isEnabled("server-statistics"))) return false;
+    // Switched on before GITHUB_URL moved to GHE.com, where GitHub does not offer it.
+    if (unavailableOnTarget("server-statistics", this.deps.dotcom.webUrl)) return false;
     // Like `feature run server-statistics`: a GitHub Connect feature, so nothing while disconnected.
     if (!(await store.connections.active())) return false;
     if (!(await store.jobs.claim("server-statistics", 24 * 3_600_000, replica))) return false;

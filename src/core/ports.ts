@@ -31,7 +31,8 @@ export interface SearchHit {
 
 export interface GhesGateway {
   readonly url: string;
-  version(): Promise<string>;
+  /** `signal` ends the request early (a check's time limit). */
+  version(signal?: AbortSignal): Promise<string>;
   user(login: string): Promise<GhesUserStatus>;
   stats(): Promise<Record<string, unknown>>;
   searchIssues(query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
@@ -39,7 +40,9 @@ export interface GhesGateway {
 
 export interface ManageGateway {
   readonly configured: boolean;
-  licenseFacts(): Promise<LicenseFacts>;
+  /** The Management Console's host, for messages. */
+  readonly host?: string;
+  licenseFacts(signal?: AbortSignal): Promise<LicenseFacts>;
 }
 
 export interface CreatedApp {
@@ -89,7 +92,7 @@ export interface DotcomGateway {
     cache: TokenCache,
     options?: { refresh?: boolean },
   ): Promise<{ token: string; expiresAt: string }>;
-  reach(url: string): Promise<Reach>;
+  reach(url: string, signal?: AbortSignal): Promise<Reach>;
   /** Issues and pull requests in `org`, as the installation. */
   searchIssues(token: string, org: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
   /** DELETE /installation/token: the token stops working at once. */
@@ -115,4 +118,33 @@ export interface Notifier {
 /** The admin channel read back: the witnesses the bot itself posted there (SPEC §5). */
 export interface WitnessSource {
   read(): Promise<WitnessReading>;
+}
+
+/** What Slack said when asked who the bot token is (auth.test), or why it could not be asked. */
+export type SlackProbe =
+  | {
+      ok: true;
+      host: string;
+      team: string;
+      botUser: string;
+      scopes: string[];
+      /** auth.test's own answer: who the bot is and which workspace (or organization) it serves. */
+      identity: { botId?: string; botUserId?: string; teamId?: string; enterpriseId?: string; enterpriseInstall: boolean };
+    }
+  | {
+      ok: false;
+      host: string;
+      /** token_refused: Slack answered with an auth error; network: no answer; http: an error page. */
+      reason: "token_refused" | "network" | "http";
+      /** Slack's error code (invalid_auth…), the network failure kind (dns…), or the HTTP status. */
+      code: string;
+      detail: string;
+    };
+
+/** Whether Slack can be used right now (for /healthz). */
+export interface SlackHealth {
+  status: "ok" | "unreachable" | "token_refused" | "socket_down";
+  detail: string;
+  /** When this state began (ISO). */
+  since: string;
 }

@@ -80,6 +80,17 @@ export class ApprovalsRepo {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /** The executing bot's heartbeat: moves the lease on while the request is still executing. */
+  async renewLease(id: string): Promise<boolean> {
+    const result = await this.q
+      .updateTable("approvals")
+      .set({ updated_at: this.clock().toISOString() })
+      .where("id", "=", id)
+      .where("status", "=", "executing")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async expiredPending(now: Date): Promise<Approval[]> {
     const rows = await this.q
       .selectFrom("approvals")
@@ -90,7 +101,7 @@ export class ApprovalsRepo {
     return rows.map(toApproval);
   }
 
-  /** Approvals stuck in "executing" (their bot died mid-way) since before `before`. */
+  /** Approvals "executing" with no heartbeat since before `before` (their bot died mid-way). */
   async executingSince(before: Date): Promise<Approval[]> {
     const rows = await this.q
       .selectFrom("approvals")

@@ -3,6 +3,13 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { Database } from "./schema.js";
 
+/**
+ * How long a delivery id is remembered. Slack retries a delivery at most three times within about
+ * five minutes, and the signature check refuses any request more than five minutes old, so a day
+ * catches every retry with a wide margin while keeping the table small.
+ */
+export const SLACK_DELIVERY_RETENTION_MS = 24 * 60 * 60_000;
+
 export class DeliveriesRepo {
   constructor(
     private readonly q: Kysely<Database>,

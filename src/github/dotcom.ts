@@ -184,10 +184,10 @@ export class DotcomClient implements DotcomGateway {
     }
   }
 
-  async reach(url: string): Promise<Reach> {
+  async reach(url: string, signal?: AbortSignal): Promise<Reach> {
     const host = hostOf(url);
     try {
-      const response = await this.fetch(url, { method: "GET", headers: { "user-agent": "ghconnect" }, redirect: "manual" });
+      const response = await this.fetch(url, { method: "GET", headers: { "user-agent": "ghconnect" }, redirect: "manual", signal });
       await response.arrayBuffer().catch(() => undefined);
       return { host, ok: true, kind: "ok", detail: `HTTP ${response.status}`, date: response.headers.get("date") ?? undefined };
     } catch (error) {

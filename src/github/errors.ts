@@ -1,6 +1,7 @@
 // GitHub's failures, in a sentence an admin can act on: who answered what, and the request id
 // GitHub support asks for.
-import { UpstreamError } from "../core/errors.js";
+import { Unreachable, UpstreamError } from "../core/errors.js";
+import { networkAdvice } from "../core/preflight.js";
 import { classifyNetworkError } from "./transport.js";
 
 interface OctokitLikeError {
@@ -11,7 +12,7 @@ interface OctokitLikeError {
 
 export function describeGitHubError(what: string, host: string, error: unknown): string {
   const e = error as OctokitLikeError;
-  if (typeof e?.status === "number" && e.status > 0) {
+  if (answered(error)) {
     const requestId = e.response?.headers?.["x-github-request-id"];
     const data = e.response?.data as { message?: string } | undefined;
     const message = data?.message ?? e.message ?? "";
@@ -29,10 +30,19 @@ export function describeGitHubError(what: string, host: string, error: unknown):
 }
 
 export function upstream(what: string, host: string, error: unknown, hint?: string): UpstreamError {
-  return new UpstreamError(
-    describeGitHubError(what, host, error),
-    hint ?? "Nothing was changed. Try again in a few minutes; `/ghconnect check` shows what is reachable.",
-  );
+  const message = describeGitHubError(what, host, error);
+  // Not answered at all: the fix depends on what failed (DNS, TLS, refused, timeout), per host.
+  if (!answered(error)) {
+    const { kind } = classifyNetworkError(error);
+    return new Unreachable(message, hint ?? networkAdvice({ kind, host }), { kind, host });
+  }
+  return new UpstreamError(message, hint ?? "Nothing was changed. Try again in a few minutes; `/ghconnect check` shows what is reachable.");
+}
+
+/** Whether the server answered; Octokit reports a failed fetch as status 500 with no response. */
+function answered(error: unknown): boolean {
+  const e = error as OctokitLikeError;
+  return typeof e?.status === "number" && e.status > 0 && e.response !== undefined;
 }
 
 export function hostOf(url: string): string {

@@ -17,9 +17,9 @@ export class GhesClient implements GhesGateway {
     this.host = new URL(url).host;
   }
 
-  async version(): Promise<string> {
+  async version(signal?: AbortSignal): Promise<string> {
     try {
-      const { data } = await this.octokit.request("GET /meta");
+      const { data } = await this.octokit.request("GET /meta", { request: { signal } });
       return String((data as { installed_version?: string }).installed_version ?? "unknown");
     } catch (error) {
       throw upstream("Reading the GHES version", this.host, error);

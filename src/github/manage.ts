@@ -9,7 +9,7 @@ import type { FetchLike } from "./transport.js";
 export class ManageClient implements ManageGateway {
   private readonly octokit?: GhOctokitInstance;
   private readonly authorization?: string;
-  private readonly host: string;
+  readonly host: string;
 
   constructor(url: string | undefined, password: string | undefined, fetch: FetchLike) {
     this.host = url ? new URL(url).host : "(GHES_MANAGE_URL not set)";
@@ -46,7 +46,7 @@ export class ManageClient implements ManageGateway {
     }
   }
 
-  async licenseFacts(): Promise<LicenseFacts> {
+  async licenseFacts(signal?: AbortSignal): Promise<LicenseFacts> {
     if (!this.octokit || !this.authorization) {
       throw new ConfigurationProblem(
         "GHES_MANAGE_URL and GHES_MANAGE_PASSWORD are not set, so the license data that GitHub Connect records (customer name, public key) cannot be read.",
@@ -56,8 +56,8 @@ export class ManageClient implements ManageGateway {
     const headers = { authorization: this.authorization };
     try {
       const [settings, license] = await Promise.all([
-        this.octokit.request("GET /manage/v1/config/settings", { headers }),
-        this.octokit.request("GET /manage/v1/config/license", { headers }),
+        this.octokit.request("GET /manage/v1/config/settings", { headers, request: { signal } }),
+        this.octokit.request("GET /manage/v1/config/license", { headers, request: { signal } }),
       ]);
       const s = settings.data as {
         github_hostname?: string;

@@ -64,31 +64,4 @@ function hostOfInput(input: unknown): string {
   }
 }
 
-export type Reachability = "ok" | "dns" | "tls" | "proxy_refused" | "timeout" | "refused" | "http_error";
-
-/** Turns a network failure into what an admin can act on. */
-export function classifyNetworkError(error: unknown): { kind: Reachability; detail: string } {
-  const chain: Array<{ name?: string; code?: string; message?: string }> = [];
-  let current: unknown = error;
-  for (let i = 0; current && i < 6; i++) {
-    chain.push(current as { code?: string; message?: string });
-    current = (current as { cause?: unknown }).cause;
-  }
-  const codes = chain.map((e) => e.code ?? "").join(" ");
-  const messages = chain.map((e) => e.message ?? "").join(" | ");
-  const proxyStatus = /Proxy response \((\d{3})\)/.exec(messages);
-  if (proxyStatus) return { kind: "proxy_refused", detail: `the proxy refused CONNECT (${proxyStatus[1]})` };
-  if (/ENOTFOUND|EAI_AGAIN/.test(codes)) return { kind: "dns", detail: "the host name does not resolve (DNS)" };
-  if (/CERT|TLS|SSL|ERR_TLS|DEPTH_ZERO|SELF_SIGNED/.test(codes + messages))
-    return { kind: "tls", detail: `the TLS handshake failed (${codes.trim() || "certificate"})` };
-  if (
-    /UND_ERR_CONNECT_TIMEOUT|ETIMEDOUT|UND_ERR_HEADERS_TIMEOUT|TimeoutError|AbortError/.test(
-      codes + chain.map((e) => e.name ?? "").join(" "),
-    )
-  )
-    return { kind: "timeout", detail: "no answer in time (timeout)" };
-  if (/ECONNREFUSED/.test(codes)) return { kind: "refused", detail: "the connection was refused" };
-  if (/ECONNRESET|UND_ERR_SOCKET/.test(codes) && /proxy/i.test(messages))
-    return { kind: "proxy_refused", detail: "the proxy closed the connection" };
-  return { kind: "refused", detail: (chain[chain.length - 1]?.message ?? "network error").slice(0, 120) };
-}
+export { classifyNetworkError, type NetworkFailure, type Reachability } from "../net-errors.js";

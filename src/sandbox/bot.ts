@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { type AddressInfo, createServer } from "node:net";
 import type { Logger } from "pino";
-import { createGhconnect, type Ghconnect } from "../app.js";
+import { createGhconnect, type Ghconnect, type GhconnectOptions } from "../app.js";
 import { type Config, loadConfig } from "../config.js";
 import type { Db } from "../db/database.js";
 import { createLogger } from "../log.js";
@@ -86,6 +86,8 @@ export async function startBotOnSandbox(
     sweepEveryMs?: number;
     /** Where a port for a bot that is its own PUBLIC_URL comes from (a port found free). */
     candidatePort?: () => Promise<number>;
+    /** Start-up and health options of the app (tests shorten the Slack re-check interval). */
+    app?: Pick<GhconnectOptions, "slackRecheckMs" | "socketConnectWaitMs">;
   },
 ): Promise<SandboxedBot> {
   const build = async (port: number) => {
@@ -96,6 +98,7 @@ export async function startBotOnSandbox(
       db: options.db,
       clock: () => new Date(sandbox.world.now()),
       sweepEveryMs: options.sweepEveryMs,
+      ...options.app,
     });
     try {
       return { config, bot, port: await bot.listen(port) };
@@ -138,7 +141,7 @@ export async function startBotOnSandbox(
     metricsUrl: `http://127.0.0.1:${bot.metricsPort()}/metrics`,
     driver,
     async browser(user) {
-      const browser = new SandboxBrowser();
+      const browser = new SandboxBrowser({ fetch: sandbox.fetch });
       await browser.signIn(sandbox.urls.web, SANDBOX_USERS[user].github);
       return browser;
     },

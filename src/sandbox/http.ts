@@ -10,6 +10,8 @@ export interface SandboxRequest {
   rawBody: string;
   /** Form or JSON body, whichever the content type says. */
   body: Record<string, unknown>;
+  /** Resolves when the connection closes before the answer was sent (the client went away). */
+  closed: Promise<void>;
 }
 
 export interface SandboxResponse {
@@ -54,6 +56,7 @@ export class SandboxRouter {
   ): Promise<void> {
     const url = new URL(req.url ?? "/", "http://sandbox.local");
     const rawBody = await readBody(req);
+    const closed = new Promise<void>((resolve) => res.once("close", () => !res.writableFinished && resolve()));
     const request: SandboxRequest = {
       method: req.method ?? "GET",
       url,
@@ -61,6 +64,7 @@ export class SandboxRouter {
       headers: req.headers,
       rawBody,
       body: parseBody(rawBody, req.headers["content-type"]),
+      closed,
     };
     this.received.push({ method: request.method, path: url.pathname, at: Date.now() });
     let response: SandboxResponse | undefined = await before?.(request);

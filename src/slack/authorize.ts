@@ -8,6 +8,14 @@ import type { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import type { HomeWorkspace } from "./workspace-guard.js";
 
+export interface AuthTestAnswer {
+  botId?: string;
+  botUserId?: string;
+  teamId?: string;
+  enterpriseId?: string;
+  enterpriseInstall: boolean;
+}
+
 export function botAuthorize(
   client: WebClient,
   botToken: string,
@@ -15,21 +23,32 @@ export function botAuthorize(
 ): {
   authorize: Authorize<boolean>;
   warmUp: () => Promise<void>;
+  /** What a successful auth.test made elsewhere (the start-up probe) already told. */
+  learned: (r: AuthTestAnswer) => void;
   /** The workspace auth.test reported, waiting at most `waitMs` for it when not known yet. */
   home: (waitMs: number) => Promise<HomeWorkspace | undefined>;
 } {
   let identity: { botId?: string; botUserId?: string; teamId?: string } | undefined;
   let home: HomeWorkspace | undefined;
   let inFlight: Promise<void> | undefined;
+  const learned = (r: AuthTestAnswer) => {
+    identity = { botId: r.botId, botUserId: r.botUserId, teamId: r.teamId };
+    home = r.enterpriseInstall
+      ? { enterpriseId: r.enterpriseId, orgWide: true }
+      : { teamId: r.teamId, enterpriseId: r.enterpriseId, orgWide: false };
+  };
   const learn = () => {
     inFlight ??= client.auth
       .test()
-      .then((r) => {
-        identity = { botId: r.bot_id, botUserId: r.user_id, teamId: r.team_id };
-        home = r.is_enterprise_install
-          ? { enterpriseId: r.enterprise_id, orgWide: true }
-          : { teamId: r.team_id, enterpriseId: r.enterprise_id, orgWide: false };
-      })
+      .then((r) =>
+        learned({
+          botId: r.bot_id,
+          botUserId: r.user_id,
+          teamId: r.team_id,
+          enterpriseId: r.enterprise_id,
+          enterpriseInstall: r.is_enterprise_install === true,
+        }),
+      )
       .catch((error) => log.warn({ err: error }, "auth.test failed; will retry on the next Slack request"))
       .finally(() => {
         inFlight = undefined;
@@ -51,5 +70,5 @@ export function botAuthorize(
     clearTimeout(timer);
     return home;
   };
-  return { authorize, warmUp: async () => void (await learn()), home: knownHome };
+  return { authorize, warmUp: async () => void (await learn()), learned, home: knownHome };
 }

@@ -56,7 +56,12 @@ export function signatureMatches(signingSecret: string, timestamp: string, body:
 }
 
 export function refuse(res: ServerResponse, status: number, reason: string): void {
+  // 401s say nothing about why, and are empty like Bolt's: a forger learns nothing from the answer.
+  if (status === 401) {
+    res.writeHead(401);
+    res.end();
+    return;
+  }
   res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  // 401s say nothing about why: a forger learns nothing from the answer.
-  res.end(status === 401 ? "" : JSON.stringify({ error: reason }));
+  res.end(JSON.stringify({ error: reason }));
 }

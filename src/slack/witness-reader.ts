@@ -6,6 +6,7 @@
 import type { WebClient } from "@slack/web-api";
 import type { WitnessSource } from "../core/ports.js";
 import { WITNESS_EVENT_TYPE, type Witness, type WitnessReading } from "../core/witness.js";
+import { classifyNetworkError } from "../net-errors.js";
 
 interface HistoryMessage {
   ts?: string;
@@ -36,7 +37,7 @@ export class SlackWitnessReader implements WitnessSource {
       if (!botId) return { readable: false, problem: "the token is not a bot token", fix: "Set SLACK_BOT_TOKEN to the app's xoxb- token." };
       return await this.readAs(botId);
     } catch (error) {
-      return unreadable(error, this.channel);
+      return unreadable(error, this.channel, new URL(this.client.slackApiUrl).host);
     }
   }
 
@@ -104,7 +105,7 @@ function witnessOf(m: HistoryMessage): Witness | undefined {
 }
 
 /** Slack's refusal, as a problem and the fix an operator can apply. */
-function unreadable(error: unknown, channel: string): WitnessReading {
+function unreadable(error: unknown, channel: string, apiHost: string): WitnessReading {
   const data = (error as { data?: { error?: string; needed?: string } }).data;
   switch (data?.error) {
     case "missing_scope":
@@ -125,11 +126,23 @@ function unreadable(error: unknown, channel: string): WitnessReading {
         problem: `Slack knows no channel ${channel} the bot can see`,
         fix: "Check SLACK_ADMIN_CHANNEL (a channel id like C0123ABCD) and invite the bot there.",
       };
-    default:
+    default: {
+      if (data?.error)
+        return { readable: false, problem: data.error, fix: "Check SLACK_BOT_TOKEN, SLACK_API_URL and that Slack is reachable." };
+      const status = (error as { statusCode?: number }).statusCode;
+      if (typeof status === "number")
+        return {
+          readable: false,
+          problem: `${apiHost} answered HTTP ${status}`,
+          fix: "Slack may be having an incident (https://slack-status.com); run the check again later.",
+        };
+      // No answer from Slack at all: name the host and what failed, like the other checks do.
+      const failure = classifyNetworkError(error);
       return {
         readable: false,
-        problem: data?.error ?? (error as Error).message,
-        fix: "Check SLACK_BOT_TOKEN, SLACK_API_URL and that Slack is reachable.",
+        problem: `cannot reach ${apiHost}: ${failure.detail}`,
+        fix: "Check that this host reaches Slack (DNS, firewall), or set HTTPS_PROXY if it reaches the internet only through a proxy.",
       };
+    }
   }
 }

@@ -1,20 +1,33 @@
-// GET /healthz: 200 when the database answers, 503 when it does not (load balancers take the
-// replica out of rotation; it comes back on its own when the database does).
+// GET /healthz: 200 {status: "ok"} when the database answers and Slack can be used (the bot
+// token works and, in Socket Mode, the socket is connected); otherwise 503 {status: "degraded"}
+// with the failing check named, so a load balancer or an orchestrator takes the replica out. It
+// comes back on its own: the database is pinged on every request, Slack is re-checked on the
+// app's schedule and the socket reconnects by itself.
+import type { SlackHealth } from "../core/ports.js";
 import type { Db } from "../db/database.js";
 import { pingDatabase } from "../db/database.js";
 import { type Route, sendJson } from "./http.js";
 
-export function healthRoute(db: Db, mode: "http" | "socket"): Route {
+export interface HealthDeps {
+  db: Db;
+  mode: "http" | "socket";
+  slack: () => SlackHealth;
+}
+
+export function healthRoute({ db, mode, slack }: HealthDeps): Route {
   return {
     method: "GET",
     path: "/healthz",
     handler: async (_req, res) => {
-      const ok = await pingDatabase(db);
+      const database = (await pingDatabase(db)) ? "ok" : "unreachable";
+      const s = slack();
+      const ok = database === "ok" && s.status === "ok";
       sendJson(res, ok ? 200 : 503, {
-        status: ok ? "ok" : "unavailable",
-        database: ok ? "ok" : "unreachable",
-        engine: db.engine,
-        slack: mode,
+        status: ok ? "ok" : "degraded",
+        checks: {
+          database: { status: database, engine: db.engine },
+          slack: { status: s.status, mode, detail: s.detail, since: s.since },
+        },
       });
     },
   };

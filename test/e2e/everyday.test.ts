@@ -175,7 +175,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       const text = await ask("alice", "check", /check/);
       expect(text).toMatch(/⚠️ Clock: this host's clock is 4\d s ahead of GitHub's/);
       expect(text).toContain("→ Sync the clock with NTP");
-      expect(text).toContain("❌ Slack: the bot token lacks chat:write");
+      expect(text).toContain("❌ Slack scopes: the bot token lacks chat:write");
       expect(text).toContain("→ Add the scopes in manifest.yml and reinstall the app.");
     });
 

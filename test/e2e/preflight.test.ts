@@ -2,17 +2,21 @@
 // do — and nothing changed.
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../src/sandbox/bot.js";
+import { SANDBOX_ADMIN_CHANNEL } from "../../src/sandbox/index.js";
 import { type SandboxProxy, startProxy } from "../../src/sandbox/proxy.js";
 import { ENGINES } from "../helpers/db.js";
+import { type BlackHole, startBlackHole } from "../helpers/network.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
 
 describe.each(ENGINES)("enable preflight (%s)", (engine) => {
   let world: World;
   let proxy: SandboxProxy | undefined;
+  let blackHole: BlackHole | undefined;
   afterEach(async () => {
     await world?.close();
     await proxy?.stop();
-    proxy = undefined;
+    await blackHole?.stop();
+    proxy = blackHole = undefined;
   });
 
   async function failedCard(): Promise<string> {
@@ -84,5 +88,36 @@ describe.each(ENGINES)("enable preflight (%s)", (engine) => {
     const card = await failedCard();
     expect(card).toMatch(/❌ API \(127\.0\.0\.1:\d+\): the proxy refused CONNECT \(403\) through the proxy/);
     expect(card).toMatch(/Allow 127\.0\.0\.1:\d+ in the proxy/);
+  });
+
+  it("api.github.com accepts and never answers: that check gives up after its 5 s, names the host and the fix", async () => {
+    blackHole = await startBlackHole();
+    world = await startWorld(engine, { env: { GITHUB_API_URL: blackHole.url } });
+    await world.command("alice", "enable acme");
+    const card = await failedCard();
+    expect(card).toContain(`❌ API (${blackHole.host}): no answer within 5 s (timeout)`);
+    expect(card).toContain(
+      `→ ${blackHole.host} did not answer: a firewall may drop the traffic; allow outbound HTTPS to ${blackHole.host}`,
+    );
+    expect(card).toMatch(/✅ GHES: 127\.0\.0\.1:\d+ answers/);
+    expect(card).toMatch(/✅ uploads/);
+  });
+
+  it("/ghconnect check in Slack has the same limits: a hung host and Slack's Web API down are each named with the fix", async () => {
+    blackHole = await startBlackHole();
+    world = await startWorld(engine, { env: { GITHUB_UPLOADS_URL: blackHole.url } });
+    const since = world.mark();
+    world.sandbox.slack.outage = 503;
+    await world.command("alice", "check");
+    const answer = textOf(await world.privateMessage("alice", /ghconnect check/, since));
+    world.sandbox.slack.outage = undefined;
+    const slackHost = new URL(world.sandbox.slack.url).host;
+    expect(answer).toContain(`❌ Slack (${slackHost}): ${slackHost} answered HTTP 503`);
+    expect(answer).toContain("→ Slack may be having an incident (https://slack-status.com)");
+    expect(answer).toContain(`❌ uploads (${blackHole.host}): no answer within 5 s (timeout)`);
+    expect(answer).toMatch(/✅ GHES: 127\.0\.0\.1:\d+ answers/);
+    // The admin channel cannot be read back either (the audit trail's witness), and says why.
+    expect(answer).toContain(`❌ Audit witness: cannot read <#${SANDBOX_ADMIN_CHANNEL}>: ${slackHost} answered HTTP 503`);
+    expect(answer).toContain("❌ 3 checks failed. Nothing was changed.");
   });
 });

@@ -85,3 +85,75 @@ describe("Socket Mode with a token Slack refuses", () => {
     }
   });
 });
+
+describe("Socket Mode health", () => {
+  const healthOf = async (url: string) => {
+    const response = await fetch(`${url}/healthz`);
+    const body = (await response.json()) as { status: string; checks: { slack: { status: string; mode: string; detail: string } } };
+    return { code: response.status, body };
+  };
+
+  it("a socket that never connects: the bot still starts, healthz is degraded naming Socket Mode, and turns ok when it connects", async () => {
+    const sandbox = await startSandbox();
+    const testDb = await createTestDb("sqlite");
+    sandbox.slack.socketMode.refuseSockets = true;
+    let bot: Awaited<ReturnType<typeof startBotOnSandbox>> | undefined;
+    try {
+      bot = await startBotOnSandbox(sandbox, {
+        databaseUrl: testDb.url,
+        db: testDb.db,
+        env: { SLACK_APP_TOKEN: sandbox.slack.socketMode.appToken },
+        app: { socketConnectWaitMs: 200, slackRecheckMs: 250 },
+      });
+      const down = await healthOf(bot.url);
+      expect(down.code).toBe(503);
+      expect(down.body).toMatchObject({ status: "degraded", checks: { slack: { status: "socket_down", mode: "socket" } } });
+      expect(down.body.checks.slack.detail).toBe("Socket Mode not connected after 0.2 s; still trying");
+
+      // The firewall opens: Bolt's client reconnects on its own, and healthz follows.
+      sandbox.slack.socketMode.refuseSockets = false;
+      const url = bot.url;
+      await eventually(async () => (await healthOf(url)).code === 200, 25_000);
+      expect(sandbox.slack.socketMode.connections).toBe(1);
+      expect(messageText((await bot.driver.commandOverSocket(SANDBOX_USERS.alice.slack, "help")).ack as object)).toContain(
+        "/ghconnect enable ORG",
+      );
+    } finally {
+      await bot?.stop();
+      await sandbox.stop();
+      await testDb.cleanup();
+    }
+  }, 40_000);
+
+  it("a connection that drops: healthz is degraded until the socket is back", async () => {
+    const sandbox = await startSandbox();
+    const testDb = await createTestDb("sqlite");
+    let bot: Awaited<ReturnType<typeof startBotOnSandbox>> | undefined;
+    try {
+      bot = await startBotOnSandbox(sandbox, {
+        databaseUrl: testDb.url,
+        db: testDb.db,
+        env: { SLACK_APP_TOKEN: sandbox.slack.socketMode.appToken },
+        app: { slackRecheckMs: 250 },
+      });
+      expect((await healthOf(bot.url)).code).toBe(200);
+      sandbox.slack.socketMode.refuseSockets = true;
+      sandbox.slack.socketMode.dropAll();
+      const url = bot.url;
+      const down = await eventually(async () => {
+        const h = await healthOf(url);
+        return h.code === 503 ? h : undefined;
+      });
+      expect(down.body.checks.slack).toMatchObject({
+        status: "socket_down",
+        detail: expect.stringMatching(/^Socket Mode lost its connection to Slack/),
+      });
+      sandbox.slack.socketMode.refuseSockets = false;
+      await eventually(async () => (await healthOf(url)).code === 200, 25_000);
+    } finally {
+      await bot?.stop();
+      await sandbox.stop();
+      await testDb.cleanup();
+    }
+  }, 40_000);
+});

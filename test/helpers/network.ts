@@ -84,3 +84,39 @@ export async function startForwarder(targetPort: number, targetHost = "127.0.0.1
     },
   };
 }
+
+export interface BlackHole {
+  url: string;
+  host: string;
+  /** Connections accepted and never answered, still open. */
+  readonly held: number;
+  /** Resolves when the next connection arrives. */
+  nextConnection(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A server that accepts connections and never answers: a firewall that drops replies, a hung host. */
+export async function startBlackHole(): Promise<BlackHole> {
+  const sockets = new Set<Socket>();
+  const waiters: Array<() => void> = [];
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+    for (const w of waiters.splice(0)) w();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: `http://${host}`,
+    host,
+    get held() {
+      return sockets.size;
+    },
+    nextConnection: () => new Promise<void>((resolve) => waiters.push(resolve)),
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -96,7 +96,10 @@ describe.each(ENGINES)("Slack requests (%s)", (engine) => {
   it("GET /healthz reports the database", async () => {
     const response = await fetch(`${bot.url}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: "ok", database: "ok", engine });
+    expect(await response.json()).toMatchObject({
+      status: "ok",
+      checks: { database: { status: "ok", engine }, slack: { status: "ok", mode: "http" } },
+    });
   });
 
   it("unknown paths are 404, not a crash", async () => {
@@ -112,7 +115,7 @@ describe("healthz when the database is gone", () => {
       await bot.testDb.db.close();
       const response = await fetch(`${bot.url}/healthz`);
       expect(response.status).toBe(503);
-      expect(await response.json()).toMatchObject({ status: "unavailable", database: "unreachable" });
+      expect(await response.json()).toMatchObject({ status: "degraded", checks: { database: { status: "unreachable" } } });
     } finally {
       await bot.close();
     }

@@ -34,8 +34,15 @@ export function noContent(world: GitHubWorld): SandboxResponse {
 
 /** Applies an injected fault for this host, if one is pending: delay, then maybe an error. */
 export async function applyFault(world: GitHubWorld, host: HostName, req: SandboxRequest): Promise<SandboxResponse | undefined> {
-  const fault = world.takeFault(host, req.url.pathname);
+  const fault = world.takeFault(host, req.url.pathname, req.method);
   if (!fault) return undefined;
+  if (fault.hold) {
+    fault.hold.caught();
+    const served = await Promise.race([fault.hold.released.then(() => true), req.closed.then(() => false)]);
+    // The client gave up (or was killed): GitHub never acted on the request.
+    if (!served) return { status: 499, json: { message: "client closed the request" } };
+    return undefined;
+  }
   if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
   if (fault.until) await fault.until.catch(() => undefined);
   if (fault.secondary) {

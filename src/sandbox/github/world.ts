@@ -74,12 +74,29 @@ export interface Fault {
   until?: Promise<unknown>;
   /** Only requests whose path contains this string. */
   pathIncludes?: string;
+  /** Only requests with this method (GET, DELETE…). */
+  method?: string;
   /** GitHub's secondary rate limit (403 with a message) instead of a plain status. */
   secondary?: boolean;
+  /**
+   * A request that hangs, as behind a stalled proxy or an overloaded GitHub: it waits until
+   * released, then is served normally; if its client goes away first, GitHub never acts on it.
+   */
+  hold?: Hold;
   remaining: number;
 }
 
-export type HostName = "web" | "api" | "uploads" | "ghes" | "manage";
+export interface Hold {
+  /** Resolves when a matching request has arrived and is being held. */
+  arrived: Promise<void>;
+  /** Serves the held request (and any later one this hold catches) normally. */
+  release(): void;
+  /** Called by the stand-in when a request is caught. */
+  caught(): void;
+  released: Promise<void>;
+}
+
+export type HostName = "web" | "api" | "uploads" | "auth" | "objects" | "ghes" | "manage";
 
 export class GitHubWorld {
   readonly orgs: Org[] = [];
@@ -167,9 +184,13 @@ export class GitHubWorld {
   }
 
   /** Consumes the next matching fault, if any. */
-  takeFault(host: HostName, path: string): Fault | undefined {
+  takeFault(host: HostName, path: string, method = "GET"): Fault | undefined {
     const fault = this.faults.find(
-      (f) => f.remaining > 0 && (f.host === host || f.host === "any") && (!f.pathIncludes || path.includes(f.pathIncludes)),
+      (f) =>
+        f.remaining > 0 &&
+        (f.host === host || f.host === "any") &&
+        (!f.pathIncludes || path.includes(f.pathIncludes)) &&
+        (!f.method || f.method === method),
     );
     if (fault) fault.remaining--;
     return fault;
@@ -177,6 +198,24 @@ export class GitHubWorld {
 
   inject(fault: Omit<Fault, "remaining"> & { times?: number }): void {
     this.faults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  /** Holds the next matching request (see Fault.hold) until the returned hold is released. */
+  hold(match: { host: HostName; method?: string; pathIncludes?: string }): Hold {
+    let arrive = () => {};
+    let release = () => {};
+    const hold: Hold = {
+      arrived: new Promise<void>((resolve) => {
+        arrive = resolve;
+      }),
+      released: new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+      caught: () => arrive(),
+      release: () => release(),
+    };
+    this.faults.push({ ...match, hold, remaining: 1 });
+    return hold;
   }
 
   clearFaults(): void {

@@ -74,6 +74,11 @@ export class SlackSandbox {
   readonly botId = "BBOT0000001";
   /** Socket Mode: apps.connections.open and the WebSocket it hands out. */
   readonly socketMode: SocketModeStandIn;
+  /**
+   * Set to an HTTP status (503…) to play a Slack incident: every Web API call gets that error page
+   * instead of JSON, as Slack's edge answers while the API is down.
+   */
+  outage: number | undefined;
 
   constructor(readonly options: SlackSandboxOptions) {
     this.socketMode = new SocketModeStandIn(options.appToken ?? `xapp-1-A0GHCONNECT-${randomBytes(8).toString("hex")}`);
@@ -184,6 +189,10 @@ export class SlackSandbox {
   }
 
   private api(method: string, args: Record<string, unknown>, authorization: string | undefined): SandboxResponse {
+    if (this.outage) {
+      this.calls.push({ method, args, ok: false, error: `http_${this.outage}` });
+      return { status: this.outage, html: "<html><body>Slack is having trouble right now.</body></html>" };
+    }
     const record = (ok: boolean, payload: Record<string, unknown>, error?: string): SandboxResponse => {
       this.calls.push({ method, args, ok, error });
       // Slack reports the token's scopes in every Web API response.

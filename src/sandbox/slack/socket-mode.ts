@@ -24,6 +24,8 @@ export class SocketModeStandIn {
   private readonly waiting = new Map<string, (ack: SocketAck) => void>();
   /** Every ack received, in order. */
   readonly acks: SocketAck[] = [];
+  /** When set, WebSocket upgrades are refused (a firewall or proxy that blocks wss:// to Slack). */
+  refuseSockets = false;
 
   constructor(readonly appToken: string) {}
 
@@ -42,6 +44,10 @@ export class SocketModeStandIn {
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? "/", "http://sandbox.local");
       const ticket = url.searchParams.get("ticket") ?? "";
+      if (this.refuseSockets) {
+        socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
+        return;
+      }
       if (url.pathname !== SOCKET_MODE_PATH || !this.tickets.delete(ticket)) {
         socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n");
         return;
@@ -104,6 +110,11 @@ export class SocketModeStandIn {
   /** Asks every connected app to reconnect, as Slack does before recycling a server. */
   disconnectAll(reason = "refresh_requested"): void {
     for (const ws of this.sockets) ws.send(JSON.stringify({ type: "disconnect", reason, debug_info: { host: "applink-sandbox" } }));
+  }
+
+  /** Cuts every connection without a word, as a network failure does. */
+  dropAll(): void {
+    for (const ws of this.sockets) ws.terminate();
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,205 @@
+// `npx ghconnect check` as an operator runs it on day one, before Slack works: placeholder
+// tokens, hosts that do not resolve, a host that accepts and never answers, one that refuses, one
+// whose certificate is not trusted. It must print each check as it finishes, name each host's
+// failure with the fix, and end on its own with a non-zero exit. And `npm start` with a token
+// Slack refuses must stop at once with one line saying so.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpsServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../src/sandbox/bot.js";
+import { type BlackHole, startBlackHole } from "./helpers/network.js";
+
+const ROOT = join(import.meta.dirname, "..");
+
+/** The environment an operator has after copying .env.example and filling in what they knew. */
+function operatorEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const { HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy, NO_PROXY, no_proxy, NODE_EXTRA_CA_CERTS, ...inherited } = process.env;
+  return {
+    ...inherited,
+    SLACK_BOT_TOKEN: "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx",
+    SLACK_SIGNING_SECRET: "0123456789abcdef0123456789abcdef",
+    SLACK_ADMIN_CHANNEL: "C0123ABCD",
+    GHES_TOKEN: "ghp_000000000000000000000000000000000000",
+    PUBLIC_URL: "https://ghconnect.example.com",
+    GHCONNECT_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+    LOG_LEVEL: "info",
+    ...overrides,
+  };
+}
+
+interface Run {
+  child: ChildProcess;
+  lines: string[];
+  /** Resolves with the first line matching, and whether the process was still running then. */
+  line(match: RegExp): Promise<{ text: string; running: boolean }>;
+  exit: Promise<number | null>;
+}
+
+/** Processes a test started; one that outlives its test (it hung) is killed. */
+const started = new Set<ChildProcess>();
+
+function run(command: string[], env: NodeJS.ProcessEnv): Run {
+  const child = spawn(process.execPath, command, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  started.add(child);
+  child.on("exit", () => started.delete(child));
+  const lines: string[] = [];
+  const waiters: Array<{ match: RegExp; resolve: (v: { text: string; running: boolean }) => void }> = [];
+  let buffered = "";
+  const take = (chunk: Buffer) => {
+    buffered += chunk.toString("utf8");
+    for (let i = buffered.indexOf("\n"); i !== -1; i = buffered.indexOf("\n")) {
+      const text = buffered.slice(0, i);
+      buffered = buffered.slice(i + 1);
+      lines.push(text);
+      for (const w of [...waiters])
+        if (w.match.test(text)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve({ text, running: child.exitCode === null });
+        }
+    }
+  };
+  child.stdout?.on("data", take);
+  child.stderr?.on("data", take);
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    exit,
+    line: (match) => {
+      const seen = lines.find((l) => match.test(l));
+      if (seen) return Promise.resolve({ text: seen, running: child.exitCode === null });
+      return new Promise((resolve) => waiters.push({ match, resolve }));
+    },
+  };
+}
+
+describe("ghconnect check, with nothing reachable yet", () => {
+  let dir: string;
+  let blackHole: BlackHole;
+  let untrusted: Server;
+  let untrustedHost: string;
+  let refusedPort: number;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "ghconnect-check-"));
+    // A server whose certificate nobody trusts (a TLS-inspecting proxy's, an internal CA's).
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
+    untrusted = createHttpsServer({ key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) }, (_req, res) =>
+      res.end("ok"),
+    );
+    await new Promise<void>((resolve) => untrusted.listen(0, "127.0.0.1", () => resolve()));
+    untrustedHost = `127.0.0.1:${(untrusted.address() as AddressInfo).port}`;
+    blackHole = await startBlackHole();
+    refusedPort = await freePort();
+  });
+  afterEach(() => {
+    for (const child of started) child.kill("SIGKILL");
+  });
+  afterAll(async () => {
+    await blackHole?.stop();
+    untrusted?.closeAllConnections();
+    await new Promise<void>((resolve) => (untrusted ? untrusted.close(() => resolve()) : resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("prints each check as it finishes, names every host's failure with its fix, and exits 1 on its own", async () => {
+    const ghesHeld = blackHole.nextConnection();
+    const check = run(
+      ["bin/ghconnect.js", "check"],
+      operatorEnv({
+        DATABASE_URL: `sqlite:${join(dir, "check.db")}`,
+        SLACK_API_URL: "https://slack.invalid/api/",
+        GHES_URL: blackHole.url,
+        GITHUB_URL: "https://github.invalid",
+        GITHUB_API_URL: `http://127.0.0.1:${refusedPort}`,
+        GITHUB_UPLOADS_URL: `https://${untrustedHost}`,
+      }),
+    );
+    // The DNS failure is printed while GHES still holds the request open: output is progressive.
+    await ghesHeld;
+    const slack = await check.line(/^✗ Slack \(slack\.invalid\)/);
+    expect(slack.running).toBe(true);
+    expect(blackHole.held).toBe(1);
+    expect(check.lines.some((l) => l.startsWith("✗ GHES:"))).toBe(false);
+
+    expect(await check.exit).toBe(1);
+    const out = check.lines;
+    expect(out[0]).toBe("ghconnect check: each check gives up after 5 s; nothing is changed.");
+    expect(out).toContain("✓ Config: Slack in HTTP mode; pages at https://ghconnect.example.com");
+    expect(out).toContain("✓ Database: sqlite answers");
+    expect(slack.text).toMatch(
+      /^✗ Slack \(slack\.invalid\): cannot reach slack\.invalid: DNS lookup failed \((ENOTFOUND|EAI_AGAIN)\) → Check the host name, or set HTTPS_PROXY if this host reaches the internet only through a proxy\.$/,
+    );
+    expect(out).toContain(
+      `✗ GHES: ${blackHole.host}: no answer within 5 s (timeout) → ${blackHole.host} did not answer: a firewall may drop the traffic; allow outbound HTTPS to ${blackHole.host}, or set HTTPS_PROXY.`,
+    );
+    expect(out).toContainEqual(
+      expect.stringMatching(
+        /^✗ github\.com \(github\.invalid\): DNS lookup failed \((ENOTFOUND|EAI_AGAIN)\) → Check the host name, or set HTTPS_PROXY/,
+      ),
+    );
+    expect(out).toContain(
+      `✗ API (127.0.0.1:${refusedPort}): the connection was refused (ECONNREFUSED) → Nothing accepts connections at 127.0.0.1:${refusedPort}: check the URL and port and that the service is up.`,
+    );
+    expect(out).toContain(
+      `✗ uploads (${untrustedHost}): TLS handshake failed (DEPTH_ZERO_SELF_SIGNED_CERT) → ${untrustedHost}'s certificate is not trusted here: if a proxy inspects TLS, give Node its CA (NODE_EXTRA_CA_CERTS=/path/to/ca.pem); otherwise check the certificate's name and expiry.`,
+    );
+    expect(out).toContainEqual(expect.stringMatching(/^✗ License: GHES_MANAGE_URL and GHES_MANAGE_PASSWORD are not set/));
+    expect(out).toContainEqual(
+      expect.stringMatching(
+        /^✗ Audit witness: cannot read #C\w+: cannot reach slack\.invalid: DNS lookup failed \((ENOTFOUND|EAI_AGAIN)\) → Check that this host reaches Slack/,
+      ),
+    );
+    expect(out[out.length - 1]).toBe("❌ 7 checks failed. Nothing was changed.");
+  }, 30_000);
+
+  it("npm start with a bot token Slack refuses: exit 2 and one line naming SLACK_BOT_TOKEN and Slack's reason", async () => {
+    const { startSandbox } = await import("../src/sandbox/index.js");
+    const sandbox = await startSandbox();
+    try {
+      const start = run(
+        ["--import", "tsx", "src/main.ts"],
+        operatorEnv({
+          ...sandbox.env(),
+          SLACK_BOT_TOKEN: "xoxb-1-a-token-this-workspace-revoked",
+          DATABASE_URL: `sqlite:${join(dir, "start.db")}`,
+          PORT: String(await freePort()),
+        }),
+      );
+      expect(await start.exit).toBe(2);
+      const refused = check(start.lines);
+      expect(refused).toEqual([
+        "ghconnect: cannot start: SLACK_BOT_TOKEN was refused by Slack (invalid_auth): Set SLACK_BOT_TOKEN to this app's Bot User OAuth Token (api.slack.com/apps → OAuth & Permissions, xoxb-…), and check the app is installed in the workspace.",
+      ]);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 30_000);
+});
+
+/** The lines a person reads on the terminal (pino's JSON lines aside). */
+function check(lines: string[]): string[] {
+  return lines.filter((l) => l.startsWith("ghconnect:"));
+}
