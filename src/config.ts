@@ -185,7 +185,6 @@ export const envSchema = z.object({
     }),
 });
 
-export type Env = z.input<typeof envSchema>;
 export type Config = Omit<z.output<typeof envSchema>, "GITHUB_API_URL" | "GITHUB_UPLOADS_URL"> & {
   GITHUB_API_URL: string;
   GITHUB_UPLOADS_URL: string;

@@ -36,10 +36,6 @@ export class NotConnected extends UserError {
   override readonly code = "not_connected";
 }
 
-export class PreflightFailed extends UserError {
-  override readonly code = "preflight_failed";
-}
-
 /** A dependency (GitHub, GHES, Slack) failed in a way the user should hear about verbatim. */
 export class UpstreamError extends UserError {
   override readonly code = "upstream_error";

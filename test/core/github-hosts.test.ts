@@ -102,11 +102,11 @@ describe("preflight on GHE.com without a proxy", () => {
     expect(passed).toBe(false);
     const hostLines = results.filter((r) => r.name !== "GHES" && r.name !== "License");
     expect(hostLines.map((r) => `${r.status} ${r.name}: ${r.advice}`)).toEqual([
-      "fail GHE.com (octocrop.ghe.com): Make octocrop.ghe.com resolvable from this host, or set HTTPS_PROXY. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
-      "fail API (api.octocrop.ghe.com): Make api.octocrop.ghe.com resolvable from this host, or set HTTPS_PROXY. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
-      "fail uploads (uploads.octocrop.ghe.com): Make uploads.octocrop.ghe.com resolvable from this host, or set HTTPS_PROXY. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
-      "warn auth (auth.ghe.com): Make auth.ghe.com resolvable from this host, or set HTTPS_PROXY.",
-      "warn objects (objects-origin.octocrop.ghe.com): Make objects-origin.octocrop.ghe.com resolvable from this host, or set HTTPS_PROXY. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
+      "fail GHE.com (octocrop.ghe.com): Check the host name, or set HTTPS_PROXY if this host reaches the internet only through a proxy. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
+      "fail API (api.octocrop.ghe.com): Check the host name, or set HTTPS_PROXY if this host reaches the internet only through a proxy. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
+      "fail uploads (uploads.octocrop.ghe.com): Check the host name, or set HTTPS_PROXY if this host reaches the internet only through a proxy. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
+      "warn auth (auth.ghe.com): Check the host name, or set HTTPS_PROXY if this host reaches the internet only through a proxy.",
+      "warn objects (objects-origin.octocrop.ghe.com): Check the host name, or set HTTPS_PROXY if this host reaches the internet only through a proxy. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
     ]);
   });
 });

@@ -48,7 +48,7 @@ describe.each(ENGINES)("GHE.com (%s)", (engine) => {
     for (const host of ["acme-typo.ghe.com", "api.acme-typo.ghe.com", "uploads.acme-typo.ghe.com"]) {
       expect(card).toContain(`(${host}): the proxy could not reach it (CONNECT answered 503: no such host, or it is down)`);
       expect(card).toContain(
-        `Check that the proxy can resolve and reach ${host}. Check that acme-typo.ghe.com is your enterprise's subdomain (GITHUB_URL).`,
+        `Check that the proxy ${new URL(world.bot.config.HTTPS_PROXY as string).host} can resolve and reach ${host}. Check that acme-typo.ghe.com is your enterprise's subdomain (GITHUB_URL).`,
       );
     }
     expect(card).toContain("❌ GHE.com (acme-typo.ghe.com)");
