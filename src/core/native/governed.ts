@@ -11,13 +11,14 @@ import { authorizeAdmin } from "../authorize.js";
 import type { Clock } from "../clock.js";
 import type { FlowStore } from "../enable.js";
 import { when } from "../enable-card.js";
-import { NotAuthorized, OperationInFlight, PreflightFailed } from "../errors.js";
+import { NotAuthorized, OperationInFlight } from "../errors.js";
 import { type FeatureName, findFeature } from "../features.js";
 import { type Message, simpleMessage } from "../message.js";
 import type { GhesGateway, Notifier } from "../ports.js";
 import type { CheckResult } from "../preflight.js";
 import { FEATURE_EVENTS, type NativeEvent, type NativeState } from "./events.js";
 import { type FeatureCardStage, featureCard } from "./feature-card.js";
+import { NativePrerequisitesFailed } from "./ports.js";
 
 /** How long an approved change waits for its event or confirmation. */
 export const NATIVE_WAIT_MS = 30 * 60_000;
@@ -156,7 +157,7 @@ export class GovernedFeatures {
         outcome: "refused",
         details: { verb: action, reason: failed.map((c) => `${c.name}: ${c.detail}`).join("; ") },
       });
-      throw new PreflightFailed(
+      throw new NativePrerequisitesFailed(
         `${info?.title ?? feature} cannot be ${action === "enable" ? "turned on" : "turned off"} now: ${failed.map((c) => `${c.name}: ${c.detail}`).join("; ")}.`,
         "Nothing was posted or changed. Fix that, then ask again.",
         { ghes: admin.ghesLogin },

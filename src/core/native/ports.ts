@@ -30,3 +30,8 @@ export interface NativeEventStore {
 export class NativeAuditRefused extends UserError {
   override readonly code = "native_audit_refused";
 }
+
+/** A native feature's prerequisite failed when checked live: nothing was posted or changed. */
+export class NativePrerequisitesFailed extends UserError {
+  override readonly code = "native_prerequisites_failed";
+}
