@@ -7,6 +7,7 @@ import * as m0002 from "./0002_enable.js";
 import * as m0003 from "./0003_encryption_keys.js";
 import * as m0004 from "./0004_refusal_tallies.js";
 import * as m0006 from "./0006_person_links.js";
+import * as m0007 from "./0007_native_connect.js";
 import * as m0008 from "./0008_operation_account_kind.js";
 
 export const migrations: Record<string, Migration> = {
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   "0003_encryption_keys": m0003,
   "0004_refusal_tallies": m0004,
   "0006_person_links": m0006,
+  "0007_native_connect": m0007,
   "0008_operation_account_kind": m0008,
 };

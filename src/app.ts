@@ -13,7 +13,12 @@ import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
 import { watchEnterpriseInstallations } from "./core/enterprise-installations.js";
 import { EverydayCommands } from "./core/everyday.js";
+import { connectHosts, githubSiteName } from "./core/github-hosts.js";
 import { LinkService } from "./core/link.js";
+import { applianceProxyChecks } from "./core/native/appliance-check.js";
+import { foldNative } from "./core/native/events.js";
+import { GovernedFeatures } from "./core/native/governed.js";
+import { NativeWatcher } from "./core/native/watcher.js";
 import { CHECK_TIMEOUT_MS } from "./core/preflight.js";
 import { announcePendingRoster, seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
@@ -22,10 +27,13 @@ import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
 import { migrateToLatest } from "./db/migrate.js";
+import { NativeRepo } from "./db/native-repo.js";
+import { NativeRequestsRepo } from "./db/native-requests-repo.js";
 import { SecretBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
 import { GhesClient } from "./github/ghes.js";
+import { GhesAuditClient } from "./github/ghes-audit.js";
 import { ManageClient } from "./github/manage.js";
 import { PersonOAuthClient } from "./github/person-oauth.js";
 import { DatabaseTokenCache } from "./github/token-cache.js";
@@ -81,6 +89,8 @@ export interface Ghconnect {
   tokens: TokenKeeper;
   everyday: EverydayCommands;
   links: LinkService;
+  /** The watcher of GHES's native GitHub Connect (its enterprise audit log). */
+  native: NativeWatcher;
   /** Listens on PORT (the public routes) and METRICS_PORT; resolves with the public port. */
   listen(port?: number): Promise<number>;
   /** The port /metrics is served on (bound on METRICS_HOST), once listening; undefined when off. */
@@ -239,6 +249,34 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       new DatabaseTokenCache(store.credentials, owner, clock, (expiresAt) => store.connections.noteToken(owner.connectionId, expiresAt)),
     onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
   });
+  const ghesAudit = new GhesAuditClient(config.GHES_URL, config.GHES_TOKEN, fetch);
+  const nativeEvents = new NativeRepo(db.kysely, clock);
+  const governed = new GovernedFeatures({
+    store,
+    requests: new NativeRequestsRepo(db.kysely, clock),
+    ghes,
+    notifier,
+    clock,
+    policy: config.GHCONNECT_DISCONNECT_APPROVAL,
+    ttlMs: config.GHCONNECT_APPROVAL_TTL,
+    settingsUrl: `${config.GHES_URL.replace(/\/+$/, "")}/enterprises/${config.GHES_ENTERPRISE ?? "SLUG"}/settings/dotcom_connection`,
+    nativeState: async () => (config.GHES_ENTERPRISE ? foldNative(await nativeEvents.all()) : undefined),
+    actionsEnabled: () =>
+      config.GHES_ENTERPRISE
+        ? ghesAudit.actionsEnabled(config.GHES_ENTERPRISE)
+        : Promise.resolve({ ok: false, detail: "GHES_ENTERPRISE is not set, so GHES's Actions setting cannot be read" }),
+  });
+  const native = new NativeWatcher({
+    auditLog: ghesAudit,
+    events: nativeEvents,
+    takeExpected: (event) => governed.takeEvent(event),
+    featureStates: () => store.features.all(),
+    enterprise: config.GHES_ENTERPRISE,
+    ghesUrl: config.GHES_URL,
+    clock,
+    appendAudit: audit,
+    claim: (name, periodMs) => store.jobs.claimSlot(name, periodMs, replica),
+  });
   const everyday = new EverydayCommands({
     store,
     ghes,
@@ -258,6 +296,21 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       config.SLACK_ADMIN_CHANNEL,
     ),
     clock,
+    nativeStatus: () => native.statusBlocks(),
+    governNative: (action, name, slackUserId) => governed.request(action, name, slackUserId),
+    nativeChecks: async () => [
+      await native.check(),
+      ...(await applianceProxyChecks({
+        appliance: manage,
+        botProxy: config.HTTPS_PROXY,
+        // GitHub's documented list, as the bot's own preflight reaches it (GHE.com included).
+        hosts: connectHosts({ webUrl: config.GITHUB_URL, apiUrl: config.GITHUB_API_URL, uploadsUrl: config.GITHUB_UPLOADS_URL })
+          .filter((h) => h.required)
+          .map((h): [string, string] => [h.role === "web" ? githubSiteName(config.GITHUB_URL) : h.role, h.url]),
+        reachThrough: (proxy, url) =>
+          new DotcomClient(config.GITHUB_URL, config.GITHUB_API_URL, createFetch({ httpsProxy: proxy })).reach(url),
+      })),
+    ],
     slackProbe: probeSlack,
     personToken: (slackUserId, side) => links.tokenFor(slackUserId, side),
     personSearchGhes: (token, query, limit, signal) => personOAuth.ghesSearch(token, query, limit, signal),
@@ -327,7 +380,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     perUserLimit: config.GHCONNECT_USER_LIMIT,
     onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
   });
-  registerActionListeners(app, { enable, disable, notifier, log, run });
+  registerActionListeners(app, { enable, disable, governed, notifier, log, run });
 
   const server = createAppServer({
     routes: [healthRoute({ db, mode, slack: () => slackWatch.health }), ...githubRoutes(enable, log), ...linkRoutes(links, log)],
@@ -356,6 +409,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       // An enterprise's owners choose on GitHub the organizations its app is installed on: each
       // sweep asks GitHub (one call, with the app's JWT) and records and audits a change once.
       { name: "enterprise installations", run: () => watchEnterpriseInstallations({ store, dotcom }) },
+      // Governed native-feature requests that expired unapproved or were not proven in time.
+      { name: "native feature expiry", run: () => governed.expireStale() },
       {
         name: "slack_events pruning",
         run: async () => {
@@ -368,7 +423,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     log,
   );
   const refresh = () =>
-    Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica), links.refreshDue()]).catch((error) =>
+    Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica), links.refreshDue(), native.tick()]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),
     );
   const metricsAddress = () => {
@@ -385,6 +440,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     tokens,
     everyday,
     links,
+    native,
     async listen(port = config.PORT) {
       // A token Slack refuses stops the start with the one line to fix; an unreachable Slack does
       // not: the bot starts degraded (/healthz 503), says why, and re-checks until Slack answers.

@@ -120,6 +120,10 @@ export const envSchema = z.object({
   // The OAuth app on GHES that people sign in through to prove their GHES login (/ghconnect link).
   GHES_OAUTH_CLIENT_ID: optionalNonEmpty,
   GHES_OAUTH_CLIENT_SECRET: optionalNonEmpty,
+  // The enterprise account's slug on GHES, for its audit log (native GitHub Connect); optional.
+  GHES_ENTERPRISE: optionalNonEmpty.refine((v) => v === undefined || /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?$/.test(v), {
+    message: "should be the enterprise slug as in https://GHES/enterprises/SLUG (letters, digits, hyphens)",
+  }),
   GITHUB_URL: url("https://github.com").default("https://github.com"),
   // Unset: derived from GITHUB_URL (api.github.com, or api.SUBDOMAIN.ghe.com for GHE.com).
   GITHUB_API_URL: url("https://api.github.com").optional(),

@@ -97,6 +97,12 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       };
     case "admins.removed":
       return { text: `👤 ${who(e)} removed <@${String(e.target).split(":")[0]}> from the ghconnect admins.` };
+    case "native.observed":
+      return { text: `👀 ${String(e.details.line)}` };
+    case "native.watch_failed":
+      return { text: `⚠️ ghconnect cannot watch GHES's own GitHub Connect: ${reason(e)}` };
+    case "native.watch_recovered":
+      return { text: "✅ ghconnect reads GHES's audit log again." };
     case "audit.verify":
       if (e.outcome === "ok") return undefined;
       return typeof e.details.bad_seq === "number"

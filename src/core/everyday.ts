@@ -38,6 +38,12 @@ export interface EverydayDeps {
   personToken(slackUserId: string, side: LinkSide): Promise<TokenForSearch>;
   /** GHES search with a person's token. */
   personSearchGhes(token: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
+  /** GHES's own GitHub Connect, as the native watcher last saw it (status shows it under ghconnect's). */
+  nativeStatus?(): Promise<Block[]>;
+  /** `check`'s view of native Connect: the audit log, and GHES's own proxy beside the bot's. */
+  nativeChecks?(): Promise<CheckResult[]>;
+  /** A native feature's change, governed (card, approval, settings link, proof); see native/governed.ts. */
+  governNative?(action: "enable" | "disable", name: FeatureName, slackUserId: string): Promise<Message>;
   /** Who the bot token is and its scopes (auth.test, once, within the check's time limit), or why not. */
   slackProbe(): Promise<SlackProbe>;
   config: {
@@ -133,7 +139,7 @@ export class EverydayCommands {
   private statusView(facts: StatusFacts, ghesCheckFailed?: string): Message {
     if (!ghesCheckFailed && this.lastView?.facts === facts) return this.lastView.reply;
     const { approval, latest, features, inFlight } = facts;
-    const reply = statusMessage({
+    const base = statusMessage({
       now: this.deps.clock(),
       active: facts.active,
       latest,
@@ -149,6 +155,7 @@ export class EverydayCommands {
       ghesCheckFailed,
       githubSite: githubSiteName(this.deps.dotcom.webUrl),
     });
+    const reply: Message = { ...base, blocks: [...base.blocks, ...facts.native] };
     if (!ghesCheckFailed) this.lastView = { facts, reply };
     return reply;
   }
@@ -161,13 +168,14 @@ export class EverydayCommands {
   private async readStatusFacts() {
     const { store } = this.deps;
     const active = await store.connections.active();
-    const [approval, latest, features, inFlight] = await Promise.all([
+    const [approval, latest, features, inFlight, native] = await Promise.all([
       active ? store.approvals.pendingFor(active.id) : undefined,
       active ? undefined : store.connections.latest(),
       store.features.all(),
       store.operations.inFlight(),
+      this.deps.nativeStatus?.() ?? ([] as Block[]),
     ]);
-    return { active, approval, latest, features, inFlight };
+    return { active, approval, latest, features, inFlight, native };
   }
 
   /** `check` / `doctor`: every check, changing nothing. */
@@ -254,8 +262,14 @@ export class EverydayCommands {
         return report([{ name: "Audit witness", status: "fail", detail, advice }]);
       },
     );
-    const [db, sl, wi, gh] = await Promise.all([database, slack, witness, github]);
-    return [...first, ...db, ...sl, ...wi, ...gh.results];
+    // GHES's own Connect: its audit log, and its proxy beside the bot's (each call has its own time limit).
+    const native = this.deps.nativeChecks
+      ? withinDeadline(ms * 3, () => (this.deps.nativeChecks as () => Promise<CheckResult[]>)()).then(report, (error): CheckResult[] =>
+          report([{ name: "GHES audit log", status: "fail", detail: failureOf(error, { host: "GHES" }).detail }]),
+        )
+      : Promise.resolve([] as CheckResult[]);
+    const [db, sl, wi, gh, na] = await Promise.all([database, slack, witness, github, native]);
+    return [...first, ...db, ...sl, ...wi, ...gh.results, ...na];
   }
 
   /** The bot can read the admin channel back, which `audit verify` needs to notice deleted entries. */
@@ -289,7 +303,7 @@ export class EverydayCommands {
       const state = s?.enabled ? `✅ on (by <@${s.changedBySlack}>, ${when(s.changedAt)})` : "▫️ off";
       const how = f.providedByBot
         ? `provided by ghconnect: \`/ghconnect feature ${s?.enabled ? "disable" : "enable"} ${f.name}\``
-        : `a GHES setting GitHub offers no API for: turn it on in GHES under Enterprise settings → GitHub Connect (${this.ghesConnectPage()}), then record it with \`/ghconnect feature enable ${f.name}\``;
+        : `a GHES setting GitHub offers no API for: \`/ghconnect feature ${s?.enabled ? "disable" : "enable"} ${f.name}\` asks for approval, then links to GHES's settings (${this.ghesConnectPage()}) and records it once proven`;
       return `*${f.title}* \`${f.name}\` — ${state}\n    ${f.what}; ${how}.`;
     });
     await this.deps.store.appendAudit({ actor: { slack: slackUserId }, action: "command.features", outcome: "ok" });
@@ -319,6 +333,8 @@ export class EverydayCommands {
         { ghes: admin.ghesLogin },
       );
     }
+    // A native feature depends on GHES's own connection, which its card checks, not on ghconnect's.
+    if (action !== "run" && !info.providedByBot && this.deps.governNative) return this.deps.governNative(action, name, slackUserId);
     // One rule for every GitHub Connect feature, as GitHub's own: turning one on, or running one,
     // needs the connection (GitHub's Server Statistics requires GitHub Connect too); turning one
     // off never does.

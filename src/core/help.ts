@@ -9,11 +9,15 @@ export interface UsageLine {
 
 export const USAGE: readonly UsageLine[] = [
   { command: "help", what: "this help", who: "anyone" },
-  { command: "status", what: "the connection: account, since when, by whom, token expiry, app, features", who: "admin channel" },
+  {
+    command: "status",
+    what: "the connection: account, since when, by whom, token expiry, app, features; and GHES's own GitHub Connect as its audit log shows it",
+    who: "admin channel",
+  },
   {
     command: "check",
     alias: "doctor",
-    what: "preflight checks, changing nothing: config, database, Slack (and reading the admin channel), GHES, license, proxy, GitHub hosts, clock (5 s each at most)",
+    what: "preflight checks, changing nothing: config, database, Slack (and reading the admin channel), GHES, license, proxy, GitHub hosts, clock (5 s each at most), GHES's audit log and its own proxy",
     who: "admins",
   },
   {
@@ -37,7 +41,7 @@ export const USAGE: readonly UsageLine[] = [
   { command: "features", what: "the GitHub Connect features and their state", who: "anyone" },
   {
     command: "feature enable|disable NAME",
-    what: "turn a feature on or off (e.g. unified-search); turning one on needs a connection",
+    what: "turn a feature on or off (e.g. unified-search); a GHES-native one (license-sync, dependabot, actions, unified-contributions) goes through an approval card and GHES's settings link",
     who: "admins",
   },
   {

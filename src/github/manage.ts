@@ -23,6 +23,29 @@ export class ManageClient implements ManageGateway {
     return this.octokit !== undefined;
   }
 
+  /** The appliance's own proxy (`http_proxy` in GET /manage/v1/config/settings), null when none is set. */
+  async httpProxy(): Promise<string | null> {
+    if (!this.octokit || !this.authorization) {
+      throw new ConfigurationProblem(
+        "GHES_MANAGE_URL and GHES_MANAGE_PASSWORD are not set, so GHES's own proxy setting cannot be read.",
+        "Set both to the Management Console's URL (port 8443) and password, then restart the bot.",
+      );
+    }
+    try {
+      const { data } = await this.octokit.request("GET /manage/v1/config/settings", { headers: { authorization: this.authorization } });
+      const proxy = (data as { http_proxy?: string | null }).http_proxy;
+      return typeof proxy === "string" && proxy.trim() ? proxy.trim() : null;
+    } catch (error) {
+      if (statusOf(error) === 401) {
+        throw new ConfigurationProblem(
+          `The Management Console API at ${this.host} refused GHES_MANAGE_PASSWORD (401).`,
+          "Set GHES_MANAGE_PASSWORD to the Management Console password and restart the bot. Nothing was changed.",
+        );
+      }
+      throw upstream("Reading GHES's proxy setting from the Management Console", this.host, error);
+    }
+  }
+
   async licenseFacts(signal?: AbortSignal): Promise<LicenseFacts> {
     if (!this.octokit || !this.authorization) {
       throw new ConfigurationProblem(

@@ -12,6 +12,7 @@ import { createLogger } from "../log.js";
 import { startBotOnSandbox } from "./bot.js";
 import { SandboxBrowser } from "./browser.js";
 import { registerAsEnterpriseOwner } from "./enterprise-owner.js";
+import { type NativeClick, nativeClick } from "./github/ghes-audit.js";
 import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS, type SandboxUserName, startSandbox } from "./index.js";
 import { type SandboxProxy, startProxy } from "./proxy.js";
 import type { PostedMessage } from "./slack/server.js";
@@ -35,6 +36,10 @@ const HELP = `Commands:
   :proxy refuse H   the proxy refuses CONNECT to H (github.com, api.github.com, uploads.github.com);
                     :proxy allow H|all undoes it (needs --proxy)
   :license expire [YYYY-MM-DD]   the GHES license expired (a month ago by default); :license renew
+  :ghes-settings connect [ORG]|disconnect|renew-token|upload-license|upload-metrics
+                    you click in GHES's own GitHub Connect settings (as your GHES login): GHES
+                    records the audit event, and the bot's watcher reads it at once
+  :ghes-proxy URL|none   GHES's own proxy setting (Management Console), which \`check\` compares
   :help, :quit
 Options (on the command line, or on a scenario's first line as #!demo …):
   --approval self|peer   GHCONNECT_DISCONNECT_APPROVAL (default self; peer = another admin approves)
@@ -92,6 +97,7 @@ async function main(): Promise<number> {
   const proxy: SandboxProxy | undefined = options.proxy ? await startProxy() : undefined;
   const {
     driver,
+    bot,
     url: botUrl,
     stop: stopBot,
   } = await startBotOnSandbox(sandbox, {
@@ -251,6 +257,31 @@ async function main(): Promise<number> {
           world.licenseExpiresAt = new Date(world.now() + 365 * 86_400_000).toISOString();
         } else throw new Error("use :license expire [YYYY-MM-DD] or :license renew");
         say(style.dim(`the GHES license of ${world.licenseCompany} now expires on ${world.licenseExpiresAt.slice(0, 10)}`));
+        return true;
+      }
+      case ":ghes-settings": {
+        const [verb = "", org] = rest;
+        const clicks: Record<string, NativeClick> = {
+          connect: "connect",
+          disconnect: "disconnect",
+          "renew-token": "renew-token",
+          "upload-license": "upload-license-usage",
+          "upload-metrics": "upload-usage-metrics",
+        };
+        const click = clicks[verb];
+        if (!click) throw new Error("use :ghes-settings connect [ORG]|disconnect|renew-token|upload-license|upload-metrics");
+        const event = nativeClick(sandbox.world, click, SANDBOX_USERS[user].ghes, org ?? "acme");
+        say(style.dim(`${SANDBOX_USERS[user].ghes} clicked in GHES's GitHub Connect settings: GHES recorded ${event.action}`));
+        // The watcher looks each minute; the demo does not make you wait for it.
+        await bot.native.look();
+        await showNew();
+        return true;
+      }
+      case ":ghes-proxy": {
+        const [value = ""] = rest;
+        if (value !== "none" && !/^https?:\/\/\S+$/.test(value)) throw new Error("use :ghes-proxy http://HOST:PORT or :ghes-proxy none");
+        sandbox.world.applianceHttpProxy = value === "none" ? null : value;
+        say(style.dim(`GHES's own proxy (Management Console → Privacy) is now ${value}`));
         return true;
       }
       default:

@@ -128,6 +128,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       GHES_MANAGE_PASSWORD: world.managePassword,
       GHES_OAUTH_CLIENT_ID: world.ghesOAuthApp.clientId,
       GHES_OAUTH_CLIENT_SECRET: world.ghesOAuthApp.clientSecret,
+      GHES_ENTERPRISE: world.enterpriseSlug,
       GITHUB_URL: urls.web,
       // GHE.com: the app derives the API and uploads hosts from GITHUB_URL, and reaches GitHub's
       // names through the proxy; everything on 127.0.0.1 (GHES, Slack, the bot) goes direct.

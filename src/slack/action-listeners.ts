@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { DisableFlow } from "../core/disable.js";
 import type { EnableFlow } from "../core/enable.js";
 import type { Message } from "../core/message.js";
+import type { GovernedFeatures } from "../core/native/governed.js";
 import type { Notifier } from "../core/ports.js";
 import { databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
 import { isDatabaseError } from "../db/errors.js";
@@ -15,7 +16,14 @@ type Handler = (value: string, userId: string) => Promise<Message>;
 
 export function registerActionListeners(
   app: App,
-  deps: { enable: EnableFlow; disable: DisableFlow; notifier: Notifier; log: Logger; run?: <T>(work: () => Promise<T>) => Promise<T> },
+  deps: {
+    enable: EnableFlow;
+    disable: DisableFlow;
+    governed?: GovernedFeatures;
+    notifier: Notifier;
+    log: Logger;
+    run?: <T>(work: () => Promise<T>) => Promise<T>;
+  },
 ): void {
   const { notifier, log } = deps;
   const run = deps.run ?? (<T>(work: () => Promise<T>) => work());
@@ -40,6 +48,13 @@ export function registerActionListeners(
     "disable.cancel": (value, user) => deps.disable.cancel(value, user),
     "disable.retry": (value, user) => deps.disable.retry(value, user),
     "disable.force": (value, user) => deps.disable.force(value, user),
+    ...(deps.governed
+      ? {
+          "native-feature.approve": (value: string, user: string) => (deps.governed as GovernedFeatures).approve(value, user),
+          "native-feature.cancel": (value: string, user: string) => (deps.governed as GovernedFeatures).cancel(value, user),
+          "native-feature.confirm": (value: string, user: string) => (deps.governed as GovernedFeatures).confirm(value, user),
+        }
+      : {}),
   };
   // One listener for every click, dispatching here: Bolt runs each registered listener's
   // middleware for every request, and two listeners matching one click would both ack it.

@@ -147,8 +147,8 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     await world.enable();
     // Later entries, an hour on: `--since` exports them alone.
     world.sandbox.world.clockOffsetMs = 3_600_000;
-    await world.command("alice", "feature enable license-sync");
-    await world.card(/turned on `license-sync`/);
+    await world.command("alice", "feature enable unified-search");
+    await world.card(/turned on `unified-search`/);
     const since = new Date(Date.now() + 1_800_000).toISOString();
     const segment = exportAll(["--since", since]);
     expect(segment.code).toBe(0);

@@ -42,17 +42,17 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
   async function connectedWithFeature() {
     world = await startWorld(engine);
     await world.enable();
-    await ask("alice", "feature enable license-sync", /Turned on/);
+    await ask("alice", "feature enable unified-search", /Turned on/);
     const feature = await entry("feature.enabled");
     // The line is posted after its transaction commits; wait until the channel shows it.
-    const line = await world.card(/turned on `license-sync`/);
+    const line = await world.card(/turned on `unified-search`/);
     expect(textOf(line)).toContain(`#${feature.seq} · ${feature.hash.slice(0, 8)}…`);
     return feature;
   }
 
   it("each posted line carries its entry's seq and hash, for people and as metadata; verify says the channel matches", async () => {
     const feature = await connectedWithFeature();
-    const line = await world.card(/turned on `license-sync`/);
+    const line = await world.card(/turned on `unified-search`/);
     expect(line.metadata).toEqual({ event_type: "ghconnect_audit", event_payload: { seq: feature.seq, hash: feature.hash } });
     // The enable's steps are in the card's thread, witnessed the same way.
     const connected = await entry("enable.connected");

@@ -256,15 +256,15 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       // status, asked just before (the second answer comes from its one-second view) and just
       // after, shows the change at once: the change forgets the view.
       await ask("alice", "status", /Connected to acme/);
-      expect(await ask("alice", "status", /Connected to acme/)).toContain("▫️ license-sync");
-      await ask("mallory", "feature enable license-sync", /not in ghconnect's admin roster/);
-      const turnedOn = await ask("alice", "feature enable license-sync", /GitHub has no API for this setting/);
-      expect(turnedOn).toContain("/enterprises/<enterprise>/settings/dotcom_connection");
-      expect(await ask("alice", "status", /Connected to acme/)).toContain("✅ license-sync");
-      await world.card(/turned on `license-sync`/);
-      await world.card(/<@U0MALLORY1> tried `feature enable license-sync`: You are not in ghconnect's admin roster/);
+      expect(await ask("alice", "status", /Connected to acme/)).toContain("▫️ unified-search");
+      await ask("mallory", "feature enable unified-search", /not in ghconnect's admin roster/);
+      const turnedOn = await ask("alice", "feature enable unified-search", /Turned on/);
+      expect(turnedOn).toContain("Anyone can now run `/ghconnect search QUERY`.");
+      expect(await ask("alice", "status", /Connected to acme/)).toContain("✅ unified-search");
+      await world.card(/turned on `unified-search`/);
+      await world.card(/<@U0MALLORY1> tried `feature enable unified-search`: You are not in ghconnect's admin roster/);
       const refused = (await world.bot.bot.store.audit.latest(50)).find((e) => e.action === "command.feature" && e.outcome === "refused");
-      expect(refused?.target).toBe("license-sync");
+      expect(refused?.target).toBe("unified-search");
     });
 
     it("server statistics follow one rule: turning them on and running them both need a connection; turning off does not", async () => {

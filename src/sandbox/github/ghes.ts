@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { type SandboxRequest, SandboxRouter } from "../http.js";
 import { issueJson } from "./api.js";
 import { ghError, ok } from "./common.js";
+import { ghesAuditRoutes } from "./ghes-audit.js";
 import { addGhesOAuthRoutes, ghesCanSee, ghesViewer } from "./ghes-oauth.js";
 import { publicUser } from "./shapes.js";
 import type { GitHubWorld } from "./world.js";
@@ -62,6 +63,7 @@ export function ghesRoutes(world: GitHubWorld, urls: { ghes: string }): SandboxR
       .map((i) => issueJson(urls.ghes, api, i));
     return ok(world, { total_count: items.length, incomplete_results: false, search_type: "lexical", items });
   });
+  ghesAuditRoutes(r, world, urls);
   return addGhesOAuthRoutes(r, world, urls);
 }
 
@@ -101,7 +103,7 @@ export function manageRoutes(world: GitHubWorld): SandboxRouter {
         subdomain_isolation: true,
         signup_enabled: false,
         github_hostname: world.ghesHostname,
-        http_proxy: null,
+        http_proxy: world.applianceHttpProxy,
         auth_mode: "saml",
         expire_sessions: false,
         customer: { name: world.licenseCompany, email: "it@example.com", uuid: "0f6b1c9e-sandbox", public_key_data: publicKey },

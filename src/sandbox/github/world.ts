@@ -1,6 +1,7 @@
 // The state behind the GitHub stand-ins: organizations, users, apps, installations, tokens, the
 // GHES instance, and a clock that tests can move. Seeded with a small cast (see SEED below).
 import { generateKeyPairSync, randomBytes } from "node:crypto";
+import type { GhesAuditEvent } from "./ghes-audit.js";
 
 export interface Org {
   login: string;
@@ -145,6 +146,16 @@ export class GitHubWorld {
   licenseCompany = "Example Corp";
   managePassword = "manage-secret";
   ghesToken = "ghes-site-admin-token";
+  /** The scopes GHES_TOKEN carries (the audit log needs admin:enterprise or read:audit_log). */
+  ghesTokenScopes: string[] = ["site_admin", "admin:enterprise"];
+  /** GHES's one enterprise account, as in /enterprises/SLUG. */
+  enterpriseSlug = "example";
+  /** GHES's enterprise audit log (see ghes-audit.ts), oldest first. */
+  readonly ghesAuditLog: GhesAuditEvent[] = [];
+  /** The appliance's own proxy (Management Console → Privacy → HTTP proxy server), or null. */
+  applianceHttpProxy: string | null = null;
+  /** GitHub Actions enabled on GHES (a prerequisite of actions from GitHub.com). */
+  ghesActionsEnabled = true;
   /** The github.com user signed in to the browser, unless a request says otherwise. */
   browserUser = "octocat";
   /** Apps created by the next manifest submission go to this org instead (fault: wrong owner). */

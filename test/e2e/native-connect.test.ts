@@ -1,0 +1,266 @@
+// GHES's own GitHub Connect, watched through its enterprise audit log: what `status` shows, what
+// the admin channel and the audit trail say when someone changes it in GHES's settings, and the
+// faults (token scope, wrong slug, GHES down, many pages, a GHES clock behind the bot's).
+import { afterEach, describe, expect, it } from "vitest";
+import { nativeClick } from "../../src/sandbox/github/ghes-audit.js";
+import { type SandboxProxy, startProxy } from "../../src/sandbox/proxy.js";
+import { ENGINES } from "../helpers/db.js";
+import { startWorld, textOf, type World } from "../helpers/world.js";
+
+describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
+  let world: World;
+  let proxy: SandboxProxy | undefined;
+  afterEach(async () => {
+    await world?.close();
+    await proxy?.stop();
+    proxy = undefined;
+  });
+
+  async function ask(user: "alice" | "bob" | "mallory", text: string, match: RegExp) {
+    const since = world.mark();
+    await world.command(user, text);
+    return textOf(await world.privateMessage(user, match, since));
+  }
+  const audited = async (action: string) =>
+    (await world.bot.bot.store.audit.latest(200)).filter((e) => e.action === action).map((e) => e.details);
+
+  it("status shows GHES's own connection: account, since, by whom, token update and license upload, from its audit log", async () => {
+    world = await startWorld(engine);
+    const gh = world.sandbox.world;
+    const connected = nativeClick(gh, "connect", "alice", "acme");
+    gh.advance(60_000);
+    const token = nativeClick(gh, "renew-token", "bob");
+    gh.advance(60_000);
+    const upload = nativeClick(gh, "upload-license-usage", "alice");
+    const look = await world.bot.bot.native.look();
+    expect(look).toMatchObject({ kind: "looked", newEvents: 3, baseline: true });
+    const text = await ask("alice", "status", /GHES's own GitHub Connect/);
+    const at = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+    expect(text).toContain("Not connected"); // ghconnect's own connection, as today
+    expect(text).toContain(`Connection\nconnected to acme since ${at(connected.created_at)} by @alice`);
+    expect(text).toContain(`Token last updated\n${at(token.created_at)}`);
+    expect(text).toContain(`License usage last uploaded\n${at(upload.created_at)}`);
+    expect(text).toContain("license-sync: no change through ghconnect; GitHub publishes no audit event for it");
+    expect(text).toContain(`/enterprises/${gh.enterpriseSlug}/settings/dotcom_connection`);
+  });
+
+  it("a disconnect made in GHES's settings is posted to the admin channel and audited as observed, once across two looks", async () => {
+    world = await startWorld(engine);
+    const gh = world.sandbox.world;
+    nativeClick(gh, "connect", "alice", "acme");
+    await world.bot.bot.native.look(); // the baseline: what existed before the bot watched is not news
+    expect(await audited("native.observed")).toEqual([]);
+    const destroyed = nativeClick(gh, "disconnect", "bob");
+    await Promise.all([world.bot.bot.native.look(), world.bot.bot.native.look()]);
+    const hhmm = new Date(destroyed.created_at).toISOString().slice(11, 16);
+    const line = await world.card(/GitHub Connect was disabled in GHES's settings/);
+    expect(textOf(line)).toContain(`GitHub Connect was disabled in GHES's settings by @bob at`);
+    expect(textOf(line)).toContain(`${hhmm} UTC, not through ghconnect (event \`dotcom_connection.destroy\` ${destroyed._document_id})`);
+    const observed = await audited("native.observed");
+    expect(observed).toHaveLength(1);
+    expect(observed[0]).toMatchObject({ event_id: destroyed._document_id, via: "ghes_settings" });
+    expect(await ask("alice", "status", /GHES's own GitHub Connect/)).toContain("not connected: disabled");
+  });
+
+  it("the app runs the watch each minute, claimed by one replica per period", async () => {
+    world = await startWorld(engine);
+    const [first, second] = await Promise.all([world.bot.bot.native.tick(), world.bot.bot.native.tick()]);
+    expect([first.kind, second.kind].sort()).toEqual(["looked", "not_claimed"]);
+  });
+
+  it("follows every page of the audit log", async () => {
+    world = await startWorld(engine);
+    const gh = world.sandbox.world;
+    for (let i = 0; i < 230; i++) nativeClick(gh, "upload-usage-metrics", "alice");
+    const look = await world.bot.bot.native.look();
+    expect(look).toMatchObject({ kind: "looked", newEvents: 230 });
+    const pages = world.sandbox.routers.ghes.received.filter((r) => r.path.endsWith("/audit-log"));
+    expect(pages).toHaveLength(3);
+  });
+
+  it("an event stamped by a GHES clock ten minutes behind the bot's is still seen", async () => {
+    world = await startWorld(engine);
+    const gh = world.sandbox.world;
+    nativeClick(gh, "connect", "alice", "acme");
+    await world.bot.bot.native.look();
+    gh.advance(20 * 60_000);
+    const late = nativeClick(gh, "disconnect", "bob");
+    late.created_at -= 10 * 60_000;
+    late["@timestamp"] = late.created_at;
+    await world.bot.bot.native.look();
+    expect((await audited("native.observed")).map((d) => d.event_id)).toEqual([late._document_id]);
+  });
+
+  it("a token without the audit-log scope: the channel says which scope, nothing is recorded", async () => {
+    world = await startWorld(engine);
+    world.sandbox.world.ghesTokenScopes = ["site_admin"];
+    nativeClick(world.sandbox.world, "connect", "alice", "acme");
+    const look = await world.bot.bot.native.look();
+    expect(look.kind).toBe("failed");
+    const line = await world.card(/cannot watch GHES's own GitHub Connect/);
+    expect(textOf(line)).toContain("it needs the `admin:enterprise` scope (or `read:audit_log`); it has: site_admin");
+    const text = await ask("alice", "status", /GHES's own GitHub Connect/);
+    expect(text).toContain("no `dotcom_connection` event in GHES's audit log");
+    expect(text).toContain("⚠️ could not read GHES's audit log");
+  });
+
+  it("a wrong enterprise slug: says GHES has no such enterprise and how to find the slug", async () => {
+    world = await startWorld(engine, { env: { GHES_ENTERPRISE: "no-such-enterprise" } });
+    const look = await world.bot.bot.native.look();
+    expect(look).toMatchObject({ kind: "failed" });
+    expect((look as { problem: string }).problem).toContain("has no enterprise `no-such-enterprise` (404 on its audit log)");
+    expect((look as { problem: string }).problem).toContain("https://GHES/enterprises/SLUG/settings");
+  });
+
+  it("GHES down: the look fails with GHES's answer, one line in the channel, and nothing is recorded", async () => {
+    world = await startWorld(engine);
+    const gh = world.sandbox.world;
+    nativeClick(gh, "connect", "alice", "acme");
+    gh.inject({ host: "ghes", status: 503, pathIncludes: "/audit-log", times: 6 });
+    const first = await world.bot.bot.native.look();
+    const second = await world.bot.bot.native.look();
+    expect(first.kind).toBe("failed");
+    expect(second.kind).toBe("failed");
+    expect((first as { problem: string }).problem).toContain("Reading GHES's enterprise audit log");
+    expect((first as { problem: string }).problem).toContain("answered 503");
+    expect(await audited("native.watch_failed")).toHaveLength(1);
+    expect(await audited("native.baseline")).toEqual([]);
+    // Once GHES answers, what it had before is the baseline, not news; the recovery is said once.
+    gh.clearFaults();
+    expect(await world.bot.bot.native.look()).toMatchObject({ kind: "looked", baseline: true, announced: 0 });
+    expect(await audited("native.observed")).toEqual([]);
+    expect(await audited("native.watch_recovered")).toHaveLength(1);
+  });
+
+  describe("check, from the appliance's point of view", () => {
+    it("shows GHES's own proxy beside the bot's, warns that they differ, and tests GitHub's hosts through GHES's proxy", async () => {
+      proxy = await startProxy();
+      world = await startWorld(engine);
+      world.sandbox.world.applianceHttpProxy = proxy.url;
+      proxy.refuse.add(new URL(world.sandbox.urls.uploads).host);
+      const text = await ask("alice", "check", /ghconnect check/);
+      const ghesProxy = new URL(proxy.url).host;
+      expect(text).toContain(`⚠️ GHES proxy: GHES goes out through ${ghesProxy}, the bot directly (HTTPS_PROXY not set)`);
+      expect(text).toMatch(
+        new RegExp(`✅ github\\.com via GHES's proxy: 127\\.0\\.0\\.1:\\d+ reachable through ${ghesProxy.replace(/\./g, "\\.")}`),
+      );
+      expect(text).toMatch(/❌ uploads via GHES's proxy: 127\.0\.0\.1:\d+ through .*: the proxy refused CONNECT \(403\)/);
+      for (const url of [world.sandbox.urls.web, world.sandbox.urls.api]) expect(proxy.seen).toContain(new URL(url).host);
+    });
+
+    it("the same proxy on both sides is one ok line; a proxy the bot cannot reach is said to be out of reach", async () => {
+      proxy = await startProxy();
+      world = await startWorld(engine, { env: { HTTPS_PROXY: proxy.url } });
+      world.sandbox.world.applianceHttpProxy = proxy.url;
+      expect(await ask("alice", "check", /ghconnect check/)).toContain(
+        `✅ GHES proxy: GHES and the bot both go through ${new URL(proxy.url).host}`,
+      );
+      world.sandbox.world.applianceHttpProxy = "http://127.0.0.1:9";
+      const text = await ask("alice", "check", /ghconnect check/);
+      expect(text).toContain("⚠️ Through GHES's proxy: the bot cannot reach GHES's proxy 127.0.0.1:9 from here");
+    });
+
+    it("doctor names the audit-log scope GHES_TOKEN lacks", async () => {
+      world = await startWorld(engine);
+      world.sandbox.world.ghesTokenScopes = ["site_admin", "repo"];
+      const text = await ask("alice", "check", /ghconnect check/);
+      expect(text).toContain(
+        "❌ GHES audit log: GHES_TOKEN may not read the enterprise audit log of `example` (403): it needs the `admin:enterprise` scope",
+      );
+    });
+
+    it("doctor says how to find the slug when GHES_ENTERPRISE is not set", async () => {
+      world = await startWorld(engine, { env: { GHES_ENTERPRISE: "" } });
+      const text = await ask("alice", "check", /ghconnect check/);
+      expect(text).toContain("⚠️ GHES audit log: GHES_ENTERPRISE is not set");
+      expect(text).toContain("https://GHES/enterprises/SLUG/settings");
+    });
+  });
+
+  describe("governed native feature changes", () => {
+    async function nativelyConnected(env: Record<string, string> = {}, sweepEveryMs?: number) {
+      world = await startWorld(engine, { env, sweepEveryMs });
+      nativeClick(world.sandbox.world, "connect", "alice", "acme");
+      await world.bot.bot.native.look();
+    }
+    const settings = () => `${world.sandbox.urls.ghes}/enterprises/example/settings/dotcom_connection`;
+
+    it("license sync: a card with what turns on, the data sent and live prerequisites; approval gives the settings link; the requester's confirmation records it as confirmed by a person", async () => {
+      await nativelyConnected();
+      const reply = await ask("alice", "feature enable license-sync", /Posted the request/);
+      expect(reply).toContain("Any admin, you included, can approve it there.");
+      const card = await world.card(/Turn on License sync in GHES/);
+      const text = textOf(card);
+      expect(text).toContain("What turns on: share license usage between the server and GitHub Enterprise Cloud.");
+      expect(text).toContain("each GHES user's user ID and email addresses");
+      expect(text).toContain("✅ GHES: answers, version 3.19.2");
+      expect(text).toMatch(/✅ GitHub Connect in GHES: on, connected to acme since \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+      const approving = world.mark();
+      await world.click("alice", card, "native-feature.approve");
+      expect(await ask("alice", "status", /Not connected/)).toContain("▫️ license-sync");
+      const approved = await world.card(/Approved by <@U0ALICE001>/);
+      expect(textOf(approved)).toContain(`<@U0ALICE001>: turn it on at ${settings()}`);
+      expect(textOf(approved)).toContain("GitHub publishes no audit event for this setting");
+      expect(world.linkIn(approved, /Open GHES's settings/)).toBe(settings());
+      expect(textOf(await world.privateMessage("alice", /Approved/, approving))).toContain(settings());
+      // Only the requester, who makes the change in GHES, confirms it.
+      const bobClick = world.mark();
+      await world.click("bob", approved, "native-feature.confirm");
+      expect(textOf(await world.privateMessage("bob", /Nothing was changed/, bobClick))).toContain("Only <@U0ALICE001>");
+      await world.click("alice", approved, "native-feature.confirm");
+      const done = await world.card(/Confirmed done by <@U0ALICE001>/);
+      expect(textOf(done)).toContain("confirmed by a person: GitHub publishes no audit event for this setting");
+      const entry = (await world.bot.bot.store.audit.latest(50)).find((e) => e.action === "feature.enabled");
+      expect(entry).toMatchObject({ target: "license-sync", actor_slack: "U0ALICE001" });
+      expect(entry?.details).toMatchObject({ native: true, proof: "confirmed_by_person", approved_by: "U0ALICE001" });
+      const after = await ask("alice", "status", /Not connected/);
+      expect(after).toContain("✅ license-sync");
+      expect(after).toMatch(
+        /license-sync: on since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(by <@U0ALICE001>, through ghconnect\); GitHub publishes no audit event for it/,
+      );
+    });
+
+    it("not confirmed within 30 min: the card says nothing was recorded as done", async () => {
+      await nativelyConnected({}, 100);
+      await world.command("alice", "feature enable unified-contributions");
+      const card = await world.card(/Turn on Unified contributions in GHES/);
+      await world.click("alice", card, "native-feature.approve");
+      await world.card(/Approved by/);
+      world.sandbox.world.advance(31 * 60_000);
+      await world.card(/Not confirmed within 30 min: nothing recorded as done/);
+      expect((await world.bot.bot.store.audit.latest(50)).some((e) => e.action === "feature.enabled")).toBe(false);
+      expect((await world.bot.bot.store.audit.latest(50)).find((e) => e.action === "native_feature.not_seen")?.target).toBe(
+        "unified-contributions",
+      );
+    });
+
+    it("peer policy: the requester cannot approve their own change; two admins clicking at once approve it once", async () => {
+      await nativelyConnected({ GHCONNECT_DISCONNECT_APPROVAL: "peer" });
+      await world.command("alice", "feature disable dependabot");
+      const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
+      const own = world.mark();
+      await world.click("alice", card, "native-feature.approve");
+      expect(textOf(await world.privateMessage("alice", /Nothing was changed/, own))).toContain("needs a second admin");
+      await Promise.all([world.click("bob", card, "native-feature.approve"), world.click("bob", card, "native-feature.approve")]);
+      await world.card(/Approved by <@U0BOB00001>/);
+      await world.privateMessage("bob", /already approved by <@U0BOB00001>/);
+      const approvals = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "native_feature.approved");
+      expect(approvals).toHaveLength(1);
+    });
+
+    it("prerequisites checked live refuse the request, with nothing posted: GitHub Connect off in GHES, Actions off", async () => {
+      world = await startWorld(engine);
+      await world.bot.bot.native.look();
+      const off = await ask("alice", "feature enable dependabot", /cannot be turned on now/);
+      expect(off).toContain("GitHub Connect in GHES: GHES's audit log shows no active GitHub Connect");
+      nativeClick(world.sandbox.world, "connect", "alice", "acme");
+      await world.bot.bot.native.look();
+      world.sandbox.world.ghesActionsEnabled = false;
+      const actions = await ask("alice", "feature enable actions", /cannot be turned on now/);
+      expect(actions).toContain("GitHub Actions: GitHub Actions is not enabled on GHES (404)");
+      expect(world.channel().some((m) => /in GHES \(native GitHub Connect\)/.test(textOf(m)))).toBe(false);
+      const refused = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "native_feature.requested");
+      expect(refused.map((e) => e.outcome)).toEqual(["refused", "refused"]);
+    });
+  });
+});
