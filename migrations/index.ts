@@ -6,10 +6,12 @@ import * as m0001 from "./0001_initial.js";
 import * as m0002 from "./0002_enable.js";
 import * as m0003 from "./0003_encryption_keys.js";
 import * as m0004 from "./0004_refusal_tallies.js";
+import * as m0005 from "./0005_lean_audit_writes.js";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
   "0002_enable": m0002,
   "0003_encryption_keys": m0003,
   "0004_refusal_tallies": m0004,
+  "0005_lean_audit_writes": m0005,
 };

@@ -21,7 +21,7 @@ export class GroupCommit<I, O> {
      * Big enough that a burst costs few transactions; small enough that hashing and binding one
      * batch is a short synchronous step (at 250, acks stalled behind it: npm run bench, p99).
      */
-    private readonly maxBatch = 50,
+    private readonly maxBatch = 200,
   ) {}
 
   add(item: I): Promise<O> {
