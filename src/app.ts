@@ -82,6 +82,14 @@ export interface Ghconnect {
   close(): Promise<void>;
 }
 
+/** Records of answers given in acks that may wait on the database at once (each is one small entry). */
+const RECORDING_SLOTS = 5000;
+/**
+ * Past this many answers waiting to be recorded (two group-commit batches), each new ack waits
+ * for its own record: the senders are paced to the write rate instead of growing a backlog.
+ */
+const RECORDING_BACKLOG = 400;
+
 export async function createGhconnect(options: GhconnectOptions): Promise<Ghconnect> {
   const { config, log } = options;
   const clock = options.clock ?? systemClock;
@@ -267,7 +275,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   // Work after acks: commands that call GitHub or change state, a few at a time; and the
   // recording of answers already given in acks, many at a time (their writes are batched).
   const inflight = new InFlight(8, config.GHCONNECT_QUEUE_LIMIT);
-  const recording = new InFlight(5000, 0);
+  const recording = new InFlight(RECORDING_SLOTS, 0);
   app.use(
     workspaceGuard({
       configured: configuredHome(config.SLACK_TEAM_ID),
@@ -286,7 +294,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     run,
     record: (work) => recording.run(work),
     saturated: () => inflight.saturated,
-    recordingFull: () => recording.saturated,
+    recordingBackedUp: () => recording.size > RECORDING_BACKLOG,
     perUserLimit: config.GHCONNECT_USER_LIMIT,
     onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
   });
