@@ -48,7 +48,9 @@ async function rebuildSqlite(db: Kysely<any>): Promise<void> {
     kind text not null,
     received_at text not null
   ) without rowid`.execute(db);
-  await sql`insert into slack_events_lean (delivery_id, kind, received_at) select delivery_id, kind, received_at from slack_events`.execute(db);
+  await sql`insert into slack_events_lean (delivery_id, kind, received_at) select delivery_id, kind, received_at from slack_events`.execute(
+    db,
+  );
   await sql`drop table slack_events`.execute(db);
   await sql`alter table slack_events_lean rename to slack_events`.execute(db);
 }
