@@ -150,16 +150,18 @@ async function main() {
     const samples = await sample(10);
     return { before: Math.min(...warmup), after: Math.min(...samples), warmup, samples };
   };
-  // BENCH_ONLY=sustained skips memory and the bursts (while working on the sustained mode).
+  // BENCH_ONLY=sustained skips memory and the bursts, BENCH_ONLY=bursts memory and the sustained
+  // mode (while working on one of them).
   const only = process.env.BENCH_ONLY === "sustained";
+  const skipSustained = process.env.BENCH_ONLY === "bursts";
   const skipped = async () => ({ before: Number.NaN, after: Number.NaN, warmup: [], samples: [] });
-  const bareMemory = only ? await skipped() : await memory(bareOrigin, bareDriver, bare.pid as number);
+  const bareMemory = only || skipSustained ? await skipped() : await memory(bareOrigin, bareDriver, bare.pid as number);
   const {
     before: rssBefore,
     after: rssAfter,
     samples: rssSamples,
     warmup: rssWarmup,
-  } = only ? await skipped() : await memory(ghconnectOrigin, driver, ghconnect.pid as number);
+  } = only || skipSustained ? await skipped() : await memory(ghconnectOrigin, driver, ghconnect.pid as number);
 
   const rows: Array<{
     concurrency: number;
@@ -215,7 +217,7 @@ async function main() {
     });
   }
 
-  const sqliteSustained = await sustained({ origin: url, bareOrigin, driver, signingSecret, auditCount });
+  const sqliteSustained = skipSustained ? undefined : await sustained({ origin: url, bareOrigin, driver, signingSecret, auditCount });
 
   progress("GitHub calls for 1,000 status");
   // GitHub calls made by 1,000 `status` with a fresh cache (target 0).
@@ -258,7 +260,8 @@ async function main() {
   ghconnect.kill("SIGTERM");
   await db.close();
   await sandbox.stop();
-  const postgresSustained = process.env.BENCH_POSTGRES_URL ? await onPostgres(process.env.BENCH_POSTGRES_URL, profile) : undefined;
+  const postgresSustained =
+    process.env.BENCH_POSTGRES_URL && !skipSustained ? await onPostgres(process.env.BENCH_POSTGRES_URL, profile) : undefined;
 
   const at100 = rows.find((r) => r.concurrency === 100) ?? {
     ghconnect_p99: Number.NaN,
@@ -290,7 +293,7 @@ async function main() {
     disable_ms: round(disableMs),
     sustained: {
       method: SUSTAINED_METHOD,
-      sqlite: sqliteSustained,
+      sqlite: sqliteSustained ?? "skipped (BENCH_ONLY=bursts)",
       postgres: postgresSustained ?? "skipped: set BENCH_POSTGRES_URL to a database the bench may empty",
     },
     targets: {
@@ -300,7 +303,7 @@ async function main() {
       rss_within_10pct: Math.abs((rssAfter - rssBefore) / rssBefore) <= 0.1,
       enable_under_2s: enableMs < 2000,
       disable_under_2s: disableMs < 2000,
-      ...sustainedTargets("sqlite", sqliteSustained),
+      ...(sqliteSustained ? sustainedTargets("sqlite", sqliteSustained) : {}),
       ...(postgresSustained ? sustainedTargets("postgres", postgresSustained) : {}),
     },
   };
@@ -326,7 +329,7 @@ async function main() {
     ["PostgreSQL", postgresSustained],
   ] as const) {
     if (!r) {
-      process.stdout.write(`sustained, PostgreSQL: skipped (set BENCH_POSTGRES_URL)\n`);
+      process.stdout.write(`sustained, ${engine}: skipped\n`);
       continue;
     }
     process.stdout.write(

@@ -87,10 +87,10 @@ export interface Ghconnect {
 /** Records of answers given in acks that may wait on the database at once (each is one small entry). */
 const RECORDING_SLOTS = 5000;
 /**
- * At this many answers waiting to be recorded (two group-commit batches), each new ack waits
+ * At this many answers waiting to be recorded (five group-commit batches), each new ack waits
  * for its own record: the senders are paced to the write rate instead of growing a backlog.
  */
-const RECORDING_BACKLOG = 400;
+const RECORDING_BACKLOG = 1000;
 
 export async function createGhconnect(options: GhconnectOptions): Promise<Ghconnect> {
   const { config, log } = options;

@@ -1,6 +1,11 @@
-import { sql } from "kysely";
+import { randomBytes } from "node:crypto";
+import { Migrator, sql } from "kysely";
 import { describe, expect, it } from "vitest";
+import { migrations } from "../../migrations/index.js";
+import { verifyChain } from "../../src/core/audit.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
+import { SecretBox } from "../../src/db/secret-box.js";
+import { Store } from "../../src/db/store.js";
 import { createTestDb, ENGINES } from "../helpers/db.js";
 
 describe.each(ENGINES)("migrations (%s)", (engine) => {
@@ -24,6 +29,48 @@ describe.each(ENGINES)("migrations (%s)", (engine) => {
         const rows = await sql`select count(*) as n from ${sql.table(table)}`.execute(t.db.kysely);
         expect(Number((rows.rows[0] as { n: number }).n)).toBe(0);
       }
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("0005 (lean audit writes) keeps the audit chain and the Slack deliveries already recorded", async () => {
+    const t = await createTestDb(engine);
+    try {
+      const migrator = new Migrator({
+        db: t.db.kysely,
+        provider: { getMigrations: async () => migrations },
+        migrationTableSchema: t.db.schema,
+      });
+      const { error } = await migrator.migrateTo("0004_refusal_tallies");
+      expect(error).toBeUndefined();
+      const store = new Store(t.db, () => new Date("2026-01-01T00:00:00Z"), new SecretBox(randomBytes(32)));
+      for (let i = 0; i < 3; i++)
+        await store.auditOnce(
+          { deliveryId: `command:T${i}`, kind: "command" },
+          { actor: { slack: "U1" }, action: "command.help", outcome: "ok" },
+        );
+      expect(await migrateToLatest(t.db)).toEqual(["0005_lean_audit_writes"]);
+      const entries = [];
+      for await (const entry of store.audit.all()) entries.push(entry);
+      expect(verifyChain(entries)).toMatchObject({ ok: true, count: 3 });
+      // Slack's retry of a delivery recorded before the migration is still recognised.
+      expect(
+        await store.auditOnce(
+          { deliveryId: "command:T1", kind: "command" },
+          { actor: { slack: "U1" }, action: "command.help", outcome: "ok" },
+        ),
+      ).toBeUndefined();
+      expect(await store.firstDelivery("command:T2", "command")).toBe(false);
+      expect(await store.firstDelivery("command:T3", "command")).toBe(true);
+      // The chain still cannot fork: a second entry with a taken seq is refused.
+      const [last] = await store.audit.latest(1);
+      await expect(
+        t.db.kysely
+          .insertInto("audit_log")
+          .values({ ...(last as NonNullable<typeof last>), details: "{}" })
+          .execute(),
+      ).rejects.toThrow();
     } finally {
       await t.cleanup();
     }
