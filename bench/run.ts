@@ -13,7 +13,7 @@ import { freePort, sandboxBotEnv } from "../src/sandbox/bot.js";
 import { SandboxBrowser } from "../src/sandbox/browser.js";
 import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS, startSandbox } from "../src/sandbox/index.js";
 import { type SignedRequest, SlackDriver } from "../src/sandbox/slack/driver.js";
-import type { LoadJob, LoadResult } from "./load-worker.mjs";
+import type { LoadJob, LoadResult, SustainedJob } from "./load-worker.mjs";
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -32,14 +32,19 @@ async function load(origin: string, requests: SignedRequest[], concurrency: numb
     requests: requests.map(({ headers, body }) => ({ headers, body })),
     concurrency,
   };
+  const result = await runJob(job);
+  if (result.failures) throw new Error(`${result.failures} requests were not answered with HTTP 200`);
+  if (origin === ghconnectOrigin) sentToGhconnect += requests.length;
+  return result.latencies.sort((a, b) => a - b);
+}
+
+async function runJob(job: LoadJob | SustainedJob): Promise<LoadResult> {
   const result = await new Promise<LoadResult>((resolve) => {
     loader.once("message", resolve);
     loader.postMessage(job);
   });
   if (result.error) throw new Error(`load generator: ${result.error}`);
-  if (result.failures) throw new Error(`${result.failures} requests were not answered with HTTP 200`);
-  if (origin === ghconnectOrigin) sentToGhconnect += requests.length;
-  return result.latencies.sort((a, b) => a - b);
+  return result;
 }
 
 let ghconnectOrigin = "";
@@ -112,20 +117,7 @@ async function main() {
   const connected = async () => Boolean((await sql`select id from connections where active = 1`.execute(db.kysely)).rows.length);
 
   progress("enable end to end");
-  // Connect, timing the whole enable flow through the sandbox.
-  const enableStarted = performance.now();
-  await driver.command(SANDBOX_USERS.alice.slack, "enable acme");
-  const card = await waitFor(() => sandbox.slack.messages.find((m) => /Accept addendum/.test(JSON.stringify(m.blocks))));
-  const accept = (card.blocks as Array<{ elements?: Array<{ action_id: string; value?: string }> }>)
-    .flatMap((b) => b.elements ?? [])
-    .find((e) => e.action_id === "enable.accept");
-  await driver.send(driver.clickRequest(SANDBOX_USERS.alice.slack, card, "enable.accept", accept?.value));
-  const reply = await waitFor(() => sandbox.slack.messages.find((m) => /Continue on GitHub/.test(JSON.stringify(m.blocks))));
-  const link = JSON.stringify(reply.blocks).match(/"url":"([^"]+)"/)?.[1] as string;
-  const browser = new SandboxBrowser();
-  await browser.signIn(sandbox.urls.web, "octocat");
-  await browser.browse(link);
-  const enableMs = performance.now() - enableStarted;
+  const enableMs = await enable(sandbox, driver);
   if (!(await connected())) throw new Error("enable did not complete");
   auditBaseline = await auditCount();
 
@@ -158,13 +150,18 @@ async function main() {
     const samples = await sample(10);
     return { before: Math.min(...warmup), after: Math.min(...samples), warmup, samples };
   };
-  const bareMemory = await memory(bareOrigin, bareDriver, bare.pid as number);
+  // BENCH_ONLY=sustained skips memory and the bursts, BENCH_ONLY=bursts memory and the sustained
+  // mode (while working on one of them).
+  const only = process.env.BENCH_ONLY === "sustained";
+  const skipSustained = process.env.BENCH_ONLY === "bursts";
+  const skipped = async () => ({ before: Number.NaN, after: Number.NaN, warmup: [], samples: [] });
+  const bareMemory = only || skipSustained ? await skipped() : await memory(bareOrigin, bareDriver, bare.pid as number);
   const {
     before: rssBefore,
     after: rssAfter,
     samples: rssSamples,
     warmup: rssWarmup,
-  } = await memory(ghconnectOrigin, driver, ghconnect.pid as number);
+  } = only || skipSustained ? await skipped() : await memory(ghconnectOrigin, driver, ghconnect.pid as number);
 
   const rows: Array<{
     concurrency: number;
@@ -180,11 +177,13 @@ async function main() {
   }> = [];
   // Each level runs in rounds, alternating the two bots, and the percentiles are over every
   // round's requests: on a shared two-core machine one unlucky second otherwise decides a p99.
-  for (const [concurrency, n, rounds] of [
-    [1, 200, 2],
-    [10, 1000, 3],
-    [100, 2000, 5],
-  ] as const) {
+  for (const [concurrency, n, rounds] of (
+    [
+      [1, 200, 2],
+      [10, 1000, 3],
+      [100, 2000, 5],
+    ] as const
+  ).filter(() => !only)) {
     progress(`ack latency at ${concurrency} concurrent`);
     const commands = (d: SlackDriver, count: number) =>
       Array.from({ length: count }, () => d.commandRequest(SANDBOX_USERS.alice.slack, "status"));
@@ -217,6 +216,8 @@ async function main() {
       round_p99: roundP99,
     });
   }
+
+  const sqliteSustained = skipSustained ? undefined : await sustained({ origin: url, bareOrigin, driver, signingSecret, auditCount });
 
   progress("GitHub calls for 1,000 status");
   // GitHub calls made by 1,000 `status` with a fresh cache (target 0).
@@ -254,13 +255,25 @@ async function main() {
   await waitFor(async () => !(await connected()));
   const disableMs = performance.now() - disableStarted;
 
-  const at100 = rows.find((r) => r.concurrency === 100)!;
+  const shedTotal = await busyCount();
+  bare.kill("SIGTERM");
+  ghconnect.kill("SIGTERM");
+  await db.close();
+  await sandbox.stop();
+  const postgresSustained =
+    process.env.BENCH_POSTGRES_URL && !skipSustained ? await onPostgres(process.env.BENCH_POSTGRES_URL, profile) : undefined;
+
+  const at100 = rows.find((r) => r.concurrency === 100) ?? {
+    ghconnect_p99: Number.NaN,
+    ratio_p99: Number.NaN,
+    round_p99: [],
+  };
   const results = {
     date: new Date().toISOString(),
     node: process.version,
     ack_latency_ms: rows,
     github_calls_for_1000_fresh_status: githubCalls,
-    commands_shed_busy: await busyCount(),
+    commands_shed_busy: shedTotal,
     rss_mb: {
       measure: "lowest RSS sampled over the warm-up's last 5,000 commands (before) and over the 10,000 measured ones (after)",
       before: round(rssBefore),
@@ -278,6 +291,11 @@ async function main() {
     },
     enable_ms: round(enableMs),
     disable_ms: round(disableMs),
+    sustained: {
+      method: SUSTAINED_METHOD,
+      sqlite: sqliteSustained ?? "skipped (BENCH_ONLY=bursts)",
+      postgres: postgresSustained ?? "skipped: set BENCH_POSTGRES_URL to a database the bench may empty",
+    },
     targets: {
       p99_at_100_le_100ms: at100.ghconnect_p99 <= 100,
       p99_at_100_le_1_5x_bare: at100.ratio_p99 <= 1.5,
@@ -285,6 +303,8 @@ async function main() {
       rss_within_10pct: Math.abs((rssAfter - rssBefore) / rssBefore) <= 0.1,
       enable_under_2s: enableMs < 2000,
       disable_under_2s: disableMs < 2000,
+      ...(sqliteSustained ? sustainedTargets("sqlite", sqliteSustained) : {}),
+      ...(postgresSustained ? sustainedTargets("postgres", postgresSustained) : {}),
     },
   };
   mkdirSync("bench", { recursive: true });
@@ -304,21 +324,213 @@ async function main() {
   process.stdout.write(
     `\nGitHub calls for 1,000 status (fresh cache): ${githubCalls}\nghconnect RSS floor over 10,000 commands: ${results.rss_mb.before} MB → ${results.rss_mb.after} MB (${results.rss_mb.change_pct} %); every 1,000: ${rssWarmup.join(" ")} | ${rssSamples.join(" ")}\nbare Bolt, the same: ${results.rss_mb.bare_bolt.before} MB → ${results.rss_mb.bare_bolt.after} MB (${results.rss_mb.bare_bolt.change_pct} %); every 1,000: ${bareMemory.warmup.join(" ")} | ${bareMemory.samples.join(" ")}\nenable end to end: ${results.enable_ms} ms · disable end to end: ${results.disable_ms} ms\n`,
   );
+  for (const [engine, r] of [
+    ["SQLite", sqliteSustained],
+    ["PostgreSQL", postgresSustained],
+  ] as const) {
+    if (!r) {
+      process.stdout.write(`sustained, ${engine}: skipped\n`);
+      continue;
+    }
+    process.stdout.write(
+      `sustained ${r.seconds_per_round} s × ${r.rounds} rounds at ${r.concurrency} concurrent, ${engine} (medians): bare Bolt ${r.bare_acks_per_s} acks/s, p99 ${r.bare_p99} ms · ghconnect ${r.real_per_s} real answers/s (${r.ratio_real_per_s}×), p99 ${r.ghconnect_p99} ms (${r.ratio_p99}×); answers real/busy/error ${r.kinds.real}/${r.kinds.busy}/${r.kinds.error}; audited ${r.audited}/${r.answered}\n`,
+    );
+    process.stdout.write(
+      `  each round (bare acks/s, p99 | ghconnect real/s, p99, busy, audit lag ms): ${r.each_round.map((x) => `${x.bare_acks_per_s}, ${x.bare_p99} | ${x.real_per_s}, ${x.ghconnect_p99}, ${x.busy}, ${x.audit_lag_ms}`).join("  ·  ")}\n`,
+    );
+  }
   const failed = Object.entries(results.targets)
     .filter(([, ok]) => !ok)
     .map(([k]) => k);
   process.stdout.write(
     `\nbench: p99 at 100 concurrent ${at100.ghconnect_p99} ms = ${at100.ratio_p99}× bare Bolt; ${failed.length ? `MISSED: ${failed.join(", ")}` : "all targets met"} (results in bench/results.json)\n`,
   );
-  bare.kill("SIGTERM");
-  ghconnect.kill("SIGTERM");
-  await db.close();
-  await sandbox.stop();
   await loader.terminate();
   rmSync(dir, { recursive: true, force: true });
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length % 2
+    ? (sorted[(sorted.length - 1) / 2] as number)
+    : ((sorted[sorted.length / 2 - 1] as number) + (sorted[sorted.length / 2] as number)) / 2;
+};
+
+/** Connects the sandbox's GHES to acme end to end (the flow an admin goes through); returns its ms. */
+async function enable(sandbox: Awaited<ReturnType<typeof startSandbox>>, driver: SlackDriver): Promise<number> {
+  const started = performance.now();
+  await driver.command(SANDBOX_USERS.alice.slack, "enable acme");
+  const card = await waitFor(() => sandbox.slack.messages.find((m) => /Accept addendum/.test(JSON.stringify(m.blocks))));
+  const accept = (card.blocks as Array<{ elements?: Array<{ action_id: string; value?: string }> }>)
+    .flatMap((b) => b.elements ?? [])
+    .find((e) => e.action_id === "enable.accept");
+  await driver.send(driver.clickRequest(SANDBOX_USERS.alice.slack, card, "enable.accept", accept?.value));
+  const reply = await waitFor(() => sandbox.slack.messages.find((m) => /Continue on GitHub/.test(JSON.stringify(m.blocks))));
+  const link = JSON.stringify(reply.blocks).match(/"url":"([^"]+)"/)?.[1] as string;
+  const browser = new SandboxBrowser();
+  await browser.signIn(sandbox.urls.web, "octocat");
+  await browser.browse(link);
+  return performance.now() - started;
+}
+
+const SUSTAINED_SECONDS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 10);
+const SUSTAINED_ROUNDS = Number(process.env.BENCH_SUSTAINED_ROUNDS ?? 3);
+const SUSTAINED_CONCURRENCY = 100;
+/** Distinct people sending: what real load looks like (one id would meet the per-user cap). */
+const SUSTAINED_USERS = Array.from({ length: 500 }, (_, i) => `U0BENCH${String(i).padStart(4, "0")}`);
+const BUSY_TEXT = "ghconnect is busy";
+const SUSTAINED_METHOD =
+  "closed loop: each of 100 senders sends its next status when its answer arrives, from 500 Slack users, every command a new delivery; rounds alternate bare Bolt and ghconnect (connected); figures are medians over rounds. real_per_s counts ghconnect's real answers over the round plus the time until the last of them was audited (a backlog left to write is not throughput)";
+
+/**
+ * Sustained closed-loop load, rounds alternating bare Bolt and ghconnect. After each ghconnect
+ * round the bench waits until every command of it is in the audit log, and charges that wait to
+ * ghconnect's rate: answers whose audit entry is still queued are not yet done.
+ */
+async function sustained(stack: {
+  origin: string;
+  bareOrigin: string;
+  driver: SlackDriver;
+  signingSecret: string;
+  auditCount: () => Promise<number>;
+}) {
+  const template = stack.driver.commandRequest(SANDBOX_USERS.alice.slack, "status").body;
+  const job = (origin: string, seconds: number): SustainedJob => ({
+    origin,
+    template,
+    signingSecret: stack.signingSecret,
+    users: SUSTAINED_USERS,
+    concurrency: SUSTAINED_CONCURRENCY,
+    seconds,
+    busyText: origin === stack.origin ? BUSY_TEXT : undefined,
+  });
+  const each: Array<{
+    bare_acks_per_s: number;
+    bare_p99: number;
+    real_per_s: number;
+    answered_per_s: number;
+    ghconnect_p99: number;
+    real: number;
+    busy: number;
+    error: number;
+    audit_lag_ms: number;
+  }> = [];
+  let answered = 0;
+  let audited = 0;
+  for (let i = 0; i < SUSTAINED_ROUNDS; i++) {
+    progress(`sustained load, round ${i + 1} of ${SUSTAINED_ROUNDS} (${SUSTAINED_SECONDS} s each app)`);
+    await runJob(job(stack.bareOrigin, 1));
+    const bareRun = await runJob(job(stack.bareOrigin, SUSTAINED_SECONDS));
+    await runJob(job(stack.origin, 1)).then((r) => {
+      sentToGhconnect += r.latencies.length - (r.kinds?.error ?? 0);
+    });
+    await settle(stack.auditCount);
+    const before = await stack.auditCount();
+    const run = await runJob(job(stack.origin, SUSTAINED_SECONDS));
+    const kinds = run.kinds ?? { real: 0, busy: 0, error: 0 };
+    // Every answer, busy ones included, ends as one audit entry; an error may not.
+    sentToGhconnect += kinds.real + kinds.busy;
+    const waitStarted = performance.now();
+    await settle(stack.auditCount);
+    const lag = performance.now() - waitStarted;
+    answered += kinds.real + kinds.busy;
+    audited += (await stack.auditCount()) - before;
+    const b = bareRun.latencies.sort((x, y) => x - y);
+    const g = run.latencies.sort((x, y) => x - y);
+    const bareSeconds = (bareRun.elapsedMs ?? SUSTAINED_SECONDS * 1000) / 1000;
+    const seconds = (run.elapsedMs ?? SUSTAINED_SECONDS * 1000) / 1000;
+    each.push({
+      bare_acks_per_s: Math.round((bareRun.kinds?.real ?? 0) / bareSeconds),
+      bare_p99: round(percentile(b, 99)),
+      real_per_s: Math.round(kinds.real / (seconds + lag / 1000)),
+      answered_per_s: Math.round(g.length / seconds),
+      ghconnect_p99: round(percentile(g, 99)),
+      real: kinds.real,
+      busy: kinds.busy,
+      error: kinds.error,
+      audit_lag_ms: Math.round(lag),
+    });
+  }
+  const m = (f: (x: (typeof each)[number]) => number) => round(median(each.map(f)));
+  const sum = (f: (x: (typeof each)[number]) => number) => each.reduce((n, x) => n + f(x), 0);
+  const result = {
+    rounds: SUSTAINED_ROUNDS,
+    seconds_per_round: SUSTAINED_SECONDS,
+    concurrency: SUSTAINED_CONCURRENCY,
+    bare_acks_per_s: m((x) => x.bare_acks_per_s),
+    bare_p99: m((x) => x.bare_p99),
+    real_per_s: m((x) => x.real_per_s),
+    ghconnect_p99: m((x) => x.ghconnect_p99),
+    ratio_real_per_s: 0,
+    ratio_p99: 0,
+    kinds: { real: sum((x) => x.real), busy: sum((x) => x.busy), error: sum((x) => x.error) },
+    answered,
+    audited,
+    each_round: each,
+  };
+  result.ratio_real_per_s = round(result.real_per_s / result.bare_acks_per_s);
+  result.ratio_p99 = round(result.ghconnect_p99 / result.bare_p99);
+  progress(`sustained: ${JSON.stringify(result)}`);
+  return result;
+}
+
+function sustainedTargets(engine: string, r: Awaited<ReturnType<typeof sustained>>): Record<string, boolean> {
+  return {
+    [`sustained_${engine}_zero_busy`]: r.kinds.busy === 0 && r.kinds.error === 0,
+    [`sustained_${engine}_every_answer_audited`]: r.audited === r.answered,
+    [`sustained_${engine}_p99_le_1x_bare`]: r.ratio_p99 <= 1,
+    [`sustained_${engine}_real_per_s_ge_1x_bare`]: r.ratio_real_per_s >= 1,
+  };
+}
+
+/**
+ * The sustained mode again with ghconnect on PostgreSQL: a sandbox, ghconnect and bare Bolt of
+ * their own, on a database the bench empties first (BENCH_POSTGRES_URL).
+ */
+async function onPostgres(databaseUrl: string, profile: string[]) {
+  const reset = await openDatabase(databaseUrl);
+  await sql`drop schema if exists public cascade`.execute(reset.kysely);
+  await sql`create schema public`.execute(reset.kysely);
+  await reset.close();
+  const sandbox = await startSandbox();
+  const port = await freePort();
+  const env = sandboxBotEnv(sandbox, port, databaseUrl, { METRICS_PORT: String(await freePort()) });
+  const ghconnect = await startProcess([...profile, "--import", "tsx", "src/main.ts"], env, port);
+  const barePort = await freePort();
+  const bare = await startProcess([...profile, "--import", "tsx", "bench/bare-bolt.ts"], { ...env, PORT: String(barePort) }, barePort);
+  const origin = `http://127.0.0.1:${port}`;
+  const driver = new SlackDriver({
+    botUrl: origin,
+    signingSecret: env.SLACK_SIGNING_SECRET as string,
+    slack: sandbox.slack,
+    defaultChannel: SANDBOX_ADMIN_CHANNEL,
+  });
+  const db = await openDatabase(databaseUrl);
+  try {
+    const auditCount = async () =>
+      Number(((await sql<{ n: number }>`select count(*) as n from audit_log`.execute(db.kysely)).rows[0] as { n: number }).n);
+    progress("PostgreSQL: enable end to end");
+    await enable(sandbox, driver);
+    if (!(await sql`select id from connections where active = 1`.execute(db.kysely)).rows.length)
+      throw new Error("enable did not complete");
+    ghconnectOrigin = origin;
+    sentToGhconnect = 0;
+    auditBaseline = await auditCount();
+    return await sustained({
+      origin,
+      bareOrigin: `http://127.0.0.1:${barePort}`,
+      driver,
+      signingSecret: env.SLACK_SIGNING_SECRET as string,
+      auditCount,
+    });
+  } finally {
+    bare.kill("SIGTERM");
+    ghconnect.kill("SIGTERM");
+    await db.close();
+    await sandbox.stop();
+  }
+}
 
 async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -6,6 +6,7 @@ import * as m0001 from "./0001_initial.js";
 import * as m0002 from "./0002_enable.js";
 import * as m0003 from "./0003_encryption_keys.js";
 import * as m0004 from "./0004_refusal_tallies.js";
+import * as m0005 from "./0005_lean_audit_writes.js";
 import * as m0006 from "./0006_person_links.js";
 import * as m0007 from "./0007_native_connect.js";
 import * as m0008 from "./0008_operation_account_kind.js";
@@ -15,6 +16,7 @@ export const migrations: Record<string, Migration> = {
   "0002_enable": m0002,
   "0003_encryption_keys": m0003,
   "0004_refusal_tallies": m0004,
+  "0005_lean_audit_writes": m0005,
   "0006_person_links": m0006,
   "0007_native_connect": m0007,
   "0008_operation_account_kind": m0008,

@@ -74,6 +74,8 @@ export interface GhconnectOptions {
   slackRecheckMs?: number;
   /** How long start-up waits for the Socket Mode connection before going on degraded (default 10 s). */
   socketConnectWaitMs?: number;
+  /** Answers waiting to be recorded past which each ack waits for its own record (RECORDING_BACKLOG; 0: always). */
+  recordingBacklog?: number;
 }
 
 /**
@@ -97,6 +99,14 @@ export interface Ghconnect {
   metricsPort(): number | undefined;
   close(): Promise<void>;
 }
+
+/** Records of answers given in acks that may wait on the database at once (each is one small entry). */
+const RECORDING_SLOTS = 5000;
+/**
+ * At this many answers waiting to be recorded (five group-commit batches), each new ack waits
+ * for its own record: the senders are paced to the write rate instead of growing a backlog.
+ */
+const RECORDING_BACKLOG = 1000;
 
 export async function createGhconnect(options: GhconnectOptions): Promise<Ghconnect> {
   const { config, log } = options;
@@ -357,7 +367,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   // Work after acks: commands that call GitHub or change state, a few at a time; and the
   // recording of answers already given in acks, many at a time (their writes are batched).
   const inflight = new InFlight(8, config.GHCONNECT_QUEUE_LIMIT);
-  const recording = new InFlight(5000, 0);
+  const recording = new InFlight(RECORDING_SLOTS, 0);
+  const recordingBacklog = options.recordingBacklog ?? RECORDING_BACKLOG;
   app.use(
     workspaceGuard({
       configured: configuredHome(config.SLACK_TEAM_ID),
@@ -376,7 +387,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     run,
     record: (work) => recording.run(work),
     saturated: () => inflight.saturated,
-    recordingFull: () => recording.saturated,
+    recordingBackedUp: () => recording.size >= recordingBacklog,
     perUserLimit: config.GHCONNECT_USER_LIMIT,
     onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
   });

@@ -23,6 +23,12 @@ export const SLASH_COMMAND = "/ghconnect";
  */
 export const ANSWER_IN_ACK_BUDGET_MS = 1000;
 
+/**
+ * How long an ack may wait for its own answer to be recorded when recording is backed up. Past
+ * it the answer goes out anyway (it is still recorded, later): Slack allows 3 s in all.
+ */
+export const RECORD_WAIT_BUDGET_MS = 1000;
+
 /** Commands one Slack user may have queued or running after their acks (SPEC §7). */
 export const PER_USER_LIMIT = 3;
 
@@ -50,9 +56,9 @@ type Outcome = "ok" | "refused" | "rejected" | "error" | "busy" | "limited";
 /**
  * Answers given in the ack are recorded right after it: the delivery and the audit entry in one
  * group-committed write, skipped for Slack's retry of a delivery (which got the same answer
- * again). Bounded: when too many wait to be written, new commands are told "busy". The listener
- * does not wait for it, and it is built outside the listener: a record waiting its turn holds its
- * entry, not the whole request (under a burst thousands wait, and what they hold is GC work).
+ * again). The listener does not wait for it unless recording is backed up, and it is built
+ * outside the listener: a record waiting its turn holds its entry, not the whole request (under a
+ * burst thousands wait, and what they hold is GC work).
  */
 function answerRecorder(
   schedule: (work: () => Promise<void>) => Promise<void>,
@@ -82,15 +88,35 @@ export function registerCommandListener(
     record?: (work: () => Promise<void>) => Promise<void>;
     /** true when the queue of slow work after acks is full: a command that needs it is refused ("busy"). */
     saturated?: () => boolean;
-    /** true when even the recording of answers is backed up: every command is refused ("busy"). */
-    recordingFull?: () => boolean;
+    /**
+     * true when more answers wait to be recorded than the writer clears in a moment: each ack then
+     * waits for its own record (up to RECORD_WAIT_BUDGET_MS) before it goes out. Under sustained
+     * load that paces the senders to the write rate, so every answer is real and the backlog (its
+     * memory, and the time an answer stays unaudited) stays bounded; refusing commands as "busy"
+     * instead saved nothing, since each refusal is recorded too.
+     */
+    recordingBackedUp?: () => boolean;
     /** Commands one user may have queued or running after the ack (default PER_USER_LIMIT). */
     perUserLimit?: number;
   },
 ): void {
   const { router, notifier, log } = deps;
   const count = deps.onCommand ?? (() => {});
-  const record = answerRecorder(deps.record ?? ((work) => work()), count, log);
+  const recordNow = answerRecorder(deps.record ?? ((work) => work()), count, log);
+  const record = async (auditOnce: AuditOnce, name: string, entry: AuditInput, outcome: Exclude<Outcome, "error">) => {
+    if (!deps.recordingBackedUp?.()) {
+      void recordNow(auditOnce, name, entry, outcome);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      recordNow(auditOnce, name, entry, outcome),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, RECORD_WAIT_BUDGET_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  };
   const perUser = new PerKeyLimit(deps.perUserLimit ?? PER_USER_LIMIT);
   app.command(SLASH_COMMAND, async ({ command, ack, context }) => {
     const firstDelivery = context.firstDelivery as FirstDelivery;
@@ -100,26 +126,18 @@ export function registerCommandListener(
     const ctx = { slackUserId: command.user_id, channelId: command.channel_id, replyRef: command.response_url };
     const triage = router.triage(command.text ?? "", ctx);
     const name = triagedName(triage);
-    // Turned away: answered in the ack, and recorded like any answer given there (batched, once
-    // per delivery), even while recording is backed up: an entry is small, and a refusal that
-    // nobody recorded is what an auditor must never find.
-    const turnAway = async (answer: Answer, outcome: "busy" | "limited") => {
+    // Every answer given in the ack is recorded (batched, once per delivery); while recording is
+    // backed up, before the ack goes out (see recordingBackedUp).
+    const answerInAck = async (answer: Answer, outcome: Exclude<Outcome, "error">) => {
+      await record(auditOnce, name, answer.audit, outcome);
       await ack(ephemeral(answer.reply));
-      void record(auditOnce, name, answer.audit, outcome);
     };
-    if (deps.recordingFull?.()) return turnAway(router.turnedAway(triage, ctx, { kind: "queue-full" }), "busy");
-    if (triage.kind === "immediate") {
-      await ack(ephemeral(triage.reply));
-      void record(auditOnce, name, triage.audit, triage.audit.outcome === "ok" ? "ok" : "rejected");
-      return;
-    }
+    // Turned away: a refusal that nobody recorded is what an auditor must never find.
+    const turnAway = (answer: Answer, outcome: "busy" | "limited") => answerInAck(answer, outcome);
+    if (triage.kind === "immediate") return answerInAck(triage, triage.audit.outcome === "ok" ? "ok" : "rejected");
     const answer = await answerWithinAck(router, triage.command, ctx, log);
-    if (answer) {
-      // Answered in the ack (read-only, from the database alone).
-      await ack(ephemeral(answer.reply));
-      void record(auditOnce, name, answer.audit, answer.audit.outcome === "ok" ? "ok" : "refused");
-      return;
-    }
+    // Answered in the ack (read-only, from the database alone).
+    if (answer) return answerInAck(answer, answer.audit.outcome === "ok" ? "ok" : "refused");
     // Slow work from here on. The user's place is taken before the ack and given back when the
     // reply is out; answers above (help, errors, status from the database) need no place.
     const release = perUser.take(command.user_id);

@@ -1,7 +1,11 @@
+import { randomBytes } from "node:crypto";
 import { Migrator, sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { migrations } from "../../migrations/index.js";
+import { verifyChain } from "../../src/core/audit.js";
 import { MIGRATION_NAMES, migrateToLatest } from "../../src/db/migrate.js";
+import { SecretBox } from "../../src/db/secret-box.js";
+import { Store } from "../../src/db/store.js";
 import { createTestDb, ENGINES, type TestDb } from "../helpers/db.js";
 
 /** The schema as the engine reports it: every column with its type and nullability, and every index. */
@@ -74,6 +78,48 @@ describe.each(ENGINES)("migrations (%s)", (engine) => {
       }
       expect(await migrateToLatest(t.db)).toEqual(MIGRATION_NAMES);
       expect(await schemaOf(t)).toEqual(after.at(-1));
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("0005 (lean audit writes) keeps the audit chain and the Slack deliveries already recorded", async () => {
+    const t = await createTestDb(engine);
+    try {
+      const migrator = new Migrator({
+        db: t.db.kysely,
+        provider: { getMigrations: async () => migrations },
+        migrationTableSchema: t.db.schema,
+      });
+      const { error } = await migrator.migrateTo("0004_refusal_tallies");
+      expect(error).toBeUndefined();
+      const store = new Store(t.db, () => new Date("2026-01-01T00:00:00Z"), new SecretBox(randomBytes(32)));
+      for (let i = 0; i < 3; i++)
+        await store.auditOnce(
+          { deliveryId: `command:T${i}`, kind: "command" },
+          { actor: { slack: "U1" }, action: "command.help", outcome: "ok" },
+        );
+      expect(await migrateToLatest(t.db)).toEqual(["0005_lean_audit_writes"]);
+      const entries = [];
+      for await (const entry of store.audit.all()) entries.push(entry);
+      expect(verifyChain(entries)).toMatchObject({ ok: true, count: 3 });
+      // Slack's retry of a delivery recorded before the migration is still recognised.
+      expect(
+        await store.auditOnce(
+          { deliveryId: "command:T1", kind: "command" },
+          { actor: { slack: "U1" }, action: "command.help", outcome: "ok" },
+        ),
+      ).toBeUndefined();
+      expect(await store.firstDelivery("command:T2", "command")).toBe(false);
+      expect(await store.firstDelivery("command:T3", "command")).toBe(true);
+      // The chain still cannot fork: a second entry with a taken seq is refused.
+      const [last] = await store.audit.latest(1);
+      await expect(
+        t.db.kysely
+          .insertInto("audit_log")
+          .values({ ...(last as NonNullable<typeof last>), details: "{}" })
+          .execute(),
+      ).rejects.toThrow();
     } finally {
       await t.cleanup();
     }

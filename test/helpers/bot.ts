@@ -1,7 +1,7 @@
 // Starts ghconnect on an ephemeral port against the Slack stand-in and a fresh test database,
 // exactly as production assembles it (src/app.ts), and hands the test a Slack driver.
 import { randomBytes } from "node:crypto";
-import { createGhconnect, type Ghconnect } from "../../src/app.js";
+import { createGhconnect, type Ghconnect, type GhconnectOptions } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { SlackDriver } from "../../src/sandbox/slack/driver.js";
@@ -43,7 +43,11 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
   };
 }
 
-export async function startBot(engine: EngineName, envOverrides: Record<string, string> = {}): Promise<BotHarness> {
+export async function startBot(
+  engine: EngineName,
+  envOverrides: Record<string, string> = {},
+  appOptions: Partial<Pick<GhconnectOptions, "recordingBacklog">> = {},
+): Promise<BotHarness> {
   const env = testEnv(envOverrides);
   const slack = await new SlackSandbox({
     botToken: env.SLACK_BOT_TOKEN as string,
@@ -57,7 +61,7 @@ export async function startBot(engine: EngineName, envOverrides: Record<string, 
   }).start();
   const testDb = await createTestDb(engine);
   const config = loadConfig({ ...env, SLACK_API_URL: slack.apiUrl, DATABASE_URL: testDb.url });
-  const app = await createGhconnect({ config, log: createLogger("silent"), db: testDb.db });
+  const app = await createGhconnect({ config, log: createLogger("silent"), db: testDb.db, ...appOptions });
   const port = await app.listen(0);
   const url = `http://127.0.0.1:${port}`;
   const driver = new SlackDriver({ botUrl: url, signingSecret: config.SLACK_SIGNING_SECRET, slack, defaultChannel: ADMIN_CHANNEL });
