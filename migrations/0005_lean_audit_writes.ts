@@ -62,6 +62,34 @@ export async function down(db: Kysely<any>): Promise<void> {
     await sql`alter table audit_log add constraint audit_log_hash_key unique (hash)`.execute(db);
     return;
   }
-  await sql`create unique index audit_log_id_unique on audit_log (id)`.execute(db);
-  await sql`create unique index audit_log_hash_unique on audit_log (hash)`.execute(db);
+  // Back to exactly the tables 0001 made (UNIQUE id and hash; slack_events with a rowid).
+  await db.transaction().execute(async (trx) => {
+    await sql`create table audit_log_old (
+      seq integer primary key,
+      id text not null unique,
+      at text not null,
+      actor_slack text,
+      actor_ghes text,
+      actor_github text,
+      action text not null,
+      target text,
+      outcome text not null,
+      details text not null,
+      prev_hash text not null,
+      hash text not null unique
+    )`.execute(trx);
+    await sql.raw(`insert into audit_log_old (${AUDIT_COLUMNS}) select ${AUDIT_COLUMNS} from audit_log order by seq`).execute(trx);
+    await sql`drop table audit_log`.execute(trx);
+    await sql`alter table audit_log_old rename to audit_log`.execute(trx);
+    await sql`create table slack_events_old (
+      delivery_id text primary key,
+      kind text not null,
+      received_at text not null
+    )`.execute(trx);
+    await sql`insert into slack_events_old (delivery_id, kind, received_at) select delivery_id, kind, received_at from slack_events`.execute(
+      trx,
+    );
+    await sql`drop table slack_events`.execute(trx);
+    await sql`alter table slack_events_old rename to slack_events`.execute(trx);
+  });
 }

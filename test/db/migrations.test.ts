@@ -99,7 +99,7 @@ describe.each(ENGINES)("migrations (%s)", (engine) => {
           { deliveryId: `command:T${i}`, kind: "command" },
           { actor: { slack: "U1" }, action: "command.help", outcome: "ok" },
         );
-      expect(await migrateToLatest(t.db)).toEqual(["0005_lean_audit_writes"]);
+      expect(await migrateToLatest(t.db)).toEqual(MIGRATION_NAMES.slice(MIGRATION_NAMES.indexOf("0005_lean_audit_writes")));
       const entries = [];
       for await (const entry of store.audit.all()) entries.push(entry);
       expect(verifyChain(entries)).toMatchObject({ ok: true, count: 3 });
