@@ -19,6 +19,7 @@ import { slackProblem } from "./core/slack-check.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
+import { inspectStorage, openForInspection } from "./db/inspect.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { SecretBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
@@ -61,6 +62,11 @@ export interface GhconnectOptions {
   slackRecheckMs?: number;
   /** How long start-up waits for the Socket Mode connection before going on degraded (default 10 s). */
   socketConnectWaitMs?: number;
+  /**
+   * `ghconnect check`: build only what the checks need and change nothing — no migration, no key
+   * recorded, no roster seeded; the database and the key become check lines instead.
+   */
+  inspectOnly?: boolean;
 }
 
 /**
@@ -85,21 +91,27 @@ export interface Ghconnect {
 export async function createGhconnect(options: GhconnectOptions): Promise<Ghconnect> {
   const { config, log } = options;
   const clock = options.clock ?? systemClock;
-  const db = options.db ?? (await openDatabase(config.DATABASE_URL));
-  const applied = await migrateToLatest(db);
-  if (applied.length > 0) log.info({ applied }, "database migrated");
+  const inspected = options.inspectOnly && !options.db ? await openForInspection(config.DATABASE_URL) : undefined;
+  const db = options.db ?? inspected?.db ?? (await openDatabase(config.DATABASE_URL));
   const previousKey = config.GHCONNECT_PREVIOUS_ENCRYPTION_KEY;
   const box = new SecretBox(config.GHCONNECT_ENCRYPTION_KEY, ...(previousKey ? [previousKey] : []));
   const store = new Store(db, clock, box);
-  // A wrong or retired key must stop the bot at start-up with one clear line (WrongEncryptionKey),
-  // not fail later; during a key change the replica holds both keys and writes with the active one.
-  try {
-    await store.encryptionKeys.admit(box, await store.credentials.keyIds());
-  } catch (error) {
-    if (!options.db) await db.close();
-    throw error;
+  if (!options.inspectOnly) {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) log.info({ applied }, "database migrated");
+    // A wrong or retired key must stop the bot at start-up with one clear line (WrongEncryptionKey),
+    // not fail later; during a key change the replica holds both keys and writes with the active one.
+    try {
+      await store.encryptionKeys.admit(box, await store.credentials.keyIds());
+    } catch (error) {
+      if (!options.db) await db.close();
+      throw error;
+    }
+    await seedAdminRoster(store, config.GHCONNECT_ADMINS);
   }
-  await seedAdminRoster(store, config.GHCONNECT_ADMINS);
+  const storageChecks = options.inspectOnly
+    ? () => inspectStorage({ db, url: config.DATABASE_URL, absent: inspected?.absent, box, store })
+    : undefined;
 
   // One outbound transport for GitHub and Slack, through HTTPS_PROXY unless NO_PROXY exempts a host.
   const metrics = new Metrics({
@@ -230,6 +242,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     clock,
     installationToken: () => tokens.current(),
     slackProbe: probeSlack,
+    storageChecks,
     config: {
       uploadsUrl: config.GITHUB_UPLOADS_URL,
       proxy: config.HTTPS_PROXY,

@@ -104,9 +104,9 @@ async function check(): Promise<void> {
   process.stdout.write(`ghconnect check: each check gives up after ${CHECK_TIMEOUT_MS / 1000} s; nothing is changed.\n`);
   let app: Awaited<ReturnType<typeof createGhconnect>>;
   try {
-    app = await createGhconnect({ config, log: createLogger("silent") });
+    app = await createGhconnect({ config, log: createLogger("silent"), inspectOnly: true });
   } catch (error) {
-    process.stdout.write(`✗ Database: ${(error as Error).message} → check DATABASE_URL and that the database is up\n`);
+    process.stdout.write(`✗ Database: ${(error as Error).message} → Check DATABASE_URL and that the database is up.\n`);
     process.exit(1);
   }
   try {

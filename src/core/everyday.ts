@@ -33,6 +33,8 @@ export interface EverydayDeps {
   installationToken(): Promise<{ token: string }>;
   /** Who the bot token is and its scopes (auth.test, once, within the check's time limit), or why not. */
   slackProbe(): Promise<SlackProbe>;
+  /** `ghconnect check`: the Database and Encryption key lines, read without changing anything (default: the database answers). */
+  storageChecks?: () => Promise<CheckResult[]>;
   config: {
     uploadsUrl: string;
     proxy?: string;
@@ -208,8 +210,9 @@ export class EverydayCommands {
           ]
         : []),
     ]);
-    const database = withinDeadline(ms, () => store.admins.count()).then(
-      (): CheckResult[] => report([{ name: "Database", status: "ok", detail: `${config.engine} answers` }]),
+    const storageChecks = this.deps.storageChecks;
+    const database = withinDeadline(ms, async () => (storageChecks ? storageChecks() : (await store.admins.count(), undefined))).then(
+      (lines): CheckResult[] => report(lines ?? [{ name: "Database", status: "ok", detail: `${config.engine} answers` }]),
       (error): CheckResult[] => {
         const { detail } = failureOf(error, { host: "the database" });
         return report([{ name: "Database", status: "fail", detail, advice: "Check DATABASE_URL and that the database is up." }]);
