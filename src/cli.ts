@@ -125,6 +125,13 @@ async function check(): Promise<void> {
 }
 
 /**
+ * How to make a new key without losing it: a key piped straight into rotate-key is never saved,
+ * and the credentials would then be encrypted under a key nobody has.
+ */
+const KEEP_NEW_KEY =
+  'NEW=$(openssl rand -base64 32); echo "$NEW" > new.key (then store it in your secrets manager and delete the file); GHCONNECT_NEW_ENCRYPTION_KEY="$NEW" npx ghconnect rotate-key';
+
+/**
  * Re-encrypts every credential under the new key and records it as the active key, in one
  * transaction. Keys never come from argv: arguments are visible to every local user (`ps`) and kept
  * in shell history.
@@ -133,7 +140,7 @@ async function rotateKey(args: string[]): Promise<void> {
   const onArgv = args.find((a) => /^--(new|old)-key(=|$)/.test(a));
   if (onArgv)
     fail(
-      `rotate-key does not take a key on the command line (${onArgv.split("=")[0]}): arguments are visible to every user of this machine in \`ps\` and stay in shell history. Put the new key in GHCONNECT_NEW_ENCRYPTION_KEY or pipe it on stdin (openssl rand -base64 32 | npx ghconnect rotate-key); the current key stays in GHCONNECT_ENCRYPTION_KEY.`,
+      `rotate-key does not take a key on the command line (${onArgv.split("=")[0]}): arguments are visible to every user of this machine in \`ps\` and stay in shell history. Generate the new key, keep it, then pass it in the environment: ${KEEP_NEW_KEY} (README "Rotating the key"); the current key stays in GHCONNECT_ENCRYPTION_KEY.`,
     );
   const unknown = args.find((a) => a !== "--new-key-stdin");
   if (unknown) fail(`rotate-key does not know ${unknown}\n${USAGE}`);
@@ -157,7 +164,7 @@ async function rotateKey(args: string[]): Promise<void> {
   }
   if (!nextText)
     fail(
-      "rotate-key needs the new key in GHCONNECT_NEW_ENCRYPTION_KEY or on stdin, e.g. openssl rand -base64 32 | npx ghconnect rotate-key (keep a copy: every replica needs it)",
+      `rotate-key needs the new key in GHCONNECT_NEW_ENCRYPTION_KEY or on stdin, kept before it is used (every replica needs it): ${KEEP_NEW_KEY}`,
     );
   const next = asKey(source, nextText);
   const nextId = keyId(next);
