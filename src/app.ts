@@ -13,6 +13,7 @@ import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable.js";
 import { EverydayCommands } from "./core/everyday.js";
 import { CHECK_TIMEOUT_MS } from "./core/preflight.js";
+import { proxyFor } from "./core/proxy-route.js";
 import { seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
 import { slackProblem } from "./core/slack-check.js";
@@ -27,7 +28,7 @@ import { DotcomClient } from "./github/dotcom.js";
 import { GhesClient } from "./github/ghes.js";
 import { ManageClient } from "./github/manage.js";
 import { DatabaseTokenCache } from "./github/token-cache.js";
-import { createFetch } from "./github/transport.js";
+import { createFetch, probeProxy } from "./github/transport.js";
 import { InFlight } from "./inflight.js";
 import { boltLogger } from "./log.js";
 import { registerActionListeners } from "./slack/action-listeners.js";
@@ -136,7 +137,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     timeoutMs: CHECK_TIMEOUT_MS,
     ...(config.HTTPS_PROXY ? { fetch } : {}),
   });
-  const slackWatch = new SlackWatch({ probe: probeSlack, log, proxy: config.HTTPS_PROXY, everyMs: options.slackRecheckMs ?? 60_000 });
+  const slackProxy = proxyFor(config.SLACK_API_URL, config.HTTPS_PROXY, config.NO_PROXY);
+  const slackWatch = new SlackWatch({ probe: probeSlack, log, proxy: slackProxy, everyMs: options.slackRecheckMs ?? 60_000 });
   const ghes = new GhesClient(config.GHES_URL, config.GHES_TOKEN, fetch);
   const manage = new ManageClient(config.GHES_MANAGE_URL, config.GHES_MANAGE_PASSWORD, fetch);
   const dotcom = new DotcomClient(config.GITHUB_URL, config.GITHUB_API_URL, fetch);
@@ -155,6 +157,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       ghesUrl: config.GHES_URL,
       uploadsUrl: config.GITHUB_UPLOADS_URL,
       proxy: config.HTTPS_PROXY,
+      noProxy: config.NO_PROXY,
       addendumTtlMs: config.GHCONNECT_APPROVAL_TTL,
       githubTtlMs: 60 * 60_000,
     },
@@ -238,14 +241,18 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         ...(config.HTTPS_PROXY ? { fetch } : {}),
       }),
       config.SLACK_ADMIN_CHANNEL,
+      { proxy: slackProxy },
     ),
     clock,
     installationToken: () => tokens.current(),
     slackProbe: probeSlack,
     storageChecks,
+    ...(config.HTTPS_PROXY ? { proxyProbe: () => probeProxy(config.HTTPS_PROXY as string, CHECK_TIMEOUT_MS) } : {}),
     config: {
       uploadsUrl: config.GITHUB_UPLOADS_URL,
       proxy: config.HTTPS_PROXY,
+      noProxy: config.NO_PROXY,
+      slackApiUrl: config.SLACK_API_URL,
       ghesUrl: config.GHES_URL,
       slackMode: mode,
       engine: db.engine,

@@ -5,6 +5,7 @@
 // Slack refuses must stop at once with one line saying so.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -274,5 +275,63 @@ describe("ghconnect check changes nothing", () => {
     expect(await reread.audit.count()).toBe(0);
     expect((await reread.encryptionKeys.active())?.keyId).toBe(active.keyId);
     await after.close();
+  }, 30_000);
+});
+
+describe("ghconnect check behind HTTPS_PROXY", () => {
+  let dir: string;
+  let plain: HttpServer;
+  let plainHost: string;
+  afterEach(() => {
+    for (const child of started) child.kill("SIGKILL");
+  });
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "ghconnect-check-proxy-"));
+    plain = createHttpServer((_req, res) => res.end("ok"));
+    await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", () => resolve()));
+    plainHost = `127.0.0.1:${(plain.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    plain?.closeAllConnections();
+    await new Promise<void>((resolve) => (plain ? plain.close(() => resolve()) : resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a proxy that is down is named as such, its refusals are blamed on it, and NO_PROXY hosts are not said to go through it", async () => {
+    const proxyPort = await freePort();
+    const directPort = await freePort();
+    const check = run(
+      ["bin/ghconnect.js", "check"],
+      operatorEnv({
+        DATABASE_URL: `sqlite:${join(dir, "check.db")}`,
+        HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`,
+        NO_PROXY: "127.0.0.1",
+        SLACK_API_URL: "https://slack.example/api/",
+        GHES_URL: `https://127.0.0.1:${directPort}`,
+        GITHUB_URL: "https://github.example",
+        GITHUB_API_URL: `https://127.0.0.1:${directPort}`,
+        GITHUB_UPLOADS_URL: `https://${plainHost}`,
+      }),
+    );
+    expect(await check.exit).toBe(1);
+    const out = check.lines;
+    expect(out).toContain(
+      `✗ Proxy: the proxy 127.0.0.1:${proxyPort} refused the connection (ECONNREFUSED) → Check HTTPS_PROXY (host and port) and that the proxy is up.`,
+    );
+    expect(out).toContain(
+      `✗ github.com (github.example): the proxy 127.0.0.1:${proxyPort} refused the connection (ECONNREFUSED) → The proxy 127.0.0.1:${proxyPort} refused the connection: check HTTPS_PROXY (host and port) and that the proxy is up.`,
+    );
+    expect(out).toContain(
+      `✗ Slack (slack.example): cannot reach slack.example: the proxy 127.0.0.1:${proxyPort} refused the connection (ECONNREFUSED) → The proxy 127.0.0.1:${proxyPort} refused the connection: check HTTPS_PROXY (host and port) and that the proxy is up.`,
+    );
+    expect(out).toContain(
+      `✗ API (127.0.0.1:${directPort}): the connection was refused (ECONNREFUSED) → Nothing accepts connections at 127.0.0.1:${directPort}: check the URL and port and that the service is up.`,
+    );
+    expect(out).toContain(
+      `✗ Audit witness: cannot read #C0123ABCD: cannot reach slack.example: the proxy 127.0.0.1:${proxyPort} refused the connection (ECONNREFUSED) → The proxy 127.0.0.1:${proxyPort} refused the connection: check HTTPS_PROXY (host and port) and that the proxy is up.`,
+    );
+    expect(out).toContain(
+      `✗ uploads (${plainHost}): this port does not speak HTTPS (ERR_SSL_WRONG_VERSION_NUMBER) → ${plainHost} does not speak HTTPS (a plain-HTTP service answered): check the URL's scheme and port.`,
+    );
   }, 30_000);
 });

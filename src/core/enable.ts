@@ -28,6 +28,8 @@ export interface EnableConfig {
   ghesUrl: string;
   uploadsUrl: string;
   proxy?: string;
+  /** Hosts that go direct although HTTPS_PROXY is set. */
+  noProxy?: string;
   addendumTtlMs: number;
   githubTtlMs: number;
   /** How long a completion may hold its operation before the sweep ends it (default 2 minutes). */
@@ -224,7 +226,15 @@ export class EnableFlow {
     }
 
     const outcome = await runPreflight(
-      { ghes, manage: this.deps.manage, dotcom: this.deps.dotcom, uploadsUrl: config.uploadsUrl, proxy: config.proxy, now: clock },
+      {
+        ghes,
+        manage: this.deps.manage,
+        dotcom: this.deps.dotcom,
+        uploadsUrl: config.uploadsUrl,
+        proxy: config.proxy,
+        noProxy: config.noProxy,
+        now: clock,
+      },
       async (checks) => {
         await this.updateCard(op, { kind: "preflight", checks });
       },

@@ -12,6 +12,7 @@ import { FEATURE_CONNECTION_RULE, FEATURES, type FeatureName, findFeature, GHES_
 import { type Block, type Message, simpleMessage } from "./message.js";
 import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, SlackProbe, WitnessSource } from "./ports.js";
 import { CHECK_TIMEOUT_MS, type CheckResult, failureOf, runPreflight, withinDeadline } from "./preflight.js";
+import { proxyFor } from "./proxy-route.js";
 import type { Answer as StatusAnswer } from "./router.js";
 import { unifiedSearch } from "./search.js";
 import { slackCheckResults } from "./slack-check.js";
@@ -33,11 +34,17 @@ export interface EverydayDeps {
   installationToken(): Promise<{ token: string }>;
   /** Who the bot token is and its scopes (auth.test, once, within the check's time limit), or why not. */
   slackProbe(): Promise<SlackProbe>;
+  /** Opens a connection to HTTPS_PROXY (when set): undefined when it accepts, else what went wrong. */
+  proxyProbe?: () => Promise<{ kind: string; detail: string } | undefined>;
   /** `ghconnect check`: the Database and Encryption key lines, read without changing anything (default: the database answers). */
   storageChecks?: () => Promise<CheckResult[]>;
   config: {
     uploadsUrl: string;
     proxy?: string;
+    /** Hosts that go direct although HTTPS_PROXY is set. */
+    noProxy?: string;
+    /** Where Slack's Web API is (SLACK_API_URL), to tell whether it goes through the proxy. */
+    slackApiUrl?: string;
     ghesUrl: string;
     slackMode: "http" | "socket";
     engine: string;
@@ -200,16 +207,8 @@ export class EverydayCommands {
         status: "ok",
         detail: `Slack in ${config.slackMode === "socket" ? "Socket Mode" : "HTTP mode"}; pages at ${config.publicUrl}`,
       },
-      ...(config.proxy
-        ? [
-            {
-              name: "Proxy",
-              status: "ok" as const,
-              detail: `HTTPS_PROXY=${new URL(config.proxy).host}; the GitHub checks go through it`,
-            },
-          ]
-        : []),
     ]);
+    const proxyCheck = config.proxy ? this.proxyCheck(config.proxy, ms).then((r) => report([r])) : Promise.resolve([]);
     const storageChecks = this.deps.storageChecks;
     const database = withinDeadline(ms, async () => (storageChecks ? storageChecks() : (await store.admins.count(), undefined))).then(
       (lines): CheckResult[] => report(lines ?? [{ name: "Database", status: "ok", detail: `${config.engine} answers` }]),
@@ -218,11 +217,12 @@ export class EverydayCommands {
         return report([{ name: "Database", status: "fail", detail, advice: "Check DATABASE_URL and that the database is up." }]);
       },
     );
+    const slackProxy = config.slackApiUrl ? proxyFor(config.slackApiUrl, config.proxy, config.noProxy) : config.proxy;
     // The probe has its own time limit and names the host; this one only backs it up.
     const slack = withinDeadline(ms + 1000, () => this.deps.slackProbe()).then(
-      (probe) => report(slackCheckResults(probe, config.proxy)),
+      (probe) => report(slackCheckResults(probe, slackProxy)),
       (error): CheckResult[] => {
-        const { detail, advice } = failureOf(error, { host: "Slack", proxy: config.proxy });
+        const { detail, advice } = failureOf(error, { host: "Slack", proxy: slackProxy });
         return report([{ name: "Slack", status: "fail", detail, advice }]);
       },
     );
@@ -233,6 +233,7 @@ export class EverydayCommands {
         dotcom: this.deps.dotcom,
         uploadsUrl: config.uploadsUrl,
         proxy: config.proxy,
+        noProxy: config.noProxy,
         now: this.deps.clock,
         checkTimeoutMs: ms,
       },
@@ -241,12 +242,34 @@ export class EverydayCommands {
     const witness = withinDeadline(ms, () => this.adminChannelCheck()).then(
       (result) => report([result]),
       (error): CheckResult[] => {
-        const { detail, advice } = failureOf(error, { host: "Slack", proxy: config.proxy });
+        const { detail, advice } = failureOf(error, { host: "Slack", proxy: slackProxy });
         return report([{ name: "Audit witness", status: "fail", detail, advice }]);
       },
     );
-    const [db, sl, wi, gh] = await Promise.all([database, slack, witness, github]);
-    return [...first, ...db, ...sl, ...wi, ...gh.results];
+    const [px, db, sl, wi, gh] = await Promise.all([proxyCheck, database, slack, witness, github]);
+    return [...first, ...px, ...db, ...sl, ...wi, ...gh.results];
+  }
+
+  /** HTTPS_PROXY accepts a connection: else every proxied check would fail, each blaming its own host. */
+  private async proxyCheck(proxy: string, ms: number): Promise<CheckResult> {
+    const { noProxy } = this.deps.config;
+    const host = new URL(proxy).host;
+    const direct = noProxy ? ` (NO_PROXY=${noProxy} goes direct)` : "";
+    const problem = this.deps.proxyProbe
+      ? await withinDeadline(ms, () => (this.deps.proxyProbe as NonNullable<EverydayDeps["proxyProbe"]>)()).catch((error: Error) => ({
+          kind: "timeout",
+          detail: error.message,
+        }))
+      : undefined;
+    if (!problem)
+      return { name: "Proxy", status: "ok", detail: `HTTPS_PROXY=${host} accepts connections; GitHub and Slack go through it${direct}` };
+    const what =
+      problem.kind === "refused"
+        ? `the proxy ${host} refused the connection (${problem.detail.replace(/^.*\((\w+)\)$/, "$1")})`
+        : problem.kind === "dns"
+          ? `the proxy's name ${new URL(proxy).hostname} does not resolve (${problem.detail})`
+          : `the proxy ${host} did not accept a connection: ${problem.detail}`;
+    return { name: "Proxy", status: "fail", detail: what, advice: "Check HTTPS_PROXY (host and port) and that the proxy is up." };
   }
 
   /** The bot can read the admin channel back, which `audit verify` needs to notice deleted entries. */
