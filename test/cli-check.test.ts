@@ -174,7 +174,10 @@ describe("ghconnect check, with nothing reachable yet", () => {
     expect(out).toContain(
       `✗ uploads (${untrustedHost}): TLS handshake failed (DEPTH_ZERO_SELF_SIGNED_CERT) → ${untrustedHost}'s certificate is not trusted here: if a proxy inspects TLS, give Node its CA (NODE_EXTRA_CA_CERTS=/path/to/ca.pem); otherwise check the certificate's name and expiry.`,
     );
-    expect(out).toContainEqual(expect.stringMatching(/^✗ License: GHES_MANAGE_URL and GHES_MANAGE_PASSWORD are not set/));
+    // The terminal is not "the bot": the advice fits both.
+    expect(out).toContain(
+      "✗ License: GHES_MANAGE_URL and GHES_MANAGE_PASSWORD are not set, so the license data that GitHub Connect records (customer name, public key) cannot be read. → Set both to the Management Console's URL (port 8443) and password (ghconnect reads them at start-up).",
+    );
     expect(out).toContainEqual(
       expect.stringMatching(
         /^✗ Audit witness: cannot read #C\w+: cannot reach slack\.invalid: DNS lookup failed \((ENOTFOUND|EAI_AGAIN)\) → Check that this host reaches Slack/,
