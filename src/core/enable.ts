@@ -884,8 +884,9 @@ export class EnableFlow {
       status: 200,
       tone: "ok",
       title: `Connected ${done.org}`,
-      message: `${facts.ghesHostname} is now connected to the GitHub organization ${done.org} through the app ${record.appSlug}. ${
-        notified ? "Slack has the details." : "Slack could not be told just now; `/ghconnect status` in Slack shows the connection."
+      // When Slack was told, the page's footer says so ("Slack has the details"); said once.
+      message: `${facts.ghesHostname} is now connected to the GitHub organization ${done.org} through the app ${record.appSlug}.${
+        notified ? "" : " Slack could not be told just now; `/ghconnect status` in Slack shows the connection."
       }`,
       notified,
     };
