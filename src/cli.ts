@@ -49,7 +49,15 @@ async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
 async function main(argv: string[]): Promise<void> {
   const [command, sub, ...rest] = argv;
   if (command === "migrate") {
-    const applied = await withStore((store) => migrateToLatest(store.db));
+    const applied = await withStore((store) => migrateToLatest(store.db)).catch((error: unknown) => {
+      // The database cannot be reached (or refused us): say which setting points at it.
+      const url = process.env.DATABASE_URL || "sqlite:./data/ghconnect.db";
+      const where = url.startsWith("sqlite:") ? url : safeDatabaseTarget(url);
+      fail(
+        `migrate: cannot use the database at ${where} (${(error as Error).message.replace(/^migration \(setup\) failed: /, "")}): check DATABASE_URL and that the database is up.`,
+        1,
+      );
+    });
     process.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "database is up to date\n");
     return;
   }
@@ -222,6 +230,16 @@ async function rotateKey(args: string[]): Promise<void> {
     );
   } finally {
     await db.close();
+  }
+}
+
+/** host:port/database of a postgres:// URL, never its password. */
+function safeDatabaseTarget(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host}${u.pathname}`;
+  } catch {
+    return "DATABASE_URL";
   }
 }
 

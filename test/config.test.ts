@@ -91,6 +91,28 @@ describe("configuration at start-up", () => {
     expect(r.status).toBe(2);
   });
 
+  it("migrate against a database that refuses the connection names DATABASE_URL and the fix, not only ECONNREFUSED", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const r = spawnSync(process.execPath, ["bin/ghconnect.js", "migrate"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        DOTENV_CONFIG_PATH: "/nonexistent/.env",
+        DATABASE_URL: `postgres://u:secret-pw@127.0.0.1:${port}/db`,
+      },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(r.stderr).toBe(
+      `ghconnect: migrate: cannot use the database at 127.0.0.1:${port}/db (connect ECONNREFUSED 127.0.0.1:${port}): check DATABASE_URL and that the database is up.\n`,
+    );
+    expect(r.status).toBe(1);
+  });
+
   it("a signing secret of the wrong shape is told the shape Slack gives it", () => {
     expect(() => loadConfig(testEnv({ SLACK_SIGNING_SECRET: "abc" }))).toThrow(
       "SLACK_SIGNING_SECRET is malformed: it should be the app's Signing Secret, 32 hexadecimal characters (Basic Information → App Credentials → Signing Secret; not the Client Secret or the Verification Token)",
