@@ -54,6 +54,10 @@ describe("examples/tour.txt", () => {
     const prompts = example.split("\n").filter((l) => /^\w+> /.test(l));
     expect(prompts.length).toBeGreaterThan(5);
     for (const prompt of prompts) expect(out).toContain(prompt.replace(/\s+#.*$/, ""));
+    // What the admin channel shows of a refused attempt is in the example too, as the demo prints it.
+    const refusals = out.split("\n").filter((l) => l.startsWith("🚫 "));
+    expect(refusals.length).toBeGreaterThan(0);
+    for (const line of refusals) expect(example.split("\n")).toContain(line);
   }, 120_000);
 });
 
