@@ -210,7 +210,11 @@ export class EverydayCommands {
     ]);
     const proxyCheck = config.proxy ? this.proxyCheck(config.proxy, ms).then((r) => report([r])) : Promise.resolve([]);
     const storageChecks = this.deps.storageChecks;
-    const database = withinDeadline(ms, async () => (storageChecks ? storageChecks() : (await store.admins.count(), undefined))).then(
+    const database = withinDeadline(ms, async (): Promise<CheckResult[] | undefined> => {
+      if (storageChecks) return storageChecks();
+      await store.admins.count();
+      return undefined;
+    }).then(
       (lines): CheckResult[] => report(lines ?? [{ name: "Database", status: "ok", detail: `${config.engine} answers` }]),
       (error): CheckResult[] => {
         const { detail } = failureOf(error, { host: "the database" });
