@@ -1,6 +1,7 @@
 // Environment → typed, validated configuration. The one place that reads process.env.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { derivedGithubUrls, gheComSubdomain } from "./core/github-hosts.js";
 
 // Each variable's hint ("should be …") is given once and serves both cases: zod reports a missing
 // required variable as a type error, which carries the same hint as the format check.
@@ -119,8 +120,9 @@ export const envSchema = z.object({
   GHES_MANAGE_URL: url("https://ghes.example.com:8443").optional(),
   GHES_MANAGE_PASSWORD: optionalNonEmpty,
   GITHUB_URL: url("https://github.com").default("https://github.com"),
-  GITHUB_API_URL: url("https://api.github.com").default("https://api.github.com"),
-  GITHUB_UPLOADS_URL: url("https://uploads.github.com").default("https://uploads.github.com"),
+  // Unset: derived from GITHUB_URL (api.github.com, or api.SUBDOMAIN.ghe.com for GHE.com).
+  GITHUB_API_URL: url("https://api.github.com").optional(),
+  GITHUB_UPLOADS_URL: url("https://uploads.github.com").optional(),
   PUBLIC_URL: url("https://ghconnect.example.com"),
   PORT: z
     .string()
@@ -181,8 +183,10 @@ export const envSchema = z.object({
     }),
 });
 
-export type Env = z.input<typeof envSchema>;
-export type Config = z.output<typeof envSchema>;
+export type Config = Omit<z.output<typeof envSchema>, "GITHUB_API_URL" | "GITHUB_UPLOADS_URL"> & {
+  GITHUB_API_URL: string;
+  GITHUB_UPLOADS_URL: string;
+};
 
 /** One variable that is missing or malformed, and the sentence saying what it should be. */
 export interface ConfigProblem {
@@ -233,6 +237,8 @@ const crossChecks: Array<(env: Record<string, string | undefined>) => ConfigProb
     env.GHES_MANAGE_URL && !env.GHES_MANAGE_PASSWORD
       ? { variable: "GHES_MANAGE_PASSWORD", expectation: "is required when GHES_MANAGE_URL is set (the Management Console password)" }
       : undefined,
+  (env) => githubHostMismatch(env, "GITHUB_API_URL"),
+  (env) => githubHostMismatch(env, "GITHUB_UPLOADS_URL"),
 ];
 
 /**
@@ -254,6 +260,48 @@ function dotenvFileText(): string {
     return readFileSync(process.env.DOTENV_CONFIG_PATH || ".env", "utf8");
   } catch {
     return "";
+  }
+}
+
+/**
+ * A GHE.com GITHUB_URL with a github.com API or uploads URL (or the reverse) sends the app's
+ * credentials to the wrong GitHub: GHE.com and github.com are separate services with separate
+ * accounts. An explicit URL on any other host (a gateway in front of GitHub) is taken as given.
+ */
+function githubHostMismatch(env: Record<string, string | undefined>, variable: "GITHUB_API_URL" | "GITHUB_UPLOADS_URL") {
+  const explicit = env[variable];
+  const web = env.GITHUB_URL ?? "https://github.com";
+  if (!explicit) return undefined;
+  const webSubdomain = gheComSubdomain(web);
+  let host: string;
+  try {
+    host = new URL(explicit).hostname.toLowerCase();
+  } catch {
+    return undefined; // reported as malformed by the schema
+  }
+  const onGithubCom = host === "github.com" || host.endsWith(".github.com");
+  const onGheCom = host.endsWith(".ghe.com");
+  const derived = derivedGithubUrls(web)[variable === "GITHUB_API_URL" ? "api" : "uploads"];
+  if (webSubdomain && onGithubCom) {
+    return {
+      variable,
+      expectation: `=${explicit} is on github.com but GITHUB_URL=${web} is GHE.com: unset ${variable} (it becomes ${derived}) or set it to that`,
+    };
+  }
+  if (!webSubdomain && onGheCom && hostIsGithubCom(web)) {
+    return {
+      variable,
+      expectation: `=${explicit} is on GHE.com but GITHUB_URL=${web} is github.com: set GITHUB_URL=https://SUBDOMAIN.ghe.com for GHE.com, or unset ${variable}`,
+    };
+  }
+  return undefined;
+}
+
+function hostIsGithubCom(url: string): boolean {
+  try {
+    return new URL(url).hostname.toLowerCase() === "github.com";
+  } catch {
+    return false;
   }
 }
 
@@ -286,7 +334,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (problem && !problems.some((p) => p.variable === problem.variable)) problems.push(problem);
   }
   if (problems.length > 0) throw ConfigError.of(problems);
-  return result.data as Config;
+  const data = result.data as z.output<typeof envSchema>;
+  const derived = derivedGithubUrls(data.GITHUB_URL);
+  return { ...data, GITHUB_API_URL: data.GITHUB_API_URL ?? derived.api, GITHUB_UPLOADS_URL: data.GITHUB_UPLOADS_URL ?? derived.uploads };
 }
 
 function expectationOf(message: string, missing: boolean): string {

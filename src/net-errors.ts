@@ -2,7 +2,16 @@
 // and the Slack probe: Node's fetch reports every failure as "fetch failed" and hides the reason
 // (ENOTFOUND, ECONNREFUSED, a certificate error, a timeout) in its `cause` chain.
 
-export type Reachability = "ok" | "dns" | "tls" | "wrong_protocol" | "proxy_refused" | "timeout" | "refused" | "http_error";
+export type Reachability =
+  | "ok"
+  | "dns"
+  | "tls"
+  | "wrong_protocol"
+  | "proxy_refused"
+  | "proxy_unreachable"
+  | "timeout"
+  | "refused"
+  | "http_error";
 
 export interface NetworkFailure {
   kind: Exclude<Reachability, "ok" | "http_error">;
@@ -25,6 +34,13 @@ export function classifyNetworkError(error: unknown): NetworkFailure {
   const names = chain.map((e) => e.name ?? "").join(" ");
   const code = (pattern: RegExp) => pattern.exec(codes)?.[0];
   const proxyStatus = /Proxy response \((\d{3})\)/.exec(messages);
+  // A proxy answers 502/503/504 to CONNECT when it cannot resolve or reach the host itself (as
+  // Squid does for a name that does not exist): a different fix from a policy refusal (403).
+  if (proxyStatus && /^50[234]$/.test(proxyStatus[1] as string))
+    return {
+      kind: "proxy_unreachable",
+      detail: `the proxy could not reach it (CONNECT answered ${proxyStatus[1]}: no such host, or it is down)`,
+    };
   if (proxyStatus) return { kind: "proxy_refused", detail: `the proxy refused CONNECT (${proxyStatus[1]})` };
   const dns = code(/ENOTFOUND|EAI_AGAIN|EAI_NONAME|EAI_FAIL/);
   if (dns) return { kind: "dns", detail: `DNS lookup failed (${dns})` };

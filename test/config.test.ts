@@ -213,6 +213,39 @@ describe("configuration at start-up", () => {
   });
 });
 
+describe("GHE.com (data residency)", () => {
+  it("GITHUB_URL=https://SUBDOMAIN.ghe.com gives api.SUBDOMAIN.ghe.com and uploads.SUBDOMAIN.ghe.com", () => {
+    const config = loadConfig(testEnv({ GITHUB_URL: "https://Octocorp.ghe.com/" }));
+    expect(config.GITHUB_URL).toBe("https://Octocorp.ghe.com");
+    expect(config.GITHUB_API_URL).toBe("https://api.octocorp.ghe.com");
+    expect(config.GITHUB_UPLOADS_URL).toBe("https://uploads.octocorp.ghe.com");
+  });
+
+  it("an explicit GITHUB_API_URL or GITHUB_UPLOADS_URL still wins over the derived one", () => {
+    const config = loadConfig(
+      testEnv({
+        GITHUB_URL: "https://octocorp.ghe.com",
+        GITHUB_API_URL: "https://gateway.example.com/ghe-api",
+        GITHUB_UPLOADS_URL: "https://gateway.example.com/ghe-uploads",
+      }),
+    );
+    expect(config.GITHUB_API_URL).toBe("https://gateway.example.com/ghe-api");
+    expect(config.GITHUB_UPLOADS_URL).toBe("https://gateway.example.com/ghe-uploads");
+  });
+
+  it("a GHE.com GITHUB_URL with a github.com API URL is refused, naming both and the fix", () => {
+    expect(() => loadConfig(testEnv({ GITHUB_URL: "https://octocorp.ghe.com", GITHUB_API_URL: "https://api.github.com" }))).toThrow(
+      "GITHUB_API_URL=https://api.github.com is on github.com but GITHUB_URL=https://octocorp.ghe.com is GHE.com: unset GITHUB_API_URL (it becomes https://api.octocorp.ghe.com) or set it to that",
+    );
+  });
+
+  it("a github.com GITHUB_URL (the default) with a GHE.com uploads URL is refused, naming both", () => {
+    expect(() => loadConfig(testEnv({ GITHUB_UPLOADS_URL: "https://uploads.octocorp.ghe.com" }))).toThrow(
+      "GITHUB_UPLOADS_URL=https://uploads.octocorp.ghe.com is on GHE.com but GITHUB_URL=https://github.com is github.com: set GITHUB_URL=https://SUBDOMAIN.ghe.com for GHE.com, or unset GITHUB_UPLOADS_URL",
+    );
+  });
+});
+
 describe("the ghconnect process", () => {
   let blocker: Server | undefined;
   afterEach(async () => {

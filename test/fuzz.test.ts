@@ -128,10 +128,10 @@ describe("requests no listener would answer", () => {
     await bot?.close();
   });
 
-  it("a signed slash command other than /ghconnect is a quick 400, and a click on an unknown button a quick 200", async () => {
+  // Left to Bolt, neither would be acknowledged: Slack would get a 404 after the 3 s ack timeout.
+  it("a signed slash command other than /ghconnect is a 400, and a click on an unknown button a 200, not an unacknowledged 404", async () => {
     const other = bot.driver.commandRequest(USERS.alice, "help");
     const renamed = bot.driver.sign({ ...other, body: other.body.replace("command=%2Fghconnect", "command=%2Fdeploy") });
-    const started = Date.now();
     expect((await bot.driver.send(renamed)).status).toBe(400);
     const click = bot.driver.clickRequest(
       USERS.alice,
@@ -140,6 +140,5 @@ describe("requests no listener would answer", () => {
       "x",
     );
     expect((await bot.driver.send(click)).status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(1500);
   });
 });

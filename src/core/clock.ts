@@ -1,7 +1,3 @@
 // Time is injected so tests and the sandbox can move it; production uses the system clock.
 export type Clock = () => Date;
 export const systemClock: Clock = () => new Date();
-
-export function addMs(date: Date, ms: number): Date {
-  return new Date(date.getTime() + ms);
-}

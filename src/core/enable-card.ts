@@ -29,7 +29,8 @@ export type CardStage =
   | { kind: "expired" }
   | { kind: "cancelled"; by: string };
 
-export function enableCard(op: Operation, stage: CardStage): Message {
+/** `site`: where the GitHub account lives, "github.com" or "SUBDOMAIN.ghe.com". */
+export function enableCard(op: Operation, stage: CardStage, site = "github.com"): Message {
   const title = `Enable GitHub Connect → ${op.org}`;
   const blocks: Block[] = [
     { kind: "header", text: title },
@@ -57,7 +58,7 @@ export function enableCard(op: Operation, stage: CardStage): Message {
       blocks.push({ kind: "divider" });
       blocks.push({
         kind: "text",
-        text: `*GitHub Connect Addendum.* Enabling GitHub Connect means agreeing to the <${ADDENDUM_URL}|${ADDENDUM_VERSION}> to the GitHub Enterprise License Agreement. A record of this server (license public key and hash, customer name, hostname, version) is stored on github.com, and a GitHub App owned by *${op.org}* is created and installed. github.com users cannot change this server.`,
+        text: `*GitHub Connect Addendum.* Enabling GitHub Connect means agreeing to the <${ADDENDUM_URL}|${ADDENDUM_VERSION}> to the GitHub Enterprise License Agreement. A record of this server (license public key and hash, customer name, hostname, version) is stored on ${site}, and a GitHub App owned by *${op.org}* is created and installed. ${site} users cannot change this server.`,
       });
       blocks.push({
         kind: "actions",
@@ -72,7 +73,7 @@ export function enableCard(op: Operation, stage: CardStage): Message {
     case "on_github":
       blocks.push({
         kind: "text",
-        text: `✅ Addendum (${ADDENDUM_VERSION}) accepted by <@${stage.acceptedBy}> at ${when(stage.acceptedAt)}.\n⏳ Waiting for <@${op.requestedBySlack}> to create the GitHub App on github.com (the link was sent to them privately).`,
+        text: `✅ Addendum (${ADDENDUM_VERSION}) accepted by <@${stage.acceptedBy}> at ${when(stage.acceptedAt)}.\n⏳ Waiting for <@${op.requestedBySlack}> to create the GitHub App on ${site} (the link was sent to them privately).`,
       });
       blocks.push({ kind: "actions", buttons: [{ action: "enable.cancel", label: "Cancel", value: op.id }] });
       blocks.push({ kind: "context", text: `Expires at ${when(op.expiresAt)}.` });
@@ -81,7 +82,7 @@ export function enableCard(op: Operation, stage: CardStage): Message {
     case "installing":
       blocks.push({
         kind: "text",
-        text: `✅ GitHub App <${stage.appUrl}|${stage.appSlug}> created under *${op.org}*.\n⏳ Waiting for it to be installed and authorized on github.com.`,
+        text: `✅ GitHub App <${stage.appUrl}|${stage.appSlug}> created under *${op.org}*.\n⏳ Waiting for it to be installed and authorized on ${site}.`,
       });
       blocks.push({ kind: "actions", buttons: [{ action: "enable.cancel", label: "Cancel", value: op.id }] });
       blocks.push({ kind: "context", text: `Expires at ${when(op.expiresAt)}.` });

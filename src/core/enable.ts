@@ -9,6 +9,7 @@ import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { ADDENDUM_VERSION, type CardStage, enableCard, when } from "./enable-card.js";
 import { AlreadyConnected, GitHubFlowRefused, NotAuthorized, OperationInFlight, UserError } from "./errors.js";
+import { githubSiteName } from "./github-hosts.js";
 import type { Message } from "./message.js";
 import { simpleMessage } from "./message.js";
 import { IN_FLIGHT, type Operation, type OperationStatus } from "./model.js";
@@ -162,7 +163,7 @@ export class EnableFlow {
   /** True when Slack took the update (a page may then say "Slack has the details"). */
   private async updateCard(op: Operation, stage: CardStage): Promise<boolean> {
     if (!op.card) return false;
-    return this.deps.notifier.update(op.card, enableCard(op, stage)).catch(() => false);
+    return this.deps.notifier.update(op.card, enableCard(op, stage, githubSiteName(this.deps.config.githubUrl))).catch(() => false);
   }
 
   private async replyToRequester(op: Operation, message: Message): Promise<boolean> {
@@ -219,7 +220,10 @@ export class EnableFlow {
       );
     }
     let op = (await store.operations.get(id)) as Operation;
-    const card = await this.deps.notifier.post(this.deps.notifier.adminChannel, enableCard(op, { kind: "preflight", checks: [] }));
+    const card = await this.deps.notifier.post(
+      this.deps.notifier.adminChannel,
+      enableCard(op, { kind: "preflight", checks: [] }, githubSiteName(this.deps.config.githubUrl)),
+    );
     if (card) {
       await store.operations.setCard(id, card);
       op = { ...op, card };
@@ -342,7 +346,7 @@ export class EnableFlow {
       blocks: [
         {
           kind: "text",
-          text: `Addendum accepted. Continue on github.com, signed in as an owner of *${op.org}*: GitHub will show the app to create, then ask you to install it.`,
+          text: `Addendum accepted. Continue on ${githubSiteName(config.githubUrl)}, signed in as an owner of *${op.org}*: GitHub will show the app to create, then ask you to install it.`,
         },
         { kind: "actions", buttons: [{ action: "link", label: "Continue on GitHub", url: link, style: "primary" }] },
         { kind: "context", text: `This link is yours alone, works once, and expires at ${when(next.expiresAt)}.` },
@@ -869,7 +873,10 @@ export class EnableFlow {
       ["GHES", `${facts.ghesHostname} (${facts.ghesVersion})`],
       ["App", `<${record.appSettingsUrl}|${record.appSlug}> (id ${record.appId})`],
       ["Installation", String(record.installationId)],
-      ["Connected by", `<@${done.requestedBySlack}> · GHES \`${done.requestedByGhes}\` · github.com \`${record.connectedBy.github}\``],
+      [
+        "Connected by",
+        `<@${done.requestedBySlack}> · GHES \`${done.requestedByGhes}\` · ${githubSiteName(this.deps.config.githubUrl)} \`${record.connectedBy.github}\``,
+      ],
       ["License", `${facts.licenseCustomerName}, hash \`${facts.licenseHash.slice(0, 12)}…\``],
       ["Token expires", when(record.tokenExpiresAt)],
     ];

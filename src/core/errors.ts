@@ -36,10 +36,6 @@ export class NotConnected extends UserError {
   override readonly code = "not_connected";
 }
 
-export class PreflightFailed extends UserError {
-  override readonly code = "preflight_failed";
-}
-
 /** A dependency (GitHub, GHES, Slack) failed in a way the user should hear about verbatim. */
 export class UpstreamError extends UserError {
   override readonly code = "upstream_error";
@@ -72,4 +68,9 @@ export class ConfigurationProblem extends UserError {
 /** Something about the GitHub side of the flow is wrong (wrong owner, not an owner, spoofed id). */
 export class GitHubFlowRefused extends UserError {
   override readonly code = "github_refused";
+}
+
+/** GitHub does not offer this feature where the connection goes (GHE.com). */
+export class FeatureUnavailable extends UserError {
+  override readonly code = "feature_unavailable";
 }

@@ -7,8 +7,9 @@ import { authorizeAdmin, notInRoster } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import type { FlowStore } from "./enable.js";
 import { checksText, when } from "./enable-card.js";
-import { NotAuthorized, NotConnected, UserError } from "./errors.js";
+import { FeatureUnavailable, NotAuthorized, NotConnected, UserError } from "./errors.js";
 import { FEATURE_CONNECTION_RULE, FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";
+import { githubSiteName, unavailableOnTarget } from "./github-hosts.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
 import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, SlackProbe, WitnessSource } from "./ports.js";
 import { CHECK_TIMEOUT_MS, type CheckResult, failureOf, runPreflight, withinDeadline } from "./preflight.js";
@@ -145,6 +146,7 @@ export class EverydayCommands {
         policy: approval.policy,
       },
       ghesCheckFailed,
+      githubSite: githubSiteName(this.deps.dotcom.webUrl),
     });
     if (!ghesCheckFailed) this.lastView = { facts, reply };
     return reply;
@@ -301,6 +303,8 @@ export class EverydayCommands {
   async features(slackUserId: string): Promise<Message> {
     const states = new Map((await this.deps.store.features.all()).map((f) => [f.name, f]));
     const lines = FEATURES.map((f) => {
+      const unavailable = unavailableOnTarget(f.name, this.deps.dotcom.webUrl);
+      if (unavailable) return `*${f.title}* \`${f.name}\` — 🚫 not offered on GHE.com (${unavailable})\n    ${f.what}.`;
       const s = states.get(f.name);
       const state = s?.enabled ? `✅ on (by <@${s.changedBySlack}>, ${when(s.changedAt)})` : "▫️ off";
       const how = f.providedByBot
@@ -326,6 +330,15 @@ export class EverydayCommands {
     const admin = await this.admin(slackUserId, `${action === "run" ? "run" : "change"} ${name}`);
     const actor = { slack: slackUserId, ghes: admin.ghesLogin };
     const enabled = action === "enable";
+    // GitHub's own list of what GHE.com lacks comes first: connecting would not make it available.
+    const unavailable = unavailableOnTarget(name, this.deps.dotcom.webUrl);
+    if (unavailable && action !== "disable") {
+      throw new FeatureUnavailable(
+        `${info.title} cannot be ${action === "run" ? "run" : "turned on"}: ${unavailable} (this server connects to ${githubSiteName(this.deps.dotcom.webUrl)}).`,
+        "See `/ghconnect features` for the features GitHub offers there.",
+        { ghes: admin.ghesLogin },
+      );
+    }
     // One rule for every GitHub Connect feature, as GitHub's own: turning one on, or running one,
     // needs the connection (GitHub's Server Statistics requires GitHub Connect too); turning one
     // off never does.
@@ -405,6 +418,8 @@ export class EverydayCommands {
   async dailyStatistics(replica: string): Promise<boolean> {
     const { store } = this.deps;
     if (!(await store.features.isEnabled("server-statistics"))) return false;
+    // Switched on before GITHUB_URL moved to GHE.com, where GitHub does not offer it.
+    if (unavailableOnTarget("server-statistics", this.deps.dotcom.webUrl)) return false;
     // Like `feature run server-statistics`: a GitHub Connect feature, so nothing while disconnected.
     if (!(await store.connections.active())) return false;
     if (!(await store.jobs.claim("server-statistics", 24 * 3_600_000, replica))) return false;

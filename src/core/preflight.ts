@@ -2,6 +2,7 @@
 // GitHub host through the proxy, and the clock against GitHub's. Each result says what to do.
 import { createHash } from "node:crypto";
 import { canonicalJson } from "./audit.js";
+import { connectHosts, GHECOM_MIN_GHES_VERSION, gheComSubdomain, versionAtLeast } from "./github-hosts.js";
 import type { ServerFacts } from "./model.js";
 import type { DotcomGateway, GhesGateway, LicenseFacts, ManageGateway, Reach } from "./ports.js";
 import { proxyFor } from "./proxy-route.js";
@@ -132,6 +133,8 @@ function adviceFor({ kind, host, proxy, setting }: NetworkAdviceInput): string {
       // Through a proxy, our connection goes to the proxy: a target that refuses gets a 502 from it.
       if (proxyHost) return `the proxy ${proxyHost} refused the connection: check HTTPS_PROXY (host and port) and that the proxy is up`;
       return `nothing accepts connections at ${host}: ${setting ? `check ${setting} (host and port)` : "check the URL and port"} and that the service is up`;
+    case "proxy_unreachable":
+      return `check that the proxy ${proxyHost ?? ""} can resolve and reach ${host}`.replace("proxy  ", "proxy ");
     default:
       return `nothing accepts connections at ${host}: ${setting ? `check ${setting} (host and port)` : "check the URL and port"} and that the service is up`;
   }
@@ -166,12 +169,10 @@ export async function runPreflight(deps: PreflightDeps, onProgress: PreflightPro
   const ms = deps.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
   const proxyOf = (url: string) => proxyFor(url, deps.proxy, deps.noProxy);
   const ghesHost = new URL(deps.ghes.url).host;
-  const hosts: Array<[string, string]> = [
-    ["github.com", deps.dotcom.webUrl],
-    ["API", deps.dotcom.apiUrl],
-    ["uploads", deps.uploadsUrl],
-  ];
-  // Slots in display order: GHES, License, the three hosts, then the clock (which needs a host's Date).
+  // GitHub's documented host list for the target (github.com or GHE.com): see github-hosts.ts.
+  const hosts = connectHosts({ webUrl: deps.dotcom.webUrl, apiUrl: deps.dotcom.apiUrl, uploadsUrl: deps.uploadsUrl });
+  const subdomain = gheComSubdomain(deps.dotcom.webUrl);
+  // Slots in display order: GHES, License, each host, then the clock (which needs a host's Date).
   const slots: Array<CheckResult | undefined> = [];
   let reported = Promise.resolve();
   let progressFailed: { error: unknown } | undefined;
@@ -190,6 +191,15 @@ export async function runPreflight(deps: PreflightDeps, onProgress: PreflightPro
 
   const ghesCheck = withinDeadline(ms, (signal) => deps.ghes.version(signal)).then(
     async (version) => {
+      if (subdomain && !versionAtLeast(version, GHECOM_MIN_GHES_VERSION)) {
+        await record(0, {
+          name: "GHES",
+          status: "fail",
+          detail: `${ghesHost} runs GHES ${version}; GitHub Connect to GHE.com (${subdomain}.ghe.com) needs GHES ${GHECOM_MIN_GHES_VERSION} or later`,
+          advice: `Upgrade GHES to ${GHECOM_MIN_GHES_VERSION} or later, then run enable again.`,
+        });
+        return undefined;
+      }
       await record(0, { name: "GHES", status: "ok", detail: `${ghesHost} answers, version ${version}` });
       return version;
     },
@@ -219,21 +229,27 @@ export async function runPreflight(deps: PreflightDeps, onProgress: PreflightPro
     },
   );
 
-  const reachChecks = hosts.map(async ([label, url], i) => {
-    const host = new URL(url).host;
-    const proxy = proxyOf(url);
+  const reachChecks = hosts.map(async (target, i) => {
+    const host = new URL(target.url).host;
+    const label = target.role === "web" ? (subdomain ? "GHE.com" : "github.com") : target.role;
+    const proxy = proxyOf(target.url);
     const via = proxy ? ` through the proxy ${new URL(proxy).host}` : "";
-    const reach = await withinDeadline(ms, (signal) => deps.dotcom.reach(url, signal)).catch(
+    const reach = await withinDeadline(ms, (signal) => deps.dotcom.reach(target.url, signal)).catch(
       (error): Reach => ({ host, ok: false, kind: "timeout", detail: (error as Error).message }),
     );
     if (reach.ok) {
       await record(2 + i, { name: `${label} (${reach.host})`, status: "ok", detail: `reachable${via}` });
     } else {
+      // On GHE.com, an unknown subdomain is the likeliest cause: every host of a mistyped one fails.
+      const checkSubdomain =
+        subdomain && reach.kind !== "proxy_refused" && reach.host.endsWith(`${subdomain}.ghe.com`)
+          ? ` Check that ${subdomain}.ghe.com is your enterprise's subdomain (GITHUB_URL).`
+          : "";
       await record(2 + i, {
         name: `${label} (${reach.host})`,
-        status: "fail",
-        detail: reach.kind === "refused" && proxy ? proxyRefusedDetail(proxy, reach.detail) : `${reach.detail}${via}`,
-        advice: networkAdvice({ kind: reach.kind, host: reach.host, proxy }),
+        status: target.required ? "fail" : "warn",
+        detail: `${reach.kind === "refused" && proxy ? proxyRefusedDetail(proxy, reach.detail) : `${reach.detail}${via}`}${target.required ? "" : " (GitHub Connect does not need it; people's sign-ins and stored objects do)"}`,
+        advice: `${networkAdvice({ kind: reach.kind, host: reach.host, proxy })}${checkSubdomain}`,
       });
     }
     return reach;
@@ -244,14 +260,14 @@ export async function runPreflight(deps: PreflightDeps, onProgress: PreflightPro
   if (githubDate) {
     const skew = Math.round((deps.now().getTime() - Date.parse(githubDate)) / 1000);
     if (Math.abs(skew) > 30) {
-      await record(5, {
+      await record(2 + hosts.length, {
         name: "Clock",
         status: "warn",
         detail: `this host's clock is ${Math.abs(skew)} s ${skew > 0 ? "ahead of" : "behind"} GitHub's`,
         advice: "Sync the clock with NTP: GitHub rejects app JWTs when clocks differ by more than 60 s.",
       });
     } else {
-      await record(5, { name: "Clock", status: "ok", detail: `within ${Math.abs(skew)} s of GitHub's` });
+      await record(2 + hosts.length, { name: "Clock", status: "ok", detail: `within ${Math.abs(skew)} s of GitHub's` });
     }
   }
   await reported;

@@ -43,6 +43,8 @@ export interface StatusView {
   inFlight?: Operation;
   pendingApproval?: { org: string; requestedBySlack: string; expiresAt: string; status: ApprovalStatus; policy: "self" | "peer" };
   ghesCheckFailed?: string;
+  /** Where the GitHub account lives: github.com (the default) or SUBDOMAIN.ghe.com. */
+  githubSite?: string;
 }
 
 export function statusMessage(v: StatusView): Message {
@@ -63,7 +65,10 @@ export function statusMessage(v: StatusView): Message {
       fields: [
         ["Account", `${c.org} (organization)`],
         ["Since", when(c.connectedAt)],
-        ["Connected by", `<@${c.connectedBy.slack}> · GHES \`${c.connectedBy.ghes}\` · github.com \`${c.connectedBy.github}\``],
+        [
+          "Connected by",
+          `<@${c.connectedBy.slack}> · GHES \`${c.connectedBy.ghes}\` · ${v.githubSite ?? "github.com"} \`${c.connectedBy.github}\``,
+        ],
         ["App", c.appSettingsUrl ? `<${c.appSettingsUrl}|${c.appSlug}> (id ${c.appId})` : `${c.appSlug} (id ${c.appId})`],
         ["Installation token", token],
         ["GHES", `${c.facts.ghesHostname} · ${version}`],

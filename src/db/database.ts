@@ -33,8 +33,13 @@ export async function openDatabase(url: string, options: { schema?: string } = {
     connectionTimeoutMillis: 5000,
     options: options.schema ? `-c search_path=${options.schema}` : undefined,
   });
-  // An idle client losing its server must not crash the process; the next query reports it.
+  // A client losing its server must not crash the process; the next query reports it. The pool's
+  // own "error" event covers idle clients only: a client checked out between two statements of a
+  // transaction emits "error" on itself, with no listener unless it has one from the start.
   pool.on("error", () => {});
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const db: Db = { kysely, engine: "postgres", close: () => kysely.destroy() };
   try {

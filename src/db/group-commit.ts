@@ -1,7 +1,7 @@
 // Group commit: writes that arrive while one transaction is running wait for it and then go
 // together in the next one. Under a burst of commands, a hundred audit entries cost one
 // transaction instead of a hundred (and on SQLite, one write lock instead of a queue of them);
-// alone, a write goes at once, as before. Each caller still gets its own result or error.
+// alone, a write goes at once. Each caller still gets its own result or error.
 import { isDatabaseError } from "./errors.js";
 
 interface Waiting<I, O> {
@@ -19,7 +19,7 @@ export class GroupCommit<I, O> {
     private readonly write: (items: I[]) => Promise<O[]>,
     /**
      * Big enough that a burst costs few transactions; small enough that hashing and binding one
-     * batch is a short synchronous step (at 250, acks stalled behind it: npm run bench, p99).
+     * batch is a short synchronous step: acks of other requests wait behind it.
      */
     private readonly maxBatch = 50,
   ) {}

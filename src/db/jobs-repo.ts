@@ -50,11 +50,6 @@ export class JobsRepo {
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
-
-  async lastRun(name: string): Promise<string | null> {
-    const row = await this.q.selectFrom("jobs").select("last_run_at").where("name", "=", name).executeTakeFirst();
-    return row?.last_run_at ?? null;
-  }
 }
 
 export class StatsRepo {

@@ -1,5 +1,5 @@
 // The typed shape of the database, one interface per table (see migrations/).
-import type { Generated, Insertable, Selectable } from "kysely";
+import type { Generated, Selectable } from "kysely";
 
 export interface AdminsTable {
   slack_user_id: string;
@@ -199,6 +199,5 @@ export interface Database {
 
 export type AuditRow = Selectable<AuditLogTable>;
 export type ConnectionRow = Selectable<ConnectionsTable>;
-export type NewConnection = Insertable<ConnectionsTable>;
 export type OperationRow = Selectable<OperationsTable>;
 export type ApprovalRow = Selectable<ApprovalsTable>;

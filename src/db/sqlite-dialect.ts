@@ -94,8 +94,8 @@ class Sqlite3Driver implements Driver {
 const STATEMENT_CACHE_SIZE = 200;
 
 class Sqlite3Connection implements DatabaseConnection {
-  // Preparing a statement for every query was the largest share of the bot's own CPU under load
-  // (npm run bench); a prepared statement is reset and re-bound by sqlite3 on each run.
+  // Kysely's SQL text repeats, so each statement is prepared once per connection rather than for
+  // every query under load; a prepared statement is reset and re-bound by sqlite3 on each run.
   private readonly statements = new Map<string, Promise<sqlite3.Statement>>();
 
   constructor(private readonly db: sqlite3.Database) {}

@@ -141,7 +141,7 @@ export async function startBotOnSandbox(
     metricsUrl: `http://127.0.0.1:${bot.metricsPort()}/metrics`,
     driver,
     async browser(user) {
-      const browser = new SandboxBrowser();
+      const browser = new SandboxBrowser({ fetch: sandbox.fetch });
       await browser.signIn(sandbox.urls.web, SANDBOX_USERS[user].github);
       return browser;
     },

@@ -72,7 +72,8 @@ export function pageText(html: string): string {
 export class SandboxBrowser {
   private readonly cookies = new Map<string, Map<string, string>>();
 
-  constructor(private readonly options: { maxSteps?: number; submitForms?: boolean } = {}) {}
+  /** `fetch`: the network as the person's machine sees it (the sandbox's, for GHE.com names). */
+  constructor(private readonly options: { maxSteps?: number; submitForms?: boolean; fetch?: typeof globalThis.fetch } = {}) {}
 
   /** Browses until the next hop would go to a URL matching `stop`; that URL is the final one. */
   async browseUntil(url: string, stop: RegExp): Promise<BrowseResult> {
@@ -119,7 +120,7 @@ export class SandboxBrowser {
     const headers: Record<string, string> = {};
     if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
     if (body !== undefined) headers["content-type"] = "application/x-www-form-urlencoded";
-    const response = await fetch(url, { method, headers, body, redirect: "manual" });
+    const response = await (this.options.fetch ?? fetch)(url, { method, headers, body, redirect: "manual" });
     for (const cookie of response.headers.getSetCookie()) {
       const [pair = ""] = cookie.split(";");
       const [k, ...v] = pair.split("=");

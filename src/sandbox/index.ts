@@ -3,15 +3,18 @@
 // the benchmark; never by the app.
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
+import { createFetch } from "../github/transport.js";
 import { apiRoutes } from "./github/api.js";
 import { applyFault, ok } from "./github/common.js";
 import { ghesRoutes, manageRoutes } from "./github/ghes.js";
 import { webRoutes } from "./github/web.js";
 import { GitHubWorld, type HostName, seedWorld } from "./github/world.js";
 import { closeServer, listen, SandboxRouter } from "./http.js";
+import { type SandboxProxy, startProxy } from "./proxy.js";
 import { SlackSandbox } from "./slack/server.js";
 
 export const SANDBOX_ADMIN_CHANNEL = "C0ADMINS01";
+const SANDBOX_NO_PROXY = "127.0.0.1,localhost";
 
 /** The Slack users of the sandbox and who they are on GHES and github.com. */
 export const SANDBOX_USERS = {
@@ -26,15 +29,34 @@ export type SandboxUserName = keyof typeof SANDBOX_USERS;
 export interface Sandbox {
   world: GitHubWorld;
   slack: SlackSandbox;
-  urls: { web: string; api: string; uploads: string; ghes: string; manage: string; slackApi: string };
+  /** Where each host is, as the app and a browser address it (GHE.com names in that shape). */
+  urls: { web: string; api: string; uploads: string; auth: string; objects: string; ghes: string; manage: string; slackApi: string };
   routers: Record<HostName, SandboxRouter>;
+  /** GHE.com shape: the proxy that resolves its host names (HTTPS_PROXY in env()). */
+  proxy?: SandboxProxy;
+  /** fetch as the app's host sees the network (through `proxy` for GHE.com names). */
+  fetch: typeof globalThis.fetch;
   /** The environment that points ghconnect at this sandbox (HTTP mode; add SLACK_APP_TOKEN for Socket Mode). */
   env(): Record<string, string>;
   stop(): Promise<void>;
 }
 
-export async function startSandbox(options: { botToken?: string } = {}): Promise<Sandbox> {
+export interface SandboxOptions {
+  botToken?: string;
+  /**
+   * A GHE.com-shaped host set (data residency): GitHub's hosts are SUBDOMAIN.ghe.com,
+   * api.SUBDOMAIN.ghe.com, uploads.SUBDOMAIN.ghe.com, auth.ghe.com and
+   * objects-origin.SUBDOMAIN.ghe.com, resolved by a proxy stand-in; env() gives only GITHUB_URL,
+   * so the app derives the others itself.
+   */
+  gheCom?: { subdomain: string };
+  /** The version GHES reports (e.g. "3.11.5", older than GitHub Connect to GHE.com supports). */
+  ghesVersion?: string;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const world = seedWorld(new GitHubWorld());
+  if (options.ghesVersion) world.ghesVersion = options.ghesVersion;
   world.ghesToken = `ghes_${randomBytes(10).toString("hex")}`;
   world.managePassword = randomBytes(8).toString("hex");
   const botToken = options.botToken ?? `xoxb-sandbox-${randomBytes(8).toString("hex")}`;
@@ -49,9 +71,9 @@ export async function startSandbox(options: { botToken?: string } = {}): Promise
 
   const servers: Server[] = [];
   const routers = {} as Record<HostName, SandboxRouter>;
-  const urls = { web: "", api: "", uploads: "", ghes: "", manage: "", slackApi: slack.apiUrl };
+  const urls = { web: "", api: "", uploads: "", auth: "", objects: "", ghes: "", manage: "", slackApi: slack.apiUrl };
   // Ports first, so every router can build absolute URLs to the other hosts.
-  const hosts: HostName[] = ["web", "api", "uploads", "ghes", "manage"];
+  const hosts: HostName[] = ["web", "api", "uploads", "auth", "objects", "ghes", "manage"];
   const handlers = new Map<HostName, SandboxRouter>();
   for (const host of hosts) {
     const { server, url } = await listen((req, res) => {
@@ -62,9 +84,29 @@ export async function startSandbox(options: { botToken?: string } = {}): Promise
     servers.push(server);
     urls[host] = url;
   }
+  let proxy: SandboxProxy | undefined;
+  if (options.gheCom) {
+    // GitHub's roles under their GHE.com names, each played by its stand-in's port.
+    const sub = options.gheCom.subdomain.toLowerCase();
+    const names: Record<"web" | "api" | "uploads" | "auth" | "objects", string> = {
+      web: `${sub}.ghe.com`,
+      api: `api.${sub}.ghe.com`,
+      uploads: `uploads.${sub}.ghe.com`,
+      auth: "auth.ghe.com",
+      objects: `objects-origin.${sub}.ghe.com`,
+    };
+    proxy = await startProxy({
+      names: new Map(Object.entries(names).map(([role, name]) => [name, new URL(urls[role as keyof typeof names]).host])),
+    });
+    // Plain http: the stand-ins speak no TLS; the names, the derivation and the proxy path are real.
+    for (const [role, name] of Object.entries(names)) urls[role as keyof typeof names] = `http://${name}`;
+  }
+  const fetchLike = proxy ? createFetch({ httpsProxy: proxy.url, noProxy: SANDBOX_NO_PROXY }) : globalThis.fetch;
   routers.web = webRoutes(world, urls);
   routers.api = apiRoutes(world, urls);
   routers.uploads = new SandboxRouter().on("GET", "/", () => ok(world, { ok: true }));
+  routers.auth = new SandboxRouter().on("GET", "/", () => ok(world, { ok: true }));
+  routers.objects = new SandboxRouter().on("GET", "/", () => ok(world, { ok: true }));
   routers.ghes = ghesRoutes(world, urls);
   routers.manage = manageRoutes(world);
   addControl(routers.web, world);
@@ -84,12 +126,15 @@ export async function startSandbox(options: { botToken?: string } = {}): Promise
       GHES_MANAGE_URL: urls.manage,
       GHES_MANAGE_PASSWORD: world.managePassword,
       GITHUB_URL: urls.web,
-      GITHUB_API_URL: urls.api,
-      GITHUB_UPLOADS_URL: urls.uploads,
+      // GHE.com: the app derives the API and uploads hosts from GITHUB_URL, and reaches GitHub's
+      // names through the proxy; everything on 127.0.0.1 (GHES, Slack, the bot) goes direct.
+      ...(proxy ? { HTTPS_PROXY: proxy.url, NO_PROXY: SANDBOX_NO_PROXY } : { GITHUB_API_URL: urls.api, GITHUB_UPLOADS_URL: urls.uploads }),
       GHCONNECT_ADMINS: [SANDBOX_USERS.alice, SANDBOX_USERS.bob, SANDBOX_USERS.carol].map((u) => `${u.slack}:${u.ghes}`).join(","),
     }),
+    proxy,
+    fetch: fetchLike,
     async stop() {
-      await Promise.all([...servers.map(closeServer), slack.stop()]);
+      await Promise.all([...servers.map(closeServer), slack.stop(), proxy?.stop()]);
     },
   };
 }

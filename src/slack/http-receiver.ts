@@ -1,8 +1,8 @@
 // Bolt's receiver in HTTP mode. ghconnect's own server (web/server.ts) owns the port, and its gate
 // (request-guard.ts) has already read, verified, parsed and checked each Slack request; this hands
 // the parsed body to Bolt (`App.processEvent`) and writes the ack. Bolt's HTTPReceiver would read,
-// verify and parse the same body again (its own source notes the double parse): under a burst of
-// commands that was a fifth of the bot's CPU per ack (npm run bench). The protocol is Bolt's:
+// verify and parse the same body again (its own source notes the double parse), work repeated on
+// every ack of a burst of commands. The protocol is Bolt's:
 // the ack's body is the HTTP response, an unacknowledged request is answered 404 after 3 s, an
 // authorization failure 401, any other failure before the ack 500.
 import type { IncomingMessage, ServerResponse } from "node:http";

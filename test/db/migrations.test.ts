@@ -1,7 +1,26 @@
-import { sql } from "kysely";
+import { Migrator, sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { migrateToLatest } from "../../src/db/migrate.js";
-import { createTestDb, ENGINES } from "../helpers/db.js";
+import { migrations } from "../../migrations/index.js";
+import { MIGRATION_NAMES, migrateToLatest } from "../../src/db/migrate.js";
+import { createTestDb, ENGINES, type TestDb } from "../helpers/db.js";
+
+/** The schema as the engine reports it: every column with its type and nullability, and every index. */
+async function schemaOf(t: TestDb): Promise<string[]> {
+  const tables = (await t.db.kysely.introspection.getTables()).filter(
+    (table) => (t.schema === undefined || table.schema === t.schema) && !table.name.startsWith("kysely_"),
+  );
+  const columns = tables.flatMap((table) =>
+    table.columns.map((c) => `column ${table.name}.${c.name} ${c.dataType}${c.isNullable ? "" : " not null"}`),
+  );
+  const indexes =
+    t.schema === undefined
+      ? await sql<{ name: string; tbl: string }>`select name, tbl_name as tbl from sqlite_master where type = 'index'`.execute(t.db.kysely)
+      : await sql<{
+          name: string;
+          tbl: string;
+        }>`select indexname as name, tablename as tbl from pg_indexes where schemaname = ${t.schema}`.execute(t.db.kysely);
+  return [...columns, ...indexes.rows.filter((i) => !i.tbl.startsWith("kysely_")).map((i) => `index ${i.tbl}.${i.name}`)].sort();
+}
 
 describe.each(ENGINES)("migrations (%s)", (engine) => {
   it("apply from empty, then again without error or change", async () => {
@@ -29,6 +48,37 @@ describe.each(ENGINES)("migrations (%s)", (engine) => {
     }
   });
 
+  it("go down one at a time to nothing, each leaving the schema of the one below, and up again", async () => {
+    const t = await createTestDb(engine);
+    try {
+      const migrator = new Migrator({
+        db: t.db.kysely,
+        provider: { getMigrations: async () => migrations },
+        migrationTableSchema: t.db.schema,
+      });
+      const after: string[][] = [await schemaOf(t)];
+      expect(after[0]).toEqual([]);
+      for (const name of MIGRATION_NAMES) {
+        const { error, results } = await migrator.migrateUp();
+        expect(error).toBeUndefined();
+        expect(results).toEqual([{ migrationName: name, direction: "Up", status: "Success" }]);
+        const schema = await schemaOf(t);
+        expect(schema).not.toEqual(after.at(-1)); // each migration changes something the check sees
+        after.push(schema);
+      }
+      for (let step = MIGRATION_NAMES.length; step > 0; step--) {
+        const { error, results } = await migrator.migrateDown();
+        expect(error).toBeUndefined();
+        expect(results).toEqual([{ migrationName: MIGRATION_NAMES[step - 1], direction: "Down", status: "Success" }]);
+        expect(await schemaOf(t)).toEqual(after[step - 1]);
+      }
+      expect(await migrateToLatest(t.db)).toEqual(MIGRATION_NAMES);
+      expect(await schemaOf(t)).toEqual(after.at(-1));
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it("allow only one active connection and one operation in flight", async () => {
     const t = await createTestDb(engine);
     try {
@@ -45,7 +95,11 @@ describe.each(ENGINES)("migrations (%s)", (engine) => {
         in_flight: 1,
       });
       await t.db.kysely.insertInto("operations").values(op("a")).execute();
-      await expect(t.db.kysely.insertInto("operations").values(op("b")).execute()).rejects.toThrow();
+      await expect(t.db.kysely.insertInto("operations").values(op("b")).execute()).rejects.toThrow(
+        engine === "sqlite"
+          ? "UNIQUE constraint failed: operations.in_flight"
+          : 'duplicate key value violates unique constraint "operations_one_in_flight"',
+      );
       await t.db.kysely
         .insertInto("operations")
         .values({ ...op("c"), in_flight: null })

@@ -55,10 +55,11 @@ describe.each(ENGINES)("enable preflight (%s)", (engine) => {
 
   it("license close to expiry: a warning, and the flow goes on", async () => {
     world = await startWorld(engine);
-    world.sandbox.world.licenseExpiresAt = new Date(world.sandbox.world.now() + 10 * 86_400_000).toISOString();
+    // Ten and a half days ahead: whole days left is 10 however long the test takes to get there.
+    world.sandbox.world.licenseExpiresAt = new Date(world.sandbox.world.now() + 10.5 * 86_400_000).toISOString();
     await world.command("alice", "enable acme");
     const card = await world.card(/Accept addendum and continue/);
-    expect(textOf(card)).toMatch(/⚠️ License: Example Corp, expires in (9|10) days/);
+    expect(textOf(card)).toContain("⚠️ License: Example Corp, expires in 10 days");
   });
 
   it("api.github.com unreachable: that host fails, the others are reported too", async () => {

@@ -21,8 +21,8 @@ describe("Socket Mode", () => {
   it("connects with the app-level token at start-up, and serves no /slack/events", async () => {
     expect(world.sandbox.slack.socketMode.connections).toBe(1);
     const opens = world.sandbox.slack.calls.filter((c) => c.method === "apps.connections.open");
-    expect(opens.length).toBeGreaterThanOrEqual(1);
-    expect(opens.every((c) => c.ok)).toBe(true);
+    expect(opens).toHaveLength(1); // one socket, opened once
+    expect(opens[0]?.ok).toBe(true);
     const overHttp = await world.bot.driver.command(SANDBOX_USERS.alice.slack, "help");
     expect(overHttp.status).toBe(404);
   });
@@ -51,7 +51,9 @@ describe("Socket Mode", () => {
     const since = world.mark();
     const status = await world.command("alice", "status");
     expect(status.ack).toEqual({});
-    expect(textOf(await world.privateMessage("alice", /Connected to acme/, since)).length).toBeGreaterThan(0);
+    const later = await world.privateMessage("alice", /Connected to acme/, since);
+    expect(later.via).toBe("response_url");
+    expect(textOf(later)).toContain("github.com `octocat`");
     // Fresh now: the next one is answered in the ack itself.
     const again = await world.command("alice", "status");
     expect(messageText(again.ack as object)).toContain("Connected to acme");
@@ -61,8 +63,9 @@ describe("Socket Mode", () => {
     const since = world.mark();
     const { ack } = await world.command("alice", "admins");
     expect(ack).toEqual({});
-    const reply = await world.privateMessage("alice", /alice/, since);
+    const reply = await world.privateMessage("alice", /Admins \(/, since);
     expect(reply.via).toBe("response_url");
+    expect(textOf(reply)).toContain(`<@${SANDBOX_USERS.alice.slack}> — GHES \`alice\``);
   });
 });
 

@@ -119,3 +119,18 @@ export async function auditSettled(app: Ghconnect): Promise<number> {
   }
   return previous;
 }
+
+/**
+ * The audit entries (action and outcome) written after entry `since`, up to a marker: a `help`
+ * from bob sent now, whose own entry is awaited and left out. What earlier requests set going is
+ * written before the marker's entry, so "nothing was recorded" is shown by an event, not a pause.
+ */
+export async function auditedBeforeMarker(bot: BotHarness, since: number): Promise<string[]> {
+  await bot.driver.command(USERS.bob, "help");
+  const entries = await eventually(async () => {
+    const after = (await bot.app.store.audit.latest(100)).filter((e) => e.seq > since).reverse();
+    const marker = after.findIndex((e) => e.action === "command.help" && e.actor_slack === USERS.bob);
+    return marker >= 0 ? after.slice(0, marker) : undefined;
+  });
+  return entries.map((e) => `${e.action} ${e.outcome}`);
+}

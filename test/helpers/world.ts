@@ -4,7 +4,14 @@
 import type { Logger } from "pino";
 import { type SandboxedBot, startBotOnSandbox } from "../../src/sandbox/bot.js";
 import type { BrowseResult } from "../../src/sandbox/browser.js";
-import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS, type Sandbox, type SandboxUserName, startSandbox } from "../../src/sandbox/index.js";
+import {
+  SANDBOX_ADMIN_CHANNEL,
+  SANDBOX_USERS,
+  type Sandbox,
+  type SandboxOptions,
+  type SandboxUserName,
+  startSandbox,
+} from "../../src/sandbox/index.js";
 import type { PostedMessage } from "../../src/sandbox/slack/server.js";
 import { eventually, messageText } from "./bot.js";
 import { createTestDb, type EngineName, type TestDb } from "./db.js";
@@ -43,9 +50,10 @@ export async function startWorld(
   engine: EngineName,
   /** socketMode: the bot connects over Socket Mode, and commands and clicks arrive that way. */
   /** sweepEveryMs: how often the app's own sweep runs (tests move the clock past a lease, then wait). */
-  options: { env?: Record<string, string>; log?: Logger; socketMode?: boolean; sweepEveryMs?: number } = {},
+  /** sandbox: how the stand-ins start (a GHE.com-shaped host set, the GHES version). */
+  options: { env?: Record<string, string>; log?: Logger; socketMode?: boolean; sweepEveryMs?: number; sandbox?: SandboxOptions } = {},
 ): Promise<World> {
-  const sandbox = await startSandbox();
+  const sandbox = await startSandbox(options.sandbox);
   const testDb = await createTestDb(engine);
   const socket = options.socketMode === true;
   const env = { ...options.env, ...(socket ? { SLACK_APP_TOKEN: sandbox.slack.socketMode.appToken } : {}) };

@@ -1,6 +1,6 @@
 // What Slack (and an attacker pretending to be Slack) gets back from POST /slack/events.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditSettled, type BotHarness, eventually, messageText, startBot, USERS } from "../helpers/bot.js";
+import { auditedBeforeMarker, auditSettled, type BotHarness, eventually, messageText, startBot, USERS } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 
 describe.each(ENGINES)("Slack requests (%s)", (engine) => {
@@ -54,7 +54,7 @@ describe.each(ENGINES)("Slack requests (%s)", (engine) => {
     const future = bot.driver.sign(good, { offsetSeconds: 6 * 60 });
     expect((await bot.driver.send(future)).status).toBe(401);
 
-    expect(await auditSettled(bot.app)).toBe(before);
+    expect(await auditedBeforeMarker(bot, before)).toEqual([]);
   });
 
   it("Slack's unsigned SSL check gets an empty 200, and a command smuggled into one is not run", async () => {
@@ -66,7 +66,7 @@ describe.each(ENGINES)("Slack requests (%s)", (engine) => {
     const smuggled = bot.driver.commandRequest(USERS.alice, "admins add <@U0MALLORY1> dave");
     const ride = await post(`ssl_check=1&${smuggled.body}`);
     expect([ride.status, await ride.text()]).toEqual([200, ""]);
-    expect(await auditSettled(bot.app)).toBe(before);
+    expect(await auditedBeforeMarker(bot, before)).toEqual([]);
     expect(await bot.app.store.admins.find("U0MALLORY1")).toBeUndefined();
   });
 
@@ -85,7 +85,7 @@ describe.each(ENGINES)("Slack requests (%s)", (engine) => {
     expect(retry.ack).toEqual(first.ack);
     const retry2 = await bot.driver.retry(first.request, 2);
     expect(retry2.status).toBe(200);
-    expect(await auditSettled(bot.app)).toBe(countAfterFirst);
+    expect(await auditedBeforeMarker(bot, countAfterFirst)).toEqual([]);
   });
 
   it("an oversized body is refused before it is parsed", async () => {
@@ -139,7 +139,7 @@ describe("what another Slack client may send", () => {
       const before = await auditSettled(bot.app);
       expect((await bot.driver.send(bot.driver.sign(noTrigger))).status).toBe(200);
       expect((await bot.driver.retry(noTrigger, 1)).status).toBe(200);
-      expect(await auditSettled(bot.app)).toBe(before + 1);
+      expect(await auditedBeforeMarker(bot, before)).toEqual(["command.rejected refused"]);
     } finally {
       await bot.close();
     }

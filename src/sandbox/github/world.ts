@@ -95,7 +95,7 @@ export interface Hold {
   released: Promise<void>;
 }
 
-export type HostName = "web" | "api" | "uploads" | "ghes" | "manage";
+export type HostName = "web" | "api" | "uploads" | "auth" | "objects" | "ghes" | "manage";
 
 export class GitHubWorld {
   readonly orgs: Org[] = [];
@@ -121,14 +121,22 @@ export class GitHubWorld {
   /** Apps created by the next manifest submission go to this org instead (fault: wrong owner). */
   nextAppOwnerOverride?: string;
   clockOffsetMs = 0;
+  /** Set by freeze(): the clock stands at this time and moves only by advance(). */
+  private frozenAt?: number;
   private nextId = 100;
 
   now(): number {
-    return Date.now() + this.clockOffsetMs;
+    return this.frozenAt ?? Date.now() + this.clockOffsetMs;
   }
 
   advance(ms: number): void {
-    this.clockOffsetMs += ms;
+    if (this.frozenAt !== undefined) this.frozenAt += ms;
+    else this.clockOffsetMs += ms;
+  }
+
+  /** Stops the clock (both sides follow it), so a duration a test reads is exact, not "59 or 60". */
+  freeze(): void {
+    this.frozenAt = this.now();
   }
 
   id(): number {
