@@ -21,9 +21,15 @@ function filesUnder(dir) {
 
 /** Why dist/ under `root` must be rebuilt, or undefined when it is newer than every input. */
 export function staleReason(root) {
-  const outputs = filesUnder(join(root, "dist")).filter((f) => f.endsWith(".js"));
   if (!existsSync(join(root, "dist", "src", "main.js"))) return "dist/ has not been built yet";
-  // The oldest output: tsc rewrites every file on each build, so this is when the last build ran.
+  // The oldest output of a source that still exists: tsc rewrites each of them on every build, so
+  // this is when the last build ran (an output whose source was deleted is never rewritten).
+  const sources = INPUT_DIRS.flatMap((d) => filesUnder(join(root, d))).filter(
+    (f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.startsWith(join(root, "src", "sandbox")),
+  );
+  const outputs = sources.map((f) => join(root, "dist", f.slice(root.length + 1).replace(/\.ts$/, ".js")));
+  const missing = outputs.find((f) => !existsSync(f));
+  if (missing) return `${missing.slice(root.length + 1)} is missing`;
   const builtAt = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
   const inputs = [...INPUT_DIRS.flatMap((d) => filesUnder(join(root, d))), ...INPUT_FILES.map((f) => join(root, f))].filter((f) =>
     existsSync(f),

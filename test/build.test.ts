@@ -68,6 +68,10 @@ describe("prestart builds only when dist/ is stale", () => {
 
   it("dist/ newer than every source: no tsc run, and it says so", () => {
     const root = tree("fresh", { builtAt: 2_000_000_000, sourceAt: 1_900_000_000 });
+    // An output whose source was since deleted is never rewritten by tsc: it does not count.
+    mkdirSync(join(root, "dist", "migrations"), { recursive: true });
+    writeFileSync(join(root, "dist", "migrations", "0006_gone.js"), "export {};\n");
+    utimesSync(join(root, "dist", "migrations", "0006_gone.js"), 1_000_000_000, 1_000_000_000);
     const r = spawnSync(process.execPath, ["bin/build-if-stale.js", root], { encoding: "utf8" });
     expect(r.stdout).toBe("ghconnect: dist/ is up to date; not rebuilding\n");
     expect(r.status).toBe(0);
