@@ -13,7 +13,8 @@ import { Store } from "./db/store.js";
 
 const USAGE = `usage: ghconnect <command>
   migrate                                   apply pending database migrations
-  check                                     run every check of /ghconnect check from this terminal (needs the full configuration)
+  check                                     run every check of /ghconnect check from this terminal (needs the full configuration);
+                                            changes nothing: creates no database, records no key (plus an Encryption key line)
   rotate-key                                re-encrypt every stored credential under a new key and make it the active one:
                                             the new key from GHCONNECT_NEW_ENCRYPTION_KEY or stdin (never the command line),
                                             the current one in GHCONNECT_ENCRYPTION_KEY (README "Rotating the key")
