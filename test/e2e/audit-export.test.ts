@@ -198,7 +198,7 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     const file = write("after-head.jsonl", segment.out);
     const first = JSON.parse(segment.out.split("\n")[0] as string);
     expect(first.seq).toBe(newest.seq + 1);
-    const continued = cli(["audit", "verify", "--file", file, "--from-hash", newest.hash]);
+    const continued = cli(["audit", "verify", "--file", file, "--from-hash", newest.hash], { GHCONNECT_ENCRYPTION_KEY: botKey() });
     expect(continued.out).toContain(`chain intact (entries #${newest.seq + 1}–#`);
     expect(continued.code).toBe(0);
   });

@@ -366,7 +366,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       expect(lines.length).toBeGreaterThan(5);
       for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
       writeFileSync(join(dir, "audit.jsonl"), exported.out);
-      const verified = cli(["audit", "verify", "--file", join(dir, "audit.jsonl")], "sqlite::memory:");
+      const verified = cli(["audit", "verify", "--file", join(dir, "audit.jsonl")], "sqlite::memory:", botKey);
       expect(verified.out).toMatch(/^\d+ entries, chain intact/);
       expect(verified.code).toBe(0);
       // A segment carries its own signed head, as `audit export --since` writes it.
@@ -374,10 +374,10 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       const segment = cli(["audit", "export", "--since", since], world.testDb.url, botKey).out;
       writeFileSync(join(dir, "segment.jsonl"), segment);
       const fromHash = JSON.parse(segment.split("\n")[0] as string).prev_hash as string;
-      expect(cli(["audit", "verify", "--file", join(dir, "segment.jsonl"), "--from-hash", fromHash], "sqlite::memory:").code).toBe(0);
+      expect(cli(["audit", "verify", "--file", join(dir, "segment.jsonl"), "--from-hash", fromHash], "sqlite::memory:", botKey).code).toBe(0);
       const broken = readFileSync(join(dir, "audit.jsonl"), "utf8").replace('"outcome":"ok"', '"outcome":"refused"');
       writeFileSync(join(dir, "broken.jsonl"), broken);
-      const bad = cli(["audit", "verify", "--file", join(dir, "broken.jsonl")], "sqlite::memory:");
+      const bad = cli(["audit", "verify", "--file", join(dir, "broken.jsonl")], "sqlite::memory:", botKey);
       expect(bad.code).toBe(1);
       expect(bad.out).toContain("chain BROKEN at entry");
     });
