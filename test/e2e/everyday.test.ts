@@ -374,7 +374,9 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       const segment = cli(["audit", "export", "--since", since], world.testDb.url, botKey).out;
       writeFileSync(join(dir, "segment.jsonl"), segment);
       const fromHash = JSON.parse(segment.split("\n")[0] as string).prev_hash as string;
-      expect(cli(["audit", "verify", "--file", join(dir, "segment.jsonl"), "--from-hash", fromHash], "sqlite::memory:", botKey).code).toBe(0);
+      expect(cli(["audit", "verify", "--file", join(dir, "segment.jsonl"), "--from-hash", fromHash], "sqlite::memory:", botKey).code).toBe(
+        0,
+      );
       const broken = readFileSync(join(dir, "audit.jsonl"), "utf8").replace('"outcome":"ok"', '"outcome":"refused"');
       writeFileSync(join(dir, "broken.jsonl"), broken);
       const bad = cli(["audit", "verify", "--file", join(dir, "broken.jsonl")], "sqlite::memory:", botKey);
