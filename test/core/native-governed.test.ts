@@ -1,7 +1,9 @@
 // Where GitHub publishes an audit event for a native feature's toggle, the approved card waits for
 // it and ends "verified at … (event …)"; an older event is not its proof. GitHub publishes none for
 // today's four features (events.ts), so a hypothetical event name is given here to exercise the path.
+
 import { describe, expect, it } from "vitest";
+import { TRUSTED_SOURCE } from "../../src/core/authorize.js";
 import type { Message } from "../../src/core/message.js";
 import { GovernedFeatures } from "../../src/core/native/governed.js";
 import type { GhesGateway, Notifier } from "../../src/core/ports.js";
@@ -21,7 +23,8 @@ describe.each(ENGINES)("a native feature change proven by its audit event (%s)",
       let now = new Date("2026-11-29T14:00:00Z");
       const clock = () => now;
       const store = new Store(t.db, clock, new NoKeyBox());
-      await store.admins.upsert("U1", "alice", "test");
+      // Trusted configuration (GHCONNECT_ADMINS): an entry added by command would be pending until proven.
+      await store.admins.upsert("U1", "alice", TRUSTED_SOURCE);
       const cards: Message[] = [];
       const notifier = {
         adminChannel: "C1",
