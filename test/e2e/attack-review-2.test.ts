@@ -1,0 +1,43 @@
+// Attack review 2: an outsider against the newest surfaces (person linking, native feature
+// governance). Each test names the promise it breaks and fails on today's code.
+import { afterEach, describe, expect, it } from "vitest";
+import { nativeClick } from "../../src/sandbox/github/ghes-audit.js";
+import { SANDBOX_USERS } from "../../src/sandbox/index.js";
+import { ENGINES } from "../helpers/db.js";
+import { startWorld, textOf, type World } from "../helpers/world.js";
+
+const { alice, bob, mallory } = SANDBOX_USERS;
+
+describe.each(ENGINES)("attack review 2 (%s)", (engine) => {
+  let world: World;
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  it("a sign-in link is bound to the Slack user who asked: another person's browser completing it links nothing to the asker (login CSRF)", async () => {
+    world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${bob.slack}:bob` } });
+    // mallory runs /ghconnect link and gets alice to open her GHES sign-in link (a chat message,
+    // an <img>, a redirect): alice is signed in to GHES, the OAuth app is already authorized.
+    await world.link("mallory", "ghes", "alice");
+    // What happens today: 200 "You are alice on GHES." — alice's GHES login and token now belong
+    // to mallory's Slack account (search runs as alice for her), and alice can no longer link it (409).
+    expect(await world.bot.bot.store.links.all(mallory.slack)).toEqual([]);
+    const own = await world.link("alice", "ghes");
+    expect(own.text).toContain("You are alice on GHES.");
+  });
+
+  it("four-eyes for native feature changes compares people: a second Slack account of the requester's GHES login cannot approve", async () => {
+    world = await startWorld(engine, {
+      env: { GHCONNECT_ADMINS: `${alice.slack}:alice,${bob.slack}:alice`, GHCONNECT_DISCONNECT_APPROVAL: "peer" },
+    });
+    nativeClick(world.sandbox.world, "connect", "alice", "acme");
+    await world.bot.bot.native.look();
+    await world.command("alice", "feature disable dependabot");
+    const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
+    const clicked = world.mark();
+    await world.click("bob", card, "native-feature.approve");
+    expect(textOf(await world.privateMessage("bob", /Nothing was changed|Approved/, clicked))).toContain("needs a second admin");
+    const approvals = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "native_feature.approved");
+    expect(approvals).toEqual([]);
+  });
+});
