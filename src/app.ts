@@ -20,12 +20,14 @@ import { foldNative } from "./core/native/events.js";
 import { GovernedFeatures } from "./core/native/governed.js";
 import { NativeWatcher } from "./core/native/watcher.js";
 import { CHECK_TIMEOUT_MS } from "./core/preflight.js";
+import { proxyFor } from "./core/proxy-route.js";
 import { announcePendingRoster, seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
 import { slackProblem } from "./core/slack-check.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, openDatabase } from "./db/database.js";
 import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
+import { inspectStorage, openForInspection } from "./db/inspect.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { NativeRepo } from "./db/native-repo.js";
 import { NativeRequestsRepo } from "./db/native-requests-repo.js";
@@ -37,7 +39,7 @@ import { GhesAuditClient } from "./github/ghes-audit.js";
 import { ManageClient } from "./github/manage.js";
 import { PersonOAuthClient } from "./github/person-oauth.js";
 import { DatabaseTokenCache } from "./github/token-cache.js";
-import { createFetch } from "./github/transport.js";
+import { createFetch, probeProxy } from "./github/transport.js";
 import { InFlight } from "./inflight.js";
 import { boltLogger } from "./log.js";
 import { registerActionListeners } from "./slack/action-listeners.js";
@@ -76,6 +78,11 @@ export interface GhconnectOptions {
   socketConnectWaitMs?: number;
   /** Answers waiting to be recorded past which each ack waits for its own record (RECORDING_BACKLOG; 0: always). */
   recordingBacklog?: number;
+  /**
+   * `ghconnect check`: build only what the checks need and change nothing — no migration, no key
+   * recorded, no roster seeded; the database and the key become check lines instead.
+   */
+  inspectOnly?: boolean;
 }
 
 /**
@@ -111,25 +118,31 @@ const RECORDING_BACKLOG = 1000;
 export async function createGhconnect(options: GhconnectOptions): Promise<Ghconnect> {
   const { config, log } = options;
   const clock = options.clock ?? systemClock;
-  const db = options.db ?? (await openDatabase(config.DATABASE_URL));
-  const applied = await migrateToLatest(db);
-  if (applied.length > 0) log.info({ applied }, "database migrated");
+  const inspected = options.inspectOnly && !options.db ? await openForInspection(config.DATABASE_URL) : undefined;
+  const db = options.db ?? inspected?.db ?? (await openDatabase(config.DATABASE_URL));
   const previousKey = config.GHCONNECT_PREVIOUS_ENCRYPTION_KEY;
   const box = new SecretBox(config.GHCONNECT_ENCRYPTION_KEY, ...(previousKey ? [previousKey] : []));
   const store = new Store(db, clock, box);
-  // A wrong or retired key must stop the bot at start-up with one clear line (WrongEncryptionKey),
-  // not fail later; during a key change the replica holds both keys and writes with the active one.
-  try {
-    const sealedWith = [...new Set([...(await store.credentials.keyIds()), ...(await store.links.keyIds())])];
-    await store.encryptionKeys.admit(box, sealedWith);
-    // Credentials from before the row binding are rewritten bound to their row, once.
-    const upgraded = await store.credentials.upgradeLegacy();
-    if (upgraded > 0) log.info({ upgraded }, "credentials from the format before v2 re-encrypted bound to their row");
-  } catch (error) {
-    if (!options.db) await db.close();
-    throw error;
+  if (!options.inspectOnly) {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) log.info({ applied }, "database migrated");
+    // A wrong or retired key must stop the bot at start-up with one clear line (WrongEncryptionKey),
+    // not fail later; during a key change the replica holds both keys and writes with the active one.
+    try {
+      const sealedWith = [...new Set([...(await store.credentials.keyIds()), ...(await store.links.keyIds())])];
+      await store.encryptionKeys.admit(box, sealedWith);
+      // Credentials from before the row binding are rewritten bound to their row, once.
+      const upgraded = await store.credentials.upgradeLegacy();
+      if (upgraded > 0) log.info({ upgraded }, "credentials from the format before v2 re-encrypted bound to their row");
+    } catch (error) {
+      if (!options.db) await db.close();
+      throw error;
+    }
+    await seedAdminRoster(store, config.GHCONNECT_ADMINS);
   }
-  await seedAdminRoster(store, config.GHCONNECT_ADMINS);
+  const storageChecks = options.inspectOnly
+    ? () => inspectStorage({ db, url: config.DATABASE_URL, absent: inspected?.absent, box, store })
+    : undefined;
 
   // One outbound transport for GitHub and Slack, through HTTPS_PROXY unless NO_PROXY exempts a host.
   const metrics = new Metrics({
@@ -154,7 +167,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     timeoutMs: CHECK_TIMEOUT_MS,
     ...(config.HTTPS_PROXY ? { fetch } : {}),
   });
-  const slackWatch = new SlackWatch({ probe: probeSlack, log, proxy: config.HTTPS_PROXY, everyMs: options.slackRecheckMs ?? 60_000 });
+  const slackProxy = proxyFor(config.SLACK_API_URL, config.HTTPS_PROXY, config.NO_PROXY);
+  const slackWatch = new SlackWatch({ probe: probeSlack, log, proxy: slackProxy, everyMs: options.slackRecheckMs ?? 60_000 });
   const ghes = new GhesClient(config.GHES_URL, config.GHES_TOKEN, fetch);
   const manage = new ManageClient(config.GHES_MANAGE_URL, config.GHES_MANAGE_PASSWORD, fetch);
   const dotcom = new DotcomClient(config.GITHUB_URL, config.GITHUB_API_URL, fetch);
@@ -192,6 +206,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       ghesUrl: config.GHES_URL,
       uploadsUrl: config.GITHUB_UPLOADS_URL,
       proxy: config.HTTPS_PROXY,
+      noProxy: config.NO_PROXY,
       addendumTtlMs: config.GHCONNECT_APPROVAL_TTL,
       githubTtlMs: 60 * 60_000,
     },
@@ -304,6 +319,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         ...(config.HTTPS_PROXY ? { fetch } : {}),
       }),
       config.SLACK_ADMIN_CHANNEL,
+      { proxy: slackProxy },
     ),
     clock,
     nativeStatus: () => native.statusBlocks(),
@@ -324,9 +340,13 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     slackProbe: probeSlack,
     personToken: (slackUserId, side) => links.tokenFor(slackUserId, side),
     personSearchGhes: (token, query, limit, signal) => personOAuth.ghesSearch(token, query, limit, signal),
+    storageChecks,
+    ...(config.HTTPS_PROXY ? { proxyProbe: () => probeProxy(config.HTTPS_PROXY as string, CHECK_TIMEOUT_MS) } : {}),
     config: {
       uploadsUrl: config.GITHUB_UPLOADS_URL,
       proxy: config.HTTPS_PROXY,
+      noProxy: config.NO_PROXY,
+      slackApiUrl: config.SLACK_API_URL,
       ghesUrl: config.GHES_URL,
       slackMode: mode,
       engine: db.engine,

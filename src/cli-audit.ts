@@ -9,6 +9,7 @@ import { exportSigningKey, keyFingerprint, publicKeyText, SigningKeyProblem, sig
 import { systemClock } from "./core/clock.js";
 import type { WitnessSource } from "./core/ports.js";
 import { verifyTrail, witnessSentence } from "./core/witness.js";
+import { keyId } from "./db/secret-box.js";
 import type { Store } from "./db/store.js";
 import { createLogger } from "./log.js";
 import { SlackNotifier } from "./slack/notifier.js";
@@ -38,6 +39,7 @@ export async function auditCli(sub: string | undefined, rest: string[], deps: Au
   if (sub === "export") return exportJsonl(rest, deps);
   if (sub === "public-key") {
     const key = signingKey(deps);
+    await refuseRetiredKey(deps, "prints");
     await deps.out(`${publicKeyText(key)}\n`);
     process.stderr.write(`fingerprint ${keyFingerprint(publicKeyText(key))}\n`);
     return 0;
@@ -52,6 +54,22 @@ function signingKey(deps: AuditCliDeps) {
     if (error instanceof SigningKeyProblem) deps.fail(error.message);
     throw error;
   }
+}
+
+/**
+ * Without GHCONNECT_AUDIT_SIGNING_KEY the export key is derived from GHCONNECT_ENCRYPTION_KEY: a
+ * key retired by rotate-key (which the bot and `check` refuse) would yield a key nobody pinned.
+ */
+async function refuseRetiredKey(deps: AuditCliDeps, doing: string): Promise<void> {
+  const given = deps.env.GHCONNECT_ENCRYPTION_KEY?.trim();
+  if (deps.env.GHCONNECT_AUDIT_SIGNING_KEY?.trim() || !given) return;
+  const id = keyId(Buffer.from(given, "base64"));
+  // A database not created yet has no active key: nothing to compare with.
+  const active = await deps.withStore((store) => store.encryptionKeys.active().catch(() => undefined));
+  if (active && active.keyId !== id)
+    deps.fail(
+      `GHCONNECT_ENCRYPTION_KEY (id ${id}) is not the active key (id ${active.keyId} since ${active.since}); this command ${doing} a signing key derived from it, which is not the bot's. Set GHCONNECT_ENCRYPTION_KEY to the active key (the one the bot runs with), or set GHCONNECT_AUDIT_SIGNING_KEY if the bot is given one.`,
+    );
 }
 
 /** The bot's Slack client and admin channel, when the Slack settings are in the environment. */
@@ -73,7 +91,7 @@ async function verifyDatabase(deps: AuditCliDeps): Promise<number> {
     const { chain } = report;
     await deps.out(
       chain.ok
-        ? `${chain.count} entries, chain intact (head ${chain.head.slice(0, 12)})\n`
+        ? `${chain.count} ${chain.count === 1 ? "entry" : "entries"}, chain intact; head hash (the newest entry's, for --from-hash): ${chain.head}\n`
         : `chain BROKEN at entry #${chain.badSeq} (${chain.badId}): ${chain.reason}\n`,
     );
     await deps.out(`${witnessSentence(report.verdict).replace(/`/g, "")}\n`);
@@ -135,12 +153,12 @@ async function verifyFile(rest: string[], deps: AuditCliDeps): Promise<number> {
     // Anyone can cut a file short and sign a new head with a key of their own: without the bot's
     // key to compare with, an intact chain and head prove nothing about who wrote the file.
     await deps.out(
-      `${verdict.count} entries, chain intact (${range}); the head is self-signed by key ${keyFingerprint(head.public_key)}, which is not pinned, so the file is NOT verified: pass --public-key KEY (from \`ghconnect audit public-key\` on the bot's host), or run this where GHCONNECT_ENCRYPTION_KEY is set\n`,
+      `${verdict.count} ${verdict.count === 1 ? "entry" : "entries"}, chain intact (${range}); the head is self-signed by key ${keyFingerprint(head.public_key)}, which is not pinned, so the file is NOT verified: pass --public-key KEY (from \`ghconnect audit public-key\` on the bot's host), or run this where GHCONNECT_ENCRYPTION_KEY is set\n`,
     );
     return UNPINNED_EXIT;
   }
   await deps.out(
-    `${verdict.count} entries, chain intact (${range}); signed head verifies: #${head.seq} ${head.hash.slice(0, 12)}, exported ${head.exported_at}, key ${keyFingerprint(head.public_key)} (pinned from ${pinned.from})\n`,
+    `${verdict.count} ${verdict.count === 1 ? "entry" : "entries"}, chain intact (${range}); signed head verifies: #${head.seq} ${head.hash.slice(0, 12)}, exported ${head.exported_at}, key ${keyFingerprint(head.public_key)} (pinned from ${pinned.from})\n`,
   );
   return 0;
 }
@@ -152,6 +170,7 @@ async function exportJsonl(rest: string[], deps: AuditCliDeps): Promise<number> 
   if (since && Number.isNaN(Date.parse(since))) deps.fail(`--since ${since} is not a date (use e.g. 2026-11-01 or 2026-11-01T12:00:00Z)`);
   // The key first: a missing key must stop the export before any line is written.
   const key = signingKey(deps);
+  await refuseRetiredKey(deps, "would sign the export with");
   await deps.withStore(async (store) => {
     let first: { seq: number; prev_hash: string } | undefined;
     let last: { seq: number; hash: string } | undefined;

@@ -13,7 +13,8 @@ import { Store } from "./db/store.js";
 
 const USAGE = `usage: ghconnect <command>
   migrate                                   apply pending database migrations
-  check                                     run every check of /ghconnect check from this terminal (needs the full configuration)
+  check                                     run every check of /ghconnect check from this terminal (needs the full configuration);
+                                            changes nothing: creates no database, records no key (plus an Encryption key line)
   rotate-key                                re-encrypt every stored credential under a new key and make it the active one:
                                             the new key from GHCONNECT_NEW_ENCRYPTION_KEY or stdin (never the command line),
                                             the current one in GHCONNECT_ENCRYPTION_KEY (README "Rotating the key")
@@ -49,7 +50,15 @@ async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
 async function main(argv: string[]): Promise<void> {
   const [command, sub, ...rest] = argv;
   if (command === "migrate") {
-    const applied = await withStore((store) => migrateToLatest(store.db));
+    const applied = await withStore((store) => migrateToLatest(store.db)).catch((error: unknown) => {
+      // The database cannot be reached (or refused us): say which setting points at it.
+      const url = process.env.DATABASE_URL || "sqlite:./data/ghconnect.db";
+      const where = url.startsWith("sqlite:") ? url : safeDatabaseTarget(url);
+      fail(
+        `migrate: cannot use the database at ${where} (${(error as Error).message.replace(/^migration \(setup\) failed: /, "")}): check DATABASE_URL and that the database is up.`,
+        1,
+      );
+    });
     process.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "database is up to date\n");
     return;
   }
@@ -104,9 +113,9 @@ async function check(): Promise<void> {
   process.stdout.write(`ghconnect check: each check gives up after ${CHECK_TIMEOUT_MS / 1000} s; nothing is changed.\n`);
   let app: Awaited<ReturnType<typeof createGhconnect>>;
   try {
-    app = await createGhconnect({ config, log: createLogger("silent") });
+    app = await createGhconnect({ config, log: createLogger("silent"), inspectOnly: true });
   } catch (error) {
-    process.stdout.write(`✗ Database: ${(error as Error).message} → check DATABASE_URL and that the database is up\n`);
+    process.stdout.write(`✗ Database: ${(error as Error).message} → Check DATABASE_URL and that the database is up.\n`);
     process.exit(1);
   }
   try {
@@ -125,6 +134,13 @@ async function check(): Promise<void> {
 }
 
 /**
+ * How to make a new key without losing it: a key piped straight into rotate-key is never saved,
+ * and the credentials would then be encrypted under a key nobody has.
+ */
+const KEEP_NEW_KEY =
+  'NEW=$(openssl rand -base64 32); echo "$NEW" > new.key (then store it in your secrets manager and delete the file); GHCONNECT_NEW_ENCRYPTION_KEY="$NEW" npx ghconnect rotate-key';
+
+/**
  * Re-encrypts every credential under the new key and records it as the active key, in one
  * transaction. Keys never come from argv: arguments are visible to every local user (`ps`) and kept
  * in shell history.
@@ -133,7 +149,7 @@ async function rotateKey(args: string[]): Promise<void> {
   const onArgv = args.find((a) => /^--(new|old)-key(=|$)/.test(a));
   if (onArgv)
     fail(
-      `rotate-key does not take a key on the command line (${onArgv.split("=")[0]}): arguments are visible to every user of this machine in \`ps\` and stay in shell history. Put the new key in GHCONNECT_NEW_ENCRYPTION_KEY or pipe it on stdin (openssl rand -base64 32 | npx ghconnect rotate-key); the current key stays in GHCONNECT_ENCRYPTION_KEY.`,
+      `rotate-key does not take a key on the command line (${onArgv.split("=")[0]}): arguments are visible to every user of this machine in \`ps\` and stay in shell history. Generate the new key, keep it, then pass it in the environment: ${KEEP_NEW_KEY} (README "Rotating the key"); the current key stays in GHCONNECT_ENCRYPTION_KEY.`,
     );
   const unknown = args.find((a) => a !== "--new-key-stdin");
   if (unknown) fail(`rotate-key does not know ${unknown}\n${USAGE}`);
@@ -157,7 +173,7 @@ async function rotateKey(args: string[]): Promise<void> {
   }
   if (!nextText)
     fail(
-      "rotate-key needs the new key in GHCONNECT_NEW_ENCRYPTION_KEY or on stdin, e.g. openssl rand -base64 32 | npx ghconnect rotate-key (keep a copy: every replica needs it)",
+      `rotate-key needs the new key in GHCONNECT_NEW_ENCRYPTION_KEY or on stdin, kept before it is used (every replica needs it): ${KEEP_NEW_KEY}`,
     );
   const next = asKey(source, nextText);
   const nextId = keyId(next);
@@ -216,6 +232,16 @@ async function rotateKey(args: string[]): Promise<void> {
     );
   } finally {
     await db.close();
+  }
+}
+
+/** host:port/database of a postgres:// URL, never its password. */
+function safeDatabaseTarget(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host}${u.pathname}`;
+  } catch {
+    return "DATABASE_URL";
   }
 }
 

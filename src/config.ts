@@ -1,4 +1,5 @@
 // Environment → typed, validated configuration. The one place that reads process.env.
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { derivedGithubUrls, gheComSubdomain } from "./core/github-hosts.js";
 
@@ -95,7 +96,8 @@ const count = (example: string, min: number) =>
     .transform(Number);
 
 const BOT_TOKEN_HINT = "should be the bot token, xoxb-… (OAuth & Permissions → Bot User OAuth Token)";
-const SIGNING_SECRET_HINT = "should be the app's signing secret (Basic Information → App Credentials)";
+const SIGNING_SECRET_HINT =
+  "should be the app's Signing Secret, 32 hexadecimal characters (Basic Information → App Credentials → Signing Secret; not the Client Secret or the Verification Token)";
 const ADMIN_CHANNEL_HINT = "should be a channel id like C0123ABCD (not a #name)";
 const GHES_TOKEN_HINT = "should be a site-admin personal access token for GHES";
 
@@ -254,6 +256,28 @@ const crossChecks: Array<(env: Record<string, string | undefined>) => ConfigProb
 ];
 
 /**
+ * Lines of the .env file whose unquoted value holds a `#`: dotenv reads it as the start of a
+ * comment (with or without a space before it), so `SLACK_ADMIN_CHANNEL=#ghes-admins` arrives
+ * empty, and a problem with that variable is told as what it is.
+ */
+export function commentCutValues(envFileText: string): Set<string> {
+  const cut = new Set<string>();
+  for (const line of envFileText.split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*([^'"`\s].*)$/.exec(line);
+    if (m?.[2]?.includes("#")) cut.add(m[1] as string);
+  }
+  return cut;
+}
+
+function dotenvFileText(): string {
+  try {
+    return readFileSync(process.env.DOTENV_CONFIG_PATH || ".env", "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/**
  * A GHE.com GITHUB_URL with a github.com API or uploads URL (or the reverse) sends the app's
  * credentials to the wrong GitHub: GHE.com and github.com are separate services with separate
  * accounts. An explicit URL on any other host (a gateway in front of GitHub) is taken as given.
@@ -297,6 +321,8 @@ function hostIsGithubCom(url: string): boolean {
 
 /** Reads the configuration; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Only the process's own environment came from .env (dotenv/config); a map given by a caller did not.
+  const cut = env === process.env ? commentCutValues(dotenvFileText()) : new Set<string>();
   const picked: Record<string, string | undefined> = {};
   for (const key of Object.keys(envSchema.shape)) {
     // The lower-case proxy variables are what curl and most tools read; honour them too.
@@ -308,7 +334,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const issue of result.success ? [] : result.error.issues) {
     const variable = String(issue.path[0]);
     if (problems.some((p) => p.variable === variable)) continue;
-    problems.push({ variable, expectation: expectationOf(issue.message, picked[variable] === undefined) });
+    const written = cut.has(variable);
+    const expectation = expectationOf(issue.message, picked[variable] === undefined);
+    problems.push({
+      variable,
+      expectation: written
+        ? `${picked[variable] === undefined ? "is empty" : "is cut short"}: in .env an unquoted # starts a comment, so everything from the # on in the ${variable}= line is dropped (quote the value if it really holds a #); it ${expectation.replace(/^.*?: it /, "")}`
+        : expectation,
+    });
   }
   for (const check of crossChecks) {
     const problem = check(picked);

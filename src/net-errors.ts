@@ -2,7 +2,16 @@
 // and the Slack probe: Node's fetch reports every failure as "fetch failed" and hides the reason
 // (ENOTFOUND, ECONNREFUSED, a certificate error, a timeout) in its `cause` chain.
 
-export type Reachability = "ok" | "dns" | "tls" | "proxy_refused" | "proxy_unreachable" | "timeout" | "refused" | "http_error";
+export type Reachability =
+  | "ok"
+  | "dns"
+  | "tls"
+  | "wrong_protocol"
+  | "proxy_refused"
+  | "proxy_unreachable"
+  | "timeout"
+  | "refused"
+  | "http_error";
 
 export interface NetworkFailure {
   kind: Exclude<Reachability, "ok" | "http_error">;
@@ -35,6 +44,11 @@ export function classifyNetworkError(error: unknown): NetworkFailure {
   if (proxyStatus) return { kind: "proxy_refused", detail: `the proxy refused CONNECT (${proxyStatus[1]})` };
   const dns = code(/ENOTFOUND|EAI_AGAIN|EAI_NONAME|EAI_FAIL/);
   if (dns) return { kind: "dns", detail: `DNS lookup failed (${dns})` };
+  // A TLS hello answered in plain HTTP (an http:// service given as https://, or the wrong port):
+  // OpenSSL reads the HTTP text as a record of an unknown version. Not a certificate problem.
+  const plain =
+    code(/ERR_SSL_WRONG_VERSION_NUMBER|ERR_SSL_HTTP_REQUEST|ERR_SSL_PACKET_LENGTH_TOO_LONG/) ?? /wrong version number/i.exec(messages)?.[0];
+  if (plain) return { kind: "wrong_protocol", detail: `this port does not speak HTTPS (${plain})` };
   if (/CERT|TLS|SSL|DEPTH_ZERO|SELF_SIGNED/.test(codes + messages)) {
     const tls = code(/\S*(CERT|TLS|SSL|DEPTH_ZERO|SELF_SIGNED)\S*/);
     return { kind: "tls", detail: `TLS handshake failed (${tls ?? "certificate"})` };

@@ -3,7 +3,7 @@
 // variable, and reads what the operator sees; then the compiled CLI applies the compiled
 // migrations.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -49,5 +49,39 @@ describe("the production start", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout.trim()).toBe(`applied: ${Object.keys(migrations).join(", ")}`);
     expect(r.status).toBe(0);
+  });
+});
+
+describe("prestart builds only when dist/ is stale", () => {
+  /** A project tree with dist/ built at `builtAt` and a source written at `sourceAt` (seconds). */
+  function tree(name: string, times: { builtAt: number; sourceAt: number }): string {
+    const root = join(scratch, name);
+    for (const d of ["src", "migrations", "dist/src"]) mkdirSync(join(root, d), { recursive: true });
+    writeFileSync(join(root, "src", "main.ts"), "export {};\n");
+    writeFileSync(join(root, "dist", "src", "main.js"), "export {};\n");
+    writeFileSync(join(root, "package.json"), "{}\n");
+    utimesSync(join(root, "package.json"), times.builtAt - 100, times.builtAt - 100);
+    utimesSync(join(root, "src", "main.ts"), times.sourceAt, times.sourceAt);
+    utimesSync(join(root, "dist", "src", "main.js"), times.builtAt, times.builtAt);
+    return root;
+  }
+
+  it("dist/ newer than every source: no tsc run, and it says so", () => {
+    const root = tree("fresh", { builtAt: 2_000_000_000, sourceAt: 1_900_000_000 });
+    // An output whose source was since deleted is never rewritten by tsc: it does not count.
+    mkdirSync(join(root, "dist", "migrations"), { recursive: true });
+    writeFileSync(join(root, "dist", "migrations", "0006_gone.js"), "export {};\n");
+    utimesSync(join(root, "dist", "migrations", "0006_gone.js"), 1_000_000_000, 1_000_000_000);
+    const r = spawnSync(process.execPath, ["bin/build-if-stale.js", root], { encoding: "utf8" });
+    expect(r.stdout).toBe("ghconnect: dist/ is up to date; not rebuilding\n");
+    expect(r.status).toBe(0);
+  });
+
+  it("a source edited after the build: stale, naming the file", async () => {
+    const { staleReason } = await import("../bin/build-if-stale.js");
+    const root = tree("edited", { builtAt: 1_900_000_000, sourceAt: 2_000_000_000 });
+    expect(staleReason(root)).toBe("src/main.ts changed since the last build");
+    rmSync(join(root, "dist"), { recursive: true });
+    expect(staleReason(root)).toBe("dist/ has not been built yet");
   });
 });

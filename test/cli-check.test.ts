@@ -4,12 +4,18 @@
 // failure with the fix, and end on its own with a non-zero exit. And `npm start` with a token
 // Slack refuses must stop at once with one line saying so.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../src/core/clock.js";
+import { openDatabase } from "../src/db/database.js";
+import { migrateToLatest } from "../src/db/migrate.js";
+import { keyId, SecretBox } from "../src/db/secret-box.js";
+import { Store } from "../src/db/store.js";
 import { freePort } from "../src/sandbox/bot.js";
 import { type BlackHole, startBlackHole } from "./helpers/network.js";
 
@@ -148,7 +154,9 @@ describe("ghconnect check, with nothing reachable yet", () => {
     const out = check.lines;
     expect(out[0]).toBe("ghconnect check: each check gives up after 5 s; nothing is changed.");
     expect(out).toContain("✓ Config: Slack in HTTP mode; pages at https://ghconnect.example.com");
-    expect(out).toContain("✓ Database: sqlite answers");
+    expect(out).toContain(
+      `! Database: not initialised yet: ${join(dir, "check.db")} does not exist → \`npm start\` or \`npx ghconnect migrate\` creates it.`,
+    );
     // A `.invalid` name never resolves, but how depends on this machine, not on ghconnect: ENOTFOUND
     // where a resolver answers, EAI_AGAIN where none can be reached (a build box without DNS). Both
     // are the one outcome "DNS lookup failed", with the same fix; the code is passed on as it came.
@@ -169,7 +177,10 @@ describe("ghconnect check, with nothing reachable yet", () => {
     expect(out).toContain(
       `✗ uploads (${untrustedHost}): TLS handshake failed (DEPTH_ZERO_SELF_SIGNED_CERT) → ${untrustedHost}'s certificate is not trusted here: if a proxy inspects TLS, give Node its CA (NODE_EXTRA_CA_CERTS=/path/to/ca.pem); otherwise check the certificate's name and expiry.`,
     );
-    expect(out).toContainEqual(expect.stringMatching(/^✗ License: GHES_MANAGE_URL and GHES_MANAGE_PASSWORD are not set/));
+    // The terminal is not "the bot": the advice fits both.
+    expect(out).toContain(
+      "✗ License: GHES_MANAGE_URL and GHES_MANAGE_PASSWORD are not set, so the license data that GitHub Connect records (customer name, public key) cannot be read. → Set both to the Management Console's URL (port 8443) and password (ghconnect reads them at start-up).",
+    );
     expect(out).toContainEqual(
       expect.stringMatching(
         /^✗ Audit witness: cannot read #C\w+: cannot reach slack\.invalid: DNS lookup failed \((ENOTFOUND|EAI_AGAIN)\) → Check that this host reaches Slack/,
@@ -206,3 +217,127 @@ describe("ghconnect check, with nothing reachable yet", () => {
 function check(lines: string[]): string[] {
   return lines.filter((l) => l.startsWith("ghconnect:"));
 }
+
+describe("ghconnect check changes nothing", () => {
+  let dir: string;
+  let refused: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "ghconnect-check-ro-"));
+    refused = `http://127.0.0.1:${await freePort()}`;
+  });
+  afterEach(() => {
+    for (const child of started) child.kill("SIGKILL");
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Every host refuses at once: these tests are about the database and the key. */
+  const unreachable = (db: string, key: Buffer) =>
+    operatorEnv({
+      DATABASE_URL: `sqlite:${db}`,
+      GHCONNECT_ENCRYPTION_KEY: key.toString("base64"),
+      GHCONNECT_ADMINS: "U0ADMIN01:octo-admin",
+      SLACK_API_URL: `${refused}/api/`,
+      GHES_URL: refused,
+      GITHUB_URL: refused,
+      GITHUB_API_URL: refused,
+      GITHUB_UPLOADS_URL: refused,
+    });
+
+  it("on a fresh clone: says the database is not initialised yet, and creates no file", async () => {
+    const file = join(dir, "fresh", "ghconnect.db");
+    const check = run(["bin/ghconnect.js", "check"], unreachable(file, Buffer.alloc(32, 7)));
+    expect(await check.exit).toBe(1);
+    expect(check.lines).toContain(
+      `! Database: not initialised yet: ${file} does not exist → \`npm start\` or \`npx ghconnect migrate\` creates it.`,
+    );
+    expect(check.lines).toContainEqual(
+      expect.stringMatching(/^✓ Encryption key: GHCONNECT_ENCRYPTION_KEY has id \w{16}; the first start records it/),
+    );
+    expect(existsSync(file)).toBe(false);
+  }, 30_000);
+
+  it("with another key than the active one: an Encryption key line with the fix, every other check still runs, and nothing is recorded", async () => {
+    const file = join(dir, "trial.db");
+    const original = Buffer.alloc(32, 1);
+    const db = await openDatabase(`sqlite:${file}`);
+    await migrateToLatest(db);
+    const store = new Store(db, systemClock, new SecretBox(original));
+    const active = await store.encryptionKeys.admit(new SecretBox(original), []);
+    await db.close();
+
+    const other = Buffer.alloc(32, 2);
+    const check = run(["bin/ghconnect.js", "check"], unreachable(file, other));
+    expect(await check.exit).toBe(1);
+    expect(check.lines).toContain("✓ Database: sqlite answers");
+    expect(check.lines).toContain(
+      `✗ Encryption key: GHCONNECT_ENCRYPTION_KEY (id ${keyId(other)}) is not the active key (id ${active.keyId} since ${active.since}) or a previous one → Set GHCONNECT_ENCRYPTION_KEY to the active key (during a key change: to the new key, with the active one in GHCONNECT_PREVIOUS_ENCRYPTION_KEY). That key is the one you stored when ghconnect first started (README "Rotating the key"); on a throw-away trial database you may instead delete ${file}, losing what it stored.`,
+    );
+    for (const name of ["Config", "Slack", "GHES", "License", "github.com", "Audit witness"])
+      expect(check.lines.some((l) => l.startsWith(`✗ ${name}`) || l.startsWith(`✓ ${name}`))).toBe(true);
+
+    const after = await openDatabase(`sqlite:${file}`);
+    const reread = new Store(after, systemClock, new SecretBox(original));
+    expect(await reread.admins.count()).toBe(0);
+    expect(await reread.audit.count()).toBe(0);
+    expect((await reread.encryptionKeys.active())?.keyId).toBe(active.keyId);
+    await after.close();
+  }, 30_000);
+});
+
+describe("ghconnect check behind HTTPS_PROXY", () => {
+  let dir: string;
+  let plain: HttpServer;
+  let plainHost: string;
+  afterEach(() => {
+    for (const child of started) child.kill("SIGKILL");
+  });
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "ghconnect-check-proxy-"));
+    plain = createHttpServer((_req, res) => res.end("ok"));
+    await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", () => resolve()));
+    plainHost = `127.0.0.1:${(plain.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    plain?.closeAllConnections();
+    await new Promise<void>((resolve) => (plain ? plain.close(() => resolve()) : resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a proxy that is down is named as such, its refusals are blamed on it, and NO_PROXY hosts are not said to go through it", async () => {
+    const proxyPort = await freePort();
+    const directPort = await freePort();
+    const check = run(
+      ["bin/ghconnect.js", "check"],
+      operatorEnv({
+        DATABASE_URL: `sqlite:${join(dir, "check.db")}`,
+        HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`,
+        NO_PROXY: "127.0.0.1",
+        SLACK_API_URL: "https://slack.example/api/",
+        GHES_URL: `https://127.0.0.1:${directPort}`,
+        GITHUB_URL: "https://github.example",
+        GITHUB_API_URL: `https://127.0.0.1:${directPort}`,
+        GITHUB_UPLOADS_URL: `https://${plainHost}`,
+      }),
+    );
+    expect(await check.exit).toBe(1);
+    const out = check.lines;
+    expect(out).toContain(
+      `✗ Proxy: the proxy 127.0.0.1:${proxyPort} refused the connection (ECONNREFUSED) → Check HTTPS_PROXY (host and port) and that the proxy is up.`,
+    );
+    expect(out).toContain(
+      `✗ github.com (github.example): the proxy 127.0.0.1:${proxyPort} refused the connection (ECONNREFUSED) → The proxy 127.0.0.1:${proxyPort} refused the connection: check HTTPS_PROXY (host and port) and that the proxy is up.`,
+    );
+    expect(out).toContain(
+      `✗ Slack (slack.example): cannot reach slack.example: the proxy 127.0.0.1:${proxyPort} refused the connection (ECONNREFUSED) → The proxy 127.0.0.1:${proxyPort} refused the connection: check HTTPS_PROXY (host and port) and that the proxy is up.`,
+    );
+    expect(out).toContain(
+      `✗ API (127.0.0.1:${directPort}): the connection was refused (ECONNREFUSED) → Nothing accepts connections at 127.0.0.1:${directPort}: check the URL and port and that the service is up.`,
+    );
+    expect(out).toContain(
+      `✗ Audit witness: cannot read #C0123ABCD: cannot reach slack.example: the proxy 127.0.0.1:${proxyPort} refused the connection (ECONNREFUSED) → The proxy 127.0.0.1:${proxyPort} refused the connection: check HTTPS_PROXY (host and port) and that the proxy is up.`,
+    );
+    expect(out).toContain(
+      `✗ uploads (${plainHost}): this port does not speak HTTPS (ERR_SSL_WRONG_VERSION_NUMBER) → ${plainHost} does not speak HTTPS (a plain-HTTP service answered): check the URL's scheme and port.`,
+    );
+  }, 30_000);
+});

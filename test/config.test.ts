@@ -1,8 +1,10 @@
 // What an operator sees when the environment is wrong: one line naming the variable (a heading
 // and a line per variable when there are several), exit 2.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parse } from "dotenv";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
@@ -65,6 +67,56 @@ describe("configuration at start-up", () => {
       expect((error as Error).message).toMatch(expected);
       expect((error as Error).message).not.toContain(value === "xoxp-user-token" ? value : "\u0000");
     }
+  });
+
+  it("SLACK_ADMIN_CHANNEL=#ghes-admins in .env (dotenv drops it as a comment) is named as cut by the #, not as missing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ghconnect-env-"));
+    const { SLACK_ADMIN_CHANNEL: _channel, ...rest } = testEnv({ DATABASE_URL: "sqlite::memory:" });
+    const file = join(dir, ".env");
+    writeFileSync(
+      file,
+      `${Object.entries(rest)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join("\n")}\nSLACK_ADMIN_CHANNEL=#ghes-admins\n`,
+    );
+    const r = spawnSync(process.execPath, ["bin/ghconnect.js", "check"], {
+      env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: file },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.stderr.trim()).toBe(
+      "ghconnect: SLACK_ADMIN_CHANNEL is empty: in .env an unquoted # starts a comment, so everything from the # on in the SLACK_ADMIN_CHANNEL= line is dropped (quote the value if it really holds a #); it should be a channel id like C0123ABCD (not a #name). See .env.example.",
+    );
+    expect(r.status).toBe(2);
+  });
+
+  it("migrate against a database that refuses the connection names DATABASE_URL and the fix, not only ECONNREFUSED", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const r = spawnSync(process.execPath, ["bin/ghconnect.js", "migrate"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        DOTENV_CONFIG_PATH: "/nonexistent/.env",
+        DATABASE_URL: `postgres://u:secret-pw@127.0.0.1:${port}/db`,
+      },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(r.stderr).toBe(
+      `ghconnect: migrate: cannot use the database at 127.0.0.1:${port}/db (connect ECONNREFUSED 127.0.0.1:${port}): check DATABASE_URL and that the database is up.\n`,
+    );
+    expect(r.status).toBe(1);
+  });
+
+  it("a signing secret of the wrong shape is told the shape Slack gives it", () => {
+    expect(() => loadConfig(testEnv({ SLACK_SIGNING_SECRET: "abc" }))).toThrow(
+      "SLACK_SIGNING_SECRET is malformed: it should be the app's Signing Secret, 32 hexadecimal characters (Basic Information → App Credentials → Signing Secret; not the Client Secret or the Verification Token)",
+    );
   });
 
   it("a malformed variable stops the real process with exit code 2 too", () => {

@@ -129,7 +129,7 @@ export function verifyExport(lines: string[], options: { fromHash?: string; publ
     return {
       ok: false,
       refused: true,
-      message: `${options.file} starts at entry #${first.seq}, not #1: give --from-hash HASH, the hash of entry #${first.seq - 1} (from the previous export's head or \`ghconnect audit verify\`), to check it as a continuation`,
+      message: `${options.file} starts at entry #${first.seq}, not #1: give --from-hash HASH, the full 64-hex hash of entry #${first.seq - 1}: the "hash" of the head line (the last line) of the export that ended at #${first.seq - 1}, or the head hash \`ghconnect audit verify\` printed when #${first.seq - 1} was the newest entry, to check it as a continuation`,
     };
   }
   if (options.fromHash && !/^[0-9a-f]{64}$/.test(options.fromHash)) {

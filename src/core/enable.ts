@@ -39,6 +39,8 @@ export interface EnableConfig {
   ghesUrl: string;
   uploadsUrl: string;
   proxy?: string;
+  /** Hosts that go direct although HTTPS_PROXY is set. */
+  noProxy?: string;
   addendumTtlMs: number;
   githubTtlMs: number;
   /** How long a completion may hold its operation before the sweep ends it (default 2 minutes). */
@@ -272,7 +274,15 @@ export class EnableFlow {
     }
 
     const outcome = await runPreflight(
-      { ghes, manage: this.deps.manage, dotcom: this.deps.dotcom, uploadsUrl: config.uploadsUrl, proxy: config.proxy, now: clock },
+      {
+        ghes,
+        manage: this.deps.manage,
+        dotcom: this.deps.dotcom,
+        uploadsUrl: config.uploadsUrl,
+        proxy: config.proxy,
+        noProxy: config.noProxy,
+        now: clock,
+      },
       async (checks) => {
         await this.updateCard(op, { kind: "preflight", checks });
       },
@@ -1123,8 +1133,8 @@ export class EnableFlow {
       status: 200,
       tone: "ok",
       title: `Connected ${done.org}`,
-      message: `${facts.ghesHostname} is now connected to ${done.accountKind === "enterprise" ? `the GitHub enterprise account ${done.org}` : `the GitHub organization ${done.org}`} through the app ${record.appSlug}. ${
-        notified ? "Slack has the details." : "Slack could not be told just now; `/ghconnect status` in Slack shows the connection."
+      message: `${facts.ghesHostname} is now connected to ${done.accountKind === "enterprise" ? `the GitHub enterprise account ${done.org}` : `the GitHub organization ${done.org}`} through the app ${record.appSlug}.${
+        notified ? "" : " Slack could not be told just now; `/ghconnect status` in Slack shows the connection."
       }`,
       notified,
     };

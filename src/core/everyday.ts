@@ -15,6 +15,7 @@ import type { TokenForSearch } from "./link.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
 import type { DotcomGateway, GhesGateway, ManageGateway, Notifier, SearchHit, SlackProbe, WitnessSource } from "./ports.js";
 import { CHECK_TIMEOUT_MS, type CheckResult, failureOf, runPreflight, withinDeadline } from "./preflight.js";
+import { proxyFor } from "./proxy-route.js";
 import { pendingEntries, pendingSentence } from "./roster.js";
 import type { Answer as StatusAnswer } from "./router.js";
 import { unifiedSearch } from "./search.js";
@@ -46,9 +47,17 @@ export interface EverydayDeps {
   governNative?(action: "enable" | "disable", name: FeatureName, slackUserId: string): Promise<Message>;
   /** Who the bot token is and its scopes (auth.test, once, within the check's time limit), or why not. */
   slackProbe(): Promise<SlackProbe>;
+  /** Opens a connection to HTTPS_PROXY (when set): undefined when it accepts, else what went wrong. */
+  proxyProbe?: () => Promise<{ kind: string; detail: string } | undefined>;
+  /** `ghconnect check`: the Database and Encryption key lines, read without changing anything (default: the database answers). */
+  storageChecks?: () => Promise<CheckResult[]>;
   config: {
     uploadsUrl: string;
     proxy?: string;
+    /** Hosts that go direct although HTTPS_PROXY is set. */
+    noProxy?: string;
+    /** Where Slack's Web API is (SLACK_API_URL), to tell whether it goes through the proxy. */
+    slackApiUrl?: string;
     ghesUrl: string;
     slackMode: "http" | "socket";
     engine: string;
@@ -218,28 +227,26 @@ export class EverydayCommands {
         status: "ok",
         detail: `Slack in ${config.slackMode === "socket" ? "Socket Mode" : "HTTP mode"}; pages at ${config.publicUrl}`,
       },
-      ...(config.proxy
-        ? [
-            {
-              name: "Proxy",
-              status: "ok" as const,
-              detail: `HTTPS_PROXY=${new URL(config.proxy).host}; the GitHub checks go through it`,
-            },
-          ]
-        : []),
     ]);
-    const database = withinDeadline(ms, () => store.admins.count()).then(
-      (): CheckResult[] => report([{ name: "Database", status: "ok", detail: `${config.engine} answers` }]),
+    const proxyCheck = config.proxy ? this.proxyCheck(config.proxy, ms).then((r) => report([r])) : Promise.resolve([]);
+    const storageChecks = this.deps.storageChecks;
+    const database = withinDeadline(ms, async (): Promise<CheckResult[] | undefined> => {
+      if (storageChecks) return storageChecks();
+      await store.admins.count();
+      return undefined;
+    }).then(
+      (lines): CheckResult[] => report(lines ?? [{ name: "Database", status: "ok", detail: `${config.engine} answers` }]),
       (error): CheckResult[] => {
         const { detail } = failureOf(error, { host: "the database" });
         return report([{ name: "Database", status: "fail", detail, advice: "Check DATABASE_URL and that the database is up." }]);
       },
     );
+    const slackProxy = config.slackApiUrl ? proxyFor(config.slackApiUrl, config.proxy, config.noProxy) : config.proxy;
     // The probe has its own time limit and names the host; this one only backs it up.
     const slack = withinDeadline(ms + 1000, () => this.deps.slackProbe()).then(
-      (probe) => report(slackCheckResults(probe, config.proxy)),
+      (probe) => report(slackCheckResults(probe, slackProxy)),
       (error): CheckResult[] => {
-        const { detail, advice } = failureOf(error, { host: "Slack", proxy: config.proxy });
+        const { detail, advice } = failureOf(error, { host: "Slack", proxy: slackProxy });
         return report([{ name: "Slack", status: "fail", detail, advice }]);
       },
     );
@@ -250,6 +257,7 @@ export class EverydayCommands {
         dotcom: this.deps.dotcom,
         uploadsUrl: config.uploadsUrl,
         proxy: config.proxy,
+        noProxy: config.noProxy,
         now: this.deps.clock,
         checkTimeoutMs: ms,
       },
@@ -258,7 +266,7 @@ export class EverydayCommands {
     const witness = withinDeadline(ms, () => this.adminChannelCheck()).then(
       (result) => report([result]),
       (error): CheckResult[] => {
-        const { detail, advice } = failureOf(error, { host: "Slack", proxy: config.proxy });
+        const { detail, advice } = failureOf(error, { host: "Slack", proxy: slackProxy });
         return report([{ name: "Audit witness", status: "fail", detail, advice }]);
       },
     );
@@ -268,8 +276,30 @@ export class EverydayCommands {
           report([{ name: "GHES audit log", status: "fail", detail: failureOf(error, { host: "GHES" }).detail }]),
         )
       : Promise.resolve([] as CheckResult[]);
-    const [db, sl, wi, gh, na] = await Promise.all([database, slack, witness, github, native]);
-    return [...first, ...db, ...sl, ...wi, ...gh.results, ...na];
+    const [px, db, sl, wi, gh, na] = await Promise.all([proxyCheck, database, slack, witness, github, native]);
+    return [...first, ...px, ...db, ...sl, ...wi, ...gh.results, ...na];
+  }
+
+  /** HTTPS_PROXY accepts a connection: else every proxied check would fail, each blaming its own host. */
+  private async proxyCheck(proxy: string, ms: number): Promise<CheckResult> {
+    const { noProxy } = this.deps.config;
+    const host = new URL(proxy).host;
+    const direct = noProxy ? ` (NO_PROXY=${noProxy} goes direct)` : "";
+    const problem = this.deps.proxyProbe
+      ? await withinDeadline(ms, () => (this.deps.proxyProbe as NonNullable<EverydayDeps["proxyProbe"]>)()).catch((error: Error) => ({
+          kind: "timeout",
+          detail: error.message,
+        }))
+      : undefined;
+    if (!problem)
+      return { name: "Proxy", status: "ok", detail: `HTTPS_PROXY=${host} accepts connections; GitHub and Slack go through it${direct}` };
+    const what =
+      problem.kind === "refused"
+        ? `the proxy ${host} refused the connection (${problem.detail.replace(/^.*\((\w+)\)$/, "$1")})`
+        : problem.kind === "dns"
+          ? `the proxy's name ${new URL(proxy).hostname} does not resolve (${problem.detail})`
+          : `the proxy ${host} did not accept a connection: ${problem.detail}`;
+    return { name: "Proxy", status: "fail", detail: what, advice: "Check HTTPS_PROXY (host and port) and that the proxy is up." };
   }
 
   /** The bot can read the admin channel back, which `audit verify` needs to notice deleted entries. */

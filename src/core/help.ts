@@ -17,7 +17,7 @@ export const USAGE: readonly UsageLine[] = [
   {
     command: "check",
     alias: "doctor",
-    what: "preflight checks, changing nothing: config, database, Slack (and reading the admin channel), GHES, license, proxy, GitHub hosts, clock (5 s each at most), GHES's audit log and its own proxy",
+    what: "preflight checks, changing nothing: config, database (and, from the terminal, the encryption key), Slack (and reading the admin channel), GHES, license, proxy, GitHub hosts, clock (5 s each at most), GHES's audit log and its own proxy",
     who: "admins",
   },
   {

@@ -5,6 +5,7 @@ import { canonicalJson } from "./audit.js";
 import { connectHosts, GHECOM_MIN_GHES_VERSION, gheComSubdomain, versionAtLeast } from "./github-hosts.js";
 import type { ServerFacts } from "./model.js";
 import type { DotcomGateway, GhesGateway, LicenseFacts, ManageGateway, Reach } from "./ports.js";
+import { proxyFor } from "./proxy-route.js";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "running" | "skipped";
 
@@ -21,6 +22,8 @@ export interface PreflightDeps {
   dotcom: DotcomGateway;
   uploadsUrl: string;
   proxy?: string;
+  /** Hosts that go direct although HTTPS_PROXY is set. */
+  noProxy?: string;
   now: () => Date;
   /** Each check's time limit (CHECK_TIMEOUT_MS unless told). */
   checkTimeoutMs?: number;
@@ -124,6 +127,12 @@ function adviceFor({ kind, host, proxy, setting }: NetworkAdviceInput): string {
         : `${host} did not answer: a firewall may drop the traffic; allow outbound HTTPS to ${host}, or set HTTPS_PROXY`;
     case "proxy_refused":
       return `allow ${host} in the proxy (HTTPS_PROXY=${proxyHost ?? "?"})`;
+    case "wrong_protocol":
+      return `${host} does not speak HTTPS (a plain-HTTP service answered): check the URL's scheme and port${setting ? ` in ${setting}` : ""}`;
+    case "refused":
+      // Through a proxy, our connection goes to the proxy: a target that refuses gets a 502 from it.
+      if (proxyHost) return `the proxy ${proxyHost} refused the connection: check HTTPS_PROXY (host and port) and that the proxy is up`;
+      return `nothing accepts connections at ${host}: ${setting ? `check ${setting} (host and port)` : "check the URL and port"} and that the service is up`;
     case "proxy_unreachable":
       return `check that the proxy ${proxyHost ?? ""} can resolve and reach ${host}`.replace("proxy  ", "proxy ");
     default:
@@ -136,8 +145,17 @@ export function failureOf(error: unknown, fallback: { host: string; proxy?: stri
   const e = error as Error & { hint?: string; network?: { kind: string; host: string } };
   if (error instanceof CheckTimedOut)
     return { detail: `${fallback.host}: ${e.message}`, advice: networkAdvice({ kind: "timeout", ...fallback }) };
-  if (e.network) return { detail: e.message, advice: networkAdvice({ ...fallback, ...e.network }) };
+  if (e.network) {
+    const detail = e.network.kind === "refused" && fallback.proxy ? proxyRefusedDetail(fallback.proxy, e.message) : e.message;
+    return { detail, advice: networkAdvice({ ...fallback, ...e.network }) };
+  }
   return { detail: e.message, advice: fallback.advice ?? e.hint };
+}
+
+/** A refused connection through a proxy: the proxy is what refused (the detail still names the code). */
+export function proxyRefusedDetail(proxy: string, detail: string): string {
+  const code = /\((E[A-Z_]+|UND_ERR_[A-Z_]+)\)/.exec(detail)?.[1];
+  return `the proxy ${new URL(proxy).host} refused the connection${code ? ` (${code})` : ""}`;
 }
 
 /** Told every result so far, in the checks' own order (for the live card), and the one just in. */
@@ -149,7 +167,7 @@ export type PreflightProgress = (results: CheckResult[], latest: CheckResult) =>
  */
 export async function runPreflight(deps: PreflightDeps, onProgress: PreflightProgress = async () => {}): Promise<PreflightOutcome> {
   const ms = deps.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
-  const via = deps.proxy ? ` through the proxy ${new URL(deps.proxy).host}` : "";
+  const proxyOf = (url: string) => proxyFor(url, deps.proxy, deps.noProxy);
   const ghesHost = new URL(deps.ghes.url).host;
   // GitHub's documented host list for the target (github.com or GHE.com): see github-hosts.ts.
   const hosts = connectHosts({ webUrl: deps.dotcom.webUrl, apiUrl: deps.dotcom.apiUrl, uploadsUrl: deps.uploadsUrl });
@@ -188,7 +206,7 @@ export async function runPreflight(deps: PreflightDeps, onProgress: PreflightPro
     async (error) => {
       const { detail, advice } = failureOf(error, {
         host: ghesHost,
-        proxy: deps.proxy,
+        proxy: proxyOf(deps.ghes.url),
         setting: "GHES_URL",
         advice: "Check GHES_URL and GHES_TOKEN, and that the instance is up.",
       });
@@ -204,7 +222,8 @@ export async function runPreflight(deps: PreflightDeps, onProgress: PreflightPro
     },
     async (error) => {
       const manageHost = deps.manage.host ?? "the Management Console";
-      const { detail, advice } = failureOf(error, { host: manageHost, proxy: deps.proxy, setting: "GHES_MANAGE_URL" });
+      const proxy = deps.manage.host ? proxyOf(`https://${deps.manage.host}`) : undefined;
+      const { detail, advice } = failureOf(error, { host: manageHost, proxy, setting: "GHES_MANAGE_URL" });
       await record(1, { name: "License", status: "fail", detail, advice });
       return undefined;
     },
@@ -213,6 +232,8 @@ export async function runPreflight(deps: PreflightDeps, onProgress: PreflightPro
   const reachChecks = hosts.map(async (target, i) => {
     const host = new URL(target.url).host;
     const label = target.role === "web" ? (subdomain ? "GHE.com" : "github.com") : target.role;
+    const proxy = proxyOf(target.url);
+    const via = proxy ? ` through the proxy ${new URL(proxy).host}` : "";
     const reach = await withinDeadline(ms, (signal) => deps.dotcom.reach(target.url, signal)).catch(
       (error): Reach => ({ host, ok: false, kind: "timeout", detail: (error as Error).message }),
     );
@@ -227,8 +248,8 @@ export async function runPreflight(deps: PreflightDeps, onProgress: PreflightPro
       await record(2 + i, {
         name: `${label} (${reach.host})`,
         status: target.required ? "fail" : "warn",
-        detail: `${reach.detail}${via}${target.required ? "" : " (GitHub Connect does not need it; people's sign-ins and stored objects do)"}`,
-        advice: `${networkAdvice({ kind: reach.kind, host: reach.host, proxy: deps.proxy })}${checkSubdomain}`,
+        detail: `${reach.kind === "refused" && proxy ? proxyRefusedDetail(proxy, reach.detail) : `${reach.detail}${via}`}${target.required ? "" : " (GitHub Connect does not need it; people's sign-ins and stored objects do)"}`,
+        advice: `${networkAdvice({ kind: reach.kind, host: reach.host, proxy })}${checkSubdomain}`,
       });
     }
     return reach;

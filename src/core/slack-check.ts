@@ -3,7 +3,7 @@
 
 import type { SlackProbe } from "./ports.js";
 import type { CheckResult } from "./preflight.js";
-import { networkAdvice } from "./preflight.js";
+import { networkAdvice, proxyRefusedDetail } from "./preflight.js";
 
 export const REQUIRED_SLACK_SCOPES = ["commands", "chat:write"];
 
@@ -21,7 +21,11 @@ export function slackProblem(probe: Extract<SlackProbe, { ok: false }>, proxy?: 
       };
     case "network":
       return {
-        detail: `cannot reach ${probe.host}: ${probe.detail}`,
+        detail: `cannot reach ${probe.host}: ${
+          probe.code === "refused" && proxy
+            ? proxyRefusedDetail(proxy, probe.detail)
+            : `${probe.detail}${proxy ? ` through the proxy ${new URL(proxy).host}` : ""}`
+        }`,
         advice: networkAdvice({ kind: probe.code, host: probe.host, proxy }),
       };
     default:

@@ -86,6 +86,14 @@ export class EncryptionKeysRepo {
    * database). Otherwise throws WrongEncryptionKey with the one line an operator reads.
    */
   async admit(box: SecretBox, storedKeyIds: string[]): Promise<ActiveKey> {
+    return (await this.assess(box, storedKeyIds)) ?? this.recordIfNone(storedKeyIds[0] ?? box.keyId);
+  }
+
+  /**
+   * What admit decides, writing nothing (`ghconnect check`): the active key when the given keys
+   * hold it, undefined on a database with no key recorded yet, else throws WrongEncryptionKey.
+   */
+  async assess(box: SecretBox, storedKeyIds: string[]): Promise<ActiveKey | undefined> {
     const known = await this.active();
     if (!known) {
       // A database with no recorded key: credentials there (if any) must be readable.
@@ -94,7 +102,7 @@ export class EncryptionKeysRepo {
         throw new WrongEncryptionKey(
           `GHCONNECT_ENCRYPTION_KEY (id ${box.keyId}) is not the key the stored credentials are encrypted with (id ${foreign}). Set it to that key.`,
         );
-      return this.recordIfNone(storedKeyIds[0] ?? box.keyId);
+      return undefined;
     }
     if (!box.holds(known.keyId)) {
       const retired = await this.retiredAt(box.keyId);

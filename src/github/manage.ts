@@ -50,7 +50,7 @@ export class ManageClient implements ManageGateway {
     if (!this.octokit || !this.authorization) {
       throw new ConfigurationProblem(
         "GHES_MANAGE_URL and GHES_MANAGE_PASSWORD are not set, so the license data that GitHub Connect records (customer name, public key) cannot be read.",
-        "Set both to the Management Console's URL (port 8443) and password, then restart the bot.",
+        "Set both to the Management Console's URL (port 8443) and password (ghconnect reads them at start-up).",
       );
     }
     const headers = { authorization: this.authorization };

@@ -1,6 +1,7 @@
 // Outbound HTTP for GitHub (and Slack): Node's fetch does not read HTTPS_PROXY, so every client
 // gets this fetch, whose undici dispatcher sends requests through the proxy unless NO_PROXY
 // exempts the host. A timeout cuts a hanging server.
+import { connect } from "node:net";
 import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from "undici";
 
 export type FetchLike = typeof globalThis.fetch;
@@ -56,6 +57,27 @@ export function createFetch(options: TransportOptions): FetchLike {
   return proxied as unknown as FetchLike;
 }
 
+/**
+ * Opens (and closes) a TCP connection to the proxy: undefined when it accepts, else the failure.
+ * `check` runs this first, so a proxy that is down is named as such rather than blamed on every host.
+ */
+export function probeProxy(proxyUrl: string, timeoutMs: number): Promise<NetworkFailure | undefined> {
+  const url = new URL(proxyUrl);
+  const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+  return new Promise((resolve) => {
+    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ""), port, timeout: timeoutMs });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve({ kind: "timeout", detail: `no answer within ${timeoutMs / 1000} s (timeout)` });
+    });
+    socket.once("error", (error) => resolve(classifyNetworkError(error)));
+  });
+}
+
 function hostOfInput(input: unknown): string {
   try {
     return new URL(typeof input === "string" ? input : input instanceof URL ? input.href : (input as { url: string }).url).host;
@@ -63,5 +85,7 @@ function hostOfInput(input: unknown): string {
     return "unknown";
   }
 }
+
+import { classifyNetworkError, type NetworkFailure } from "../net-errors.js";
 
 export { classifyNetworkError, type NetworkFailure, type Reachability } from "../net-errors.js";

@@ -203,6 +203,17 @@ async function main(): Promise<number> {
         const result = await browser.browse(link.url as string);
         for (const hop of result.hops) say(style.dim(`  ${hop.method} ${hop.url} → ${hop.status}`));
         say(result.text.split("\n").slice(0, 12).join("\n"));
+        // github.com answers 404 (not "forbidden") on an organization's settings to anyone who is not
+        // its owner, as the stand-in does; the narrator says what a newcomer would otherwise guess at.
+        const last = result.hops[result.hops.length - 1];
+        const orgSettings =
+          last && last.status === 404 ? /\/organizations\/([^/]+)\/settings\/apps\/new/.exec(new URL(last.url).pathname) : null;
+        if (orgSettings)
+          say(
+            style.dim(
+              `(github.com answers 404 on ${orgSettings[1]}'s settings to anyone who is not an owner of ${orgSettings[1]}: ${SANDBOX_USERS[user].github} is not. Only an owner can create the app — in the demo, alice's account octocat: :as alice, then :browse again.)`,
+            ),
+          );
         say();
         await showNew();
         return true;

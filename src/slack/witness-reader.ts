@@ -5,6 +5,7 @@
 // an enable or a disconnect sit in their card's thread, read with conversations.replies.
 import type { WebClient } from "@slack/web-api";
 import type { WitnessSource } from "../core/ports.js";
+import { networkAdvice, proxyRefusedDetail } from "../core/preflight.js";
 import { WITNESS_EVENT_TYPE, type Witness, type WitnessReading } from "../core/witness.js";
 import { classifyNetworkError } from "../net-errors.js";
 
@@ -21,6 +22,8 @@ export interface WitnessReaderOptions {
   pageSize?: number;
   /** A safety bound on the pages read (default 500: 100,000 messages at 200 a page). */
   maxPages?: number;
+  /** The proxy Slack's Web API is reached through, if any (HTTPS_PROXY unless NO_PROXY exempts it). */
+  proxy?: string;
 }
 
 export class SlackWitnessReader implements WitnessSource {
@@ -37,7 +40,7 @@ export class SlackWitnessReader implements WitnessSource {
       if (!botId) return { readable: false, problem: "the token is not a bot token", fix: "Set SLACK_BOT_TOKEN to the app's xoxb- token." };
       return await this.readAs(botId);
     } catch (error) {
-      return unreadable(error, this.channel, new URL(this.client.slackApiUrl).host);
+      return unreadable(error, this.channel, new URL(this.client.slackApiUrl).host, this.options.proxy);
     }
   }
 
@@ -114,7 +117,7 @@ function witnessOf(m: HistoryMessage): Witness | undefined {
 }
 
 /** Slack's refusal, as a problem and the fix an operator can apply. */
-function unreadable(error: unknown, channel: string, apiHost: string): WitnessReading {
+function unreadable(error: unknown, channel: string, apiHost: string, proxy?: string): WitnessReading {
   const data = (error as { data?: { error?: string; needed?: string } }).data;
   switch (data?.error) {
     case "missing_scope":
@@ -147,6 +150,12 @@ function unreadable(error: unknown, channel: string, apiHost: string): WitnessRe
         };
       // No answer from Slack at all: name the host and what failed, like the other checks do.
       const failure = classifyNetworkError(error);
+      if (proxy && failure.kind === "refused")
+        return {
+          readable: false,
+          problem: `cannot reach ${apiHost}: ${proxyRefusedDetail(proxy, failure.detail)}`,
+          fix: networkAdvice({ kind: failure.kind, host: apiHost, proxy }),
+        };
       return {
         readable: false,
         problem: `cannot reach ${apiHost}: ${failure.detail}`,

@@ -34,8 +34,10 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     writeFileSync(path, text);
     return path;
   };
+  /** The bot's own key: export refuses any other (the head would be signed by a key nobody pinned). */
+  const botKey = () => world.bot.config.GHCONNECT_ENCRYPTION_KEY.toString("base64");
   const exportAll = (extra: string[] = []) =>
-    cli(["audit", "export", ...extra], { DATABASE_URL: world.testDb.url, GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
+    cli(["audit", "export", ...extra], { DATABASE_URL: world.testDb.url, GHCONNECT_ENCRYPTION_KEY: botKey() });
 
   it("ends with a signed head; with the pinned key it verifies, and one changed byte anywhere is caught", async () => {
     world = await startWorld(engine);
@@ -49,7 +51,7 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     expect(head).toMatchObject({ type: "ghconnect.audit.head", first_seq: 1, seq: last.seq, hash: last.hash, count: entries.length });
 
     // The key an auditor pins: printed by the bot's host, derived from its encryption key.
-    const pinned = cli(["audit", "public-key"], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
+    const pinned = cli(["audit", "public-key"], { GHCONNECT_ENCRYPTION_KEY: botKey() });
     expect(pinned.code).toBe(0);
     const key = pinned.out.trim();
     expect(head.public_key).toBe(key);
@@ -59,7 +61,7 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     expect(good.out).toContain(`${entries.length} entries, chain intact (entries #1–#${last.seq}); signed head verifies: #${last.seq}`);
     expect(good.code).toBe(0);
     // Where the bot's key can be derived (its host), it is pinned without --public-key.
-    const onHost = cli(["audit", "verify", "--file", write("onhost.jsonl", exported.out)], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
+    const onHost = cli(["audit", "verify", "--file", write("onhost.jsonl", exported.out)], { GHCONNECT_ENCRYPTION_KEY: botKey() });
     expect(onHost.out).toContain("signed head verifies");
     expect(onHost.out).toContain("pinned from the bot's key in this environment");
     expect(onHost.code).toBe(0);
@@ -122,9 +124,9 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     // The auditor checks it where the bot's key is known (the bot's host, the same environment as the export).
     const verified = cli(["audit", "verify", "--file", path], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
     expect(verified.out).not.toContain("signed head verifies");
-    const botKey = cli(["audit", "public-key"], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY }).out.trim();
+    const botPublicKey = cli(["audit", "public-key"], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY }).out.trim();
     expect(verified.out).toContain(
-      `the head is signed by key ${keyFingerprint(head.public_key)}, not by the pinned ${keyFingerprint(botKey)} (pinned from the bot's key in this environment)`,
+      `the head is signed by key ${keyFingerprint(head.public_key)}, not by the pinned ${keyFingerprint(botPublicKey)} (pinned from the bot's key in this environment)`,
     );
     expect(verified.code).toBe(1);
   });
@@ -159,12 +161,12 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     const refused = cli(["audit", "verify", "--file", file]);
     expect(refused.code).toBe(2);
     expect(refused.err).toContain(
-      `starts at entry #${first.seq}, not #1: give --from-hash HASH, the hash of entry #${first.seq - 1} (from the previous export's head or \`ghconnect audit verify\`)`,
+      `starts at entry #${first.seq}, not #1: give --from-hash HASH, the full 64-hex hash of entry #${first.seq - 1}: the "hash" of the head line (the last line) of the export that ended at #${first.seq - 1}, or the head hash \`ghconnect audit verify\` printed when #${first.seq - 1} was the newest entry`,
     );
     const wrong = cli(["audit", "verify", "--file", file, "--from-hash", createHash("sha256").update("x").digest("hex")]);
     expect(wrong.code).toBe(1);
     expect(wrong.out).toContain(`entry #${first.seq} does not follow --from-hash`);
-    const accepted = cli(["audit", "verify", "--file", file, "--from-hash", first.prev_hash], { GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY });
+    const accepted = cli(["audit", "verify", "--file", file, "--from-hash", first.prev_hash], { GHCONNECT_ENCRYPTION_KEY: botKey() });
     expect(accepted.out).toContain(`chain intact (entries #${first.seq}–#`);
     expect(accepted.code).toBe(0);
 
@@ -174,6 +176,62 @@ describe.each(ENGINES)("audit export and verify --file (%s)", (engine) => {
     const cutTail = cli(["audit", "verify", "--file", write("tail.jsonl", tail), "--from-hash", first.prev_hash]);
     expect(cutTail.code).toBe(1);
     expect(cutTail.out).toContain("entries were removed or changed after export");
+  });
+
+  it("audit verify prints the full head hash, which --from-hash accepts for the export that continues after it", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    const before = exportAll().out.trim().split("\n");
+    const newest = JSON.parse(before[before.length - 2] as string);
+    const verified = cli(["audit", "verify"], { DATABASE_URL: world.testDb.url });
+    expect(verified.code).toBe(0);
+    expect(verified.out.split("\n")[0]).toBe(
+      `${newest.seq} entries, chain intact; head hash (the newest entry's, for --from-hash): ${newest.hash}`,
+    );
+    // The next export, from the entry after that head (verify's own audit entry), continues from it.
+    const after = exportAll()
+      .out.trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .find((e) => e.seq === newest.seq + 1);
+    const segment = exportAll(["--since", after.at]);
+    const file = write("after-head.jsonl", segment.out);
+    const first = JSON.parse(segment.out.split("\n")[0] as string);
+    expect(first.seq).toBe(newest.seq + 1);
+    const continued = cli(["audit", "verify", "--file", file, "--from-hash", newest.hash]);
+    expect(continued.out).toContain(`chain intact (entries #${newest.seq + 1}–#`);
+    expect(continued.code).toBe(0);
+  });
+
+  it("after rotate-key, public-key and export with the retired key are refused (exit 2) before writing a line", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    const retired = botKey();
+    const next = randomBytes(32).toString("base64");
+    const rotated = cli(["rotate-key"], {
+      DATABASE_URL: world.testDb.url,
+      GHCONNECT_ENCRYPTION_KEY: retired,
+      GHCONNECT_NEW_ENCRYPTION_KEY: next,
+    });
+    expect(rotated.code).toBe(0);
+    const { keyId } = await import("../../src/db/secret-box.js");
+    const oldId = keyId(Buffer.from(retired, "base64"));
+    const newId = keyId(Buffer.from(next, "base64"));
+    for (const command of [
+      ["audit", "public-key"],
+      ["audit", "export"],
+    ]) {
+      const r = cli(command, { DATABASE_URL: world.testDb.url, GHCONNECT_ENCRYPTION_KEY: retired });
+      expect(r.out).toBe("");
+      expect(r.err).toMatch(
+        new RegExp(
+          `^ghconnect: GHCONNECT_ENCRYPTION_KEY \\(id ${oldId}\\) is not the active key \\(id ${newId} since [^)]+\\); this command (prints|would sign the export with) a signing key derived from it, which is not the bot's\\. Set GHCONNECT_ENCRYPTION_KEY to the active key`,
+        ),
+      );
+      expect(r.code).toBe(2);
+    }
+    // With the active key it works.
+    expect(cli(["audit", "public-key"], { DATABASE_URL: world.testDb.url, GHCONNECT_ENCRYPTION_KEY: next }).code).toBe(0);
   });
 
   it("export without the signing key stops before writing a line, naming the variable", async () => {

@@ -13,13 +13,14 @@ import { startWorld, textOf, type World } from "../helpers/world.js";
 // The key exports are signed with (derived from it); any bot's key will do for these tests.
 const ENCRYPTION_KEY = randomBytes(32).toString("base64");
 
-function cli(args: string[], databaseUrl: string) {
+/** `key`: the bot's encryption key where the command signs with it (export refuses another). */
+function cli(args: string[], databaseUrl: string, key = ENCRYPTION_KEY) {
   const r = spawnSync(process.execPath, ["bin/ghconnect.js", ...args], {
     env: {
       PATH: process.env.PATH ?? "",
       DATABASE_URL: databaseUrl,
       DOTENV_CONFIG_PATH: "/nonexistent",
-      GHCONNECT_ENCRYPTION_KEY: ENCRYPTION_KEY,
+      GHCONNECT_ENCRYPTION_KEY: key,
     },
     encoding: "utf8",
     timeout: 30_000,
@@ -358,7 +359,8 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       world = await startWorld(engine);
       await world.enable();
       const dir = mkdtempSync(join(tmpdir(), "ghconnect-export-"));
-      const exported = cli(["audit", "export", "--format", "jsonl"], world.testDb.url);
+      const botKey = world.bot.config.GHCONNECT_ENCRYPTION_KEY.toString("base64");
+      const exported = cli(["audit", "export", "--format", "jsonl"], world.testDb.url, botKey);
       expect(exported.code).toBe(0);
       const lines = exported.out.trim().split("\n");
       expect(lines.length).toBeGreaterThan(5);
@@ -369,7 +371,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       expect(verified.code).toBe(0);
       // A segment carries its own signed head, as `audit export --since` writes it.
       const since = JSON.parse(lines[3] as string).at as string;
-      const segment = cli(["audit", "export", "--since", since], world.testDb.url).out;
+      const segment = cli(["audit", "export", "--since", since], world.testDb.url, botKey).out;
       writeFileSync(join(dir, "segment.jsonl"), segment);
       const fromHash = JSON.parse(segment.split("\n")[0] as string).prev_hash as string;
       expect(cli(["audit", "verify", "--file", join(dir, "segment.jsonl"), "--from-hash", fromHash], "sqlite::memory:").code).toBe(0);

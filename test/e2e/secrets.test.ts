@@ -248,7 +248,7 @@ describe("rotate-key refusals", () => {
       GHCONNECT_ENCRYPTION_KEY: oldKey,
     });
     expect(rotate.stderr).toBe(
-      "ghconnect: rotate-key does not take a key on the command line (--new-key): arguments are visible to every user of this machine in `ps` and stay in shell history. Put the new key in GHCONNECT_NEW_ENCRYPTION_KEY or pipe it on stdin (openssl rand -base64 32 | npx ghconnect rotate-key); the current key stays in GHCONNECT_ENCRYPTION_KEY.\n",
+      'ghconnect: rotate-key does not take a key on the command line (--new-key): arguments are visible to every user of this machine in `ps` and stay in shell history. Generate the new key, keep it, then pass it in the environment: NEW=$(openssl rand -base64 32); echo "$NEW" > new.key (then store it in your secrets manager and delete the file); GHCONNECT_NEW_ENCRYPTION_KEY="$NEW" npx ghconnect rotate-key (README "Rotating the key"); the current key stays in GHCONNECT_ENCRYPTION_KEY.\n',
     );
     expect(rotate.status).toBe(2);
     expect(await storedKeyIds(world)).toEqual(before);

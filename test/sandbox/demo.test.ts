@@ -27,6 +27,15 @@ describe("npm run demo", () => {
     expect(out).toContain("hyphens cannot be doubled");
   });
 
+  it("a non-owner following the GitHub link gets GitHub's 404, and the demo says why (only an owner of acme creates the app)", () => {
+    const { code, out } = demo("/ghconnect enable acme\n:click 2\n:as mallory\n:browse 5\n:quit\n");
+    expect(code).toBe(0);
+    expect(out).toMatch(/POST \S+\/organizations\/acme\/settings\/apps\/new\S* → 404/);
+    expect(out).toContain(
+      "(github.com answers 404 on acme's settings to anyone who is not an owner of acme: ghost is not. Only an owner can create the app — in the demo, alice's account octocat: :as alice, then :browse again.)",
+    );
+  }, 60_000);
+
   it("exits non-zero on a line it cannot parse", () => {
     const { code, out } = demo("/ghconnect help\n:frobnicate\n/ghconnect help\n");
     expect(code).toBe(1);
@@ -54,6 +63,10 @@ describe("examples/tour.txt", () => {
     const prompts = example.split("\n").filter((l) => /^\w+> /.test(l));
     expect(prompts.length).toBeGreaterThan(5);
     for (const prompt of prompts) expect(out).toContain(prompt.replace(/\s+#.*$/, ""));
+    // What the admin channel shows of a refused attempt is in the example too, as the demo prints it.
+    const refusals = out.split("\n").filter((l) => l.startsWith("🚫 "));
+    expect(refusals.length).toBeGreaterThan(0);
+    for (const line of refusals) expect(example.split("\n")).toContain(line);
   }, 120_000);
 });
 
