@@ -3,7 +3,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { pageText } from "../../src/sandbox/browser.js";
-import { nativeClick } from "../../src/sandbox/github/ghes-audit.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
@@ -195,20 +194,5 @@ describe.each(ENGINES)("attack review 2 (%s)", (engine) => {
     expect(page.text).not.toContain("Your admin roster entry is now active.");
     const proven = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "admins.proven");
     expect(proven).toEqual([]);
-  });
-
-  it("four-eyes for native feature changes compares people: a second Slack account of the requester's GHES login cannot approve", async () => {
-    world = await startWorld(engine, {
-      env: { GHCONNECT_ADMINS: `${alice.slack}:alice,${bob.slack}:alice`, GHCONNECT_DISCONNECT_APPROVAL: "peer" },
-    });
-    nativeClick(world.sandbox.world, "connect", "alice", "acme");
-    await world.bot.bot.native.look();
-    await world.command("alice", "feature disable dependabot");
-    const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
-    const clicked = world.mark();
-    await world.click("bob", card, "native-feature.approve");
-    expect(textOf(await world.privateMessage("bob", /Nothing was changed|Approved/, clicked))).toContain("needs a second admin");
-    const approvals = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "native_feature.approved");
-    expect(approvals).toEqual([]);
   });
 });
