@@ -1,109 +1,11 @@
 // Attack review 2: an outsider against the newest surfaces (person linking, native feature
 // governance). Each test names the promise it breaks and fails on today's code.
-import { generateKeyPairSync } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { pageText } from "../../src/sandbox/browser.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { ENGINES } from "../helpers/db.js";
-import { startWorld, textOf, type World } from "../helpers/world.js";
+import { startWorld, type World } from "../helpers/world.js";
 
 const { alice, bob, mallory } = SANDBOX_USERS;
-
-// The enterprise registration helpers, as enable-enterprise.test.ts drives them.
-const decode = (s: string) => s.replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)));
-
-interface Guide {
-  status: number;
-  text: string;
-  state: string;
-  formAction: string;
-  fields: Map<string, string>;
-}
-
-/** The bot's registration guide, read the way the owner reads it. */
-async function openGuide(link: string): Promise<Guide> {
-  const response = await fetch(link);
-  const html = await response.text();
-  const fields = new Map<string, string>();
-  for (const m of html.matchAll(/<tr><th>([^<]*)<\/th><td><code id="field-\d+">([^<]*)<\/code>/g))
-    fields.set(decode(m[1] as string), decode(m[2] as string));
-  return {
-    status: response.status,
-    text: pageText(html),
-    state: decode(/name="state" value="([^"]*)"/.exec(html)?.[1] ?? ""),
-    formAction: decode(/id="credentials-form" method="post" action="([^"]*)"/.exec(html)?.[1] ?? ""),
-    fields,
-  };
-}
-
-interface Registered {
-  appId: string;
-  clientId: string;
-  clientSecret: string;
-  privateKey: string;
-}
-
-/** An owner registers the app on GitHub's enterprise form, copying the guide's values. */
-async function registerOnGitHub(
-  world: World,
-  input: { enterprise: string; as: string; guide: Guide; permissions?: Record<string, string> },
-): Promise<Registered> {
-  const f = input.guide.fields;
-  const permissions = input.permissions ?? { metadata: "read", issues: "read", pull_requests: "read", members: "read" };
-  const body = new URLSearchParams({
-    name: f.get("GitHub App name") ?? "",
-    url: f.get("Homepage URL") ?? "",
-    callback_url: f.get("Callback URL") ?? "",
-    callback_url_2: f.get("Second callback URL") ?? "",
-    request_oauth_on_install: "on",
-    ...Object.fromEntries(Object.entries(permissions).map(([k, v]) => [`permission_${k}`, v])),
-  });
-  const response = await fetch(`${world.sandbox.urls.web}/enterprises/${input.enterprise}/settings/apps/new`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": input.as },
-    body,
-  });
-  const html = await response.text();
-  expect(response.status).toBe(201);
-  return {
-    appId: /data-app-id="(\d+)"/.exec(html)?.[1] ?? "",
-    clientId: /data-client-id="([^"]+)"/.exec(html)?.[1] ?? "",
-    clientSecret: /data-client-secret="([^"]+)"/.exec(html)?.[1] ?? "",
-    privateKey: decode(/<pre data-private-key>([\s\S]*?)<\/pre>/.exec(html)?.[1] ?? ""),
-  };
-}
-
-async function submitCredentials(
-  guide: Guide,
-  creds: Partial<Registered>,
-): Promise<{ status: number; location: string | null; text: string }> {
-  const response = await fetch(guide.formAction, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      state: guide.state,
-      app_id: creds.appId ?? "",
-      client_id: creds.clientId ?? "",
-      client_secret: creds.clientSecret ?? "",
-      private_key: creds.privateKey ?? "",
-    }),
-  });
-  return { status: response.status, location: response.headers.get("location"), text: pageText(await response.text()) };
-}
-
-/** enable enterprise:SLUG → accept → the private "Register the app" link. */
-async function enableEnterpriseUntilGuide(world: World, slug = "acme-corp"): Promise<string> {
-  const since = world.mark();
-  await world.command("alice", `enable enterprise:${slug}`);
-  const card = await world.card(/Accept addendum and continue/, since);
-  expect(textOf(card)).toContain(`Enable GitHub Connect → the enterprise ${slug}`);
-  const clicked = world.mark();
-  await world.click("alice", card, "enable.accept");
-  const reply = await world.privateMessage("alice", /Register the app/, clicked);
-  expect(textOf(reply)).toContain("GitHub does not create apps for an enterprise account from a manifest");
-  return world.linkIn(reply, /Register the app/);
-}
 
 describe.each(ENGINES)("attack review 2 (%s)", (engine) => {
   let world: World;
@@ -158,20 +60,6 @@ describe.each(ENGINES)("attack review 2 (%s)", (engine) => {
     const entries = (await world.bot.bot.store.audit.latest(100)).filter((e) => e.seq > before && e.action === "link.refused");
     // One entry per side and reason for the minute, carrying the count of 20.
     expect(entries).toHaveLength(2);
-  });
-
-  it("bad input to the credentials form gets a specific message, audited, nothing stored: a PEM private key that is not RSA (an EC key) is refused like a malformed key", async () => {
-    world = await startWorld(engine);
-    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
-    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
-    // An outsider holding the form's link (or an owner pasting the wrong file): an EC key in PKCS#8 PEM.
-    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-    const answer = await submitCredentials(guide, { ...creds, privateKey: ec });
-    expect(answer.status).toBe(422);
-    expect(answer.text).toContain("Nothing was stored.");
-    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
-    const refusals = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "enable.credentials_refused");
-    expect(refusals.map((e) => e.details.refusal)).toEqual(["malformed_credentials"]);
   });
 
   it("a pending roster entry is proven only by signing in as exactly its login: an entry added while a sign-in as another login completes is not reported or audited as proven", async () => {
