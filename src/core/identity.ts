@@ -35,8 +35,8 @@ export interface LinksStore {
   all(slackUserId: string): Promise<PersonLink[]>;
   /** Who has proven this login on this side, if anyone. */
   ownerOf(side: LinkSide, login: string): Promise<string | undefined>;
-  /** Stores (or replaces) the person's link on that side. */
-  put(link: PersonLink): Promise<void>;
+  /** Stores (or replaces) the person's link on that side; false when another person holds the login. */
+  put(link: PersonLink): Promise<boolean>;
   /** Replaces the tokens after a refresh; false when the link is gone or was replaced meanwhile. */
   updateTokens(slackUserId: string, side: LinkSide, previousToken: string, tokens: UserTokens): Promise<boolean>;
   markExpired(slackUserId: string, side: LinkSide): Promise<void>;

@@ -31,6 +31,9 @@ export class NotLinked extends UserError {
   override readonly code = "not_linked";
 }
 
+/** Inside the link transaction: the unique login index refused the row (another person holds the login). */
+class LoginTaken extends Error {}
+
 export interface LinkDeps {
   store: FlowStore;
   oauth: PersonOAuthGateway;
@@ -170,8 +173,7 @@ export class LinkService {
         );
       }
     }
-    const owner = await store.links.ownerOf(side, login);
-    if (owner && owner !== slackUserId) {
+    const alreadyLinked = async () => {
       await revokeFresh();
       return refuse(
         `The ${name} login ${login} is already linked to another Slack user; a login belongs to one person.`,
@@ -179,37 +181,48 @@ export class LinkService {
         409,
         actor,
       );
-    }
+    };
+    const owner = await store.links.ownerOf(side, login);
+    if (owner && owner !== slackUserId) return alreadyLinked();
     const now = this.deps.clock().toISOString();
-    const proven = await store.transaction(async (tx) => {
-      await tx.links.put({
-        ...tokens,
-        slackUserId,
-        side,
-        login,
-        connectionId: github?.connectionId ?? null,
-        status: "active",
-        linkedAt: now,
-      });
-      await tx.audit.append({
-        actor: { slack: slackUserId, ...actor },
-        action: "link.linked",
-        target: side,
-        outcome: "ok",
-        details: { login },
-      });
-      const entry = side === "ghes" ? await tx.admins.find(slackUserId) : undefined;
-      if (entry && entry.addedBy !== "GHCONNECT_ADMINS") {
-        await tx.audit.append({
-          actor: { slack: slackUserId, ghes: login },
-          action: "admins.proven",
-          target: `${slackUserId}:${login}`,
-          outcome: "ok",
+    let proven: boolean;
+    try {
+      proven = await store.transaction(async (tx) => {
+        // Another person's sign-in as the same login may have been stored since the check above:
+        // the unique login index decides, and this transaction (with its delete) is rolled back.
+        const stored = await tx.links.put({
+          ...tokens,
+          slackUserId,
+          side,
+          login,
+          connectionId: github?.connectionId ?? null,
+          status: "active",
+          linkedAt: now,
         });
-        return true;
-      }
-      return false;
-    });
+        if (!stored) throw new LoginTaken();
+        await tx.audit.append({
+          actor: { slack: slackUserId, ...actor },
+          action: "link.linked",
+          target: side,
+          outcome: "ok",
+          details: { login },
+        });
+        const entry = side === "ghes" ? await tx.admins.find(slackUserId) : undefined;
+        if (entry && entry.addedBy !== "GHCONNECT_ADMINS") {
+          await tx.audit.append({
+            actor: { slack: slackUserId, ghes: login },
+            action: "admins.proven",
+            target: `${slackUserId}:${login}`,
+            outcome: "ok",
+          });
+          return true;
+        }
+        return false;
+      });
+    } catch (error) {
+      if (error instanceof LoginTaken) return alreadyLinked();
+      throw error;
+    }
     return page(
       200,
       "ok",

@@ -187,4 +187,23 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     expect(world.sandbox.world.userTokens.get(token)?.revoked).toBe(true);
     expect(await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github")).toBeUndefined();
   });
+
+  it("two Slack users racing to link the same GHES login: one is linked, the other gets 409 Already linked, audited, its fresh token revoked", async () => {
+    world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${SANDBOX_USERS.bob.slack}:bob` } });
+    const linkUrl = async (user: "mallory" | "carol") => {
+      const since = world.mark();
+      await world.command(user, "link");
+      return world.linkIn(await world.privateMessage(user, /Prove who you are/, since), /Sign in to GHES/);
+    };
+    const [first, second] = [await linkUrl("mallory"), await linkUrl("carol")];
+    // Both sign-ins are completed by the same GHES login (alice's browser) at the same moment.
+    const pages = await Promise.all([world.browse("alice", first), world.browse("alice", second)]);
+    // Today the loser passes the ownerOf check, hits the unique index in the transaction and gets
+    // a 500 "Something went wrong" page; its refusal is not audited and its GHES token stays live.
+    expect(pages.map((p) => p.status).sort()).toEqual([200, 409]);
+    const aliceTokens = [...world.sandbox.world.ghesUserTokens.values()].filter((t) => t.login === "alice");
+    expect(aliceTokens.map((t) => t.revoked).sort()).toEqual([false, true]);
+    const refused = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "link.refused");
+    expect(refused).toHaveLength(1);
+  });
 });
