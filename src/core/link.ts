@@ -34,6 +34,13 @@ export class NotLinked extends UserError {
 /** Inside the link transaction: the unique login index refused the row (another person holds the login). */
 class LoginTaken extends Error {}
 
+/** Inside the link transaction: the person's roster entry (added meanwhile) is for another GHES login. */
+class WrongLogin extends Error {
+  constructor(readonly entryLogin: string) {
+    super(`the roster entry is for ${entryLogin}`);
+  }
+}
+
 export interface LinkDeps {
   store: FlowStore;
   oauth: PersonOAuthGateway;
@@ -161,17 +168,18 @@ export class LinkService {
     }
     const revokeFresh = () => this.revoke(side, tokens.token, github?.client).catch(() => false);
     const actor: Actor = side === "ghes" ? { ghes: login } : { github: login };
+    const wrongLogin = async (entryLogin: string) => {
+      await revokeFresh();
+      return refuse(
+        `You signed in as ${login}; this entry is for ${entryLogin}. Sign in to GHES as ${entryLogin}, or ask an admin to fix the entry.`,
+        "Wrong GHES login",
+        403,
+        actor,
+      );
+    };
     if (side === "ghes") {
       const entry = await store.admins.find(slackUserId);
-      if (entry && entry.ghesLogin.toLowerCase() !== login.toLowerCase()) {
-        await revokeFresh();
-        return refuse(
-          `You signed in as ${login}; this entry is for ${entry.ghesLogin}. Sign in to GHES as ${entry.ghesLogin}, or ask an admin to fix the entry.`,
-          "Wrong GHES login",
-          403,
-          actor,
-        );
-      }
+      if (entry && entry.ghesLogin.toLowerCase() !== login.toLowerCase()) return wrongLogin(entry.ghesLogin);
     }
     const alreadyLinked = async () => {
       await revokeFresh();
@@ -207,7 +215,10 @@ export class LinkService {
           outcome: "ok",
           details: { login },
         });
+        // Re-read inside the transaction: an entry added since the check above proves nothing
+        // unless it is for exactly the login signed in; otherwise the sign-in is refused as above.
         const entry = side === "ghes" ? await tx.admins.find(slackUserId) : undefined;
+        if (entry && entry.ghesLogin.toLowerCase() !== login.toLowerCase()) throw new WrongLogin(entry.ghesLogin);
         if (entry && entry.addedBy !== "GHCONNECT_ADMINS") {
           await tx.audit.append({
             actor: { slack: slackUserId, ghes: login },
@@ -221,6 +232,7 @@ export class LinkService {
       });
     } catch (error) {
       if (error instanceof LoginTaken) return alreadyLinked();
+      if (error instanceof WrongLogin) return wrongLogin(error.entryLogin);
       throw error;
     }
     return page(
