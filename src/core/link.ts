@@ -21,6 +21,7 @@ import {
 } from "./identity.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
 import type { Notifier } from "./ports.js";
+import { type InfoLog, RefusalLog } from "./refusals.js";
 
 export const LINK_TTL_MS = 10 * 60_000;
 /** A github.com token this close to its expiry is refreshed before it is used (and by the periodic duty). */
@@ -48,12 +49,33 @@ export interface LinkDeps {
   clock: Clock;
   publicUrl: string;
   ghesHost: string;
+  /** Where refused callbacks that are only counted (not audited one by one) are logged. */
+  log?: InfoLog;
 }
 
 export type TokenForSearch = { ok: true; token: string; login: string } | { ok: false; why: "not linked" | "expired" | "other connection" };
 
 export class LinkService {
-  constructor(private readonly deps: LinkDeps) {}
+  private readonly refusals: RefusalLog;
+
+  constructor(private readonly deps: LinkDeps) {
+    this.refusals = new RefusalLog({ store: deps.store, log: deps.log });
+  }
+
+  /**
+   * A callback whose parameters the web adapter could not accept (repeated, oversized, outside
+   * the URL-token alphabet): counted like a forged state. The reason names the parameter only.
+   */
+  async refuseMalformed(side: LinkSide, reason: string, page: PageResult): Promise<PageResult> {
+    await this.refusals.record({
+      actor: { slack: null },
+      action: "link.refused",
+      target: side,
+      outcome: "refused",
+      details: { reason: `malformed: ${reason}` },
+    });
+    return page;
+  }
 
   private callbackUrl(side: LinkSide): string {
     return `${this.deps.publicUrl.replace(/\/+$/, "")}${LINK_CALLBACK_PATH[side]}`;
@@ -124,12 +146,14 @@ export class LinkService {
     const check = params.state ? await store.states.consume(params.state, side === "ghes" ? "link-ghes" : "link-github") : undefined;
     if (!check?.ok) {
       const reason = !check ? "missing" : check.reason;
-      await store.appendAudit({
+      // Anyone can send this URL: refusals of the state are counted, one audit entry per side and
+      // reason a minute (RefusalLog), naming the person when the link was a real one.
+      await this.refusals.record({
         actor: { slack: check?.operationId ?? null },
         action: "link.refused",
         target: side,
         outcome: "refused",
-        details: { reason: `link ${reason}` },
+        details: { reason: `link ${reason}`, ...(check?.operationId ? { person: check.operationId } : {}) },
       });
       const message =
         reason === "used"

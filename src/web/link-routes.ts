@@ -14,6 +14,8 @@ export function linkRoutes(links: LinkService, log: Logger): Route[] {
       log,
       names: ["code", "state", "error"],
       run: (p) => links.callback(side, { code: p.code, state: p.state, error: p.error }),
+      // A malformed request is refused like a forged state: counted on the audit trail, coalesced.
+      refused: (reason, page) => links.refuseMalformed(side, reason, page),
     }),
   });
   return [route("ghes"), route("github")];

@@ -55,7 +55,13 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     const audited = (await auditSince(seq)).filter((e) => e.action.startsWith("link."));
     expect(audited.map((e) => [e.action, e.actor_slack, e.target, e.outcome, e.details])).toEqual([
       ["link.linked", SANDBOX_USERS.mallory.slack, "ghes", "ok", { login: "dave" }],
-      ["link.refused", SANDBOX_USERS.mallory.slack, "ghes", "refused", { reason: "link used" }],
+      [
+        "link.refused",
+        SANDBOX_USERS.mallory.slack,
+        "ghes",
+        "refused",
+        { reason: "link used", person: SANDBOX_USERS.mallory.slack, count: 1, first_refused_at: expect.any(String) },
+      ],
     ]);
     // Sealed at rest: the token GHES issued is nowhere in the row.
     const rows = await sql<{ token_ciphertext: string }>`select token_ciphertext from person_links`.execute(world.testDb.db.kysely);
@@ -76,7 +82,9 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     expect(page.status).toBe(400);
     expect(page.text).toContain("This sign-in link has expired; links last 10 minutes. Nothing was linked.");
     expect(await world.bot.bot.store.links.all(SANDBOX_USERS.mallory.slack)).toEqual([]);
-    expect((await auditSince(seq)).map((e) => [e.action, e.details])).toEqual([["link.refused", { reason: "link expired" }]]);
+    expect((await auditSince(seq)).map((e) => [e.action, e.details])).toEqual([
+      ["link.refused", { reason: "link expired", person: SANDBOX_USERS.mallory.slack, count: 1, first_refused_at: expect.any(String) }],
+    ]);
   });
 
   it("unlink revokes the GHES token and forgets it; unlinking what is not linked is refused and audited", async () => {
@@ -205,5 +213,36 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     expect(aliceTokens.map((t) => t.revoked).sort()).toEqual([false, true]);
     const refused = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "link.refused");
     expect(refused).toHaveLength(1);
+  });
+
+  it("forged requests to the link callbacks are coalesced on the audit trail: one link.refused entry per side and reason a minute, the rest counted", async () => {
+    world = await startWorld(engine);
+    const before = (await world.bot.bot.store.audit.latest(1))[0]?.seq ?? 0;
+    // Anyone on the internet: no state, a forged state, twenty times each side.
+    const hits = [];
+    for (let i = 0; i < 20; i++) {
+      hits.push(fetch(`${world.bot.url}/ghconnect/link/ghes/callback?code=x&state=forged${i}`));
+      hits.push(fetch(`${world.bot.url}/ghconnect/link/github/callback`));
+    }
+    const answers = await Promise.all(hits);
+    expect(answers.map((r) => r.status)).toEqual(Array(40).fill(400));
+    // Today: 40 link.refused entries, one per request (the enable pages' RefusalLog keeps at most
+    // one entry per page and reason a minute, with a count).
+    const entries = (await world.bot.bot.store.audit.latest(100)).filter((e) => e.seq > before && e.action === "link.refused");
+    // One entry per side and reason for the minute (the first refusal's); the other 19 of each
+    // are counted toward the next entry of their kind.
+    expect(entries.map((e) => [e.target, e.details.reason, e.details.count]).sort()).toEqual([
+      ["ghes", "link unknown", 1],
+      ["github", "link missing", 1],
+    ]);
+  });
+
+  it("a malformed request to a link callback (a repeated state) is refused with 400 and counted on the audit trail", async () => {
+    world = await startWorld(engine);
+    const answer = await fetch(`${world.bot.url}/ghconnect/link/ghes/callback?code=x&state=a&state=b`);
+    expect(answer.status).toBe(400);
+    const entries = (await world.bot.bot.store.audit.latest(20)).filter((e) => e.action === "link.refused");
+    expect(entries.map((e) => [e.target, e.details.count])).toEqual([["ghes", 1]]);
+    expect(String(entries[0]?.details.reason)).toContain("malformed");
   });
 });
