@@ -245,4 +245,32 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     expect(entries.map((e) => [e.target, e.details.count])).toEqual([["ghes", 1]]);
     expect(String(entries[0]?.details.reason)).toContain("malformed");
   });
+
+  it("a sign-in started in mallory's browser and completed in alice's links nothing (login CSRF): 403 Not started in this browser, no token issued, audited", async () => {
+    world = await startWorld(engine);
+    const since = world.mark();
+    await world.command("mallory", "link");
+    const url = world.linkIn(await world.privateMessage("mallory", /Prove who you are/, since), /Sign in to GHES/);
+    // mallory opens her Slack link (her browser gets the binding cookie), stops at GHES's sign-in
+    // and gets alice, signed in to GHES, to open that URL.
+    const started = await fetch(url, { redirect: "manual" });
+    expect(started.status).toBe(302);
+    expect(started.headers.get("set-cookie")).toMatch(
+      /^ghconnect_link=[A-Za-z0-9_-]+; Path=\/ghconnect\/link; Max-Age=600; HttpOnly; SameSite=Lax$/,
+    );
+    const seq = await lastSeq();
+    const page = await world.browse("alice", started.headers.get("location") as string);
+    expect(page.status).toBe(403);
+    expect(page.text).toContain(
+      "This sign-in was not started in this browser. Nothing was linked. Start from the link ghconnect gave you in Slack (/ghconnect link), in the same browser you sign in with.",
+    );
+    expect(await world.bot.bot.store.links.all(SANDBOX_USERS.mallory.slack)).toEqual([]);
+    expect([...world.sandbox.world.ghesUserTokens.values()].filter((t) => t.login === "alice")).toEqual([]);
+    expect((await auditSince(seq)).map((e) => [e.action, e.actor_slack, e.target, e.details.reason])).toEqual([
+      ["link.refused", SANDBOX_USERS.mallory.slack, "ghes", "link opened in another browser"],
+    ]);
+    // alice's own link, from her Slack, in her browser, still works.
+    const own = await world.link("alice", "ghes");
+    expect(own.text).toContain("You are alice on GHES.");
+  });
 });
