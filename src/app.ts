@@ -191,6 +191,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     publicUrl: config.PUBLIC_URL,
     ghesHost: new URL(config.GHES_URL).host,
     oauth: personOAuth,
+    log,
   });
   const enable = new EnableFlow({
     store,
@@ -434,8 +435,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       { name: "enable expiry", run: () => enable.expireStale() },
       // Disconnect requests that expired, and disconnects whose bot stopped renewing its lease.
       { name: "disconnect recovery", run: () => disable.expireStale() },
-      // Refusals of the GitHub pages, counted so far, audited (one entry per page and reason a
-      // minute; the claim is conditional too).
+      // Refusals of the GitHub pages and the link callbacks, counted so far, audited (one entry
+      // per page and reason a minute; the claim is conditional too).
       { name: "refusal audit", run: () => enable.flushRefusals() },
       // An enterprise's owners choose on GitHub the organizations its app is installed on: each
       // sweep asks GitHub (one call, with the app's JWT) and records and audits a change once.

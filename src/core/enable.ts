@@ -71,7 +71,7 @@ export type PageResult =
       state: string;
       expiresAt: string;
     }
-  | { kind: "redirect"; location: string }
+  | { kind: "redirect"; location: string /** Set-Cookie values, for the link pages' browser binding. */; cookies?: string[] }
   | {
       kind: "page";
       status: number;

@@ -85,11 +85,15 @@ export function readCredentialsForm(
   if (!/^-----BEGIN (RSA )?PRIVATE KEY-----/.test(privateKey)) {
     return { ok: false, problem: "The private key is missing or is not a PEM file (it starts with -----BEGIN RSA PRIVATE KEY-----)." };
   }
+  let keyType: string | undefined;
   try {
-    createPrivateKey(privateKey);
+    keyType = createPrivateKey(privateKey).asymmetricKeyType;
   } catch {
     return { ok: false, problem: "The private key could not be read as a PEM private key." };
   }
+  // GitHub App keys are RSA and the app's JWT is RS256: any other key would only fail at signing.
+  if (keyType !== "rsa")
+    return { ok: false, problem: "The private key is not an RSA key: use the .pem file GitHub generated for the app." };
   return { ok: true, form: { appId: Number(appId), clientId, clientSecret, privateKey } };
 }
 

@@ -6,6 +6,11 @@ import type { SearchHit } from "./ports.js";
 export type LinkSide = "ghes" | "github";
 
 /** Where each sign-in returns; the connected app lists the github.com one among its callback URLs. */
+/** Where the Slack button points: binds the sign-in to this browser (a cookie), then on to GitHub. */
+export const LINK_START_PATH = "/ghconnect/link/start";
+/** The cookie carrying the browser's half of that binding, sent back only to the link pages. */
+export const LINK_COOKIE = "ghconnect_link";
+
 export const LINK_CALLBACK_PATH: Record<LinkSide, string> = {
   ghes: "/ghconnect/link/ghes/callback",
   github: "/ghconnect/link/github/callback",
@@ -35,8 +40,8 @@ export interface LinksStore {
   all(slackUserId: string): Promise<PersonLink[]>;
   /** Who has proven this login on this side, if anyone. */
   ownerOf(side: LinkSide, login: string): Promise<string | undefined>;
-  /** Stores (or replaces) the person's link on that side. */
-  put(link: PersonLink): Promise<void>;
+  /** Stores (or replaces) the person's link on that side; false when another person holds the login. */
+  put(link: PersonLink): Promise<boolean>;
   /** Replaces the tokens after a refresh; false when the link is gone or was replaced meanwhile. */
   updateTokens(slackUserId: string, side: LinkSide, previousToken: string, tokens: UserTokens): Promise<boolean>;
   markExpired(slackUserId: string, side: LinkSide): Promise<void>;

@@ -2,7 +2,7 @@
 // account by signing in (OAuth web flows through single-use, 10-minute links), so that the roster
 // and search act on proven people rather than on typed strings. User tokens are sealed at rest,
 // refreshed before they expire (github.com), and revoked on unlink and on disconnect.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Actor } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { FlowStore, PageResult } from "./enable.js";
@@ -11,6 +11,8 @@ import { UserError } from "./errors.js";
 import {
   CodeRefused,
   LINK_CALLBACK_PATH,
+  LINK_COOKIE,
+  LINK_START_PATH,
   type LinkSide,
   type OAuthClient,
   type PersonLink,
@@ -21,6 +23,7 @@ import {
 } from "./identity.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
 import type { Notifier } from "./ports.js";
+import { type InfoLog, RefusalLog } from "./refusals.js";
 
 export const LINK_TTL_MS = 10 * 60_000;
 /** A github.com token this close to its expiry is refreshed before it is used (and by the periodic duty). */
@@ -31,6 +34,16 @@ export class NotLinked extends UserError {
   override readonly code = "not_linked";
 }
 
+/** Inside the link transaction: the unique login index refused the row (another person holds the login). */
+class LoginTaken extends Error {}
+
+/** Inside the link transaction: the person's roster entry (added meanwhile) is for another GHES login. */
+class WrongLogin extends Error {
+  constructor(readonly entryLogin: string) {
+    super(`the roster entry is for ${entryLogin}`);
+  }
+}
+
 export interface LinkDeps {
   store: FlowStore;
   oauth: PersonOAuthGateway;
@@ -38,15 +51,80 @@ export interface LinkDeps {
   clock: Clock;
   publicUrl: string;
   ghesHost: string;
+  /** Where refused callbacks that are only counted (not audited one by one) are logged. */
+  log?: InfoLog;
 }
 
 export type TokenForSearch = { ok: true; token: string; login: string } | { ok: false; why: "not linked" | "expired" | "other connection" };
 
 export class LinkService {
-  constructor(private readonly deps: LinkDeps) {}
+  private readonly refusals: RefusalLog;
+
+  constructor(private readonly deps: LinkDeps) {
+    this.refusals = new RefusalLog({ store: deps.store, log: deps.log });
+  }
+
+  /**
+   * A callback whose parameters the web adapter could not accept (repeated, oversized, outside
+   * the URL-token alphabet): counted like a forged state. The reason names the parameter only.
+   */
+  async refuseMalformed(side: LinkSide | "start", reason: string, page: PageResult): Promise<PageResult> {
+    await this.refusals.record({
+      actor: { slack: null },
+      action: "link.refused",
+      target: side,
+      outcome: "refused",
+      details: { reason: `malformed: ${reason}` },
+    });
+    return page;
+  }
 
   private callbackUrl(side: LinkSide): string {
     return `${this.deps.publicUrl.replace(/\/+$/, "")}${LINK_CALLBACK_PATH[side]}`;
+  }
+
+  private startUrl(state: string): string {
+    return `${this.deps.publicUrl.replace(/\/+$/, "")}${LINK_START_PATH}?state=${encodeURIComponent(state)}`;
+  }
+
+  /**
+   * GET /ghconnect/link/start?state: the Slack button's target. A sign-in link forwarded to
+   * another person's browser must not link that person's login to the asker (login CSRF), so this
+   * page binds the sign-in to the browser that opens it: a random nonce in a short-lived HttpOnly
+   * cookie, its hash (with the state) stored, and the callback requires both. Then on to GitHub.
+   */
+  async start(params: { state?: string }): Promise<PageResult> {
+    const { store, oauth } = this.deps;
+    const state = params.state;
+    let check = state ? await store.states.peek(state, "link-ghes") : undefined;
+    let side: LinkSide = "ghes";
+    if (state && check && !check.ok && check.reason === "wrong_purpose") {
+      check = await store.states.peek(state, "link-github");
+      side = "github";
+    }
+    const github = side === "github" ? await this.githubClient() : undefined;
+    if (!state || !check?.ok || (side === "github" && !github)) {
+      const reason = !check ? "missing" : check.ok ? "not connected" : check.reason;
+      await this.refusals.record({
+        actor: { slack: check?.operationId ?? null },
+        action: "link.refused",
+        target: check?.operationId ? side : "start",
+        outcome: "refused",
+        details: { reason: `link ${reason}`, ...(check?.operationId ? { person: check.operationId } : {}) },
+      });
+      return check?.ok
+        ? page(409, "error", "Not connected", "This server is no longer connected to GitHub. Nothing was linked.")
+        : notValidPage(reason);
+    }
+    const nonce = randomBytes(24).toString("base64url");
+    await store.states.create(bindingKey(state, nonce), check.operationId as string, "link-bind", LINK_TTL_MS);
+    const secure = this.deps.publicUrl.startsWith("https:") ? "; Secure" : "";
+    const cookie = `${LINK_COOKIE}=${nonce}; Path=/ghconnect/link; Max-Age=${LINK_TTL_MS / 1000}; HttpOnly; SameSite=Lax${secure}`;
+    const location =
+      side === "ghes"
+        ? oauth.ghesAuthorizeUrl(state, this.callbackUrl("ghes"))
+        : oauth.githubAuthorizeUrl((github as { client: OAuthClient }).client, state, this.callbackUrl("github"));
+    return { kind: "redirect", location, cookies: [cookie] };
   }
 
   /** The connected app's OAuth client (id and secret), when there is a connection. */
@@ -72,7 +150,7 @@ export class LinkService {
       buttons.push({
         action: "link.ghes",
         label: `Sign in to GHES (${this.deps.ghesHost})`,
-        url: oauth.ghesAuthorizeUrl(state, this.callbackUrl("ghes")),
+        url: this.startUrl(state),
       });
       issued.push("ghes");
     } else {
@@ -84,7 +162,7 @@ export class LinkService {
       buttons.push({
         action: "link.github",
         label: "Sign in to github.com",
-        url: oauth.githubAuthorizeUrl(github.client, state, this.callbackUrl("github")),
+        url: this.startUrl(state),
       });
       issued.push("github");
     } else {
@@ -108,28 +186,43 @@ export class LinkService {
   }
 
   /** The browser's return from a sign-in on `side`. */
-  async callback(side: LinkSide, params: { code?: string; state?: string; error?: string }): Promise<PageResult> {
+  async callback(side: LinkSide, params: { code?: string; state?: string; error?: string; browser?: string }): Promise<PageResult> {
     const { store } = this.deps;
     const name = SIDE_NAME[side];
     const check = params.state ? await store.states.consume(params.state, side === "ghes" ? "link-ghes" : "link-github") : undefined;
     if (!check?.ok) {
       const reason = !check ? "missing" : check.reason;
-      await store.appendAudit({
+      // Anyone can send this URL: refusals of the state are counted, one audit entry per side and
+      // reason a minute (RefusalLog), naming the person when the link was a real one.
+      await this.refusals.record({
         actor: { slack: check?.operationId ?? null },
         action: "link.refused",
         target: side,
         outcome: "refused",
-        details: { reason: `link ${reason}` },
+        details: { reason: `link ${reason}`, ...(check?.operationId ? { person: check.operationId } : {}) },
       });
-      const message =
-        reason === "used"
-          ? "This sign-in link was already used; each link works once."
-          : reason === "expired"
-            ? "This sign-in link has expired; links last 10 minutes."
-            : "This sign-in link is not one ghconnect issued.";
-      return page(400, "error", "Link not valid", `${message} Nothing was linked. Run /ghconnect link in Slack for new links.`);
+      return notValidPage(reason);
     }
     const slackUserId = check.operationId as string;
+    // The browser must be the one that opened the Slack link: checked before the code is
+    // exchanged, so a forwarded sign-in issues no token at all.
+    const bound =
+      params.browser && params.state ? await store.states.consume(bindingKey(params.state, params.browser), "link-bind") : undefined;
+    if (!bound?.ok || bound.operationId !== slackUserId) {
+      await this.refusals.record({
+        actor: { slack: slackUserId },
+        action: "link.refused",
+        target: side,
+        outcome: "refused",
+        details: { reason: "link opened in another browser", person: slackUserId },
+      });
+      return page(
+        403,
+        "error",
+        "Not started in this browser",
+        "This sign-in was not started in this browser. Nothing was linked. Start from the link ghconnect gave you in Slack (/ghconnect link), in the same browser you sign in with.",
+      );
+    }
     const refuse = async (reason: string, title: string, status = 400, actor: Actor = {}) => {
       await store.appendAudit({
         actor: { slack: slackUserId, ...actor },
@@ -158,20 +251,20 @@ export class LinkService {
     }
     const revokeFresh = () => this.revoke(side, tokens.token, github?.client).catch(() => false);
     const actor: Actor = side === "ghes" ? { ghes: login } : { github: login };
+    const wrongLogin = async (entryLogin: string) => {
+      await revokeFresh();
+      return refuse(
+        `You signed in as ${login}; this entry is for ${entryLogin}. Sign in to GHES as ${entryLogin}, or ask an admin to fix the entry.`,
+        "Wrong GHES login",
+        403,
+        actor,
+      );
+    };
     if (side === "ghes") {
       const entry = await store.admins.find(slackUserId);
-      if (entry && entry.ghesLogin.toLowerCase() !== login.toLowerCase()) {
-        await revokeFresh();
-        return refuse(
-          `You signed in as ${login}; this entry is for ${entry.ghesLogin}. Sign in to GHES as ${entry.ghesLogin}, or ask an admin to fix the entry.`,
-          "Wrong GHES login",
-          403,
-          actor,
-        );
-      }
+      if (entry && entry.ghesLogin.toLowerCase() !== login.toLowerCase()) return wrongLogin(entry.ghesLogin);
     }
-    const owner = await store.links.ownerOf(side, login);
-    if (owner && owner !== slackUserId) {
+    const alreadyLinked = async () => {
       await revokeFresh();
       return refuse(
         `The ${name} login ${login} is already linked to another Slack user; a login belongs to one person.`,
@@ -179,37 +272,52 @@ export class LinkService {
         409,
         actor,
       );
-    }
+    };
+    const owner = await store.links.ownerOf(side, login);
+    if (owner && owner !== slackUserId) return alreadyLinked();
     const now = this.deps.clock().toISOString();
-    const proven = await store.transaction(async (tx) => {
-      await tx.links.put({
-        ...tokens,
-        slackUserId,
-        side,
-        login,
-        connectionId: github?.connectionId ?? null,
-        status: "active",
-        linkedAt: now,
-      });
-      await tx.audit.append({
-        actor: { slack: slackUserId, ...actor },
-        action: "link.linked",
-        target: side,
-        outcome: "ok",
-        details: { login },
-      });
-      const entry = side === "ghes" ? await tx.admins.find(slackUserId) : undefined;
-      if (entry && entry.addedBy !== "GHCONNECT_ADMINS") {
-        await tx.audit.append({
-          actor: { slack: slackUserId, ghes: login },
-          action: "admins.proven",
-          target: `${slackUserId}:${login}`,
-          outcome: "ok",
+    let proven: boolean;
+    try {
+      proven = await store.transaction(async (tx) => {
+        // Another person's sign-in as the same login may have been stored since the check above:
+        // the unique login index decides, and this transaction (with its delete) is rolled back.
+        const stored = await tx.links.put({
+          ...tokens,
+          slackUserId,
+          side,
+          login,
+          connectionId: github?.connectionId ?? null,
+          status: "active",
+          linkedAt: now,
         });
-        return true;
-      }
-      return false;
-    });
+        if (!stored) throw new LoginTaken();
+        await tx.audit.append({
+          actor: { slack: slackUserId, ...actor },
+          action: "link.linked",
+          target: side,
+          outcome: "ok",
+          details: { login },
+        });
+        // Re-read inside the transaction: an entry added since the check above proves nothing
+        // unless it is for exactly the login signed in; otherwise the sign-in is refused as above.
+        const entry = side === "ghes" ? await tx.admins.find(slackUserId) : undefined;
+        if (entry && entry.ghesLogin.toLowerCase() !== login.toLowerCase()) throw new WrongLogin(entry.ghesLogin);
+        if (entry && entry.addedBy !== "GHCONNECT_ADMINS") {
+          await tx.audit.append({
+            actor: { slack: slackUserId, ghes: login },
+            action: "admins.proven",
+            target: `${slackUserId}:${login}`,
+            outcome: "ok",
+          });
+          return true;
+        }
+        return false;
+      });
+    } catch (error) {
+      if (error instanceof LoginTaken) return alreadyLinked();
+      if (error instanceof WrongLogin) return wrongLogin(error.entryLogin);
+      throw error;
+    }
     return page(
       200,
       "ok",
@@ -400,6 +508,21 @@ export class LinkService {
     await this.deps.store.links.removeForConnection(connectionId);
     return { revoked, failed };
   }
+}
+
+/** The stored half of the browser binding: the state and the cookie's nonce, hashed by the states store. */
+function bindingKey(state: string, nonce: string): string {
+  return createHash("sha256").update(`${state}.${nonce}`).digest("base64url");
+}
+
+function notValidPage(reason: string): PageResult {
+  const message =
+    reason === "used"
+      ? "This sign-in link was already used; each link works once."
+      : reason === "expired"
+        ? "This sign-in link has expired; links last 10 minutes."
+        : "This sign-in link is not one ghconnect issued.";
+  return page(400, "error", "Link not valid", `${message} Nothing was linked. Run /ghconnect link in Slack for new links.`);
 }
 
 function page(status: number, tone: "ok" | "error", title: string, message: string): PageResult {

@@ -94,12 +94,12 @@ export class LinksRepo implements LinksStore {
     return new Map(rows.map((r) => [r.slack_user_id, r.login]));
   }
 
-  async put(link: PersonLink): Promise<void> {
+  async put(link: PersonLink): Promise<boolean> {
     const now = this.clock().toISOString();
     const id = randomUUID();
     const keys = { slack_user_id: link.slackUserId, side: link.side, id };
     await this.q.deleteFrom("person_links").where("slack_user_id", "=", link.slackUserId).where("side", "=", link.side).execute();
-    await this.q
+    const result = await this.q
       .insertInto("person_links")
       .values({
         ...keys,
@@ -111,7 +111,11 @@ export class LinksRepo implements LinksStore {
         linked_at: link.linkedAt,
         updated_at: now,
       })
-      .execute();
+      // ON CONFLICT, not a caught error (a failed statement aborts a PostgreSQL transaction): the
+      // unique login index is the last word when two people link the same login at once.
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   async updateTokens(slackUserId: string, side: LinkSide, previousToken: string, tokens: UserTokens): Promise<boolean> {

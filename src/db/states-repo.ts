@@ -9,7 +9,7 @@ import type { Database } from "./schema.js";
  * manifest: the org app's creation; register: an enterprise app's credentials form; install: the
  * installer's return; link-ghes / link-github: a person's sign-in to prove an account.
  */
-export type StatePurpose = "manifest" | "register" | "install" | "link-ghes" | "link-github";
+export type StatePurpose = "manifest" | "register" | "install" | "link-ghes" | "link-github" | "link-bind";
 
 export type StateCheck =
   | { ok: true; operationId: string }

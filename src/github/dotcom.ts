@@ -1,5 +1,6 @@
 // github.com and api.github.com: the manifest conversion, the OAuth code exchange, the installer's
 // org membership, and everything done as the GitHub App (JWT) or its installation (token).
+import { createPrivateKey } from "node:crypto";
 import { createAppAuth } from "@octokit/auth-app";
 import { GitHubFlowRefused } from "../core/errors.js";
 import type {
@@ -151,6 +152,12 @@ export class DotcomClient implements DotcomGateway {
 
   /** `GET /app`: its owner is a simple user or, for an enterprise-owned app, an enterprise (OpenAPI `integration.owner`). */
   async registeredApp(app: AppCredentials): Promise<RegisteredApp | null> {
+    // A key that cannot sign an RS256 JWT is refused like a key GitHub rejects, not an upstream fault.
+    try {
+      if (createPrivateKey(app.privateKey).asymmetricKeyType !== "rsa") return null;
+    } catch {
+      return null;
+    }
     try {
       const { data } = await this.appOctokit(app).request("GET /app");
       const d = data as unknown as {

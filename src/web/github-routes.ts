@@ -27,7 +27,7 @@ function send(res: ServerResponse, result: PageResult): void {
     "x-frame-options": "DENY",
   };
   if (result.kind === "redirect") {
-    res.writeHead(302, { ...security, location: result.location });
+    res.writeHead(302, { ...security, location: result.location, ...(result.cookies ? { "set-cookie": result.cookies } : {}) });
     res.end();
     return;
   }
@@ -40,10 +40,10 @@ function badRequest(message: string): PageResult {
   return { kind: "page", status: 400, tone: "error", title: "Bad request", message: `${message} Nothing was changed.` };
 }
 
-type Params = { ok: true; values: Record<string, string | undefined> } | { ok: false; reason: string; page: PageResult };
+export type Params = { ok: true; values: Record<string, string | undefined> } | { ok: false; reason: string; page: PageResult };
 
 /** Reads the named parameters; undefined values are absent, a bad one is a 400 page (audited by the caller). */
-function params(url: URL, names: string[]): Params {
+export function params(url: URL, names: string[]): Params {
   const values: Record<string, string | undefined> = {};
   for (const name of names) {
     const given = url.searchParams.getAll(name);

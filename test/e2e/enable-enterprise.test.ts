@@ -3,6 +3,7 @@
 // enterprise on GitHub, its credentials given on the bot's single-use form (never Slack),
 // verified with the app's JWT, then the same installation, completion, card and audit as an
 // organization. Each bad input gets its own message and stores nothing.
+import { generateKeyPairSync } from "node:crypto";
 import { Writable } from "node:stream";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
@@ -414,5 +415,21 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     const text = textOf(await world.privateMessage("alice", /Search:/, since));
     expect(text).toContain("acme/api#101");
     expect(text).not.toContain("showing GHES only");
+  });
+
+  it("an EC private key (not RSA, as GitHub App keys are) is refused on the credentials form as malformed, audited, nothing stored", async () => {
+    world = await startWorld(engine);
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    // An outsider holding the form's link (or an owner pasting the wrong file): an EC key in PKCS#8 PEM.
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const answer = await submitCredentials(guide, { ...creds, privateKey: ec });
+    expect(answer.status).toBe(422);
+    expect(answer.text).toContain("The private key is not an RSA key");
+    expect(answer.text).toContain("Nothing was stored.");
+    expect(await credentialCount(world)).toBe(0);
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
+    const refusals = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "enable.credentials_refused");
+    expect(refusals.map((e) => e.details.refusal)).toEqual(["malformed_credentials"]);
   });
 });

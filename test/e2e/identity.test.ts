@@ -159,4 +159,28 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
       expect(world.channel().slice(channelBefore).map(textOf).join("\n")).not.toContain("vault");
     });
   });
+
+  it("a roster entry added while a sign-in as another login completes is not proven: the sign-in is refused as Wrong GHES login, nothing linked, no admins.proven", async () => {
+    world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${alice.slack}:alice` } });
+    const links = world.bot.bot.store.links;
+    const ownerOf = links.ownerOf.bind(links);
+    // The interleaving: mallory's sign-in as dave has passed the roster check (no entry yet) when
+    // alice runs `admins add @mallory bob`; the callback then writes the link in its transaction.
+    links.ownerOf = async (side, login) => {
+      links.ownerOf = ownerOf;
+      const since = world.mark();
+      await world.command("alice", `admins add <@${mallory.slack}> bob`);
+      await world.privateMessage("alice", /Added/, since);
+      return ownerOf(side, login);
+    };
+    const page = await world.link("mallory", "ghes");
+    // Refused as the pre-check refuses a sign-in as another login than the entry's: nothing linked.
+    expect(page.text).toContain("You signed in as dave; this entry is for bob.");
+    expect(await world.bot.bot.store.links.all(mallory.slack)).toEqual([]);
+    // Today the page says "Your admin roster entry is now active." and the trail records
+    // admins.proven for U0MALLORY1:dave — for an entry that is for bob and stays pending.
+    expect(page.text).not.toContain("Your admin roster entry is now active.");
+    const proven = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "admins.proven");
+    expect(proven).toEqual([]);
+  });
 });

@@ -55,7 +55,13 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     const audited = (await auditSince(seq)).filter((e) => e.action.startsWith("link."));
     expect(audited.map((e) => [e.action, e.actor_slack, e.target, e.outcome, e.details])).toEqual([
       ["link.linked", SANDBOX_USERS.mallory.slack, "ghes", "ok", { login: "dave" }],
-      ["link.refused", SANDBOX_USERS.mallory.slack, "ghes", "refused", { reason: "link used" }],
+      [
+        "link.refused",
+        SANDBOX_USERS.mallory.slack,
+        "ghes",
+        "refused",
+        { reason: "link used", person: SANDBOX_USERS.mallory.slack, count: 1, first_refused_at: expect.any(String) },
+      ],
     ]);
     // Sealed at rest: the token GHES issued is nowhere in the row.
     const rows = await sql<{ token_ciphertext: string }>`select token_ciphertext from person_links`.execute(world.testDb.db.kysely);
@@ -76,7 +82,9 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     expect(page.status).toBe(400);
     expect(page.text).toContain("This sign-in link has expired; links last 10 minutes. Nothing was linked.");
     expect(await world.bot.bot.store.links.all(SANDBOX_USERS.mallory.slack)).toEqual([]);
-    expect((await auditSince(seq)).map((e) => [e.action, e.details])).toEqual([["link.refused", { reason: "link expired" }]]);
+    expect((await auditSince(seq)).map((e) => [e.action, e.details])).toEqual([
+      ["link.refused", { reason: "link expired", person: SANDBOX_USERS.mallory.slack, count: 1, first_refused_at: expect.any(String) }],
+    ]);
   });
 
   it("unlink revokes the GHES token and forgets it; unlinking what is not linked is refused and audited", async () => {
@@ -186,5 +194,83 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     expect(done.details).toMatchObject({ linked_accounts_revoked: 1, linked_accounts_revoke_failed: 0 });
     expect(world.sandbox.world.userTokens.get(token)?.revoked).toBe(true);
     expect(await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github")).toBeUndefined();
+  });
+
+  it("two Slack users racing to link the same GHES login: one is linked, the other gets 409 Already linked, audited, its fresh token revoked", async () => {
+    world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${SANDBOX_USERS.bob.slack}:bob` } });
+    const linkUrl = async (user: "mallory" | "carol") => {
+      const since = world.mark();
+      await world.command(user, "link");
+      return world.linkIn(await world.privateMessage(user, /Prove who you are/, since), /Sign in to GHES/);
+    };
+    const [first, second] = [await linkUrl("mallory"), await linkUrl("carol")];
+    // Both sign-ins are completed by the same GHES login (alice's browser) at the same moment.
+    const pages = await Promise.all([world.browse("alice", first), world.browse("alice", second)]);
+    // Today the loser passes the ownerOf check, hits the unique index in the transaction and gets
+    // a 500 "Something went wrong" page; its refusal is not audited and its GHES token stays live.
+    expect(pages.map((p) => p.status).sort()).toEqual([200, 409]);
+    const aliceTokens = [...world.sandbox.world.ghesUserTokens.values()].filter((t) => t.login === "alice");
+    expect(aliceTokens.map((t) => t.revoked).sort()).toEqual([false, true]);
+    const refused = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "link.refused");
+    expect(refused).toHaveLength(1);
+  });
+
+  it("forged requests to the link callbacks are coalesced on the audit trail: one link.refused entry per side and reason a minute, the rest counted", async () => {
+    world = await startWorld(engine);
+    const before = (await world.bot.bot.store.audit.latest(1))[0]?.seq ?? 0;
+    // Anyone on the internet: no state, a forged state, twenty times each side.
+    const hits = [];
+    for (let i = 0; i < 20; i++) {
+      hits.push(fetch(`${world.bot.url}/ghconnect/link/ghes/callback?code=x&state=forged${i}`));
+      hits.push(fetch(`${world.bot.url}/ghconnect/link/github/callback`));
+    }
+    const answers = await Promise.all(hits);
+    expect(answers.map((r) => r.status)).toEqual(Array(40).fill(400));
+    // Today: 40 link.refused entries, one per request (the enable pages' RefusalLog keeps at most
+    // one entry per page and reason a minute, with a count).
+    const entries = (await world.bot.bot.store.audit.latest(100)).filter((e) => e.seq > before && e.action === "link.refused");
+    // One entry per side and reason for the minute (the first refusal's); the other 19 of each
+    // are counted toward the next entry of their kind.
+    expect(entries.map((e) => [e.target, e.details.reason, e.details.count]).sort()).toEqual([
+      ["ghes", "link unknown", 1],
+      ["github", "link missing", 1],
+    ]);
+  });
+
+  it("a malformed request to a link callback (a repeated state) is refused with 400 and counted on the audit trail", async () => {
+    world = await startWorld(engine);
+    const answer = await fetch(`${world.bot.url}/ghconnect/link/ghes/callback?code=x&state=a&state=b`);
+    expect(answer.status).toBe(400);
+    const entries = (await world.bot.bot.store.audit.latest(20)).filter((e) => e.action === "link.refused");
+    expect(entries.map((e) => [e.target, e.details.count])).toEqual([["ghes", 1]]);
+    expect(String(entries[0]?.details.reason)).toContain("malformed");
+  });
+
+  it("a sign-in started in mallory's browser and completed in alice's links nothing (login CSRF): 403 Not started in this browser, no token issued, audited", async () => {
+    world = await startWorld(engine);
+    const since = world.mark();
+    await world.command("mallory", "link");
+    const url = world.linkIn(await world.privateMessage("mallory", /Prove who you are/, since), /Sign in to GHES/);
+    // mallory opens her Slack link (her browser gets the binding cookie), stops at GHES's sign-in
+    // and gets alice, signed in to GHES, to open that URL.
+    const started = await fetch(url, { redirect: "manual" });
+    expect(started.status).toBe(302);
+    expect(started.headers.get("set-cookie")).toMatch(
+      /^ghconnect_link=[A-Za-z0-9_-]+; Path=\/ghconnect\/link; Max-Age=600; HttpOnly; SameSite=Lax$/,
+    );
+    const seq = await lastSeq();
+    const page = await world.browse("alice", started.headers.get("location") as string);
+    expect(page.status).toBe(403);
+    expect(page.text).toContain(
+      "This sign-in was not started in this browser. Nothing was linked. Start from the link ghconnect gave you in Slack (/ghconnect link), in the same browser you sign in with.",
+    );
+    expect(await world.bot.bot.store.links.all(SANDBOX_USERS.mallory.slack)).toEqual([]);
+    expect([...world.sandbox.world.ghesUserTokens.values()].filter((t) => t.login === "alice")).toEqual([]);
+    expect((await auditSince(seq)).map((e) => [e.action, e.actor_slack, e.target, e.details.reason])).toEqual([
+      ["link.refused", SANDBOX_USERS.mallory.slack, "ghes", "link opened in another browser"],
+    ]);
+    // alice's own link, from her Slack, in her browser, still works.
+    const own = await world.link("alice", "ghes");
+    expect(own.text).toContain("You are alice on GHES.");
   });
 });

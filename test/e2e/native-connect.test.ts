@@ -3,6 +3,7 @@
 // faults (token scope, wrong slug, GHES down, many pages, a GHES clock behind the bot's).
 import { afterEach, describe, expect, it } from "vitest";
 import { nativeClick } from "../../src/sandbox/github/ghes-audit.js";
+import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { type SandboxProxy, startProxy } from "../../src/sandbox/proxy.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
@@ -261,6 +262,24 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       expect(world.channel().some((m) => /in GHES \(native GitHub Connect\)/.test(textOf(m)))).toBe(false);
       const refused = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "native_feature.requested");
       expect(refused.map((e) => e.outcome)).toEqual(["refused", "refused"]);
+    });
+    it("four-eyes compares people: a second Slack account of the requester's GHES login cannot approve a feature change", async () => {
+      world = await startWorld(engine, {
+        env: {
+          GHCONNECT_ADMINS: `${SANDBOX_USERS.alice.slack}:alice,${SANDBOX_USERS.bob.slack}:alice`,
+          GHCONNECT_DISCONNECT_APPROVAL: "peer",
+        },
+      });
+      nativeClick(world.sandbox.world, "connect", "alice", "acme");
+      await world.bot.bot.native.look();
+      await world.command("alice", "feature disable dependabot");
+      const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
+      const clicked = world.mark();
+      await world.click("bob", card, "native-feature.approve");
+      expect(textOf(await world.privateMessage("bob", /Nothing was changed|Approved/, clicked))).toContain(
+        "asked for it as GHES `alice`, which is you too",
+      );
+      expect(await audited("native_feature.approved")).toEqual([]);
     });
   });
 });

@@ -205,6 +205,15 @@ export class GovernedFeatures {
         actor,
         `This change needs a second admin: <@${r.requestedBySlack}> asked for it (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
       );
+    // Four eyes are two people, not two Slack accounts: the requester's GHES login counts too
+    // (the same rule as disconnect approvals).
+    const requester = r.policy === "peer" ? await this.deps.store.admins.find(r.requestedBySlack) : undefined;
+    if (requester !== undefined && requester.ghesLogin.toLowerCase() === actor.ghes?.toLowerCase())
+      return this.refuse(
+        r,
+        actor,
+        `This change needs a second admin, another person: <@${r.requestedBySlack}> asked for it as GHES \`${requester.ghesLogin}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
+      );
     if (Date.parse(r.expiresAt) <= clock().getTime()) {
       await this.lapse(r);
       return this.refuse(r, actor, `This request expired at ${when(r.expiresAt)}.`);
