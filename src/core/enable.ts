@@ -10,6 +10,7 @@ import type { Clock } from "./clock.js";
 import { ADDENDUM_VERSION, accountName, type CardStage, enableArgument, enableCard, when } from "./enable-card.js";
 import { installedOrganizations } from "./enterprise-installations.js";
 import {
+  clientSecretProblem,
   enterpriseAppSettingsUrl,
   newEnterpriseAppUrl,
   type RegistrationField,
@@ -174,7 +175,8 @@ type Refusal =
   | "malformed"
   | "malformed_credentials"
   | "key_refused"
-  | "wrong_app";
+  | "wrong_app"
+  | "secret_refused";
 
 export class EnableFlow {
   private readonly refusals: RefusalLog;
@@ -679,6 +681,8 @@ export class EnableFlow {
       );
     const problem = registrationProblem(app, { slug: op.org, clientId: form.clientId });
     if (problem) return refused("wrong_app", problem);
+    const secretProblem = await clientSecretProblem(this.deps.dotcom, { app, form });
+    if (secretProblem) return refused("secret_refused", secretProblem);
     const installState = randomBytes(32).toString("base64url");
     const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
     const next = await store.transaction(async (tx) => {

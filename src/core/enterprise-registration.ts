@@ -7,7 +7,7 @@
 // guide page shows and how it reads the credentials form; the flow itself is in enable.ts.
 import { createPrivateKey } from "node:crypto";
 import type { Operation } from "./model.js";
-import type { RegisteredApp } from "./ports.js";
+import type { DotcomGateway, RegisteredApp } from "./ports.js";
 
 /** One value the owner copies into GitHub's registration form. */
 export interface RegistrationField {
@@ -109,4 +109,17 @@ export function registrationProblem(app: RegisteredApp, input: { slug: string; c
     return `The app ${app.slug} lacks ${missing.map((p) => `${p.group.replace(" permissions", "")} → ${p.label}: Read-only`).join(", ")}. Set ${missing.length === 1 ? "it" : "them"} in the app's settings, then send the form again.`;
   }
   return undefined;
+}
+
+/**
+ * Why GitHub refuses the form's client secret, or undefined. Asked once `GET /app` has shown the
+ * client id to be the app's, so a refusal can only mean the secret: caught here, it would
+ * otherwise surface only when the installer returns and the code exchange fails.
+ */
+export async function clientSecretProblem(
+  dotcom: Pick<DotcomGateway, "clientSecretAccepted">,
+  input: { app: RegisteredApp; form: CredentialsForm },
+): Promise<string | undefined> {
+  if (await dotcom.clientSecretAccepted(input.form.clientId, input.form.clientSecret)) return undefined;
+  return `GitHub refused the client secret for the Client ID of the app ${input.app.slug} (id ${input.app.id}): it is not one of the app's current client secrets. On the app's page, under “Client secrets”, generate a new one and paste it here (GitHub shows a secret only once).`;
 }

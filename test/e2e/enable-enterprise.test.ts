@@ -239,6 +239,34 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(await credentialCount(world)).toBe(2);
   });
 
+  it("a wrong client secret is caught on the form, not when the installer returns: the page says the secret is refused, nothing is stored, it is audited, and the corrected form is accepted", async () => {
+    world = await startWorld(engine);
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const wrongSecret = "0".repeat(40);
+    const refused = await submitCredentials(guide, { ...creds, clientSecret: wrongSecret });
+    expect(refused.status).toBe(422);
+    const app = world.sandbox.world.apps.at(-1)!;
+    expect(refused.text).toContain(
+      `GitHub refused the client secret for the Client ID of the app ${app.slug} (id ${creds.appId}): it is not one of the app's current client secrets.`,
+    );
+    expect(refused.text).toContain("Nothing was stored.");
+    expect(refused.text).not.toContain(wrongSecret);
+    expect(refused.text).not.toContain(creds.clientSecret);
+    expect(await credentialCount(world)).toBe(0);
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
+    const refusals = (await auditEntries(world)).filter((e) => e.action === "enable.credentials_refused");
+    expect(refusals.map((e) => [e.outcome, e.details.refusal])).toEqual([["refused", "secret_refused"]]);
+    expect(JSON.stringify(refusals)).not.toContain(wrongSecret);
+
+    // The same form, with the right secret, is accepted and the installation completes.
+    const accepted = await submitCredentials(guide, creds);
+    expect(accepted.status).toBe(302);
+    expect(await credentialCount(world)).toBe(2);
+    const done = await world.browse("alice", accepted.location as string);
+    expect(done.text).toContain("Connected acme-corp");
+  });
+
   it("an expired credentials form is refused and stores nothing", async () => {
     world = await startWorld(engine);
     const link = await enableEnterpriseUntilGuide(world);
