@@ -381,6 +381,84 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(status).not.toContain("octo-inc");
   });
 
+  it("the installation the connection uses is removed while another organization keeps the app: the connection moves to that one, recorded, audited and posted, and tokens come from it", async () => {
+    world = await startWorld(engine, { sweepEveryMs: 50 });
+    await connectEnterprise(world);
+    const app = world.sandbox.world.apps.at(-1)!;
+    const { tokens } = world.bot.bot;
+    const first = (await world.bot.bot.store.connections.active())!;
+    const acme = world.sandbox.world.installations.find((i) => i.id === first.installationId)!;
+    expect(acme.account.login).toBe("acme");
+    await tokens.current();
+
+    const install = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
+      body: new URLSearchParams({ target: "octo-inc" }),
+    });
+    expect(install.status).toBe(302);
+    await world.card(/was installed on the organization octo-inc/);
+    const octo = world.sandbox.world.installations.find((i) => i.appId === app.id && i.account.login === "octo-inc")!;
+
+    // An owner uninstalls the app from acme on GitHub (its tokens die with it).
+    acme.deleted = true;
+    for (const t of world.sandbox.world.tokens) if (t.installationId === acme.id) t.revoked = true;
+    const line = await world.card(/Installation on acme removed; now using octo-inc/);
+    expect(textOf(line)).toContain(`now using octo-inc (installation ${octo.id}) for the enterprise acme-corp.`);
+    const connection = (await world.bot.bot.store.connections.active())!;
+    expect(connection.installationId).toBe(octo.id);
+    expect(connection.installedOn).toEqual(["octo-inc"]);
+    const rehomed = (await auditEntries(world)).filter((e) => e.action === "connection.installation_rehomed");
+    expect(rehomed.map((e) => [e.outcome, e.target, e.details.from_installation, e.details.to_installation])).toEqual([
+      ["ok", "acme-corp", acme.id, octo.id],
+    ]);
+
+    // The next refresh mints a token for the installation on octo-inc, and status shows it.
+    expect(await tokens.refreshIfDue()).toBe("refreshed");
+    const minted = world.sandbox.world.tokens.at(-1)!;
+    expect(minted.installationId).toBe(octo.id);
+    expect((await tokens.current()).token).toBe(minted.token);
+    const since = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
+    expect(status).toContain("Installed on\nocto-inc\n");
+    expect(status).not.toContain("Installation token\n⚠️");
+  });
+
+  it("the app is uninstalled from every organization of the enterprise: the channel and status say no token can be had and what an owner does; installing it again re-homes the connection", async () => {
+    world = await startWorld(engine, { sweepEveryMs: 50 });
+    await connectEnterprise(world);
+    const app = world.sandbox.world.apps.at(-1)!;
+    const first = (await world.bot.bot.store.connections.active())!;
+    const acme = world.sandbox.world.installations.find((i) => i.id === first.installationId)!;
+    acme.deleted = true;
+    const removed = await world.card(/was uninstalled from the organization acme/);
+    expect(textOf(removed)).toContain("No organization of the enterprise has it now");
+    let since = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
+    expect(status).toContain("⚠️ no organization: the app was uninstalled from every organization of the enterprise");
+    expect(status).toContain("An owner of acme-corp installs the app");
+    expect(status).toContain("/ghconnect disable enterprise:acme-corp");
+    expect((await world.bot.bot.store.connections.active())?.installationId).toBe(acme.id);
+
+    // An owner installs it on acme again: a new installation, which the connection now uses.
+    const again = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
+      body: new URLSearchParams({ target: "acme" }),
+    });
+    expect(again.status).toBe(302);
+    const fresh = world.sandbox.world.installations.find((i) => i.appId === app.id && !i.deleted)!;
+    await world.card(new RegExp(`now using acme \\(installation ${fresh.id}\\)`));
+    expect((await world.bot.bot.store.connections.active())?.installationId).toBe(fresh.id);
+    since = world.mark();
+    await world.command("alice", "status");
+    expect(textOf(await world.privateMessage("alice", /Connected to acme-corp/, since))).toContain("Installed on\nacme\n");
+  });
+
   it("the credentials form: a body over 16 kB is refused with 413, and no log line ever holds the key or the secret", async () => {
     const logs: string[] = [];
     const sink = new Writable({
