@@ -72,7 +72,8 @@ async function registerOnGitHub(
     request_oauth_on_install: "on",
     ...Object.fromEntries(Object.entries(permissions).map(([k, v]) => [`permission_${k}`, v])),
   });
-  const response = await fetch(`${world.sandbox.urls.web}/enterprises/${input.enterprise}/settings/apps/new`, {
+  // Through the sandbox's own fetch: on GHE.com the form is at SUBDOMAIN.ghe.com, behind the proxy.
+  const response = await world.sandbox.fetch(`${world.sandbox.urls.web}/enterprises/${input.enterprise}/settings/apps/new`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": input.as },
     body,
@@ -457,6 +458,46 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     since = world.mark();
     await world.command("alice", "status");
     expect(textOf(await world.privateMessage("alice", /Connected to acme-corp/, since))).toContain("Installed on\nacme\n");
+  });
+
+  it("an enterprise on GHE.com: enable enterprise:SLUG registers the app under SUBDOMAIN.ghe.com, verifies it through api.SUBDOMAIN.ghe.com, then status and disconnect, end to end", async () => {
+    world = await startWorld(engine, { sandbox: { gheCom: { subdomain: "acme" } } });
+    expect(world.bot.config.GITHUB_API_URL).toBe("http://api.acme.ghe.com");
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    expect(guide.text).toContain("http://acme.ghe.com/enterprises/acme-corp/settings/apps/new");
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const accepted = await submitCredentials(guide, creds);
+    expect(accepted.status).toBe(302);
+    const app = world.sandbox.world.apps.at(-1)!;
+    expect(accepted.location).toContain(`http://acme.ghe.com/apps/${app.slug}/installations/new?state=`);
+    const done = await world.browse("alice", accepted.location as string);
+    expect(done.text).toContain("connected to the GitHub enterprise account acme-corp");
+    const card = textOf(await world.card(/Connected acme-corp/));
+    expect(card).toMatch(/Connected by\n<@U0ALICE001> · GHES `alice` · acme\.ghe\.com `octocat`/);
+    // The credentials were checked, the installer verified and the token minted on GHE.com's API host.
+    expect(world.sandbox.proxy?.seen).toEqual(expect.arrayContaining(["acme.ghe.com:80", "api.acme.ghe.com:80"]));
+    expect(await world.bot.bot.store.connections.active()).toMatchObject({
+      accountKind: "enterprise",
+      org: "acme-corp",
+      appSettingsUrl: `http://acme.ghe.com/enterprises/acme-corp/settings/apps/${app.slug}`,
+    });
+
+    let since = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
+    expect(status).toContain("acme-corp (enterprise account)");
+    expect(status).toContain("Installed on\nacme\n");
+    expect(status).toContain("acme.ghe.com `octocat`");
+
+    since = world.mark();
+    await world.command("alice", "disable enterprise:acme-corp");
+    const confirm = structuredClone(await world.card(/Disconnect acme-corp\?[\s\S]*Approving will/, since));
+    await world.click("alice", confirm, "disable.approve");
+    const disconnected = await world.card(/Disconnected acme-corp/, since);
+    expect(JSON.stringify(disconnected.blocks)).toContain(`http://acme.ghe.com/enterprises/acme-corp/settings/apps/${app.slug}`);
+    expect(world.sandbox.world.installations.filter((i) => i.appId === app.id).every((i) => i.deleted)).toBe(true);
+    expect(await credentialCount(world)).toBe(0);
+    expect(await world.bot.bot.store.connections.active()).toBeUndefined();
   });
 
   it("the credentials form: a body over 16 kB is refused with 413, and no log line ever holds the key or the secret", async () => {
