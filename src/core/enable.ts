@@ -17,6 +17,7 @@ import {
   readCredentialsForm,
   registrationFields,
   registrationProblem,
+  slugCheckNotice,
 } from "./enterprise-registration.js";
 import { AlreadyConnected, GitHubFlowRefused, NotAuthorized, OperationInFlight, UserError } from "./errors.js";
 import { githubSiteName } from "./github-hosts.js";
@@ -67,6 +68,7 @@ export type PageResult =
       kind: "register";
       enterprise: string;
       newAppUrl: string;
+      slugNotice: string;
       fields: RegistrationField[];
       formAction: string;
       state: string;
@@ -605,6 +607,7 @@ export class EnableFlow {
       kind: "register",
       enterprise: op.org,
       newAppUrl: newEnterpriseAppUrl(config.githubUrl, op.org),
+      slugNotice: slugCheckNotice(config.githubUrl, op.org),
       fields: registrationFields({
         op,
         ghesUrl: config.ghesUrl,

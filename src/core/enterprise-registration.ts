@@ -60,6 +60,18 @@ export function registrationFields(input: { op: Operation; ghesUrl: string; setu
   ];
 }
 
+/**
+ * What the guide says first: which slug this enable is for, how to find the right one, and when
+ * ghconnect can check it. GitHub answers nothing about an enterprise without a signed-in caller
+ * (its REST description has no `GET /enterprises/{enterprise}`, and GraphQL needs a token), so the
+ * slug is checked only once the bot holds the app's credentials (`GET /app` must show the app owned
+ * by this enterprise), then again with the installer's own token.
+ */
+export function slugCheckNotice(githubUrl: string, slug: string): string {
+  const page = `${githubUrl}/enterprises/${encodeURIComponent(slug)}`;
+  return `This enable is for the enterprise with the slug “${slug}”. The slug is the last part of the enterprise's address, ${page} (on GitHub: your profile picture → Your enterprises, then the enterprise; owners see its settings at ${page}/settings). GitHub tells nobody who is not signed in whether an enterprise exists, so ghconnect checks the slug when you send the app's credentials below: GitHub must show the app as owned by the enterprise ${slug}, or the form is refused and nothing is stored. If the link below answers “404” while you are signed in as an owner, the slug is wrong: press Cancel on the card in Slack and run /ghconnect enable enterprise:SLUG with the right one.`;
+}
+
 export interface CredentialsForm {
   appId: number;
   clientId: string;

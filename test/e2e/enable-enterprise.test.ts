@@ -298,10 +298,20 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(failed?.outcome).toBe("failed");
   });
 
-  it("a slug that is not an enterprise: no app can be registered under it, and an app of another account is refused", async () => {
+  it("a slug that is not an enterprise: the guide says up front how to find the slug and when it is checked; no app can be registered under it, and an app of another account is refused", async () => {
     world = await startWorld(engine);
     const link = await enableEnterpriseUntilGuide(world, "no-such-enterprise");
     const guide = await openGuide(link);
+    const web = world.sandbox.urls.web;
+    expect(guide.text).toContain(
+      `First, check the slug. This enable is for the enterprise with the slug “no-such-enterprise”. The slug is the last part of the enterprise's address, ${web}/enterprises/no-such-enterprise`,
+    );
+    expect(guide.text).toContain(
+      "ghconnect checks the slug when you send the app's credentials below: GitHub must show the app as owned by the enterprise no-such-enterprise, or the form is refused and nothing is stored.",
+    );
+    expect(guide.text).toContain("press Cancel on the card in Slack and run /ghconnect enable enterprise:SLUG with the right one.");
+    // Up front: before GitHub's form and the credentials form.
+    expect(guide.text.indexOf("First, check the slug.")).toBeLessThan(guide.text.indexOf("/settings/apps/new"));
     expect(guide.text).toContain("/enterprises/no-such-enterprise/settings/apps/new");
     const response = await fetch(`${world.sandbox.urls.web}/enterprises/no-such-enterprise/settings/apps/new`, {
       headers: { "x-sandbox-user": "octocat" },
