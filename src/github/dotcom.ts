@@ -204,8 +204,12 @@ export class DotcomClient implements DotcomGateway {
       // A token that happens to be live still proves the credentials.
       return true;
     } catch (error) {
-      if (statusOf(error) === 404) return true;
-      if (statusOf(error) === 401) return false;
+      const status = statusOf(error);
+      if (status === 401) return false;
+      // 404 is the documented answer for accepted credentials. Any other 4xx (a GitHub-compatible
+      // host without this route, say) proves nothing either way: the form goes on, and a wrong
+      // secret is then caught when the installer returns, as it was before this check existed.
+      if (status !== undefined && status >= 400 && status < 500) return true;
       throw upstream("Checking the app's client secret", this.apiHost, error);
     }
   }
