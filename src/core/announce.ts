@@ -81,8 +81,22 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       return inThread("⌛ Expired without approval.");
     case "connection.installation_added":
       return { text: `🏢 The app of the enterprise ${e.target} was installed on the organization ${String(e.details.organization)}.` };
-    case "connection.installation_removed":
-      return { text: `🏢 The app of the enterprise ${e.target} was uninstalled from the organization ${String(e.details.organization)}.` };
+    case "connection.installation_removed": {
+      const none = Array.isArray(e.details.installed_on) && e.details.installed_on.length === 0;
+      return {
+        text: `🏢 The app of the enterprise ${e.target} was uninstalled from the organization ${String(e.details.organization)}.${
+          none
+            ? " No organization of the enterprise has it now: ghconnect cannot get installation tokens until an owner installs it on one again (`/ghconnect status` says how)."
+            : ""
+        }`,
+      };
+    }
+    case "connection.installation_rehomed": {
+      const from = Array.isArray(e.details.from_organizations) ? e.details.from_organizations.map(String) : [];
+      return {
+        text: `🏢 ${from.length ? `Installation on ${from.join(" or ")} removed` : `Installation ${String(e.details.from_installation)} removed`}; now using ${String(e.details.organization)} (installation ${String(e.details.to_installation)}) for the enterprise ${e.target}.`,
+      };
+    }
     case "feature.enabled":
       return { text: `⚙️ ${who(e)} turned on \`${e.target}\`.` };
     case "feature.disabled":

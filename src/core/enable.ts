@@ -10,12 +10,14 @@ import type { Clock } from "./clock.js";
 import { ADDENDUM_VERSION, accountName, type CardStage, enableArgument, enableCard, when } from "./enable-card.js";
 import { installedOrganizations } from "./enterprise-installations.js";
 import {
+  clientSecretProblem,
   enterpriseAppSettingsUrl,
   newEnterpriseAppUrl,
   type RegistrationField,
   readCredentialsForm,
   registrationFields,
   registrationProblem,
+  slugCheckNotice,
 } from "./enterprise-registration.js";
 import { AlreadyConnected, GitHubFlowRefused, NotAuthorized, OperationInFlight, UserError } from "./errors.js";
 import { githubSiteName } from "./github-hosts.js";
@@ -66,6 +68,7 @@ export type PageResult =
       kind: "register";
       enterprise: string;
       newAppUrl: string;
+      slugNotice: string;
       fields: RegistrationField[];
       formAction: string;
       state: string;
@@ -174,7 +177,8 @@ type Refusal =
   | "malformed"
   | "malformed_credentials"
   | "key_refused"
-  | "wrong_app";
+  | "wrong_app"
+  | "secret_refused";
 
 export class EnableFlow {
   private readonly refusals: RefusalLog;
@@ -603,6 +607,7 @@ export class EnableFlow {
       kind: "register",
       enterprise: op.org,
       newAppUrl: newEnterpriseAppUrl(config.githubUrl, op.org),
+      slugNotice: slugCheckNotice(config.githubUrl, op.org),
       fields: registrationFields({
         op,
         ghesUrl: config.ghesUrl,
@@ -679,6 +684,8 @@ export class EnableFlow {
       );
     const problem = registrationProblem(app, { slug: op.org, clientId: form.clientId });
     if (problem) return refused("wrong_app", problem);
+    const secretProblem = await clientSecretProblem(this.deps.dotcom, { app, form });
+    if (secretProblem) return refused("secret_refused", secretProblem);
     const installState = randomBytes(32).toString("base64url");
     const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
     const next = await store.transaction(async (tx) => {

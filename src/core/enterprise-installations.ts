@@ -3,7 +3,10 @@
 // enterprise"; docs.github.com/enterprise-cloud@latest/admin/managing-your-enterprise-account/
 // creating-github-apps-for-your-enterprise). The connection keeps the list it last saw, so
 // `status` shows it from the database; this periodic check (scheduled by the app) asks GitHub with
-// the app's JWT, and records and audits each organization added or removed.
+// the app's JWT, and records and audits each organization added or removed. The connection mints
+// its tokens through one of those installations: when that one is removed while others remain,
+// the check moves the connection to another (re-homes it) rather than let every refresh fail;
+// when none remain, `status` says what an owner does.
 import type { FlowStore } from "./enable.js";
 import type { DotcomGateway } from "./ports.js";
 
@@ -12,41 +15,83 @@ export interface InstallationsWatchDeps {
   dotcom: DotcomGateway;
 }
 
-/** The organizations an enterprise app is installed on, as GitHub lists them, lowercased and sorted. */
-export async function installedOrganizations(dotcom: DotcomGateway, app: { appId: number; privateKey: string }): Promise<string[]> {
-  const installations = await dotcom.installations(app);
-  // An installation on the enterprise itself grants only enterprise permissions: not an organization.
-  return [...new Set(installations.filter((i) => !i.onEnterprise).map((i) => i.account.toLowerCase()))].filter(Boolean).sort();
+type AppInstallation = Awaited<ReturnType<DotcomGateway["installations"]>>[number];
+
+/** The app's installations on organizations (one on the enterprise itself grants only enterprise permissions). */
+function onOrganizations(installations: AppInstallation[]): AppInstallation[] {
+  return installations.filter((i) => !i.onEnterprise && i.account);
 }
 
-/** Compares GitHub's list with the connection's; records and audits the change once. Returns the number of changes. */
+function organizationsOf(installations: AppInstallation[]): string[] {
+  return [...new Set(installations.map((i) => i.account.toLowerCase()))].sort();
+}
+
+/** The organizations an enterprise app is installed on, as GitHub lists them, lowercased and sorted. */
+export async function installedOrganizations(dotcom: DotcomGateway, app: { appId: number; privateKey: string }): Promise<string[]> {
+  return organizationsOf(onOrganizations(await dotcom.installations(app)));
+}
+
+/** The installation a connection that lost its own moves to: the first organization by name, the same on every replica. */
+function successorOf(installations: AppInstallation[]): AppInstallation | undefined {
+  return [...installations].sort((a, b) => a.account.toLowerCase().localeCompare(b.account.toLowerCase()) || a.id - b.id)[0];
+}
+
+/**
+ * Compares GitHub's list with the connection's; records and audits the change once, and re-homes
+ * the connection when its installation is gone and another remains. Returns the number of changes.
+ */
 export async function watchEnterpriseInstallations(deps: InstallationsWatchDeps): Promise<number> {
   const { store, dotcom } = deps;
   const connection = await store.connections.active();
   if (connection?.accountKind !== "enterprise" || connection.appId === null) return 0;
   const key = await store.credentials.get({ connectionId: connection.id }, "private_key");
   if (!key) return 0;
-  const now = await installedOrganizations(dotcom, { appId: connection.appId, privateKey: key.secret });
+  const installations = onOrganizations(await dotcom.installations({ appId: connection.appId, privateKey: key.secret }));
+  const now = organizationsOf(installations);
   const before = connection.installedOn;
   const seen = before ?? [];
   const added = now.filter((o) => !seen.includes(o));
   const removed = seen.filter((o) => !now.includes(o));
-  if (added.length === 0 && removed.length === 0) return 0;
+  const from = connection.installationId;
+  const successor = from !== null && !installations.some((i) => i.id === from) ? successorOf(installations) : undefined;
+  if (added.length === 0 && removed.length === 0 && !successor) return 0;
   return store.transaction(async (tx) => {
-    // Conditional on the list read: several replicas noticing the same change record it once.
-    if (!(await tx.connections.setInstalledOn(connection.id, before, now))) return 0;
-    for (const [action, organization] of [
-      ...added.map((o) => ["connection.installation_added", o] as const),
-      ...removed.map((o) => ["connection.installation_removed", o] as const),
-    ]) {
+    let changes = 0;
+    // Each write is conditional on what was read: several replicas noticing the same change record it once.
+    if ((added.length > 0 || removed.length > 0) && (await tx.connections.setInstalledOn(connection.id, before, now))) {
+      for (const [action, organization] of [
+        ...added.map((o) => ["connection.installation_added", o] as const),
+        ...removed.map((o) => ["connection.installation_removed", o] as const),
+      ]) {
+        await tx.audit.append({
+          actor: { slack: null },
+          action,
+          target: connection.org,
+          outcome: "ok",
+          details: { connection: connection.id, organization, app_id: connection.appId, installed_on: now },
+        });
+      }
+      changes += added.length + removed.length;
+    }
+    if (successor && from !== null && (await tx.connections.rehome(connection.id, from, successor.id))) {
       await tx.audit.append({
         actor: { slack: null },
-        action,
+        action: "connection.installation_rehomed",
         target: connection.org,
         outcome: "ok",
-        details: { connection: connection.id, organization, app_id: connection.appId, installed_on: now },
+        details: {
+          connection: connection.id,
+          app_id: connection.appId,
+          from_installation: from,
+          // The organization the lost installation was on, when this look saw it go.
+          from_organizations: removed,
+          to_installation: successor.id,
+          organization: successor.account.toLowerCase(),
+          installed_on: now,
+        },
       });
+      changes += 1;
     }
-    return added.length + removed.length;
+    return changes;
   });
 }

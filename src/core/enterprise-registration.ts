@@ -7,7 +7,7 @@
 // guide page shows and how it reads the credentials form; the flow itself is in enable.ts.
 import { createPrivateKey } from "node:crypto";
 import type { Operation } from "./model.js";
-import type { RegisteredApp } from "./ports.js";
+import type { DotcomGateway, RegisteredApp } from "./ports.js";
 
 /** One value the owner copies into GitHub's registration form. */
 export interface RegistrationField {
@@ -60,6 +60,18 @@ export function registrationFields(input: { op: Operation; ghesUrl: string; setu
   ];
 }
 
+/**
+ * What the guide says first: which slug this enable is for, how to find the right one, and when
+ * ghconnect can check it. GitHub answers nothing about an enterprise without a signed-in caller
+ * (its REST description has no `GET /enterprises/{enterprise}`, and GraphQL needs a token), so the
+ * slug is checked only once the bot holds the app's credentials (`GET /app` must show the app owned
+ * by this enterprise), then again with the installer's own token.
+ */
+export function slugCheckNotice(githubUrl: string, slug: string): string {
+  const page = `${githubUrl}/enterprises/${encodeURIComponent(slug)}`;
+  return `This enable is for the enterprise with the slug “${slug}”. The slug is the last part of the enterprise's address, ${page} (on GitHub: your profile picture → Your enterprises, then the enterprise; owners see its settings at ${page}/settings). GitHub tells nobody who is not signed in whether an enterprise exists, so ghconnect checks the slug when you send the app's credentials below: GitHub must show the app as owned by the enterprise ${slug}, or the form is refused and nothing is stored. If the link below answers “404” while you are signed in as an owner, the slug is wrong: press Cancel on the card in Slack and run /ghconnect enable enterprise:SLUG with the right one.`;
+}
+
 export interface CredentialsForm {
   appId: number;
   clientId: string;
@@ -109,4 +121,17 @@ export function registrationProblem(app: RegisteredApp, input: { slug: string; c
     return `The app ${app.slug} lacks ${missing.map((p) => `${p.group.replace(" permissions", "")} → ${p.label}: Read-only`).join(", ")}. Set ${missing.length === 1 ? "it" : "them"} in the app's settings, then send the form again.`;
   }
   return undefined;
+}
+
+/**
+ * Why GitHub refuses the form's client secret, or undefined. Asked once `GET /app` has shown the
+ * client id to be the app's, so a refusal can only mean the secret: caught here, it would
+ * otherwise surface only when the installer returns and the code exchange fails.
+ */
+export async function clientSecretProblem(
+  dotcom: Pick<DotcomGateway, "clientSecretAccepted">,
+  input: { app: RegisteredApp; form: CredentialsForm },
+): Promise<string | undefined> {
+  if (await dotcom.clientSecretAccepted(input.form.clientId, input.form.clientSecret)) return undefined;
+  return `GitHub refused the client secret for the Client ID of the app ${input.app.slug} (id ${input.app.id}): it is not one of the app's current client secrets. On the app's page, under “Client secrets”, generate a new one and paste it here (GitHub shows a secret only once).`;
 }

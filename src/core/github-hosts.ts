@@ -8,9 +8,13 @@
 //   the proxy must allow github.com, api.github.com and uploads.github.com.
 // - "Enabling GitHub Connect for GHE.com" (same folder): GHES 3.12 or later; the proxy must allow
 //   SUBDOMAIN.ghe.com, api.SUBDOMAIN.ghe.com and uploads.SUBDOMAIN.ghe.com.
-// - "Network details for GHE.com" (admin/data-residency): client systems need *.SUBDOMAIN.ghe.com
-//   and auth.ghe.com (sign-in) among others; objects-origin.SUBDOMAIN.ghe.com, the host GHE.com
-//   serves stored objects from, is one of the *.SUBDOMAIN.ghe.com names.
+// - "Network details for GHE.com" (docs.github.com/enterprise-cloud@latest/admin/data-residency/
+//   network-details-for-ghecom; github/docs content/admin/data-residency/network-details-for-ghecom.md),
+//   "GitHub's hostnames": *.SUBDOMAIN.ghe.com, *.pages.SUBDOMAIN.ghe.com,
+//   *.actions.SUBDOMAIN.ghe.com, *.githubassets.com, *.githubusercontent.com,
+//   *.blob.core.windows.net and auth.ghe.com. Only auth.ghe.com is a name one can reach; the
+//   wildcards name no particular host (the ones under SUBDOMAIN.ghe.com that GitHub Connect uses
+//   are Connect's three above), so they are not probed. The list names no objects host.
 // - "About GitHub Connect", reusable what-is-available-ghecom: on GHE.com, Server Statistics and
 //   GitHub.com actions are not available.
 
@@ -47,11 +51,11 @@ export function versionAtLeast(version: string, min: string): boolean {
 
 export interface GithubHost {
   /** What the host is for, as `check` names it ("API", "auth"). */
-  role: "web" | "API" | "uploads" | "auth" | "objects";
+  role: "web" | "API" | "uploads" | "auth";
   url: string;
   /**
-   * GitHub Connect's own prerequisite lists it: unreachable is a failure. The others come from
-   * GHE.com's network page (people's sign-ins, stored objects); unreachable is a warning.
+   * GitHub Connect's own prerequisite lists it: unreachable is a failure. auth.ghe.com comes from
+   * GHE.com's network page (people's sign-ins); unreachable is a warning.
    */
   required: boolean;
 }
@@ -66,10 +70,7 @@ export function connectHosts(urls: { webUrl: string; apiUrl: string; uploadsUrl:
   const subdomain = gheComSubdomain(urls.webUrl);
   if (subdomain) {
     const scheme = new URL(urls.webUrl).protocol;
-    hosts.push(
-      { role: "auth", url: `${scheme}//auth.ghe.com`, required: false },
-      { role: "objects", url: `${scheme}//objects-origin.${subdomain}.ghe.com`, required: false },
-    );
+    hosts.push({ role: "auth", url: `${scheme}//auth.ghe.com`, required: false });
   }
   return hosts;
 }

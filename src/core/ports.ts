@@ -110,6 +110,8 @@ export interface DotcomGateway {
   installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean }>>;
   /** GET /app with the app's JWT; null when GitHub refuses the JWT (the key is not this app's). */
   registeredApp(app: AppCredentials): Promise<RegisteredApp | null>;
+  /** Whether GitHub accepts this client id and secret ("Check a token" with a token that cannot exist). */
+  clientSecretAccepted(clientId: string, clientSecret: string): Promise<boolean>;
   installation(
     app: AppCredentials,
     installationId: number,

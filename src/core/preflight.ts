@@ -248,7 +248,7 @@ export async function runPreflight(deps: PreflightDeps, onProgress: PreflightPro
       await record(2 + i, {
         name: `${label} (${reach.host})`,
         status: target.required ? "fail" : "warn",
-        detail: `${reach.kind === "refused" && proxy ? proxyRefusedDetail(proxy, reach.detail) : `${reach.detail}${via}`}${target.required ? "" : " (GitHub Connect does not need it; people's sign-ins and stored objects do)"}`,
+        detail: `${reach.kind === "refused" && proxy ? proxyRefusedDetail(proxy, reach.detail) : `${reach.detail}${via}`}${target.required ? "" : " (GitHub Connect does not need it; people's sign-ins do)"}`,
         advice: `${networkAdvice({ kind: reach.kind, host: reach.host, proxy })}${checkSubdomain}`,
       });
     }

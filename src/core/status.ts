@@ -47,6 +47,13 @@ export interface StatusView {
   githubSite?: string;
 }
 
+/** An enterprise connection's organizations; none left means no token can be minted, and what an owner does. */
+function installedOn(c: Connection): string {
+  if (c.installedOn?.length) return c.installedOn.join(", ");
+  const app = c.appSettingsUrl ? `<${c.appSettingsUrl}|${c.appSlug}>` : `\`${c.appSlug}\``;
+  return `⚠️ no organization: the app was uninstalled from every organization of the enterprise, so ghconnect cannot get installation tokens. An owner of ${c.org} installs the app ${app} on one of its organizations again (ghconnect then uses that installation), or an admin disconnects with \`/ghconnect disable enterprise:${c.org}\`.`;
+}
+
 export function statusMessage(v: StatusView): Message {
   const blocks: Block[] = [];
   const c = v.active;
@@ -64,9 +71,7 @@ export function statusMessage(v: StatusView): Message {
       kind: "fields",
       fields: [
         ["Account", `${c.org} (${c.accountKind === "enterprise" ? "enterprise account" : "organization"})`],
-        ...(c.accountKind === "enterprise"
-          ? ([["Installed on", c.installedOn?.length ? c.installedOn.join(", ") : "no organization"]] as Array<[string, string]>)
-          : []),
+        ...(c.accountKind === "enterprise" ? ([["Installed on", installedOn(c)]] as Array<[string, string]>) : []),
         ["Since", when(c.connectedAt)],
         [
           "Connected by",

@@ -89,6 +89,22 @@ export class ConnectionsRepo {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Moves an enterprise connection to another installation of its app, only if it still uses
+   * `from`: of several replicas noticing the same loss, one re-homes (and audits) it. The held
+   * token's expiry is forgotten, so the next refresh mints one for the new installation at once.
+   */
+  async rehome(id: string, from: number, to: number): Promise<boolean> {
+    const result = await this.q
+      .updateTable("connections")
+      .set({ installation_id: to, token_expires_at: null, updated_at: this.clock().toISOString() })
+      .where("id", "=", id)
+      .where("active", "=", 1)
+      .where("installation_id", "=", from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async noteToken(id: string, expiresAt: string): Promise<void> {
     const now = this.clock().toISOString();
     await this.q

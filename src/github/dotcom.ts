@@ -1,6 +1,6 @@
 // github.com and api.github.com: the manifest conversion, the OAuth code exchange, the installer's
 // org membership, and everything done as the GitHub App (JWT) or its installation (token).
-import { createPrivateKey } from "node:crypto";
+import { createPrivateKey, randomBytes } from "node:crypto";
 import { createAppAuth } from "@octokit/auth-app";
 import { GitHubFlowRefused } from "../core/errors.js";
 import type {
@@ -184,6 +184,33 @@ export class DotcomClient implements DotcomGateway {
       // 401: the JWT's signature does not verify with this app id's public key (or the app is gone).
       if (statusOf(error) === 401 || statusOf(error) === 404) return null;
       throw upstream("Reading the app registration with its JWT", this.apiHost, error);
+    }
+  }
+
+  /**
+   * GitHub's "Check a token" (`POST /applications/{client_id}/token`, Basic auth with the client
+   * id and secret; docs.github.com/rest/apps/oauth-applications#check-a-token) asked about a
+   * random token that cannot exist: GitHub answers 404 ("Invalid tokens will return 404 NOT
+   * FOUND") once it has accepted the id and secret, and 401 when it refuses them.
+   */
+  async clientSecretAccepted(clientId: string, clientSecret: string): Promise<boolean> {
+    const basic = Buffer.from(`${clientId}:${clientSecret}`).toString("base64");
+    try {
+      await this.anonymous.request("POST /applications/{client_id}/token", {
+        client_id: clientId,
+        access_token: `ghu_${randomBytes(27).toString("base64url").replace(/[-_]/g, "0")}`,
+        headers: { authorization: `basic ${basic}` },
+      });
+      // A token that happens to be live still proves the credentials.
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 401) return false;
+      // 404 is the documented answer for accepted credentials. Any other 4xx (a GitHub-compatible
+      // host without this route, say) proves nothing either way: the form goes on, and a wrong
+      // secret is then caught when the installer returns, as it was before this check existed.
+      if (status !== undefined && status >= 400 && status < 500) return true;
+      throw upstream("Checking the app's client secret", this.apiHost, error);
     }
   }
 

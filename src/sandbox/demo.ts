@@ -2,8 +2,9 @@
 // (SPEC §9). Lines come from the keyboard, or from standard input when it is not a terminal, so a
 // scenario can be piped in (`npm run demo < examples/tour.txt`). An operator's first questions are
 // about policy and failure, so the demo also runs under the four-eyes policy (`--approval peer`),
-// behind a corporate proxy (`--proxy`, then `:proxy refuse api.github.com`), and with an expired
-// license (`:license expire`); a scenario names its options on its first line (`#!demo --proxy`).
+// behind a corporate proxy (`--proxy`, then `:proxy refuse api.github.com`), against GHE.com
+// (`--ghe-com`: GitHub under SUBDOMAIN.ghe.com's names, behind the sandbox's proxy), and with an
+// expired license (`:license expire`); a scenario names its options on its first line (`#!demo --proxy`).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,26 +44,36 @@ const HELP = `Commands:
   :help, :quit
 Options (on the command line, or on a scenario's first line as #!demo …):
   --approval self|peer   GHCONNECT_DISCONNECT_APPROVAL (default self; peer = another admin approves)
-  --proxy                the bot reaches GitHub through a sandbox proxy (HTTPS_PROXY)`;
+  --proxy                the bot reaches GitHub through a sandbox proxy (HTTPS_PROXY)
+  --ghe-com[=SUBDOMAIN]  GitHub is GHE.com (data residency): SUBDOMAIN.ghe.com (default acme), and the bot
+                         is given only GITHUB_URL; it derives the API and uploads hosts, through a proxy`;
 
 interface DemoOptions {
   approval: "self" | "peer";
   proxy: boolean;
+  /** GHE.com's subdomain, when GitHub plays GHE.com. */
+  gheCom?: string;
 }
 
-/** Reads the demo's options (`--approval peer`, `--proxy`); a sentence for anything else. */
+/** Reads the demo's options (`--approval peer`, `--proxy`, `--ghe-com`); a sentence for anything else. */
 function parseDemoOptions(args: string[], base: DemoOptions): DemoOptions {
   const options = { ...base };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const [flag, inline] = arg.split("=", 2) as [string, string | undefined];
     if (flag === "--proxy") options.proxy = true;
-    else if (flag === "--approval") {
+    else if (flag === "--ghe-com") {
+      const subdomain = (inline ?? "acme").toLowerCase();
+      if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(subdomain)) throw new Error(`--ghe-com takes a subdomain, not ${subdomain}`);
+      options.gheCom = subdomain;
+    } else if (flag === "--approval") {
       const value = inline ?? args[++i];
       if (value !== "self" && value !== "peer") throw new Error(`--approval takes self or peer, not ${value ?? "nothing"}`);
       options.approval = value;
-    } else throw new Error(`unknown demo option ${arg}; the options are --approval self|peer and --proxy`);
+    } else throw new Error(`unknown demo option ${arg}; the options are --approval self|peer, --proxy and --ghe-com[=SUBDOMAIN]`);
   }
+  // GHE.com's names resolve only through the sandbox's own proxy, which --ghe-com starts.
+  if (options.proxy && options.gheCom) throw new Error("--ghe-com already puts GitHub behind the sandbox's proxy; leave out --proxy");
   return options;
 }
 
@@ -93,12 +104,13 @@ async function main(): Promise<number> {
   }
 
   const dir = mkdtempSync(join(tmpdir(), "ghconnect-demo-"));
-  const sandbox = await startSandbox();
+  const sandbox = await startSandbox(options.gheCom ? { gheCom: { subdomain: options.gheCom } } : {});
   const proxy: SandboxProxy | undefined = options.proxy ? await startProxy() : undefined;
   const {
     driver,
     bot,
     url: botUrl,
+    config,
     stop: stopBot,
   } = await startBotOnSandbox(sandbox, {
     databaseUrl: `sqlite:${join(dir, "demo.db")}`,
@@ -197,7 +209,7 @@ async function main(): Promise<number> {
         return true;
       case ":browse": {
         const link = item(arg, "link");
-        const browser = new SandboxBrowser();
+        const browser = new SandboxBrowser({ fetch: sandbox.fetch });
         await browser.signIn(sandbox.urls.web, SANDBOX_USERS[user].github);
         await browser.signIn(sandbox.urls.ghes, SANDBOX_USERS[user].ghes);
         const result = await browser.browse(link.url as string);
@@ -220,13 +232,14 @@ async function main(): Promise<number> {
       }
       case ":register": {
         const link = item(arg, "link");
-        const browser = new SandboxBrowser();
+        const browser = new SandboxBrowser({ fetch: sandbox.fetch });
         await browser.signIn(sandbox.urls.web, SANDBOX_USERS[user].github);
         const run = await registerAsEnterpriseOwner({
           guideUrl: link.url as string,
           githubWebUrl: sandbox.urls.web,
           githubLogin: SANDBOX_USERS[user].github,
           browser,
+          fetch: sandbox.fetch,
         });
         for (const step of run.steps) say(style.dim(`  ${step}`));
         for (const hop of run.result.hops) say(style.dim(`  ${hop.method} ${hop.url} → ${hop.status}`));
@@ -303,7 +316,11 @@ async function main(): Promise<number> {
   say(style.bold("ghconnect demo") + style.dim(` — bot on ${botUrl}, SQLite at ${join(dir, "demo.db")}`));
   say(
     style.dim(
-      `Disconnect approval: ${options.approval === "peer" ? "peer (an admin other than the requester approves)" : "self (any admin, the requester included)"}${proxy ? `; GitHub through the proxy ${new URL(proxy.url).host}` : ""}`,
+      `Disconnect approval: ${options.approval === "peer" ? "peer (an admin other than the requester approves)" : "self (any admin, the requester included)"}${proxy ? `; GitHub through the proxy ${new URL(proxy.url).host}` : ""}${
+        sandbox.proxy
+          ? `; GitHub is GHE.com: GITHUB_URL=${sandbox.urls.web} only (API ${config.GITHUB_API_URL}, uploads ${config.GITHUB_UPLOADS_URL}, derived), reached through the proxy ${new URL(sandbox.proxy.url).host}`
+          : ""
+      }`,
     ),
   );
   say(`You are ${whoami()}, a GHES site admin in the #ghes-admins channel. Try: /ghconnect help  (:help for the shell)`);

@@ -16,6 +16,8 @@ export async function registerAsEnterpriseOwner(input: {
   githubWebUrl: string;
   githubLogin: string;
   browser: SandboxBrowser;
+  /** The owner's network (the sandbox's, so GHE.com names resolve). */
+  fetch?: typeof globalThis.fetch;
 }): Promise<OwnerRun> {
   const steps: string[] = [];
   const guideHtml = await (await fetch(input.guideUrl)).text();
@@ -29,7 +31,7 @@ export async function registerAsEnterpriseOwner(input: {
     return { steps, result: { hops: [], finalUrl: input.guideUrl, status: 400, text: pageText(guideHtml), html: guideHtml } };
   }
   steps.push(`read the guide: ${fields.size} fields to copy into ${decode(newApp)}`);
-  const registered = await fetch(new URL(decode(newApp), input.githubWebUrl), {
+  const registered = await (input.fetch ?? fetch)(new URL(decode(newApp), input.githubWebUrl), {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": input.githubLogin },
     body: new URLSearchParams({

@@ -30,7 +30,7 @@ export interface Sandbox {
   world: GitHubWorld;
   slack: SlackSandbox;
   /** Where each host is, as the app and a browser address it (GHE.com names in that shape). */
-  urls: { web: string; api: string; uploads: string; auth: string; objects: string; ghes: string; manage: string; slackApi: string };
+  urls: { web: string; api: string; uploads: string; auth: string; ghes: string; manage: string; slackApi: string };
   routers: Record<HostName, SandboxRouter>;
   /** GHE.com shape: the proxy that resolves its host names (HTTPS_PROXY in env()). */
   proxy?: SandboxProxy;
@@ -45,8 +45,7 @@ export interface SandboxOptions {
   botToken?: string;
   /**
    * A GHE.com-shaped host set (data residency): GitHub's hosts are SUBDOMAIN.ghe.com,
-   * api.SUBDOMAIN.ghe.com, uploads.SUBDOMAIN.ghe.com, auth.ghe.com and
-   * objects-origin.SUBDOMAIN.ghe.com, resolved by a proxy stand-in; env() gives only GITHUB_URL,
+   * api.SUBDOMAIN.ghe.com, uploads.SUBDOMAIN.ghe.com and auth.ghe.com, resolved by a proxy stand-in; env() gives only GITHUB_URL,
    * so the app derives the others itself.
    */
   gheCom?: { subdomain: string };
@@ -72,9 +71,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const servers: Server[] = [];
   const routers = {} as Record<HostName, SandboxRouter>;
-  const urls = { web: "", api: "", uploads: "", auth: "", objects: "", ghes: "", manage: "", slackApi: slack.apiUrl };
+  const urls = { web: "", api: "", uploads: "", auth: "", ghes: "", manage: "", slackApi: slack.apiUrl };
   // Ports first, so every router can build absolute URLs to the other hosts.
-  const hosts: HostName[] = ["web", "api", "uploads", "auth", "objects", "ghes", "manage"];
+  const hosts: HostName[] = ["web", "api", "uploads", "auth", "ghes", "manage"];
   const handlers = new Map<HostName, SandboxRouter>();
   for (const host of hosts) {
     const { server, url } = await listen((req, res) => {
@@ -89,12 +88,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (options.gheCom) {
     // GitHub's roles under their GHE.com names, each played by its stand-in's port.
     const sub = options.gheCom.subdomain.toLowerCase();
-    const names: Record<"web" | "api" | "uploads" | "auth" | "objects", string> = {
+    const names: Record<"web" | "api" | "uploads" | "auth", string> = {
       web: `${sub}.ghe.com`,
       api: `api.${sub}.ghe.com`,
       uploads: `uploads.${sub}.ghe.com`,
       auth: "auth.ghe.com",
-      objects: `objects-origin.${sub}.ghe.com`,
     };
     proxy = await startProxy({
       names: new Map(Object.entries(names).map(([role, name]) => [name, new URL(urls[role as keyof typeof names]).host])),
@@ -107,7 +105,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   routers.api = apiRoutes(world, urls);
   routers.uploads = new SandboxRouter().on("GET", "/", () => ok(world, { ok: true }));
   routers.auth = new SandboxRouter().on("GET", "/", () => ok(world, { ok: true }));
-  routers.objects = new SandboxRouter().on("GET", "/", () => ok(world, { ok: true }));
   routers.ghes = ghesRoutes(world, urls);
   routers.manage = manageRoutes(world);
   addControl(routers.web, world);

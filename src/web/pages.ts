@@ -61,6 +61,7 @@ function registerBody(result: Extract<PageResult, { kind: "register" }>): string
     )
     .join("");
   return `<h1>Register the GitHub App for the enterprise ${escapeHtml(result.enterprise)}</h1>
+<p id="slug-check"><strong>First, check the slug.</strong> ${escapeHtml(result.slugNotice)}</p>
 <p>GitHub does not create apps for an enterprise account from a manifest, so this one is registered by hand. Signed in to GitHub as an owner of the enterprise, open <a href="${escapeHtml(result.newAppUrl)}" target="_blank" rel="noopener">${escapeHtml(result.newAppUrl)}</a> and fill in:</p>
 <table class="fields">${rows}</table>
 <p>Then, on the new app's page: note the App ID and Client ID, click “Generate a new client secret”, and “Generate a private key” (a .pem file downloads).</p>

@@ -42,7 +42,7 @@ describe("GitHub's hosts for GitHub Connect", () => {
     ]);
   });
 
-  it("GHE.com: Connect's three hosts required, then the auth and objects hosts of its network page", () => {
+  it("GHE.com: Connect's three hosts required, then auth.ghe.com, the one host name of its network page's list that is not a wildcard", () => {
     expect(
       connectHosts({
         webUrl: "https://octocorp.ghe.com",
@@ -54,7 +54,6 @@ describe("GitHub's hosts for GitHub Connect", () => {
       { role: "API", url: "https://api.octocorp.ghe.com", required: true },
       { role: "uploads", url: "https://uploads.octocorp.ghe.com", required: true },
       { role: "auth", url: "https://auth.ghe.com", required: false },
-      { role: "objects", url: "https://objects-origin.octocorp.ghe.com", required: false },
     ]);
   });
 
@@ -106,7 +105,6 @@ describe("preflight on GHE.com without a proxy", () => {
       "fail API (api.octocrop.ghe.com): Check the host name, or set HTTPS_PROXY if this host reaches the internet only through a proxy. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
       "fail uploads (uploads.octocrop.ghe.com): Check the host name, or set HTTPS_PROXY if this host reaches the internet only through a proxy. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
       "warn auth (auth.ghe.com): Check the host name, or set HTTPS_PROXY if this host reaches the internet only through a proxy.",
-      "warn objects (objects-origin.octocrop.ghe.com): Check the host name, or set HTTPS_PROXY if this host reaches the internet only through a proxy. Check that octocrop.ghe.com is your enterprise's subdomain (GITHUB_URL).",
     ]);
   });
 });

@@ -72,7 +72,8 @@ async function registerOnGitHub(
     request_oauth_on_install: "on",
     ...Object.fromEntries(Object.entries(permissions).map(([k, v]) => [`permission_${k}`, v])),
   });
-  const response = await fetch(`${world.sandbox.urls.web}/enterprises/${input.enterprise}/settings/apps/new`, {
+  // Through the sandbox's own fetch: on GHE.com the form is at SUBDOMAIN.ghe.com, behind the proxy.
+  const response = await world.sandbox.fetch(`${world.sandbox.urls.web}/enterprises/${input.enterprise}/settings/apps/new`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": input.as },
     body,
@@ -239,6 +240,34 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(await credentialCount(world)).toBe(2);
   });
 
+  it("a wrong client secret is caught on the form, not when the installer returns: the page says the secret is refused, nothing is stored, it is audited, and the corrected form is accepted", async () => {
+    world = await startWorld(engine);
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const wrongSecret = "0".repeat(40);
+    const refused = await submitCredentials(guide, { ...creds, clientSecret: wrongSecret });
+    expect(refused.status).toBe(422);
+    const app = world.sandbox.world.apps.at(-1)!;
+    expect(refused.text).toContain(
+      `GitHub refused the client secret for the Client ID of the app ${app.slug} (id ${creds.appId}): it is not one of the app's current client secrets.`,
+    );
+    expect(refused.text).toContain("Nothing was stored.");
+    expect(refused.text).not.toContain(wrongSecret);
+    expect(refused.text).not.toContain(creds.clientSecret);
+    expect(await credentialCount(world)).toBe(0);
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
+    const refusals = (await auditEntries(world)).filter((e) => e.action === "enable.credentials_refused");
+    expect(refusals.map((e) => [e.outcome, e.details.refusal])).toEqual([["refused", "secret_refused"]]);
+    expect(JSON.stringify(refusals)).not.toContain(wrongSecret);
+
+    // The same form, with the right secret, is accepted and the installation completes.
+    const accepted = await submitCredentials(guide, creds);
+    expect(accepted.status).toBe(302);
+    expect(await credentialCount(world)).toBe(2);
+    const done = await world.browse("alice", accepted.location as string);
+    expect(done.text).toContain("Connected acme-corp");
+  });
+
   it("an expired credentials form is refused and stores nothing", async () => {
     world = await startWorld(engine);
     const link = await enableEnterpriseUntilGuide(world);
@@ -269,10 +298,20 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(failed?.outcome).toBe("failed");
   });
 
-  it("a slug that is not an enterprise: no app can be registered under it, and an app of another account is refused", async () => {
+  it("a slug that is not an enterprise: the guide says up front how to find the slug and when it is checked; no app can be registered under it, and an app of another account is refused", async () => {
     world = await startWorld(engine);
     const link = await enableEnterpriseUntilGuide(world, "no-such-enterprise");
     const guide = await openGuide(link);
+    const web = world.sandbox.urls.web;
+    expect(guide.text).toContain(
+      `First, check the slug. This enable is for the enterprise with the slug “no-such-enterprise”. The slug is the last part of the enterprise's address, ${web}/enterprises/no-such-enterprise`,
+    );
+    expect(guide.text).toContain(
+      "ghconnect checks the slug when you send the app's credentials below: GitHub must show the app as owned by the enterprise no-such-enterprise, or the form is refused and nothing is stored.",
+    );
+    expect(guide.text).toContain("press Cancel on the card in Slack and run /ghconnect enable enterprise:SLUG with the right one.");
+    // Up front: before GitHub's form and the credentials form.
+    expect(guide.text.indexOf("First, check the slug.")).toBeLessThan(guide.text.indexOf("/settings/apps/new"));
     expect(guide.text).toContain("/enterprises/no-such-enterprise/settings/apps/new");
     const response = await fetch(`${world.sandbox.urls.web}/enterprises/no-such-enterprise/settings/apps/new`, {
       headers: { "x-sandbox-user": "octocat" },
@@ -351,6 +390,124 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
     expect(status).toContain("Installed on\nacme\n");
     expect(status).not.toContain("octo-inc");
+  });
+
+  it("the installation the connection uses is removed while another organization keeps the app: the connection moves to that one, recorded, audited and posted, and tokens come from it", async () => {
+    world = await startWorld(engine, { sweepEveryMs: 50 });
+    await connectEnterprise(world);
+    const app = world.sandbox.world.apps.at(-1)!;
+    const { tokens } = world.bot.bot;
+    const first = (await world.bot.bot.store.connections.active())!;
+    const acme = world.sandbox.world.installations.find((i) => i.id === first.installationId)!;
+    expect(acme.account.login).toBe("acme");
+    await tokens.current();
+
+    const install = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
+      body: new URLSearchParams({ target: "octo-inc" }),
+    });
+    expect(install.status).toBe(302);
+    await world.card(/was installed on the organization octo-inc/);
+    const octo = world.sandbox.world.installations.find((i) => i.appId === app.id && i.account.login === "octo-inc")!;
+
+    // An owner uninstalls the app from acme on GitHub (its tokens die with it).
+    acme.deleted = true;
+    for (const t of world.sandbox.world.tokens) if (t.installationId === acme.id) t.revoked = true;
+    const line = await world.card(/Installation on acme removed; now using octo-inc/);
+    expect(textOf(line)).toContain(`now using octo-inc (installation ${octo.id}) for the enterprise acme-corp.`);
+    const connection = (await world.bot.bot.store.connections.active())!;
+    expect(connection.installationId).toBe(octo.id);
+    expect(connection.installedOn).toEqual(["octo-inc"]);
+    const rehomed = (await auditEntries(world)).filter((e) => e.action === "connection.installation_rehomed");
+    expect(rehomed.map((e) => [e.outcome, e.target, e.details.from_installation, e.details.to_installation])).toEqual([
+      ["ok", "acme-corp", acme.id, octo.id],
+    ]);
+
+    // The next refresh mints a token for the installation on octo-inc, and status shows it.
+    expect(await tokens.refreshIfDue()).toBe("refreshed");
+    const minted = world.sandbox.world.tokens.at(-1)!;
+    expect(minted.installationId).toBe(octo.id);
+    expect((await tokens.current()).token).toBe(minted.token);
+    const since = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
+    expect(status).toContain("Installed on\nocto-inc\n");
+    expect(status).not.toContain("Installation token\n⚠️");
+  });
+
+  it("the app is uninstalled from every organization of the enterprise: the channel and status say no token can be had and what an owner does; installing it again re-homes the connection", async () => {
+    world = await startWorld(engine, { sweepEveryMs: 50 });
+    await connectEnterprise(world);
+    const app = world.sandbox.world.apps.at(-1)!;
+    const first = (await world.bot.bot.store.connections.active())!;
+    const acme = world.sandbox.world.installations.find((i) => i.id === first.installationId)!;
+    acme.deleted = true;
+    const removed = await world.card(/was uninstalled from the organization acme/);
+    expect(textOf(removed)).toContain("No organization of the enterprise has it now");
+    let since = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
+    expect(status).toContain("⚠️ no organization: the app was uninstalled from every organization of the enterprise");
+    expect(status).toContain("An owner of acme-corp installs the app");
+    expect(status).toContain("/ghconnect disable enterprise:acme-corp");
+    expect((await world.bot.bot.store.connections.active())?.installationId).toBe(acme.id);
+
+    // An owner installs it on acme again: a new installation, which the connection now uses.
+    const again = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
+      body: new URLSearchParams({ target: "acme" }),
+    });
+    expect(again.status).toBe(302);
+    const fresh = world.sandbox.world.installations.find((i) => i.appId === app.id && !i.deleted)!;
+    await world.card(new RegExp(`now using acme \\(installation ${fresh.id}\\)`));
+    expect((await world.bot.bot.store.connections.active())?.installationId).toBe(fresh.id);
+    since = world.mark();
+    await world.command("alice", "status");
+    expect(textOf(await world.privateMessage("alice", /Connected to acme-corp/, since))).toContain("Installed on\nacme\n");
+  });
+
+  it("an enterprise on GHE.com: enable enterprise:SLUG registers the app under SUBDOMAIN.ghe.com, verifies it through api.SUBDOMAIN.ghe.com, then status and disconnect, end to end", async () => {
+    world = await startWorld(engine, { sandbox: { gheCom: { subdomain: "acme" } } });
+    expect(world.bot.config.GITHUB_API_URL).toBe("http://api.acme.ghe.com");
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    expect(guide.text).toContain("http://acme.ghe.com/enterprises/acme-corp/settings/apps/new");
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const accepted = await submitCredentials(guide, creds);
+    expect(accepted.status).toBe(302);
+    const app = world.sandbox.world.apps.at(-1)!;
+    expect(accepted.location).toContain(`http://acme.ghe.com/apps/${app.slug}/installations/new?state=`);
+    const done = await world.browse("alice", accepted.location as string);
+    expect(done.text).toContain("connected to the GitHub enterprise account acme-corp");
+    const card = textOf(await world.card(/Connected acme-corp/));
+    expect(card).toMatch(/Connected by\n<@U0ALICE001> · GHES `alice` · acme\.ghe\.com `octocat`/);
+    // The credentials were checked, the installer verified and the token minted on GHE.com's API host.
+    expect(world.sandbox.proxy?.seen).toEqual(expect.arrayContaining(["acme.ghe.com:80", "api.acme.ghe.com:80"]));
+    expect(await world.bot.bot.store.connections.active()).toMatchObject({
+      accountKind: "enterprise",
+      org: "acme-corp",
+      appSettingsUrl: `http://acme.ghe.com/enterprises/acme-corp/settings/apps/${app.slug}`,
+    });
+
+    let since = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
+    expect(status).toContain("acme-corp (enterprise account)");
+    expect(status).toContain("Installed on\nacme\n");
+    expect(status).toContain("acme.ghe.com `octocat`");
+
+    since = world.mark();
+    await world.command("alice", "disable enterprise:acme-corp");
+    const confirm = structuredClone(await world.card(/Disconnect acme-corp\?[\s\S]*Approving will/, since));
+    await world.click("alice", confirm, "disable.approve");
+    const disconnected = await world.card(/Disconnected acme-corp/, since);
+    expect(JSON.stringify(disconnected.blocks)).toContain(`http://acme.ghe.com/enterprises/acme-corp/settings/apps/${app.slug}`);
+    expect(world.sandbox.world.installations.filter((i) => i.appId === app.id).every((i) => i.deleted)).toBe(true);
+    expect(await credentialCount(world)).toBe(0);
+    expect(await world.bot.bot.store.connections.active()).toBeUndefined();
   });
 
   it("the credentials form: a body over 16 kB is refused with 413, and no log line ever holds the key or the secret", async () => {

@@ -94,7 +94,13 @@ describe("the demo's policies and failures", () => {
   it("an unknown option is refused with the options there are", () => {
     const { code, err } = demo(":quit\n", ["--approvals=peer"]);
     expect(code).toBe(2);
-    expect(err).toContain("unknown demo option --approvals=peer; the options are --approval self|peer and --proxy");
+    expect(err).toContain("unknown demo option --approvals=peer; the options are --approval self|peer, --proxy and --ghe-com[=SUBDOMAIN]");
+  });
+
+  it("--ghe-com with --proxy is refused: GHE.com's names already go through the sandbox's proxy", () => {
+    const { code, err } = demo(":quit\n", ["--ghe-com", "--proxy"]);
+    expect(code).toBe(2);
+    expect(err).toContain("--ghe-com already puts GitHub behind the sandbox's proxy; leave out --proxy");
   });
 
   it("examples/proxy-refused.txt: check and the preflight name the host the proxy refused and the fix; nothing changes", () => {
@@ -137,6 +143,26 @@ describe("examples/enterprise.txt", () => {
     expect(out).toContain("Installed on: acme");
     expect(out).toContain("✅ Disconnected acme-corp — approved by @U0ALICE001");
     expect(out).toMatch(/Delete the app registration by hand at http:\/\/127\.0\.0\.1:\d+\/enterprises\/acme-corp\/settings\/apps\//);
+    expect(out).not.toContain("PRIVATE KEY");
+  }, 120_000);
+});
+
+describe("examples/ghe-com.txt", () => {
+  it("GitHub plays acme.ghe.com: the bot, given only GITHUB_URL, derives the API and uploads hosts, checks GHE.com's hosts, marks what GHE.com does not offer, and connects and disconnects the enterprise acme-corp", () => {
+    const { code, out } = demo(readFileSync("examples/ghe-com.txt", "utf8"));
+    expect(code).toBe(0);
+    expect(out).toMatch(
+      /GitHub is GHE\.com: GITHUB_URL=http:\/\/acme\.ghe\.com only \(API http:\/\/api\.acme\.ghe\.com, uploads http:\/\/uploads\.acme\.ghe\.com, derived\), reached through the proxy 127\.0\.0\.1:\d+/,
+    );
+    for (const host of ["GHE.com (acme.ghe.com)", "API (api.acme.ghe.com)", "uploads (uploads.acme.ghe.com)", "auth (auth.ghe.com)"])
+      expect(out).toMatch(new RegExp(`✅ ${host.replace(/[.()]/g, "\\$&")}: reachable through the proxy`));
+    expect(out).toContain("Server statistics `server-statistics` — 🚫 not offered on GHE.com");
+    expect(out).toContain("read the guide: 13 fields to copy into http://acme.ghe.com/enterprises/acme-corp/settings/apps/new");
+    expect(out).toContain("ghes.example.com is now connected to the GitHub enterprise account acme-corp");
+    expect(out).toContain("Connected by: @U0ALICE001 · GHES `alice` · acme.ghe.com `octocat`");
+    expect(out).toContain("Installed on: acme");
+    expect(out).toContain("✅ Disconnected acme-corp — approved by @U0ALICE001");
+    expect(out).toContain("Delete the app registration by hand at http://acme.ghe.com/enterprises/acme-corp/settings/apps/");
     expect(out).not.toContain("PRIVATE KEY");
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 // api.github.com: the manifest conversion, GitHub App (JWT) endpoints, installation tokens, the
 // user-to-server endpoints, search, meta and rate limit — the parts ghconnect uses.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { type SandboxRequest, type SandboxResponse, SandboxRouter } from "../http.js";
 import { ghError, noContent, ok } from "./common.js";
 import { verifyAppJwt } from "./jwt.js";
@@ -186,15 +186,50 @@ export function apiRoutes(world: GitHubWorld, urls: { web: string; api: string }
     });
   });
 
+  // The app whose client id and secret are the request's Basic credentials, if they are right.
+  const basicApp = (req: SandboxRequest): AppRecord | undefined => {
+    const m = /^basic\s+(.+)$/i.exec(req.headers.authorization ?? "");
+    if (!m) return undefined;
+    const [id = "", ...rest] = Buffer.from(m[1] as string, "base64")
+      .toString()
+      .split(":");
+    return world.apps.find((a) => a.clientId === id && a.clientSecret === rest.join(":") && !a.deleted);
+  };
+
+  // POST /applications/{client_id}/token ("Check a token"), Basic auth client_id:client_secret.
+  // Wrong credentials are 401 Bad credentials; right ones with a token that is not a live token of
+  // the app are 404 ("Invalid tokens will return 404 NOT FOUND"); a live one is 200 Authorization.
+  r.on("POST", "/applications/:clientId/token", (req) => {
+    const app = basicApp(req);
+    if (!app) return ghError(world, 401, "Bad credentials");
+    if (req.params.clientId !== app.clientId) return ghError(world, 404, "Not Found");
+    const token = (req.body as Record<string, unknown>).access_token;
+    if (typeof token !== "string" || token === "") return ghError(world, 422, 'Invalid request.\n\n"access_token" wasn\'t supplied.');
+    const found = world.userTokens.get(token);
+    if (!found || found.appId !== app.id || found.revoked || found.expiresAt <= world.now()) return ghError(world, 404, "Not Found");
+    const person = world.user(found.login);
+    const created = new Date(found.expiresAt - 8 * HOUR).toISOString();
+    return ok(world, {
+      id: found.expiresAt,
+      url: `${urls.api}/authorizations/${found.expiresAt}`,
+      scopes: [],
+      token,
+      token_last_eight: token.slice(-8),
+      hashed_token: createHash("sha256").update(token).digest("hex"),
+      app: { client_id: app.clientId, name: app.name, url: `${urls.web}/apps/${app.slug}` },
+      note: null,
+      note_url: null,
+      created_at: created,
+      updated_at: created,
+      fingerprint: null,
+      expires_at: new Date(found.expiresAt).toISOString(),
+      user: person ? simpleUser(urls.web, urls.api, person.login, person.id) : null,
+    });
+  });
+
   // DELETE /applications/{client_id}/token, with the app's client id and secret (Basic auth).
   r.on("DELETE", "/applications/:clientId/token", (req) => {
-    const m = /^basic\s+(.+)$/i.exec(req.headers.authorization ?? "");
-    const [id = "", ...rest] = m
-      ? Buffer.from(m[1] as string, "base64")
-          .toString()
-          .split(":")
-      : [];
-    const app = world.apps.find((a) => a.clientId === id && a.clientSecret === rest.join(":") && !a.deleted);
+    const app = basicApp(req);
     if (!app || req.params.clientId !== app.clientId) return ghError(world, 404, "Not Found");
     const token = String((req.body as Record<string, unknown>).access_token ?? "");
     const found = world.userTokens.get(token);

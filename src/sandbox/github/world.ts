@@ -112,7 +112,7 @@ export interface Hold {
   released: Promise<void>;
 }
 
-export type HostName = "web" | "api" | "uploads" | "auth" | "objects" | "ghes" | "manage";
+export type HostName = "web" | "api" | "uploads" | "auth" | "ghes" | "manage";
 
 export class GitHubWorld {
   readonly orgs: Org[] = [];
