@@ -10,7 +10,7 @@ import { type Config, ConfigError } from "./config.js";
 import { createAnnouncer } from "./core/announce.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
-import { EnableFlow } from "./core/enable.js";
+import { EnableFlow } from "./core/enable/index.js";
 import { watchEnterpriseInstallations } from "./core/enterprise-installations.js";
 import { EverydayCommands } from "./core/everyday.js";
 import { connectHosts, githubSiteName } from "./core/github-hosts.js";

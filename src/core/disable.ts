@@ -7,7 +7,7 @@ import type { Actor, AuditInput } from "./audit.js";
 import { authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { type DisableStage, disableCard, INTERRUPTED_REASON } from "./disable-card.js";
-import type { FlowStore } from "./enable.js";
+import type { FlowStore } from "./enable/index.js";
 import { when } from "./enable-card.js";
 import { NotAuthorized, NotConnected, OperationInFlight, UserError } from "./errors.js";
 import { type Message, simpleMessage } from "./message.js";

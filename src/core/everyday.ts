@@ -5,7 +5,7 @@ import type { AuditInput } from "./audit.js";
 import { auditListing } from "./audit-listing.js";
 import { authorizeAdmin, isProven, notInRoster } from "./authorize.js";
 import type { Clock } from "./clock.js";
-import type { FlowStore } from "./enable.js";
+import type { FlowStore } from "./enable/index.js";
 import { checksText, when } from "./enable-card.js";
 import { FeatureUnavailable, NotAuthorized, NotConnected, UserError } from "./errors.js";
 import { FEATURE_CONNECTION_RULE, FEATURES, type FeatureName, findFeature, GHES_CONNECT_SETTINGS_PATH } from "./features.js";

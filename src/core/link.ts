@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Actor } from "./audit.js";
 import type { Clock } from "./clock.js";
-import type { FlowStore, PageResult } from "./enable.js";
+import type { FlowStore, PageResult } from "./enable/index.js";
 import { when } from "./enable-card.js";
 import { UserError } from "./errors.js";
 import {

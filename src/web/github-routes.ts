@@ -11,7 +11,7 @@ import {
   type PageResult,
   REGISTER_PATH,
   SETUP_PATH,
-} from "../core/enable.js";
+} from "../core/enable/index.js";
 import { isDatabaseError } from "../db/errors.js";
 import type { Route } from "./http.js";
 import { renderPage } from "./pages.js";

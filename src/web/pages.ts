@@ -1,6 +1,6 @@
 // The pages a browser sees during enable: small, clear, styled, no framework. Every value is
 // escaped; the manifest form posts itself to GitHub (with a button for browsers without JS).
-import type { PageResult } from "../core/enable.js";
+import type { PageResult } from "../core/enable/index.js";
 
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

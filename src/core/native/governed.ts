@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { Actor } from "../audit.js";
 import { authorizeAdmin } from "../authorize.js";
 import type { Clock } from "../clock.js";
-import type { FlowStore } from "../enable.js";
+import type { FlowStore } from "../enable/index.js";
 import { when } from "../enable-card.js";
 import { NotAuthorized, OperationInFlight } from "../errors.js";
 import { type FeatureName, findFeature } from "../features.js";
