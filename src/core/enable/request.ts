@@ -7,10 +7,10 @@ import { type AdminIdentity, authorizeAdmin } from "../authorize.js";
 import { ADDENDUM_VERSION, enableArgument, enableCard, when } from "../enable-card.js";
 import { AlreadyConnected, NotAuthorized, OperationInFlight } from "../errors.js";
 import { githubSiteName } from "../github-hosts.js";
-import { type Message, simpleMessage } from "../message.js";
+import { type Message, refusalMessage, simpleMessage } from "../message.js";
 import { type AccountKind, IN_FLIGHT, type Operation } from "../model.js";
 import { runPreflight } from "../preflight.js";
-import { refusedClick } from "../refusals.js";
+import { asRefusal, authorizeClick, isRefusal, type Refusal, refuseClick } from "../refusals.js";
 import { type EnableContext, updateCard } from "./context.js";
 import { endOperation } from "./end.js";
 import { expire } from "./expiry.js";
@@ -151,7 +151,8 @@ export async function acceptAddendum(ctx: EnableContext, operationId: string, sl
   if (op?.kind !== "enable") return simpleMessage("This enable request no longer exists. Run `/ghconnect enable ORG` to start one.");
   if (op.status !== "awaiting_addendum") return simpleMessage(statusExplanation(op));
   const accepter = await authorizeAccepter(ctx, op, slackUserId);
-  if ("refusal" in accepter) return accepter.refusal;
+  // The requester's own refusal (not an admin now) reads as every command's; another person's says nothing changed.
+  if (isRefusal(accepter)) return refusalMessage(accepter, { nothingChanged: accepter.code === "not_requester" });
   if (Date.parse(op.expiresAt) <= ctx.now().getTime()) {
     await expire(ctx, op);
     return simpleMessage(`This request expired at ${when(op.expiresAt)}. Run \`/ghconnect enable ${enableArgument(op)}\` again.`);
@@ -169,38 +170,15 @@ export async function acceptAddendum(ctx: EnableContext, operationId: string, sl
 }
 
 /** The requester, still an admin now; anyone else's click is refused and counted on the audit trail. */
-async function authorizeAccepter(
-  ctx: EnableContext,
-  op: Operation,
-  slackUserId: string,
-): Promise<{ ghesLogin: string } | { refusal: Message }> {
+async function authorizeAccepter(ctx: EnableContext, op: Operation, slackUserId: string): Promise<AdminIdentity | Refusal> {
   const { store, ghes } = ctx.deps;
-  if (slackUserId !== op.requestedBySlack) {
-    const reason = `Only <@${op.requestedBySlack}>, who asked to enable ${op.org}, can accept the addendum for it.`;
-    await ctx.refusals.record(
-      refusedClick({
-        actor: { slack: slackUserId },
-        action: "enable.addendum_accepted",
-        target: op.org,
-        details: { operation: op.id, reason },
-      }),
-    );
-    return { refusal: simpleMessage(`:no_entry: ${reason} Nothing was changed.`) };
-  }
-  try {
-    return await authorizeAdmin(store.admins, ghes, slackUserId, `accept the addendum for ${op.org}`);
-  } catch (error) {
-    if (!(error instanceof NotAuthorized)) throw error;
-    await ctx.refusals.record(
-      refusedClick({
-        actor: { slack: slackUserId, ...error.actor },
-        action: "enable.addendum_accepted",
-        target: op.org,
-        details: { operation: op.id, reason: error.message },
-      }),
-    );
-    return { refusal: error.toMessage() };
-  }
+  const click = { slackUserId, action: "enable.addendum_accepted", target: op.org, details: { operation: op.id } };
+  if (slackUserId !== op.requestedBySlack)
+    return refuseClick(ctx.refusals, click, {
+      code: "not_requester",
+      reason: `Only <@${op.requestedBySlack}>, who asked to enable ${op.org}, can accept the addendum for it.`,
+    });
+  return authorizeClick({ admins: store.admins, ghes, refusals: ctx.refusals }, { ...click, doing: `accept the addendum for ${op.org}` });
 }
 
 /** awaiting_addendum → awaiting_github with the addendum recorded and the GitHub step's state issued. */
@@ -250,7 +228,7 @@ export async function cancel(ctx: EnableContext, operationId: string, slackUserI
       const admin = await authorizeAdmin(store.admins, ghes, slackUserId, `cancel the enable of ${op.org}`);
       actor = { slack: slackUserId, ghes: admin.ghesLogin };
     } catch (error) {
-      if (error instanceof NotAuthorized) return error.toMessage();
+      if (error instanceof NotAuthorized) return refusalMessage(asRefusal(error));
       throw error;
     }
   }
