@@ -7,12 +7,11 @@ import type { Actor, AuditInput } from "./audit.js";
 import { type AdminIdentity, authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { type DisableStage, disableCard, INTERRUPTED_REASON } from "./disable-card.js";
-import type { FlowStore } from "./enable/index.js";
 import { when } from "./enable-card.js";
 import { NotConnected, OperationInFlight, UserError } from "./errors.js";
 import { type Message, refusalMessage, simpleMessage } from "./message.js";
 import type { AccountKind, Approval, Connection } from "./model.js";
-import type { DotcomGateway, GhesGateway, Notifier } from "./ports.js";
+import type { DotcomGateway, FlowStore, GhesGateway, Notifier } from "./ports.js";
 import { authorizeClick, type ClickAuthorizer, isRefusal, type Refusal, type RefusalCode, RefusalLog, refuseClick } from "./refusals.js";
 import { approvalStateWords } from "./status.js";
 

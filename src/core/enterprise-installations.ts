@@ -4,8 +4,7 @@
 // creating-github-apps-for-your-enterprise). The connection keeps the list it last saw, so
 // `status` shows it from the database; this periodic check (scheduled by the app) asks GitHub with
 // the app's JWT, and records and audits each organization added or removed.
-import type { FlowStore } from "./enable/index.js";
-import type { DotcomGateway } from "./ports.js";
+import type { DotcomGateway, FlowStore } from "./ports.js";
 
 export interface InstallationsWatchDeps {
   store: FlowStore;

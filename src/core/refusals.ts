@@ -8,11 +8,10 @@
 // minute, carrying the `count` of refusals it stands for; the others are logged at info. The
 // tally lives in the database (one conditional upsert and claim), so replicas share it, a restart
 // loses no count, and the entries' counts always add up to the refusals.
-import type { Repos } from "../db/store.js";
 import type { Actor, AuditInput } from "./audit.js";
 import { type AdminIdentity, authorizeAdmin, type RosterLookup } from "./authorize.js";
 import { NotAuthorized } from "./errors.js";
-import type { GhesGateway } from "./ports.js";
+import type { FlowStore, GhesGateway } from "./ports.js";
 
 /** Where a refusal that did not get its own audit entry is logged (pino's logger fits). */
 export interface InfoLog {
@@ -20,7 +19,7 @@ export interface InfoLog {
 }
 
 export interface RefusalLogDeps {
-  store: { transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> };
+  store: Pick<FlowStore, "transaction">;
   log?: InfoLog;
   /** At most one entry per page and reason this often (default one minute). */
   everyMs?: number;

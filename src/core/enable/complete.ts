@@ -5,7 +5,6 @@
 // the transaction that also uses the state (completeConnection). Every write is fenced by the
 // claim, so a completion that lost its lease stores nothing.
 import { randomUUID } from "node:crypto";
-import type { Repos } from "../../db/store.js";
 import type { Actor } from "../audit.js";
 import { accountName, enableArgument, when } from "../enable-card.js";
 import { installedOrganizations } from "../enterprise-installations.js";
@@ -13,14 +12,14 @@ import { GitHubFlowRefused, UserError } from "../errors.js";
 import { githubSiteName } from "../github-hosts.js";
 import { simpleMessage } from "../message.js";
 import type { Operation } from "../model.js";
-import type { AppCredentials, TokenCache } from "../ports.js";
+import type { AppCredentials, FlowRepos, TokenCache } from "../ports.js";
 import { completingLeaseMs, type EnableContext, replyToRequester, settingsUrl, updateCard } from "./context.js";
 import { endOperation, failPage } from "./end.js";
 import type { InstalledApp } from "./keep-app.js";
 import { errorPage, type PageResult } from "./page-result.js";
 import { statusExplanation } from "./wording.js";
 
-type ConnectionRecord = Parameters<Repos["connections"]["insertActive"]>[0] & { tokenExpiresAt: string; installationId: number };
+type ConnectionRecord = Parameters<FlowRepos["connections"]["insertActive"]>[0] & { tokenExpiresAt: string; installationId: number };
 
 /** A setup request carrying the flow's own state, for an operation waiting for its installation. */
 export interface SetupReturn {

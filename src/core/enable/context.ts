@@ -1,21 +1,13 @@
 // What every step of the enable flow shares: its dependencies, the coalesced refusal log, and the
 // two ways it tells Slack about an operation (its card in the admin channel, a private reply).
-import type { Repos } from "../../db/store.js";
-import type { AuditInput } from "../audit.js";
 import type { Clock } from "../clock.js";
 import { type CardStage, enableCard } from "../enable-card.js";
 import { enterpriseAppSettingsUrl } from "../enterprise-registration.js";
 import { githubSiteName } from "../github-hosts.js";
 import type { Message } from "../message.js";
 import type { AccountKind, Operation } from "../model.js";
-import type { DotcomGateway, GhesGateway, ManageGateway, Notifier } from "../ports.js";
+import type { DotcomGateway, FlowStore, GhesGateway, ManageGateway, Notifier } from "../ports.js";
 import type { InfoLog, RefusalLog } from "../refusals.js";
-
-/** The store as the enable flow uses it (the db layer's repositories, in or out of a transaction). */
-export interface FlowStore extends Repos {
-  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
-  appendAudit(input: AuditInput): Promise<unknown>;
-}
 
 export interface EnableConfig {
   publicUrl: string;

@@ -19,7 +19,7 @@ import { type GitHubPage, refuse } from "./page-refusals.js";
 import type { PageResult } from "./page-result.js";
 import { acceptAddendum, cancel, start } from "./request.js";
 
-export { COMPLETING_LEASE_MS, type EnableConfig, type EnableDeps, type FlowStore } from "./context.js";
+export { COMPLETING_LEASE_MS, type EnableConfig, type EnableDeps } from "./context.js";
 export { APP_PERMISSIONS, type SetupParams } from "./github-pages.js";
 export type { GitHubPage } from "./page-refusals.js";
 export { CALLBACK_PATH, CREDENTIALS_PATH, MANIFEST_PATH, type PageResult, REGISTER_PATH, SETUP_PATH } from "./page-result.js";
