@@ -5,9 +5,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Actor } from "./audit.js";
 import type { Clock } from "./clock.js";
-import type { PageResult } from "./enable/index.js";
 import { when } from "./enable-card.js";
 import { UserError } from "./errors.js";
+import type { PageResult } from "./http-page.js";
 import {
   CodeRefused,
   LINK_CALLBACK_PATH,

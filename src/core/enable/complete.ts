@@ -16,7 +16,7 @@ import type { AppCredentials, FlowRepos, TokenCache } from "../ports.js";
 import { completingLeaseMs, type EnableContext, replyToRequester, settingsUrl, updateCard } from "./context.js";
 import { endOperation, failPage } from "./end.js";
 import type { InstalledApp } from "./keep-app.js";
-import { errorPage, type PageResult } from "./page-result.js";
+import { type PageOutcome, pageText } from "./outcome.js";
 import { statusExplanation } from "./wording.js";
 
 type ConnectionRecord = Parameters<FlowRepos["connections"]["insertActive"]>[0] & { tokenExpiresAt: string; installationId: number };
@@ -64,7 +64,7 @@ export async function claimCompletion(ctx: EnableContext, op: Operation): Promis
 }
 
 /** The claimed operation to its end: exchange, verify, connect. Every write is fenced by the claim. */
-export async function complete(ctx: EnableContext, ret: ClaimedReturn): Promise<PageResult> {
+export async function complete(ctx: EnableContext, ret: ClaimedReturn): Promise<PageOutcome> {
   const { dotcom } = ctx.deps;
   const { op } = ret;
   const app = op.app;
@@ -250,21 +250,22 @@ async function buildConnection(
 async function completeConnection(
   ctx: EnableContext,
   input: { op: Operation; state: string; record: ConnectionRecord; actor: Actor; cachedToken: string | undefined; installedOn: string },
-): Promise<PageResult> {
+): Promise<PageOutcome> {
   const done = await writeConnection(ctx, input);
   if (!done) {
     const now = await ctx.deps.store.operations.get(input.op.id);
-    return errorPage(
-      409,
-      "Not completed",
-      `${now ? statusExplanation(now) : "This request no longer exists."} This completion came too late (the operation was ended meanwhile), so nothing was stored.`,
-    );
+    return {
+      kind: "refused",
+      refusal: "too_late",
+      title: "Not completed",
+      message: `${now ? statusExplanation(now) : "This request no longer exists."} This completion came too late (the operation was ended meanwhile), so nothing was stored.`,
+    };
   }
   return announceConnected(ctx, done, input.record, input.installedOn);
 }
 
 /** GitHub refused the code: the operation waits for its installation again, the state still usable. */
-async function handBack(ctx: EnableContext, ret: ClaimedReturn, error: unknown): Promise<PageResult> {
+async function handBack(ctx: EnableContext, ret: ClaimedReturn, error: unknown): Promise<PageOutcome> {
   const { store, config } = ctx.deps;
   const { op } = ret;
   const app = op.app;
@@ -292,18 +293,25 @@ async function handBack(ctx: EnableContext, ret: ClaimedReturn, error: unknown):
   if (!(error instanceof UserError)) throw error;
   if (!back) {
     const now = await store.operations.get(op.id);
-    return errorPage(409, "Not completed", `${now ? statusExplanation(now) : "This request no longer exists."} Nothing was stored.`);
+    return {
+      kind: "refused",
+      refusal: "too_late",
+      ...pageText("Not completed", `${now ? statusExplanation(now) : "This request no longer exists."} Nothing was stored.`),
+    };
   }
   await updateCard(ctx, back, { kind: "installing", appSlug: app.slug, appUrl: `${config.githubUrl}/apps/${app.slug}` });
-  return errorPage(
-    refusal === "authorization_refused" ? 400 : 502,
-    refusal === "authorization_refused" ? "GitHub refused the authorization" : "GitHub could not check the authorization",
-    `${why.replace(/ Nothing was stored\.$/, "")} Nothing was changed: the enable of ${op.org} still waits for its installation, until ${when(ret.waitingUntil)}. Open the installation page again, signed in to github.com as an owner of ${op.org}; GitHub sends you back here with a fresh code.`,
-    {
-      href: `${config.githubUrl}/apps/${encodeURIComponent(app.slug)}/installations/new?state=${encodeURIComponent(ret.state)}`,
-      label: "Install again on GitHub",
-    },
-  );
+  return {
+    kind: "refused",
+    refusal,
+    ...pageText(
+      refusal === "authorization_refused" ? "GitHub refused the authorization" : "GitHub could not check the authorization",
+      `${why.replace(/ Nothing was stored\.$/, "")} Nothing was changed: the enable of ${op.org} still waits for its installation, until ${when(ret.waitingUntil)}. Open the installation page again, signed in to github.com as an owner of ${op.org}; GitHub sends you back here with a fresh code.`,
+      {
+        href: `${config.githubUrl}/apps/${encodeURIComponent(app.slug)}/installations/new?state=${encodeURIComponent(ret.state)}`,
+        label: "Install again on GitHub",
+      },
+    ),
+  };
 }
 
 /** The connection, the operation's success, its credentials and its state's use: one transaction. */
@@ -354,7 +362,7 @@ async function writeConnection(
 }
 
 /** The card shows the connection, the requester hears of it, and the page says it is done. */
-async function announceConnected(ctx: EnableContext, done: Operation, record: ConnectionRecord, installedOn = ""): Promise<PageResult> {
+async function announceConnected(ctx: EnableContext, done: Operation, record: ConnectionRecord, installedOn = ""): Promise<PageOutcome> {
   const facts = record.facts;
   const summary: Array<[string, string]> = [
     [done.accountKind === "enterprise" ? "Enterprise" : "Organization", done.org],
@@ -379,9 +387,7 @@ async function announceConnected(ctx: EnableContext, done: Operation, record: Co
   );
   const notified = carded || replied;
   return {
-    kind: "page",
-    status: 200,
-    tone: "ok",
+    kind: "connected",
     title: `Connected ${done.org}`,
     message: `${facts.ghesHostname} is now connected to ${done.accountKind === "enterprise" ? `the GitHub enterprise account ${done.org}` : `the GitHub organization ${done.org}`} through the app ${record.appSlug}.${
       notified ? "" : " Slack could not be told just now; `/ghconnect status` in Slack shows the connection."

@@ -8,9 +8,11 @@ import type { Message } from "../message.js";
 import type { AccountKind, Operation } from "../model.js";
 import type { DotcomGateway, FlowStore, GhesGateway, ManageGateway, Notifier } from "../ports.js";
 import type { InfoLog, RefusalLog } from "../refusals.js";
+import type { EnablePageUrls } from "./outcome.js";
 
 export interface EnableConfig {
-  publicUrl: string;
+  /** The bot's public URLs of the flow's pages (the web adapter builds them). */
+  pages: EnablePageUrls;
   githubUrl: string;
   ghesUrl: string;
   uploadsUrl: string;

@@ -5,7 +5,7 @@ import type { Actor } from "../audit.js";
 import { simpleMessage } from "../message.js";
 import { IN_FLIGHT, type Operation, type OperationStatus } from "../model.js";
 import { type EnableContext, replyToRequester, updateCard } from "./context.js";
-import type { PageResult } from "./page-result.js";
+import type { PageOutcome } from "./outcome.js";
 
 export interface OperationEnd {
   op: Operation;
@@ -48,7 +48,7 @@ export interface PageFailure {
 }
 
 /** Fails the operation (at its current version), says so on the card and to the requester, and answers the page. */
-export async function failPage(ctx: EnableContext, failure: PageFailure): Promise<PageResult> {
+export async function failPage(ctx: EnableContext, failure: PageFailure): Promise<PageOutcome> {
   const { op, reason, hint } = failure;
   const ended = await endOperation(ctx, {
     op,
@@ -66,12 +66,10 @@ export async function failPage(ctx: EnableContext, failure: PageFailure): Promis
     notified = carded || replied;
   }
   return {
-    kind: "page",
-    status: 422,
-    tone: "error",
+    kind: "failed",
     title: "GitHub Connect was not enabled",
     message: `${reason} ${hint ?? ""}`.trim(),
-    link: failure.link,
+    ...(failure.link ? { link: failure.link } : {}),
     notified,
   };
 }

@@ -4,12 +4,11 @@
 import type { Actor } from "../audit.js";
 import { when } from "../enable-card.js";
 import { newEnterpriseAppUrl, readCredentialsForm, registrationFields, registrationProblem } from "../enterprise-registration.js";
-import { LINK_CALLBACK_PATH } from "../identity.js";
 import type { Operation } from "../model.js";
 import type { EnableContext } from "./context.js";
 import { keepAppAndInstall } from "./keep-app.js";
-import { type PageRefusalCode, pageState, refuse, refuseNotWaiting } from "./page-refusals.js";
-import { CREDENTIALS_PATH, errorPage, type PageResult, REGISTER_PATH, SETUP_PATH } from "./page-result.js";
+import { type PageOutcome, type PageRefusalCode, pageText } from "./outcome.js";
+import { pageState, refuse, refuseNotWaiting } from "./page-refusals.js";
 
 /**
  * GET /ghconnect/enterprise/register?state=…: the guide to registering the enterprise's app by
@@ -17,7 +16,7 @@ import { CREDENTIALS_PATH, errorPage, type PageResult, REGISTER_PATH, SETUP_PATH
  * form that takes the app's credentials. The state is only looked at here: the page may be
  * reloaded, and the form works until the credentials are accepted or the state expires.
  */
-export async function registerPage(ctx: EnableContext, state: string | undefined): Promise<PageResult> {
+export async function registerPage(ctx: EnableContext, state: string | undefined): Promise<PageOutcome> {
   const found = await registeringOperation(ctx, "register", state);
   if (!("op" in found)) return found;
   const { config } = ctx.deps;
@@ -29,10 +28,10 @@ export async function registerPage(ctx: EnableContext, state: string | undefined
     fields: registrationFields({
       op,
       ghesUrl: config.ghesUrl,
-      setupUrl: `${config.publicUrl}${SETUP_PATH}`,
-      linkUrl: `${config.publicUrl}${LINK_CALLBACK_PATH.github}`,
+      setupUrl: config.pages.setup,
+      linkUrl: config.pages.linkCallback,
     }),
-    formAction: `${config.publicUrl}${CREDENTIALS_PATH}`,
+    formAction: config.pages.credentials,
     state: state as string,
     expiresAt: when(op.expiresAt),
   };
@@ -43,13 +42,13 @@ async function registeringOperation(
   ctx: EnableContext,
   at: "register" | "credentials",
   state: string | undefined,
-): Promise<{ op: Operation } | PageResult> {
+): Promise<{ op: Operation } | PageOutcome> {
   if (!state)
     return refuse(ctx, {
       at,
       refusal: "no_valid_state",
       reason: "no state",
-      page: errorPage(400, "Missing state", "This page needs the link ghconnect sent you in Slack. Nothing was changed."),
+      page: pageText("Missing state", "This page needs the link ghconnect sent you in Slack. Nothing was changed."),
     });
   const found = await pageState(ctx, at, state, "register");
   if (!("operationId" in found)) return found;
@@ -67,21 +66,20 @@ async function registeringOperation(
  * trail), stores nothing, and the form stays usable until its state expires; the answer names
  * the problem, never a submitted value.
  */
-export async function submitCredentials(ctx: EnableContext, fields: Record<string, string | undefined>): Promise<PageResult> {
+export async function submitCredentials(ctx: EnableContext, fields: Record<string, string | undefined>): Promise<PageOutcome> {
   const { config } = ctx.deps;
   const found = await registeringOperation(ctx, "credentials", fields.state);
   if (!("op" in found)) return found;
   const { op } = found;
   const state = fields.state as string;
-  const retry = { href: `${config.publicUrl}${REGISTER_PATH}?state=${encodeURIComponent(state)}`, label: "Back to the form" };
+  const retry = { href: `${config.pages.register}?state=${encodeURIComponent(state)}`, label: "Back to the form" };
   const refused = (refusal: PageRefusalCode, problem: string) =>
     refuse(ctx, {
       at: "credentials",
       refusal,
       reason: problem,
       op,
-      page: errorPage(
-        422,
+      page: pageText(
         "Credentials not accepted",
         `${problem} Nothing was stored. The form works until ${when(op.expiresAt)}: correct it and send it again.`,
         retry,

@@ -5,15 +5,14 @@
 import type { Actor } from "../audit.js";
 import { enableArgument, when } from "../enable-card.js";
 import { GitHubFlowRefused, UserError } from "../errors.js";
-import { LINK_CALLBACK_PATH } from "../identity.js";
 import type { Operation } from "../model.js";
 import type { CreatedApp } from "../ports.js";
 import { claimCompletion, complete, type SetupReturn } from "./complete.js";
 import { type EnableContext, settingsUrl } from "./context.js";
 import { failPage } from "./end.js";
 import { keepAppAndInstall } from "./keep-app.js";
+import { type PageOutcome, pageText } from "./outcome.js";
 import { pageState, refuse, refuseNotWaiting } from "./page-refusals.js";
-import { CALLBACK_PATH, errorPage, MANIFEST_PATH, type PageResult, SETUP_PATH } from "./page-result.js";
 import { MISSING_STATE_PAGE, NOTHING_TO_DO_PAGE } from "./wording.js";
 
 /** GitHub App permissions: the least the enabled features need. */
@@ -27,13 +26,13 @@ export interface SetupParams {
 }
 
 /** GET /ghconnect/manifest?state=…: the auto-submitting form that creates the app on GitHub. */
-export async function manifestPage(ctx: EnableContext, state: string | undefined): Promise<PageResult> {
+export async function manifestPage(ctx: EnableContext, state: string | undefined): Promise<PageOutcome> {
   if (!state)
     return refuse(ctx, {
       at: "manifest",
       refusal: "no_valid_state",
       reason: "no state",
-      page: errorPage(400, "Missing state", "This page needs the link ghconnect sent you in Slack. Nothing was changed."),
+      page: pageText("Missing state", "This page needs the link ghconnect sent you in Slack. Nothing was changed."),
     });
   const found = await pageState(ctx, "manifest", state, "manifest");
   if (!("operationId" in found)) return found;
@@ -49,11 +48,11 @@ export async function manifestPage(ctx: EnableContext, state: string | undefined
       url: config.ghesUrl,
       description: `GitHub Connect for ${new URL(config.ghesUrl).hostname}, managed by ghconnect. Requested by ${op.requestedByGhes ?? op.requestedBySlack}.`,
       public: false,
-      redirect_url: `${config.publicUrl}${CALLBACK_PATH}`,
+      redirect_url: config.pages.callback,
       // The first is where GitHub sends the installer; the second, where people link their account.
-      callback_urls: [`${config.publicUrl}${SETUP_PATH}`, `${config.publicUrl}${LINK_CALLBACK_PATH.github}`],
+      callback_urls: [config.pages.setup, config.pages.linkCallback],
       request_oauth_on_install: true,
-      hook_attributes: { url: `${config.publicUrl}/ghconnect/github/webhook`, active: false },
+      hook_attributes: { url: config.pages.webhook, active: false },
       default_permissions: APP_PERMISSIONS,
       default_events: [],
     },
@@ -66,13 +65,13 @@ export async function manifestPage(ctx: EnableContext, state: string | undefined
  * made up) changes nothing and the "Continue on GitHub" link still works; the state is used in
  * the transaction that stores the app's credentials, which a second delivery cannot repeat.
  */
-export async function callback(ctx: EnableContext, code: string | undefined, state: string | undefined): Promise<PageResult> {
+export async function callback(ctx: EnableContext, code: string | undefined, state: string | undefined): Promise<PageOutcome> {
   if (!code || !state)
     return refuse(ctx, {
       at: "callback",
       refusal: state ? "incomplete" : "no_valid_state",
       reason: state ? "no code" : "no state",
-      page: errorPage(400, "Missing parameters", "GitHub's redirect must carry both `code` and `state`. Nothing was changed."),
+      page: pageText("Missing parameters", "GitHub's redirect must carry both `code` and `state`. Nothing was changed."),
     });
   const found = await pageState(ctx, "callback", state, "manifest");
   if (!("operationId" in found)) return found;
@@ -89,7 +88,7 @@ export async function callback(ctx: EnableContext, code: string | undefined, sta
 }
 
 /** GitHub refused the code, or could not be asked: nothing changes and the way back is said. */
-async function refuseManifestCode(ctx: EnableContext, op: Operation, state: string, error: UserError): Promise<PageResult> {
+async function refuseManifestCode(ctx: EnableContext, op: Operation, state: string, error: UserError): Promise<PageOutcome> {
   const { store, config } = ctx.deps;
   // Another delivery of the same code may have just kept the app (codes work once).
   const now = await store.operations.get(op.id);
@@ -103,21 +102,20 @@ async function refuseManifestCode(ctx: EnableContext, op: Operation, state: stri
     refusal: refused ? "code_refused" : "code_unverified",
     reason: why,
     op: now,
-    page: errorPage(
-      refused ? 400 : 502,
+    page: pageText(
       refused ? "GitHub refused the app's creation code" : "GitHub could not convert the app's creation code",
       `${why} Nothing was changed: the enable of ${op.org} still waits for GitHub, until ${until}. ${
         refused
           ? `Go back to the "Continue on GitHub" link ghconnect sent you in Slack (it works until then) and create the app again, signed in to github.com as an owner of ${op.org}. If GitHub says the name is already taken, first delete the app it created at ${config.githubUrl}/organizations/${op.org}/settings/apps.`
           : "Reload this page in a minute: the code works for an hour."
       }`,
-      refused ? { href: `${config.publicUrl}${MANIFEST_PATH}?state=${encodeURIComponent(state)}`, label: "Continue on GitHub" } : undefined,
+      refused ? { href: `${config.pages.manifest}?state=${encodeURIComponent(state)}`, label: "Continue on GitHub" } : undefined,
     ),
   });
 }
 
 /** The converted app: its owner checked, then kept (see keepAppAndInstall). */
-async function keepCreatedApp(ctx: EnableContext, op: Operation, state: string, app: CreatedApp): Promise<PageResult> {
+async function keepCreatedApp(ctx: EnableContext, op: Operation, state: string, app: CreatedApp): Promise<PageOutcome> {
   const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
   const appLink = settingsUrl(ctx, app.owner, app.slug);
   if (app.owner.toLowerCase() !== op.org.toLowerCase()) {
@@ -154,10 +152,10 @@ async function keepCreatedApp(ctx: EnableContext, op: Operation, state: string, 
  * valid, unused install state of the waiting operation only records its refusal. With one, the
  * operation is claimed under a short lease and completed (see complete.ts).
  */
-export async function setup(ctx: EnableContext, params: SetupParams): Promise<PageResult> {
+export async function setup(ctx: EnableContext, params: SetupParams): Promise<PageOutcome> {
   if (params.setupAction === "update") return NOTHING_TO_DO_PAGE;
   const ret = await validReturn(ctx, params);
-  if ("kind" in ret) return ret;
+  if (!("code" in ret)) return ret;
   const claimed = await claimCompletion(ctx, ret.op);
   if (!claimed) {
     return refuse(ctx, {
@@ -165,14 +163,14 @@ export async function setup(ctx: EnableContext, params: SetupParams): Promise<Pa
       refusal: "not_waiting",
       reason: "another request is completing this installation",
       op: ret.op,
-      page: errorPage(409, "Already handled", "This installation is already being completed. Nothing was changed."),
+      page: pageText("Already handled", "This installation is already being completed. Nothing was changed."),
     });
   }
   return complete(ctx, { ...ret, op: { ...claimed, app: ret.op.app }, waitingUntil: ret.op.expiresAt });
 }
 
 /** The flow's own state, its operation waiting for the installation, and a usable code and id. */
-async function validReturn(ctx: EnableContext, params: SetupParams): Promise<SetupReturn | PageResult> {
+async function validReturn(ctx: EnableContext, params: SetupParams): Promise<SetupReturn | PageOutcome> {
   if (!params.state) return refuse(ctx, { at: "setup", refusal: "no_valid_state", reason: "no state", page: MISSING_STATE_PAGE });
   const found = await pageState(ctx, "setup", params.state, "install");
   if (!("operationId" in found)) return found;
@@ -185,8 +183,7 @@ async function validReturn(ctx: EnableContext, params: SetupParams): Promise<Set
       refusal: "incomplete",
       reason: "no authorization code",
       op,
-      page: errorPage(
-        400,
+      page: pageText(
         "Missing authorization",
         "GitHub did not send an authorization code, so the installer cannot be verified. Nothing was changed.",
       ),
@@ -198,7 +195,7 @@ async function validReturn(ctx: EnableContext, params: SetupParams): Promise<Set
       refusal: "incomplete",
       reason: "no numeric installation_id",
       op,
-      page: errorPage(400, "Missing installation", "GitHub's redirect must carry a numeric `installation_id`. Nothing was changed."),
+      page: pageText("Missing installation", "GitHub's redirect must carry a numeric `installation_id`. Nothing was changed."),
     });
   }
   return {

@@ -7,7 +7,8 @@
 // github-pages.ts (manifest, callback, the installer's return), enterprise-pages.ts (register by
 // hand, credentials), keep-app.ts (the app's credentials kept), complete.ts (the completion's
 // steps), expiry.ts (the sweep), end.ts (ending an operation), page-refusals.ts (refused page
-// requests), wording.ts (sentences several steps say). EnableFlow is the one object the app wires.
+// requests), outcome.ts (what a page comes to; web/github-routes.ts makes it HTTP), wording.ts
+// (sentences several steps say). EnableFlow is the one object the app wires.
 
 import type { Message } from "../message.js";
 import { RefusalLog } from "../refusals.js";
@@ -15,14 +16,14 @@ import type { EnableContext, EnableDeps } from "./context.js";
 import { registerPage, submitCredentials } from "./enterprise-pages.js";
 import { expireStale } from "./expiry.js";
 import { callback, manifestPage, type SetupParams, setup } from "./github-pages.js";
-import { type GitHubPage, refuse } from "./page-refusals.js";
-import type { PageResult } from "./page-result.js";
+import type { PageOutcome } from "./outcome.js";
+import { type GitHubPage, recordRefusal } from "./page-refusals.js";
 import { acceptAddendum, cancel, start } from "./request.js";
 
 export { COMPLETING_LEASE_MS, type EnableConfig, type EnableDeps } from "./context.js";
 export { APP_PERMISSIONS, type SetupParams } from "./github-pages.js";
+export type { EnablePageUrls, PageOutcome, PageRefusalCode } from "./outcome.js";
 export type { GitHubPage } from "./page-refusals.js";
-export { CALLBACK_PATH, CREDENTIALS_PATH, MANIFEST_PATH, type PageResult, REGISTER_PATH, SETUP_PATH } from "./page-result.js";
 export { appNameFor } from "./request.js";
 export { statusExplanation } from "./wording.js";
 
@@ -54,37 +55,37 @@ export class EnableFlow {
   }
 
   /** GET the manifest page: the auto-submitting form that creates the app on GitHub. */
-  manifestPage(state: string | undefined): Promise<PageResult> {
+  manifestPage(state: string | undefined): Promise<PageOutcome> {
     return manifestPage(this.ctx, state);
   }
 
   /** GET GitHub's callback with the app's creation code. */
-  callback(code: string | undefined, state: string | undefined): Promise<PageResult> {
+  callback(code: string | undefined, state: string | undefined): Promise<PageOutcome> {
     return callback(this.ctx, code, state);
   }
 
   /** GET the installer's return from GitHub: the completion. */
-  setup(params: SetupParams): Promise<PageResult> {
+  setup(params: SetupParams): Promise<PageOutcome> {
     return setup(this.ctx, params);
   }
 
   /** GET the enterprise registration guide and its credentials form. */
-  registerPage(state: string | undefined): Promise<PageResult> {
+  registerPage(state: string | undefined): Promise<PageOutcome> {
     return registerPage(this.ctx, state);
   }
 
   /** POST the enterprise app's credentials. */
-  submitCredentials(fields: Record<string, string | undefined>): Promise<PageResult> {
+  submitCredentials(fields: Record<string, string | undefined>): Promise<PageOutcome> {
     return submitCredentials(this.ctx, fields);
   }
 
   /**
    * A request whose parameters the web adapter could not accept (repeated, oversized, outside the
-   * URL-token alphabet): refused like a forged state, in the same coalesced audit tally. The
-   * reason names the parameter only; its value is the requester's and is not recorded.
+   * URL-token alphabet): counted like a forged state, in the same coalesced audit tally; the web
+   * adapter answers it. The reason names the parameter only; its value is not recorded.
    */
-  refuseMalformed(at: GitHubPage, reason: string, page: PageResult): Promise<PageResult> {
-    return refuse(this.ctx, { at, refusal: "malformed", reason, page });
+  refuseMalformed(at: GitHubPage, reason: string): Promise<void> {
+    return recordRefusal(this.ctx, { at, refusal: "malformed", reason });
   }
 
   /** Ends operations whose time ran out, and completions whose lease ran out (the app's periodic sweep). */

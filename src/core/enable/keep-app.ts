@@ -6,8 +6,8 @@ import { randomBytes } from "node:crypto";
 import type { Actor } from "../audit.js";
 import type { Operation } from "../model.js";
 import { type EnableContext, updateCard } from "./context.js";
+import type { PageOutcome } from "./outcome.js";
 import { refuseNotWaiting } from "./page-refusals.js";
-import type { PageResult } from "./page-result.js";
 
 export type InstalledApp = NonNullable<Operation["app"]>;
 
@@ -29,7 +29,7 @@ export interface KeptApp {
 }
 
 /** Keeps the app and sends the browser to its installation; refused when the operation moved on meanwhile. */
-export async function keepAppAndInstall(ctx: EnableContext, kept: KeptApp): Promise<PageResult> {
+export async function keepAppAndInstall(ctx: EnableContext, kept: KeptApp): Promise<PageOutcome> {
   const { store, config } = ctx.deps;
   const { op, app } = kept;
   const installState = randomBytes(32).toString("base64url");

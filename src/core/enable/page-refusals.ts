@@ -3,36 +3,23 @@
 // and never records the request's code or state.
 import type { Operation } from "../model.js";
 import type { EnableContext } from "./context.js";
-import { errorPage, type PageResult } from "./page-result.js";
+import { type PageOutcome, type PageRefusalCode, type PageText, pageText } from "./outcome.js";
 import { stateProblemPage, statusExplanation } from "./wording.js";
 
 /** The pages anyone can request; each refusal is audited as `enable.<page>_refused`, coalesced. */
 export type GitHubPage = "manifest" | "callback" | "setup" | "register" | "credentials";
 
-/** Why a page refused a request (the audit entry's `refusal`). */
-export type PageRefusalCode =
-  | "no_valid_state"
-  | "not_waiting"
-  | "incomplete"
-  | "code_refused"
-  | "code_unverified"
-  | "malformed"
-  | "malformed_credentials"
-  | "key_refused"
-  | "wrong_app";
+export interface PageRefusal {
+  at: GitHubPage;
+  refusal: PageRefusalCode;
+  /** For the audit entry: names what was wrong, never a value the requester sent. */
+  reason: string;
+  op?: Operation;
+  operationId?: string;
+}
 
-/** Records a refused request to a GitHub page (never its code or state) and answers with `page`. */
-export async function refuse(
-  ctx: EnableContext,
-  refused: {
-    at: GitHubPage;
-    refusal: PageRefusalCode;
-    reason: string;
-    page: PageResult;
-    op?: Operation;
-    operationId?: string;
-  },
-): Promise<PageResult> {
+/** Counts a refused request to a GitHub page on the audit trail (never its code or state). */
+export async function recordRefusal(ctx: EnableContext, refused: PageRefusal): Promise<void> {
   const operation = refused.op?.id ?? refused.operationId;
   await ctx.refusals.record({
     actor: { slack: null },
@@ -41,14 +28,19 @@ export async function refuse(
     outcome: "refused",
     details: { refusal: refused.refusal, reason: refused.reason, ...(operation ? { operation } : {}) },
   });
-  return refused.page;
+}
+
+/** Records the refusal and answers with it; the page says `page`. */
+export async function refuse(ctx: EnableContext, refused: PageRefusal & { page: PageText }): Promise<PageOutcome> {
+  await recordRefusal(ctx, refused);
+  return { kind: "refused", refusal: refused.refusal, ...refused.page };
 }
 
 /** The state's operation is not at the step this page belongs to. */
 export function refuseNotWaiting(
   ctx: EnableContext,
   notWaiting: { at: GitHubPage; operationId: string; op: Operation | undefined; title: string },
-): Promise<PageResult> {
+): Promise<PageOutcome> {
   const { at, op } = notWaiting;
   const explanation = !op
     ? "This request no longer exists."
@@ -63,7 +55,7 @@ export function refuseNotWaiting(
     reason: op ? `the operation is ${op.status}` : "the operation no longer exists",
     operationId: notWaiting.operationId,
     op,
-    page: errorPage(409, notWaiting.title, `${explanation} Nothing was changed.`),
+    page: pageText(notWaiting.title, `${explanation} Nothing was changed.`),
   });
 }
 
@@ -73,7 +65,7 @@ export async function pageState(
   at: GitHubPage,
   state: string,
   purpose: "manifest" | "register" | "install",
-): Promise<{ operationId: string; op: Operation | undefined } | PageResult> {
+): Promise<{ operationId: string; op: Operation | undefined } | PageOutcome> {
   const { store } = ctx.deps;
   const check = await store.states.peek(state, purpose);
   if (!check.ok)

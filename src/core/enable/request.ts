@@ -14,7 +14,6 @@ import { asRefusal, authorizeClick, isRefusal, type Refusal, refuseClick } from 
 import { type EnableContext, updateCard } from "./context.js";
 import { endOperation } from "./end.js";
 import { expire } from "./expiry.js";
-import { MANIFEST_PATH, REGISTER_PATH } from "./page-result.js";
 import { continueOnGitHubReply, describeWait, preflightReply, registrationReply, statusExplanation } from "./wording.js";
 
 export interface EnableRequest {
@@ -165,8 +164,8 @@ export async function acceptAddendum(ctx: EnableContext, operationId: string, sl
     return simpleMessage(statusExplanation(current));
   }
   await updateCard(ctx, next, { kind: "on_github", acceptedBy: slackUserId, acceptedAt });
-  if (op.accountKind === "enterprise") return registrationReply(next, `${config.publicUrl}${REGISTER_PATH}?state=${state}`);
-  return continueOnGitHubReply(next, `${config.publicUrl}${MANIFEST_PATH}?state=${state}`, githubSiteName(config.githubUrl));
+  if (op.accountKind === "enterprise") return registrationReply(next, `${config.pages.register}?state=${state}`);
+  return continueOnGitHubReply(next, `${config.pages.manifest}?state=${state}`, githubSiteName(config.githubUrl));
 }
 
 /** The requester, still an admin now; anyone else's click is refused and counted on the audit trail. */

@@ -4,7 +4,7 @@ import { enableArgument, when } from "../enable-card.js";
 import { type Message, simpleMessage } from "../message.js";
 import type { Operation, OperationStatus } from "../model.js";
 import type { CheckResult } from "../preflight.js";
-import { errorPage, type PageResult } from "./page-result.js";
+import { type PageOutcome, type PageText, pageText } from "./outcome.js";
 
 export function describeWait(status: OperationStatus): string {
   switch (status) {
@@ -41,42 +41,33 @@ export function statusExplanation(op: Operation): string {
   }
 }
 
-export function stateProblemPage(reason: "unknown" | "used" | "expired" | "wrong_purpose"): PageResult {
+export function stateProblemPage(reason: "unknown" | "used" | "expired" | "wrong_purpose"): PageText {
   switch (reason) {
     case "used":
-      return errorPage(
-        400,
+      return pageText(
         "Link already used",
         "This link was already used; each works once. Nothing was changed. If the enable did not finish, run `/ghconnect enable ORG` again.",
       );
     case "expired":
-      return errorPage(
-        400,
-        "Link expired",
-        "This link expired (links last 60 minutes). Nothing was changed. Run `/ghconnect enable ORG` again.",
-      );
+      return pageText("Link expired", "This link expired (links last 60 minutes). Nothing was changed. Run `/ghconnect enable ORG` again.");
     case "wrong_purpose":
-      return errorPage(400, "Wrong link", "This link belongs to another step of the flow. Nothing was changed.");
+      return pageText("Wrong link", "This link belongs to another step of the flow. Nothing was changed.");
     default:
-      return errorPage(
-        400,
+      return pageText(
         "Unknown link",
         "ghconnect did not issue this link, or it belongs to an operation that has ended. Nothing was changed.",
       );
   }
 }
 
-export const MISSING_STATE_PAGE = errorPage(
-  400,
+export const MISSING_STATE_PAGE = pageText(
   "Not a return from GitHub",
   "This page needs the link GitHub returns after installing the app, which carries the `state` ghconnect gave GitHub for this enable. This request had none, so it was refused. Nothing was changed. If you are enabling GitHub Connect, go back to the link ghconnect sent you in Slack.",
 );
 
 /** GitHub sends `setup_action=update` when an owner later edits the installation. */
-export const NOTHING_TO_DO_PAGE: PageResult = {
-  kind: "page",
-  status: 200,
-  tone: "neutral",
+export const NOTHING_TO_DO_PAGE: PageOutcome = {
+  kind: "nothing_to_do",
   title: "Nothing to do",
   message:
     "GitHub sent you here because the app's installation was changed. ghconnect needs nothing for that, and nothing was changed. `/ghconnect status` in Slack shows the connection.",
