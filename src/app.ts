@@ -10,7 +10,7 @@ import { type Config, ConfigError } from "./config.js";
 import { createAnnouncer } from "./core/announce.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
-import { EnableFlow } from "./core/enable.js";
+import { EnableFlow } from "./core/enable/index.js";
 import { watchEnterpriseInstallations } from "./core/enterprise-installations.js";
 import { EverydayCommands } from "./core/everyday.js";
 import { connectHosts, githubSiteName } from "./core/github-hosts.js";
@@ -55,7 +55,7 @@ import { SlackWatch } from "./slack/watch.js";
 import { SlackWitnessReader } from "./slack/witness-reader.js";
 import { configuredHome, workspaceGuard } from "./slack/workspace-guard.js";
 import { Sweeper } from "./sweeper.js";
-import { githubRoutes } from "./web/github-routes.js";
+import { enablePageUrls, githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
 import { linkRoutes } from "./web/link-routes.js";
 import { Metrics } from "./web/metrics.js";
@@ -202,7 +202,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     clock,
     log,
     config: {
-      publicUrl: config.PUBLIC_URL,
+      pages: enablePageUrls(config.PUBLIC_URL),
       githubUrl: config.GITHUB_URL,
       ghesUrl: config.GHES_URL,
       uploadsUrl: config.GITHUB_UPLOADS_URL,

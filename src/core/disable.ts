@@ -4,16 +4,15 @@
 // GitHub: when GitHub fails, an admin can delete the credentials anyway.
 import { randomUUID } from "node:crypto";
 import type { Actor, AuditInput } from "./audit.js";
-import { authorizeAdmin } from "./authorize.js";
+import { type AdminIdentity, authorizeAdmin } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { type DisableStage, disableCard, INTERRUPTED_REASON } from "./disable-card.js";
-import type { FlowStore } from "./enable.js";
 import { when } from "./enable-card.js";
-import { NotAuthorized, NotConnected, OperationInFlight, UserError } from "./errors.js";
-import { type Message, simpleMessage } from "./message.js";
+import { NotConnected, OperationInFlight, UserError } from "./errors.js";
+import { type Message, refusalMessage, simpleMessage } from "./message.js";
 import type { AccountKind, Approval, Connection } from "./model.js";
-import type { DotcomGateway, GhesGateway, Notifier } from "./ports.js";
-import { RefusalLog, refusedClick } from "./refusals.js";
+import type { DotcomGateway, FlowStore, GhesGateway, Notifier } from "./ports.js";
+import { authorizeClick, type ClickAuthorizer, isRefusal, type Refusal, type RefusalCode, RefusalLog, refuseClick } from "./refusals.js";
 import { approvalStateWords } from "./status.js";
 
 /**
@@ -121,27 +120,24 @@ export class DisableFlow {
 
   /** The Disconnect button. */
   async approve(approvalId: string, slackUserId: string): Promise<Message> {
-    const { store, ghes, clock } = this.deps;
+    const { store, clock } = this.deps;
     const a = await store.approvals.get(approvalId);
     if (!a) return simpleMessage("This disconnect request no longer exists. Nothing was changed.");
-    const refuse = async (reason: string, actor: Actor = { slack: slackUserId }) => {
-      await this.refusals.record(refusedClick({ actor, action: "disable.approve", target: a.org, details: { approval: a.id, reason } }));
-      return simpleMessage(`:no_entry: ${reason} Nothing was changed.`);
-    };
-    let admin: { ghesLogin: string };
-    try {
-      admin = await authorizeAdmin(store.admins, ghes, slackUserId, `approve the disconnect of ${a.org}`);
-    } catch (error) {
-      if (error instanceof NotAuthorized) return refuse(error.message, { slack: slackUserId, ...error.actor });
-      throw error;
-    }
+    const click = { slackUserId, action: "disable.approve", target: a.org, details: { approval: a.id } };
+    // Every refusal of the Disconnect button says that nothing was changed, with no hint.
+    const say = (refusal: Refusal) => refusalMessage({ reason: refusal.reason }, { nothingChanged: true });
+    const refuse = async (code: RefusalCode, reason: string, actor: Actor) =>
+      say(await refuseClick(this.refusals, click, { code, reason, actor }));
+    const admin = await authorizeClick(this.clickAuthorizer(), { ...click, doing: `approve the disconnect of ${a.org}` });
+    if (isRefusal(admin)) return say(admin);
     const actor = { slack: slackUserId, ghes: admin.ghesLogin };
-    if (a.status !== "pending") return refuse(this.notPending(a), actor);
+    if (a.status !== "pending") return refuse("not_pending", this.notPending(a), actor);
     // Four eyes are two people, not two Slack accounts: the requester's GHES login counts too.
     const requester = a.policy === "peer" ? await store.admins.find(a.requestedBySlack) : undefined;
     const samePerson = requester !== undefined && requester.ghesLogin.toLowerCase() === admin.ghesLogin.toLowerCase();
     if (a.policy === "peer" && (slackUserId === a.requestedBySlack || samePerson)) {
       return refuse(
+        "same_person",
         slackUserId === a.requestedBySlack
           ? `This disconnect needs a second admin: <@${a.requestedBySlack}> asked for it, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`
           : `This disconnect needs a second person: <@${a.requestedBySlack}> asked for it as GHES \`${admin.ghesLogin}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
@@ -151,7 +147,7 @@ export class DisableFlow {
     const connection = await store.connections.get(a.connectionId);
     if (Date.parse(a.expiresAt) <= clock().getTime()) {
       await this.expire(a);
-      return refuse(`This request expired at ${when(a.expiresAt)}.`, actor);
+      return refuse("expired", `This request expired at ${when(a.expiresAt)}.`, actor);
     }
     const active = await store.connections.active();
     if (!connection || !active || active.id !== a.connectionId || active.version !== a.connectionVersion) {
@@ -163,7 +159,7 @@ export class DisableFlow {
       if (await store.approvals.transition(a.id, ["pending"], "stale", { error: reason })) {
         if (connection) await this.updateCard(a, connection, { kind: "stale", reason });
       }
-      return refuse(`${reason} This approval is no longer valid.`, actor);
+      return refuse("stale", `${reason} This approval is no longer valid.`, actor);
     }
     const won = await store.transaction(async (tx) => {
       if (!(await tx.approvals.claim(a.id, slackUserId))) return false;
@@ -176,7 +172,7 @@ export class DisableFlow {
       });
       return true;
     });
-    if (!won) return refuse(this.notPending((await store.approvals.get(a.id)) as Approval), actor);
+    if (!won) return refuse("not_pending", this.notPending((await store.approvals.get(a.id)) as Approval), actor);
     return this.execute((await store.approvals.get(a.id)) as Approval, connection, actor, ["approved"]);
   }
 
@@ -194,8 +190,12 @@ export class DisableFlow {
     const { store } = this.deps;
     const a = await store.approvals.get(approvalId);
     if (!a) return simpleMessage("This disconnect request no longer exists.");
-    const admin = await this.adminOrRefusal(a, slackUserId, force ? "disable.force" : "disable.retry", `finish the disconnect of ${a.org}`);
-    if ("refusal" in admin) return admin.refusal;
+    const admin = await this.authorizeClick(a, {
+      slackUserId,
+      action: force ? "disable.force" : "disable.retry",
+      doing: `finish the disconnect of ${a.org}`,
+    });
+    if (isRefusal(admin)) return refusalMessage(admin);
     const actor = { slack: slackUserId, ghes: admin.ghesLogin };
     if (a.status !== "failed") return simpleMessage(this.notPending(a));
     const connection = await store.connections.get(a.connectionId);
@@ -315,8 +315,8 @@ export class DisableFlow {
     const { store } = this.deps;
     const a = await store.approvals.get(approvalId);
     if (!a) return simpleMessage("This disconnect request no longer exists.");
-    const admin = await this.adminOrRefusal(a, slackUserId, "disable.cancel", `cancel the disconnect of ${a.org}`);
-    if ("refusal" in admin) return admin.refusal;
+    const admin = await this.authorizeClick(a, { slackUserId, action: "disable.cancel", doing: `cancel the disconnect of ${a.org}` });
+    if (isRefusal(admin)) return refusalMessage(admin);
     const cancelled = await this.move(
       a,
       ["pending"],
@@ -384,28 +384,13 @@ export class DisableFlow {
     });
   }
 
-  /** The clicker's admin record (checked live), or the refusal to show them, audited as `action`. */
-  private async adminOrRefusal(
-    a: Approval,
-    slackUserId: string,
-    action: string,
-    doing: string,
-  ): Promise<{ ghesLogin: string } | { refusal: Message }> {
-    const { store, ghes } = this.deps;
-    try {
-      return await authorizeAdmin(store.admins, ghes, slackUserId, doing);
-    } catch (error) {
-      if (!(error instanceof NotAuthorized)) throw error;
-      await this.refusals.record(
-        refusedClick({
-          actor: { slack: slackUserId, ...error.actor },
-          action,
-          target: a.org,
-          details: { approval: a.id, reason: error.message },
-        }),
-      );
-      return { refusal: error.toMessage() };
-    }
+  private clickAuthorizer(): ClickAuthorizer {
+    return { admins: this.deps.store.admins, ghes: this.deps.ghes, refusals: this.refusals };
+  }
+
+  /** The clicker's admin record (checked live), or the refusal to show them, audited as `action` on the request. */
+  private authorizeClick(a: Approval, click: { slackUserId: string; action: string; doing: string }): Promise<AdminIdentity | Refusal> {
+    return authorizeClick(this.clickAuthorizer(), { ...click, target: a.org, details: { approval: a.id } });
   }
 
   private async expire(a: Approval): Promise<boolean> {

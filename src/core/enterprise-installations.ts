@@ -7,8 +7,7 @@
 // its tokens through one of those installations: when that one is removed while others remain,
 // the check moves the connection to another (re-homes it) rather than let every refresh fail;
 // when none remain, `status` says what an owner does.
-import type { FlowStore } from "./enable.js";
-import type { DotcomGateway } from "./ports.js";
+import type { DotcomGateway, FlowStore } from "./ports.js";
 
 export interface InstallationsWatchDeps {
   store: FlowStore;

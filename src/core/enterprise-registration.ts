@@ -4,7 +4,7 @@
 // an enterprise, Enterprise settings → GitHub Apps; such an app "can only be installed on
 // organizations within the enterprise", docs.github.com/enterprise-cloud@latest/apps/creating-
 // github-apps/setting-up-a-github-app/creating-a-github-app). This file holds what the bot's
-// guide page shows and how it reads the credentials form; the flow itself is in enable.ts.
+// guide page shows and how it reads the credentials form; the flow itself is in enable/enterprise-pages.ts.
 import { createPrivateKey } from "node:crypto";
 import type { Operation } from "./model.js";
 import type { DotcomGateway, RegisteredApp } from "./ports.js";

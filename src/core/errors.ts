@@ -1,7 +1,7 @@
 // Errors a person can act on. Each carries the sentence the user will read; the Slack layer
 // renders it and never invents its own wording.
 import type { Actor } from "./audit.js";
-import { type Message, simpleMessage } from "./message.js";
+import { type Message, refusalMessage } from "./message.js";
 
 export class UserError extends Error {
   readonly code: string = "user_error";
@@ -16,7 +16,7 @@ export class UserError extends Error {
     this.name = new.target.name;
   }
   toMessage(): Message {
-    return simpleMessage(`:no_entry: ${this.message}`, this.hint);
+    return refusalMessage({ reason: this.message, hint: this.hint });
   }
 }
 

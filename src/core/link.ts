@@ -5,9 +5,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Actor } from "./audit.js";
 import type { Clock } from "./clock.js";
-import type { FlowStore, PageResult } from "./enable.js";
 import { when } from "./enable-card.js";
 import { UserError } from "./errors.js";
+import type { PageResult } from "./http-page.js";
 import {
   CodeRefused,
   LINK_CALLBACK_PATH,
@@ -22,7 +22,7 @@ import {
   type UserTokens,
 } from "./identity.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
-import type { Notifier } from "./ports.js";
+import type { FlowStore, Notifier } from "./ports.js";
 import { type InfoLog, RefusalLog } from "./refusals.js";
 
 export const LINK_TTL_MS = 10 * 60_000;

@@ -40,6 +40,14 @@ export function simpleMessage(text: string, context?: string): Message {
 }
 
 /**
+ * A refusal as the person reads it: the one place its emoji is added. `nothingChanged` says so
+ * after the sentence, for a click that changed nothing.
+ */
+export function refusalMessage(refusal: { reason: string; hint?: string }, options: { nothingChanged?: boolean } = {}): Message {
+  return simpleMessage(`:no_entry: ${refusal.reason}${options.nothingChanged ? " Nothing was changed." : ""}`, refusal.hint);
+}
+
+/**
  * Slack's Block Kit limits that shape what core composes (the renderer clips to the others): a
  * section's text and a message's block count. Slack refuses a message over them (invalid_blocks).
  */

@@ -1,5 +1,7 @@
-// What core needs from the outside world, as interfaces. github/ and slack/ implement them;
+// What core needs from the outside world, as interfaces. github/, slack/ and db/ implement them;
 // tests may too. No Octokit, Bolt or SQL types cross this line.
+import type { Repos } from "../db/store.js";
+import type { AuditInput } from "./audit.js";
 import type { Message } from "./message.js";
 import type { Witness, WitnessReading } from "./witness.js";
 
@@ -179,4 +181,17 @@ export interface SlackHealth {
   detail: string;
   /** When this state began (ISO). */
   since: string;
+}
+
+/**
+ * The repositories core uses, as db/ provides them. Their method types are still db/'s own
+ * (small repos returning domain objects); the query builder, engine and secret box behind them
+ * are left out, so no SQL type reaches core through this port.
+ */
+export type FlowRepos = Omit<Repos, "q" | "engine" | "clock" | "box">;
+
+/** The store as core's flows use it: the repositories, in or out of a transaction, and the audit trail. */
+export interface FlowStore extends FlowRepos {
+  transaction<T>(fn: (tx: FlowRepos) => Promise<T>): Promise<T>;
+  appendAudit(input: AuditInput): Promise<unknown>;
 }

@@ -1,10 +1,17 @@
+// One way to refuse. A refusal is a value with a code (as Bolt's coded errors have) and the
+// sentence the person reads; core returns it, the renderer (refusalMessage) adds the emoji. A
+// command's refusal is a thrown UserError, which the router audits and renders alike; a click's
+// is audited here (authorizeClick, refuseClick).
+//
 // Refusals of the pages anyone can request (setup, callback, manifest) are audited, but a flood
 // of forged requests must not grow the audit trail: per page and reason, at most one entry a
 // minute, carrying the `count` of refusals it stands for; the others are logged at info. The
 // tally lives in the database (one conditional upsert and claim), so replicas share it, a restart
 // loses no count, and the entries' counts always add up to the refusals.
-import type { Repos } from "../db/store.js";
-import type { AuditInput } from "./audit.js";
+import type { Actor, AuditInput } from "./audit.js";
+import { type AdminIdentity, authorizeAdmin, type RosterLookup } from "./authorize.js";
+import { NotAuthorized } from "./errors.js";
+import type { FlowStore, GhesGateway } from "./ports.js";
 
 /** Where a refusal that did not get its own audit entry is logged (pino's logger fits). */
 export interface InfoLog {
@@ -12,7 +19,7 @@ export interface InfoLog {
 }
 
 export interface RefusalLogDeps {
-  store: { transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> };
+  store: Pick<FlowStore, "transaction">;
   log?: InfoLog;
   /** At most one entry per page and reason this often (default one minute). */
   everyMs?: number;
@@ -78,4 +85,73 @@ export function refusedClick(refused: {
     outcome: "refused",
     details: { ...refused.details, clicked_by: refused.actor.slack ?? null },
   };
+}
+
+export type RefusalCode =
+  /** Not an admin now (not in the roster, pending, not a GHES site admin). */
+  | "not_authorized"
+  /** Only the person who asked may take this step. */
+  | "not_requester"
+  /** Four eyes: the person who asked cannot also approve. */
+  | "same_person"
+  | "expired"
+  /** What the request was about changed since it was made. */
+  | "stale"
+  /** Another click, replica or sweep got there first. */
+  | "not_pending";
+
+export interface Refusal {
+  readonly code: RefusalCode;
+  /** The sentence the person reads, and the audit entry's reason. */
+  readonly reason: string;
+  /** What to do next, shown under the sentence. */
+  readonly hint?: string;
+  /** Who was refused beyond the Slack user (their GHES login, once known), for the audit entry. */
+  readonly actor?: Actor;
+}
+
+export function isRefusal(value: object): value is Refusal {
+  return "code" in value && "reason" in value;
+}
+
+/** A thrown NotAuthorized as a refusal value. */
+export function asRefusal(error: NotAuthorized): Refusal {
+  return { code: "not_authorized", reason: error.message, hint: error.hint, actor: error.actor };
+}
+
+/** The click being refused, as its audit entry names it: `action` on `target`, with the request's id in `details`. */
+export interface Click {
+  slackUserId: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+}
+
+/** Counts the refused click on the audit trail and returns the refusal. */
+export async function refuseClick(refusals: RefusalLog, click: Click, refusal: Refusal): Promise<Refusal> {
+  await refusals.record(
+    refusedClick({
+      actor: { slack: click.slackUserId, ...refusal.actor },
+      action: click.action,
+      target: click.target,
+      details: { ...click.details, reason: refusal.reason },
+    }),
+  );
+  return refusal;
+}
+
+export interface ClickAuthorizer {
+  admins: RosterLookup;
+  ghes: GhesGateway;
+  refusals: RefusalLog;
+}
+
+/** Authorize, or audit the refusal: the clicker as an admin, checked live now, or why not, counted. */
+export async function authorizeClick(deps: ClickAuthorizer, click: Click & { doing: string }): Promise<AdminIdentity | Refusal> {
+  try {
+    return await authorizeAdmin(deps.admins, deps.ghes, click.slackUserId, click.doing);
+  } catch (error) {
+    if (!(error instanceof NotAuthorized)) throw error;
+    return refuseClick(deps.refusals, click, asRefusal(error));
+  }
 }

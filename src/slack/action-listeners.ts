@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { App, BlockAction, ButtonAction } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { DisableFlow } from "../core/disable.js";
-import type { EnableFlow } from "../core/enable.js";
+import type { EnableFlow } from "../core/enable/index.js";
 import type { Message } from "../core/message.js";
 import type { GovernedFeatures } from "../core/native/governed.js";
 import type { Notifier } from "../core/ports.js";

@@ -1,20 +1,75 @@
-// The browser-facing routes of the enable flow. Parameters are validated before core sees them:
-// a missing, oversized or malformed one is a 400 page and nothing changes.
+// The browser-facing routes of the enable flow: where they live, and what each of core's
+// outcomes is in HTTP. Parameters are validated before core sees them: a missing, oversized or
+// malformed one is a 400 page and nothing changes.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import {
-  CALLBACK_PATH,
-  CREDENTIALS_PATH,
-  type EnableFlow,
-  type GitHubPage,
-  MANIFEST_PATH,
-  type PageResult,
-  REGISTER_PATH,
-  SETUP_PATH,
-} from "../core/enable.js";
+import type { EnableFlow, EnablePageUrls, GitHubPage, PageOutcome, PageRefusalCode } from "../core/enable/index.js";
+import { LINK_CALLBACK_PATH } from "../core/identity.js";
 import { isDatabaseError } from "../db/errors.js";
 import type { Route } from "./http.js";
-import { renderPage } from "./pages.js";
+import { type PageResult, renderPage } from "./pages.js";
+
+export const CALLBACK_PATH = "/ghconnect/github/callback";
+export const SETUP_PATH = "/ghconnect/github/setup";
+export const MANIFEST_PATH = "/ghconnect/manifest";
+export const REGISTER_PATH = "/ghconnect/enterprise/register";
+export const CREDENTIALS_PATH = "/ghconnect/enterprise/credentials";
+/** The app's webhook URL: GitHub requires one, the manifest marks it inactive and nothing serves it. */
+export const WEBHOOK_PATH = "/ghconnect/github/webhook";
+
+/** The enable flow's public URLs under the bot's PUBLIC_URL, for core (manifest, replies, guide). */
+export function enablePageUrls(publicUrl: string): EnablePageUrls {
+  return {
+    manifest: `${publicUrl}${MANIFEST_PATH}`,
+    callback: `${publicUrl}${CALLBACK_PATH}`,
+    setup: `${publicUrl}${SETUP_PATH}`,
+    register: `${publicUrl}${REGISTER_PATH}`,
+    credentials: `${publicUrl}${CREDENTIALS_PATH}`,
+    linkCallback: `${publicUrl}${LINK_CALLBACK_PATH.github}`,
+    webhook: `${publicUrl}${WEBHOOK_PATH}`,
+  };
+}
+
+/** A refused request's status: the request was wrong (400), late (409), unusable (422), or GitHub could not be asked (502). */
+const REFUSAL_STATUS: Record<PageRefusalCode, number> = {
+  no_valid_state: 400,
+  incomplete: 400,
+  malformed: 400,
+  code_refused: 400,
+  authorization_refused: 400,
+  not_waiting: 409,
+  too_late: 409,
+  malformed_credentials: 422,
+  key_refused: 422,
+  wrong_app: 422,
+  secret_refused: 422,
+  code_unverified: 502,
+  authorization_unverified: 502,
+};
+
+/** Core's outcome of an enable page as the browser gets it. */
+export function enablePage(outcome: PageOutcome): PageResult {
+  switch (outcome.kind) {
+    case "manifest":
+    case "register":
+    case "redirect":
+      return outcome;
+    case "connected":
+      return { ...text(outcome), kind: "page", status: 200, tone: "ok", notified: outcome.notified };
+    case "nothing_to_do":
+      return { ...text(outcome), kind: "page", status: 200, tone: "neutral" };
+    case "refused":
+      return { ...text(outcome), kind: "page", status: REFUSAL_STATUS[outcome.refusal], tone: "error" };
+    case "failed":
+      return { ...text(outcome), kind: "page", status: 422, tone: "error", notified: outcome.notified };
+  }
+}
+
+const text = (page: { title: string; message: string; link?: { href: string; label: string } }) => ({
+  title: page.title,
+  message: page.message,
+  ...(page.link ? { link: page.link } : {}),
+});
 
 const MAX_PARAM = 512;
 const TOKENISH = /^[A-Za-z0-9._~-]+$/;
@@ -36,11 +91,14 @@ function send(res: ServerResponse, result: PageResult): void {
   res.end(html);
 }
 
-function badRequest(message: string): PageResult {
+/** A page refusing a request the web adapter could not read. */
+type ErrorPage = Extract<PageResult, { kind: "page" }>;
+
+function badRequest(message: string): ErrorPage {
   return { kind: "page", status: 400, tone: "error", title: "Bad request", message: `${message} Nothing was changed.` };
 }
 
-export type Params = { ok: true; values: Record<string, string | undefined> } | { ok: false; reason: string; page: PageResult };
+export type Params = { ok: true; values: Record<string, string | undefined> } | { ok: false; reason: string; page: ErrorPage };
 
 /** Reads the named parameters; undefined values are absent, a bad one is a 400 page (audited by the caller). */
 export function params(url: URL, names: string[]): Params {
@@ -88,7 +146,7 @@ async function credentialsBody(req: IncomingMessage): Promise<Params> {
     size += (chunk as Buffer).length;
     if (size > MAX_CREDENTIALS_BODY) {
       req.resume();
-      const tooLarge: PageResult = {
+      const tooLarge: ErrorPage = {
         kind: "page",
         status: 413,
         tone: "error",
@@ -121,11 +179,11 @@ export function pageRoute(options: {
   names: string[];
   run: (p: Record<string, string | undefined>) => Promise<PageResult>;
   read?: (req: IncomingMessage, url: URL) => Promise<Params>;
-  refused?: (reason: string, page: PageResult) => Promise<PageResult>;
+  refused?: (reason: string, page: ErrorPage) => Promise<PageResult>;
 }) {
   const { log, names, run } = options;
   const read = options.read ?? (async (_req: IncomingMessage, url: URL) => params(url, names));
-  const refused = options.refused ?? (async (_reason: string, page: PageResult) => page);
+  const refused = options.refused ?? (async (_reason: string, page: ErrorPage) => page);
   return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     try {
       const p = await read(req, url);
@@ -150,9 +208,19 @@ export function githubRoutes(enable: EnableFlow, log: Logger): Route[] {
   const handle = (
     at: GitHubPage,
     names: string[],
-    run: (p: Record<string, string | undefined>) => Promise<PageResult>,
+    run: (p: Record<string, string | undefined>) => Promise<PageOutcome>,
     read?: (req: IncomingMessage, url: URL) => Promise<Params>,
-  ) => pageRoute({ log, names, run, read, refused: (reason, page) => enable.refuseMalformed(at, reason, page) });
+  ) =>
+    pageRoute({
+      log,
+      names,
+      run: async (p) => enablePage(await run(p)),
+      read,
+      refused: async (reason, page) => {
+        await enable.refuseMalformed(at, reason);
+        return page;
+      },
+    });
   return [
     { method: "GET", path: MANIFEST_PATH, handler: handle("manifest", ["state"], (p) => enable.manifestPage(p.state)) },
     { method: "GET", path: REGISTER_PATH, handler: handle("register", ["state"], (p) => enable.registerPage(p.state)) },

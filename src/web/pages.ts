@@ -1,6 +1,10 @@
 // The pages a browser sees during enable: small, clear, styled, no framework. Every value is
 // escaped; the manifest form posts itself to GitHub (with a button for browsers without JS).
-import type { PageResult } from "../core/enable.js";
+import type { PageOutcome } from "../core/enable/index.js";
+import type { PageResult as StatusPage } from "../core/http-page.js";
+
+/** What a browser request gets: a redirect, a page with its HTTP status, or one of enable's forms. */
+export type PageResult = StatusPage | Extract<PageOutcome, { kind: "manifest" | "register" }>;
 
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
