@@ -184,6 +184,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     githubApiUrl: config.GITHUB_API_URL,
     fetch,
   });
+  let workspace: string | undefined;
   const links = new LinkService({
     store,
     notifier,
@@ -192,6 +193,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     ghesHost: new URL(config.GHES_URL).host,
     oauth: personOAuth,
     log,
+    // For the link confirmation page: the workspace auth.test reported, else SLACK_TEAM_ID.
+    workspace: () => workspace ?? config.SLACK_TEAM_ID,
   });
   const enable = new EnableFlow({
     store,
@@ -519,7 +522,10 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       started = true;
       // The start-up probe's auth.test already told who the bot is and which workspace it serves,
       // so the workspace guard never makes the first requests wait for (or miss) a second call.
-      if (first.ok) learned(first.identity);
+      if (first.ok) {
+        learned(first.identity);
+        workspace = first.identity.teamId ? `${first.team} (${first.identity.teamId})` : first.team;
+      }
       // Awaited, so a bot that is listening has said it (once per installation; see roster.ts).
       await announcePendingRoster({ store, notifier, replica }).catch((error) =>
         log.warn({ err: error }, "could not announce the pending roster entries"),

@@ -95,6 +95,10 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       return {
         text: `🔐 <@${String(e.target).split(":")[0]}> signed in to GHES as \`${String(e.target).split(":")[1]}\`: their admin entry is active.`,
       };
+    case "link.linked":
+      return {
+        text: `🔗 ${who(e)} signed in and linked ${e.target === "github" ? "github.com" : "GHES"} \`${String(e.details.login)}\` to their Slack account.`,
+      };
     case "admins.removed":
       return { text: `👤 ${who(e)} removed <@${String(e.target).split(":")[0]}> from the ghconnect admins.` };
     case "native.observed":

@@ -12,6 +12,7 @@ import {
   REGISTER_PATH,
   SETUP_PATH,
 } from "../core/enable.js";
+import type { LinkPageResult } from "../core/link.js";
 import { isDatabaseError } from "../db/errors.js";
 import type { Route } from "./http.js";
 import { renderPage } from "./pages.js";
@@ -19,7 +20,7 @@ import { renderPage } from "./pages.js";
 const MAX_PARAM = 512;
 const TOKENISH = /^[A-Za-z0-9._~-]+$/;
 
-function send(res: ServerResponse, result: PageResult): void {
+function send(res: ServerResponse, result: LinkPageResult): void {
   const security = {
     "cache-control": "no-store",
     "referrer-policy": "no-referrer",
@@ -32,7 +33,8 @@ function send(res: ServerResponse, result: PageResult): void {
     return;
   }
   const { status, html } = renderPage(result);
-  res.writeHead(status, { ...security, "content-type": "text/html; charset=utf-8" });
+  const cookies = result.kind === "link-confirm" ? { "set-cookie": result.cookies } : {};
+  res.writeHead(status, { ...security, "content-type": "text/html; charset=utf-8", ...cookies });
   res.end(html);
 }
 
@@ -119,7 +121,7 @@ async function credentialsBody(req: IncomingMessage): Promise<Params> {
 export function pageRoute(options: {
   log: Logger;
   names: string[];
-  run: (p: Record<string, string | undefined>) => Promise<PageResult>;
+  run: (p: Record<string, string | undefined>) => Promise<LinkPageResult>;
   read?: (req: IncomingMessage, url: URL) => Promise<Params>;
   refused?: (reason: string, page: PageResult) => Promise<PageResult>;
 }) {
