@@ -101,6 +101,8 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       };
     case "admins.removed":
       return { text: `👤 ${who(e)} removed <@${String(e.target).split(":")[0]}> from the ghconnect admins.` };
+    case "native_feature.click":
+      return { text: `🚫 ${who(e)}'s click on the \`${e.target}\` change was refused: ${reason(e)}` };
     case "native.observed":
       return { text: `👀 ${String(e.details.line)}` };
     case "native.watch_failed":

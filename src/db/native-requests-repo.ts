@@ -14,6 +14,7 @@ interface Tables {
     policy: string;
     status: string;
     requested_by_slack: string;
+    requested_by_ghes: string | null;
     requested_at: string;
     expires_at: string;
     decided_by_slack: string | null;
@@ -37,7 +38,7 @@ export class NativeRequestsRepo implements NativeRequestStore {
   }
 
   async create(
-    r: Pick<NativeRequest, "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedAt" | "expiresAt">,
+    r: Pick<NativeRequest, "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedByGhes" | "requestedAt" | "expiresAt">,
   ): Promise<void> {
     await this.q
       .insertInto("native_requests")
@@ -48,6 +49,7 @@ export class NativeRequestsRepo implements NativeRequestStore {
         policy: r.policy,
         status: "pending",
         requested_by_slack: r.requestedBySlack,
+        requested_by_ghes: r.requestedByGhes,
         requested_at: r.requestedAt,
         expires_at: r.expiresAt,
         decided_by_slack: null,
@@ -128,6 +130,7 @@ function toRequest(row: Tables["native_requests"]): NativeRequest {
     policy: row.policy as "self" | "peer",
     status: row.status as NativeRequestStatus,
     requestedBySlack: row.requested_by_slack,
+    requestedByGhes: row.requested_by_ghes ?? null,
     requestedAt: row.requested_at,
     expiresAt: row.expires_at,
     decidedBySlack: row.decided_by_slack,

@@ -7,7 +7,7 @@
 // confirmation, audited as confirmed by a person. Nothing is recorded as done without one of them.
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../audit.js";
-import { authorizeAdmin } from "../authorize.js";
+import { authorizeAdmin, requesterLogins } from "../authorize.js";
 import type { Clock } from "../clock.js";
 import type { FlowStore } from "../enable.js";
 import { when } from "../enable-card.js";
@@ -32,6 +32,8 @@ export interface NativeRequest {
   policy: "self" | "peer";
   status: NativeRequestStatus;
   requestedBySlack: string;
+  /** The GHES login the requester was an admin as when they asked; null on requests made before it was kept. */
+  requestedByGhes: string | null;
   requestedAt: string;
   /** Until approval: when the request expires; after: until when the change is waited for. */
   expiresAt: string;
@@ -44,7 +46,9 @@ export interface NativeRequest {
 }
 
 export interface NativeRequestStore {
-  create(r: Pick<NativeRequest, "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedAt" | "expiresAt">): Promise<void>;
+  create(
+    r: Pick<NativeRequest, "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedByGhes" | "requestedAt" | "expiresAt">,
+  ): Promise<void>;
   get(id: string): Promise<NativeRequest | undefined>;
   /** The request for this feature still pending or awaiting, if any. */
   open(feature: string): Promise<NativeRequest | undefined>;
@@ -171,6 +175,7 @@ export class GovernedFeatures {
       action,
       policy: this.deps.policy,
       requestedBySlack: slackUserId,
+      requestedByGhes: admin.ghesLogin,
       requestedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.deps.ttlMs).toISOString(),
     });
@@ -205,14 +210,13 @@ export class GovernedFeatures {
         actor,
         `This change needs a second admin: <@${r.requestedBySlack}> asked for it (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
       );
-    // Four eyes are two people, not two Slack accounts: the requester's GHES login counts too
-    // (the same rule as disconnect approvals).
-    const requester = r.policy === "peer" ? await this.deps.store.admins.find(r.requestedBySlack) : undefined;
-    if (requester !== undefined && requester.ghesLogin.toLowerCase() === actor.ghes?.toLowerCase())
+    // Four eyes are two people, not two Slack accounts: the requester's GHES login counts too, the
+    // one kept when they asked and the one their entry names now (the same rule as disconnects).
+    if (r.policy === "peer" && actor.ghes && (await requesterLogins(this.deps.store, r)).includes(actor.ghes.toLowerCase()))
       return this.refuse(
         r,
         actor,
-        `This change needs a second admin, another person: <@${r.requestedBySlack}> asked for it as GHES \`${requester.ghesLogin}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
+        `This change needs a second admin, another person: <@${r.requestedBySlack}> asked for it as GHES \`${actor.ghes}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
       );
     if (Date.parse(r.expiresAt) <= clock().getTime()) {
       await this.lapse(r);
