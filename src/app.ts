@@ -30,7 +30,6 @@ import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
 import { inspectStorage, openForInspection } from "./db/inspect.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { NativeRepo } from "./db/native-repo.js";
-import { NativeRequestsRepo } from "./db/native-requests-repo.js";
 import { SecretBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
@@ -282,7 +281,6 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   const nativeEvents = new NativeRepo(db.kysely, clock);
   const governed = new GovernedFeatures({
     store,
-    requests: new NativeRequestsRepo(db.kysely, clock),
     ghes,
     notifier,
     clock,

@@ -1,6 +1,7 @@
 // Governed changes of GHES's native Connect features (see migrations/0007). Every move is one
 // conditional UPDATE (from the statuses it may leave), so a double click, two admins or two
-// replicas move a request once; the caller audits only when its move won.
+// replicas move a request once; the caller audits only when its move won, in the same
+// transaction (the repository is one of the store's, so `tx.nativeRequests` is bound to it).
 import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { NativeRequest, NativeRequestStatus, NativeRequestStore } from "../core/native/governed.js";
