@@ -48,8 +48,10 @@ export function nativeClick(world: GitHubWorld, click: NativeClick, by: string, 
     business_id: 1,
     created_at: now,
     operation_type: operation,
-    // GHES records which github.com account the connection is to; the stand-in keeps it here.
-    ...(click === "connect" ? { data: { dotcom_account: account } } : {}),
+    // GHES's own payload for these is `dotcom_connection: true` with the actor (see connectedAccount
+    // in core/native/events.ts); it names no account. The stand-in adds one (in `data`, a place the
+    // reader accepts) so the demo can show it; real GHES leaves status at "account not named".
+    ...(click === "connect" ? { dotcom_connection: true, data: { dotcom_account: account } } : { dotcom_connection: true }),
   };
   world.ghesAuditLog.push(event);
   return event;
