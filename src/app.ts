@@ -279,21 +279,26 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   });
   const ghesAudit = new GhesAuditClient(config.GHES_URL, config.GHES_TOKEN, fetch);
   const nativeEvents = new NativeRepo(db.kysely, clock);
-  const governed = new GovernedFeatures({
+  const governed: GovernedFeatures = new GovernedFeatures({
     store,
     ghes,
     notifier,
     clock,
     policy: config.GHCONNECT_DISCONNECT_APPROVAL,
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
-    settingsUrl: `${config.GHES_URL.replace(/\/+$/, "")}/enterprises/${config.GHES_ENTERPRISE ?? "SLUG"}/settings/dotcom_connection`,
-    nativeState: async () => (config.GHES_ENTERPRISE ? foldNative(await nativeEvents.all()) : undefined),
-    actionsEnabled: () =>
-      config.GHES_ENTERPRISE
-        ? ghesAudit.actionsEnabled(config.GHES_ENTERPRISE)
-        : Promise.resolve({ ok: false, detail: "GHES_ENTERPRISE is not set, so GHES's Actions setting cannot be read" }),
+    // The slug is GHES_ENTERPRISE, or what GHES told the watcher when it is not set.
+    get settingsUrl() {
+      return `${config.GHES_URL.replace(/\/+$/, "")}/enterprises/${native.knownEnterprise ?? "SLUG"}/settings/dotcom_connection`;
+    },
+    nativeState: async () => ((await native.enterprise()) ? foldNative(await nativeEvents.all()) : undefined),
+    actionsEnabled: async () => {
+      const enterprise: string | undefined = await native.enterprise();
+      return enterprise
+        ? ghesAudit.actionsEnabled(enterprise)
+        : { ok: false, detail: "GHES_ENTERPRISE is not set and GHES did not tell the slug, so GHES's Actions setting cannot be read" };
+    },
   });
-  const native = new NativeWatcher({
+  const native: NativeWatcher = new NativeWatcher({
     auditLog: ghesAudit,
     events: nativeEvents,
     takeExpected: (event) => governed.takeEvent(event),

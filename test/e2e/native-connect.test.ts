@@ -172,11 +172,29 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       );
     });
 
-    it("doctor says how to find the slug when GHES_ENTERPRISE is not set", async () => {
+    it("GHES_ENTERPRISE unset: the slug is discovered from GHES (GraphQL viewer.enterprises), audited, and the watcher reads that enterprise's log", async () => {
       world = await startWorld(engine, { env: { GHES_ENTERPRISE: "" } });
+      nativeClick(world.sandbox.world, "connect", "alice", "acme");
+      expect((await world.bot.bot.native.look()).kind).toBe("looked");
       const text = await ask("alice", "check", /ghconnect check/);
-      expect(text).toContain("⚠️ GHES audit log: GHES_ENTERPRISE is not set");
+      expect(text).toContain(
+        "✅ GHES audit log: GHES_TOKEN reads the audit log of enterprise `example` (slug discovered from GHES; GHES_ENTERPRISE is not set) (1 `dotcom_connection` events)",
+      );
+      const graphql = world.sandbox.routers.ghes.received.filter((r) => r.method === "POST" && r.path === "/api/graphql");
+      expect(graphql).toHaveLength(1);
+      expect(await audited("native.enterprise_discovered")).toEqual([{ source: "GHES GraphQL viewer.enterprises" }]);
+      const status = await ask("alice", "status", /GitHub Connect/);
+      expect(status).toContain(`${world.sandbox.urls.ghes}/enterprises/example/settings/dotcom_connection`);
+    });
+
+    it("doctor says how to find the slug when GHES_ENTERPRISE is not set and GHES does not tell it (token without read:enterprise)", async () => {
+      world = await startWorld(engine, { env: { GHES_ENTERPRISE: "" } });
+      world.sandbox.world.ghesTokenScopes = ["site_admin"];
+      const text = await ask("alice", "check", /ghconnect check/);
+      expect(text).toContain("⚠️ GHES audit log: GHES_ENTERPRISE is not set and GHES at");
+      expect(text).toContain("did not tell the enterprise slug");
       expect(text).toContain("https://GHES/enterprises/SLUG/settings");
+      expect(await audited("native.enterprise_discovered")).toEqual([]);
     });
   });
 
