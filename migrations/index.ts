@@ -10,6 +10,7 @@ import * as m0005 from "./0005_lean_audit_writes.js";
 import * as m0006 from "./0006_person_links.js";
 import * as m0007 from "./0007_native_connect.js";
 import * as m0008 from "./0008_operation_account_kind.js";
+import * as m0009 from "./0009_requester_ghes_login.js";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "0006_person_links": m0006,
   "0007_native_connect": m0007,
   "0008_operation_account_kind": m0008,
+  "0009_requester_ghes_login": m0009,
 };

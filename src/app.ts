@@ -30,7 +30,6 @@ import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
 import { inspectStorage, openForInspection } from "./db/inspect.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { NativeRepo } from "./db/native-repo.js";
-import { NativeRequestsRepo } from "./db/native-requests-repo.js";
 import { SecretBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
@@ -184,6 +183,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     githubApiUrl: config.GITHUB_API_URL,
     fetch,
   });
+  let workspace: string | undefined;
   const links = new LinkService({
     store,
     notifier,
@@ -192,6 +192,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     ghesHost: new URL(config.GHES_URL).host,
     oauth: personOAuth,
     log,
+    // For the link confirmation page: the workspace auth.test reported, else SLACK_TEAM_ID.
+    workspace: () => workspace ?? config.SLACK_TEAM_ID,
   });
   const enable = new EnableFlow({
     store,
@@ -277,22 +279,26 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   });
   const ghesAudit = new GhesAuditClient(config.GHES_URL, config.GHES_TOKEN, fetch);
   const nativeEvents = new NativeRepo(db.kysely, clock);
-  const governed = new GovernedFeatures({
+  const governed: GovernedFeatures = new GovernedFeatures({
     store,
-    requests: new NativeRequestsRepo(db.kysely, clock),
     ghes,
     notifier,
     clock,
     policy: config.GHCONNECT_DISCONNECT_APPROVAL,
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
-    settingsUrl: `${config.GHES_URL.replace(/\/+$/, "")}/enterprises/${config.GHES_ENTERPRISE ?? "SLUG"}/settings/dotcom_connection`,
-    nativeState: async () => (config.GHES_ENTERPRISE ? foldNative(await nativeEvents.all()) : undefined),
-    actionsEnabled: () =>
-      config.GHES_ENTERPRISE
-        ? ghesAudit.actionsEnabled(config.GHES_ENTERPRISE)
-        : Promise.resolve({ ok: false, detail: "GHES_ENTERPRISE is not set, so GHES's Actions setting cannot be read" }),
+    // The slug is GHES_ENTERPRISE, or what GHES told the watcher when it is not set.
+    get settingsUrl() {
+      return `${config.GHES_URL.replace(/\/+$/, "")}/enterprises/${native.knownEnterprise ?? "SLUG"}/settings/dotcom_connection`;
+    },
+    nativeState: async () => ((await native.enterprise()) ? foldNative(await nativeEvents.all()) : undefined),
+    actionsEnabled: async () => {
+      const enterprise: string | undefined = await native.enterprise();
+      return enterprise
+        ? ghesAudit.actionsEnabled(enterprise)
+        : { ok: false, detail: "GHES_ENTERPRISE is not set and GHES did not tell the slug, so GHES's Actions setting cannot be read" };
+    },
   });
-  const native = new NativeWatcher({
+  const native: NativeWatcher = new NativeWatcher({
     auditLog: ghesAudit,
     events: nativeEvents,
     takeExpected: (event) => governed.takeEvent(event),
@@ -519,7 +525,10 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       started = true;
       // The start-up probe's auth.test already told who the bot is and which workspace it serves,
       // so the workspace guard never makes the first requests wait for (or miss) a second call.
-      if (first.ok) learned(first.identity);
+      if (first.ok) {
+        learned(first.identity);
+        workspace = first.identity.teamId ? `${first.team} (${first.identity.teamId})` : first.team;
+      }
       // Awaited, so a bot that is listening has said it (once per installation; see roster.ts).
       await announcePendingRoster({ store, notifier, replica }).catch((error) =>
         log.warn({ err: error }, "could not announce the pending roster entries"),

@@ -109,8 +109,14 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       return {
         text: `🔐 <@${String(e.target).split(":")[0]}> signed in to GHES as \`${String(e.target).split(":")[1]}\`: their admin entry is active.`,
       };
+    case "link.linked":
+      return {
+        text: `🔗 ${who(e)} signed in and linked ${e.target === "github" ? "github.com" : "GHES"} \`${String(e.details.login)}\` to their Slack account.`,
+      };
     case "admins.removed":
       return { text: `👤 ${who(e)} removed <@${String(e.target).split(":")[0]}> from the ghconnect admins.` };
+    case "native_feature.click":
+      return { text: `🚫 ${who(e)}'s click on the \`${e.target}\` change was refused: ${reason(e)}` };
     case "native.observed":
       return { text: `👀 ${String(e.details.line)}` };
     case "native.watch_failed":

@@ -66,3 +66,15 @@ export async function authorizeAdmin(roster: RosterLookup, ghes: GhesGateway, sl
   }
   return { slackUserId, ghesLogin: entry.ghesLogin };
 }
+
+/**
+ * The GHES logins a peer approval's requester counts as (lower case): the one kept when they
+ * asked, and the one their roster entry names now, if any.
+ */
+export async function requesterLogins(
+  store: { admins: { find(slackUserId: string): Promise<{ ghesLogin: string } | undefined> } },
+  request: { requestedBySlack: string; requestedByGhes: string | null },
+): Promise<string[]> {
+  const now = (await store.admins.find(request.requestedBySlack))?.ghesLogin;
+  return [request.requestedByGhes, now].filter((l): l is string => typeof l === "string").map((l) => l.toLowerCase());
+}

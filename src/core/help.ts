@@ -56,7 +56,7 @@ export const USAGE: readonly UsageLine[] = [
   },
   {
     command: "link / unlink [ghes|github] / whoami",
-    what: "prove your GHES login and github.com account by signing in (single-use links, 10 minutes) / revoke and forget them / what is linked",
+    what: "prove your GHES login and github.com account by signing in (single-use links, 10 minutes; each opens on a page naming whose link it is, and only its button continues) / revoke and forget them / what is linked",
     who: "anyone",
   },
   {

@@ -10,6 +10,12 @@ export type LinkSide = "ghes" | "github";
 export const LINK_START_PATH = "/ghconnect/link/start";
 /** The cookie carrying the browser's half of that binding, sent back only to the link pages. */
 export const LINK_COOKIE = "ghconnect_link";
+/**
+ * The cookie the confirmation page (GET start) sets, SameSite=Strict: its form's token is bound to
+ * it and to the state, so a form posted from another site (or a token read off another browser's
+ * page) is refused.
+ */
+export const LINK_CONFIRM_COOKIE = "ghconnect_link_confirm";
 
 export const LINK_CALLBACK_PATH: Record<LinkSide, string> = {
   ghes: "/ghconnect/link/ghes/callback",

@@ -2,7 +2,7 @@
 // account by signing in (OAuth web flows through single-use, 10-minute links), so that the roster
 // and search act on proven people rather than on typed strings. User tokens are sealed at rest,
 // refreshed before they expire (github.com), and revoked on unlink and on disconnect.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Actor } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { when } from "./enable-card.js";
@@ -11,6 +11,7 @@ import type { PageResult } from "./http-page.js";
 import {
   CodeRefused,
   LINK_CALLBACK_PATH,
+  LINK_CONFIRM_COOKIE,
   LINK_COOKIE,
   LINK_START_PATH,
   type LinkSide,
@@ -53,7 +54,25 @@ export interface LinkDeps {
   ghesHost: string;
   /** Where refused callbacks that are only counted (not audited one by one) are logged. */
   log?: InfoLog;
+  /** The Slack workspace the bot serves (its name and id, as auth.test told), for the confirmation page. */
+  workspace?: () => string | undefined;
 }
+
+/** The start page: whose link this is and for which side, and the form that continues (SameSite cookie). */
+export interface LinkConfirmPage {
+  kind: "link-confirm";
+  /** The Slack user id the link was issued to. */
+  person: string;
+  workspace?: string;
+  side: LinkSide;
+  sideLabel: string;
+  formAction: string;
+  state: string;
+  token: string;
+  cookies: string[];
+}
+
+export type LinkPageResult = PageResult | LinkConfirmPage;
 
 export type TokenForSearch = { ok: true; token: string; login: string } | { ok: false; why: "not linked" | "expired" | "other connection" };
 
@@ -87,23 +106,19 @@ export class LinkService {
     return `${this.deps.publicUrl.replace(/\/+$/, "")}${LINK_START_PATH}?state=${encodeURIComponent(state)}`;
   }
 
-  /**
-   * GET /ghconnect/link/start?state: the Slack button's target. A sign-in link forwarded to
-   * another person's browser must not link that person's login to the asker (login CSRF), so this
-   * page binds the sign-in to the browser that opens it: a random nonce in a short-lived HttpOnly
-   * cookie, its hash (with the state) stored, and the callback requires both. Then on to GitHub.
-   */
-  async start(params: { state?: string }): Promise<PageResult> {
-    const { store, oauth } = this.deps;
-    const state = params.state;
+  /** Looks the start link up without using it: its person and side, or the refusal page. */
+  private async startLink(
+    state: string | undefined,
+  ): Promise<{ ok: true; person: string; side: LinkSide } | { ok: false; page: PageResult }> {
+    const { store } = this.deps;
     let check = state ? await store.states.peek(state, "link-ghes") : undefined;
     let side: LinkSide = "ghes";
     if (state && check && !check.ok && check.reason === "wrong_purpose") {
       check = await store.states.peek(state, "link-github");
       side = "github";
     }
-    const github = side === "github" ? await this.githubClient() : undefined;
-    if (!state || !check?.ok || (side === "github" && !github)) {
+    const connected = side === "github" ? (await this.githubClient()) !== undefined : true;
+    if (!state || !check?.ok || !connected) {
       const reason = !check ? "missing" : check.ok ? "not connected" : check.reason;
       await this.refusals.record({
         actor: { slack: check?.operationId ?? null },
@@ -112,19 +127,113 @@ export class LinkService {
         outcome: "refused",
         details: { reason: `link ${reason}`, ...(check?.operationId ? { person: check.operationId } : {}) },
       });
-      return check?.ok
-        ? page(409, "error", "Not connected", "This server is no longer connected to GitHub. Nothing was linked.")
-        : notValidPage(reason);
+      return {
+        ok: false,
+        page: check?.ok
+          ? page(409, "error", "Not connected", "This server is no longer connected to GitHub. Nothing was linked.")
+          : notValidPage(reason),
+      };
     }
+    return { ok: true, person: check.operationId as string, side };
+  }
+
+  /**
+   * GET /ghconnect/link/start?state: the Slack button's target. It changes nothing (a link
+   * preview bot, Slack's unfurler, or a person who was forwarded the link may open it): it shows
+   * whose link this is, for which side, and warns that continuing gives that Slack user the
+   * signed-in GitHub identity. Its form's token is bound to the state and to a SameSite=Strict
+   * cookie set here, so only a POST from this page, in this browser, continues (confirm).
+   */
+  async start(params: { state?: string }): Promise<LinkPageResult> {
+    const found = await this.startLink(params.state);
+    if (!found.ok) return found.page;
+    const state = params.state as string;
     const nonce = randomBytes(24).toString("base64url");
-    await store.states.create(bindingKey(state, nonce), check.operationId as string, "link-bind", LINK_TTL_MS);
-    const secure = this.deps.publicUrl.startsWith("https:") ? "; Secure" : "";
-    const cookie = `${LINK_COOKIE}=${nonce}; Path=/ghconnect/link; Max-Age=${LINK_TTL_MS / 1000}; HttpOnly; SameSite=Lax${secure}`;
+    const base = this.deps.publicUrl.replace(/\/+$/, "");
+    return {
+      kind: "link-confirm",
+      person: found.person,
+      workspace: this.deps.workspace?.(),
+      side: found.side,
+      sideLabel: found.side === "ghes" ? `GHES (${this.deps.ghesHost})` : "github.com",
+      formAction: `${base}${LINK_START_PATH}`,
+      state,
+      token: confirmToken(state, nonce),
+      cookies: [
+        `${LINK_CONFIRM_COOKIE}=${nonce}; Path=/ghconnect/link; Max-Age=${LINK_TTL_MS / 1000}; HttpOnly; SameSite=Strict${this.secure()}`,
+      ],
+    };
+  }
+
+  private secure(): string {
+    return this.deps.publicUrl.startsWith("https:") ? "; Secure" : "";
+  }
+
+  /**
+   * POST /ghconnect/link/start from the confirmation page: the page's token (bound to the state
+   * and this browser's confirmation cookie) and, when the browser sends one, our own Origin are
+   * required; then, at once, the start link is used up and a new OAuth state is bound to this
+   * browser (a short-lived HttpOnly SameSite=Lax cookie whose hash is kept; the callback requires
+   * both), and the browser goes on to GitHub. A refused POST uses nothing and links nothing.
+   */
+  async confirm(params: { state?: string; token?: string; browser?: string; origin?: string }): Promise<PageResult> {
+    const { store, oauth } = this.deps;
+    const found = await this.startLink(params.state);
+    if (!found.ok) return found.page;
+    const state = params.state as string;
+    const { person, side } = found;
+    const ours = new URL(this.deps.publicUrl).origin;
+    const why =
+      params.origin !== undefined && params.origin !== ours
+        ? "link confirmation posted from another site"
+        : !params.token || !params.browser || !sameToken(params.token, confirmToken(state, params.browser))
+          ? "link confirmation without the page's token"
+          : undefined;
+    if (why) {
+      await this.refusals.record({
+        actor: { slack: person },
+        action: "link.refused",
+        target: side,
+        outcome: "refused",
+        details: { reason: why, person },
+      });
+      return page(
+        403,
+        "error",
+        "Not confirmed on this page",
+        "This sign-in was not confirmed on ghconnect's page in this browser. Nothing was linked. Open the link ghconnect gave you in Slack (/ghconnect link) and continue from its page.",
+      );
+    }
+    const github = side === "github" ? await this.githubClient() : undefined;
+    const signin = randomBytes(24).toString("base64url");
+    const nonce = randomBytes(24).toString("base64url");
+    const used = await store.transaction(async (tx) => {
+      const check = await tx.states.consume(state, side === "ghes" ? "link-ghes" : "link-github");
+      if (!check.ok) return check;
+      await tx.states.create(signin, person, side === "ghes" ? "link-ghes-signin" : "link-github-signin", LINK_TTL_MS);
+      await tx.states.create(bindingKey(signin, nonce), person, "link-bind", LINK_TTL_MS);
+      return check;
+    });
+    if (!used.ok) {
+      // Another POST of the same page won the race: the link works once.
+      await this.refusals.record({
+        actor: { slack: person },
+        action: "link.refused",
+        target: side,
+        outcome: "refused",
+        details: { reason: `link ${used.reason}`, person },
+      });
+      return notValidPage(used.reason);
+    }
+    const cookies = [
+      `${LINK_COOKIE}=${nonce}; Path=/ghconnect/link; Max-Age=${LINK_TTL_MS / 1000}; HttpOnly; SameSite=Lax${this.secure()}`,
+      `${LINK_CONFIRM_COOKIE}=; Path=/ghconnect/link; Max-Age=0; HttpOnly; SameSite=Strict${this.secure()}`,
+    ];
     const location =
       side === "ghes"
-        ? oauth.ghesAuthorizeUrl(state, this.callbackUrl("ghes"))
-        : oauth.githubAuthorizeUrl((github as { client: OAuthClient }).client, state, this.callbackUrl("github"));
-    return { kind: "redirect", location, cookies: [cookie] };
+        ? oauth.ghesAuthorizeUrl(signin, this.callbackUrl("ghes"))
+        : oauth.githubAuthorizeUrl((github as { client: OAuthClient }).client, signin, this.callbackUrl("github"));
+    return { kind: "redirect", location, cookies };
   }
 
   /** The connected app's OAuth client (id and secret), when there is a connection. */
@@ -189,7 +298,9 @@ export class LinkService {
   async callback(side: LinkSide, params: { code?: string; state?: string; error?: string; browser?: string }): Promise<PageResult> {
     const { store } = this.deps;
     const name = SIDE_NAME[side];
-    const check = params.state ? await store.states.consume(params.state, side === "ghes" ? "link-ghes" : "link-github") : undefined;
+    const check = params.state
+      ? await store.states.consume(params.state, side === "ghes" ? "link-ghes-signin" : "link-github-signin")
+      : undefined;
     if (!check?.ok) {
       const reason = !check ? "missing" : check.reason;
       // Anyone can send this URL: refusals of the state are counted, one audit entry per side and
@@ -318,6 +429,17 @@ export class LinkService {
       if (error instanceof WrongLogin) return wrongLogin(error.entryLogin);
       throw error;
     }
+    // The person hears it in Slack too: a link they did not make (a forwarded page someone else
+    // confirmed) shows up where they can undo it.
+    await this.deps.notifier
+      .post(
+        slackUserId,
+        simpleMessage(
+          `:link: Your Slack account is now linked to the ${name} login \`${login}\`.${proven ? " Your admin roster entry is now active." : ""}`,
+          `If that is not you, run \`/ghconnect unlink ${side}\` now and tell an admin.`,
+        ),
+      )
+      .catch(() => undefined);
     return page(
       200,
       "ok",
@@ -508,6 +630,17 @@ export class LinkService {
     await this.deps.store.links.removeForConnection(connectionId);
     return { revoked, failed };
   }
+}
+
+/** The confirmation form's token: the state bound to the browser's confirmation cookie. */
+function confirmToken(state: string, nonce: string): string {
+  return createHash("sha256").update(`link-confirm.${state}.${nonce}`).digest("base64url");
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** The stored half of the browser binding: the state and the cookie's nonce, hashed by the states store. */

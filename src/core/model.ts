@@ -102,6 +102,8 @@ export interface Approval {
   policy: "self" | "peer";
   status: ApprovalStatus;
   requestedBySlack: string;
+  /** The GHES login the requester was an admin as when they asked; null on requests made before it was kept. */
+  requestedByGhes: string | null;
   requestedAt: string;
   expiresAt: string;
   decidedBySlack: string | null;

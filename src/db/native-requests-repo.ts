@@ -1,6 +1,7 @@
 // Governed changes of GHES's native Connect features (see migrations/0007). Every move is one
 // conditional UPDATE (from the statuses it may leave), so a double click, two admins or two
-// replicas move a request once; the caller audits only when its move won.
+// replicas move a request once; the caller audits only when its move won, in the same
+// transaction (the repository is one of the store's, so `tx.nativeRequests` is bound to it).
 import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { NativeRequest, NativeRequestStatus, NativeRequestStore } from "../core/native/governed.js";
@@ -14,6 +15,7 @@ interface Tables {
     policy: string;
     status: string;
     requested_by_slack: string;
+    requested_by_ghes: string | null;
     requested_at: string;
     expires_at: string;
     decided_by_slack: string | null;
@@ -37,7 +39,7 @@ export class NativeRequestsRepo implements NativeRequestStore {
   }
 
   async create(
-    r: Pick<NativeRequest, "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedAt" | "expiresAt">,
+    r: Pick<NativeRequest, "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedByGhes" | "requestedAt" | "expiresAt">,
   ): Promise<void> {
     await this.q
       .insertInto("native_requests")
@@ -48,6 +50,7 @@ export class NativeRequestsRepo implements NativeRequestStore {
         policy: r.policy,
         status: "pending",
         requested_by_slack: r.requestedBySlack,
+        requested_by_ghes: r.requestedByGhes,
         requested_at: r.requestedAt,
         expires_at: r.expiresAt,
         decided_by_slack: null,
@@ -128,6 +131,7 @@ function toRequest(row: Tables["native_requests"]): NativeRequest {
     policy: row.policy as "self" | "peer",
     status: row.status as NativeRequestStatus,
     requestedBySlack: row.requested_by_slack,
+    requestedByGhes: row.requested_by_ghes ?? null,
     requestedAt: row.requested_at,
     expiresAt: row.expires_at,
     decidedBySlack: row.decided_by_slack,

@@ -98,6 +98,8 @@ export interface ApprovalsTable {
   policy: string;
   status: string;
   requested_by_slack: string;
+  /** The requester's GHES login when they asked (migration 0009); null on older rows. */
+  requested_by_ghes: string | null;
   requested_at: string;
   expires_at: string;
   decided_by_slack: string | null;

@@ -7,9 +7,18 @@ import type { Database } from "./schema.js";
 
 /**
  * manifest: the org app's creation; register: an enterprise app's credentials form; install: the
- * installer's return; link-ghes / link-github: a person's sign-in to prove an account.
+ * installer's return; link-ghes / link-github: a person's start link (from Slack, until confirmed);
+ * link-ghes-signin / link-github-signin: the OAuth state of the confirmed sign-in; link-bind: its browser binding.
  */
-export type StatePurpose = "manifest" | "register" | "install" | "link-ghes" | "link-github" | "link-bind";
+export type StatePurpose =
+  | "manifest"
+  | "register"
+  | "install"
+  | "link-ghes"
+  | "link-github"
+  | "link-ghes-signin"
+  | "link-github-signin"
+  | "link-bind";
 
 export type StateCheck =
   | { ok: true; operationId: string }

@@ -15,6 +15,7 @@ import { FeaturesRepo } from "./features-repo.js";
 import { GroupCommit } from "./group-commit.js";
 import { JobsRepo, StatsRepo } from "./jobs-repo.js";
 import { LinksRepo } from "./links-repo.js";
+import { NativeRequestsRepo } from "./native-requests-repo.js";
 import { OperationsRepo } from "./operations-repo.js";
 import { RefusalsRepo } from "./refusals-repo.js";
 import type { Database } from "./schema.js";
@@ -36,6 +37,7 @@ export class Repos {
   readonly jobs: JobsRepo;
   readonly stats: StatsRepo;
   readonly links: LinksRepo;
+  readonly nativeRequests: NativeRequestsRepo;
   constructor(
     readonly q: Kysely<Database>,
     readonly engine: Engine,
@@ -57,6 +59,7 @@ export class Repos {
     this.jobs = new JobsRepo(q, clock);
     this.stats = new StatsRepo(q, clock);
     this.links = new LinksRepo(q, clock, box);
+    this.nativeRequests = new NativeRequestsRepo(q, clock);
   }
 }
 

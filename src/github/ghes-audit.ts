@@ -46,6 +46,30 @@ export class GhesAuditClient implements NativeAuditLog {
     }
   }
 
+  /**
+   * The slug of GHES's enterprise, asked of GHES itself: GraphQL `viewer { enterprises }` (the
+   * User.enterprises connection: "A list of enterprises that the user belongs to", scope
+   * `read:enterprise`, which `admin:enterprise` includes; the viewer or a site admin may list
+   * them). A GHES has one enterprise, so exactly one answer is the slug; anything else is a problem.
+   */
+  async discoverEnterprise(): Promise<{ slug: string } | { problem: string }> {
+    try {
+      const answer = await this.octokit.graphql<{ viewer: { enterprises: { nodes: Array<{ slug: string } | null> } | null } }>(
+        "query { viewer { enterprises(first: 2) { nodes { slug } } } }",
+      );
+      const slugs = (answer.viewer.enterprises?.nodes ?? []).flatMap((n) => (n?.slug ? [n.slug] : []));
+      if (slugs.length === 1) return { slug: slugs[0] as string };
+      return {
+        problem: slugs.length
+          ? `GHES lists ${slugs.length} enterprises for GHES_TOKEN's user (${slugs.join(", ")}), so the slug is not guessed`
+          : "GHES lists no enterprise for GHES_TOKEN's user",
+      };
+    } catch (error) {
+      const message = (error as Error).message.replace(/\s+/g, " ").slice(0, 200);
+      return { problem: `GHES at ${this.host} did not tell the enterprise slug (${message})` };
+    }
+  }
+
   /** GitHub Actions for the enterprise (GET /enterprises/{enterprise}/actions/permissions): on for some organization, or why not. */
   async actionsEnabled(enterprise: string): Promise<{ ok: boolean; detail: string }> {
     try {

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { EnableFlow, EnablePageUrls, GitHubPage, PageOutcome, PageRefusalCode } from "../core/enable/index.js";
 import { LINK_CALLBACK_PATH } from "../core/identity.js";
+import type { LinkConfirmPage } from "../core/link.js";
 import { isDatabaseError } from "../db/errors.js";
 import type { Route } from "./http.js";
 import { type PageResult, renderPage } from "./pages.js";
@@ -74,7 +75,10 @@ const text = (page: { title: string; message: string; link?: { href: string; lab
 const MAX_PARAM = 512;
 const TOKENISH = /^[A-Za-z0-9._~-]+$/;
 
-function send(res: ServerResponse, result: PageResult): void {
+/** Any page the bot serves: enable's pages and forms, and the link start page. */
+type AnyPage = PageResult | LinkConfirmPage;
+
+function send(res: ServerResponse, result: AnyPage): void {
   const security = {
     "cache-control": "no-store",
     "referrer-policy": "no-referrer",
@@ -87,7 +91,8 @@ function send(res: ServerResponse, result: PageResult): void {
     return;
   }
   const { status, html } = renderPage(result);
-  res.writeHead(status, { ...security, "content-type": "text/html; charset=utf-8" });
+  const cookies = result.kind === "link-confirm" ? { "set-cookie": result.cookies } : {};
+  res.writeHead(status, { ...security, "content-type": "text/html; charset=utf-8", ...cookies });
   res.end(html);
 }
 
@@ -177,7 +182,7 @@ async function credentialsBody(req: IncomingMessage): Promise<Params> {
 export function pageRoute(options: {
   log: Logger;
   names: string[];
-  run: (p: Record<string, string | undefined>) => Promise<PageResult>;
+  run: (p: Record<string, string | undefined>) => Promise<AnyPage>;
   read?: (req: IncomingMessage, url: URL) => Promise<Params>;
   refused?: (reason: string, page: ErrorPage) => Promise<PageResult>;
 }) {

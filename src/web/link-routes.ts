@@ -3,9 +3,9 @@
 
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
-import { LINK_CALLBACK_PATH, LINK_COOKIE, LINK_START_PATH, type LinkSide } from "../core/identity.js";
+import { LINK_CALLBACK_PATH, LINK_CONFIRM_COOKIE, LINK_COOKIE, LINK_START_PATH, type LinkSide } from "../core/identity.js";
 import type { LinkService } from "../core/link.js";
-import { pageRoute, params } from "./github-routes.js";
+import { type Params, pageRoute, params } from "./github-routes.js";
 import type { Route } from "./http.js";
 
 export function linkRoutes(links: LinkService, log: Logger): Route[] {
@@ -21,6 +21,8 @@ export function linkRoutes(links: LinkService, log: Logger): Route[] {
       refused: (reason, page) => links.refuseMalformed(side, reason, page),
     }),
   });
+  // GET shows whose link it is and changes nothing (link-preview bots open it too); only the
+  // page's form, POSTed from this browser, continues to GitHub.
   const start: Route = {
     method: "GET",
     path: LINK_START_PATH,
@@ -31,17 +33,70 @@ export function linkRoutes(links: LinkService, log: Logger): Route[] {
       refused: (reason, page) => links.refuseMalformed("start", reason, page),
     }),
   };
-  return [start, route("ghes"), route("github")];
+  const confirm: Route = {
+    method: "POST",
+    path: LINK_START_PATH,
+    handler: pageRoute({
+      log,
+      names: ["state", "token"],
+      read: readConfirmForm,
+      run: (p) => links.confirm({ state: p.state, token: p.token, browser: p.browser, origin: p.origin }),
+      refused: (reason, page) => links.refuseMalformed("start", reason, page),
+    }),
+  };
+  return [start, confirm, route("ghes"), route("github")];
+}
+
+/** Nothing legitimate in the confirmation form (a state and a token) comes near this. */
+const MAX_CONFIRM_BODY = 2048;
+
+/** The confirmation form (url-encoded, small, each field once), its cookie and the Origin header. */
+async function readConfirmForm(req: IncomingMessage): Promise<Params> {
+  const bad = (reason: string, message: string): Params => ({
+    ok: false,
+    reason,
+    page: { kind: "page", status: 400, tone: "error", title: "Bad request", message: `${message} Nothing was linked.` },
+  });
+  const type = String(req.headers["content-type"] ?? "")
+    .split(";")[0]
+    ?.trim()
+    .toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") {
+    req.resume();
+    return bad("not a form body", "This page takes the form on ghconnect's confirmation page only.");
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_CONFIRM_BODY) {
+      req.resume();
+      return bad(`body over ${MAX_CONFIRM_BODY} bytes`, "The form is larger than the confirmation form is.");
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const read = params(new URL(`http://form/?${Buffer.concat(chunks).toString("utf8")}`), ["state", "token"]);
+  if (!read.ok) return read;
+  const origin = req.headers.origin;
+  return {
+    ok: true,
+    values: { ...read.values, browser: cookie(req, LINK_CONFIRM_COOKIE), origin: typeof origin === "string" ? origin : undefined },
+  };
+}
+
+/** A cookie of ours, when well-formed; a bad one is absent. */
+function cookie(req: IncomingMessage, name: string): string | undefined {
+  const found = (req.headers.cookie ?? "")
+    .split(";")
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${name}=`));
+  const value = found?.slice(name.length + 1);
+  return value && /^[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined;
 }
 
 /** The callback's parameters plus the browser-binding cookie (as `browser`); a bad cookie is absent. */
 async function readWithCookie(req: IncomingMessage, url: URL) {
   const read = params(url, ["code", "state", "error"]);
   if (!read.ok) return read;
-  const cookie = (req.headers.cookie ?? "")
-    .split(";")
-    .map((c) => c.trim())
-    .find((c) => c.startsWith(`${LINK_COOKIE}=`));
-  const value = cookie?.slice(LINK_COOKIE.length + 1);
-  return { ok: true as const, values: { ...read.values, browser: value && /^[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined } };
+  return { ok: true as const, values: { ...read.values, browser: cookie(req, LINK_COOKIE) } };
 }

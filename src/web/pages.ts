@@ -2,6 +2,7 @@
 // escaped; the manifest form posts itself to GitHub (with a button for browsers without JS).
 import type { PageOutcome } from "../core/enable/index.js";
 import type { PageResult as StatusPage } from "../core/http-page.js";
+import type { LinkConfirmPage } from "../core/link.js";
 
 /** What a browser request gets: a redirect, a page with its HTTP status, or one of enable's forms. */
 export type PageResult = StatusPage | Extract<PageOutcome, { kind: "manifest" | "register" }>;
@@ -24,6 +25,7 @@ h1{font-size:22px;margin:0 0 12px;color:${accent}}
 p{margin:0 0 16px}.brand{font:600 13px/1 system-ui;letter-spacing:.04em;text-transform:uppercase;color:#656d76;margin-bottom:18px}
 a.button,button{display:inline-block;background:${accent};color:#fff;border:0;border-radius:6px;padding:10px 18px;font:600 15px system-ui;text-decoration:none;cursor:pointer}
 .muted{color:#656d76;font-size:14px}
+.warning{border-left:4px solid #cf222e;padding:8px 12px;background:#ffebe9;color:#1f2328}
 @media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}main{background:#161b22;border-color:#30363d}.muted,.brand{color:#8d96a0}}
 </style></head>
 <body><main><div class="brand">ghconnect · GitHub Connect</div>${body}</main></body></html>`;
@@ -36,7 +38,9 @@ function footer(result: Extract<PageResult, { kind: "page" }>): string {
   return "You can close this tab. Nothing about this was posted in Slack; /ghconnect status there shows where things stand.";
 }
 
-export function renderPage(result: Exclude<PageResult, { kind: "redirect" }>): { status: number; html: string } {
+export function renderPage(result: Exclude<PageResult, { kind: "redirect" }> | LinkConfirmPage): { status: number; html: string } {
+  if (result.kind === "link-confirm")
+    return { status: 200, html: layout("Confirm who you are linking", linkConfirmBody(result), "neutral") };
   if (result.kind === "manifest") {
     const body = `<h1>Creating the GitHub App for ${escapeHtml(result.org)}</h1>
 <p>Taking you to github.com, where you will confirm the app that connects this server to <b>${escapeHtml(result.org)}</b>. Sign in there as an owner of ${escapeHtml(result.org)}.</p>
@@ -79,4 +83,19 @@ function registerBody(result: Extract<PageResult, { kind: "register" }>): string
 <p><label>Private key (the .pem file's contents)<br><textarea name="private_key" rows="8" cols="64" required spellcheck="false"></textarea></label></p>
 <button type="submit">Check and continue to the installation</button></form>
 <script>for (const b of document.querySelectorAll("button.copy")) b.addEventListener("click", () => navigator.clipboard.writeText(document.getElementById(b.dataset.copy).textContent));</script>`;
+}
+
+// The start of a person's sign-in (`/ghconnect link`): says whose link it is before anything
+// happens, so a forwarded link is recognised; only the form's button continues.
+function linkConfirmBody(result: LinkConfirmPage): string {
+  const person = escapeHtml(result.person);
+  const where = result.workspace ? ` in the Slack workspace ${escapeHtml(result.workspace)}` : "";
+  return `<h1>Link ${escapeHtml(result.sideLabel)} to the Slack user ${person}?</h1>
+<p>This sign-in link was made for the Slack user <b>${person}</b>${where} (their <code>/ghconnect link</code>). Continuing signs you in to <b>${escapeHtml(result.sideLabel)}</b> and links the account you sign in with to that Slack user: ghconnect will then search and act on their behalf as that account.</p>
+<p class="warning"><b>Only continue if you are ${person} in Slack.</b> If someone sent you this link, close this page: continuing gives them your GitHub identity.</p>
+<form method="post" action="${escapeHtml(result.formAction)}">
+<input type="hidden" name="state" value="${escapeHtml(result.state)}">
+<input type="hidden" name="token" value="${escapeHtml(result.token)}">
+<button type="submit">I am ${person}: continue to ${escapeHtml(result.sideLabel)}</button></form>
+<p class="muted">Nothing has been linked yet. The link works once, for 10 minutes from when ghconnect gave it.</p>`;
 }

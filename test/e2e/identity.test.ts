@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/core/audit.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
+import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
 
@@ -97,6 +98,29 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
         `This disconnect needs a second person: <@${alice.slack}> asked for it as GHES \`alice\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer). Nothing was changed.`,
       );
       expect((await world.bot.bot.store.connections.active())?.org).toBe("acme");
+    });
+
+    it("four-eyes keeps the requester's GHES login from when they asked: their entry removed before the click, their second Slack account still cannot approve, and the card's thread says why", async () => {
+      world = await startWorld(engine, {
+        env: { GHCONNECT_ADMINS: `${alice.slack}:alice,${bob.slack}:alice`, GHCONNECT_DISCONNECT_APPROVAL: "peer" },
+      });
+      await world.enable();
+      const since = world.mark();
+      await world.command("alice", "disable acme");
+      const card = await world.card(/Disconnect acme\?/, since);
+      // alice's own entry goes away meanwhile; bob (a second Slack account of GHES alice) clicks.
+      await world.bot.bot.store.admins.remove(alice.slack);
+      const clicked = world.mark();
+      await world.click("bob", card, "disable.approve");
+      const reason = `This disconnect needs a second person: <@${alice.slack}> asked for it as GHES \`alice\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`;
+      expect(textOf(await world.privateMessage("bob", /second person/, clicked))).toContain(`${reason} Nothing was changed.`);
+      const connection = await world.bot.bot.store.connections.active();
+      expect(connection?.org).toBe("acme");
+      expect((await world.bot.bot.store.approvals.pendingFor(connection?.id as string))?.status).toBe("pending");
+      const line = await eventually(() =>
+        world.sandbox.slack.messages.find((m) => m.threadTs === card.ts && textOf(m).includes("click was refused")),
+      );
+      expect(textOf(line)).toContain(`🚫 <@${bob.slack}>'s click was refused: ${reason}`);
     });
 
     it("entries added by command before proofs were required are pending: said once in the admin channel, and in status", async () => {

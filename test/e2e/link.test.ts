@@ -5,6 +5,7 @@
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/core/audit.js";
+import { pageText, SandboxBrowser } from "../../src/sandbox/browser.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
@@ -246,18 +247,40 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     expect(String(entries[0]?.details.reason)).toContain("malformed");
   });
 
-  it("a sign-in started in mallory's browser and completed in alice's links nothing (login CSRF): 403 Not started in this browser, no token issued, audited", async () => {
-    world = await startWorld(engine);
+  /** A person's browser (signed in to GHES and github.com) that shows pages without submitting their forms. */
+  async function lookingBrowser(user: "alice" | "mallory") {
+    const browser = new SandboxBrowser({ fetch: world.sandbox.fetch, submitForms: false });
+    await browser.signIn(world.sandbox.urls.web, SANDBOX_USERS[user].github);
+    await browser.signIn(world.sandbox.urls.ghes, SANDBOX_USERS[user].ghes);
+    return browser;
+  }
+
+  async function startUrl(user: "alice" | "mallory") {
     const since = world.mark();
-    await world.command("mallory", "link");
-    const url = world.linkIn(await world.privateMessage("mallory", /Prove who you are/, since), /Sign in to GHES/);
-    // mallory opens her Slack link (her browser gets the binding cookie), stops at GHES's sign-in
-    // and gets alice, signed in to GHES, to open that URL.
-    const started = await fetch(url, { redirect: "manual" });
+    await world.command(user, "link");
+    return world.linkIn(await world.privateMessage(user, /Prove who you are/, since), /Sign in to GHES/);
+  }
+
+  it("a sign-in confirmed in mallory's browser and completed in alice's links nothing (login CSRF): 403 Not started in this browser, no token issued, audited", async () => {
+    world = await startWorld(engine);
+    const url = await startUrl("mallory");
+    // mallory opens her Slack link and confirms on its page (her browser gets the binding
+    // cookie), stops at GHES's sign-in and gets alice, signed in to GHES, to open that URL.
+    const opened = await fetch(url);
+    expect(opened.status).toBe(200);
+    const confirmCookie = (opened.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const token = /name="token" value="([^"]+)"/.exec(await opened.text())?.[1] as string;
+    const started = await fetch(`${world.bot.url}/ghconnect/link/start`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: confirmCookie },
+      body: new URLSearchParams({ state: new URL(url).searchParams.get("state") as string, token }).toString(),
+      redirect: "manual",
+    });
     expect(started.status).toBe(302);
-    expect(started.headers.get("set-cookie")).toMatch(
-      /^ghconnect_link=[A-Za-z0-9_-]+; Path=\/ghconnect\/link; Max-Age=600; HttpOnly; SameSite=Lax$/,
-    );
+    expect(started.headers.getSetCookie()).toEqual([
+      expect.stringMatching(/^ghconnect_link=[A-Za-z0-9_-]+; Path=\/ghconnect\/link; Max-Age=600; HttpOnly; SameSite=Lax$/),
+      "ghconnect_link_confirm=; Path=/ghconnect/link; Max-Age=0; HttpOnly; SameSite=Strict",
+    ]);
     const seq = await lastSeq();
     const page = await world.browse("alice", started.headers.get("location") as string);
     expect(page.status).toBe(403);
@@ -272,5 +295,111 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     // alice's own link, from her Slack, in her browser, still works.
     const own = await world.link("alice", "ghes");
     expect(own.text).toContain("You are alice on GHES.");
+  });
+
+  it("a start link forwarded to alice shows whose link it is and links nothing until confirmed; GET changes nothing", async () => {
+    world = await startWorld(engine);
+    const url = await startUrl("mallory");
+    const seq = await lastSeq();
+    const page = await (await lookingBrowser("alice")).browse(url);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(
+      `This sign-in link was made for the Slack user ${SANDBOX_USERS.mallory.slack} in the Slack workspace Sandbox (T0SANDBOX)`,
+    );
+    expect(page.text).toContain(`Continuing signs you in to GHES (${new URL(world.sandbox.urls.ghes).host})`);
+    expect(page.text).toContain(
+      `Only continue if you are ${SANDBOX_USERS.mallory.slack} in Slack. If someone sent you this link, close this page: continuing gives them your GitHub identity.`,
+    );
+    expect(page.text).toContain("Nothing has been linked yet.");
+    // alice stops there: nothing was linked, nothing was written, no GHES token was issued.
+    expect(await world.bot.bot.store.links.all(SANDBOX_USERS.mallory.slack)).toEqual([]);
+    expect([...world.sandbox.world.ghesUserTokens.values()]).toEqual([]);
+    expect(await auditSince(seq)).toEqual([]);
+    // The link is still mallory's to use, once, in her own browser.
+    const own = await world.browse("mallory", url);
+    expect(own.text).toContain("You are dave on GHES.");
+  });
+
+  it("link previews (Slack's unfurler: GET, HEAD) never use the link; the person's own click still links", async () => {
+    world = await startWorld(engine);
+    const url = await startUrl("mallory");
+    const seq = await lastSeq();
+    const previews = await Promise.all([
+      fetch(url, { redirect: "manual" }),
+      fetch(url, { redirect: "manual" }),
+      fetch(url, { method: "HEAD", redirect: "manual" }),
+    ]);
+    // The GETs see the confirmation page (whose link, for which side); nothing goes on to GHES.
+    expect(previews.map((r) => r.status)).toEqual([200, 200, 405]);
+    expect(pageText(await (previews[0] as Response).text())).toContain(`made for the Slack user ${SANDBOX_USERS.mallory.slack}`);
+    for (const r of previews) expect(r.headers.getSetCookie().filter((c) => c.startsWith("ghconnect_link="))).toEqual([]);
+    expect(await auditSince(seq)).toEqual([]);
+    const own = await world.browse("mallory", url);
+    expect(own.status).toBe(200);
+    expect(own.text).toContain("You are dave on GHES.");
+  });
+
+  it("a POST to the start page without its page's token (or from another site) is refused with 403, counted on the audit trail, and uses and links nothing", async () => {
+    world = await startWorld(engine);
+    const url = await startUrl("mallory");
+    const state = new URL(url).searchParams.get("state") as string;
+    // mallory reads her own page's token, in her own browser.
+    const hers = await fetch(url);
+    const token = /name="token" value="([^"]+)"/.exec(await hers.text())?.[1] as string;
+    const herCookie = (hers.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const post = (body: Record<string, string>, headers: Record<string, string> = {}) =>
+      fetch(`${world.bot.url}/ghconnect/link/start`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+        body: new URLSearchParams(body).toString(),
+        redirect: "manual",
+      });
+    const seq = await lastSeq();
+    const answers = [
+      // A form on mallory's site posting alice's browser straight on: no token, no cookie.
+      await post({ state }),
+      // mallory's page's token, posted from a browser that does not hold her page's cookie.
+      await post({ state, token }),
+      // Her own cookie and token, but posted from another site.
+      await post({ state, token }, { cookie: herCookie, origin: "https://evil.example" }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([403, 403, 403]);
+    expect(answers.every((r) => r.headers.get("location") === null)).toBe(true);
+    expect(pageText(await (answers[0] as Response).text())).toContain(
+      "This sign-in was not confirmed on ghconnect's page in this browser. Nothing was linked.",
+    );
+    // Coalesced: one entry per reason for the minute, the rest counted toward the next.
+    expect((await auditSince(seq)).map((e) => [e.action, e.actor_slack, e.target, e.details.reason, e.details.count])).toEqual([
+      ["link.refused", SANDBOX_USERS.mallory.slack, "ghes", "link confirmation without the page's token", 1],
+      ["link.refused", SANDBOX_USERS.mallory.slack, "ghes", "link confirmation posted from another site", 1],
+    ]);
+    expect(await world.bot.bot.store.links.all(SANDBOX_USERS.mallory.slack)).toEqual([]);
+    expect([...world.sandbox.world.ghesUserTokens.values()]).toEqual([]);
+    // The refused POSTs used nothing: the link still works, once.
+    const own = await world.browse("mallory", url);
+    expect(own.text).toContain("You are dave on GHES.");
+    const again = await post({ state, token }, { cookie: herCookie });
+    expect(again.status).toBe(400);
+    expect(pageText(await again.text())).toContain("This sign-in link was already used; each link works once.");
+  });
+
+  it("after a link, the person is told privately which login was linked, and the admin channel names the Slack user and the login", async () => {
+    world = await startWorld(engine);
+    const channelBefore = world.channel().length;
+    await world.link("mallory", "ghes");
+    const dm = await eventually(() =>
+      world.sandbox.slack.messages.find((m) => m.channel === SANDBOX_USERS.mallory.slack && /now linked/.test(textOf(m))),
+    );
+    expect(textOf(dm)).toContain("Your Slack account is now linked to the GHES login `dave`.");
+    expect(textOf(dm)).toContain("If that is not you, run `/ghconnect unlink ghes` now and tell an admin.");
+    const line = await eventually(() =>
+      world
+        .channel()
+        .slice(channelBefore)
+        .find((m) => /linked GHES/.test(textOf(m))),
+    );
+    expect(textOf(line)).toContain(`🔗 <@${SANDBOX_USERS.mallory.slack}> signed in and linked GHES \`dave\` to their Slack account.`);
+    const [entry] = (await world.bot.bot.store.audit.latest(20)).filter((e) => e.action === "link.linked");
+    expect([entry?.actor_slack, entry?.actor_ghes, entry?.details.login]).toEqual([SANDBOX_USERS.mallory.slack, "dave", "dave"]);
   });
 });

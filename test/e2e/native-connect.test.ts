@@ -2,9 +2,11 @@
 // the admin channel and the audit trail say when someone changes it in GHES's settings, and the
 // faults (token scope, wrong slug, GHES down, many pages, a GHES clock behind the bot's).
 import { afterEach, describe, expect, it } from "vitest";
+import { TRUSTED_SOURCE } from "../../src/core/authorize.js";
 import { nativeClick } from "../../src/sandbox/github/ghes-audit.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { type SandboxProxy, startProxy } from "../../src/sandbox/proxy.js";
+import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
 
@@ -170,11 +172,29 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       );
     });
 
-    it("doctor says how to find the slug when GHES_ENTERPRISE is not set", async () => {
+    it("GHES_ENTERPRISE unset: the slug is discovered from GHES (GraphQL viewer.enterprises), audited, and the watcher reads that enterprise's log", async () => {
       world = await startWorld(engine, { env: { GHES_ENTERPRISE: "" } });
+      nativeClick(world.sandbox.world, "connect", "alice", "acme");
+      expect((await world.bot.bot.native.look()).kind).toBe("looked");
       const text = await ask("alice", "check", /ghconnect check/);
-      expect(text).toContain("⚠️ GHES audit log: GHES_ENTERPRISE is not set");
+      expect(text).toContain(
+        "✅ GHES audit log: GHES_TOKEN reads the audit log of enterprise `example` (slug discovered from GHES; GHES_ENTERPRISE is not set) (1 `dotcom_connection` events)",
+      );
+      const graphql = world.sandbox.routers.ghes.received.filter((r) => r.method === "POST" && r.path === "/api/graphql");
+      expect(graphql).toHaveLength(1);
+      expect(await audited("native.enterprise_discovered")).toEqual([{ source: "GHES GraphQL viewer.enterprises" }]);
+      const status = await ask("alice", "status", /GitHub Connect/);
+      expect(status).toContain(`${world.sandbox.urls.ghes}/enterprises/example/settings/dotcom_connection`);
+    });
+
+    it("doctor says how to find the slug when GHES_ENTERPRISE is not set and GHES does not tell it (token without read:enterprise)", async () => {
+      world = await startWorld(engine, { env: { GHES_ENTERPRISE: "" } });
+      world.sandbox.world.ghesTokenScopes = ["site_admin"];
+      const text = await ask("alice", "check", /ghconnect check/);
+      expect(text).toContain("⚠️ GHES audit log: GHES_ENTERPRISE is not set and GHES at");
+      expect(text).toContain("did not tell the enterprise slug");
       expect(text).toContain("https://GHES/enterprises/SLUG/settings");
+      expect(await audited("native.enterprise_discovered")).toEqual([]);
     });
   });
 
@@ -280,6 +300,33 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
         "asked for it as GHES `alice`, which is you too",
       );
       expect(await audited("native_feature.approved")).toEqual([]);
+    });
+    it("four-eyes keeps the requester's GHES login from when they asked: their entry relinked to another login before the click, their second Slack account still cannot approve, and the admin channel says why", async () => {
+      world = await startWorld(engine, {
+        env: {
+          GHCONNECT_ADMINS: `${SANDBOX_USERS.alice.slack}:alice,${SANDBOX_USERS.bob.slack}:alice`,
+          GHCONNECT_DISCONNECT_APPROVAL: "peer",
+        },
+      });
+      nativeClick(world.sandbox.world, "connect", "alice", "acme");
+      await world.bot.bot.native.look();
+      await world.command("alice", "feature disable dependabot");
+      const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
+      // alice's entry now names another GHES login; bob (a second Slack account of GHES alice) clicks.
+      await world.bot.bot.store.admins.upsert(SANDBOX_USERS.alice.slack, "carol", TRUSTED_SOURCE);
+      const channelBefore = world.channel().length;
+      const clicked = world.mark();
+      await world.click("bob", card, "native-feature.approve");
+      const reason = `This change needs a second admin, another person: <@${SANDBOX_USERS.alice.slack}> asked for it as GHES \`alice\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`;
+      expect(textOf(await world.privateMessage("bob", /Nothing was changed|Approved/, clicked))).toContain(reason);
+      expect(await audited("native_feature.approved")).toEqual([]);
+      const line = await eventually(() =>
+        world
+          .channel()
+          .slice(channelBefore)
+          .find((m) => textOf(m).includes("was refused")),
+      );
+      expect(textOf(line)).toContain(`🚫 <@${SANDBOX_USERS.bob.slack}>'s click on the \`dependabot\` change was refused: ${reason}`);
     });
   });
 });

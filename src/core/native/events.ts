@@ -121,7 +121,33 @@ export function toNativeEvent(raw: Record<string, unknown>): NativeEvent | undef
   // created_at and @timestamp are milliseconds since the epoch in GitHub's answers.
   const ms = typeof raw.created_at === "number" ? raw.created_at : raw["@timestamp"];
   if (typeof id !== "string" || typeof action !== "string" || typeof ms !== "number") return undefined;
-  const data = raw.data as Record<string, unknown> | undefined;
-  const account = typeof data?.dotcom_account === "string" ? data.dotcom_account : undefined;
+  const account = action === DOTCOM_CONNECTION_ACTIONS.create ? connectedAccount(raw) : undefined;
   return { id, action, actor: typeof raw.actor === "string" ? raw.actor : "(unknown)", at: new Date(ms).toISOString(), account };
+}
+
+/**
+ * Where a `dotcom_connection.create` entry may name the github.com account it connected to.
+ *
+ * What was found (researched 2026-11-29): GitHub's "Audit log events for your enterprise" page
+ * lists the action with its description only (no account field), and GHES's own source test of the
+ * event (DotcomConnectionTest, "triggers dotcom_connection.create after create", in GHES's
+ * github/github Rails app as published in a public mirror) asserts the whole instrumented payload:
+ * `{ dotcom_connection: true, actor, actor_id }`. GHES keeps the account separately (the
+ * connection's `owner_type` and `owner_identifier`, from the app's installation info), not in the
+ * event. So a real entry most likely names no account, and `status` says "account not named in
+ * GHES's audit log". Should a version add one, these are read, first found wins: the owner's
+ * identifier (the name GHES itself uses for it) and `dotcom_account`, at the top level of the
+ * entry (the audit-log API flattens payloads) or under `data`. `business` and `org` are not
+ * candidates: on GHES they name GHES's own enterprise and organization.
+ */
+const ACCOUNT_FIELDS = ["owner_identifier", "dotcom_owner_identifier", "dotcom_account"] as const;
+
+function connectedAccount(raw: Record<string, unknown>): string | undefined {
+  const data = typeof raw.data === "object" && raw.data !== null ? (raw.data as Record<string, unknown>) : {};
+  for (const source of [raw, data])
+    for (const field of ACCOUNT_FIELDS) {
+      const value = source[field];
+      if (typeof value === "string" && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(value)) return value;
+    }
+  return undefined;
 }

@@ -7,7 +7,7 @@
 // confirmation, audited as confirmed by a person. Nothing is recorded as done without one of them.
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../audit.js";
-import { authorizeAdmin } from "../authorize.js";
+import { authorizeAdmin, requesterLogins } from "../authorize.js";
 import type { Clock } from "../clock.js";
 import { when } from "../enable-card.js";
 import { NotAuthorized, OperationInFlight } from "../errors.js";
@@ -31,6 +31,8 @@ export interface NativeRequest {
   policy: "self" | "peer";
   status: NativeRequestStatus;
   requestedBySlack: string;
+  /** The GHES login the requester was an admin as when they asked; null on requests made before it was kept. */
+  requestedByGhes: string | null;
   requestedAt: string;
   /** Until approval: when the request expires; after: until when the change is waited for. */
   expiresAt: string;
@@ -43,7 +45,9 @@ export interface NativeRequest {
 }
 
 export interface NativeRequestStore {
-  create(r: Pick<NativeRequest, "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedAt" | "expiresAt">): Promise<void>;
+  create(
+    r: Pick<NativeRequest, "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedByGhes" | "requestedAt" | "expiresAt">,
+  ): Promise<void>;
   get(id: string): Promise<NativeRequest | undefined>;
   /** The request for this feature still pending or awaiting, if any. */
   open(feature: string): Promise<NativeRequest | undefined>;
@@ -57,8 +61,8 @@ export interface NativeRequestStore {
 }
 
 export interface GovernedDeps {
+  /** The requests are store.nativeRequests: each move is written with its audit entry in one transaction. */
   store: FlowStore;
-  requests: NativeRequestStore;
   ghes: GhesGateway;
   notifier: Notifier;
   clock: Clock;
@@ -129,7 +133,8 @@ export class GovernedFeatures {
 
   /** `feature enable|disable NAME` for a native feature: posts the card. */
   async request(action: "enable" | "disable", feature: FeatureName, slackUserId: string): Promise<Message> {
-    const { store, requests, clock, notifier } = this.deps;
+    const { store, clock, notifier } = this.deps;
+    const requests = store.nativeRequests;
     const info = findFeature(feature);
     const admin = await authorizeAdmin(
       store.admins,
@@ -164,21 +169,25 @@ export class GovernedFeatures {
     }
     const now = clock();
     const id = randomUUID();
-    await requests.create({
-      id,
-      feature,
-      action,
-      policy: this.deps.policy,
-      requestedBySlack: slackUserId,
-      requestedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + this.deps.ttlMs).toISOString(),
-    });
-    await store.appendAudit({
-      actor,
-      action: "native_feature.requested",
-      target: feature,
-      outcome: "pending",
-      details: { request: id, verb: action, policy: this.deps.policy, checks: checks.map((c) => `${c.status}:${c.name}`) },
+    // The request and its audit entry are one transaction: neither exists without the other.
+    await store.transaction(async (tx) => {
+      await tx.nativeRequests.create({
+        id,
+        feature,
+        action,
+        policy: this.deps.policy,
+        requestedBySlack: slackUserId,
+        requestedByGhes: admin.ghesLogin,
+        requestedAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + this.deps.ttlMs).toISOString(),
+      });
+      await tx.audit.append({
+        actor,
+        action: "native_feature.requested",
+        target: feature,
+        outcome: "pending",
+        details: { request: id, verb: action, policy: this.deps.policy, checks: checks.map((c) => `${c.status}:${c.name}`) },
+      });
     });
     const created = (await requests.get(id)) as NativeRequest;
     const card = await notifier.post(notifier.adminChannel, featureCard(created, { kind: "pending", checks }));
@@ -192,7 +201,8 @@ export class GovernedFeatures {
 
   /** The Approve button: re-authorized live, policy applied, claimed once. */
   async approve(id: string, slackUserId: string): Promise<Message> {
-    const { requests, clock } = this.deps;
+    const { store, clock } = this.deps;
+    const requests = store.nativeRequests;
     const r = await requests.get(id);
     if (!r) return simpleMessage("This request no longer exists. Nothing was changed.");
     const actor = await this.clicker(r, slackUserId, "approve");
@@ -204,29 +214,31 @@ export class GovernedFeatures {
         actor,
         `This change needs a second admin: <@${r.requestedBySlack}> asked for it (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
       );
-    // Four eyes are two people, not two Slack accounts: the requester's GHES login counts too
-    // (the same rule as disconnect approvals).
-    const requester = r.policy === "peer" ? await this.deps.store.admins.find(r.requestedBySlack) : undefined;
-    if (requester !== undefined && requester.ghesLogin.toLowerCase() === actor.ghes?.toLowerCase())
+    // Four eyes are two people, not two Slack accounts: the requester's GHES login counts too, the
+    // one kept when they asked and the one their entry names now (the same rule as disconnects).
+    if (r.policy === "peer" && actor.ghes && (await requesterLogins(this.deps.store, r)).includes(actor.ghes.toLowerCase()))
       return this.refuse(
         r,
         actor,
-        `This change needs a second admin, another person: <@${r.requestedBySlack}> asked for it as GHES \`${requester.ghesLogin}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
+        `This change needs a second admin, another person: <@${r.requestedBySlack}> asked for it as GHES \`${actor.ghes}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
       );
     if (Date.parse(r.expiresAt) <= clock().getTime()) {
       await this.lapse(r);
       return this.refuse(r, actor, `This request expired at ${when(r.expiresAt)}.`);
     }
     const waitUntil = new Date(clock().getTime() + NATIVE_WAIT_MS).toISOString();
-    if (!(await requests.approve(id, slackUserId, waitUntil)))
-      return this.refuse(r, actor, this.notPending((await requests.get(id)) as NativeRequest));
-    await this.deps.store.appendAudit({
-      actor,
-      action: "native_feature.approved",
-      target: r.feature,
-      outcome: "ok",
-      details: { request: id, verb: r.action, requested_by: r.requestedBySlack, wait_until: waitUntil },
+    const won = await store.transaction(async (tx) => {
+      if (!(await tx.nativeRequests.approve(id, slackUserId, waitUntil))) return false;
+      await tx.audit.append({
+        actor,
+        action: "native_feature.approved",
+        target: r.feature,
+        outcome: "ok",
+        details: { request: id, verb: r.action, requested_by: r.requestedBySlack, wait_until: waitUntil },
+      });
+      return true;
     });
+    if (!won) return this.refuse(r, actor, this.notPending((await requests.get(id)) as NativeRequest));
     const approved = (await requests.get(id)) as NativeRequest;
     const expectedEvent = this.expectedEvent(r);
     await this.updateCard(approved, { kind: "awaiting", settingsUrl: this.deps.settingsUrl, expectedEvent });
@@ -240,7 +252,8 @@ export class GovernedFeatures {
 
   /** The Confirm done button, where GitHub publishes no event: only the requester, once. */
   async confirm(id: string, slackUserId: string): Promise<Message> {
-    const { requests, store } = this.deps;
+    const { store } = this.deps;
+    const requests = store.nativeRequests;
     const r = await requests.get(id);
     if (!r) return simpleMessage("This request no longer exists. Nothing was changed.");
     const actor = await this.clicker(r, slackUserId, "confirm");
@@ -252,10 +265,9 @@ export class GovernedFeatures {
       await this.lapse(r);
       return this.refuse(r, actor, "The wait for this change ended: nothing was recorded as done.");
     }
-    if (!(await requests.settle(id, ["awaiting"], "confirmed", slackUserId)))
-      return this.refuse(r, actor, this.notPending((await requests.get(id)) as NativeRequest));
     const enabled = r.action === "enable";
-    await store.transaction(async (tx) => {
+    const won = await store.transaction(async (tx) => {
+      if (!(await tx.nativeRequests.settle(id, ["awaiting"], "confirmed", slackUserId))) return false;
       await tx.features.set(r.feature, enabled, slackUserId);
       await tx.audit.append({
         actor,
@@ -264,7 +276,9 @@ export class GovernedFeatures {
         outcome: "ok",
         details: { native: true, request: id, proof: "confirmed_by_person", approved_by: r.decidedBySlack },
       });
+      return true;
     });
+    if (!won) return this.refuse(r, actor, this.notPending((await requests.get(id)) as NativeRequest));
     const settled = (await requests.get(id)) as NativeRequest;
     await this.updateCard(settled, { kind: "confirmed", by: slackUserId, at: settled.settledAt as string });
     return simpleMessage(`Recorded: ${findFeature(r.feature)?.title ?? r.feature} is ${enabled ? "on" : "off"} in GHES, confirmed by you.`);
@@ -272,32 +286,36 @@ export class GovernedFeatures {
 
   /** The Cancel button, while pending. */
   async cancel(id: string, slackUserId: string): Promise<Message> {
-    const { requests } = this.deps;
-    const r = await requests.get(id);
+    const { store } = this.deps;
+    const r = await store.nativeRequests.get(id);
     if (!r) return simpleMessage("This request no longer exists.");
     const actor = await this.clicker(r, slackUserId, "cancel");
     if ("refusal" in actor) return actor.refusal;
-    if (!(await requests.settle(id, ["pending"], "cancelled", slackUserId))) return simpleMessage(this.notPending(r));
-    await this.deps.store.appendAudit({
-      actor,
-      action: "native_feature.cancelled",
-      target: r.feature,
-      outcome: "ok",
-      details: { request: id },
+    const won = await store.transaction(async (tx) => {
+      if (!(await tx.nativeRequests.settle(id, ["pending"], "cancelled", slackUserId))) return false;
+      await tx.audit.append({
+        actor,
+        action: "native_feature.cancelled",
+        target: r.feature,
+        outcome: "ok",
+        details: { request: id },
+      });
+      return true;
     });
+    if (!won) return simpleMessage(this.notPending(r));
     await this.updateCard(r, { kind: "cancelled", by: slackUserId });
     return simpleMessage("Cancelled. Nothing was changed.");
   }
 
   /** The watcher hands each new event here first: the awaiting request it proves takes it. */
   async takeEvent(event: NativeEvent): Promise<boolean> {
-    for (const r of await this.deps.requests.awaiting()) {
+    for (const r of await this.deps.store.nativeRequests.awaiting()) {
       if (this.expectedEvent(r) !== event.action) continue;
       // A change made before this request was asked for is not its proof.
       if (Date.parse(event.at) < Date.parse(r.requestedAt) - EVENT_SKEW_MS) continue;
-      if (!(await this.deps.requests.settle(r.id, ["awaiting"], "verified", event.id))) continue;
       const enabled = r.action === "enable";
-      await this.deps.store.transaction(async (tx) => {
+      const won = await this.deps.store.transaction(async (tx) => {
+        if (!(await tx.nativeRequests.settle(r.id, ["awaiting"], "verified", event.id))) return false;
         await tx.features.set(r.feature, enabled, r.requestedBySlack);
         await tx.audit.append({
           actor: { slack: null, ghes: event.actor },
@@ -306,7 +324,9 @@ export class GovernedFeatures {
           outcome: "ok",
           details: { native: true, request: r.id, proof: "audit_event", event_id: event.id, event_at: event.at },
         });
+        return true;
       });
+      if (!won) continue;
       await this.updateCard(r, { kind: "verified", eventId: event.id, eventAt: event.at, eventAction: event.action });
       return true;
     }
@@ -316,24 +336,28 @@ export class GovernedFeatures {
   /** The sweep: pending requests expire, awaiting ones end "not seen: nothing recorded as done". */
   async expireStale(): Promise<number> {
     let n = 0;
-    for (const r of await this.deps.requests.lapsed(this.deps.clock())) if (await this.lapse(r)) n++;
+    for (const r of await this.deps.store.nativeRequests.lapsed(this.deps.clock())) if (await this.lapse(r)) n++;
     return n;
   }
 
   private async lapse(r: NativeRequest): Promise<boolean> {
     const to = r.status === "pending" ? "expired" : "not_seen";
-    if (!(await this.deps.requests.settle(r.id, [r.status], to, null))) return false;
-    await this.deps.store.appendAudit({
-      actor: { slack: null },
-      action: to === "expired" ? "native_feature.expired" : "native_feature.not_seen",
-      target: r.feature,
-      outcome: "failed",
-      details: {
-        request: r.id,
-        verb: r.action,
-        reason: to === "expired" ? "not approved in time" : "the change was not seen in time; nothing recorded as done",
-      },
+    const won = await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.nativeRequests.settle(r.id, [r.status], to, null))) return false;
+      await tx.audit.append({
+        actor: { slack: null },
+        action: to === "expired" ? "native_feature.expired" : "native_feature.not_seen",
+        target: r.feature,
+        outcome: "failed",
+        details: {
+          request: r.id,
+          verb: r.action,
+          reason: to === "expired" ? "not approved in time" : "the change was not seen in time; nothing recorded as done",
+        },
+      });
+      return true;
     });
+    if (!won) return false;
     await this.updateCard(r, to === "expired" ? { kind: "expired" } : { kind: "not_seen", expectedEvent: this.expectedEvent(r) });
     return true;
   }

@@ -7,6 +7,11 @@ import type { NativeEvent } from "./events.js";
 export interface NativeAuditLog {
   /** Every entry matching `phrase`, all pages followed; throws NativeAuditRefused when GHES says no. */
   read(options: { enterprise: string; phrase: string }): Promise<NativeEvent[]>;
+  /**
+   * The enterprise slug GHES_TOKEN's user belongs to (GraphQL `viewer { enterprises }`), when
+   * GHES_ENTERPRISE is not set: the slug, or why not (never throws).
+   */
+  discoverEnterprise?(): Promise<{ slug: string } | { problem: string }>;
 }
 
 export interface ApplianceSettings {

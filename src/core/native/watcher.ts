@@ -47,11 +47,46 @@ export const ENTERPRISE_SLUG_HOWTO =
   "Set GHES_ENTERPRISE to the enterprise slug: it is the SLUG in the address of GHES's enterprise settings, https://GHES/enterprises/SLUG/settings (Site admin → Enterprise settings).";
 
 export class NativeWatcher {
+  /** GHES_ENTERPRISE, or the slug GHES told (discoverEnterprise) when it is not set. */
+  private discovered?: string;
+  private discoveryProblem?: string;
+  private lastDiscovery = Number.NEGATIVE_INFINITY;
+
   constructor(private readonly deps: NativeWatchDeps) {}
+
+  /** The slug known now (configured or already discovered), without asking GHES. */
+  get knownEnterprise(): string | undefined {
+    return this.deps.enterprise ?? this.discovered;
+  }
+
+  /**
+   * The enterprise slug: GHES_ENTERPRISE, else asked of GHES (at most once a minute until it
+   * answers; the answer is kept for the life of the process).
+   */
+  async enterprise(): Promise<string | undefined> {
+    const known = this.knownEnterprise;
+    if (known || !this.deps.auditLog.discoverEnterprise) return known;
+    const now = this.deps.clock().getTime();
+    if (now - this.lastDiscovery < NATIVE_WATCH_EVERY_MS) return undefined;
+    this.lastDiscovery = now;
+    const found = await this.deps.auditLog.discoverEnterprise();
+    if ("slug" in found) {
+      this.discovered = found.slug;
+      this.discoveryProblem = undefined;
+      await this.deps.appendAudit({
+        actor: { slack: null },
+        action: "native.enterprise_discovered",
+        target: found.slug,
+        outcome: "ok",
+        details: { source: "GHES GraphQL viewer.enterprises" },
+      });
+    } else this.discoveryProblem = found.problem;
+    return this.discovered;
+  }
 
   /** The periodic duty (app.ts runs it each minute): one replica per minute looks. */
   async tick(): Promise<LookOutcome> {
-    if (!this.deps.enterprise) return { kind: "not_configured" };
+    if (!(await this.enterprise())) return { kind: "not_configured" };
     if (!(await this.deps.claim("native-connect-watch", NATIVE_WATCH_EVERY_MS))) return { kind: "not_claimed" };
     return this.look();
   }
@@ -59,7 +94,7 @@ export class NativeWatcher {
   /** Reads new events now; the first look ever keeps what exists as the baseline and announces none of it. */
   async look(): Promise<LookOutcome> {
     const { auditLog, events, clock } = this.deps;
-    const enterprise = this.deps.enterprise;
+    const enterprise = await this.enterprise();
     if (!enterprise) return { kind: "not_configured" };
     const previous = await events.lastLook();
     const known = await events.all();
@@ -117,20 +152,22 @@ export class NativeWatcher {
 
   /** `check`'s look at the audit log: configured, readable with GHES_TOKEN, for this enterprise. */
   async check(): Promise<CheckResult> {
-    const enterprise = this.deps.enterprise;
+    this.lastDiscovery = Number.NEGATIVE_INFINITY; // `check` asks GHES again now
+    const enterprise = await this.enterprise();
     if (!enterprise)
       return {
         name: "GHES audit log",
         status: "warn",
-        detail: "GHES_ENTERPRISE is not set, so GHES's own GitHub Connect is not watched",
+        detail: `GHES_ENTERPRISE is not set${this.discoveryProblem ? ` and ${this.discoveryProblem}` : ""}, so GHES's own GitHub Connect is not watched`,
         advice: ENTERPRISE_SLUG_HOWTO,
       };
+    const source = this.deps.enterprise ? "" : " (slug discovered from GHES; GHES_ENTERPRISE is not set)";
     try {
       const events = await this.deps.auditLog.read({ enterprise, phrase: NATIVE_PHRASE });
       return {
         name: "GHES audit log",
         status: "ok",
-        detail: `GHES_TOKEN reads the audit log of enterprise \`${enterprise}\` (${events.length} \`dotcom_connection\` events)`,
+        detail: `GHES_TOKEN reads the audit log of enterprise \`${enterprise}\`${source} (${events.length} \`dotcom_connection\` events)`,
       };
     } catch (error) {
       const e = error as Error & { hint?: string };
@@ -140,8 +177,9 @@ export class NativeWatcher {
 
   /** The native section of `status`, from what the watcher kept (no call to GHES). */
   async statusBlocks(): Promise<Block[]> {
-    const settings = `${this.deps.ghesUrl.replace(/\/+$/, "")}/enterprises/${this.deps.enterprise ?? "SLUG"}/settings/dotcom_connection`;
-    if (!this.deps.enterprise)
+    const enterprise = await this.enterprise();
+    const settings = `${this.deps.ghesUrl.replace(/\/+$/, "")}/enterprises/${enterprise ?? "SLUG"}/settings/dotcom_connection`;
+    if (!enterprise)
       return [{ kind: "context", text: `GHES's own GitHub Connect is not watched: GHES_ENTERPRISE is not set. ${ENTERPRISE_SLUG_HOWTO}` }];
     const [all, look, recorded] = await Promise.all([
       this.deps.events.all(),
@@ -183,7 +221,7 @@ export class NativeWatcher {
         ],
       },
       { kind: "text", text: `*Native features:* ${features}` },
-      { kind: "context", text: `Enterprise \`${this.deps.enterprise}\` · ${lookLine} · settings: ${settings}` },
+      { kind: "context", text: `Enterprise \`${enterprise}\` · ${lookLine} · settings: ${settings}` },
     ];
   }
 }

@@ -48,8 +48,10 @@ export function nativeClick(world: GitHubWorld, click: NativeClick, by: string, 
     business_id: 1,
     created_at: now,
     operation_type: operation,
-    // GHES records which github.com account the connection is to; the stand-in keeps it here.
-    ...(click === "connect" ? { data: { dotcom_account: account } } : {}),
+    // GHES's own payload for these is `dotcom_connection: true` with the actor (see connectedAccount
+    // in core/native/events.ts); it names no account. The stand-in adds one (in `data`, a place the
+    // reader accepts) so the demo can show it; real GHES leaves status at "account not named".
+    ...(click === "connect" ? { dotcom_connection: true, data: { dotcom_account: account } } : { dotcom_connection: true }),
   };
   world.ghesAuditLog.push(event);
   return event;
@@ -78,6 +80,39 @@ function matches(event: GhesAuditEvent, phrase: string): boolean {
 
 export function ghesAuditRoutes(r: SandboxRouter, world: GitHubWorld, urls: { ghes: string }): void {
   const authed = (req: SandboxRequest) => req.headers.authorization?.replace(/^(token|bearer)\s+/i, "") === world.ghesToken;
+  // GHES's GraphQL, the one query ghconnect asks it: `viewer { enterprises }` (User.enterprises,
+  // scope read:enterprise, which admin:enterprise includes). A GHES has one enterprise.
+  r.on("POST", "/api/graphql", (req) => {
+    if (!authed(req)) return ghError(world, 401, "Bad credentials");
+    const query = String((req.body as { query?: unknown }).query ?? "");
+    if (!/viewer\s*\{\s*enterprises\b/.test(query))
+      return {
+        status: 200,
+        headers: githubHeaders(world),
+        json: { errors: [{ message: "The sandbox answers only viewer { enterprises }." }] },
+      };
+    if (!world.ghesTokenScopes.some((s) => s === "admin:enterprise" || s === "read:enterprise"))
+      return {
+        status: 200,
+        headers: githubHeaders(world),
+        json: {
+          data: { viewer: { enterprises: null } },
+          errors: [
+            {
+              type: "INSUFFICIENT_SCOPES",
+              path: ["viewer", "enterprises"],
+              message:
+                "Your token has not been granted the required scopes to execute this query. The 'enterprises' field requires one of the following scopes: ['read:enterprise'].",
+            },
+          ],
+        },
+      };
+    return {
+      status: 200,
+      headers: githubHeaders(world),
+      json: { data: { viewer: { enterprises: { nodes: [{ slug: world.enterpriseSlug }] } } } },
+    };
+  });
   // GHES answers 404 here while GitHub Actions is not enabled on the appliance.
   r.on("GET", "/api/v3/enterprises/:enterprise/actions/permissions", (req) => {
     if (!authed(req)) return ghError(world, 401, "Bad credentials");
