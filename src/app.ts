@@ -25,7 +25,7 @@ import { announcePendingRoster, seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
 import { slackProblem } from "./core/slack-check.js";
 import { TokenKeeper } from "./core/tokens.js";
-import { type Db, openDatabase } from "./db/database.js";
+import { type Db, databaseHealth, openDatabase } from "./db/database.js";
 import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
 import { inspectStorage, openForInspection } from "./db/inspect.js";
 import { migrateToLatest } from "./db/migrate.js";
@@ -415,7 +415,11 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   registerActionListeners(app, { enable, disable, governed, notifier, log, run });
 
   const server = createAppServer({
-    routes: [healthRoute({ db, mode, slack: () => slackWatch.health }), ...githubRoutes(enable, log), ...linkRoutes(links, log)],
+    routes: [
+      healthRoute({ db: databaseHealth(db), mode, slack: () => slackWatch.health }),
+      ...githubRoutes(enable, log),
+      ...linkRoutes(links, log),
+    ],
     slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
     signingSecret: config.SLACK_SIGNING_SECRET,
     bodyLimit: SLACK_BODY_LIMIT,

@@ -171,6 +171,14 @@ export type SlackProbe =
       detail: string;
     };
 
+/** The bot's own database as /healthz sees it. */
+export interface DatabaseHealth {
+  /** sqlite or postgres, for the health report. */
+  readonly engine: string;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+}
+
 /** Whether Slack can be used right now (for /healthz). */
 export interface SlackHealth {
   status: "ok" | "unreachable" | "token_refused" | "socket_down";
