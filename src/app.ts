@@ -46,6 +46,7 @@ import { registerActionListeners } from "./slack/action-listeners.js";
 import { botAuthorize } from "./slack/authorize.js";
 import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
+import { slackEventsHandler } from "./slack/events-endpoint.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
 import { responseUrlRule } from "./slack/payload.js";
@@ -420,10 +421,15 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       ...githubRoutes(enable, log),
       ...linkRoutes(links, log),
     ],
-    slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
-    signingSecret: config.SLACK_SIGNING_SECRET,
-    bodyLimit: SLACK_BODY_LIMIT,
-    responseUrlAllowed: responseUrlRule(config.SLACK_API_URL),
+    slackEvents:
+      receiver instanceof GatedHttpReceiver
+        ? slackEventsHandler(receiver, {
+            signingSecret: config.SLACK_SIGNING_SECRET,
+            bodyLimit: SLACK_BODY_LIMIT,
+            responseUrlAllowed: responseUrlRule(config.SLACK_API_URL),
+            log,
+          })
+        : undefined,
     onSlackAnswered: (seconds) => metrics.ack.observe({ kind: "http" }, seconds),
     log,
   });

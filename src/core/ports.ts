@@ -1,7 +1,17 @@
 // What core needs from the outside world, as interfaces. github/ and slack/ implement them;
 // tests may too. No Octokit, Bolt or SQL types cross this line.
 import type { Message } from "./message.js";
+import type { CredentialKind, CredentialOwner } from "./model.js";
 import type { Witness, WitnessReading } from "./witness.js";
+
+/** How adapters make HTTP requests: the global fetch's shape, so a proxied or fake one fits. */
+export type FetchLike = typeof globalThis.fetch;
+
+/** The encrypted credentials kept for an enable operation or a connection. */
+export interface CredentialVault {
+  get(owner: CredentialOwner, kind: CredentialKind): Promise<{ secret: string; expiresAt: string | null } | undefined>;
+  put(owner: CredentialOwner, kind: CredentialKind, secret: string, expiresAt?: Date): Promise<void>;
+}
 
 export interface GhesUserStatus {
   exists: boolean;

@@ -4,14 +4,13 @@
 // which makes auth-app mint a fresh one before the old one dies.
 import type { Clock } from "../core/clock.js";
 import type { CredentialOwner } from "../core/model.js";
-import type { TokenCache } from "../core/ports.js";
-import type { CredentialsRepo } from "../db/credentials-repo.js";
+import type { CredentialVault, TokenCache } from "../core/ports.js";
 
 export const REFRESH_MARGIN_MS = 5 * 60_000;
 
 export class DatabaseTokenCache implements TokenCache {
   constructor(
-    private readonly credentials: CredentialsRepo,
+    private readonly credentials: CredentialVault,
     private readonly owner: CredentialOwner,
     private readonly clock: Clock,
     private readonly onMint?: (expiresAt: string) => Promise<void>,
