@@ -93,9 +93,18 @@ export interface AppCredentials {
   privateKey: string;
 }
 
+/** An installation token and when GitHub said it expires. */
+export interface InstallationToken {
+  token: string;
+  expiresAt: string;
+}
+
+/** Where installation tokens are kept between calls (encrypted in the database, shared by replicas). */
 export interface TokenCache {
-  get(key: string): Promise<string | undefined>;
-  set(key: string, value: string): Promise<void>;
+  /** The kept token while it has long enough left to use; undefined: a new one is to be minted. */
+  get(): Promise<InstallationToken | undefined>;
+  /** Keeps a token GitHub just minted. */
+  set(token: InstallationToken): Promise<void>;
 }
 
 export interface Reach {
@@ -124,13 +133,13 @@ export interface DotcomGateway {
     app: AppCredentials,
     installationId: number,
   ): Promise<{ id: number; account: string; accountId: number; onEnterprise?: boolean } | null>;
-  /** The installation token from `cache`, or a fresh one (always fresh with `refresh`). */
+  /** The installation token from `cache`, or a fresh one, kept in `cache` (always fresh with `refresh`). */
   installationToken(
     app: AppCredentials,
     installationId: number,
     cache: TokenCache,
     options?: { refresh?: boolean },
-  ): Promise<{ token: string; expiresAt: string }>;
+  ): Promise<InstallationToken>;
   reach(url: string, signal?: AbortSignal): Promise<Reach>;
   /** Issues and pull requests in `org`, as the installation. */
   /** Issues and pull requests in `org` (or, for an enterprise, each of its organizations listed). */
