@@ -4,6 +4,7 @@
 // @octokit/auth-app and @octokit/oauth-app), on our configured Octokit (proxy, retries, throttling).
 import { createPrivateKey } from "node:crypto";
 import { App } from "@octokit/app";
+import type { InstallationAccessTokenAuthentication } from "@octokit/auth-app";
 import { OAuthApp } from "@octokit/oauth-app";
 import { GitHubFlowRefused } from "../core/errors.js";
 import type {
@@ -25,12 +26,6 @@ interface EnterpriseNode {
   slug: string;
   viewerIsAdmin?: boolean;
   organizations?: { nodes?: Array<{ login: string }> };
-}
-
-/** What auth-app answers for `{ type: "installation" }`. */
-interface InstallationAuthentication {
-  token: string;
-  expiresAt: string;
 }
 
 export class DotcomClient implements DotcomGateway {
@@ -246,11 +241,15 @@ export class DotcomClient implements DotcomGateway {
       const kept = await cache.get();
       if (kept) return kept;
     }
-    let minted: InstallationAuthentication;
+    let minted: InstallationAccessTokenAuthentication;
     try {
       // The kept token is ours to judge (the cache above), so auth-app is told to mint (its documented
       // `refresh`); it still joins a lookup already in flight for the same installation.
-      minted = (await this.app(app).octokit.auth({ type: "installation", installationId, refresh: true })) as InstallationAuthentication;
+      minted = (await this.app(app).octokit.auth({
+        type: "installation",
+        installationId,
+        refresh: true,
+      })) as InstallationAccessTokenAuthentication;
     } catch (error) {
       throw upstream("Minting an installation token", this.apiHost, error);
     }
