@@ -25,7 +25,7 @@ import { announcePendingRoster, seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
 import { slackProblem } from "./core/slack-check.js";
 import { TokenKeeper } from "./core/tokens.js";
-import { type Db, openDatabase } from "./db/database.js";
+import { type Db, databaseHealth, openDatabase } from "./db/database.js";
 import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
 import { inspectStorage, openForInspection } from "./db/inspect.js";
 import { migrateToLatest } from "./db/migrate.js";
@@ -45,6 +45,7 @@ import { registerActionListeners } from "./slack/action-listeners.js";
 import { botAuthorize } from "./slack/authorize.js";
 import { registerCommandListener } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
+import { slackEventsHandler } from "./slack/events-endpoint.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
 import { SlackNotifier } from "./slack/notifier.js";
 import { responseUrlRule } from "./slack/payload.js";
@@ -421,11 +422,20 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
   registerActionListeners(app, { enable, disable, governed, notifier, log, run });
 
   const server = createAppServer({
-    routes: [healthRoute({ db, mode, slack: () => slackWatch.health }), ...githubRoutes(enable, log), ...linkRoutes(links, log)],
-    slackReceiver: receiver instanceof GatedHttpReceiver ? receiver : undefined,
-    signingSecret: config.SLACK_SIGNING_SECRET,
-    bodyLimit: SLACK_BODY_LIMIT,
-    responseUrlAllowed: responseUrlRule(config.SLACK_API_URL),
+    routes: [
+      healthRoute({ db: databaseHealth(db), mode, slack: () => slackWatch.health }),
+      ...githubRoutes(enable, log),
+      ...linkRoutes(links, log),
+    ],
+    slackEvents:
+      receiver instanceof GatedHttpReceiver
+        ? slackEventsHandler(receiver, {
+            signingSecret: config.SLACK_SIGNING_SECRET,
+            bodyLimit: SLACK_BODY_LIMIT,
+            responseUrlAllowed: responseUrlRule(config.SLACK_API_URL),
+            log,
+          })
+        : undefined,
     onSlackAnswered: (seconds) => metrics.ack.observe({ kind: "http" }, seconds),
     log,
   });

@@ -237,7 +237,7 @@ export class DisableFlow {
       try {
         const key = await store.credentials.get(owner, "private_key");
         const cached = await store.credentials.get(owner, "installation_token");
-        const token = cached?.secret.split("|")[0];
+        const token = cached?.secret;
         if (token) await dotcom.revokeInstallationToken(token);
         if (key && connection.appId !== null && connection.installationId !== null) {
           const app = { appId: connection.appId, privateKey: key.secret };

@@ -52,10 +52,13 @@ export class Unreachable extends UpstreamError {
   }
 }
 
-/** The bot's own database cannot be reached. */
+/**
+ * The bot's own database cannot be reached (db/ throws it for every driver failure that means so).
+ * Its message is the driver's, for logs and start-up errors; a user is told databaseUnavailableMessage().
+ */
 export class DatabaseUnavailable extends Error {
   constructor(cause?: unknown) {
-    super("the bot's database is unavailable", { cause });
+    super(cause instanceof Error && cause.message ? cause.message : "the bot's database is unavailable", { cause });
     this.name = "DatabaseUnavailable";
   }
 }

@@ -3,7 +3,17 @@
 import type { Repos } from "../db/store.js";
 import type { AuditInput } from "./audit.js";
 import type { Message } from "./message.js";
+import type { CredentialKind, CredentialOwner } from "./model.js";
 import type { Witness, WitnessReading } from "./witness.js";
+
+/** How adapters make HTTP requests: the global fetch's shape, so a proxied or fake one fits. */
+export type FetchLike = typeof globalThis.fetch;
+
+/** The encrypted credentials kept for an enable operation or a connection. */
+export interface CredentialVault {
+  get(owner: CredentialOwner, kind: CredentialKind): Promise<{ secret: string; expiresAt: string | null } | undefined>;
+  put(owner: CredentialOwner, kind: CredentialKind, secret: string, expiresAt?: Date): Promise<void>;
+}
 
 export interface GhesUserStatus {
   exists: boolean;
@@ -85,9 +95,18 @@ export interface AppCredentials {
   privateKey: string;
 }
 
+/** An installation token and when GitHub said it expires. */
+export interface InstallationToken {
+  token: string;
+  expiresAt: string;
+}
+
+/** Where installation tokens are kept between calls (encrypted in the database, shared by replicas). */
 export interface TokenCache {
-  get(key: string): Promise<string | undefined>;
-  set(key: string, value: string): Promise<void>;
+  /** The kept token while it has long enough left to use; undefined: a new one is to be minted. */
+  get(): Promise<InstallationToken | undefined>;
+  /** Keeps a token GitHub just minted. */
+  set(token: InstallationToken): Promise<void>;
 }
 
 export interface Reach {
@@ -118,13 +137,13 @@ export interface DotcomGateway {
     app: AppCredentials,
     installationId: number,
   ): Promise<{ id: number; account: string; accountId: number; onEnterprise?: boolean } | null>;
-  /** The installation token from `cache`, or a fresh one (always fresh with `refresh`). */
+  /** The installation token from `cache`, or a fresh one, kept in `cache` (always fresh with `refresh`). */
   installationToken(
     app: AppCredentials,
     installationId: number,
     cache: TokenCache,
     options?: { refresh?: boolean },
-  ): Promise<{ token: string; expiresAt: string }>;
+  ): Promise<InstallationToken>;
   reach(url: string, signal?: AbortSignal): Promise<Reach>;
   /** Issues and pull requests in `org`, as the installation. */
   /** Issues and pull requests in `org` (or, for an enterprise, each of its organizations listed). */
@@ -174,6 +193,14 @@ export type SlackProbe =
       code: string;
       detail: string;
     };
+
+/** The bot's own database as /healthz sees it. */
+export interface DatabaseHealth {
+  /** sqlite or postgres, for the health report. */
+  readonly engine: string;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+}
 
 /** Whether Slack can be used right now (for /healthz). */
 export interface SlackHealth {

@@ -3,11 +3,14 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
+import type { DatabaseHealth } from "../core/ports.js";
+import { translatingDialect } from "./errors.js";
 import type { Database } from "./schema.js";
 import { Sqlite3Dialect } from "./sqlite-dialect.js";
 
 export type Engine = "sqlite" | "postgres";
 
+/** Failures that mean "the database is not there" are thrown as core's DatabaseUnavailable (db/errors.ts). */
 export interface Db {
   kysely: Kysely<Database>;
   engine: Engine;
@@ -21,10 +24,11 @@ export async function openDatabase(url: string, options: { schema?: string } = {
   if (url.startsWith("sqlite:")) {
     const filename = url.slice("sqlite:".length);
     if (filename !== ":memory:") mkdirSync(dirname(filename), { recursive: true });
-    const kysely = new Kysely<Database>({ dialect: new Sqlite3Dialect({ filename }) });
+    const translating = translatingDialect(new Sqlite3Dialect({ filename }));
+    const kysely = new Kysely<Database>({ dialect: translating.dialect });
     // Forces the driver to open now, so a bad path fails at start-up, not at the first command.
     await sql`select 1`.execute(kysely);
-    return { kysely, engine: "sqlite", close: () => kysely.destroy() };
+    return { kysely, engine: "sqlite", close: translating.close };
   }
   // pg returns int8/numeric as strings; our integers fit in int4, so nothing to convert.
   const pool = new pg.Pool({
@@ -40,8 +44,9 @@ export async function openDatabase(url: string, options: { schema?: string } = {
   pool.on("connect", (client) => {
     client.on("error", () => {});
   });
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const db: Db = { kysely, engine: "postgres", close: () => kysely.destroy() };
+  const translating = translatingDialect(new PostgresDialect({ pool }));
+  const kysely = new Kysely<Database>({ dialect: translating.dialect });
+  const db: Db = { kysely, engine: "postgres", close: translating.close };
   try {
     const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(kysely);
     db.schema = rows[0]?.schema ?? undefined;
@@ -51,12 +56,17 @@ export async function openDatabase(url: string, options: { schema?: string } = {
   return db;
 }
 
-/** true when the database answers a trivial query. */
-export async function pingDatabase(db: Db): Promise<boolean> {
-  try {
-    await sql`select 1`.execute(db.kysely);
-    return true;
-  } catch {
-    return false;
-  }
+/** The database as /healthz sees it: it answers a trivial query, or it does not. */
+export function databaseHealth(db: Db): DatabaseHealth {
+  return {
+    engine: db.engine,
+    async ping() {
+      try {
+        await sql`select 1`.execute(db.kysely);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
 }

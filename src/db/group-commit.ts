@@ -2,7 +2,7 @@
 // together in the next one. Under a burst of commands, a hundred audit entries cost one
 // transaction instead of a hundred (and on SQLite, one write lock instead of a queue of them);
 // alone, a write goes at once. Each caller still gets its own result or error.
-import { isDatabaseError } from "./errors.js";
+import { DatabaseUnavailable } from "../core/errors.js";
 
 interface Waiting<I, O> {
   item: I;
@@ -48,7 +48,7 @@ export class GroupCommit<I, O> {
     } catch (error) {
       // A database that is down fails everyone alike; anything else may be one bad item, which
       // must not take the others with it: write them one at a time.
-      if (batch.length === 1 || isDatabaseError(error)) {
+      if (batch.length === 1 || error instanceof DatabaseUnavailable) {
         for (const w of batch) w.reject(error);
         return;
       }

@@ -1,7 +1,11 @@
 // github.com and api.github.com: the manifest conversion, the OAuth code exchange, the installer's
-// org membership, and everything done as the GitHub App (JWT) or its installation (token).
+// org membership, and everything done as the GitHub App (JWT) or its installation (token). The
+// app's JWT, its installation tokens and its OAuth code exchange are @octokit/app's (`App`, over
+// @octokit/auth-app and @octokit/oauth-app), on our configured Octokit (proxy, retries, throttling).
 import { createPrivateKey, randomBytes } from "node:crypto";
-import { createAppAuth } from "@octokit/auth-app";
+import { App } from "@octokit/app";
+import type { InstallationAccessTokenAuthentication } from "@octokit/auth-app";
+import { OAuthApp } from "@octokit/oauth-app";
 import { GitHubFlowRefused } from "../core/errors.js";
 import type {
   AppCredentials,
@@ -15,7 +19,7 @@ import type {
 } from "../core/ports.js";
 import { hostOf, statusOf, upstream } from "./errors.js";
 import { type RawIssue, toHits } from "./ghes.js";
-import { createOctokit, type GhOctokitInstance } from "./octokit.js";
+import { configuredOctokit, createOctokit, type GhOctokit, type GhOctokitInstance, SILENT_LOG } from "./octokit.js";
 import { classifyNetworkError, type FetchLike } from "./transport.js";
 
 interface EnterpriseNode {
@@ -27,24 +31,27 @@ interface EnterpriseNode {
 export class DotcomClient implements DotcomGateway {
   private readonly anonymous: GhOctokitInstance;
   private readonly apiHost: string;
+  /** The API's Octokit, as @octokit/app's `App` builds the app's own. */
+  private readonly ApiOctokit: typeof GhOctokit;
 
   constructor(
     readonly webUrl: string,
     readonly apiUrl: string,
     private readonly fetch: FetchLike,
   ) {
-    this.anonymous = createOctokit({ baseUrl: apiUrl, fetch });
+    this.ApiOctokit = configuredOctokit({ baseUrl: apiUrl, fetch });
+    this.anonymous = new this.ApiOctokit();
     this.apiHost = hostOf(apiUrl);
   }
 
-  /** An Octokit acting as the app: JWT for /app routes, installation tokens from `cache`. */
-  appOctokit(app: AppCredentials, cache?: TokenCache): GhOctokitInstance {
-    return createOctokit({
-      baseUrl: this.apiUrl,
-      fetch: this.fetch,
-      authStrategy: createAppAuth,
-      auth: { appId: app.appId, privateKey: app.privateKey, ...(cache ? { cache } : {}) },
-    });
+  /** The GitHub App: `app.octokit` authenticates as the app (JWT) and mints installation tokens. */
+  private app(app: AppCredentials): App<{ Octokit: typeof GhOctokit }> {
+    return new App({ appId: app.appId, privateKey: app.privateKey, Octokit: this.ApiOctokit, log: SILENT_LOG });
+  }
+
+  /** An Octokit acting as the app (JWT), for the /app routes. */
+  appOctokit(app: AppCredentials): GhOctokitInstance {
+    return this.app(app).octokit;
   }
 
   userOctokit(token: string): GhOctokitInstance {
@@ -88,25 +95,30 @@ export class DotcomClient implements DotcomGateway {
     }
   }
 
+  /**
+   * The app's OAuth code exchange, as `App#oauth` does it (an OAuthApp of client type github-app;
+   * built here without the app's key, which the exchange does not need). oauth-app takes the OAuth
+   * host from its Octokit's base URL, so it is given the web URL; it reports GitHub's `error`
+   * answer (a 200 with an error body) as a RequestError carrying that body.
+   */
   async exchangeOAuthCode(clientId: string, clientSecret: string, code: string): Promise<string> {
-    let body: { access_token?: string; error?: string; error_description?: string };
+    const oauth = new OAuthApp({
+      clientType: "github-app",
+      clientId,
+      clientSecret,
+      // One attempt, as GitHub's OAuth endpoint is not idempotent: a code is good for one exchange.
+      Octokit: configuredOctokit({ baseUrl: this.webUrl, fetch: this.fetch, retries: 0 }),
+    });
+    let token: string | undefined;
     try {
-      const response = await this.fetch(`${this.webUrl}/login/oauth/access_token`, {
-        method: "POST",
-        headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded", "user-agent": "ghconnect" },
-        body: new URLSearchParams({ client_id: clientId, client_secret: clientSecret, code }).toString(),
-      });
-      body = (await response.json()) as typeof body;
+      token = (await oauth.createToken({ code })).authentication.token;
     } catch (error) {
-      throw upstream("Exchanging the authorization code", hostOf(this.webUrl), error);
+      const refused = (error as { response?: { data?: { error?: string; error_description?: string } } }).response?.data;
+      if (!refused?.error) throw upstream("Exchanging the authorization code", hostOf(this.webUrl), error);
+      throw codeRefused(refused.error, refused.error_description);
     }
-    if (!body.access_token) {
-      throw new GitHubFlowRefused(
-        `GitHub refused the authorization code (${body.error ?? "no token"}${body.error_description ? `: ${body.error_description}` : ""}). Nothing was stored.`,
-        "Install the app again from the link in Slack, or run `/ghconnect enable` again.",
-      );
-    }
-    return body.access_token;
+    if (!token) throw codeRefused(undefined, undefined);
+    return token;
   }
 
   async currentUser(userToken: string): Promise<{ login: string }> {
@@ -252,20 +264,25 @@ export class DotcomClient implements DotcomGateway {
     cache: TokenCache,
     options: { refresh?: boolean } = {},
   ): Promise<{ token: string; expiresAt: string }> {
+    if (!options.refresh) {
+      const kept = await cache.get();
+      if (kept) return kept;
+    }
+    let minted: InstallationAccessTokenAuthentication;
     try {
-      // auth-app's documented `refresh: true` skips the cache and mints a new token.
-      const auth = (await this.appOctokit(app, cache).auth({
+      // The kept token is ours to judge (the cache above), so auth-app is told to mint (its documented
+      // `refresh`); it still joins a lookup already in flight for the same installation.
+      minted = (await this.app(app).octokit.auth({
         type: "installation",
         installationId,
-        refresh: options.refresh === true,
-      })) as {
-        token: string;
-        expiresAt: string;
-      };
-      return { token: auth.token, expiresAt: auth.expiresAt };
+        refresh: true,
+      })) as InstallationAccessTokenAuthentication;
     } catch (error) {
       throw upstream("Minting an installation token", this.apiHost, error);
     }
+    const token = { token: minted.token, expiresAt: minted.expiresAt };
+    await cache.set(token);
+    return token;
   }
 
   async searchIssues(token: string, org: string | string[], query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]> {
@@ -320,4 +337,11 @@ export class DotcomClient implements DotcomGateway {
       return { host, ok: false, kind, detail };
     }
   }
+}
+
+function codeRefused(error: string | undefined, description: string | undefined): GitHubFlowRefused {
+  return new GitHubFlowRefused(
+    `GitHub refused the authorization code (${error ?? "no token"}${description ? `: ${description}` : ""}). Nothing was stored.`,
+    "Install the app again from the link in Slack, or run `/ghconnect enable` again.",
+  );
 }

@@ -34,13 +34,27 @@ export interface OctokitOptions {
   retryBaseMs?: number;
 }
 
+/** Octokit's default log writes failed requests to the console; callers turn failures into sentences. */
+export const SILENT_LOG = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
 export function createOctokit(options: OctokitOptions): GhOctokitInstance {
-  return new GhOctokit({
-    baseUrl: options.baseUrl,
+  const Configured = configuredOctokit(options);
+  return new Configured({
     ...(options.authStrategy ? { authStrategy: options.authStrategy as never } : {}),
     ...(options.auth !== undefined ? { auth: options.auth as never } : {}),
+  });
+}
+
+/**
+ * The Octokit class with everything but authentication set (base URL, proxied fetch, retries,
+ * throttling, silence): what @octokit/app's `App` is given as its `Octokit`, so the app's JWT
+ * requests and installation token minting go the same way as every other call.
+ */
+export function configuredOctokit(options: Omit<OctokitOptions, "auth" | "authStrategy"> & { retries?: number }): typeof GhOctokit {
+  return GhOctokit.defaults({
+    baseUrl: options.baseUrl,
     userAgent: "ghconnect",
-    request: { fetch: options.fetch, retries: 2 },
+    request: { fetch: options.fetch, retries: options.retries ?? 2 },
     retry: { retryAfterBaseValue: options.retryBaseMs ?? 250, doNotRetry: [400, 401, 403, 404, 410, 422, 451] },
     throttle: {
       ...groups,
@@ -50,6 +64,6 @@ export function createOctokit(options: OctokitOptions): GhOctokitInstance {
       onSecondaryRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
         retryCount < 1 && retryAfter <= MAX_RETRY_AFTER_SECONDS,
     },
-    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    log: SILENT_LOG,
   });
 }

@@ -4,7 +4,9 @@
 import { connect } from "node:net";
 import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from "undici";
 
-export type FetchLike = typeof globalThis.fetch;
+import type { FetchLike } from "../core/ports.js";
+
+export type { FetchLike };
 
 export interface TransportOptions {
   httpsProxy?: string;

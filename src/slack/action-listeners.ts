@@ -5,11 +5,11 @@ import type { App, BlockAction, ButtonAction } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { DisableFlow } from "../core/disable.js";
 import type { EnableFlow } from "../core/enable/index.js";
+import { DatabaseUnavailable } from "../core/errors.js";
 import type { Message } from "../core/message.js";
 import type { GovernedFeatures } from "../core/native/governed.js";
 import type { Notifier } from "../core/ports.js";
 import { databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
-import { isDatabaseError } from "../db/errors.js";
 import type { FirstDelivery } from "./dedupe.js";
 
 type Handler = (value: string, userId: string) => Promise<Message>;
@@ -32,7 +32,7 @@ export function registerActionListeners(
     try {
       reply = await handler(value, userId);
     } catch (error) {
-      if (isDatabaseError(error)) reply = databaseUnavailableMessage();
+      if (error instanceof DatabaseUnavailable) reply = databaseUnavailableMessage();
       else {
         const reference = randomUUID().slice(0, 8);
         log.error({ err: error, reference, action: actionId }, "button action failed");

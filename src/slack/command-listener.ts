@@ -5,11 +5,11 @@ import type { App } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { AuditInput } from "../core/audit.js";
 import type { Command } from "../core/commands.js";
+import { DatabaseUnavailable } from "../core/errors.js";
 import type { Message } from "../core/message.js";
 import type { Notifier } from "../core/ports.js";
 import { databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
 import { type Answer, type CommandContext, type CommandRouter, triagedName } from "../core/router.js";
-import { isDatabaseError } from "../db/errors.js";
 import { PerKeyLimit } from "../inflight.js";
 import type { AuditOnce, FirstDelivery } from "./dedupe.js";
 import { ephemeral } from "./render.js";
@@ -165,7 +165,7 @@ export function registerCommandListener(
         await respond(reply);
       } catch (error) {
         count(deferred.name, "error");
-        if (isDatabaseError(error)) {
+        if (error instanceof DatabaseUnavailable) {
           log.error({ err: error }, "database unavailable while running a command");
           await respond(databaseUnavailableMessage());
           return;

@@ -3,9 +3,8 @@
 import type { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import type { Message } from "../core/message.js";
-import type { Notifier } from "../core/ports.js";
+import type { FetchLike, Notifier } from "../core/ports.js";
 import { WITNESS_EVENT_TYPE, type Witness } from "../core/witness.js";
-import type { FetchLike } from "../github/transport.js";
 import { responseUrlRule } from "./payload.js";
 import { renderMessage } from "./render.js";
 

@@ -4,9 +4,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { EnableFlow, EnablePageUrls, GitHubPage, PageOutcome, PageRefusalCode } from "../core/enable/index.js";
+import { DatabaseUnavailable } from "../core/errors.js";
 import { LINK_CALLBACK_PATH } from "../core/identity.js";
 import type { LinkConfirmPage } from "../core/link.js";
-import { isDatabaseError } from "../db/errors.js";
 import type { Route } from "./http.js";
 import { type PageResult, renderPage } from "./pages.js";
 
@@ -195,12 +195,13 @@ export function pageRoute(options: {
       send(res, p.ok ? await run(p.values) : await refused(p.reason, p.page));
     } catch (error) {
       log.error({ err: error, path: url.pathname }, "GitHub page failed");
+      const databaseDown = error instanceof DatabaseUnavailable;
       send(res, {
         kind: "page",
-        status: isDatabaseError(error) ? 503 : 500,
+        status: databaseDown ? 503 : 500,
         tone: "error",
-        title: isDatabaseError(error) ? "Database unavailable" : "Something went wrong",
-        message: isDatabaseError(error)
+        title: databaseDown ? "Database unavailable" : "Something went wrong",
+        message: databaseDown
           ? "The bot's database is unavailable, so nothing was done. Try again in a minute."
           : "ghconnect could not finish this step; nothing was half-done. The operator can find the details in the bot's logs.",
       });

@@ -3,13 +3,11 @@
 // with the failing check named, so a load balancer or an orchestrator takes the replica out. It
 // comes back on its own: the database is pinged on every request, Slack is re-checked on the
 // app's schedule and the socket reconnects by itself.
-import type { SlackHealth } from "../core/ports.js";
-import type { Db } from "../db/database.js";
-import { pingDatabase } from "../db/database.js";
+import type { DatabaseHealth, SlackHealth } from "../core/ports.js";
 import { type Route, sendJson } from "./http.js";
 
 export interface HealthDeps {
-  db: Db;
+  db: DatabaseHealth;
   mode: "http" | "socket";
   slack: () => SlackHealth;
 }
@@ -19,7 +17,7 @@ export function healthRoute({ db, mode, slack }: HealthDeps): Route {
     method: "GET",
     path: "/healthz",
     handler: async (_req, res) => {
-      const database = (await pingDatabase(db)) ? "ok" : "unreachable";
+      const database = (await db.ping()) ? "ok" : "unreachable";
       const s = slack();
       const ok = database === "ok" && s.status === "ok";
       sendJson(res, ok ? 200 : 503, {

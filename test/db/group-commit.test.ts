@@ -4,8 +4,8 @@
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { verifyChain } from "../../src/core/audit.js";
+import { DatabaseUnavailable } from "../../src/core/errors.js";
 import { openDatabase } from "../../src/db/database.js";
-import { isDatabaseError } from "../../src/db/errors.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import { NoKeyBox } from "../../src/db/secret-box.js";
 import { Store } from "../../src/db/store.js";
@@ -97,7 +97,7 @@ describe.each(ENGINES)("group commit (%s)", (engine) => {
       );
       for (const r of results) {
         expect(r.status).toBe("rejected");
-        expect(isDatabaseError((r as PromiseRejectedResult).reason)).toBe(true);
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(DatabaseUnavailable);
       }
     }));
 });

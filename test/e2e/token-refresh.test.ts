@@ -57,6 +57,25 @@ describe.each(ENGINES)("installation token refresh (%s)", (engine) => {
     expect((await refreshedEntries()).map((e) => [e.outcome, e.target, e.details.expires_at])).toEqual([["ok", "acme", minted()[1]]]);
   });
 
+  it("the cache keeps the token itself with GitHub's expiry; a token kept in auth-app's own cache format (earlier versions) is not handed out, a new one is minted", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    const { store, tokens } = world.bot.bot;
+    const held = await tokens.current();
+    const owner = { connectionId: held.connection.id };
+    expect(await store.credentials.get(owner, "installation_token")).toEqual({ secret: held.token, expiresAt: minted()[0] });
+
+    // What an earlier version kept: auth-app's cache value (token|createdAt|expiresAt|selection|permissions|file).
+    const legacy = `${held.token}|${new Date(world.sandbox.world.now()).toISOString()}|${held.expiresAt}|all|issues,metadata|`;
+    await store.credentials.put(owner, "installation_token", legacy, new Date(held.expiresAt));
+    const next = await tokens.current();
+    expect(minted()).toHaveLength(2);
+    expect(next.token).not.toBe(held.token);
+    expect(await store.credentials.get(owner, "installation_token")).toEqual({ secret: next.token, expiresAt: minted()[1] });
+    expect((await tokens.current()).token).toBe(next.token); // and it is served from the cache from then on
+    expect(minted()).toHaveLength(2);
+  });
+
   it("a failing GitHub is retried every minute from ten minutes before expiry; token.refreshed only once a token is minted", async () => {
     world = await startWorld(engine);
     await world.enable();

@@ -1,4 +1,4 @@
-// Our Slack receiver (web/server.ts → slack/request-guard.ts → slack/http-receiver.ts) against
+// Our Slack receiver (web/server.ts → slack/events-endpoint.ts: request-guard.ts, then http-receiver.ts) against
 // Bolt's own HTTPReceiver: one corpus of requests goes to two Bolt apps with the same listeners,
 // one on each receiver, and Slack must get the same status, body and content type from both —
 // except where ours is stricter or different on purpose. Those differences (also listed in the
@@ -26,6 +26,7 @@ import { App, HTTPReceiver, type Receiver } from "@slack/bolt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SLACK_BODY_LIMIT } from "../../src/app.js";
 import { boltLogger, createLogger } from "../../src/log.js";
+import { slackEventsHandler } from "../../src/slack/events-endpoint.js";
 import { GatedHttpReceiver } from "../../src/slack/http-receiver.js";
 import { createAppServer } from "../../src/web/server.js";
 
@@ -371,7 +372,11 @@ beforeAll(async () => {
   const log = createLogger("silent");
   const receiver = new GatedHttpReceiver(log, NO_ACK_MS);
   boltApp(receiver);
-  ours = createAppServer({ routes: [], slackReceiver: receiver, signingSecret: SECRET, bodyLimit: SLACK_BODY_LIMIT, log });
+  ours = createAppServer({
+    routes: [],
+    slackEvents: slackEventsHandler(receiver, { signingSecret: SECRET, bodyLimit: SLACK_BODY_LIMIT, log }),
+    log,
+  });
   await new Promise<void>((resolve) => ours.listen(0, "127.0.0.1", resolve));
   oursUrl = `http://127.0.0.1:${(ours.address() as AddressInfo).port}/slack/events`;
 });

@@ -39,14 +39,14 @@ interface Rejection {
 
 type Installation = NonNullable<Awaited<ReturnType<EnableContext["deps"]["dotcom"]["installation"]>>>;
 
-/** auth-app's cache, in memory: the completing transaction stores what it minted, or nothing. */
+/** The token cache, in memory: the completing transaction stores what was minted, or nothing. */
 class CapturedToken implements TokenCache {
   value: string | undefined;
-  async get(): Promise<string | undefined> {
+  async get(): Promise<undefined> {
     return undefined;
   }
-  async set(_key: string, value: string): Promise<void> {
-    this.value = value;
+  async set(minted: { token: string }): Promise<void> {
+    this.value = minted.token;
   }
 }
 
