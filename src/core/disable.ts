@@ -14,7 +14,7 @@ import { type Message, simpleMessage } from "./message.js";
 import type { AccountKind, Approval, Connection } from "./model.js";
 import type { DotcomGateway, GhesGateway, Notifier } from "./ports.js";
 import { RefusalLog, refusedClick } from "./refusals.js";
-import { approvalStateWords } from "./status.js";
+import { approvalStateWords } from "./status/view.js";
 
 /**
  * How long an executing disconnect survives without a heartbeat from its bot. The bot executing

@@ -3,6 +3,7 @@
 // named and the other side's results are still shown. Each side is asked with the searcher's own
 // linked token, so they see exactly what they may; the bot's site-admin token and the
 // installation token are never used here. A side not linked is skipped with a prompt.
+import type { FlowStore } from "./enable.js";
 import { NotConnected, UserError } from "./errors.js";
 import type { LinkSide } from "./identity.js";
 import type { TokenForSearch } from "./link.js";
@@ -22,7 +23,6 @@ export interface SearchDeps {
   featureEnabled(name: string): Promise<boolean>;
   /** The searcher's own token on that side. */
   personToken(side: LinkSide): Promise<TokenForSearch>;
-  budgetMs?: number;
 }
 
 /** Why a side was skipped, as the one line the searcher reads. */
@@ -66,7 +66,7 @@ export async function unifiedSearch(deps: SearchDeps, query: string): Promise<Se
   if (!(await deps.featureEnabled("unified-search"))) {
     throw new UserError("Unified search is off.", "An admin can turn it on with `/ghconnect feature enable unified-search`.");
   }
-  const budget = deps.budgetMs ?? SEARCH_BUDGET_MS;
+  const budget = SEARCH_BUDGET_MS;
   const ghesHost = new URL(deps.ghesUrl).host;
   // A token that could not be read (say, GitHub failing a refresh) fails its side only.
   const [ghesToken, githubToken] = await Promise.allSettled([deps.personToken("ghes"), deps.personToken("github")]);
@@ -113,4 +113,41 @@ export async function unifiedSearch(deps: SearchDeps, query: string): Promise<Se
   };
   blocks.push({ kind: "context", text: `GHES: ${counts.ghes} · ${connection.org} on GitHub: ${counts.github} · showing ${merged.length}` });
   return { message: { text: `Search: ${lines.length} results`, blocks }, counts };
+}
+
+export interface SearchCommandDeps {
+  store: Pick<FlowStore, "connections" | "features" | "appendAudit">;
+  ghesUrl: string;
+  dotcom: DotcomGateway;
+  /** The searcher's own linked token on a side (search never uses the bot's tokens). */
+  personToken(slackUserId: string, side: LinkSide): Promise<TokenForSearch>;
+  /** GHES search with a person's token. */
+  personSearchGhes: SearchDeps["searchGhes"];
+}
+
+/** `/ghconnect search QUERY`: anyone, as themselves; audited with the query and each side's count. */
+export class SearchCommand {
+  constructor(private readonly deps: SearchCommandDeps) {}
+
+  async run(query: string, slackUserId: string): Promise<Message> {
+    const { store } = this.deps;
+    const outcome = await unifiedSearch(
+      {
+        ghesUrl: this.deps.ghesUrl,
+        searchGhes: this.deps.personSearchGhes,
+        dotcom: this.deps.dotcom,
+        activeConnection: () => store.connections.active(),
+        featureEnabled: (n) => store.features.isEnabled(n),
+        personToken: (side) => this.deps.personToken(slackUserId, side),
+      },
+      query,
+    );
+    await store.appendAudit({
+      actor: { slack: slackUserId },
+      action: "command.search",
+      outcome: "ok",
+      details: { query: query.slice(0, 100), results: outcome.counts },
+    });
+    return outcome.message;
+  }
 }
