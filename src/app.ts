@@ -8,11 +8,13 @@ import { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import { type Config, ConfigError } from "./config.js";
 import { createAnnouncer } from "./core/announce.js";
+import { AuditCommands } from "./core/audit-commands.js";
+import { Checks } from "./core/checks.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { DisableFlow } from "./core/disable.js";
 import { EnableFlow } from "./core/enable/index.js";
 import { watchEnterpriseInstallations } from "./core/enterprise-installations.js";
-import { EverydayCommands } from "./core/everyday.js";
+import { FeatureCommands } from "./core/feature-commands.js";
 import { connectHosts, githubSiteName } from "./core/github-hosts.js";
 import { LinkService } from "./core/link.js";
 import { applianceProxyChecks } from "./core/native/appliance-check.js";
@@ -21,9 +23,12 @@ import { GovernedFeatures } from "./core/native/governed.js";
 import { NativeWatcher } from "./core/native/watcher.js";
 import { CHECK_TIMEOUT_MS } from "./core/preflight.js";
 import { proxyFor } from "./core/proxy-route.js";
-import { announcePendingRoster, seedAdminRoster } from "./core/roster.js";
+import { announcePendingRoster, RosterCommands, seedAdminRoster } from "./core/roster.js";
 import { CommandRouter } from "./core/router.js";
+import { SearchCommand } from "./core/search.js";
+import { ServerStatistics } from "./core/server-statistics.js";
 import { slackProblem } from "./core/slack-check.js";
+import { StatusCommand } from "./core/status/command.js";
 import { TokenKeeper } from "./core/tokens.js";
 import { type Db, databaseHealth, openDatabase } from "./db/database.js";
 import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
@@ -96,7 +101,8 @@ export interface Ghconnect {
   enable: EnableFlow;
   disable: DisableFlow;
   tokens: TokenKeeper;
-  everyday: EverydayCommands;
+  /** Every check `/ghconnect check` runs (the CLI's `ghconnect check` runs them too). */
+  checks: Checks;
   links: LinkService;
   /** The watcher of GHES's native GitHub Connect (its enterprise audit log). */
   native: NativeWatcher;
@@ -310,28 +316,28 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     appendAudit: audit,
     claim: (name, periodMs) => store.jobs.claimSlot(name, periodMs, replica),
   });
-  const everyday = new EverydayCommands({
+  // Its own client: a verification must say "Slack did not answer" rather than sit through the
+  // default client's half hour of retries.
+  const witnesses = new SlackWitnessReader(
+    new WebClient(config.SLACK_BOT_TOKEN, {
+      slackApiUrl: config.SLACK_API_URL,
+      logger: boltLogger(log),
+      timeout: 10_000,
+      retryConfig: { retries: 1 },
+      ...(config.HTTPS_PROXY ? { fetch } : {}),
+    }),
+    config.SLACK_ADMIN_CHANNEL,
+    { proxy: slackProxy },
+  );
+  const status = new StatusCommand({ store, ghes, notifier, clock, githubUrl: dotcom.webUrl, nativeStatus: () => native.statusBlocks() });
+  const checks = new Checks({
     store,
     ghes,
     manage,
     dotcom,
     notifier,
-    // Its own client: a verification must say "Slack did not answer" rather than sit through the
-    // default client's half hour of retries.
-    witnesses: new SlackWitnessReader(
-      new WebClient(config.SLACK_BOT_TOKEN, {
-        slackApiUrl: config.SLACK_API_URL,
-        logger: boltLogger(log),
-        timeout: 10_000,
-        retryConfig: { retries: 1 },
-        ...(config.HTTPS_PROXY ? { fetch } : {}),
-      }),
-      config.SLACK_ADMIN_CHANNEL,
-      { proxy: slackProxy },
-    ),
+    witnesses,
     clock,
-    nativeStatus: () => native.statusBlocks(),
-    governNative: (action, name, slackUserId) => governed.request(action, name, slackUserId),
     nativeChecks: async () => [
       await native.check(),
       ...(await applianceProxyChecks({
@@ -346,8 +352,6 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       })),
     ],
     slackProbe: probeSlack,
-    personToken: (slackUserId, side) => links.tokenFor(slackUserId, side),
-    personSearchGhes: (token, query, limit, signal) => personOAuth.ghesSearch(token, query, limit, signal),
     storageChecks,
     ...(config.HTTPS_PROXY ? { proxyProbe: () => probeProxy(config.HTTPS_PROXY as string, CHECK_TIMEOUT_MS) } : {}),
     config: {
@@ -355,17 +359,34 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       proxy: config.HTTPS_PROXY,
       noProxy: config.NO_PROXY,
       slackApiUrl: config.SLACK_API_URL,
-      ghesUrl: config.GHES_URL,
       slackMode: mode,
       engine: db.engine,
       publicUrl: config.PUBLIC_URL,
     },
   });
+  const statistics = new ServerStatistics({ store, ghes, notifier, githubUrl: dotcom.webUrl });
+  const features = new FeatureCommands({
+    store,
+    ghes,
+    statistics,
+    githubUrl: dotcom.webUrl,
+    ghesUrl: config.GHES_URL,
+    governNative: (action, name, slackUserId) => governed.request(action, name, slackUserId),
+  });
+  const search = new SearchCommand({
+    store,
+    ghesUrl: ghes.url,
+    dotcom,
+    personToken: (slackUserId, side) => links.tokenFor(slackUserId, side),
+    personSearchGhes: (token, query, limit, signal) => personOAuth.ghesSearch(token, query, limit, signal),
+  });
+  const auditCommands = new AuditCommands({ store, ghes, witnesses });
+  const roster = new RosterCommands({ store, ghes });
   // A change recorded by this replica makes `status` read afresh. Entries named `command.*`
   // record a command that was answered or refused (status, help, search…), never a change: every
   // change has its own entry (enable.*, disable.*, feature.*, admins.*, token.*).
   store.onAudit((entry) => {
-    if (!entry.action.startsWith("command.")) everyday.forgetStatus();
+    if (!entry.action.startsWith("command.")) status.forget();
   });
   const router = new CommandRouter(
     {
@@ -374,22 +395,22 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
           ? enable.requestEnterprise(command.org, ctx.slackUserId, ctx.replyRef)
           : enable.request(command.org, ctx.slackUserId, ctx.replyRef),
       disable: (command, ctx) => disable.request(command.org, ctx.slackUserId, command.enterprise ? "enterprise" : "organization"),
-      status: (_command, ctx) => everyday.status(ctx.slackUserId, ctx.channelId),
-      check: (_command, ctx) => everyday.check(ctx.slackUserId),
-      features: (_command, ctx) => everyday.features(ctx.slackUserId),
-      feature: (command, ctx) => everyday.feature(command.action, command.feature, ctx.slackUserId),
-      search: (command, ctx) => everyday.search(command.query, ctx.slackUserId),
-      audit: (command, ctx) => everyday.audit(command.limit, ctx.slackUserId),
-      "audit-verify": (_command, ctx) => everyday.auditVerify(ctx.slackUserId),
-      admins: (_command, ctx) => everyday.admins(ctx.slackUserId),
-      "admins-add": (command, ctx) => everyday.adminsAdd(command.slackUserId, command.ghesLogin, ctx.slackUserId),
-      "admins-remove": (command, ctx) => everyday.adminsRemove(command.slackUserId, ctx.slackUserId),
+      status: (_command, ctx) => status.show(ctx.slackUserId, ctx.channelId),
+      check: (_command, ctx) => checks.check(ctx.slackUserId),
+      features: (_command, ctx) => features.list(ctx.slackUserId),
+      feature: (command, ctx) => features.change(command.action, command.feature, ctx.slackUserId),
+      search: (command, ctx) => search.run(command.query, ctx.slackUserId),
+      audit: (command, ctx) => auditCommands.latest(command.limit, ctx.slackUserId),
+      "audit-verify": (_command, ctx) => auditCommands.verify(ctx.slackUserId),
+      admins: (_command, ctx) => roster.list(ctx.slackUserId),
+      "admins-add": (command, ctx) => roster.add({ target: command.slackUserId, ghesLogin: command.ghesLogin, bySlack: ctx.slackUserId }),
+      "admins-remove": (command, ctx) => roster.remove(command.slackUserId, ctx.slackUserId),
       link: (_command, ctx) => links.link(ctx.slackUserId),
       unlink: (command, ctx) => links.unlink(ctx.slackUserId, command.side),
       whoami: (_command, ctx) => links.whoami(ctx.slackUserId),
     },
     audit,
-    { status: (_command, ctx) => everyday.statusNow(ctx.slackUserId, ctx.channelId) },
+    { status: (_command, ctx) => status.showNow(ctx.slackUserId, ctx.channelId) },
   );
   app.use(deliveryContext(store));
   // Work after acks: commands that call GitHub or change state, a few at a time; and the
@@ -471,7 +492,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     log,
   );
   const refresh = () =>
-    Promise.all([tokens.refreshIfDue(), everyday.dailyStatistics(replica), links.refreshDue(), native.tick()]).catch((error) =>
+    Promise.all([tokens.refreshIfDue(), statistics.daily(replica), links.refreshDue(), native.tick()]).catch((error) =>
       log.warn({ err: error }, "periodic job failed"),
     );
   const metricsAddress = () => {
@@ -486,7 +507,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     enable,
     disable,
     tokens,
-    everyday,
+    checks,
     links,
     native,
     async listen(port = config.PORT) {

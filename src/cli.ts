@@ -108,7 +108,7 @@ async function check(): Promise<void> {
   deadline.unref();
   const { createGhconnect } = await import("./app.js");
   const { createLogger } = await import("./log.js");
-  const { checksVerdict } = await import("./core/everyday.js");
+  const { checksVerdict } = await import("./core/checks.js");
   const { CHECK_TIMEOUT_MS } = await import("./core/preflight.js");
   process.stdout.write(`ghconnect check: each check gives up after ${CHECK_TIMEOUT_MS / 1000} s; nothing is changed.\n`);
   let app: Awaited<ReturnType<typeof createGhconnect>>;
@@ -119,7 +119,7 @@ async function check(): Promise<void> {
     process.exit(1);
   }
   try {
-    const results = await app.everyday.runChecks((r) => {
+    const results = await app.checks.runChecks((r) => {
       const line = `${MARK[r.status]} ${r.name}: ${r.detail}${r.advice && r.status !== "ok" ? ` → ${r.advice}` : ""}`;
       // Slack's channel references read as #C0123ABCD in a terminal.
       process.stdout.write(`${line.replace(/<#([A-Z0-9]+)>/g, "#$1")}\n`);

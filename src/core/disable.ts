@@ -13,7 +13,7 @@ import { type Message, refusalMessage, simpleMessage } from "./message.js";
 import type { AccountKind, Approval, Connection } from "./model.js";
 import type { DotcomGateway, FlowStore, GhesGateway, Notifier } from "./ports.js";
 import { authorizeClick, type ClickAuthorizer, isRefusal, type Refusal, type RefusalCode, RefusalLog, refuseClick } from "./refusals.js";
-import { approvalStateWords } from "./status.js";
+import { approvalStateWords } from "./status/view.js";
 
 /**
  * How long an executing disconnect survives without a heartbeat from its bot. The bot executing

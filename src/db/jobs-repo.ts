@@ -11,21 +11,9 @@ export class JobsRepo {
   ) {}
 
   /** true for exactly one caller per `periodMs` (the row's last_run_at moves to now). */
-  async claim(name: string, periodMs: number, by: string): Promise<boolean> {
+  claim(name: string, periodMs: number, by: string): Promise<boolean> {
     const now = this.clock();
-    await this.q
-      .insertInto("jobs")
-      .values({ name, locked_by: null, locked_until: null, last_run_at: null })
-      .onConflict((oc) => oc.column("name").doNothing())
-      .execute();
-    const due = new Date(now.getTime() - periodMs).toISOString();
-    const result = await this.q
-      .updateTable("jobs")
-      .set({ last_run_at: now.toISOString(), locked_by: by })
-      .where("name", "=", name)
-      .where((eb) => eb.or([eb("last_run_at", "is", null), eb("last_run_at", "<=", due)]))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return this.take({ name, by, now, dueIf: { lastRun: "<=", than: new Date(now.getTime() - periodMs) } });
   }
 
   /**
@@ -34,19 +22,23 @@ export class JobsRepo {
    * every one of its ticks even when its claim lands a few milliseconds earlier in the period
    * than last time, so a job that must run each tick is never skipped for a tick.
    */
-  async claimSlot(name: string, periodMs: number, by: string): Promise<boolean> {
+  claimSlot(name: string, periodMs: number, by: string): Promise<boolean> {
     const now = this.clock();
+    return this.take({ name, by, now, dueIf: { lastRun: "<", than: new Date(Math.floor(now.getTime() / periodMs) * periodMs) } });
+  }
+
+  /** Moves the job's last run to `now` when it is due (it never ran, or its last run compares to `than` as told). */
+  private async take(job: { name: string; by: string; now: Date; dueIf: { lastRun: "<=" | "<"; than: Date } }): Promise<boolean> {
     await this.q
       .insertInto("jobs")
-      .values({ name, locked_by: null, locked_until: null, last_run_at: null })
+      .values({ name: job.name, locked_by: null, locked_until: null, last_run_at: null })
       .onConflict((oc) => oc.column("name").doNothing())
       .execute();
-    const slotStart = new Date(Math.floor(now.getTime() / periodMs) * periodMs).toISOString();
     const result = await this.q
       .updateTable("jobs")
-      .set({ last_run_at: now.toISOString(), locked_by: by })
-      .where("name", "=", name)
-      .where((eb) => eb.or([eb("last_run_at", "is", null), eb("last_run_at", "<", slotStart)]))
+      .set({ last_run_at: job.now.toISOString(), locked_by: job.by })
+      .where("name", "=", job.name)
+      .where((eb) => eb.or([eb("last_run_at", "is", null), eb("last_run_at", job.dueIf.lastRun, job.dueIf.than.toISOString())]))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }

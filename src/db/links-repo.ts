@@ -2,16 +2,21 @@
 // tokens sealed by the SecretBox under additional data naming the person, the side and the row,
 // so a token copied to another person's row does not open.
 import { randomUUID } from "node:crypto";
-import type { Kysely, Selectable } from "kysely";
+import type { ExpressionBuilder, Kysely, Selectable } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { LinkSide, LinksStore, PersonLink, UserTokens } from "../core/identity.js";
 import type { Database, PersonLinksTable } from "./schema.js";
 import { CredentialTampered, parseEnvelope, type SecretBox, WrongEncryptionKey } from "./secret-box.js";
 
 type Row = Selectable<PersonLinksTable>;
+/** What a sealed token is bound to. */
+type RowKeys = Pick<Row, "slack_user_id" | "side" | "id">;
 
-const aad = (row: { slack_user_id: string; side: string; id: string }, what: "token" | "refresh") =>
-  `ghconnect:v2:person:${row.slack_user_id}:link-${row.side}-${what}:${row.id}`;
+/** The one row a person has on a side. */
+const personSide = (slackUserId: string, side: LinkSide) => (eb: ExpressionBuilder<Database, "person_links">) =>
+  eb.and([eb("slack_user_id", "=", slackUserId), eb("side", "=", side)]);
+
+const aad = (row: RowKeys, what: "token" | "refresh") => `ghconnect:v2:person:${row.slack_user_id}:link-${row.side}-${what}:${row.id}`;
 
 export class LinksRepo implements LinksStore {
   constructor(
@@ -27,14 +32,21 @@ export class LinksRepo implements LinksStore {
     return this.box.open(envelope, aad(row, what), label);
   }
 
+  /** The row's user token and refresh token, opened. */
+  private openTokens(row: Row): { token: string; refreshToken?: string } {
+    return {
+      token: this.open(row, "token", row.token_ciphertext),
+      refreshToken: row.refresh_ciphertext ? this.open(row, "refresh", row.refresh_ciphertext) : undefined,
+    };
+  }
+
   private toLink(row: Row): PersonLink {
     return {
       slackUserId: row.slack_user_id,
       side: row.side as LinkSide,
       login: row.login,
       connectionId: row.connection_id,
-      token: this.open(row, "token", row.token_ciphertext),
-      refreshToken: row.refresh_ciphertext ? this.open(row, "refresh", row.refresh_ciphertext) : undefined,
+      ...this.openTokens(row),
       expiresAt: row.expires_at ?? undefined,
       refreshTokenExpiresAt: row.refresh_expires_at ?? undefined,
       status: row.status === "expired" ? "expired" : "active",
@@ -53,23 +65,30 @@ export class LinksRepo implements LinksStore {
     return keyId;
   }
 
-  private sealed(row: { slack_user_id: string; side: string; id: string }, tokens: UserTokens, keyId: string) {
+  /** The tokens sealed under `keyId`, bound to their row. */
+  private sealTokens(row: RowKeys, tokens: { token: string; refreshToken?: string }, keyId: string) {
     return {
       token_ciphertext: this.box.seal(tokens.token, aad(row, "token"), keyId),
       refresh_ciphertext: tokens.refreshToken ? this.box.seal(tokens.refreshToken, aad(row, "refresh"), keyId) : null,
       key_id: keyId,
+    };
+  }
+
+  private sealed(row: RowKeys, tokens: UserTokens, keyId: string) {
+    return {
+      ...this.sealTokens(row, tokens, keyId),
       expires_at: tokens.expiresAt ?? null,
       refresh_expires_at: tokens.refreshTokenExpiresAt ?? null,
     };
   }
 
+  /** The person's row on that side (one at most). */
+  private row(slackUserId: string, side: LinkSide): Promise<Row | undefined> {
+    return this.q.selectFrom("person_links").selectAll().where(personSide(slackUserId, side)).executeTakeFirst();
+  }
+
   async get(slackUserId: string, side: LinkSide): Promise<PersonLink | undefined> {
-    const row = await this.q
-      .selectFrom("person_links")
-      .selectAll()
-      .where("slack_user_id", "=", slackUserId)
-      .where("side", "=", side)
-      .executeTakeFirst();
+    const row = await this.row(slackUserId, side);
     return row && this.toLink(row);
   }
 
@@ -98,7 +117,7 @@ export class LinksRepo implements LinksStore {
     const now = this.clock().toISOString();
     const id = randomUUID();
     const keys = { slack_user_id: link.slackUserId, side: link.side, id };
-    await this.q.deleteFrom("person_links").where("slack_user_id", "=", link.slackUserId).where("side", "=", link.side).execute();
+    await this.q.deleteFrom("person_links").where(personSide(link.slackUserId, link.side)).execute();
     const result = await this.q
       .insertInto("person_links")
       .values({
@@ -119,12 +138,7 @@ export class LinksRepo implements LinksStore {
   }
 
   async updateTokens(slackUserId: string, side: LinkSide, previousToken: string, tokens: UserTokens): Promise<boolean> {
-    const row = await this.q
-      .selectFrom("person_links")
-      .selectAll()
-      .where("slack_user_id", "=", slackUserId)
-      .where("side", "=", side)
-      .executeTakeFirst();
+    const row = await this.row(slackUserId, side);
     if (!row || this.open(row, "token", row.token_ciphertext) !== previousToken) return false;
     const result = await this.q
       .updateTable("person_links")
@@ -140,17 +154,12 @@ export class LinksRepo implements LinksStore {
     await this.q
       .updateTable("person_links")
       .set({ status: "expired", updated_at: this.clock().toISOString() })
-      .where("slack_user_id", "=", slackUserId)
-      .where("side", "=", side)
+      .where(personSide(slackUserId, side))
       .execute();
   }
 
   async remove(slackUserId: string, side: LinkSide): Promise<boolean> {
-    const result = await this.q
-      .deleteFrom("person_links")
-      .where("slack_user_id", "=", slackUserId)
-      .where("side", "=", side)
-      .executeTakeFirst();
+    const result = await this.q.deleteFrom("person_links").where(personSide(slackUserId, side)).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 
@@ -174,17 +183,9 @@ export class LinksRepo implements LinksStore {
   async reencryptAll(keyId: string): Promise<number> {
     const rows = await this.q.selectFrom("person_links").selectAll().execute();
     for (const row of rows) {
-      const tokens = {
-        token: this.open(row, "token", row.token_ciphertext),
-        refreshToken: row.refresh_ciphertext ? this.open(row, "refresh", row.refresh_ciphertext) : undefined,
-      };
       await this.q
         .updateTable("person_links")
-        .set({
-          token_ciphertext: this.box.seal(tokens.token, aad(row, "token"), keyId),
-          refresh_ciphertext: tokens.refreshToken ? this.box.seal(tokens.refreshToken, aad(row, "refresh"), keyId) : null,
-          key_id: keyId,
-        })
+        .set(this.sealTokens(row, this.openTokens(row), keyId))
         .where("id", "=", row.id)
         .execute();
     }

@@ -1,7 +1,7 @@
 // `status` answers from what was read less than a second ago; what an admin relies on: a burst
 // reads once, a change or a second later reads again, and a failed read is not remembered.
 import { describe, expect, it } from "vitest";
-import { RecentlyRead } from "../../src/core/status-cache.js";
+import { RecentlyRead } from "../../src/core/status/recently-read.js";
 
 describe("RecentlyRead", () => {
   function setup() {

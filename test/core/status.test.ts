@@ -1,7 +1,7 @@
 // `status` as an admin reads it: every state an enable or a disconnect can be in is said in words.
 import { describe, expect, it } from "vitest";
 import type { ApprovalStatus, Operation, OperationStatus } from "../../src/core/model.js";
-import { statusMessage } from "../../src/core/status.js";
+import { statusMessage } from "../../src/core/status/view.js";
 
 const OPERATION_STATES: OperationStatus[] = [
   "preflight",

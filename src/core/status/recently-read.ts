@@ -3,7 +3,7 @@
 // ack without waiting on the database. A change made by this replica forgets it at once (see
 // app.ts); a change made by another replica shows within `ttlMs` (within `maxStaleMs` while the
 // database is slow to answer), as if the command had been typed that much earlier.
-import type { Clock } from "./clock.js";
+import type { Clock } from "../clock.js";
 
 interface Read<T> {
   /** When the read started: the value is at least this fresh. */

@@ -1,11 +1,9 @@
-// `/ghconnect status`: the connection as the database knows it. Fast: it makes no call at all
-// while the last look at GHES is under five minutes old, and at most one (GHES's version) after.
-import { when } from "./enable-card.js";
-import { FEATURES } from "./features.js";
-import type { Block, Message } from "./message.js";
-import type { ApprovalStatus, Connection, Operation, OperationStatus } from "./model.js";
-
-export const STATUS_FRESH_MS = 5 * 60_000;
+// What `/ghconnect status` shows: the connection as the database knows it, the features, and
+// any enable, disconnect or approval under way, each state said in words.
+import { when } from "../enable-card.js";
+import { FEATURES } from "../features.js";
+import type { Block, Message } from "../message.js";
+import type { ApprovalStatus, Connection, Operation, OperationStatus } from "../model.js";
 
 /** Each state of an enable or disable, in the words `status` shows (never the stored name). */
 export const OPERATION_STATE_WORDS: Record<OperationStatus, string> = {

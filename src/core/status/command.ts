@@ -1,0 +1,151 @@
+// `/ghconnect status`: anyone in the admin channel (or any admin elsewhere). Fast: it makes no
+// call at all while the last look at GHES is under five minutes old, and at most one (GHES's
+// version) after; what it reads from the database is shared by a burst (see recently-read.ts).
+import type { AuditInput } from "../audit.js";
+import type { Clock } from "../clock.js";
+import { NotAuthorized } from "../errors.js";
+import { githubSiteName } from "../github-hosts.js";
+import type { Block, Message } from "../message.js";
+import type { FlowStore, GhesGateway, Notifier } from "../ports.js";
+import { pendingEntries, pendingSentence } from "../roster.js";
+import type { Answer } from "../router.js";
+import { RecentlyRead } from "./recently-read.js";
+import { statusMessage } from "./view.js";
+
+/** How long a look at GHES (its version) is shown without asking it again. */
+export const STATUS_FRESH_MS = 5 * 60_000;
+
+export interface StatusDeps {
+  store: FlowStore;
+  ghes: GhesGateway;
+  notifier: Notifier;
+  clock: Clock;
+  /** Where the GitHub account lives (github.com or SUBDOMAIN.ghe.com), named in the view. */
+  githubUrl: string;
+  /** GHES's own GitHub Connect, as the native watcher last saw it (shown under ghconnect's). */
+  nativeStatus?(): Promise<Block[]>;
+}
+
+type StatusFacts = Awaited<ReturnType<StatusCommand["readFacts"]>>;
+
+export class StatusCommand {
+  private readonly facts: RecentlyRead<StatusFacts>;
+  private lastView?: { facts: StatusFacts; reply: Message };
+
+  constructor(private readonly deps: StatusDeps) {
+    this.facts = new RecentlyRead(() => this.readFacts(), deps.clock);
+  }
+
+  /** `status`, asking GHES first when the last look at it is too old; audited. */
+  async show(slackUserId: string, channelId: string): Promise<Message> {
+    const answer = (await this.answer(slackUserId, channelId, { mayAskGhes: true })) as Answer;
+    await this.deps.store.appendAudit(answer.audit);
+    return answer.reply;
+  }
+
+  /**
+   * `status` from the database alone, for an answer inside Slack's ack; undefined when the last
+   * look at GHES is too old and `show` (after the ack) must ask it first. Audits nothing: the
+   * caller records `audit` once the answer is out.
+   */
+  showNow(slackUserId: string, channelId: string): Promise<Answer | undefined> {
+    return this.answer(slackUserId, channelId, { mayAskGhes: false });
+  }
+
+  /** Something changed (this replica audited a decision): the next `status` reads afresh. */
+  forget(): void {
+    this.facts.forget();
+  }
+
+  private async answer(slackUserId: string, channelId: string, opts: { mayAskGhes: boolean }): Promise<Answer | undefined> {
+    await this.mayView(slackUserId, channelId);
+    let facts = opts.mayAskGhes ? await this.readFacts() : await this.facts.get();
+    let ghesCheckFailed: string | undefined;
+    if (facts.active && this.ghesLookIsStale(facts.active.lastCheckedAt)) {
+      if (!opts.mayAskGhes) return undefined;
+      ghesCheckFailed = await this.lookAtGhes(facts.active.id);
+      this.facts.forget();
+      facts = await this.readFacts();
+    }
+    const reply = await this.withPendingRoster(this.view(facts, ghesCheckFailed));
+    const audit: AuditInput = {
+      actor: { slack: slackUserId },
+      action: "command.status",
+      target: facts.active?.org ?? null,
+      outcome: "ok",
+      details: { channel: channelId },
+    };
+    return { reply, audit };
+  }
+
+  private async mayView(slackUserId: string, channelId: string): Promise<void> {
+    const { store, notifier } = this.deps;
+    if (channelId !== notifier.adminChannel && !(await store.admins.find(slackUserId))) {
+      throw new NotAuthorized(`\`status\` is shown in <#${notifier.adminChannel}> and to admins.`, "Run it in the admin channel.");
+    }
+  }
+
+  private ghesLookIsStale(lastCheckedAt: string | undefined | null): boolean {
+    return !lastCheckedAt || this.deps.clock().getTime() - Date.parse(lastCheckedAt) > STATUS_FRESH_MS;
+  }
+
+  /** Records GHES's version now; when GHES does not answer, records that and says why (for the view). */
+  private async lookAtGhes(connectionId: string): Promise<string | undefined> {
+    const { store, ghes } = this.deps;
+    try {
+      await store.connections.noteChecked(connectionId, await ghes.version());
+      return undefined;
+    } catch (error) {
+      await store.connections.noteChecked(connectionId, null);
+      return (error as Error).message.slice(0, 160);
+    }
+  }
+
+  /** Roster entries that grant nothing yet are named under the status. */
+  private async withPendingRoster(view: Message): Promise<Message> {
+    const pending = await pendingEntries(this.deps.store.admins);
+    return pending.length ? { ...view, blocks: [...view.blocks, { kind: "context", text: `⏳ ${pendingSentence(pending)}` }] } : view;
+  }
+
+  /**
+   * The status view of these facts. A burst of `status` while the same facts are cached shares
+   * one rendering of them, made when the facts were first shown (at most the cache's age ago: a
+   * second, or up to five while the database is slow).
+   */
+  private view(facts: StatusFacts, ghesCheckFailed?: string): Message {
+    if (!ghesCheckFailed && this.lastView?.facts === facts) return this.lastView.reply;
+    const { approval, latest, features, inFlight } = facts;
+    const base = statusMessage({
+      now: this.deps.clock(),
+      active: facts.active,
+      latest,
+      features: features.map((f) => ({ name: f.name, enabled: f.enabled })),
+      inFlight,
+      pendingApproval: approval && {
+        org: approval.org,
+        requestedBySlack: approval.requestedBySlack,
+        expiresAt: approval.expiresAt,
+        status: approval.status,
+        policy: approval.policy,
+      },
+      ghesCheckFailed,
+      githubSite: githubSiteName(this.deps.githubUrl),
+    });
+    const reply: Message = { ...base, blocks: [...base.blocks, ...facts.native] };
+    if (!ghesCheckFailed) this.lastView = { facts, reply };
+    return reply;
+  }
+
+  private async readFacts() {
+    const { store } = this.deps;
+    const active = await store.connections.active();
+    const [approval, latest, features, inFlight, native] = await Promise.all([
+      active ? store.approvals.pendingFor(active.id) : undefined,
+      active ? undefined : store.connections.latest(),
+      store.features.all(),
+      store.operations.inFlight(),
+      this.deps.nativeStatus?.() ?? ([] as Block[]),
+    ]);
+    return { active, approval, latest, features, inFlight, native };
+  }
+}
