@@ -171,7 +171,7 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     expect(page.status).toBe(200);
     expect(page.text).toContain("Nothing to do");
     expect(page.text).toContain("the app's installation was changed. ghconnect needs nothing for that, and nothing was changed.");
-    expect(page.html).not.toContain("#cf222e"); // not the red error page
+    expect(page.html).not.toContain("border-top:4px solid #cf222e"); // not the red error page
     expect(await world.bot.bot.store.connections.active()).toEqual(connection);
     expect((await auditEntries(world)).length).toBe(audited);
   });
