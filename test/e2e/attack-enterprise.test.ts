@@ -1,7 +1,8 @@
-// An outsider's review of enterprise installation re-homing (README "Connecting an enterprise
+// An outsider's review of the enterprise's credentials form and of installation re-homing (README "Connecting an enterprise
 // account", step 5): the installer of the connection's installation had to be proven an owner of
 // the enterprise ("owning one of its organizations is not enough"). Re-homing must not hand the
 // connection to an installation that someone who only owns an organization made.
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/core/audit.js";
 import { pageText } from "../../src/sandbox/browser.js";
@@ -120,10 +121,26 @@ async function connectEnterprise(world: World): Promise<Registered> {
   return creds;
 }
 
-describe.each(ENGINES)("attack: enterprise installation re-homing (%s)", (engine) => {
+describe.each(ENGINES)("attack: enterprise account (%s)", (engine) => {
   let world: World;
   afterEach(async () => {
     await world?.close();
+  });
+
+  it("a wrong client secret is not accepted when GitHub's check answers 422 (its documented 'Validation failed, or the endpoint has been spammed') instead of judging it", async () => {
+    world = await startWorld(engine);
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    // The form's check of the secret (POST /applications/{client_id}/token) answers 422, which
+    // GitHub documents for "the endpoint has been spammed": it proves nothing about the secret.
+    world.sandbox.world.inject({ host: "api", status: 422, method: "POST", pathIncludes: "/applications/", times: 10 });
+    const answer = await submitCredentials(guide, { ...creds, clientSecret: "0".repeat(40) });
+    world.sandbox.world.clearFaults();
+    expect(answer.status).not.toBe(302);
+    expect(answer.text).toContain("Nothing was stored.");
+    const rows = (await sql`select count(*) as n from credentials`.execute(world.testDb.db.kysely)).rows;
+    expect(Number((rows[0] as { n: number | string }).n)).toBe(0);
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
   });
 
   it("the app is gone from every organization; hubot, owner of octo-inc but not of the enterprise, installs it on octo-inc: the connection does not move to his installation", async () => {
