@@ -143,6 +143,28 @@ describe.each(ENGINES)("attack: enterprise account (%s)", (engine) => {
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
   });
 
+  it("the connection's installation is removed while the only other one is suspended: the connection does not move to the suspended installation, which cannot mint tokens", async () => {
+    world = await startWorld(engine, { sweepEveryMs: 50 });
+    await connectEnterprise(world);
+    const app = world.sandbox.world.apps.at(-1)!;
+    const first = (await world.bot.bot.store.connections.active())!;
+    const acme = world.sandbox.world.installations.find((i) => i.id === first.installationId)!;
+    const install = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
+      body: new URLSearchParams({ target: "octo-inc" }),
+    });
+    expect(install.status).toBe(302);
+    await world.card(/was installed on the organization octo-inc/);
+    const octo = world.sandbox.world.installations.find((i) => i.appId === app.id && !i.deleted && i.account.login === "octo-inc")!;
+    // An owner of octo-inc suspends the app there (GET /app/installations still lists it, with suspended_at).
+    octo.suspended = true;
+    acme.deleted = true;
+    await world.card(/uninstalled from the organization acme|Installation on acme removed/);
+    expect((await world.bot.bot.store.connections.active())?.installationId).not.toBe(octo.id);
+  });
+
   it("the app is gone from every organization; hubot, owner of octo-inc but not of the enterprise, installs it on octo-inc: the connection does not move to his installation", async () => {
     world = await startWorld(engine, { sweepEveryMs: 50 });
     await connectEnterprise(world);
