@@ -8,14 +8,14 @@ export type LinkSide = "ghes" | "github";
 /** Where each sign-in returns; the connected app lists the github.com one among its callback URLs. */
 /** Where the Slack button points: binds the sign-in to this browser (a cookie), then on to GitHub. */
 export const LINK_START_PATH = "/ghconnect/link/start";
-/** The cookie carrying the browser's half of that binding, sent back only to the link pages. */
-export const LINK_COOKIE = "ghconnect_link";
 /**
- * The cookie the confirmation page (GET start) sets, SameSite=Strict: its form's token is bound to
- * it and to the state, so a form posted from another site (or a token read off another browser's
- * page) is refused.
+ * The browser's own random name, one per browser (not per link), sent back only to the link pages
+ * (SameSite=Lax: on GitHub's redirect back, never on another site's POST). The confirmation form's
+ * token and each sign-in's stored binding are derived from it and the link's state, so a form
+ * posted from another site, a token read off another browser's page, or a sign-in finished in
+ * another browser is refused; and two links open in two tabs of one browser do not undo each other.
  */
-export const LINK_CONFIRM_COOKIE = "ghconnect_link_confirm";
+export const LINK_COOKIE = "ghconnect_link";
 
 export const LINK_CALLBACK_PATH: Record<LinkSide, string> = {
   ghes: "/ghconnect/link/ghes/callback",

@@ -11,7 +11,6 @@ import type { PageResult } from "./http-page.js";
 import {
   CodeRefused,
   LINK_CALLBACK_PATH,
-  LINK_CONFIRM_COOKIE,
   LINK_COOKIE,
   LINK_START_PATH,
   type LinkSide,
@@ -141,14 +140,15 @@ export class LinkService {
    * GET /ghconnect/link/start?state: the Slack button's target. It changes nothing (a link
    * preview bot, Slack's unfurler, or a person who was forwarded the link may open it): it shows
    * whose link this is, for which side, and warns that continuing gives that Slack user the
-   * signed-in GitHub identity. Its form's token is bound to the state and to a SameSite=Strict
+   * signed-in GitHub identity. Its form's token is bound to the state and to the browser's SameSite=Lax
    * cookie set here, so only a POST from this page, in this browser, continues (confirm).
    */
-  async start(params: { state?: string }): Promise<LinkPageResult> {
+  async start(params: { state?: string; browser?: string }): Promise<LinkPageResult> {
     const found = await this.startLink(params.state);
     if (!found.ok) return found.page;
     const state = params.state as string;
-    const nonce = randomBytes(24).toString("base64url");
+    // The browser keeps its name across links (a second tab must not undo the first).
+    const nonce = params.browser ?? randomBytes(24).toString("base64url");
     const base = this.deps.publicUrl.replace(/\/+$/, "");
     return {
       kind: "link-confirm",
@@ -159,22 +159,23 @@ export class LinkService {
       formAction: `${base}${LINK_START_PATH}`,
       state,
       token: confirmToken(state, nonce),
-      cookies: [
-        `${LINK_CONFIRM_COOKIE}=${nonce}; Path=/ghconnect/link; Max-Age=${LINK_TTL_MS / 1000}; HttpOnly; SameSite=Strict${this.secure()}`,
-      ],
+      cookies: [this.browserCookie(nonce)],
     };
   }
 
-  private secure(): string {
-    return this.deps.publicUrl.startsWith("https:") ? "; Secure" : "";
+  /** The browser's name, for the link pages only (under PUBLIC_URL's own path, if it has one). */
+  private browserCookie(nonce: string): string {
+    const base = new URL(this.deps.publicUrl).pathname.replace(/\/+$/, "");
+    const secure = this.deps.publicUrl.startsWith("https:") ? "; Secure" : "";
+    return `${LINK_COOKIE}=${nonce}; Path=${base}/ghconnect/link; Max-Age=${LINK_TTL_MS / 1000}; HttpOnly; SameSite=Lax${secure}`;
   }
 
   /**
    * POST /ghconnect/link/start from the confirmation page: the page's token (bound to the state
-   * and this browser's confirmation cookie) and, when the browser sends one, our own Origin are
-   * required; then, at once, the start link is used up and a new OAuth state is bound to this
-   * browser (a short-lived HttpOnly SameSite=Lax cookie whose hash is kept; the callback requires
-   * both), and the browser goes on to GitHub. A refused POST uses nothing and links nothing.
+   * and this browser's cookie) and, when the browser sends one, our own Origin are required;
+   * then, at once, the start link is used up and a new OAuth state is bound to this browser (the
+   * hash of its cookie with the state is kept; the callback requires both), and the browser goes
+   * on to GitHub. A refused POST uses nothing and links nothing.
    */
   async confirm(params: { state?: string; token?: string; browser?: string; origin?: string }): Promise<PageResult> {
     const { store, oauth } = this.deps;
@@ -206,7 +207,7 @@ export class LinkService {
     }
     const github = side === "github" ? await this.githubClient() : undefined;
     const signin = randomBytes(24).toString("base64url");
-    const nonce = randomBytes(24).toString("base64url");
+    const nonce = params.browser as string;
     const used = await store.transaction(async (tx) => {
       const check = await tx.states.consume(state, side === "ghes" ? "link-ghes" : "link-github");
       if (!check.ok) return check;
@@ -225,10 +226,7 @@ export class LinkService {
       });
       return notValidPage(used.reason);
     }
-    const cookies = [
-      `${LINK_COOKIE}=${nonce}; Path=/ghconnect/link; Max-Age=${LINK_TTL_MS / 1000}; HttpOnly; SameSite=Lax${this.secure()}`,
-      `${LINK_CONFIRM_COOKIE}=; Path=/ghconnect/link; Max-Age=0; HttpOnly; SameSite=Strict${this.secure()}`,
-    ];
+    const cookies = [this.browserCookie(nonce)];
     const location =
       side === "ghes"
         ? oauth.ghesAuthorizeUrl(signin, this.callbackUrl("ghes"))
@@ -632,7 +630,7 @@ export class LinkService {
   }
 }
 
-/** The confirmation form's token: the state bound to the browser's confirmation cookie. */
+/** The confirmation form's token: the state bound to the browser's cookie. */
 function confirmToken(state: string, nonce: string): string {
   return createHash("sha256").update(`link-confirm.${state}.${nonce}`).digest("base64url");
 }

@@ -3,7 +3,7 @@
 
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
-import { LINK_CALLBACK_PATH, LINK_CONFIRM_COOKIE, LINK_COOKIE, LINK_START_PATH, type LinkSide } from "../core/identity.js";
+import { LINK_CALLBACK_PATH, LINK_COOKIE, LINK_START_PATH, type LinkSide } from "../core/identity.js";
 import type { LinkService } from "../core/link.js";
 import { type Params, pageRoute, params } from "./github-routes.js";
 import type { Route } from "./http.js";
@@ -29,7 +29,8 @@ export function linkRoutes(links: LinkService, log: Logger): Route[] {
     handler: pageRoute({
       log,
       names: ["state"],
-      run: (p) => links.start({ state: p.state }),
+      read: readStart,
+      run: (p) => links.start({ state: p.state, browser: p.browser }),
       refused: (reason, page) => links.refuseMalformed("start", reason, page),
     }),
   };
@@ -80,7 +81,7 @@ async function readConfirmForm(req: IncomingMessage): Promise<Params> {
   const origin = req.headers.origin;
   return {
     ok: true,
-    values: { ...read.values, browser: cookie(req, LINK_CONFIRM_COOKIE), origin: typeof origin === "string" ? origin : undefined },
+    values: { ...read.values, browser: cookie(req, LINK_COOKIE), origin: typeof origin === "string" ? origin : undefined },
   };
 }
 
@@ -92,6 +93,13 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
     .find((c) => c.startsWith(`${name}=`));
   const value = found?.slice(name.length + 1);
   return value && /^[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined;
+}
+
+/** The start page's state plus the browser's cookie, when it has one already. */
+async function readStart(req: IncomingMessage, url: URL) {
+  const read = params(url, ["state"]);
+  if (!read.ok) return read;
+  return { ok: true as const, values: { ...read.values, browser: cookie(req, LINK_COOKIE) } };
 }
 
 /** The callback's parameters plus the browser-binding cookie (as `browser`); a bad cookie is absent. */

@@ -1,4 +1,4 @@
-// An outsider's review of the link start page: one browser, the two buttons of one
+// The link start page in one real browser, the two buttons of one
 // `/ghconnect link` message opened in two tabs (GHES and github.com), as a person does. A
 // browser keeps one cookie per name and path, so the page's cookies must not make the second tab
 // break the first.
