@@ -177,10 +177,17 @@ export class NativeWatcher {
 
   /** The native section of `status`, from what the watcher kept (no call to GHES). */
   async statusBlocks(): Promise<Block[]> {
-    const enterprise = await this.enterprise();
+    // Only what is known now: `status` may be answered inside Slack's ack, so it never waits on
+    // GHES for the slug (the watcher's periodic look asks for it).
+    const enterprise = this.knownEnterprise;
     const settings = `${this.deps.ghesUrl.replace(/\/+$/, "")}/enterprises/${enterprise ?? "SLUG"}/settings/dotcom_connection`;
     if (!enterprise)
-      return [{ kind: "context", text: `GHES's own GitHub Connect is not watched: GHES_ENTERPRISE is not set. ${ENTERPRISE_SLUG_HOWTO}` }];
+      return [
+        {
+          kind: "context",
+          text: `GHES's own GitHub Connect is not watched: GHES_ENTERPRISE is not set${this.deps.auditLog.discoverEnterprise ? " and GHES has not told its enterprise slug (asked each minute)" : ""}. ${ENTERPRISE_SLUG_HOWTO}`,
+        },
+      ];
     const [all, look, recorded] = await Promise.all([
       this.deps.events.all(),
       this.deps.events.lastLook(),
