@@ -13,7 +13,7 @@ import { when } from "../enable-card.js";
 import { UserError } from "../errors.js";
 import { FEATURES } from "../features.js";
 import type { Block } from "../message.js";
-import type { CheckResult } from "../preflight.js";
+import { CHECK_TIMEOUT_MS, type CheckResult, withinDeadline } from "../preflight.js";
 import { driftLine, FEATURE_EVENTS, foldNative, isChange, NATIVE_PHRASE, type NativeEvent } from "./events.js";
 import type { NativeAuditLog, NativeEventStore } from "./ports.js";
 
@@ -153,7 +153,11 @@ export class NativeWatcher {
   /** `check`'s look at the audit log: configured, readable with GHES_TOKEN, for this enterprise. */
   async check(): Promise<CheckResult> {
     this.lastDiscovery = Number.NEGATIVE_INFINITY; // `check` asks GHES again now
-    const enterprise = await this.enterprise();
+    // Within a check's own limit: a GHES that does not answer is the GHES line's failure, not this one's.
+    const enterprise = await withinDeadline(CHECK_TIMEOUT_MS, () => this.enterprise()).catch((error: Error) => {
+      this.discoveryProblem = `GHES could not be asked for its enterprise slug (${error.message})`;
+      return undefined;
+    });
     if (!enterprise)
       return {
         name: "GHES audit log",
