@@ -362,6 +362,8 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       slackMode: mode,
       engine: db.engine,
       publicUrl: config.PUBLIC_URL,
+      bootstrapAdmins: config.GHCONNECT_ADMINS.length,
+      ghesOAuth: Boolean(config.GHES_OAUTH_CLIENT_ID && config.GHES_OAUTH_CLIENT_SECRET),
     },
   });
   const statistics = new ServerStatistics({ store, ghes, notifier, githubUrl: dotcom.webUrl });

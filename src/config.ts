@@ -21,7 +21,8 @@ const adminRoster = z
     (v) =>
       v === "" || /^([UW][A-Z0-9]{2,}:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(,\s*[UW][A-Z0-9]{2,}:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))*$/.test(v),
     {
-      message: "should be a comma-separated list of SlackUserId:ghes-login, e.g. U012ABC:octo-admin,U034DEF:hubot",
+      message:
+        "should be a comma-separated list of SlackMemberId:ghes-login (Slack: profile → ⋮ → Copy member ID), e.g. U012ABC:octo-admin,U034DEF:hubot",
     },
   )
   .transform((v) =>
@@ -99,7 +100,7 @@ const BOT_TOKEN_HINT = "should be the bot token, xoxb-… (OAuth & Permissions �
 const SIGNING_SECRET_HINT =
   "should be the app's Signing Secret, 32 hexadecimal characters (Basic Information → App Credentials → Signing Secret; not the Client Secret or the Verification Token)";
 const ADMIN_CHANNEL_HINT = "should be a channel id like C0123ABCD (not a #name)";
-const GHES_TOKEN_HINT = "should be a site-admin personal access token for GHES";
+const GHES_TOKEN_HINT = "should be a site admin's personal access token (classic) for GHES, scopes site_admin and admin:enterprise";
 
 /**
  * What each variable must look like; the messages are what an operator reads at start-up. A
@@ -168,7 +169,9 @@ export const envSchema = z.object({
     .string()
     .trim()
     .default("self")
-    .refine((v) => v === "self" || v === "peer", { message: "should be self (any admin) or peer (a second admin)" })
+    .refine((v) => v === "self" || v === "peer", {
+      message: "should be self (any admin) or peer (a second admin), for disconnects and native feature changes",
+    })
     .transform((v) => v as "self" | "peer"),
   GHCONNECT_APPROVAL_TTL: duration("15m").prefault("15m"),
   // How often each replica runs the periodic duties (expiries, crash recovery, pruning).

@@ -141,6 +141,8 @@ describe("ghconnect check, with nothing reachable yet", () => {
         GITHUB_URL: "https://github.invalid",
         GITHUB_API_URL: `http://127.0.0.1:${refusedPort}`,
         GITHUB_UPLOADS_URL: `https://${untrustedHost}`,
+        // Set as README's "Installing the Slack app" tells a new admin to.
+        GHCONNECT_ADMINS: "U012ABC:octo-admin",
       }),
     );
     // The DNS failure is printed while GHES still holds the request open: output is progressive.
@@ -186,7 +188,11 @@ describe("ghconnect check, with nothing reachable yet", () => {
         /^✗ Audit witness: cannot read #C\w+: cannot reach slack\.invalid: DNS lookup failed \((ENOTFOUND|EAI_AGAIN)\) → Check that this host reaches Slack/,
       ),
     );
-    expect(out[out.length - 1]).toBe("❌ 7 checks failed. Nothing was changed.");
+    expect(out).toContain("✓ Admin roster: empty; the next start seeds it from GHCONNECT_ADMINS (1 admin)");
+    expect(out).toContainEqual(expect.stringMatching(/^! GHES sign-in: GHES_OAUTH_CLIENT_ID and GHES_OAUTH_CLIENT_SECRET are not set/));
+    // GHES's own Connect, from the appliance's side: GHES holds the slug look-up open too.
+    expect(out).toContain("✗ GHES audit log: GHES: no answer within 15 s (timeout)");
+    expect(out[out.length - 1]).toBe("❌ 8 checks failed. Nothing was changed.");
   }, 30_000);
 
   it("npm start with a bot token Slack refuses: exit 2 and one line naming SLACK_BOT_TOKEN and Slack's reason", async () => {
@@ -254,6 +260,61 @@ describe("ghconnect check changes nothing", () => {
       expect.stringMatching(/^✓ Encryption key: GHCONNECT_ENCRYPTION_KEY has id \w{16}; the first start records it/),
     );
     expect(existsSync(file)).toBe(false);
+  }, 30_000);
+
+  it("on a fresh clone with GHCONNECT_ADMINS set: the roster line says the first start seeds it; with it unset: a failure naming the fix; no roster is seeded either way", async () => {
+    const file = join(dir, "roster-fresh", "ghconnect.db");
+    const seeded = run(["bin/ghconnect.js", "check"], unreachable(file, Buffer.alloc(32, 7)));
+    expect(await seeded.exit).toBe(1);
+    expect(seeded.lines).toContain("✓ Admin roster: empty; the next start seeds it from GHCONNECT_ADMINS (1 admin)");
+
+    const nobody = run(["bin/ghconnect.js", "check"], { ...unreachable(file, Buffer.alloc(32, 7)), GHCONNECT_ADMINS: "" });
+    expect(await nobody.exit).toBe(1);
+    expect(nobody.lines).toContain(
+      "✗ Admin roster: empty and GHCONNECT_ADMINS unset: nobody can run admin commands → Set GHCONNECT_ADMINS=<your Slack member ID>:<your GHES login> (Slack: your profile → ⋮ → Copy member ID) and restart the bot; it seeds an empty roster once.",
+    );
+    expect(existsSync(file)).toBe(false);
+  }, 30_000);
+
+  it("on a migrated database with an empty roster and GHCONNECT_ADMINS unset: the roster line fails, and check seeds nothing", async () => {
+    const file = join(dir, "roster-empty.db");
+    const key = Buffer.alloc(32, 3);
+    const db = await openDatabase(`sqlite:${file}`);
+    await migrateToLatest(db);
+    await new Store(db, systemClock, new SecretBox(key)).encryptionKeys.admit(new SecretBox(key), []);
+    await db.close();
+
+    const check = run(["bin/ghconnect.js", "check"], { ...unreachable(file, key), GHCONNECT_ADMINS: "" });
+    expect(await check.exit).toBe(1);
+    expect(check.lines).toContainEqual(
+      expect.stringMatching(/^✗ Admin roster: empty and GHCONNECT_ADMINS unset: nobody can run admin commands → Set GHCONNECT_ADMINS=/),
+    );
+
+    const seededToo = run(["bin/ghconnect.js", "check"], unreachable(file, key));
+    expect(await seededToo.exit).toBe(1);
+    expect(seededToo.lines).toContain("✓ Admin roster: empty; the next start seeds it from GHCONNECT_ADMINS (1 admin)");
+    const after = await openDatabase(`sqlite:${file}`);
+    const reread = new Store(after, systemClock, new SecretBox(key));
+    expect(await reread.admins.count()).toBe(0);
+    expect(await reread.audit.count()).toBe(0);
+    await after.close();
+  }, 30_000);
+
+  it("without GHES_OAUTH_CLIENT_ID/SECRET: a warning that `admins add` entries stay pending and search skips GHES", async () => {
+    const file = join(dir, "oauth", "ghconnect.db");
+    const check = run(["bin/ghconnect.js", "check"], unreachable(file, Buffer.alloc(32, 7)));
+    expect(await check.exit).toBe(1);
+    expect(check.lines).toContain(
+      '! GHES sign-in: GHES_OAUTH_CLIENT_ID and GHES_OAUTH_CLIENT_SECRET are not set: nobody can prove a GHES login, so admins added with `admins add` stay pending and search skips GHES → Register an OAuth app on GHES and set both (README "Linking people, not strings").',
+    );
+    const configured = run(["bin/ghconnect.js", "check"], {
+      ...unreachable(file, Buffer.alloc(32, 7)),
+      GHES_OAUTH_CLIENT_ID: "Iv1.0123456789abcdef",
+      GHES_OAUTH_CLIENT_SECRET: "0123456789abcdef0123456789abcdef01234567",
+    });
+    expect(await configured.exit).toBe(1);
+    expect(configured.lines.filter((l) => l.includes("GHES sign-in"))).toEqual([]);
+    expect(configured.lines).toContainEqual(expect.stringMatching(/^✓ Config: /));
   }, 30_000);
 
   it("with another key than the active one: an Encryption key line with the fix, every other check still runs, and nothing is recorded", async () => {

@@ -56,7 +56,7 @@ describe("configuration at start-up", () => {
     ["GHES_URL", "ghes.example.com", /http\(s\) URL/],
     ["PORT", "http", /TCP port number/],
     ["DATABASE_URL", "mysql://x", /sqlite:\.\/data\/ghconnect\.db/],
-    ["GHCONNECT_ADMINS", "alice", /SlackUserId:ghes-login/],
+    ["GHCONNECT_ADMINS", "alice", /SlackMemberId:ghes-login \(Slack: profile → ⋮ → Copy member ID\)/],
     ["GHCONNECT_DISCONNECT_APPROVAL", "anyone", /self \(any admin\) or peer/],
   ])("a malformed %s is named with what it should look like", (variable, value, expected) => {
     expect(() => loadConfig(testEnv({ [variable]: value }))).toThrow(ConfigError);

@@ -133,7 +133,8 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       const command = e.action.startsWith("command.") ? e.action.slice("command.".length) : undefined;
       if (command && e.outcome === "refused" && STATE_CHANGING.has(command)) {
         const verb = typeof e.details.verb === "string" ? ` ${e.details.verb}` : "";
-        return { text: `🚫 ${who(e)} tried \`${command}${verb}${e.target ? ` ${e.target}` : ""}\`: ${reason(e)}` };
+        // As typed in Slack: `admins add`, `audit verify` (the entry's action joins the words with a hyphen).
+        return { text: `🚫 ${who(e)} tried \`${command.replace("-", " ")}${verb}${e.target ? ` ${e.target}` : ""}\`: ${reason(e)}` };
       }
       return undefined;
     }

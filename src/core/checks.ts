@@ -22,6 +22,10 @@ export interface ChecksConfig {
   publicUrl: string;
   /** Each check's time limit (CHECK_TIMEOUT_MS unless told). */
   checkTimeoutMs?: number;
+  /** How many admins GHCONNECT_ADMINS names (it seeds an empty roster once, at start-up). */
+  bootstrapAdmins?: number;
+  /** GHES_OAUTH_CLIENT_ID and _SECRET are set: people can prove their GHES login. */
+  ghesOAuth?: boolean;
 }
 
 export interface ChecksDeps {
@@ -93,7 +97,7 @@ export class Checks {
       for (const r of results) onResult(r);
       return results;
     };
-    const config = report([this.configLine()]);
+    const config = report([this.configLine(), ...this.oauthLine()]);
     const proxy = this.proxyChecks(ms).then(report);
     const database = this.databaseChecks(ms).then(report);
     const slack = this.slackChecks(ms).then(report);
@@ -112,6 +116,51 @@ export class Checks {
       status: "ok",
       detail: `Slack in ${slackMode === "socket" ? "Socket Mode" : "HTTP mode"}; pages at ${publicUrl}`,
     };
+  }
+
+  /** Without the GHES OAuth app nobody can prove a GHES login: `admins add` entries stay pending, GHES search is skipped. */
+  private oauthLine(): CheckResult[] {
+    if (this.deps.config.ghesOAuth !== false) return [];
+    return [
+      {
+        name: "GHES sign-in",
+        status: "warn",
+        detail:
+          "GHES_OAUTH_CLIENT_ID and GHES_OAUTH_CLIENT_SECRET are not set: nobody can prove a GHES login, so admins added with `admins add` stay pending and search skips GHES",
+        advice: 'Register an OAuth app on GHES and set both (README "Linking people, not strings").',
+      },
+    ];
+  }
+
+  /**
+   * Who can run admin commands: the roster as the database holds it (read, never seeded). A
+   * database not initialised yet has an empty roster, which the first start seeds from
+   * GHCONNECT_ADMINS; when that is unset too, nobody ever could.
+   */
+  private async rosterLine(database: CheckResult[]): Promise<CheckResult[]> {
+    const line = database.find((r) => r.name === "Database");
+    const fresh = line?.status === "warn" && line.detail.startsWith("not initialised yet");
+    if (line && line.status !== "ok" && !fresh) return [];
+    const count = fresh ? 0 : await this.deps.store.admins.count();
+    const seeds = this.deps.config.bootstrapAdmins ?? 0;
+    if (count > 0) return [{ name: "Admin roster", status: "ok", detail: `${count} admin${count === 1 ? "" : "s"} in the roster` }];
+    if (seeds > 0)
+      return [
+        {
+          name: "Admin roster",
+          status: "ok",
+          detail: `empty; the next start seeds it from GHCONNECT_ADMINS (${seeds} admin${seeds === 1 ? "" : "s"})`,
+        },
+      ];
+    return [
+      {
+        name: "Admin roster",
+        status: "fail",
+        detail: "empty and GHCONNECT_ADMINS unset: nobody can run admin commands",
+        advice:
+          "Set GHCONNECT_ADMINS=<your Slack member ID>:<your GHES login> (Slack: your profile → ⋮ → Copy member ID) and restart the bot; it seeds an empty roster once.",
+      },
+    ];
   }
 
   /** Slack's Web API's proxy: HTTPS_PROXY unless NO_PROXY sends SLACK_API_URL direct. */
@@ -142,11 +191,12 @@ export class Checks {
   }
 
   private databaseChecks(ms: number): Promise<CheckResult[]> {
-    const { store, storageChecks, config } = this.deps;
+    const { storageChecks, config } = this.deps;
     return withinDeadline(ms, async (): Promise<CheckResult[]> => {
-      if (storageChecks) return storageChecks();
-      await store.admins.count();
-      return [{ name: "Database", status: "ok", detail: `${config.engine} answers` }];
+      const database: CheckResult[] = storageChecks
+        ? await storageChecks()
+        : [{ name: "Database", status: "ok", detail: `${config.engine} answers` }];
+      return [...database, ...(await this.rosterLine(database))];
     }).catch((error): CheckResult[] => {
       const { detail } = failureOf(error, { host: "the database" });
       return [{ name: "Database", status: "fail", detail, advice: "Check DATABASE_URL and that the database is up." }];

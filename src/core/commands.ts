@@ -126,6 +126,7 @@ function parseOrgCommand(sub: string, argText: string, args: string[]): ParseRes
   }
   if (args.length === 1 && (args[0] as string).toLowerCase().startsWith(ENTERPRISE_PREFIX)) {
     const slug = (args[0] as string).slice(ENTERPRISE_PREFIX.length);
+    if (slug === "") return fail(`\`${sub} enterprise:\` needs a slug, e.g. \`/ghconnect ${sub} enterprise:acme-corp\`.`);
     if (!ENTERPRISE_SLUG.test(slug)) {
       return fail(
         `\`${printable(slug)}\` is not an enterprise slug: use the slug from the enterprise's URL (letters, digits and single hyphens, e.g. \`/ghconnect ${sub} enterprise:acme-corp\` for github.com/enterprises/acme-corp).`,

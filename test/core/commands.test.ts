@@ -48,6 +48,14 @@ describe("the command parser", () => {
       error:
         "`acme_corp!` is not an enterprise slug: use the slug from the enterprise's URL (letters, digits and single hyphens, e.g. `/ghconnect enable enterprise:acme-corp` for github.com/enterprises/acme-corp).",
     });
+    expect(parseCommand("enable enterprise:")).toEqual({
+      ok: false,
+      error: "`enable enterprise:` needs a slug, e.g. `/ghconnect enable enterprise:acme-corp`.",
+    });
+    expect(parseCommand("disconnect enterprise:")).toEqual({
+      ok: false,
+      error: "`disconnect enterprise:` needs a slug, e.g. `/ghconnect disconnect enterprise:acme-corp`.",
+    });
     const plain = parseCommand("enable acme_corp");
     expect(plain.ok ? "" : plain.error).toContain(
       "A plain name means an organization; for an enterprise account write `/ghconnect enable enterprise:SLUG`.",

@@ -164,7 +164,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
     it("lists every check with advice, and changes nothing", async () => {
       world = await startWorld(engine);
       const text = await ask("alice", "check", /all checks pass|failed/);
-      for (const name of ["Config", "Database", "Slack", "GHES", "License", "github.com", "API", "uploads", "Clock"])
+      for (const name of ["Config", "Database", "Admin roster", "Slack", "GHES", "License", "github.com", "API", "uploads", "Clock"])
         expect(text).toContain(`✅ ${name}`);
       expect(await world.bot.bot.store.operations.inFlight()).toBeUndefined();
     });

@@ -178,7 +178,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       expect((await world.bot.bot.native.look()).kind).toBe("looked");
       const text = await ask("alice", "check", /ghconnect check/);
       expect(text).toContain(
-        "✅ GHES audit log: GHES_TOKEN reads the audit log of enterprise `example` (slug discovered from GHES; GHES_ENTERPRISE is not set) (1 `dotcom_connection` events)",
+        "✅ GHES audit log: GHES_TOKEN reads the audit log of enterprise `example` (slug discovered from GHES; GHES_ENTERPRISE is not set) (1 `dotcom_connection` event)",
       );
       const graphql = world.sandbox.routers.ghes.received.filter((r) => r.method === "POST" && r.path === "/api/graphql");
       expect(graphql).toHaveLength(1);

@@ -171,7 +171,7 @@ export class NativeWatcher {
       return {
         name: "GHES audit log",
         status: "ok",
-        detail: `GHES_TOKEN reads the audit log of enterprise \`${enterprise}\`${source} (${events.length} \`dotcom_connection\` events)`,
+        detail: `GHES_TOKEN reads the audit log of enterprise \`${enterprise}\`${source} (${events.length} \`dotcom_connection\` event${events.length === 1 ? "" : "s"})`,
       };
     } catch (error) {
       const e = error as Error & { hint?: string };
