@@ -127,22 +127,6 @@ describe.each(ENGINES)("attack: enterprise account (%s)", (engine) => {
     await world?.close();
   });
 
-  it("a wrong client secret is not accepted when GitHub's check answers 422 (its documented 'Validation failed, or the endpoint has been spammed') instead of judging it", async () => {
-    world = await startWorld(engine);
-    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
-    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
-    // The form's check of the secret (POST /applications/{client_id}/token) answers 422, which
-    // GitHub documents for "the endpoint has been spammed": it proves nothing about the secret.
-    world.sandbox.world.inject({ host: "api", status: 422, method: "POST", pathIncludes: "/applications/", times: 10 });
-    const answer = await submitCredentials(guide, { ...creds, clientSecret: "0".repeat(40) });
-    world.sandbox.world.clearFaults();
-    expect(answer.status).not.toBe(302);
-    expect(answer.text).not.toContain("0".repeat(40));
-    const rows = (await sql`select count(*) as n from credentials`.execute(world.testDb.db.kysely)).rows;
-    expect(Number((rows[0] as { n: number | string }).n)).toBe(0);
-    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
-  });
-
   it("the connection's installation is removed while the only other one is suspended: the connection does not move to the suspended installation, which cannot mint tokens", async () => {
     world = await startWorld(engine, { sweepEveryMs: 50 });
     await connectEnterprise(world);

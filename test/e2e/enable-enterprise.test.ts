@@ -268,6 +268,48 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(done.text).toContain("Connected acme-corp");
   });
 
+  it("GitHub's check of the client secret answers 422 (documented for 'the endpoint has been spammed') or 5xx: that proves nothing, so nothing is stored, the page says to send again (502), it is audited as refused, and the same form is accepted later", async () => {
+    world = await startWorld(engine);
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const wrongSecret = "0".repeat(40);
+    // The form's check of the secret (POST /applications/{client_id}/token) answers 422: even a wrong secret is not taken.
+    world.sandbox.world.inject({ host: "api", status: 422, method: "POST", pathIncludes: "/applications/", times: 10 });
+    const spammed = await submitCredentials(guide, { ...creds, clientSecret: wrongSecret });
+    world.sandbox.world.clearFaults();
+    expect(spammed.status).toBe(502);
+    expect(spammed.text).toContain(
+      "GitHub could not check the client secret right now (HTTP 422); nothing was stored; send the form again in a minute.",
+    );
+    expect(spammed.text).not.toContain(wrongSecret);
+    expect(await credentialCount(world)).toBe(0);
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
+
+    // A 5xx is no verdict either, even on the right secret.
+    world.sandbox.world.inject({ host: "api", status: 503, method: "POST", pathIncludes: "/applications/", times: 10 });
+    const down = await submitCredentials(guide, creds);
+    world.sandbox.world.clearFaults();
+    expect(down.status).toBe(502);
+    expect(down.text).toContain("GitHub could not check the client secret right now (HTTP 503); nothing was stored");
+    expect(down.text).not.toContain(creds.clientSecret);
+    expect(await credentialCount(world)).toBe(0);
+    const refusals = (await auditEntries(world)).filter((e) => e.action === "enable.credentials_refused");
+    expect(refusals.map((e) => [e.outcome, e.details.refusal])).toEqual([
+      ["refused", "secret_unverified"],
+      ["refused", "secret_unverified"],
+    ]);
+    expect(JSON.stringify(refusals)).not.toContain(wrongSecret);
+    expect(JSON.stringify(refusals)).not.toContain(creds.clientSecret);
+
+    // GitHub answers again: the wrong secret is refused, and the same single-use form takes the right one.
+    expect((await submitCredentials(guide, { ...creds, clientSecret: wrongSecret })).status).toBe(422);
+    const accepted = await submitCredentials(guide, creds);
+    expect(accepted.status).toBe(302);
+    expect(await credentialCount(world)).toBe(2);
+    const done = await world.browse("alice", accepted.location as string);
+    expect(done.text).toContain("Connected acme-corp");
+  });
+
   it("an expired credentials form is refused and stores nothing", async () => {
     world = await startWorld(engine);
     const link = await enableEnterpriseUntilGuide(world);
