@@ -130,8 +130,8 @@ export interface DotcomGateway {
   membership(userToken: string, org: string): Promise<{ state: string; role: string } | null>;
   /** The enterprise as the person sees it: do they own it, which organizations does it have. */
   enterprise(userToken: string, slug: string): Promise<EnterpriseView>;
-  /** GET /app/installations with the app's JWT: every account the app is installed on. */
-  installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean }>>;
+  /** GET /app/installations with the app's JWT: every account the app is installed on (`suspended`: `suspended_at` is set). */
+  installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean; suspended: boolean }>>;
   /** GET /app with the app's JWT; null when GitHub refuses the JWT (the key is not this app's). */
   registeredApp(app: AppCredentials): Promise<RegisteredApp | null>;
   /**

@@ -227,13 +227,19 @@ export class DotcomClient implements DotcomGateway {
     }
   }
 
-  async installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean }>> {
+  async installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean; suspended: boolean }>> {
     try {
       const all = await this.appOctokit(app).paginate("GET /app/installations", { per_page: 100 });
       return all.map((i) => {
         const account = i.account as { login?: string; slug?: string } | null;
         // An installation on the enterprise itself has an Enterprise account (a slug, no login).
-        return { id: i.id, account: account?.login ?? account?.slug ?? "", onEnterprise: i.target_type === "Enterprise" };
+        return {
+          id: i.id,
+          account: account?.login ?? account?.slug ?? "",
+          onEnterprise: i.target_type === "Enterprise",
+          // A suspended installation is still listed, but GitHub mints it no token.
+          suspended: Boolean(i.suspended_at),
+        };
       });
     } catch (error) {
       throw upstream("Listing the app's installations with its JWT", this.apiHost, error);
