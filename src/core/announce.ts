@@ -85,9 +85,7 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       const none = Array.isArray(e.details.installed_on) && e.details.installed_on.length === 0;
       return {
         text: `🏢 The app of the enterprise ${e.target} was uninstalled from the organization ${String(e.details.organization)}.${
-          none
-            ? " No organization of the enterprise has it now: ghconnect cannot get installation tokens until an owner installs it on one again (`/ghconnect status` says how)."
-            : ""
+          none ? " No organization of the enterprise has it now." : ""
         }`,
       };
     }
@@ -95,6 +93,17 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       const from = Array.isArray(e.details.from_organizations) ? e.details.from_organizations.map(String) : [];
       return {
         text: `🏢 ${from.length ? `Installation on ${from.join(" or ")} removed` : `Installation ${String(e.details.from_installation)} removed`}; now using ${String(e.details.organization)} (installation ${String(e.details.to_installation)}) for the enterprise ${e.target}.`,
+      };
+    }
+    case "connection.installation_lost": {
+      const from = Array.isArray(e.details.from_organizations) ? e.details.from_organizations.map(String) : [];
+      const untrusted = Array.isArray(e.details.untrusted_installations) ? e.details.untrusted_installations.map(String) : [];
+      return {
+        text: `⚠️ The installation ghconnect used for the enterprise ${e.target} (${from.length ? `on ${from.join(" or ")}, ` : ""}installation ${String(e.details.from_installation)}) was removed, and no installation ghconnect may move to remains, so it cannot get installation tokens. ghconnect moves only to an installation that was there when an owner of the enterprise completed the connection, and never to a suspended one${
+          untrusted.length
+            ? `; installation${untrusted.length === 1 ? "" : "s"} ${untrusted.join(", ")}, made later, ${untrusted.length === 1 ? "is" : "are"} not used, as GitHub does not say who installed ${untrusted.length === 1 ? "it" : "them"}`
+            : ""
+        }. To reconnect, an admin runs \`/ghconnect disable enterprise:${e.target}\`, then \`/ghconnect enable enterprise:${e.target}\`, and an owner of the enterprise installs the app through the link ghconnect gives.`,
       };
     }
     case "feature.enabled":

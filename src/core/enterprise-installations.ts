@@ -4,9 +4,14 @@
 // creating-github-apps-for-your-enterprise). The connection keeps the list it last saw, so
 // `status` shows it from the database; this periodic check (scheduled by the app) asks GitHub with
 // the app's JWT, and records and audits each organization added or removed. The connection mints
-// its tokens through one of those installations: when that one is removed while others remain,
-// the check moves the connection to another (re-homes it) rather than let every refresh fail;
-// when none remain, `status` says what an owner does.
+// its tokens through one of those installations: when that one is removed, the check moves the
+// connection to another (re-homes it) rather than let every refresh fail, but only to one it
+// trusts. GitHub's installation objects do not say who installed them, and an owner of a single
+// organization of the enterprise may install the enterprise's app there; so the connection trusts
+// only the installations listed when a proven enterprise owner completed it (the ones that
+// owner's install flow left), and never a suspended one, which mints no token. Installations that
+// appear later are recorded and audited, not trusted. When no trusted installation remains, the
+// loss is recorded, audited and posted once, and `status` says what an enterprise owner does.
 import type { DotcomGateway, FlowStore } from "./ports.js";
 
 export interface InstallationsWatchDeps {
@@ -25,14 +30,31 @@ function organizationsOf(installations: AppInstallation[]): string[] {
   return [...new Set(installations.map((i) => i.account.toLowerCase()))].sort();
 }
 
-/** The organizations an enterprise app is installed on, as GitHub lists them, lowercased and sorted. */
-export async function installedOrganizations(dotcom: DotcomGateway, app: { appId: number; privateKey: string }): Promise<string[]> {
-  return organizationsOf(onOrganizations(await dotcom.installations(app)));
+/**
+ * At completion, once the installer is proven an owner of the enterprise: the organizations the
+ * app is installed on (lowercased, sorted) and the installations the connection may move to later
+ * (those on organizations now, with the completing one).
+ */
+export async function installationsAtCompletion(
+  dotcom: DotcomGateway,
+  app: { appId: number; privateKey: string },
+  installationId: number,
+): Promise<{ organizations: string[]; trusted: number[] }> {
+  const listed = onOrganizations(await dotcom.installations(app));
+  return {
+    organizations: organizationsOf(listed),
+    trusted: [...new Set([installationId, ...listed.map((i) => i.id)])].sort((a, b) => a - b),
+  };
 }
 
-/** The installation a connection that lost its own moves to: the first organization by name, the same on every replica. */
-function successorOf(installations: AppInstallation[]): AppInstallation | undefined {
-  return [...installations].sort((a, b) => a.account.toLowerCase().localeCompare(b.account.toLowerCase()) || a.id - b.id)[0];
+/**
+ * The installation a connection that lost its own moves to: a trusted one, not suspended, on the
+ * first organization by name (the same on every replica).
+ */
+function successorOf(installations: AppInstallation[], trusted: number[]): AppInstallation | undefined {
+  return installations
+    .filter((i) => trusted.includes(i.id) && !i.suspended)
+    .sort((a, b) => a.account.toLowerCase().localeCompare(b.account.toLowerCase()) || a.id - b.id)[0];
 }
 
 /**
@@ -52,8 +74,10 @@ export async function watchEnterpriseInstallations(deps: InstallationsWatchDeps)
   const added = now.filter((o) => !seen.includes(o));
   const removed = seen.filter((o) => !now.includes(o));
   const from = connection.installationId;
-  const successor = from !== null && !installations.some((i) => i.id === from) ? successorOf(installations) : undefined;
-  if (added.length === 0 && removed.length === 0 && !successor) return 0;
+  const lost = from !== null && !installations.some((i) => i.id === from);
+  const successor = lost ? successorOf(installations, connection.trustedInstallations ?? []) : undefined;
+  const newlyLost = lost && !successor && connection.installationLostAt === null;
+  if (added.length === 0 && removed.length === 0 && !successor && !newlyLost) return 0;
   return store.transaction(async (tx) => {
     let changes = 0;
     // Each write is conditional on what was read: several replicas noticing the same change record it once.
@@ -87,6 +111,26 @@ export async function watchEnterpriseInstallations(deps: InstallationsWatchDeps)
           to_installation: successor.id,
           organization: successor.account.toLowerCase(),
           installed_on: now,
+        },
+      });
+      changes += 1;
+    }
+    if (newlyLost && from !== null && (await tx.connections.noteInstallationLost(connection.id, from))) {
+      const untrusted = installations.filter((i) => !(connection.trustedInstallations ?? []).includes(i.id));
+      await tx.audit.append({
+        actor: { slack: null },
+        action: "connection.installation_lost",
+        target: connection.org,
+        outcome: "failed",
+        details: {
+          connection: connection.id,
+          app_id: connection.appId,
+          from_installation: from,
+          from_organizations: removed,
+          installed_on: now,
+          // Installed after the connection was completed: GitHub does not say by whom, so not moved to.
+          untrusted_installations: untrusted.map((i) => i.id),
+          suspended_installations: installations.filter((i) => i.suspended).map((i) => i.id),
         },
       });
       changes += 1;

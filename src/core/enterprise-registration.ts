@@ -124,14 +124,25 @@ export function registrationProblem(app: RegisteredApp, input: { slug: string; c
 }
 
 /**
- * Why GitHub refuses the form's client secret, or undefined. Asked once `GET /app` has shown the
- * client id to be the app's, so a refusal can only mean the secret: caught here, it would
- * otherwise surface only when the installer returns and the code exchange fails.
+ * Why GitHub refuses the form's client secret, or could not judge it; undefined when it accepts it.
+ * Asked once `GET /app` has shown the client id to be the app's, so a refusal can only mean the
+ * secret: caught here, it would otherwise surface only when the installer returns and the code
+ * exchange fails. An answer that proves nothing (422 "spammed", 5xx, none) is not taken as a yes.
  */
 export async function clientSecretProblem(
   dotcom: Pick<DotcomGateway, "clientSecretAccepted">,
   input: { app: RegisteredApp; form: CredentialsForm },
-): Promise<string | undefined> {
-  if (await dotcom.clientSecretAccepted(input.form.clientId, input.form.clientSecret)) return undefined;
-  return `GitHub refused the client secret for the Client ID of the app ${input.app.slug} (id ${input.app.id}): it is not one of the app's current client secrets. On the app's page, under “Client secrets”, generate a new one and paste it here (GitHub shows a secret only once).`;
+): Promise<{ refusal: "secret_refused" | "secret_unverified"; problem: string } | undefined> {
+  const check = await dotcom.clientSecretAccepted(input.form.clientId, input.form.clientSecret);
+  if (check.kind === "accepted") return undefined;
+  if (check.kind === "unchecked") {
+    return {
+      refusal: "secret_unverified",
+      problem: `GitHub could not check the client secret right now (${check.status === null ? "no answer" : `HTTP ${check.status}`}); nothing was stored; send the form again in a minute.`,
+    };
+  }
+  return {
+    refusal: "secret_refused",
+    problem: `GitHub refused the client secret for the Client ID of the app ${input.app.slug} (id ${input.app.id}): it is not one of the app's current client secrets. On the app's page, under “Client secrets”, generate a new one and paste it here (GitHub shows a secret only once).`,
+  };
 }

@@ -63,6 +63,13 @@ export interface Connection {
   org: string;
   /** For an enterprise: the organizations its app is installed on, as last seen. */
   installedOn: string[] | null;
+  /**
+   * For an enterprise: the installations it may move to when its own is removed, the ones a
+   * proven enterprise owner's install flow left at completion (null: none recorded).
+   */
+  trustedInstallations: number[] | null;
+  /** For an enterprise: when its installation was removed with no trusted one left to move to. */
+  installationLostAt: string | null;
   accountId: number | null;
   status: "active" | "disconnected";
   version: number;

@@ -10,6 +10,9 @@ import type { Witness, WitnessReading } from "./witness.js";
 export type FetchLike = typeof globalThis.fetch;
 
 /** The encrypted credentials kept for an enable operation or a connection. */
+/** GitHub's verdict on a client secret, or why it gave none (`status`: its HTTP status, null when it did not answer). */
+export type ClientSecretCheck = { kind: "accepted" } | { kind: "refused" } | { kind: "unchecked"; status: number | null };
+
 export interface CredentialVault {
   get(owner: CredentialOwner, kind: CredentialKind): Promise<{ secret: string; expiresAt: string | null } | undefined>;
   put(owner: CredentialOwner, kind: CredentialKind, secret: string, expiresAt?: Date): Promise<void>;
@@ -127,12 +130,15 @@ export interface DotcomGateway {
   membership(userToken: string, org: string): Promise<{ state: string; role: string } | null>;
   /** The enterprise as the person sees it: do they own it, which organizations does it have. */
   enterprise(userToken: string, slug: string): Promise<EnterpriseView>;
-  /** GET /app/installations with the app's JWT: every account the app is installed on. */
-  installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean }>>;
+  /** GET /app/installations with the app's JWT: every account the app is installed on (`suspended`: `suspended_at` is set). */
+  installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean; suspended: boolean }>>;
   /** GET /app with the app's JWT; null when GitHub refuses the JWT (the key is not this app's). */
   registeredApp(app: AppCredentials): Promise<RegisteredApp | null>;
-  /** Whether GitHub accepts this client id and secret ("Check a token" with a token that cannot exist). */
-  clientSecretAccepted(clientId: string, clientSecret: string): Promise<boolean>;
+  /**
+   * Whether GitHub accepts this client id and secret ("Check a token" with a token that cannot
+   * exist): only 404 (or 200) accepts and 401 refuses; any other answer proves nothing.
+   */
+  clientSecretAccepted(clientId: string, clientSecret: string): Promise<ClientSecretCheck>;
   installation(
     app: AppCredentials,
     installationId: number,

@@ -15,7 +15,9 @@ export type NewConnectionRecord = Omit<
   | "lastCheckedAt"
   | "ghesVersionNow"
   | "installedOn"
-> & { operationId: string; installedOn?: string[] | null };
+  | "trustedInstallations"
+  | "installationLostAt"
+> & { operationId: string; installedOn?: string[] | null; trustedInstallations?: number[] | null };
 
 export class ConnectionsRepo {
   constructor(
@@ -55,6 +57,7 @@ export class ConnectionsRepo {
         app_settings_url: c.appSettingsUrl,
         installation_id: c.installationId,
         installed_on: c.installedOn ? JSON.stringify(c.installedOn) : null,
+        trusted_installations: c.trustedInstallations ? JSON.stringify(c.trustedInstallations) : null,
         ghes_hostname: c.facts.ghesHostname,
         ghes_version: c.facts.ghesVersion,
         license_customer_name: c.facts.licenseCustomerName,
@@ -97,10 +100,26 @@ export class ConnectionsRepo {
   async rehome(id: string, from: number, to: number): Promise<boolean> {
     const result = await this.q
       .updateTable("connections")
-      .set({ installation_id: to, token_expires_at: null, updated_at: this.clock().toISOString() })
+      .set({ installation_id: to, token_expires_at: null, installation_lost_at: null, updated_at: this.clock().toISOString() })
       .where("id", "=", id)
       .where("active", "=", 1)
       .where("installation_id", "=", from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Records that the connection's installation `from` is gone with no trusted installation to move
+   * to, only once (and only while it still uses `from`): true when this call recorded it.
+   */
+  async noteInstallationLost(id: string, from: number): Promise<boolean> {
+    const result = await this.q
+      .updateTable("connections")
+      .set({ installation_lost_at: this.clock().toISOString(), updated_at: this.clock().toISOString() })
+      .where("id", "=", id)
+      .where("active", "=", 1)
+      .where("installation_id", "=", from)
+      .where("installation_lost_at", "is", null)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
@@ -171,6 +190,8 @@ export function toConnection(row: ConnectionRow): Connection {
     accountKind: row.account_kind === "enterprise" ? "enterprise" : "organization",
     org: row.account_login,
     installedOn: row.installed_on ? (JSON.parse(row.installed_on) as string[]) : null,
+    trustedInstallations: row.trusted_installations ? (JSON.parse(row.trusted_installations) as number[]) : null,
+    installationLostAt: row.installation_lost_at,
     accountId: row.account_id === null ? null : Number(row.account_id),
     status: row.status,
     version: Number(row.version),

@@ -13,6 +13,10 @@ export interface ConnectionsTable {
   account_kind: string;
   /** JSON list of organization logins an enterprise's app is installed on (migration 0008). */
   installed_on: Generated<string | null>;
+  /** JSON list of the installation ids an enterprise connection may re-home to (migration 0010). */
+  trusted_installations: Generated<string | null>;
+  /** When its installation went with no trusted one left (migration 0010). */
+  installation_lost_at: Generated<string | null>;
   account_login: string;
   account_id: number | null;
   status: "active" | "disconnected";

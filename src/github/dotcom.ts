@@ -9,6 +9,7 @@ import { OAuthApp } from "@octokit/oauth-app";
 import { GitHubFlowRefused } from "../core/errors.js";
 import type {
   AppCredentials,
+  ClientSecretCheck,
   CreatedApp,
   DotcomGateway,
   EnterpriseView,
@@ -205,7 +206,7 @@ export class DotcomClient implements DotcomGateway {
    * random token that cannot exist: GitHub answers 404 ("Invalid tokens will return 404 NOT
    * FOUND") once it has accepted the id and secret, and 401 when it refuses them.
    */
-  async clientSecretAccepted(clientId: string, clientSecret: string): Promise<boolean> {
+  async clientSecretAccepted(clientId: string, clientSecret: string): Promise<ClientSecretCheck> {
     const basic = Buffer.from(`${clientId}:${clientSecret}`).toString("base64");
     try {
       await this.anonymous.request("POST /applications/{client_id}/token", {
@@ -214,25 +215,31 @@ export class DotcomClient implements DotcomGateway {
         headers: { authorization: `basic ${basic}` },
       });
       // A token that happens to be live still proves the credentials.
-      return true;
+      return { kind: "accepted" };
     } catch (error) {
       const status = statusOf(error);
-      if (status === 401) return false;
-      // 404 is the documented answer for accepted credentials. Any other 4xx (a GitHub-compatible
-      // host without this route, say) proves nothing either way: the form goes on, and a wrong
-      // secret is then caught when the installer returns, as it was before this check existed.
-      if (status !== undefined && status >= 400 && status < 500) return true;
-      throw upstream("Checking the app's client secret", this.apiHost, error);
+      // 404 is the documented answer for accepted credentials (the token does not exist); 401 for
+      // refused ones. Anything else (422 "the endpoint has been spammed", 5xx, no answer) proves
+      // nothing either way, so the caller stores nothing and asks for the form again.
+      if (status === 404) return { kind: "accepted" };
+      if (status === 401) return { kind: "refused" };
+      return { kind: "unchecked", status: status ?? null };
     }
   }
 
-  async installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean }>> {
+  async installations(app: AppCredentials): Promise<Array<{ id: number; account: string; onEnterprise: boolean; suspended: boolean }>> {
     try {
       const all = await this.appOctokit(app).paginate("GET /app/installations", { per_page: 100 });
       return all.map((i) => {
         const account = i.account as { login?: string; slug?: string } | null;
         // An installation on the enterprise itself has an Enterprise account (a slug, no login).
-        return { id: i.id, account: account?.login ?? account?.slug ?? "", onEnterprise: i.target_type === "Enterprise" };
+        return {
+          id: i.id,
+          account: account?.login ?? account?.slug ?? "",
+          onEnterprise: i.target_type === "Enterprise",
+          // A suspended installation is still listed, but GitHub mints it no token.
+          suspended: Boolean(i.suspended_at),
+        };
       });
     } catch (error) {
       throw upstream("Listing the app's installations with its JWT", this.apiHost, error);

@@ -46,6 +46,7 @@ const REFUSAL_STATUS: Record<PageRefusalCode, number> = {
   secret_refused: 422,
   code_unverified: 502,
   authorization_unverified: 502,
+  secret_unverified: 502,
 };
 
 /** Core's outcome of an enable page as the browser gets it. */

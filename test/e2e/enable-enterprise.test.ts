@@ -120,11 +120,29 @@ async function enableEnterpriseUntilGuide(world: World, slug = "acme-corp"): Pro
   return world.linkIn(reply, /Register the app/);
 }
 
-/** The whole enterprise enable, as octocat (owner of acme-corp and of its organization acme). */
-async function connectEnterprise(world: World): Promise<Registered> {
+/** Someone installs the enterprise's app on an organization through GitHub's page (the browser is not followed back to the bot). */
+async function installOnGitHub(world: World, input: { slug: string; as: string; target: string }): Promise<Response> {
+  const response = await fetch(`${world.sandbox.urls.web}/apps/${input.slug}/installations`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": input.as },
+    body: new URLSearchParams({ target: input.target }),
+  });
+  expect(response.status).toBe(302);
+  return response;
+}
+
+/**
+ * The whole enterprise enable, as octocat (owner of acme-corp and of its organization acme).
+ * `alsoOn`: organizations octocat installs the app on in the same visit to GitHub, before the
+ * installation on acme brings the browser back to the bot and completes the connection.
+ */
+async function connectEnterprise(world: World, options: { alsoOn?: string[] } = {}): Promise<Registered> {
   const guide = await openGuide(await enableEnterpriseUntilGuide(world));
   const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
   const accepted = await submitCredentials(guide, creds);
+  const app = world.sandbox.world.apps.at(-1)!;
+  for (const target of options.alsoOn ?? []) await installOnGitHub(world, { slug: app.slug, as: "octocat", target });
   const done = await world.browse("alice", accepted.location as string);
   expect(done.text).toContain("Connected acme-corp");
   return creds;
@@ -268,6 +286,48 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(done.text).toContain("Connected acme-corp");
   });
 
+  it("GitHub's check of the client secret answers 422 (documented for 'the endpoint has been spammed') or 5xx: that proves nothing, so nothing is stored, the page says to send again (502), it is audited as refused, and the same form is accepted later", async () => {
+    world = await startWorld(engine);
+    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const wrongSecret = "0".repeat(40);
+    // The form's check of the secret (POST /applications/{client_id}/token) answers 422: even a wrong secret is not taken.
+    world.sandbox.world.inject({ host: "api", status: 422, method: "POST", pathIncludes: "/applications/", times: 10 });
+    const spammed = await submitCredentials(guide, { ...creds, clientSecret: wrongSecret });
+    world.sandbox.world.clearFaults();
+    expect(spammed.status).toBe(502);
+    expect(spammed.text).toContain(
+      "GitHub could not check the client secret right now (HTTP 422); nothing was stored; send the form again in a minute.",
+    );
+    expect(spammed.text).not.toContain(wrongSecret);
+    expect(await credentialCount(world)).toBe(0);
+    expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
+
+    // A 5xx is no verdict either, even on the right secret.
+    world.sandbox.world.inject({ host: "api", status: 503, method: "POST", pathIncludes: "/applications/", times: 10 });
+    const down = await submitCredentials(guide, creds);
+    world.sandbox.world.clearFaults();
+    expect(down.status).toBe(502);
+    expect(down.text).toContain("GitHub could not check the client secret right now (HTTP 503); nothing was stored");
+    expect(down.text).not.toContain(creds.clientSecret);
+    expect(await credentialCount(world)).toBe(0);
+    const refusals = (await auditEntries(world)).filter((e) => e.action === "enable.credentials_refused");
+    expect(refusals.map((e) => [e.outcome, e.details.refusal])).toEqual([
+      ["refused", "secret_unverified"],
+      ["refused", "secret_unverified"],
+    ]);
+    expect(JSON.stringify(refusals)).not.toContain(wrongSecret);
+    expect(JSON.stringify(refusals)).not.toContain(creds.clientSecret);
+
+    // GitHub answers again: the wrong secret is refused, and the same single-use form takes the right one.
+    expect((await submitCredentials(guide, { ...creds, clientSecret: wrongSecret })).status).toBe(422);
+    const accepted = await submitCredentials(guide, creds);
+    expect(accepted.status).toBe(302);
+    expect(await credentialCount(world)).toBe(2);
+    const done = await world.browse("alice", accepted.location as string);
+    expect(done.text).toContain("Connected acme-corp");
+  });
+
   it("an expired credentials form is refused and stores nothing", async () => {
     world = await startWorld(engine);
     const link = await enableEnterpriseUntilGuide(world);
@@ -392,24 +452,17 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(status).not.toContain("octo-inc");
   });
 
-  it("the installation the connection uses is removed while another organization keeps the app: the connection moves to that one, recorded, audited and posted, and tokens come from it", async () => {
+  it("the installation the connection uses is removed while another organization the owner installed it on when connecting keeps the app: the connection moves to that one, recorded, audited and posted, and tokens come from it", async () => {
     world = await startWorld(engine, { sweepEveryMs: 50 });
-    await connectEnterprise(world);
+    // octocat, an owner of the enterprise, installs the app on octo-inc too while connecting.
+    await connectEnterprise(world, { alsoOn: ["octo-inc"] });
     const app = world.sandbox.world.apps.at(-1)!;
     const { tokens } = world.bot.bot;
     const first = (await world.bot.bot.store.connections.active())!;
     const acme = world.sandbox.world.installations.find((i) => i.id === first.installationId)!;
     expect(acme.account.login).toBe("acme");
+    expect(first.installedOn).toEqual(["acme", "octo-inc"]);
     await tokens.current();
-
-    const install = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
-      body: new URLSearchParams({ target: "octo-inc" }),
-    });
-    expect(install.status).toBe(302);
-    await world.card(/was installed on the organization octo-inc/);
     const octo = world.sandbox.world.installations.find((i) => i.appId === app.id && i.account.login === "octo-inc")!;
 
     // An owner uninstalls the app from acme on GitHub (its tokens die with it).
@@ -437,7 +490,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(status).not.toContain("Installation token\n⚠️");
   });
 
-  it("the app is uninstalled from every organization of the enterprise: the channel and status say no token can be had and what an owner does; installing it again re-homes the connection", async () => {
+  it("the app is uninstalled from every organization of the enterprise: the channel and status say no token can be had and what an owner does; an installation made later on GitHub is noticed but not used", async () => {
     world = await startWorld(engine, { sweepEveryMs: 50 });
     await connectEnterprise(world);
     const app = world.sandbox.world.apps.at(-1)!;
@@ -446,28 +499,93 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     acme.deleted = true;
     const removed = await world.card(/was uninstalled from the organization acme/);
     expect(textOf(removed)).toContain("No organization of the enterprise has it now");
+    const lost = textOf(await world.card(/no installation ghconnect may move to remains/));
+    expect(lost).toContain(`The installation ghconnect used for the enterprise acme-corp (on acme, installation ${acme.id}) was removed`);
+    expect(lost).toContain(
+      "To reconnect, an admin runs `/ghconnect disable enterprise:acme-corp`, then `/ghconnect enable enterprise:acme-corp`, and an owner of the enterprise installs the app through the link ghconnect gives.",
+    );
     let since = world.mark();
     await world.command("alice", "status");
     const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
     expect(status).toContain("⚠️ no organization: the app was uninstalled from every organization of the enterprise");
-    expect(status).toContain("An owner of acme-corp installs the app");
-    expect(status).toContain("/ghconnect disable enterprise:acme-corp");
+    expect(status).toContain("/ghconnect disable enterprise:acme-corp`, then `/ghconnect enable enterprise:acme-corp`");
     expect((await world.bot.bot.store.connections.active())?.installationId).toBe(acme.id);
 
-    // An owner installs it on acme again: a new installation, which the connection now uses.
-    const again = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
-      body: new URLSearchParams({ target: "acme" }),
-    });
-    expect(again.status).toBe(302);
+    // Someone installs it on acme again on GitHub: noticed and audited, but GitHub does not say who did, so not used.
+    await installOnGitHub(world, { slug: app.slug, as: "octocat", target: "acme" });
     const fresh = world.sandbox.world.installations.find((i) => i.appId === app.id && !i.deleted)!;
-    await world.card(new RegExp(`now using acme \\(installation ${fresh.id}\\)`));
-    expect((await world.bot.bot.store.connections.active())?.installationId).toBe(fresh.id);
+    await world.card(/was installed on the organization acme/);
+    expect((await world.bot.bot.store.connections.active())?.installationId).toBe(acme.id);
+    const entries = await auditEntries(world);
+    expect(entries.filter((e) => e.action === "connection.installation_rehomed")).toEqual([]);
+    expect(entries.filter((e) => e.action === "connection.installation_lost").map((e) => [e.outcome, e.details.from_installation])).toEqual(
+      [["failed", acme.id]],
+    );
     since = world.mark();
     await world.command("alice", "status");
-    expect(textOf(await world.privateMessage("alice", /Connected to acme-corp/, since))).toContain("Installed on\nacme\n");
+    const after = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
+    expect(after).toContain(`Installed on\nacme — ⚠️ the installation ghconnect used (${acme.id}) was removed`);
+    expect(after).toContain("/ghconnect disable enterprise:acme-corp`, then `/ghconnect enable enterprise:acme-corp`");
+    expect(world.sandbox.world.tokens.filter((t) => t.installationId === fresh.id)).toEqual([]);
+  });
+
+  it("the connection's installation is removed while the only other one the owner installed when connecting is suspended: the connection does not move to it (it cannot mint tokens) until it is unsuspended", async () => {
+    world = await startWorld(engine, { sweepEveryMs: 50 });
+    await connectEnterprise(world, { alsoOn: ["octo-inc"] });
+    const app = world.sandbox.world.apps.at(-1)!;
+    const first = (await world.bot.bot.store.connections.active())!;
+    const acme = world.sandbox.world.installations.find((i) => i.id === first.installationId)!;
+    const octo = world.sandbox.world.installations.find((i) => i.appId === app.id && !i.deleted && i.account.login === "octo-inc")!;
+    // An owner of octo-inc suspends the app there (GET /app/installations still lists it, with suspended_at).
+    octo.suspended = true;
+    acme.deleted = true;
+    await world.card(/was uninstalled from the organization acme/);
+    await world.card(/no installation ghconnect may move to remains/);
+    expect((await world.bot.bot.store.connections.active())?.installationId).toBe(acme.id);
+    const lost = (await auditEntries(world)).filter((e) => e.action === "connection.installation_lost");
+    expect(lost.map((e) => e.details.suspended_installations)).toEqual([[octo.id]]);
+
+    // Unsuspended, it is again one the connection may move to.
+    octo.suspended = false;
+    await world.card(/Installation on .*now using octo-inc|now using octo-inc/);
+    expect((await world.bot.bot.store.connections.active())?.installationId).toBe(octo.id);
+  });
+
+  it("the app is gone from every organization; hubot, owner of octo-inc but not of the enterprise, installs it on octo-inc: the connection does not move to his installation", async () => {
+    world = await startWorld(engine, { sweepEveryMs: 50 });
+    await connectEnterprise(world);
+    const app = world.sandbox.world.apps.at(-1)!;
+    const first = (await world.bot.bot.store.connections.active())!;
+    const acme = world.sandbox.world.installations.find((i) => i.id === first.installationId)!;
+    acme.deleted = true;
+    await world.card(/was uninstalled from the organization acme/);
+
+    // hubot owns the organization octo-inc of the enterprise, not the enterprise (seedWorld). GitHub
+    // lets him install the enterprise's app on his organization; he does, through GitHub's page,
+    // which sends his browser back to the bot's setup URL with his authorization code.
+    const install = await installOnGitHub(world, { slug: app.slug, as: "hubot", target: "octo-inc" });
+    const hubots = world.sandbox.world.installations.find((i) => i.appId === app.id && !i.deleted && i.account.login === "octo-inc")!;
+    expect(hubots).toBeDefined();
+    const back = await world.browse("bob", install.headers.get("location") as string);
+    expect(back.status).toBeGreaterThanOrEqual(400);
+
+    // The sweep sees the new organization (recorded and posted in the same look as any re-home).
+    await world.card(/installed on the organization octo-inc|now using octo-inc/);
+    const connection = (await world.bot.bot.store.connections.active())!;
+    expect(connection.installationId).not.toBe(hubots.id);
+    const entries = await auditEntries(world);
+    expect(entries.filter((e) => e.action === "connection.installation_rehomed").map((e) => e.details.to_installation)).not.toContain(
+      hubots.id,
+    );
+    // And the bot mints no installation token through hubot's installation.
+    await world.bot.bot.tokens.refreshIfDue().catch(() => undefined);
+    expect(world.sandbox.world.tokens.filter((t) => t.installationId === hubots.id)).toEqual([]);
+    // Status says the connection has no installation it uses, and what an owner of the enterprise does.
+    const since = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /Connected to acme-corp/, since));
+    expect(status).toContain(`Installed on\nocto-inc — ⚠️ the installation ghconnect used (${acme.id}) was removed`);
+    expect(status).toContain("an owner of the enterprise installs the app through the link ghconnect gives");
   });
 
   it("an enterprise on GHE.com: enable enterprise:SLUG registers the app under SUBDOMAIN.ghe.com, verifies it through api.SUBDOMAIN.ghe.com, then status and disconnect, end to end", async () => {

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../audit.js";
 import { accountName, enableArgument, when } from "../enable-card.js";
-import { installedOrganizations } from "../enterprise-installations.js";
+import { installationsAtCompletion } from "../enterprise-installations.js";
 import { GitHubFlowRefused, UserError } from "../errors.js";
 import { githubSiteName } from "../github-hosts.js";
 import { simpleMessage } from "../message.js";
@@ -223,13 +223,17 @@ async function buildConnection(
   const facts = op.facts;
   if (!facts) throw new UserError("The preflight facts of this operation are missing.", "Run `/ghconnect enable` again.");
   const connectedAt = ctx.now().toISOString();
+  // The installer is a proven owner of the enterprise here: the installations listed now are the
+  // only ones the connection may later move to (see enterprise-installations.ts).
+  const listed = op.accountKind === "enterprise" ? await installationsAtCompletion(dotcom, credentials, installationId) : null;
   const record: ConnectionRecord = {
     id: randomUUID(),
     accountKind: op.accountKind,
     org: op.org,
     // An enterprise connection's installation is on one of its organizations, not the enterprise.
     accountId: op.accountKind === "enterprise" ? null : installation.accountId,
-    installedOn: op.accountKind === "enterprise" ? await installedOrganizations(dotcom, credentials) : null,
+    installedOn: listed?.organizations ?? null,
+    trustedInstallations: listed?.trusted ?? null,
     appId: op.app.id,
     appSlug: op.app.slug,
     appName: op.appName,

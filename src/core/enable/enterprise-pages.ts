@@ -104,8 +104,16 @@ export async function submitCredentials(ctx: EnableContext, fields: Record<strin
     );
   const problem = registrationProblem(app, { slug: op.org, clientId: form.clientId });
   if (problem) return refused("wrong_app", problem);
-  const secretProblem = await clientSecretProblem(ctx.deps.dotcom, { app, form });
-  if (secretProblem) return refused("secret_refused", secretProblem);
+  const secret = await clientSecretProblem(ctx.deps.dotcom, { app, form });
+  if (secret?.refusal === "secret_unverified")
+    return refuse(ctx, {
+      at: "credentials",
+      refusal: secret.refusal,
+      reason: secret.problem,
+      op,
+      page: pageText("Client secret not checked", `${secret.problem} The form works until ${when(op.expiresAt)}.`, retry),
+    });
+  if (secret) return refused(secret.refusal, secret.problem);
   const actor: Actor = { slack: op.requestedBySlack, ghes: op.requestedByGhes };
   return keepAppAndInstall(ctx, {
     at: "credentials",

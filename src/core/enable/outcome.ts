@@ -38,6 +38,8 @@ export type PageRefusalCode =
   | "wrong_app"
   /** GitHub refused the form's client secret for the app's client id. */
   | "secret_refused"
+  /** GitHub gave no verdict on the client secret (422, 5xx, no answer): nothing was stored, send again. */
+  | "secret_unverified"
   | "authorization_refused"
   | "authorization_unverified"
   /** The operation was ended while this request worked on it: nothing was stored. */

@@ -45,11 +45,16 @@ export interface StatusView {
   githubSite?: string;
 }
 
-/** An enterprise connection's organizations; none left means no token can be minted, and what an owner does. */
+/**
+ * An enterprise connection's organizations; when its installation is gone with none it may move to
+ * (or no organization has the app), no token can be minted, and what an owner does.
+ */
 function installedOn(c: Connection): string {
-  if (c.installedOn?.length) return c.installedOn.join(", ");
-  const app = c.appSettingsUrl ? `<${c.appSettingsUrl}|${c.appSlug}>` : `\`${c.appSlug}\``;
-  return `⚠️ no organization: the app was uninstalled from every organization of the enterprise, so ghconnect cannot get installation tokens. An owner of ${c.org} installs the app ${app} on one of its organizations again (ghconnect then uses that installation), or an admin disconnects with \`/ghconnect disable enterprise:${c.org}\`.`;
+  const reconnect = `To reconnect, an admin runs \`/ghconnect disable enterprise:${c.org}\`, then \`/ghconnect enable enterprise:${c.org}\`, and an owner of the enterprise installs the app through the link ghconnect gives.`;
+  if (!c.installedOn?.length)
+    return `⚠️ no organization: the app was uninstalled from every organization of the enterprise, so ghconnect cannot get installation tokens. ${reconnect}`;
+  if (!c.installationLostAt) return c.installedOn.join(", ");
+  return `${c.installedOn.join(", ")} — ⚠️ the installation ghconnect used (${c.installationId}) was removed ${when(c.installationLostAt)}, and none of these is one ghconnect moves to (only an installation that was there when an owner of the enterprise completed the connection, not suspended), so ghconnect cannot get installation tokens. ${reconnect}`;
 }
 
 export function statusMessage(v: StatusView): Message {
