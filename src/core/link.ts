@@ -4,6 +4,7 @@
 // refreshed before they expire (github.com), and revoked on unlink and on disconnect.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Actor } from "./audit.js";
+import { isProven, TRUSTED_SOURCE } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { when } from "./enable-card.js";
 import { UserError } from "./errors.js";
@@ -495,7 +496,19 @@ export class LinkService {
         `Unlinked ${SIDE_NAME[link.side]} (\`${link.login}\`)${revoked === true ? "; its token is revoked" : typeof revoked === "string" ? `; ${SIDE_NAME[link.side]} did not confirm the revocation (${revoked})` : ""}.`,
       );
     }
-    return simpleMessage(lines.join("\n"), "Search skips an unlinked side; an admin entry for you is pending until you link GHES again.");
+    return simpleMessage(lines.join("\n"), `Search skips an unlinked side.${await this.rosterAfterUnlink(slackUserId, links)}`);
+  }
+
+  /** What an unlink did to the person's admin roster entry, as one sentence (empty with no entry). */
+  private async rosterAfterUnlink(slackUserId: string, unlinked: readonly { side: LinkSide }[]): Promise<string> {
+    const entry = await this.deps.store.admins.find(slackUserId);
+    if (!entry) return "";
+    if (entry.addedBy === TRUSTED_SOURCE) return " Your admin roster entry comes from GHCONNECT_ADMINS and stays active.";
+    if (unlinked.some((l) => l.side === "ghes"))
+      return ` Your admin roster entry (GHES \`${entry.ghesLogin}\`) is pending until you link GHES as \`${entry.ghesLogin}\` again.`;
+    return isProven(entry)
+      ? ` Your admin roster entry stays active: GHES stays linked as \`${entry.ghesLogin}\`.`
+      : ` Your admin roster entry stays pending until you link GHES as \`${entry.ghesLogin}\`.`;
   }
 
   /** `whoami`: what is linked, as whom, since when. */

@@ -104,6 +104,35 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     ]);
   });
 
+  it("unlink says what happens to the person's admin roster entry: pending only for a command-added entry whose GHES side went", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    // No entry: no roster sentence at all.
+    await world.link("mallory", "ghes");
+    const none = await ask("mallory", "unlink", /Unlinked|nothing to unlink/);
+    expect(none).toContain("Search skips an unlinked side.");
+    expect(none).not.toContain("admin");
+
+    // A GHCONNECT_ADMINS entry is trusted configuration: it stays active whatever is unlinked.
+    await world.link("carol", "ghes");
+    await world.link("carol", "github");
+    const trusted = await ask("carol", "unlink", /Unlinked|nothing to unlink/);
+    expect(trusted).toContain("Your admin roster entry comes from GHCONNECT_ADMINS and stays active.");
+    expect(trusted).not.toContain("pending");
+
+    // A command-added entry, proven by linking GHES: unlinking github.com leaves it active; unlinking GHES makes it pending.
+    const dave = world.sandbox.world.ghesUsers.find((u) => u.login === "dave");
+    if (dave) dave.site_admin = true;
+    expect(await ask("alice", `admins add <@${SANDBOX_USERS.mallory.slack}> dave`, /Added <@|admin roster/)).toContain("Added <@");
+    await world.link("mallory", "ghes");
+    await world.link("mallory", "github");
+    const github = await ask("mallory", "unlink github", /Unlinked|nothing to unlink/);
+    expect(github).toContain("Your admin roster entry stays active: GHES stays linked as `dave`.");
+    expect(github).not.toContain("pending");
+    const ghes = await ask("mallory", "unlink ghes", /Unlinked|nothing to unlink/);
+    expect(ghes).toContain("Your admin roster entry (GHES `dave`) is pending until you link GHES as `dave` again.");
+  });
+
   it("the github.com side is the connected app's authorization: tokens are refreshed before they expire; a refused refresh expires the link and tells the person", async () => {
     world = await startWorld(engine);
     await world.enable();
