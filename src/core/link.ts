@@ -64,6 +64,8 @@ export interface LinkConfirmPage {
   kind: "link-confirm";
   /** The Slack user id the link was issued to. */
   person: string;
+  /** When they asked for it (`/ghconnect link`), as "HH:MM UTC". */
+  askedAt: string;
   workspace?: string;
   side: LinkSide;
   sideLabel: string;
@@ -110,7 +112,7 @@ export class LinkService {
   /** Looks the start link up without using it: its person and side, or the refusal page. */
   private async startLink(
     state: string | undefined,
-  ): Promise<{ ok: true; person: string; side: LinkSide } | { ok: false; page: PageResult }> {
+  ): Promise<{ ok: true; person: string; side: LinkSide; createdAt: string } | { ok: false; page: PageResult }> {
     const { store } = this.deps;
     let check = state ? await store.states.peek(state, "link-ghes") : undefined;
     let side: LinkSide = "ghes";
@@ -135,7 +137,7 @@ export class LinkService {
           : notValidPage(reason),
       };
     }
-    return { ok: true, person: check.operationId as string, side };
+    return { ok: true, person: check.operationId as string, side, createdAt: check.createdAt };
   }
 
   /**
@@ -154,6 +156,7 @@ export class LinkService {
     return {
       kind: "link-confirm",
       person: found.person,
+      askedAt: `${new Date(found.createdAt).toISOString().slice(11, 16)} UTC`,
       workspace: this.deps.workspace?.(),
       side: found.side,
       sideLabel: found.side === "ghes" ? `GHES (${this.deps.ghesHost})` : "github.com",

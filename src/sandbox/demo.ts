@@ -213,7 +213,10 @@ async function main(): Promise<number> {
         await browser.signIn(sandbox.urls.web, SANDBOX_USERS[user].github);
         await browser.signIn(sandbox.urls.ghes, SANDBOX_USERS[user].ghes);
         const result = await browser.browse(link.url as string);
-        for (const hop of result.hops) say(style.dim(`  ${hop.method} ${hop.url} → ${hop.status}`));
+        for (const hop of result.hops) {
+          say(style.dim(`  ${hop.method} ${hop.url} → ${hop.status}`));
+          if (hop.pressed) say(style.dim(`    page "${hop.pressed.heading}": pressed "${hop.pressed.button}"`));
+        }
         say(result.text.split("\n").slice(0, 12).join("\n"));
         // github.com answers 404 (not "forbidden") on an organization's settings to anyone who is not
         // its owner, as the stand-in does; the narrator says what a newcomer would otherwise guess at.

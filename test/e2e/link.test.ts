@@ -328,13 +328,20 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
 
   it("a start link forwarded to alice shows whose link it is and links nothing until confirmed; GET changes nothing", async () => {
     world = await startWorld(engine);
+    const hhmm = () => `${new Date(world.sandbox.world.now()).toISOString().slice(11, 16)} UTC`;
+    const before = hhmm();
     const url = await startUrl("mallory");
+    const asked = [before, hhmm()];
     const seq = await lastSeq();
     const page = await (await lookingBrowser("alice")).browse(url);
     expect(page.status).toBe(200);
-    expect(page.text).toContain(
-      `This sign-in link was made for the Slack user ${SANDBOX_USERS.mallory.slack} in the Slack workspace Sandbox (T0SANDBOX)`,
+    // The person recognises their own request by when they made it; the member ID stays, no Slack mention markup.
+    const said = asked.map(
+      (at) =>
+        `This is the link you asked for with /ghconnect link at ${at}, made for the Slack user ${SANDBOX_USERS.mallory.slack} (Slack member ID) in the Slack workspace Sandbox (T0SANDBOX).`,
     );
+    expect(said.some((s) => page.text.includes(s))).toBe(true);
+    expect(page.text).not.toContain("<@");
     expect(page.text).toContain(`Continuing signs you in to GHES (${new URL(world.sandbox.urls.ghes).host})`);
     expect(page.text).toContain(
       `Only continue if you are ${SANDBOX_USERS.mallory.slack} in Slack. If someone sent you this link, close this page: continuing gives them your GitHub identity.`,

@@ -36,6 +36,15 @@ describe("npm run demo", () => {
     );
   }, 60_000);
 
+  it(":browse on a sign-in link shows the confirmation page's heading and the button it pressed, then the linked page", () => {
+    const { code, out } = demo("/ghconnect link\n:browse 1\n:quit\n");
+    expect(code).toBe(0);
+    expect(out).toMatch(
+      /GET \S+\/ghconnect\/link\/start\?state=\S+ → 200\n {4}page "Link GHES \(127\.0\.0\.1:\d+\) to the Slack user U0ALICE001\?": pressed "I am U0ALICE001: continue to GHES \(127\.0\.0\.1:\d+\)"\n\s+POST \S+\/ghconnect\/link\/start → 302/,
+    );
+    expect(out).toContain("You are alice on GHES.");
+  }, 60_000);
+
   it("exits non-zero on a line it cannot parse", () => {
     const { code, out } = demo("/ghconnect help\n:frobnicate\n/ghconnect help\n");
     expect(code).toBe(1);
