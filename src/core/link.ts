@@ -53,6 +53,8 @@ export interface LinkDeps {
   clock: Clock;
   publicUrl: string;
   ghesHost: string;
+  /** github.com, or SUBDOMAIN.ghe.com on GHE.com: how pages and messages name the GitHub side. */
+  githubSite?: string;
   /** Where refused callbacks that are only counted (not audited one by one) are logged. */
   log?: InfoLog;
   /** The Slack workspace the bot serves (its name and id, as auth.test told), for the confirmation page. */
@@ -159,7 +161,7 @@ export class LinkService {
       askedAt: `${new Date(found.createdAt).toISOString().slice(11, 16)} UTC`,
       workspace: this.deps.workspace?.(),
       side: found.side,
-      sideLabel: found.side === "ghes" ? `GHES (${this.deps.ghesHost})` : "github.com",
+      sideLabel: found.side === "ghes" ? `GHES (${this.deps.ghesHost})` : this.site(),
       formAction: `${base}${LINK_START_PATH}`,
       state,
       token: confirmToken(state, nonce),
@@ -167,6 +169,15 @@ export class LinkService {
         `${LINK_CONFIRM_COOKIE}=${nonce}; Path=/ghconnect/link; Max-Age=${LINK_TTL_MS / 1000}; HttpOnly; SameSite=Strict${this.secure()}`,
       ],
     };
+  }
+
+  /** How the GitHub side is named: github.com, or SUBDOMAIN.ghe.com. */
+  private site(): string {
+    return this.deps.githubSite ?? "github.com";
+  }
+
+  private sideName(side: LinkSide): string {
+    return side === "ghes" ? SIDE_NAME.ghes : this.site();
   }
 
   private secure(): string {
@@ -274,13 +285,13 @@ export class LinkService {
       await store.states.create(state, slackUserId, "link-github", LINK_TTL_MS);
       buttons.push({
         action: "link.github",
-        label: "Sign in to github.com",
+        label: `Sign in to ${this.site()}`,
         url: this.startUrl(state),
       });
       issued.push("github");
     } else {
       lines.push(
-        "• github.com: this server is not connected, so there is no app to authorize; link it once an admin runs `/ghconnect enable ORG`.",
+        `• ${this.site()}: this server is not connected, so there is no app to authorize; link it once an admin runs \`/ghconnect enable ORG\`.`,
       );
     }
     await store.appendAudit({ actor: { slack: slackUserId }, action: "command.link", outcome: "ok", details: { links: issued } });
@@ -295,13 +306,13 @@ export class LinkService {
     ];
     if (lines.length) blocks.push({ kind: "text", text: lines.join("\n") });
     if (buttons.length) blocks.push({ kind: "actions", buttons });
-    return { text: "Link your GHES and github.com accounts", blocks };
+    return { text: `Link your GHES and ${this.site()} accounts`, blocks };
   }
 
   /** The browser's return from a sign-in on `side`. */
   async callback(side: LinkSide, params: { code?: string; state?: string; error?: string; browser?: string }): Promise<PageResult> {
     const { store } = this.deps;
-    const name = SIDE_NAME[side];
+    const name = this.sideName(side);
     const check = params.state
       ? await store.states.consume(params.state, side === "ghes" ? "link-ghes-signin" : "link-github-signin")
       : undefined;
@@ -466,7 +477,7 @@ export class LinkService {
     if (links.length === 0) {
       throw new NotLinked(
         only
-          ? `Your ${SIDE_NAME[only]} account is not linked, so there is nothing to unlink.`
+          ? `Your ${this.sideName(only)} account is not linked, so there is nothing to unlink.`
           : "You have no linked accounts, so there is nothing to unlink.",
         "`/ghconnect whoami` shows what is linked.",
       );
@@ -496,7 +507,7 @@ export class LinkService {
         });
       });
       lines.push(
-        `Unlinked ${SIDE_NAME[link.side]} (\`${link.login}\`)${revoked === true ? "; its token is revoked" : typeof revoked === "string" ? `; ${SIDE_NAME[link.side]} did not confirm the revocation (${revoked})` : ""}.`,
+        `Unlinked ${this.sideName(link.side)} (\`${link.login}\`)${revoked === true ? "; its token is revoked" : typeof revoked === "string" ? `; ${this.sideName(link.side)} did not confirm the revocation (${revoked})` : ""}.`,
       );
     }
     return simpleMessage(lines.join("\n"), `Search skips an unlinked side.${await this.rosterAfterUnlink(slackUserId, links)}`);
@@ -521,10 +532,10 @@ export class LinkService {
     const entry = await store.admins.find(slackUserId);
     const line = (side: LinkSide) => {
       const l = links.get(side);
-      if (!l) return `• ${SIDE_NAME[side]}: not linked — \`/ghconnect link\``;
+      if (!l) return `• ${this.sideName(side)}: not linked — \`/ghconnect link\``;
       if (l.status === "expired")
-        return `• ${SIDE_NAME[side]}: \`${l.login}\`, linked ${when(l.linkedAt)} — expired: GitHub refused to refresh it; run \`/ghconnect link\` again`;
-      return `• ${SIDE_NAME[side]}: \`${l.login}\`, linked ${when(l.linkedAt)}`;
+        return `• ${this.sideName(side)}: \`${l.login}\`, linked ${when(l.linkedAt)} — expired: GitHub refused to refresh it; run \`/ghconnect link\` again`;
+      return `• ${this.sideName(side)}: \`${l.login}\`, linked ${when(l.linkedAt)}`;
     };
     const roster = entry
       ? entry.addedBy === "GHCONNECT_ADMINS" || links.get("ghes")?.login.toLowerCase() === entry.ghesLogin.toLowerCase()
@@ -580,8 +591,8 @@ export class LinkService {
         .post(
           link.slackUserId,
           simpleMessage(
-            `:warning: GitHub refused to refresh your github.com link (\`${link.login}\`, ${error.reason}), so it has expired.`,
-            "Run `/ghconnect link` to sign in to github.com again.",
+            `:warning: GitHub refused to refresh your ${this.site()} link (\`${link.login}\`, ${error.reason}), so it has expired.`,
+            `Run \`/ghconnect link\` to sign in to ${this.site()} again.`,
           ),
         )
         .catch(() => undefined);
@@ -621,7 +632,7 @@ export class LinkService {
       }
     }
     if (failures.length)
-      throw new AggregateError(failures, `${failures.length} github.com link refresh(es) failed; they are retried next minute`);
+      throw new AggregateError(failures, `${failures.length} ${this.site()} link refresh(es) failed; they are retried next minute`);
     return n;
   }
 
