@@ -18,6 +18,17 @@ export const OPERATION_STATE_WORDS: Record<OperationStatus, string> = {
   cancelled: "cancelled",
 };
 
+/** An enterprise's app is registered by an owner by hand, then installed on its organizations. */
+const ENTERPRISE_STATE_WORDS: Partial<Record<OperationStatus, string>> = {
+  awaiting_github: "waiting for an enterprise owner to register the app by hand on GitHub and hand its credentials to ghconnect",
+  awaiting_install: "waiting for the app to be installed on the enterprise's organizations (the app is registered)",
+};
+
+/** An operation's state in words, as its account kind makes it read. */
+export function operationStateWords(op: Pick<Operation, "status" | "accountKind">): string {
+  return (op.accountKind === "enterprise" ? ENTERPRISE_STATE_WORDS[op.status] : undefined) ?? OPERATION_STATE_WORDS[op.status];
+}
+
 /** Each state of a disconnect request, in words; "peer" requests wait for someone else. */
 export function approvalStateWords(status: ApprovalStatus, policy: "self" | "peer"): string {
   const words: Record<ApprovalStatus, string> = {
@@ -105,7 +116,7 @@ export function statusMessage(v: StatusView): Message {
   const pending: string[] = [];
   if (v.inFlight)
     pending.push(
-      `⏳ ${v.inFlight.kind === "enable" ? "An" : "A"} ${v.inFlight.kind} of ${v.inFlight.org} by <@${v.inFlight.requestedBySlack}> is ${OPERATION_STATE_WORDS[v.inFlight.status]}; expires ${when(v.inFlight.expiresAt)}.`,
+      `⏳ ${v.inFlight.kind === "enable" ? "An" : "A"} ${v.inFlight.kind} of ${v.inFlight.org} by <@${v.inFlight.requestedBySlack}> is ${operationStateWords(v.inFlight)}; expires ${when(v.inFlight.expiresAt)}.`,
     );
   if (v.pendingApproval) {
     const a = v.pendingApproval;
