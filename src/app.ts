@@ -373,6 +373,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     statistics,
     githubUrl: dotcom.webUrl,
     ghesUrl: config.GHES_URL,
+    enterprise: () => native.enterprise(),
     governNative: (action, name, slackUserId) => governed.request(action, name, slackUserId),
   });
   const search = new SearchCommand({

@@ -92,6 +92,14 @@ describe.each(ENGINES)("GHE.com (%s)", (engine) => {
       "Actions from GitHub.com `actions` — 🚫 not offered on GHE.com (GitHub does not offer actions from GitHub.com on GHE.com)",
     );
     expect(list).toMatch(/Unified search `unified-search` — ▫️ off/);
+    // status agrees with features: not offered, not merely off.
+    const statusMark = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /Features:/, statusMark));
+    expect(status).toContain("🚫 server-statistics");
+    expect(status).toContain("🚫 actions");
+    expect(status).toContain("▫️ unified-search");
+    expect(status).toContain("(🚫 not offered on acme.ghe.com)");
     const mark = world.mark();
     await world.command("alice", "feature enable server-statistics");
     const refusal = textOf(await world.privateMessage("alice", /cannot be turned on/, mark));

@@ -54,6 +54,8 @@ export interface StatusView {
   ghesCheckFailed?: string;
   /** Where the GitHub account lives: github.com (the default) or SUBDOMAIN.ghe.com. */
   githubSite?: string;
+  /** Features GitHub does not offer where this server connects (GHE.com): shown as 🚫, as `features` says. */
+  notOffered?: string[];
 }
 
 /** An enterprise connection's organizations; none left means no token can be minted, and what an owner does. */
@@ -112,7 +114,12 @@ export function statusMessage(v: StatusView): Message {
     blocks.push({ kind: "text", text: "This server is not connected to GitHub. An admin can connect it with `/ghconnect enable ORG`." });
   }
   const on = new Set(v.features.filter((f) => f.enabled).map((f) => f.name));
-  blocks.push({ kind: "text", text: `*Features:* ${FEATURES.map((f) => `${on.has(f.name) ? "✅" : "▫️"} ${f.name}`).join("  ")}` });
+  blocks.push({
+    kind: "text",
+    text: `*Features:* ${FEATURES.map((f) => `${v.notOffered?.includes(f.name) ? "🚫" : on.has(f.name) ? "✅" : "▫️"} ${f.name}`).join("  ")}${
+      v.notOffered?.length ? ` (🚫 not offered on ${v.githubSite ?? "GHE.com"})` : ""
+    }`,
+  });
   const pending: string[] = [];
   if (v.inFlight)
     pending.push(
