@@ -45,6 +45,17 @@ describe("npm run demo", () => {
     expect(out).toContain("You are alice on GHES.");
   }, 60_000);
 
+  it("a slip in a piped session (no such link, :browse on the enterprise guide) is said and the session goes on; @name of a sandbox user becomes a mention", () => {
+    const { code, out } = demo(
+      "/ghconnect enable enterprise:acme-corp\n:click 2\n:browse 5\n:open 99\n:browse 99\n/ghconnect admins add @mallory dave\n:quit\n",
+    );
+    expect(code).toBe(0);
+    expect(out).toContain("error: link 5 is the enterprise registration guide: use :register 5");
+    expect(out).not.toContain("/ghconnect/enterprise/credentials → 422");
+    expect(out).toContain("error: there is no link 99");
+    expect(out).toContain("`dave` is not a site administrator on GHES now, so @U0MALLORY1 was not added.");
+  }, 60_000);
+
   it("exits non-zero on a line it cannot parse", () => {
     const { code, out } = demo("/ghconnect help\n:frobnicate\n/ghconnect help\n");
     expect(code).toBe(1);
