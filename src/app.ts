@@ -197,6 +197,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     clock,
     publicUrl: config.PUBLIC_URL,
     ghesHost: new URL(config.GHES_URL).host,
+    githubSite: githubSiteName(config.GITHUB_URL),
     oauth: personOAuth,
     log,
     // For the link confirmation page: the workspace auth.test reported, else SLACK_TEAM_ID.
@@ -258,6 +259,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       notifier,
       operationCard: async (id) => (await store.operations.get(id))?.card,
       approvalCard: async (id) => (await store.approvals.get(id))?.card,
+      githubSite: githubSiteName(config.GITHUB_URL),
       onError: (error) => log.warn({ err: error }, "could not announce an audit entry"),
     }),
   );
@@ -373,6 +375,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     statistics,
     githubUrl: dotcom.webUrl,
     ghesUrl: config.GHES_URL,
+    enterprise: () => native.enterprise(),
     governNative: (action, name, slackUserId) => governed.request(action, name, slackUserId),
   });
   const search = new SearchCommand({

@@ -39,7 +39,11 @@ describe("manifest.yml", () => {
     expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true, request_url: command.url });
     expect(manifest.display_information.name.length).toBeLessThanOrEqual(35);
     // The bot's direct messages to a person land in the app's Messages tab, which must be shown.
-    expect(manifest.features.app_home).toEqual({ home_tab_enabled: false, messages_tab_enabled: true, messages_tab_read_only_enabled: true });
+    expect(manifest.features.app_home).toEqual({
+      home_tab_enabled: false,
+      messages_tab_enabled: true,
+      messages_tab_read_only_enabled: true,
+    });
     expect(typeof manifest.settings.socket_mode_enabled).toBe("boolean");
   });
 

@@ -14,6 +14,8 @@ export interface AnnounceDeps {
   notifier: Notifier;
   operationCard(id: string): Promise<Card>;
   approvalCard(id: string): Promise<Card>;
+  /** github.com, or SUBDOMAIN.ghe.com on GHE.com: how lines name the GitHub side. */
+  githubSite?: string;
   onError(error: unknown): void;
 }
 
@@ -22,7 +24,10 @@ const reason = (e: AuditEntry) => (typeof e.details.reason === "string" ? e.deta
 const STATE_CHANGING = new Set(["enable", "disable", "feature", "admins-add", "admins-remove", "check", "audit", "audit-verify"]);
 
 /** The line for an entry, and whether it belongs in a card's thread; undefined when not posted. */
-export function humanLine(e: AuditEntry): { text: string; thread?: { operation?: string; approval?: string } } | undefined {
+export function humanLine(
+  e: AuditEntry,
+  githubSite = "github.com",
+): { text: string; thread?: { operation?: string; approval?: string } } | undefined {
   const operation = typeof e.details.operation === "string" ? e.details.operation : undefined;
   const approval = typeof e.details.approval === "string" ? e.details.approval : undefined;
   const inThread = (text: string) => ({ text, thread: { operation, approval } });
@@ -59,7 +64,7 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       return undefined;
     case "enable.connected":
       return inThread(
-        `🔗 Connected ${e.target}: installation ${String(e.details.installation_id)}, installed by github.com \`${String(e.details.connected_by_github)}\`.`,
+        `🔗 Connected ${e.target}: installation ${String(e.details.installation_id)}, installed by ${githubSite} \`${String(e.details.connected_by_github)}\`.`,
       );
     case "enable.cancelled":
       return inThread(`🚫 Cancelled by ${who(e)}.`);
@@ -120,7 +125,7 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
       };
     case "link.linked":
       return {
-        text: `🔗 ${who(e)} signed in and linked ${e.target === "github" ? "github.com" : "GHES"} \`${String(e.details.login)}\` to their Slack account.`,
+        text: `🔗 ${who(e)} signed in and linked ${e.target === "github" ? githubSite : "GHES"} \`${String(e.details.login)}\` to their Slack account.`,
       };
     case "admins.removed":
       return { text: `👤 ${who(e)} removed <@${String(e.target).split(":")[0]}> from the ghconnect admins.` };
@@ -152,7 +157,7 @@ export function humanLine(e: AuditEntry): { text: string; thread?: { operation?:
 
 /** Posts the line for one committed entry, if it is one that matters (see humanLine). */
 export async function announce(deps: Omit<AnnounceDeps, "onError">, entry: AuditEntry): Promise<void> {
-  const line = humanLine(entry);
+  const line = humanLine(entry, deps.githubSite);
   if (!line) return;
   let card: Card;
   if (line.thread?.operation) card = await deps.operationCard(line.thread.operation);

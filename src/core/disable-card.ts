@@ -22,8 +22,21 @@ export type DisableStage =
 const policyText = (a: Approval) =>
   a.policy === "peer" ? "a second admin (not the requester) must approve" : "any admin may approve, the requester included";
 
-export function disableCard(a: Approval, c: Pick<Connection, "org" | "appSlug" | "appSettingsUrl">, stage: DisableStage): Message {
+export function disableCard(
+  a: Approval,
+  c: Pick<Connection, "org" | "appSlug" | "appSettingsUrl"> & Partial<Pick<Connection, "accountKind" | "installedOn">>,
+  stage: DisableStage,
+): Message {
   const title = `Disconnect ${a.org}?`;
+  // An enterprise's app is installed on its organizations, not on the enterprise; it has no webhook secret.
+  const enterprise = c.accountKind === "enterprise";
+  const orgs = c.installedOn?.length ? c.installedOn.map((o) => `*${o}*`).join(", ") : undefined;
+  const installedWhere = enterprise
+    ? orgs
+      ? `the organization${(c.installedOn?.length ?? 0) > 1 ? "s" : ""} ${orgs} of the enterprise *${a.org}*`
+      : `the organizations of the enterprise *${a.org}*`
+    : `*${a.org}*`;
+  const stored = enterprise ? "the private key, client secret and tokens" : "the private key, client secret, webhook secret and tokens";
   const registration = c.appSettingsUrl ? `<${c.appSettingsUrl}|${c.appSlug ?? "the app"}>` : (c.appSlug ?? "the app");
   const blocks: Block[] = [
     { kind: "header", text: stage.kind === "done" ? `Disconnected ${a.org}` : title },
@@ -40,8 +53,8 @@ export function disableCard(a: Approval, c: Pick<Connection, "org" | "appSlug" |
         text: [
           "*Approving will:*",
           `• revoke the installation token on GitHub;`,
-          `• uninstall the app ${registration} from *${a.org}*;`,
-          "• delete the private key, client secret, webhook secret and tokens from this server — and so from every replica and every future backup;",
+          `• uninstall the app ${registration} from ${installedWhere};`,
+          `• delete ${stored} from this server — and so from every replica and every future backup;`,
           `• stop ${stage.features.length ? stage.features.map((f) => `\`${f}\``).join(", ") : "the GitHub Connect features (none is on now)"}.`,
           `GitHub has no API to delete the app *registration*: after disconnecting, delete it by hand at ${registration}.`,
         ].join("\n"),

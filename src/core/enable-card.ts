@@ -68,7 +68,11 @@ export function enableCard(op: Operation, stage: CardStage, site = "github.com")
       blocks.push({ kind: "divider" });
       blocks.push({
         kind: "text",
-        text: `*GitHub Connect Addendum.* Enabling GitHub Connect means agreeing to the <${ADDENDUM_URL}|${ADDENDUM_VERSION}> to the GitHub Enterprise License Agreement. A record of this server (license public key and hash, customer name, hostname, version) is stored on ${site}, and a GitHub App owned by *${op.org}* is created and installed. ${site} users cannot change this server.`,
+        text: `*GitHub Connect Addendum.* Enabling GitHub Connect means agreeing to the <${ADDENDUM_URL}|${ADDENDUM_VERSION}> to the GitHub Enterprise License Agreement. A record of this server (license public key and hash, customer name, hostname, version) is stored on ${site}, and ${
+          op.accountKind === "enterprise"
+            ? `a GitHub App that an owner of the enterprise *${op.org}* registers by hand is installed on the enterprise's organizations`
+            : `a GitHub App owned by *${op.org}* is created and installed`
+        }. ${site} users cannot change this server.`,
       });
       blocks.push({
         kind: "actions",

@@ -26,6 +26,8 @@ export interface FeatureCommandsDeps {
   /** Where the GitHub account lives (github.com or SUBDOMAIN.ghe.com): GHE.com lacks some features. */
   githubUrl: string;
   ghesUrl: string;
+  /** GHES's enterprise slug (GHES_ENTERPRISE or discovered), for the settings link; undefined when unknown. */
+  enterprise?(): Promise<string | undefined>;
   /** A native feature's change, governed (card, approval, settings link, proof); see native/governed.ts. */
   governNative?(action: "enable" | "disable", name: FeatureName, slackUserId: string): Promise<Message>;
 }
@@ -36,6 +38,7 @@ export class FeatureCommands {
   /** `features`: what each does, its state, and how it is turned on. */
   async list(slackUserId: string): Promise<Message> {
     const states = new Map((await this.deps.store.features.all()).map((f) => [f.name, f]));
+    const settingsPage = await this.ghesConnectPage();
     const lines = FEATURES.map((f) => {
       const unavailable = unavailableOnTarget(f.name, this.deps.githubUrl);
       if (unavailable) return `*${f.title}* \`${f.name}\` — 🚫 not offered on GHE.com (${unavailable})\n    ${f.what}.`;
@@ -43,7 +46,7 @@ export class FeatureCommands {
       const state = s?.enabled ? `✅ on (by <@${s.changedBySlack}>, ${when(s.changedAt)})` : "▫️ off";
       const how = f.providedByBot
         ? `provided by ghconnect: \`/ghconnect feature ${s?.enabled ? "disable" : "enable"} ${f.name}\``
-        : `a GHES setting GitHub offers no API for: \`/ghconnect feature ${s?.enabled ? "disable" : "enable"} ${f.name}\` asks for approval, then links to GHES's settings (${this.ghesConnectPage()}) and records it once proven`;
+        : `a GHES setting GitHub offers no API for: \`/ghconnect feature ${s?.enabled ? "disable" : "enable"} ${f.name}\` asks for approval, then links to GHES's settings (${settingsPage}) and records it once proven`;
       return `*${f.title}* \`${f.name}\` — ${state}\n    ${f.what}; ${how}.`;
     });
     await this.deps.store.appendAudit({ actor: { slack: slackUserId }, action: "command.features", outcome: "ok" });
@@ -130,7 +133,8 @@ export class FeatureCommands {
   }
 
   /** GHES's GitHub Connect settings page, where the native features are switched. */
-  private ghesConnectPage(): string {
-    return `${this.deps.ghesUrl.replace(/\/+$/, "")}${GHES_CONNECT_SETTINGS_PATH}`;
+  private async ghesConnectPage(): Promise<string> {
+    const slug = await this.deps.enterprise?.().catch(() => undefined);
+    return `${this.deps.ghesUrl.replace(/\/+$/, "")}${GHES_CONNECT_SETTINGS_PATH.replace("<enterprise>", slug ?? "SLUG")}`;
   }
 }

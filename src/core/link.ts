@@ -4,6 +4,7 @@
 // refreshed before they expire (github.com), and revoked on unlink and on disconnect.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Actor } from "./audit.js";
+import { isProven, TRUSTED_SOURCE } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { when } from "./enable-card.js";
 import { UserError } from "./errors.js";
@@ -51,6 +52,8 @@ export interface LinkDeps {
   clock: Clock;
   publicUrl: string;
   ghesHost: string;
+  /** github.com, or SUBDOMAIN.ghe.com on GHE.com: how pages and messages name the GitHub side. */
+  githubSite?: string;
   /** Where refused callbacks that are only counted (not audited one by one) are logged. */
   log?: InfoLog;
   /** The Slack workspace the bot serves (its name and id, as auth.test told), for the confirmation page. */
@@ -62,6 +65,8 @@ export interface LinkConfirmPage {
   kind: "link-confirm";
   /** The Slack user id the link was issued to. */
   person: string;
+  /** When they asked for it (`/ghconnect link`), as "HH:MM UTC". */
+  askedAt: string;
   workspace?: string;
   side: LinkSide;
   sideLabel: string;
@@ -108,7 +113,7 @@ export class LinkService {
   /** Looks the start link up without using it: its person and side, or the refusal page. */
   private async startLink(
     state: string | undefined,
-  ): Promise<{ ok: true; person: string; side: LinkSide } | { ok: false; page: PageResult }> {
+  ): Promise<{ ok: true; person: string; side: LinkSide; createdAt: string } | { ok: false; page: PageResult }> {
     const { store } = this.deps;
     let check = state ? await store.states.peek(state, "link-ghes") : undefined;
     let side: LinkSide = "ghes";
@@ -133,7 +138,7 @@ export class LinkService {
           : notValidPage(reason),
       };
     }
-    return { ok: true, person: check.operationId as string, side };
+    return { ok: true, person: check.operationId as string, side, createdAt: check.createdAt };
   }
 
   /**
@@ -153,9 +158,10 @@ export class LinkService {
     return {
       kind: "link-confirm",
       person: found.person,
+      askedAt: `${new Date(found.createdAt).toISOString().slice(11, 16)} UTC`,
       workspace: this.deps.workspace?.(),
       side: found.side,
-      sideLabel: found.side === "ghes" ? `GHES (${this.deps.ghesHost})` : "github.com",
+      sideLabel: found.side === "ghes" ? `GHES (${this.deps.ghesHost})` : this.site(),
       formAction: `${base}${LINK_START_PATH}`,
       state,
       token: confirmToken(state, nonce),
@@ -168,6 +174,15 @@ export class LinkService {
     const base = new URL(this.deps.publicUrl).pathname.replace(/\/+$/, "");
     const secure = this.deps.publicUrl.startsWith("https:") ? "; Secure" : "";
     return `${LINK_COOKIE}=${nonce}; Path=${base}/ghconnect/link; Max-Age=${LINK_TTL_MS / 1000}; HttpOnly; SameSite=Lax${secure}`;
+  }
+
+  /** How the GitHub side is named: github.com, or SUBDOMAIN.ghe.com. */
+  private site(): string {
+    return this.deps.githubSite ?? "github.com";
+  }
+
+  private sideName(side: LinkSide): string {
+    return side === "ghes" ? SIDE_NAME.ghes : this.site();
   }
 
   /**
@@ -268,13 +283,13 @@ export class LinkService {
       await store.states.create(state, slackUserId, "link-github", LINK_TTL_MS);
       buttons.push({
         action: "link.github",
-        label: "Sign in to github.com",
+        label: `Sign in to ${this.site()}`,
         url: this.startUrl(state),
       });
       issued.push("github");
     } else {
       lines.push(
-        "• github.com: this server is not connected, so there is no app to authorize; link it once an admin runs `/ghconnect enable ORG`.",
+        `• ${this.site()}: this server is not connected, so there is no app to authorize; link it once an admin runs \`/ghconnect enable ORG\`.`,
       );
     }
     await store.appendAudit({ actor: { slack: slackUserId }, action: "command.link", outcome: "ok", details: { links: issued } });
@@ -289,13 +304,13 @@ export class LinkService {
     ];
     if (lines.length) blocks.push({ kind: "text", text: lines.join("\n") });
     if (buttons.length) blocks.push({ kind: "actions", buttons });
-    return { text: "Link your GHES and github.com accounts", blocks };
+    return { text: `Link your GHES and ${this.site()} accounts`, blocks };
   }
 
   /** The browser's return from a sign-in on `side`. */
   async callback(side: LinkSide, params: { code?: string; state?: string; error?: string; browser?: string }): Promise<PageResult> {
     const { store } = this.deps;
-    const name = SIDE_NAME[side];
+    const name = this.sideName(side);
     const check = params.state
       ? await store.states.consume(params.state, side === "ghes" ? "link-ghes-signin" : "link-github-signin")
       : undefined;
@@ -460,7 +475,7 @@ export class LinkService {
     if (links.length === 0) {
       throw new NotLinked(
         only
-          ? `Your ${SIDE_NAME[only]} account is not linked, so there is nothing to unlink.`
+          ? `Your ${this.sideName(only)} account is not linked, so there is nothing to unlink.`
           : "You have no linked accounts, so there is nothing to unlink.",
         "`/ghconnect whoami` shows what is linked.",
       );
@@ -490,10 +505,22 @@ export class LinkService {
         });
       });
       lines.push(
-        `Unlinked ${SIDE_NAME[link.side]} (\`${link.login}\`)${revoked === true ? "; its token is revoked" : typeof revoked === "string" ? `; ${SIDE_NAME[link.side]} did not confirm the revocation (${revoked})` : ""}.`,
+        `Unlinked ${this.sideName(link.side)} (\`${link.login}\`)${revoked === true ? "; its token is revoked" : typeof revoked === "string" ? `; ${this.sideName(link.side)} did not confirm the revocation (${revoked})` : ""}.`,
       );
     }
-    return simpleMessage(lines.join("\n"), "Search skips an unlinked side; an admin entry for you is pending until you link GHES again.");
+    return simpleMessage(lines.join("\n"), `Search skips an unlinked side.${await this.rosterAfterUnlink(slackUserId, links)}`);
+  }
+
+  /** What an unlink did to the person's admin roster entry, as one sentence (empty with no entry). */
+  private async rosterAfterUnlink(slackUserId: string, unlinked: readonly { side: LinkSide }[]): Promise<string> {
+    const entry = await this.deps.store.admins.find(slackUserId);
+    if (!entry) return "";
+    if (entry.addedBy === TRUSTED_SOURCE) return " Your admin roster entry comes from GHCONNECT_ADMINS and stays active.";
+    if (unlinked.some((l) => l.side === "ghes"))
+      return ` Your admin roster entry (GHES \`${entry.ghesLogin}\`) is pending until you link GHES as \`${entry.ghesLogin}\` again.`;
+    return isProven(entry)
+      ? ` Your admin roster entry stays active: GHES stays linked as \`${entry.ghesLogin}\`.`
+      : ` Your admin roster entry stays pending until you link GHES as \`${entry.ghesLogin}\`.`;
   }
 
   /** `whoami`: what is linked, as whom, since when. */
@@ -503,10 +530,10 @@ export class LinkService {
     const entry = await store.admins.find(slackUserId);
     const line = (side: LinkSide) => {
       const l = links.get(side);
-      if (!l) return `• ${SIDE_NAME[side]}: not linked — \`/ghconnect link\``;
+      if (!l) return `• ${this.sideName(side)}: not linked — \`/ghconnect link\``;
       if (l.status === "expired")
-        return `• ${SIDE_NAME[side]}: \`${l.login}\`, linked ${when(l.linkedAt)} — expired: GitHub refused to refresh it; run \`/ghconnect link\` again`;
-      return `• ${SIDE_NAME[side]}: \`${l.login}\`, linked ${when(l.linkedAt)}`;
+        return `• ${this.sideName(side)}: \`${l.login}\`, linked ${when(l.linkedAt)} — expired: GitHub refused to refresh it; run \`/ghconnect link\` again`;
+      return `• ${this.sideName(side)}: \`${l.login}\`, linked ${when(l.linkedAt)}`;
     };
     const roster = entry
       ? entry.addedBy === "GHCONNECT_ADMINS" || links.get("ghes")?.login.toLowerCase() === entry.ghesLogin.toLowerCase()
@@ -562,8 +589,8 @@ export class LinkService {
         .post(
           link.slackUserId,
           simpleMessage(
-            `:warning: GitHub refused to refresh your github.com link (\`${link.login}\`, ${error.reason}), so it has expired.`,
-            "Run `/ghconnect link` to sign in to github.com again.",
+            `:warning: GitHub refused to refresh your ${this.site()} link (\`${link.login}\`, ${error.reason}), so it has expired.`,
+            `Run \`/ghconnect link\` to sign in to ${this.site()} again.`,
           ),
         )
         .catch(() => undefined);
@@ -603,7 +630,7 @@ export class LinkService {
       }
     }
     if (failures.length)
-      throw new AggregateError(failures, `${failures.length} github.com link refresh(es) failed; they are retried next minute`);
+      throw new AggregateError(failures, `${failures.length} ${this.site()} link refresh(es) failed; they are retried next minute`);
     return n;
   }
 

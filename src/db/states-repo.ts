@@ -21,7 +21,7 @@ export type StatePurpose =
   | "link-bind";
 
 export type StateCheck =
-  | { ok: true; operationId: string }
+  | { ok: true; operationId: string /** When the state was made (ISO), e.g. when a person asked for a link. */; createdAt: string }
   | { ok: false; reason: "unknown" | "used" | "expired" | "wrong_purpose"; operationId?: string };
 
 const hash = (state: string) => createHash("sha256").update(state).digest("hex");
@@ -53,7 +53,7 @@ export class StatesRepo {
     if (row.purpose !== purpose) return { ok: false, reason: "wrong_purpose", operationId: row.operation_id };
     if (row.used_at) return { ok: false, reason: "used", operationId: row.operation_id };
     if (row.expires_at <= this.clock().toISOString()) return { ok: false, reason: "expired", operationId: row.operation_id };
-    return { ok: true, operationId: row.operation_id };
+    return { ok: true, operationId: row.operation_id, createdAt: row.created_at };
   }
 
   /** Uses the state: exactly one caller ever gets ok for a given state (conditional update). */

@@ -7,6 +7,8 @@ export interface Hop {
   method: string;
   url: string;
   status: number;
+  /** A page whose form the browser submitted: its heading and the button it pressed, as a person reads them. */
+  pressed?: { heading: string; button: string };
 }
 
 export interface BrowseResult {
@@ -23,6 +25,8 @@ interface Form {
   method: string;
   fields: Record<string, string>;
   submit: boolean;
+  /** The submit button's label, tags stripped (empty for an auto-submitting form without one). */
+  button: string;
 }
 
 const decode = (s: string) =>
@@ -54,7 +58,13 @@ function findForm(html: string, base: string): Form | undefined {
     method: (attr("method", attrs) ?? "get").toUpperCase(),
     fields,
     submit,
+    button: pageText(/<button\b[^>]*type="submit"[^>]*>([\s\S]*?)<\/button>/i.exec(inner)?.[1] ?? ""),
   };
+}
+
+/** A page's first heading, tags stripped. */
+function heading(html: string): string {
+  return pageText(/<h1\b[^>]*>([\s\S]*?)<\/h1>/i.exec(html)?.[1] ?? "");
 }
 
 export function pageText(html: string): string {
@@ -104,6 +114,7 @@ export class SandboxBrowser {
       const html = await response.text();
       const form = response.status === 200 && this.options.submitForms !== false ? findForm(html, current) : undefined;
       if (form?.submit) {
+        (hops[hops.length - 1] as Hop).pressed = { heading: heading(html), button: form.button };
         method = form.method;
         body = new URLSearchParams(form.fields).toString();
         current = form.action;

@@ -159,9 +159,9 @@ async function main(): Promise<number> {
 
   const item = (arg: string, kind: "button" | "link") => {
     const found = transcript.items.find((i) => i.n === Number(arg));
-    if (!found) throw new Error(`there is no ${kind} ${arg}`);
+    if (!found) throw new Slip(`there is no ${kind} ${arg}`);
     if (found.kind !== kind)
-      throw new Error(`${arg} is a ${found.kind}; use ${found.kind === "link" ? ":browse or :open" : ":click"} ${arg}`);
+      throw new Slip(`${arg} is a ${found.kind}; use ${found.kind === "link" ? ":browse or :open" : ":click"} ${arg}`);
     return found;
   };
 
@@ -171,7 +171,11 @@ async function main(): Promise<number> {
     if (line.trim() === "" || line.trim().startsWith("#")) return true;
     if (head === "/ghconnect") {
       const before = activity();
-      const result = await driver.command(SANDBOX_USERS[user].slack, arg);
+      // Slack's client turns "@name" into a mention (<@U…>) before the command is sent; so does the demo for its users.
+      const text = arg.replace(/(^|\s)@(\w+)/g, (m, space: string, name: string) =>
+        name.toLowerCase() in SANDBOX_USERS ? `${space}<@${SANDBOX_USERS[name.toLowerCase() as SandboxUserName].slack}>` : m,
+      );
+      const result = await driver.command(SANDBOX_USERS[user].slack, text);
       if (result.status !== 200) say(style.red(`Slack got HTTP ${result.status} from the bot`));
       await showNew(before);
       return true;
@@ -209,11 +213,17 @@ async function main(): Promise<number> {
         return true;
       case ":browse": {
         const link = item(arg, "link");
+        // The enterprise guide ends in a form an owner fills in with the app's credentials: a bare browse posts it empty.
+        if (/\/ghconnect\/enterprise\/register\b/.test(link.url ?? ""))
+          throw new Slip(`link ${arg} is the enterprise registration guide: use :register ${arg}`);
         const browser = new SandboxBrowser({ fetch: sandbox.fetch });
         await browser.signIn(sandbox.urls.web, SANDBOX_USERS[user].github);
         await browser.signIn(sandbox.urls.ghes, SANDBOX_USERS[user].ghes);
         const result = await browser.browse(link.url as string);
-        for (const hop of result.hops) say(style.dim(`  ${hop.method} ${hop.url} → ${hop.status}`));
+        for (const hop of result.hops) {
+          say(style.dim(`  ${hop.method} ${hop.url} → ${hop.status}`));
+          if (hop.pressed) say(style.dim(`    page "${hop.pressed.heading}": pressed "${hop.pressed.button}"`));
+        }
         say(result.text.split("\n").slice(0, 12).join("\n"));
         // github.com answers 404 (not "forbidden") on an organization's settings to anyone who is not
         // its owner, as the stand-in does; the narrator says what a newcomer would otherwise guess at.
@@ -344,7 +354,8 @@ async function main(): Promise<number> {
       keepGoing = await run(line);
     } catch (error) {
       say(style.red(`error: ${(error as Error).message}`));
-      if (!interactive) {
+      // A slip (no such link, the wrong verb for it) is said and the scenario goes on.
+      if (!interactive && !(error instanceof Slip)) {
         exitCode = 1;
         keepGoing = false;
       }
@@ -362,6 +373,9 @@ async function main(): Promise<number> {
   rmSync(dir, { recursive: true, force: true });
   return exitCode;
 }
+
+/** A mistake in a demo line that changes nothing (no such link, the wrong verb): said, and the session goes on. */
+class Slip extends Error {}
 
 main().then(
   (code) => process.exit(code),

@@ -91,7 +91,7 @@ function linkConfirmBody(result: LinkConfirmPage): string {
   const person = escapeHtml(result.person);
   const where = result.workspace ? ` in the Slack workspace ${escapeHtml(result.workspace)}` : "";
   return `<h1>Link ${escapeHtml(result.sideLabel)} to the Slack user ${person}?</h1>
-<p>This sign-in link was made for the Slack user <b>${person}</b>${where} (their <code>/ghconnect link</code>). Continuing signs you in to <b>${escapeHtml(result.sideLabel)}</b> and links the account you sign in with to that Slack user: ghconnect will then search and act on their behalf as that account.</p>
+<p>This is the link you asked for with <code>/ghconnect link</code> at ${escapeHtml(result.askedAt)}, made for the Slack user <b>${person}</b> (Slack member ID)${where}. Continuing signs you in to <b>${escapeHtml(result.sideLabel)}</b> and links the account you sign in with to that Slack user: ghconnect will then search and act on their behalf as that account.</p>
 <p class="warning"><b>Only continue if you are ${person} in Slack.</b> If someone sent you this link, close this page: continuing gives them your GitHub identity.</p>
 <form method="post" action="${escapeHtml(result.formAction)}">
 <input type="hidden" name="state" value="${escapeHtml(result.state)}">

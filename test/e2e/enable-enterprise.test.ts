@@ -384,6 +384,28 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(await credentialCount(world)).toBe(0);
   });
 
+  it("the addendum and status while waiting say the enterprise's app is registered by an owner by hand and installed on its organizations", async () => {
+    world = await startWorld(engine);
+    const since = world.mark();
+    await world.command("alice", "enable enterprise:acme-corp");
+    const posted = await world.card(/Accept addendum and continue/, since);
+    const card = textOf(posted);
+    expect(card).toContain(
+      "a GitHub App that an owner of the enterprise acme-corp registers by hand is installed on the enterprise's organizations.",
+    );
+    expect(card).not.toContain("is created and installed");
+    const clicked = world.mark();
+    await world.click("alice", posted, "enable.accept");
+    await world.privateMessage("alice", /Register the app/, clicked);
+    const statusSince = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /An enable of acme-corp/, statusSince));
+    expect(status).toContain(
+      "is waiting for an enterprise owner to register the app by hand on GitHub and hand its credentials to ghconnect; expires",
+    );
+    expect(status).not.toContain("to be created and installed");
+  });
+
   it("disable enterprise:SLUG uninstalls the app, deletes its credentials and links the enterprise page where an owner deletes the registration; a plain name does not match the enterprise", async () => {
     world = await startWorld(engine);
     await connectEnterprise(world);
@@ -407,6 +429,12 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     since = world.mark();
     await world.command("alice", "disable enterprise:acme-corp");
     const card = structuredClone(await world.card(/Disconnect acme-corp\?[\s\S]*Approving will/, since));
+    // The installation is on the enterprise's organizations, named; an enterprise app has no webhook secret.
+    expect(textOf(card)).toMatch(/• uninstall the app \S+ from the organizations? (acme|acme, octo-inc) of the enterprise acme-corp;/);
+    expect(textOf(card)).toContain(
+      "• delete the private key, client secret and tokens from this server — and so from every replica and every future backup;",
+    );
+    expect(textOf(card)).not.toContain("webhook secret");
     await world.click("alice", card, "disable.approve");
     const done = await world.card(/Disconnected acme-corp/);
     expect(textOf(done)).toContain("Installation token revoked; app uninstalled; every credential deleted from this server.");

@@ -248,7 +248,9 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       for (const name of ["unified-search", "server-statistics", "license-sync", "dependabot", "actions", "unified-contributions"])
         expect(text).toContain(`\`${name}\``);
       expect(text).toContain("GitHub offers no API for");
-      expect(text).toContain(`${world.sandbox.urls.ghes}/enterprises/<enterprise>/settings/dotcom_connection`);
+      // The enterprise slug is known (GHES_ENTERPRISE): the link is the real page, no placeholder.
+      expect(text).toContain(`${world.sandbox.urls.ghes}/enterprises/example/settings/dotcom_connection`);
+      expect(text).not.toContain("<enterprise>");
     });
 
     it("turning a feature on is audited and posted in the admin channel; non-admins cannot", async () => {

@@ -3,6 +3,7 @@
 // (acme.ghe.com, api.acme.ghe.com, …) behind a proxy that resolves them, so the bot derives the
 // API and uploads hosts itself and reaches them by name.
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
 
@@ -91,6 +92,14 @@ describe.each(ENGINES)("GHE.com (%s)", (engine) => {
       "Actions from GitHub.com `actions` — 🚫 not offered on GHE.com (GitHub does not offer actions from GitHub.com on GHE.com)",
     );
     expect(list).toMatch(/Unified search `unified-search` — ▫️ off/);
+    // status agrees with features: not offered, not merely off.
+    const statusMark = world.mark();
+    await world.command("alice", "status");
+    const status = textOf(await world.privateMessage("alice", /Features:/, statusMark));
+    expect(status).toContain("🚫 server-statistics");
+    expect(status).toContain("🚫 actions");
+    expect(status).toContain("▫️ unified-search");
+    expect(status).toContain("(🚫 not offered on acme.ghe.com)");
     const mark = world.mark();
     await world.command("alice", "feature enable server-statistics");
     const refusal = textOf(await world.privateMessage("alice", /cannot be turned on/, mark));
@@ -123,8 +132,31 @@ describe.each(ENGINES)("GHE.com (%s)", (engine) => {
     await world.privateMessage("alice", /Turned on Unified search/);
     // Search runs as the person: alice links both sides, the github.com one through acme.ghe.com.
     await world.link("alice", "ghes");
-    await world.link("alice", "github");
+    // The GitHub side is named by its site everywhere: the thread line, the button, the pages, the DM and the channel.
+    const connectedCard = await world.card(/Connected acme/);
+    const threadLine = await eventually(() =>
+      world.sandbox.slack.calls
+        .filter((c) => c.method === "chat.postMessage" && c.args.thread_ts === connectedCard.ts)
+        .map((c) => String(c.args.text))
+        .find((t) => t.startsWith("🔗 Connected acme")),
+    );
+    expect(threadLine).toMatch(/^🔗 Connected acme: installation \d+, installed by acme\.ghe\.com `octocat`\.$/);
     let mark = world.mark();
+    await world.command("alice", "link");
+    const offer = await world.privateMessage("alice", /Prove who you are/, mark);
+    expect(textOf(offer)).not.toContain("github.com");
+    const signIn = world.linkIn(offer, /^Sign in to acme\.ghe\.com$/);
+    const linked = await world.browse("alice", signIn);
+    expect(linked.hops.some((h) => h.pressed?.button === "I am U0ALICE001: continue to acme.ghe.com")).toBe(true);
+    expect(linked.text).toContain("You are octocat on acme.ghe.com.");
+    const dm = await eventually(() =>
+      world.sandbox.slack.messages.find((m) => m.channel === "U0ALICE001" && /now linked to the acme\.ghe\.com login/.test(textOf(m))),
+    );
+    expect(textOf(dm)).toContain("Your Slack account is now linked to the acme.ghe.com login `octocat`.");
+    expect(textOf(await world.card(/linked acme\.ghe\.com `octocat`/, mark))).toContain(
+      "<@U0ALICE001> signed in and linked acme.ghe.com `octocat` to their Slack account.",
+    );
+    mark = world.mark();
     await world.command("alice", "search flaky");
     const results = textOf(await world.privateMessage("alice", /Search:/, mark));
     expect(results).toContain("<http://acme.ghe.com/acme/api/issues/101|acme/api#101>");

@@ -104,6 +104,35 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     ]);
   });
 
+  it("unlink says what happens to the person's admin roster entry: pending only for a command-added entry whose GHES side went", async () => {
+    world = await startWorld(engine);
+    await world.enable();
+    // No entry: no roster sentence at all.
+    await world.link("mallory", "ghes");
+    const none = await ask("mallory", "unlink", /Unlinked|nothing to unlink/);
+    expect(none).toContain("Search skips an unlinked side.");
+    expect(none).not.toContain("admin");
+
+    // A GHCONNECT_ADMINS entry is trusted configuration: it stays active whatever is unlinked.
+    await world.link("carol", "ghes");
+    await world.link("carol", "github");
+    const trusted = await ask("carol", "unlink", /Unlinked|nothing to unlink/);
+    expect(trusted).toContain("Your admin roster entry comes from GHCONNECT_ADMINS and stays active.");
+    expect(trusted).not.toContain("pending");
+
+    // A command-added entry, proven by linking GHES: unlinking github.com leaves it active; unlinking GHES makes it pending.
+    const dave = world.sandbox.world.ghesUsers.find((u) => u.login === "dave");
+    if (dave) dave.site_admin = true;
+    expect(await ask("alice", `admins add <@${SANDBOX_USERS.mallory.slack}> dave`, /Added <@|admin roster/)).toContain("Added <@");
+    await world.link("mallory", "ghes");
+    await world.link("mallory", "github");
+    const github = await ask("mallory", "unlink github", /Unlinked|nothing to unlink/);
+    expect(github).toContain("Your admin roster entry stays active: GHES stays linked as `dave`.");
+    expect(github).not.toContain("pending");
+    const ghes = await ask("mallory", "unlink ghes", /Unlinked|nothing to unlink/);
+    expect(ghes).toContain("Your admin roster entry (GHES `dave`) is pending until you link GHES as `dave` again.");
+  });
+
   it("the github.com side is the connected app's authorization: tokens are refreshed before they expire; a refused refresh expires the link and tells the person", async () => {
     world = await startWorld(engine);
     await world.enable();
@@ -297,13 +326,20 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
 
   it("a start link forwarded to alice shows whose link it is and links nothing until confirmed; GET changes nothing", async () => {
     world = await startWorld(engine);
+    const hhmm = () => `${new Date(world.sandbox.world.now()).toISOString().slice(11, 16)} UTC`;
+    const before = hhmm();
     const url = await startUrl("mallory");
+    const asked = [before, hhmm()];
     const seq = await lastSeq();
     const page = await (await lookingBrowser("alice")).browse(url);
     expect(page.status).toBe(200);
-    expect(page.text).toContain(
-      `This sign-in link was made for the Slack user ${SANDBOX_USERS.mallory.slack} in the Slack workspace Sandbox (T0SANDBOX)`,
+    // The person recognises their own request by when they made it; the member ID stays, no Slack mention markup.
+    const said = asked.map(
+      (at) =>
+        `This is the link you asked for with /ghconnect link at ${at}, made for the Slack user ${SANDBOX_USERS.mallory.slack} (Slack member ID) in the Slack workspace Sandbox (T0SANDBOX).`,
     );
+    expect(said.some((s) => page.text.includes(s))).toBe(true);
+    expect(page.text).not.toContain("<@");
     expect(page.text).toContain(`Continuing signs you in to GHES (${new URL(world.sandbox.urls.ghes).host})`);
     expect(page.text).toContain(
       `Only continue if you are ${SANDBOX_USERS.mallory.slack} in Slack. If someone sent you this link, close this page: continuing gives them your GitHub identity.`,

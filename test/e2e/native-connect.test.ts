@@ -94,6 +94,23 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     expect((await audited("native.observed")).map((d) => d.event_id)).toEqual([late._document_id]);
   });
 
+  it("before the watcher's first read, status says the log is not read yet instead of claiming there is no event (even after check read it)", async () => {
+    world = await startWorld(engine);
+    nativeClick(world.sandbox.world, "connect", "alice", "acme");
+    expect(await ask("alice", "check", /ghconnect check/)).toContain("✅ GHES audit log");
+    const text = await ask("alice", "status", /GHES's own GitHub Connect/);
+    expect(text).toContain("Connection\nnot read yet (read each minute)");
+    expect(text).toContain("Token last updated\nnot read yet (read each minute)");
+    expect(text).toContain("Enterprise `example` · not read yet (read each minute)");
+    expect(text).not.toContain("no `dotcom_connection` event");
+    expect(text).not.toContain("never connected");
+    // Once the watcher has read it, status says what the log holds.
+    await world.bot.bot.native.look();
+    const after = await ask("alice", "status", /GHES's own GitHub Connect/);
+    expect(after).toContain("Connection\nconnected to acme since");
+    expect(after).toContain("Token last updated\nno event seen");
+  });
+
   it("a token without the audit-log scope: the channel says which scope, nothing is recorded", async () => {
     world = await startWorld(engine);
     world.sandbox.world.ghesTokenScopes = ["site_admin"];
@@ -103,7 +120,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     const line = await world.card(/cannot watch GHES's own GitHub Connect/);
     expect(textOf(line)).toContain("it needs the `admin:enterprise` scope (or `read:audit_log`); it has: site_admin");
     const text = await ask("alice", "status", /GHES's own GitHub Connect/);
-    expect(text).toContain("no `dotcom_connection` event in GHES's audit log");
+    expect(text).toContain("Connection\nnot read yet (read each minute)");
     expect(text).toContain("⚠️ could not read GHES's audit log");
   });
 

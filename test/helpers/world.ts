@@ -116,7 +116,7 @@ export async function startWorld(
       const since = world.mark();
       await world.command(user, "link");
       const reply = await world.privateMessage(user, /Prove who you are|nothing to link/, since);
-      return world.browse(browser, world.linkIn(reply, side === "ghes" ? /Sign in to GHES/ : /Sign in to github\.com/));
+      return world.browse(browser, world.linkIn(reply, side === "ghes" ? /Sign in to GHES/ : /Sign in to (github\.com|\S+\.ghe\.com)/));
     },
     async enable(org = "acme") {
       const link = await world.enableUntilGitHub(org);

@@ -36,6 +36,26 @@ describe("npm run demo", () => {
     );
   }, 60_000);
 
+  it(":browse on a sign-in link shows the confirmation page's heading and the button it pressed, then the linked page", () => {
+    const { code, out } = demo("/ghconnect link\n:browse 1\n:quit\n");
+    expect(code).toBe(0);
+    expect(out).toMatch(
+      /GET \S+\/ghconnect\/link\/start\?state=\S+ → 200\n {4}page "Link GHES \(127\.0\.0\.1:\d+\) to the Slack user U0ALICE001\?": pressed "I am U0ALICE001: continue to GHES \(127\.0\.0\.1:\d+\)"\n\s+POST \S+\/ghconnect\/link\/start → 302/,
+    );
+    expect(out).toContain("You are alice on GHES.");
+  }, 60_000);
+
+  it("a slip in a piped session (no such link, :browse on the enterprise guide) is said and the session goes on; @name of a sandbox user becomes a mention", () => {
+    const { code, out } = demo(
+      "/ghconnect enable enterprise:acme-corp\n:click 2\n:browse 5\n:open 99\n:browse 99\n/ghconnect admins add @mallory dave\n:quit\n",
+    );
+    expect(code).toBe(0);
+    expect(out).toContain("error: link 5 is the enterprise registration guide: use :register 5");
+    expect(out).not.toContain("/ghconnect/enterprise/credentials → 422");
+    expect(out).toContain("error: there is no link 99");
+    expect(out).toContain("`dave` is not a site administrator on GHES now, so @U0MALLORY1 was not added.");
+  }, 60_000);
+
   it("exits non-zero on a line it cannot parse", () => {
     const { code, out } = demo("/ghconnect help\n:frobnicate\n/ghconnect help\n");
     expect(code).toBe(1);

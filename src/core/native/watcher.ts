@@ -199,8 +199,13 @@ export class NativeWatcher {
     ]);
     const byName = new Map(recorded.map((f) => [f.name, f]));
     const s = foldNative(all);
-    const connection =
-      s.connected === true
+    // Until the watcher has read the log once, nothing is known: say so rather than "no event".
+    const unread = !look || (look.problem !== undefined && !look.okAt);
+    const notRead = "not read yet (read each minute)";
+    const seen = (at: string | undefined) => (at ? when(at) : unread ? notRead : "no event seen");
+    const connection = unread
+      ? notRead
+      : s.connected === true
         ? `connected to ${s.account ?? "(account not named in GHES's audit log)"} since ${when(s.since as string)} by @${s.by}`
         : s.connected === false
           ? `not connected: disabled ${when(s.disconnectedAt as string)} by @${s.disconnectedBy}`
@@ -216,7 +221,7 @@ export class NativeWatcher {
       })
       .join(" · ");
     const lookLine = !look
-      ? "not read yet"
+      ? notRead
       : look.problem
         ? `⚠️ could not read GHES's audit log at ${when(look.at)}: ${look.problem}${look.okAt ? ` (last read ${when(look.okAt)})` : ""}`
         : `audit log read ${when(look.at)}`;
@@ -226,9 +231,9 @@ export class NativeWatcher {
         kind: "fields",
         fields: [
           ["Connection", connection],
-          ["Token last updated", s.tokenUpdatedAt ? when(s.tokenUpdatedAt) : "no event seen"],
-          ["License usage last uploaded", s.licenseUploadedAt ? when(s.licenseUploadedAt) : "no event seen"],
-          ["Usage metrics last uploaded", s.metricsUploadedAt ? when(s.metricsUploadedAt) : "no event seen"],
+          ["Token last updated", seen(s.tokenUpdatedAt)],
+          ["License usage last uploaded", seen(s.licenseUploadedAt)],
+          ["Usage metrics last uploaded", seen(s.metricsUploadedAt)],
         ],
       },
       { kind: "text", text: `*Native features:* ${features}` },

@@ -4,7 +4,8 @@
 import type { AuditInput } from "../audit.js";
 import type { Clock } from "../clock.js";
 import { NotAuthorized } from "../errors.js";
-import { githubSiteName } from "../github-hosts.js";
+import { FEATURES } from "../features.js";
+import { githubSiteName, unavailableOnTarget } from "../github-hosts.js";
 import type { Block, Message } from "../message.js";
 import type { FlowStore, GhesGateway, Notifier } from "../ports.js";
 import { pendingEntries, pendingSentence } from "../roster.js";
@@ -130,6 +131,7 @@ export class StatusCommand {
       },
       ghesCheckFailed,
       githubSite: githubSiteName(this.deps.githubUrl),
+      notOffered: FEATURES.filter((f) => unavailableOnTarget(f.name, this.deps.githubUrl)).map((f) => f.name),
     });
     const reply: Message = { ...base, blocks: [...base.blocks, ...facts.native] };
     if (!ghesCheckFailed) this.lastView = { facts, reply };

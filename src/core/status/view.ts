@@ -18,6 +18,17 @@ export const OPERATION_STATE_WORDS: Record<OperationStatus, string> = {
   cancelled: "cancelled",
 };
 
+/** An enterprise's app is registered by an owner by hand, then installed on its organizations. */
+const ENTERPRISE_STATE_WORDS: Partial<Record<OperationStatus, string>> = {
+  awaiting_github: "waiting for an enterprise owner to register the app by hand on GitHub and hand its credentials to ghconnect",
+  awaiting_install: "waiting for the app to be installed on the enterprise's organizations (the app is registered)",
+};
+
+/** An operation's state in words, as its account kind makes it read. */
+export function operationStateWords(op: Pick<Operation, "status" | "accountKind">): string {
+  return (op.accountKind === "enterprise" ? ENTERPRISE_STATE_WORDS[op.status] : undefined) ?? OPERATION_STATE_WORDS[op.status];
+}
+
 /** Each state of a disconnect request, in words; "peer" requests wait for someone else. */
 export function approvalStateWords(status: ApprovalStatus, policy: "self" | "peer"): string {
   const words: Record<ApprovalStatus, string> = {
@@ -43,6 +54,8 @@ export interface StatusView {
   ghesCheckFailed?: string;
   /** Where the GitHub account lives: github.com (the default) or SUBDOMAIN.ghe.com. */
   githubSite?: string;
+  /** Features GitHub does not offer where this server connects (GHE.com): shown as 🚫, as `features` says. */
+  notOffered?: string[];
 }
 
 /**
@@ -106,11 +119,16 @@ export function statusMessage(v: StatusView): Message {
     blocks.push({ kind: "text", text: "This server is not connected to GitHub. An admin can connect it with `/ghconnect enable ORG`." });
   }
   const on = new Set(v.features.filter((f) => f.enabled).map((f) => f.name));
-  blocks.push({ kind: "text", text: `*Features:* ${FEATURES.map((f) => `${on.has(f.name) ? "✅" : "▫️"} ${f.name}`).join("  ")}` });
+  blocks.push({
+    kind: "text",
+    text: `*Features:* ${FEATURES.map((f) => `${v.notOffered?.includes(f.name) ? "🚫" : on.has(f.name) ? "✅" : "▫️"} ${f.name}`).join("  ")}${
+      v.notOffered?.length ? ` (🚫 not offered on ${v.githubSite ?? "GHE.com"})` : ""
+    }`,
+  });
   const pending: string[] = [];
   if (v.inFlight)
     pending.push(
-      `⏳ ${v.inFlight.kind === "enable" ? "An" : "A"} ${v.inFlight.kind} of ${v.inFlight.org} by <@${v.inFlight.requestedBySlack}> is ${OPERATION_STATE_WORDS[v.inFlight.status]}; expires ${when(v.inFlight.expiresAt)}.`,
+      `⏳ ${v.inFlight.kind === "enable" ? "An" : "A"} ${v.inFlight.kind} of ${v.inFlight.org} by <@${v.inFlight.requestedBySlack}> is ${operationStateWords(v.inFlight)}; expires ${when(v.inFlight.expiresAt)}.`,
     );
   if (v.pendingApproval) {
     const a = v.pendingApproval;
