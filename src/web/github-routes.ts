@@ -7,7 +7,7 @@ import type { EnableFlow, EnablePageUrls, GitHubPage, PageOutcome, PageRefusalCo
 import { DatabaseUnavailable } from "../core/errors.js";
 import { LINK_CALLBACK_PATH } from "../core/identity.js";
 import type { LinkConfirmPage } from "../core/link.js";
-import type { Route } from "./http.js";
+import { type Route, readFormBody } from "./http.js";
 import { type PageResult, renderPage } from "./pages.js";
 
 export const CALLBACK_PATH = "/ghconnect/github/callback";
@@ -138,32 +138,24 @@ const CREDENTIAL_FIELDS = ["state", "app_id", "client_id", "client_secret", "pri
  * It carries a private key, so it is never logged and a problem never quotes it.
  */
 async function credentialsBody(req: IncomingMessage): Promise<Params> {
-  const type = String(req.headers["content-type"] ?? "")
-    .split(";")[0]
-    ?.trim()
-    .toLowerCase();
-  if (type !== "application/x-www-form-urlencoded") {
-    req.resume();
-    return { ok: false, reason: "not a form body", page: badRequest("The credentials form must be sent by the form on ghconnect's page.") };
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_CREDENTIALS_BODY) {
-      req.resume();
-      const tooLarge: ErrorPage = {
-        kind: "page",
-        status: 413,
-        tone: "error",
-        title: "Form too large",
-        message: `The form is larger than ${MAX_CREDENTIALS_BODY / 1024} kB, which no app's credentials are. Nothing was changed.`,
+  const body = await readFormBody(req, MAX_CREDENTIALS_BODY);
+  if (!body.ok) {
+    if (body.why === "not a form body")
+      return {
+        ok: false,
+        reason: "not a form body",
+        page: badRequest("The credentials form must be sent by the form on ghconnect's page."),
       };
-      return { ok: false, reason: `body over ${MAX_CREDENTIALS_BODY} bytes`, page: tooLarge };
-    }
-    chunks.push(chunk as Buffer);
+    const tooLarge: ErrorPage = {
+      kind: "page",
+      status: 413,
+      tone: "error",
+      title: "Form too large",
+      message: `The form is larger than ${MAX_CREDENTIALS_BODY / 1024} kB, which no app's credentials are. Nothing was changed.`,
+    };
+    return { ok: false, reason: `body over ${MAX_CREDENTIALS_BODY} bytes`, page: tooLarge };
   }
-  const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+  const form = new URLSearchParams(body.text);
   const out: Record<string, string | undefined> = {};
   for (const name of CREDENTIAL_FIELDS) {
     const values = form.getAll(name);

@@ -19,3 +19,32 @@ export function sendText(res: ServerResponse, status: number, body: string, cont
   res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });
   res.end(body);
 }
+
+/**
+ * A browser form's body: url-encoded and at most `maxBytes`, read as text; otherwise why not (the
+ * rest of the body is drained, so the connection stays usable for the answer).
+ */
+export async function readFormBody(
+  req: IncomingMessage,
+  maxBytes: number,
+): Promise<{ ok: true; text: string } | { ok: false; why: "not a form body" | "too large" }> {
+  const type = String(req.headers["content-type"] ?? "")
+    .split(";")[0]
+    ?.trim()
+    .toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") {
+    req.resume();
+    return { ok: false, why: "not a form body" };
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      req.resume();
+      return { ok: false, why: "too large" };
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return { ok: true, text: Buffer.concat(chunks).toString("utf8") };
+}

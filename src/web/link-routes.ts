@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { LINK_CALLBACK_PATH, LINK_COOKIE, LINK_START_PATH, type LinkSide } from "../core/identity.js";
 import type { LinkService } from "../core/link.js";
 import { type Params, pageRoute, params } from "./github-routes.js";
-import type { Route } from "./http.js";
+import { type Route, readFormBody } from "./http.js";
 
 export function linkRoutes(links: LinkService, log: Logger): Route[] {
   const route = (side: LinkSide): Route => ({
@@ -58,25 +58,12 @@ async function readConfirmForm(req: IncomingMessage): Promise<Params> {
     reason,
     page: { kind: "page", status: 400, tone: "error", title: "Bad request", message: `${message} Nothing was linked.` },
   });
-  const type = String(req.headers["content-type"] ?? "")
-    .split(";")[0]
-    ?.trim()
-    .toLowerCase();
-  if (type !== "application/x-www-form-urlencoded") {
-    req.resume();
-    return bad("not a form body", "This page takes the form on ghconnect's confirmation page only.");
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_CONFIRM_BODY) {
-      req.resume();
-      return bad(`body over ${MAX_CONFIRM_BODY} bytes`, "The form is larger than the confirmation form is.");
-    }
-    chunks.push(chunk as Buffer);
-  }
-  const read = params(new URL(`http://form/?${Buffer.concat(chunks).toString("utf8")}`), ["state", "token"]);
+  const body = await readFormBody(req, MAX_CONFIRM_BODY);
+  if (!body.ok)
+    return body.why === "too large"
+      ? bad(`body over ${MAX_CONFIRM_BODY} bytes`, "The form is larger than the confirmation form is.")
+      : bad("not a form body", "This page takes the form on ghconnect's confirmation page only.");
+  const read = params(new URL(`http://form/?${body.text}`), ["state", "token"]);
   if (!read.ok) return read;
   const origin = req.headers.origin;
   return {
