@@ -110,7 +110,7 @@ export function disableCard(
         kind: "text",
         text: `❌ *GitHub failed while disconnecting:* ${stage.error}\nNothing was deleted yet. Retry, or delete the local credentials anyway (the app then stays installed on ${a.org} until someone uninstalls it on GitHub).`,
       });
-      blocks.push(afterFailureButtons(a));
+      blocks.push(afterFailureButtons(a, uninstallFrom(a, c)));
       text = `Disconnecting ${a.org} failed at GitHub`;
       break;
     case "interrupted":
@@ -118,7 +118,7 @@ export function disableCard(
         kind: "text",
         text: `⚠️ *The bot executing this disconnect stopped* (restart or crash) before it finished; nothing was deleted locally. GitHub may already have revoked the token or uninstalled the app. Retry, or delete the local credentials anyway (the app then may stay installed on ${a.org} until someone uninstalls it on GitHub).`,
       });
-      blocks.push(afterFailureButtons(a));
+      blocks.push(afterFailureButtons(a, uninstallFrom(a, c)));
       text = `Disconnecting ${a.org} was interrupted`;
       break;
     case "cancelled":
@@ -140,8 +140,16 @@ export function disableCard(
   return { text, blocks };
 }
 
+/** Where the app is installed, in plain words (a dialog's text): an enterprise's app is on its organizations. */
+function uninstallFrom(a: Approval, c: Partial<Pick<Connection, "accountKind" | "installedOn">>): string {
+  if (c.accountKind !== "enterprise") return a.org;
+  const orgs = c.installedOn ?? [];
+  if (!orgs.length) return `the organizations of the enterprise ${a.org}`;
+  return `the organization${orgs.length > 1 ? "s" : ""} ${orgs.join(", ")} of the enterprise ${a.org}`;
+}
+
 /** Retry, or delete the local credentials anyway: what admins can do after a disconnect stopped half-way. */
-function afterFailureButtons(a: Approval): Block {
+function afterFailureButtons(a: Approval, from: string): Block {
   return {
     kind: "actions",
     buttons: [
@@ -153,7 +161,7 @@ function afterFailureButtons(a: Approval): Block {
         style: "danger",
         confirm: {
           title: "Delete local credentials?",
-          text: `Every credential is deleted from this server now. GitHub was not told: uninstall the app from ${a.org} on GitHub yourself.`,
+          text: `Every credential is deleted from this server now. GitHub was not told: uninstall the app from ${from} on GitHub yourself.`,
           confirm: "Delete them",
           deny: "Keep them",
         },

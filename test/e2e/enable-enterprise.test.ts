@@ -408,16 +408,9 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
 
   it("disable enterprise:SLUG uninstalls the app, deletes its credentials and links the enterprise page where an owner deletes the registration; a plain name does not match the enterprise", async () => {
     world = await startWorld(engine);
-    await connectEnterprise(world);
+    // The owner installs it on the enterprise's other organization too while connecting.
+    await connectEnterprise(world, { alsoOn: ["octo-inc"] });
     const app = world.sandbox.world.apps.at(-1)!;
-    // The owner also installed it on the enterprise's other organization.
-    const second = await fetch(`${world.sandbox.urls.web}/apps/${app.slug}/installations`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-sandbox-user": "octocat" },
-      body: new URLSearchParams({ target: "octo-inc" }),
-    });
-    expect(second.status).toBe(302);
     expect(world.sandbox.world.installations.filter((i) => i.appId === app.id && !i.deleted)).toHaveLength(2);
 
     let since = world.mark();
@@ -430,7 +423,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     await world.command("alice", "disable enterprise:acme-corp");
     const card = structuredClone(await world.card(/Disconnect acme-corp\?[\s\S]*Approving will/, since));
     // The installation is on the enterprise's organizations, named; an enterprise app has no webhook secret.
-    expect(textOf(card)).toMatch(/• uninstall the app \S+ from the organizations? (acme|acme, octo-inc) of the enterprise acme-corp;/);
+    expect(textOf(card)).toMatch(/• uninstall the app \S+ from the organizations acme, octo-inc of the enterprise acme-corp;/);
     expect(textOf(card)).toContain(
       "• delete the private key, client secret and tokens from this server — and so from every replica and every future backup;",
     );
@@ -442,6 +435,22 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(world.sandbox.world.installations.filter((i) => i.appId === app.id).every((i) => i.deleted)).toBe(true);
     expect(await credentialCount(world)).toBe(0);
     expect(await world.bot.bot.store.connections.latest()).toMatchObject({ status: "disconnected", accountKind: "enterprise" });
+  });
+
+  it("GitHub failing on an enterprise's uninstall: “delete local credentials anyway” asks to uninstall the app from the enterprise's organizations, by name", async () => {
+    world = await startWorld(engine);
+    await connectEnterprise(world, { alsoOn: ["octo-inc"] });
+    const since = world.mark();
+    await world.command("alice", "disable enterprise:acme-corp");
+    const card = structuredClone(await world.card(/Disconnect acme-corp\?[\s\S]*Approving will/, since));
+    world.sandbox.world.inject({ host: "api", status: 500, pathIncludes: "/app/installations/", times: 3 });
+    await world.click("alice", card, "disable.approve");
+    const failed = await world.card(/GitHub failed while disconnecting/);
+    const force = JSON.stringify(failed.blocks);
+    expect(force).toContain(
+      "GitHub was not told: uninstall the app from the organizations acme, octo-inc of the enterprise acme-corp on GitHub yourself.",
+    );
+    expect(await world.bot.bot.store.connections.active()).toBeDefined();
   });
 
   it("the owners choose the organizations: status lists them, and one added or removed on GitHub later is noticed, posted and audited", async () => {
