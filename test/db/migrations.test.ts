@@ -119,7 +119,9 @@ describe.each(ENGINES)("migrations (%s)", (engine) => {
           .insertInto("audit_log")
           .values({ ...(last as NonNullable<typeof last>), details: "{}" })
           .execute(),
-      ).rejects.toThrow();
+      ).rejects.toThrow(
+        engine === "sqlite" ? /UNIQUE constraint failed: audit_log\.seq/ : /duplicate key value violates unique constraint/,
+      );
     } finally {
       await t.cleanup();
     }
