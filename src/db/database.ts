@@ -1,10 +1,11 @@
 // Opens the database named by DATABASE_URL: sqlite:PATH, sqlite::memory: or postgres://…
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { type DatabaseIntrospector, Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { DatabaseHealth } from "../core/ports.js";
 import { translatingDialect } from "./errors.js";
+import { CurrentSchemaIntrospector } from "./pg-introspector.js";
 import type { Database } from "./schema.js";
 import { Sqlite3Dialect } from "./sqlite-dialect.js";
 
@@ -17,6 +18,14 @@ export interface Db {
   /** PostgreSQL: the schema ghconnect's tables live in (the connection's current_schema()). */
   schema?: string;
   close(): Promise<void>;
+}
+
+/** PostgreSQL whose introspection (and so the migrator's) reads ghconnect's schema alone. */
+class CurrentSchemaPostgresDialect extends PostgresDialect {
+  // biome-ignore lint/suspicious/noExplicitAny: the dialect's own signature.
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new CurrentSchemaIntrospector(db, super.createIntrospector(db));
+  }
 }
 
 /** Opens (but does not migrate) the database. */
@@ -44,7 +53,7 @@ export async function openDatabase(url: string, options: { schema?: string } = {
   pool.on("connect", (client) => {
     client.on("error", () => {});
   });
-  const translating = translatingDialect(new PostgresDialect({ pool }));
+  const translating = translatingDialect(new CurrentSchemaPostgresDialect({ pool }));
   const kysely = new Kysely<Database>({ dialect: translating.dialect });
   const db: Db = { kysely, engine: "postgres", close: translating.close };
   try {

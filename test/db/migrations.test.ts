@@ -168,3 +168,27 @@ describe("the migration index", () => {
     expect(MIGRATION_NAMES).toEqual(files.sort());
   });
 });
+
+// PostgreSQL only: SQLite has one schema per file.
+it.runIf(ENGINES.includes("postgres"))(
+  "reads only its own schema's catalog: another schema's tables (even Kysely's own) are neither listed nor taken for ours",
+  async () => {
+    const t = await createTestDb("postgres");
+    const other = await createTestDb("postgres");
+    try {
+      await migrateToLatest(other.db);
+      await sql`create table ${sql.table("stray")} (id int)`.execute(other.db.kysely);
+      expect((await t.db.kysely.introspection.getTables({ withInternalKyselyTables: true })).map((x) => x.name)).toEqual([]);
+      expect(await migrateToLatest(t.db)).toEqual(MIGRATION_NAMES);
+      const tables = await t.db.kysely.introspection.getTables();
+      expect(new Set(tables.map((x) => x.schema))).toEqual(new Set([t.schema]));
+      expect(tables.map((x) => x.name)).not.toContain("stray");
+      expect(tables.map((x) => x.name)).not.toContain("kysely_migration");
+      const admins = tables.find((x) => x.name === "admins");
+      expect(admins?.columns.find((c) => c.name === "slack_user_id")).toMatchObject({ isNullable: false });
+    } finally {
+      await other.cleanup();
+      await t.cleanup();
+    }
+  },
+);

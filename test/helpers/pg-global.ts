@@ -1,6 +1,7 @@
 // Test schemas are dropped once, after every test file has finished (and leftovers of an
-// interrupted run before they start): Kysely's migrator introspects the tables of all schemas,
-// so a schema dropped by one file while another migrates would fail the other.
+// interrupted run before they start): a test's bot processes may still hold a connection (and its
+// locks) when the test's cleanup runs. Our migrator reads only its own schema
+// (src/db/pg-introspector.ts), so the schemas left until then cost nothing to the others.
 import pg from "pg";
 
 async function dropTestSchemas(): Promise<void> {
