@@ -68,7 +68,7 @@ export class StatusCommand {
       this.facts.forget();
       facts = await this.readFacts();
     }
-    const reply = await this.withPendingRoster(this.view(facts, ghesCheckFailed));
+    const reply = this.view(facts, ghesCheckFailed);
     const audit: AuditInput = {
       actor: { slack: slackUserId },
       action: "command.status",
@@ -102,12 +102,6 @@ export class StatusCommand {
     }
   }
 
-  /** Roster entries that grant nothing yet are named under the status. */
-  private async withPendingRoster(view: Message): Promise<Message> {
-    const pending = await pendingEntries(this.deps.store.admins);
-    return pending.length ? { ...view, blocks: [...view.blocks, { kind: "context", text: `⏳ ${pendingSentence(pending)}` }] } : view;
-  }
-
   /**
    * The status view of these facts. A burst of `status` while the same facts are cached shares
    * one rendering of them, made when the facts were first shown (at most the cache's age ago: a
@@ -133,7 +127,9 @@ export class StatusCommand {
       githubSite: githubSiteName(this.deps.githubUrl),
       notOffered: FEATURES.filter((f) => unavailableOnTarget(f.name, this.deps.githubUrl)).map((f) => f.name),
     });
-    const reply: Message = { ...base, blocks: [...base.blocks, ...facts.native] };
+    // Roster entries that grant nothing yet are named under the status.
+    const pending: Block[] = facts.pending.length ? [{ kind: "context", text: `⏳ ${pendingSentence(facts.pending)}` }] : [];
+    const reply: Message = { ...base, blocks: [...base.blocks, ...facts.native, ...pending] };
     if (!ghesCheckFailed) this.lastView = { facts, reply };
     return reply;
   }
@@ -141,13 +137,14 @@ export class StatusCommand {
   private async readFacts() {
     const { store } = this.deps;
     const active = await store.connections.active();
-    const [approval, latest, features, inFlight, native] = await Promise.all([
+    const [approval, latest, features, inFlight, native, pending] = await Promise.all([
       active ? store.approvals.pendingFor(active.id) : undefined,
       active ? undefined : store.connections.latest(),
       store.features.all(),
       store.operations.inFlight(),
       this.deps.nativeStatus?.() ?? ([] as Block[]),
+      pendingEntries(store.admins),
     ]);
-    return { active, approval, latest, features, inFlight, native };
+    return { active, approval, latest, features, inFlight, native, pending };
   }
 }
