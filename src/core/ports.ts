@@ -126,6 +126,11 @@ export interface DotcomGateway {
   readonly apiUrl: string;
   convertManifest(code: string): Promise<CreatedApp>;
   exchangeOAuthCode(clientId: string, clientSecret: string, code: string): Promise<string>;
+  /**
+   * Revokes a user token of the app (`DELETE /applications/{client_id}/token`, Basic auth with the
+   * client id and secret); a token already revoked or expired counts as revoked.
+   */
+  revokeUserToken(clientId: string, clientSecret: string, userToken: string): Promise<void>;
   currentUser(userToken: string): Promise<{ login: string }>;
   membership(userToken: string, org: string): Promise<{ state: string; role: string } | null>;
   /** The enterprise as the person sees it: do they own it, which organizations does it have. */

@@ -122,6 +122,21 @@ export class DotcomClient implements DotcomGateway {
     return token;
   }
 
+  async revokeUserToken(clientId: string, clientSecret: string, userToken: string): Promise<void> {
+    const basic = Buffer.from(`${clientId}:${clientSecret}`).toString("base64");
+    try {
+      await this.anonymous.request("DELETE /applications/{client_id}/token", {
+        client_id: clientId,
+        access_token: userToken,
+        headers: { authorization: `basic ${basic}` },
+      });
+    } catch (error) {
+      // 404: GitHub no longer knows the token (revoked or expired), which is what we wanted.
+      if (statusOf(error) === 404) return;
+      throw upstream("Revoking the installer's user token", this.apiHost, error);
+    }
+  }
+
   async currentUser(userToken: string): Promise<{ login: string }> {
     try {
       const { data } = await this.userOctokit(userToken).request("GET /user");

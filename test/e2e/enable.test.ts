@@ -20,6 +20,13 @@ async function auditActions(world: World): Promise<string[]> {
   return entries;
 }
 
+/** The github.com user tokens GitHub issued to `login` for the app, as the GitHub stand-in holds them. */
+function installerTokens(world: World, login: string, appId: number): Array<{ revoked: boolean }> {
+  return [...world.sandbox.world.userTokens.values()]
+    .filter((t) => t.login === login && t.appId === appId)
+    .map((t) => ({ revoked: !!t.revoked }));
+}
+
 describe.each(ENGINES)("enable (%s)", (engine) => {
   let world: World;
   afterEach(async () => {
@@ -136,6 +143,16 @@ describe.each(ENGINES)("enable (%s)", (engine) => {
     expect(page.text).toContain(`/organizations/acme/settings/apps/${app.slug}`);
     expect(await world.bot.bot.store.connections.active()).toBeUndefined();
     expect(await auditActions(world)).toContain("enable.installed:failed");
+    // The member's token proved who she is, then was revoked: it opens nothing at GitHub any more.
+    expect(installerTokens(world, "monalisa", app.id)).toEqual([{ revoked: true }]);
+  });
+
+  it("revokes the installer's user token once it has proven who they are: nothing of theirs stays usable at GitHub", async () => {
+    world = await startWorld(engine);
+    const page = await world.enable();
+    expect(page.text).toContain("Connected acme");
+    const app = world.sandbox.world.apps.at(-1)!;
+    expect(installerTokens(world, "octocat", app.id)).toEqual([{ revoked: true }]);
   });
 
   it("refuses a forged installation_id (checked with the app's own JWT)", async () => {

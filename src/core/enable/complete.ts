@@ -80,11 +80,23 @@ export async function complete(ctx: EnableContext, ret: ClaimedReturn): Promise<
     } catch (error) {
       return await handBack(ctx, ret, error);
     }
-    const githubUser = await dotcom.currentUser(userToken);
-    actor.github = githubUser.login;
-    // With the flow's own state and a code GitHub accepted, these are proven facts about this
-    // installation, not something a stranger can make up: the attempt fails.
-    const installer = await verifyInstaller(ctx, { op, userToken, login: githubUser.login, appLink });
+    // The installer's token proves who they are and what they own, once: it is revoked as soon as
+    // that is known, so nothing of theirs stays usable at GitHub for its 8 hours.
+    let installer: Awaited<ReturnType<typeof verifyInstaller>>;
+    try {
+      const githubUser = await dotcom.currentUser(userToken);
+      actor.github = githubUser.login;
+      // With the flow's own state and a code GitHub accepted, these are proven facts about this
+      // installation, not something a stranger can make up: the attempt fails.
+      installer = await verifyInstaller(ctx, { op, userToken, login: githubUser.login, appLink });
+    } finally {
+      await dotcom.revokeUserToken(app.clientId, secrets.clientSecret, userToken).catch((error: unknown) => {
+        ctx.deps.log?.info(
+          { err: error, operation: op.id },
+          "could not revoke the installer's user token; it expires by itself within 8 hours",
+        );
+      });
+    }
     if ("rejected" in installer) return await fail(installer.rejected.reason, installer.rejected.hint);
     const credentials = { appId: app.id, privateKey: secrets.privateKey };
     const installation = await verifyInstallation(ctx, { ret, credentials, allowed: installer.organizations, appLink });
@@ -94,7 +106,7 @@ export async function complete(ctx: EnableContext, ret: ClaimedReturn): Promise<
       credentials,
       installation,
       installationId: ret.installationId,
-      githubLogin: githubUser.login,
+      githubLogin: actor.github as string,
       appLink,
     });
     return await completeConnection(ctx, { op, state: ret.state, actor, ...built, installedOn: installation.account });
