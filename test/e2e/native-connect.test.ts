@@ -202,6 +202,11 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       expect(await audited("native.enterprise_discovered")).toEqual([{ source: "GHES GraphQL viewer.enterprises" }]);
       const status = await ask("alice", "status", /GitHub Connect/);
       expect(status).toContain(`${world.sandbox.urls.ghes}/enterprises/example/settings/dotcom_connection`);
+      // A restart asks GHES again, and finds the same slug: the trail already has it, once.
+      await world.restartBot();
+      expect((await world.bot.bot.native.look()).kind).toBe("looked");
+      expect(world.sandbox.routers.ghes.received.filter((r) => r.method === "POST" && r.path === "/api/graphql")).toHaveLength(2);
+      expect(await audited("native.enterprise_discovered")).toEqual([{ source: "GHES GraphQL viewer.enterprises" }]);
     });
 
     it("doctor says how to find the slug when GHES_ENTERPRISE is not set and GHES does not tell it (token without read:enterprise)", async () => {

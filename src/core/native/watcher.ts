@@ -46,6 +46,9 @@ export type LookOutcome =
 export const ENTERPRISE_SLUG_HOWTO =
   "Set GHES_ENTERPRISE to the enterprise slug: it is the SLUG in the address of GHES's enterprise settings, https://GHES/enterprises/SLUG/settings (Site admin → Enterprise settings).";
 
+/** A claim that never lapses: once per database. */
+const ONCE_MS = 100 * 365 * 86_400_000;
+
 export class NativeWatcher {
   /** GHES_ENTERPRISE, or the slug GHES told (discoverEnterprise) when it is not set. */
   private discovered?: string;
@@ -73,13 +76,16 @@ export class NativeWatcher {
     if ("slug" in found) {
       this.discovered = found.slug;
       this.discoveryProblem = undefined;
-      await this.deps.appendAudit({
-        actor: { slack: null },
-        action: "native.enterprise_discovered",
-        target: found.slug,
-        outcome: "ok",
-        details: { source: "GHES GraphQL viewer.enterprises" },
-      });
+      // Each replica asks at each start; the trail records a slug once (claimed in the database),
+      // and again only if GHES names another one.
+      if (await this.deps.claim(`native-enterprise-discovered:${found.slug}`, ONCE_MS))
+        await this.deps.appendAudit({
+          actor: { slack: null },
+          action: "native.enterprise_discovered",
+          target: found.slug,
+          outcome: "ok",
+          details: { source: "GHES GraphQL viewer.enterprises" },
+        });
     } else this.discoveryProblem = found.problem;
     return this.discovered;
   }
