@@ -313,7 +313,8 @@ export class GovernedFeatures {
       });
       return true;
     });
-    if (!won) return simpleMessage(this.notPending(r));
+    // Another click, replica or the sweep moved it first: say what it is now, not what it was.
+    if (!won) return simpleMessage(this.notPending((await store.nativeRequests.get(id)) as NativeRequest));
     await this.updateCard(r, { kind: "cancelled", by: slackUserId });
     return simpleMessage("Cancelled. Nothing was changed.");
   }
