@@ -173,6 +173,27 @@ describe.each(ENGINES)("a native feature request moves together with its audit e
     }
   });
 
+  it("a Cancel that loses to an Approve made while it was clicked tells the clicker who approved it, and cancels nothing", async () => {
+    const w = await setup();
+    try {
+      await w.governed.request("enable", "license-sync", "U1");
+      const [{ id } = { id: "" }] = await w.rows();
+      // The Approve lands after Cancel read the request as pending and before Cancel moves it.
+      const read = w.store.nativeRequests.get.bind(w.store.nativeRequests);
+      vi.spyOn(w.store.nativeRequests, "get").mockImplementationOnce(async (requestId) => {
+        const pending = await read(requestId);
+        await w.governed.approve(requestId, "U1");
+        return pending;
+      });
+      const reply = await w.governed.cancel(id, "U1");
+      expect(text(reply)).toContain("This change was already approved by <@U1> at 2026-11-29 14:00 UTC.");
+      expect(await w.rows()).toEqual([{ id, status: "awaiting" }]);
+      expect(await w.actions()).not.toContain("native_feature.cancelled");
+    } finally {
+      await w.t.cleanup();
+    }
+  });
+
   it("a confirmation is not recorded (request, feature, entry) when its audit entry cannot be written", async () => {
     const w = await setup();
     try {

@@ -291,6 +291,43 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       expect(approvals).toHaveLength(1);
     });
 
+    it("clicking Approve again and again, as the requester under peer policy or as a non-admin, is answered each time, but the admin channel shows one line and the trail one entry a minute per person, counting them", async () => {
+      await nativelyConnected({ GHCONNECT_DISCONNECT_APPROVAL: "peer" });
+      await world.command("alice", "feature disable dependabot");
+      const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
+      const channelBefore = world.channel().length;
+      for (let i = 0; i < 3; i++) {
+        const own = world.mark();
+        await world.click("alice", card, "native-feature.approve");
+        expect(textOf(await world.privateMessage("alice", /Nothing was changed/, own))).toContain("needs a second admin");
+        const stranger = world.mark();
+        await world.click("mallory", card, "native-feature.approve");
+        await world.privateMessage("mallory", /not in ghconnect's admin roster, so you cannot approve the change of dependabot/, stranger);
+      }
+      const refusedLines = () =>
+        world
+          .channel()
+          .slice(channelBefore)
+          .filter((m) => textOf(m).includes("was refused"));
+      await eventually(() => refusedLines().length > 0);
+      expect(refusedLines().map(textOf)).toEqual([
+        expect.stringContaining(
+          `🚫 <@${SANDBOX_USERS.alice.slack}>'s click on the \`dependabot\` change was refused: This change needs a second admin`,
+        ),
+      ]);
+      const own = await audited("native_feature.click");
+      expect(own).toEqual([expect.objectContaining({ clicked_by: SANDBOX_USERS.alice.slack, count: 1 })]);
+      const stranger = await audited("native_feature.approve");
+      expect(stranger).toEqual([expect.objectContaining({ clicked_by: SANDBOX_USERS.mallory.slack, count: 1 })]);
+      // The other two of each are counted toward the next entry of their kind, which the app's
+      // refusal sweep writes once the minute is up.
+      world.sandbox.world.advance(61_000);
+      await world.bot.bot.enable.flushRefusals();
+      expect((await audited("native_feature.click")).map((d) => d.count)).toEqual([2, 1]);
+      expect((await audited("native_feature.approve")).map((d) => d.count)).toEqual([2, 1]);
+      expect(await audited("native_feature.approved")).toEqual([]);
+    });
+
     it("prerequisites checked live refuse the request, with nothing posted: GitHub Connect off in GHES, Actions off", async () => {
       world = await startWorld(engine);
       await world.bot.bot.native.look();

@@ -6,15 +6,15 @@
 // where GitHub publishes one (none of these four today, see events.ts), otherwise the requester's
 // confirmation, audited as confirmed by a person. Nothing is recorded as done without one of them.
 import { randomUUID } from "node:crypto";
-import type { Actor } from "../audit.js";
-import { authorizeAdmin, requesterLogins } from "../authorize.js";
+import { type AdminIdentity, authorizeAdmin, requesterLogins } from "../authorize.js";
 import type { Clock } from "../clock.js";
 import { when } from "../enable-card.js";
-import { NotAuthorized, OperationInFlight } from "../errors.js";
+import { OperationInFlight } from "../errors.js";
 import { type FeatureName, findFeature } from "../features.js";
-import { type Message, simpleMessage } from "../message.js";
+import { type Message, refusalMessage, simpleMessage } from "../message.js";
 import type { FlowStore, GhesGateway, Notifier } from "../ports.js";
 import type { CheckResult } from "../preflight.js";
+import { authorizeClick, isRefusal, type Refusal, RefusalLog, refuseClick } from "../refusals.js";
 import { FEATURE_EVENTS, type NativeEvent, type NativeState } from "./events.js";
 import { type FeatureCardStage, featureCard } from "./feature-card.js";
 import { NativePrerequisitesFailed } from "./ports.js";
@@ -81,8 +81,16 @@ export interface GovernedDeps {
 /** An event stamped this long before the request still proves it (GHES's clock may lag the bot's). */
 export const EVENT_SKEW_MS = 5 * 60_000;
 
+/** The admin who clicked on a request's card, as its audit entries name them. */
+type Clicker = { slack: string; ghes: string };
+
 export class GovernedFeatures {
-  constructor(private readonly deps: GovernedDeps) {}
+  /** Refused clicks on a card: coalesced per clicker, request and reason (see refusedClick). */
+  private readonly refusals: RefusalLog;
+
+  constructor(private readonly deps: GovernedDeps) {
+    this.refusals = new RefusalLog({ store: deps.store });
+  }
 
   private expectedEvent(r: Pick<NativeRequest, "feature" | "action">): string | null {
     return (this.deps.featureEvents ?? FEATURE_EVENTS)[r.feature]?.[r.action] ?? null;
@@ -205,26 +213,25 @@ export class GovernedFeatures {
     const requests = store.nativeRequests;
     const r = await requests.get(id);
     if (!r) return simpleMessage("This request no longer exists. Nothing was changed.");
-    const actor = await this.clicker(r, slackUserId, "approve");
-    if ("refusal" in actor) return actor.refusal;
-    if (r.status !== "pending") return this.refuse(r, actor, this.notPending(r));
+    const admin = await this.authorizeClick(r, slackUserId, "approve");
+    if (isRefusal(admin)) return refusalMessage(admin);
+    const actor = { slack: slackUserId, ghes: admin.ghesLogin };
+    if (r.status !== "pending") return this.refuse(r, actor, { code: "not_pending", reason: this.notPending(r) });
     if (r.policy === "peer" && slackUserId === r.requestedBySlack)
-      return this.refuse(
-        r,
-        actor,
-        `This change needs a second admin: <@${r.requestedBySlack}> asked for it (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
-      );
+      return this.refuse(r, actor, {
+        code: "same_person",
+        reason: `This change needs a second admin: <@${r.requestedBySlack}> asked for it (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
+      });
     // Four eyes are two people, not two Slack accounts: the requester's GHES login counts too, the
     // one kept when they asked and the one their entry names now (the same rule as disconnects).
-    if (r.policy === "peer" && actor.ghes && (await requesterLogins(this.deps.store, r)).includes(actor.ghes.toLowerCase()))
-      return this.refuse(
-        r,
-        actor,
-        `This change needs a second admin, another person: <@${r.requestedBySlack}> asked for it as GHES \`${actor.ghes}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
-      );
+    if (r.policy === "peer" && (await requesterLogins(this.deps.store, r)).includes(actor.ghes.toLowerCase()))
+      return this.refuse(r, actor, {
+        code: "same_person",
+        reason: `This change needs a second admin, another person: <@${r.requestedBySlack}> asked for it as GHES \`${actor.ghes}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
+      });
     if (Date.parse(r.expiresAt) <= clock().getTime()) {
       await this.lapse(r);
-      return this.refuse(r, actor, `This request expired at ${when(r.expiresAt)}.`);
+      return this.refuse(r, actor, { code: "expired", reason: `This request expired at ${when(r.expiresAt)}.` });
     }
     const waitUntil = new Date(clock().getTime() + NATIVE_WAIT_MS).toISOString();
     const won = await store.transaction(async (tx) => {
@@ -238,7 +245,7 @@ export class GovernedFeatures {
       });
       return true;
     });
-    if (!won) return this.refuse(r, actor, this.notPending((await requests.get(id)) as NativeRequest));
+    if (!won) return this.refuse(r, actor, { code: "not_pending", reason: this.notPending((await requests.get(id)) as NativeRequest) });
     const approved = (await requests.get(id)) as NativeRequest;
     const expectedEvent = this.expectedEvent(r);
     await this.updateCard(approved, { kind: "awaiting", settingsUrl: this.deps.settingsUrl, expectedEvent });
@@ -256,14 +263,18 @@ export class GovernedFeatures {
     const requests = store.nativeRequests;
     const r = await requests.get(id);
     if (!r) return simpleMessage("This request no longer exists. Nothing was changed.");
-    const actor = await this.clicker(r, slackUserId, "confirm");
-    if ("refusal" in actor) return actor.refusal;
+    const admin = await this.authorizeClick(r, slackUserId, "confirm");
+    if (isRefusal(admin)) return refusalMessage(admin);
+    const actor = { slack: slackUserId, ghes: admin.ghesLogin };
     if (slackUserId !== r.requestedBySlack)
-      return this.refuse(r, actor, `Only <@${r.requestedBySlack}>, who makes the change in GHES, can confirm it.`);
-    if (r.status !== "awaiting" || this.expectedEvent(r)) return this.refuse(r, actor, this.notPending(r));
+      return this.refuse(r, actor, {
+        code: "not_requester",
+        reason: `Only <@${r.requestedBySlack}>, who makes the change in GHES, can confirm it.`,
+      });
+    if (r.status !== "awaiting" || this.expectedEvent(r)) return this.refuse(r, actor, { code: "not_pending", reason: this.notPending(r) });
     if (Date.parse(r.expiresAt) <= this.deps.clock().getTime()) {
       await this.lapse(r);
-      return this.refuse(r, actor, "The wait for this change ended: nothing was recorded as done.");
+      return this.refuse(r, actor, { code: "expired", reason: "The wait for this change ended: nothing was recorded as done." });
     }
     const enabled = r.action === "enable";
     const won = await store.transaction(async (tx) => {
@@ -278,7 +289,7 @@ export class GovernedFeatures {
       });
       return true;
     });
-    if (!won) return this.refuse(r, actor, this.notPending((await requests.get(id)) as NativeRequest));
+    if (!won) return this.refuse(r, actor, { code: "not_pending", reason: this.notPending((await requests.get(id)) as NativeRequest) });
     const settled = (await requests.get(id)) as NativeRequest;
     await this.updateCard(settled, { kind: "confirmed", by: slackUserId, at: settled.settledAt as string });
     return simpleMessage(`Recorded: ${findFeature(r.feature)?.title ?? r.feature} is ${enabled ? "on" : "off"} in GHES, confirmed by you.`);
@@ -289,12 +300,12 @@ export class GovernedFeatures {
     const { store } = this.deps;
     const r = await store.nativeRequests.get(id);
     if (!r) return simpleMessage("This request no longer exists.");
-    const actor = await this.clicker(r, slackUserId, "cancel");
-    if ("refusal" in actor) return actor.refusal;
+    const admin = await this.authorizeClick(r, slackUserId, "cancel");
+    if (isRefusal(admin)) return refusalMessage(admin);
     const won = await store.transaction(async (tx) => {
       if (!(await tx.nativeRequests.settle(id, ["pending"], "cancelled", slackUserId))) return false;
       await tx.audit.append({
-        actor,
+        actor: { slack: slackUserId, ghes: admin.ghesLogin },
         action: "native_feature.cancelled",
         target: r.feature,
         outcome: "ok",
@@ -302,7 +313,8 @@ export class GovernedFeatures {
       });
       return true;
     });
-    if (!won) return simpleMessage(this.notPending(r));
+    // Another click, replica or the sweep moved it first: say what it is now, not what it was.
+    if (!won) return simpleMessage(this.notPending((await store.nativeRequests.get(id)) as NativeRequest));
     await this.updateCard(r, { kind: "cancelled", by: slackUserId });
     return simpleMessage("Cancelled. Nothing was changed.");
   }
@@ -362,32 +374,27 @@ export class GovernedFeatures {
     return true;
   }
 
-  private async clicker(r: NativeRequest, slackUserId: string, verb: string): Promise<Actor | { refusal: Message }> {
-    try {
-      const admin = await authorizeAdmin(this.deps.store.admins, this.deps.ghes, slackUserId, `${verb} the change of ${r.feature}`);
-      return { slack: slackUserId, ghes: admin.ghesLogin };
-    } catch (error) {
-      if (!(error instanceof NotAuthorized)) throw error;
-      await this.deps.store.appendAudit({
-        actor: { slack: slackUserId, ...error.actor },
+  /** The clicker as an admin (checked live), or the refusal to show them, counted as `native_feature.VERB` on the request. */
+  private authorizeClick(r: NativeRequest, slackUserId: string, verb: "approve" | "confirm" | "cancel"): Promise<AdminIdentity | Refusal> {
+    return authorizeClick(
+      { admins: this.deps.store.admins, ghes: this.deps.ghes, refusals: this.refusals },
+      {
+        slackUserId,
         action: `native_feature.${verb}`,
         target: r.feature,
-        outcome: "refused",
-        details: { request: r.id, reason: error.message },
-      });
-      return { refusal: error.toMessage() };
-    }
+        details: { request: r.id },
+        doing: `${verb} the change of ${r.feature}`,
+      },
+    );
   }
 
-  private async refuse(r: NativeRequest, actor: Actor, reason: string): Promise<Message> {
-    await this.deps.store.appendAudit({
-      actor,
-      action: "native_feature.click",
-      target: r.feature,
-      outcome: "refused",
-      details: { request: r.id, reason },
-    });
-    return simpleMessage(`:no_entry: ${reason} Nothing was changed.`);
+  /**
+   * An admin's click the request's own rules refuse (policy, state, expiry): counted as
+   * `native_feature.click`, which the admin channel shows with its reason; nothing was changed.
+   */
+  private async refuse(r: NativeRequest, actor: Clicker, refusal: Pick<Refusal, "code" | "reason">): Promise<Message> {
+    const click = { slackUserId: actor.slack, action: "native_feature.click", target: r.feature, details: { request: r.id } };
+    return refusalMessage(await refuseClick(this.refusals, click, { ...refusal, actor }), { nothingChanged: true });
   }
 
   private notPending(r: NativeRequest): string {
