@@ -62,7 +62,7 @@ import { configuredHome, workspaceGuard } from "./slack/workspace-guard.js";
 import { Sweeper } from "./sweeper.js";
 import { enablePageUrls, githubRoutes } from "./web/github-routes.js";
 import { healthRoute } from "./web/health.js";
-import { linkRoutes } from "./web/link-routes.js";
+import { linkPageUrls, linkRoutes } from "./web/link-routes.js";
 import { Metrics } from "./web/metrics.js";
 import { createAppServer } from "./web/server.js";
 
@@ -195,7 +195,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     store,
     notifier,
     clock,
-    publicUrl: config.PUBLIC_URL,
+    urls: linkPageUrls(config.PUBLIC_URL),
     ghesHost: new URL(config.GHES_URL).host,
     githubSite: githubSiteName(config.GITHUB_URL),
     oauth: personOAuth,
@@ -451,7 +451,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     routes: [
       healthRoute({ db: databaseHealth(db), mode, slack: () => slackWatch.health }),
       ...githubRoutes(enable, log),
-      ...linkRoutes(links, log),
+      ...linkRoutes(links, log, config.PUBLIC_URL),
     ],
     slackEvents:
       receiver instanceof GatedHttpReceiver

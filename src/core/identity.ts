@@ -5,23 +5,6 @@ import type { SearchHit } from "./ports.js";
 
 export type LinkSide = "ghes" | "github";
 
-/** Where each sign-in returns; the connected app lists the github.com one among its callback URLs. */
-/** Where the Slack button points: binds the sign-in to this browser (a cookie), then on to GitHub. */
-export const LINK_START_PATH = "/ghconnect/link/start";
-/**
- * The browser's own random name, one per browser (not per link), sent back only to the link pages
- * (SameSite=Lax: on GitHub's redirect back, never on another site's POST). The confirmation form's
- * token and each sign-in's stored binding are derived from it and the link's state, so a form
- * posted from another site, a token read off another browser's page, or a sign-in finished in
- * another browser is refused; and two links open in two tabs of one browser do not undo each other.
- */
-export const LINK_COOKIE = "ghconnect_link";
-
-export const LINK_CALLBACK_PATH: Record<LinkSide, string> = {
-  ghes: "/ghconnect/link/ghes/callback",
-  github: "/ghconnect/link/github/callback",
-};
-
 export const SIDE_NAME: Record<LinkSide, string> = { ghes: "GHES", github: "github.com" };
 
 export interface UserTokens {

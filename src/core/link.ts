@@ -6,14 +6,11 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Actor } from "./audit.js";
 import { isProven, TRUSTED_SOURCE } from "./authorize.js";
 import type { Clock } from "./clock.js";
+import { pageText } from "./enable/outcome.js";
 import { when } from "./enable-card.js";
 import { UserError } from "./errors.js";
-import type { PageResult } from "./http-page.js";
 import {
   CodeRefused,
-  LINK_CALLBACK_PATH,
-  LINK_COOKIE,
-  LINK_START_PATH,
   type LinkSide,
   type OAuthClient,
   type PersonLink,
@@ -22,6 +19,7 @@ import {
   SIDE_NAME,
   type UserTokens,
 } from "./identity.js";
+import type { LinkPageOutcome, LinkPageUrls, LinkRefusalCode } from "./link-outcome.js";
 import { type Block, type Message, simpleMessage } from "./message.js";
 import type { FlowStore, Notifier } from "./ports.js";
 import { type InfoLog, RefusalLog } from "./refusals.js";
@@ -50,7 +48,8 @@ export interface LinkDeps {
   oauth: PersonOAuthGateway;
   notifier: Notifier;
   clock: Clock;
-  publicUrl: string;
+  /** Where the Slack buttons, the confirmation form and the sign-ins' returns point. */
+  urls: LinkPageUrls;
   ghesHost: string;
   /** github.com, or SUBDOMAIN.ghe.com on GHE.com: how pages and messages name the GitHub side. */
   githubSite?: string;
@@ -59,24 +58,6 @@ export interface LinkDeps {
   /** The Slack workspace the bot serves (its name and id, as auth.test told), for the confirmation page. */
   workspace?: () => string | undefined;
 }
-
-/** The start page: whose link this is and for which side, and the form that continues (SameSite cookie). */
-export interface LinkConfirmPage {
-  kind: "link-confirm";
-  /** The Slack user id the link was issued to. */
-  person: string;
-  /** When they asked for it (`/ghconnect link`), as "HH:MM UTC". */
-  askedAt: string;
-  workspace?: string;
-  side: LinkSide;
-  sideLabel: string;
-  formAction: string;
-  state: string;
-  token: string;
-  cookies: string[];
-}
-
-export type LinkPageResult = PageResult | LinkConfirmPage;
 
 export type TokenForSearch = { ok: true; token: string; login: string } | { ok: false; why: "not linked" | "expired" | "other connection" };
 
@@ -88,10 +69,10 @@ export class LinkService {
   }
 
   /**
-   * A callback whose parameters the web adapter could not accept (repeated, oversized, outside
-   * the URL-token alphabet): counted like a forged state. The reason names the parameter only.
+   * A link page request whose parameters the web adapter could not accept (repeated, oversized,
+   * outside the URL-token alphabet): counted like a forged state. The reason names the parameter only.
    */
-  async refuseMalformed(side: LinkSide | "start", reason: string, page: PageResult): Promise<PageResult> {
+  async refuseMalformed(side: LinkSide | "start", reason: string): Promise<void> {
     await this.refusals.record({
       actor: { slack: null },
       action: "link.refused",
@@ -99,21 +80,16 @@ export class LinkService {
       outcome: "refused",
       details: { reason: `malformed: ${reason}` },
     });
-    return page;
-  }
-
-  private callbackUrl(side: LinkSide): string {
-    return `${this.deps.publicUrl.replace(/\/+$/, "")}${LINK_CALLBACK_PATH[side]}`;
   }
 
   private startUrl(state: string): string {
-    return `${this.deps.publicUrl.replace(/\/+$/, "")}${LINK_START_PATH}?state=${encodeURIComponent(state)}`;
+    return `${this.deps.urls.start}?state=${encodeURIComponent(state)}`;
   }
 
   /** Looks the start link up without using it: its person and side, or the refusal page. */
   private async startLink(
     state: string | undefined,
-  ): Promise<{ ok: true; person: string; side: LinkSide; createdAt: string } | { ok: false; page: PageResult }> {
+  ): Promise<{ ok: true; person: string; side: LinkSide; createdAt: string } | { ok: false; page: LinkPageOutcome }> {
     const { store } = this.deps;
     let check = state ? await store.states.peek(state, "link-ghes") : undefined;
     let side: LinkSide = "ghes";
@@ -134,7 +110,7 @@ export class LinkService {
       return {
         ok: false,
         page: check?.ok
-          ? page(409, "error", "Not connected", "This server is no longer connected to GitHub. Nothing was linked.")
+          ? refused("not_connected", "Not connected", "This server is no longer connected to GitHub. Nothing was linked.")
           : notValidPage(reason),
       };
     }
@@ -142,38 +118,30 @@ export class LinkService {
   }
 
   /**
-   * GET /ghconnect/link/start?state: the Slack button's target. It changes nothing (a link
+   * The start page (GET, with the link's state): the Slack button's target. It changes nothing (a link
    * preview bot, Slack's unfurler, or a person who was forwarded the link may open it): it shows
    * whose link this is, for which side, and warns that continuing gives that Slack user the
-   * signed-in GitHub identity. Its form's token is bound to the state and to the browser's SameSite=Lax
-   * cookie set here, so only a POST from this page, in this browser, continues (confirm).
+   * signed-in GitHub identity. Its form's token is bound to the state and to the browser's name
+   * (kept in a SameSite=Lax cookie), so only a POST from this page, in this browser, continues (confirm).
    */
-  async start(params: { state?: string; browser?: string }): Promise<LinkPageResult> {
+  async start(params: { state?: string; browser?: string }): Promise<LinkPageOutcome> {
     const found = await this.startLink(params.state);
     if (!found.ok) return found.page;
     const state = params.state as string;
     // The browser keeps its name across links (a second tab must not undo the first).
     const nonce = params.browser ?? randomBytes(24).toString("base64url");
-    const base = this.deps.publicUrl.replace(/\/+$/, "");
     return {
-      kind: "link-confirm",
+      kind: "confirm",
       person: found.person,
       askedAt: `${new Date(found.createdAt).toISOString().slice(11, 16)} UTC`,
       workspace: this.deps.workspace?.(),
       side: found.side,
       sideLabel: found.side === "ghes" ? `GHES (${this.deps.ghesHost})` : this.site(),
-      formAction: `${base}${LINK_START_PATH}`,
+      formAction: this.deps.urls.confirm,
       state,
       token: confirmToken(state, nonce),
-      cookies: [this.browserCookie(nonce)],
+      browser: nonce,
     };
-  }
-
-  /** The browser's name, for the link pages only (under PUBLIC_URL's own path, if it has one). */
-  private browserCookie(nonce: string): string {
-    const base = new URL(this.deps.publicUrl).pathname.replace(/\/+$/, "");
-    const secure = this.deps.publicUrl.startsWith("https:") ? "; Secure" : "";
-    return `${LINK_COOKIE}=${nonce}; Path=${base}/ghconnect/link; Max-Age=${LINK_TTL_MS / 1000}; HttpOnly; SameSite=Lax${secure}`;
   }
 
   /** How the GitHub side is named: github.com, or SUBDOMAIN.ghe.com. */
@@ -186,19 +154,19 @@ export class LinkService {
   }
 
   /**
-   * POST /ghconnect/link/start from the confirmation page: the page's token (bound to the state
+   * The confirmation page's form, posted: the page's token (bound to the state
    * and this browser's cookie) and, when the browser sends one, our own Origin are required;
    * then, at once, the start link is used up and a new OAuth state is bound to this browser (the
-   * hash of its cookie with the state is kept; the callback requires both), and the browser goes
+   * hash of its name with the state is kept; the callback requires both), and the browser goes
    * on to GitHub. A refused POST uses nothing and links nothing.
    */
-  async confirm(params: { state?: string; token?: string; browser?: string; origin?: string }): Promise<PageResult> {
+  async confirm(params: { state?: string; token?: string; browser?: string; origin?: string }): Promise<LinkPageOutcome> {
     const { store, oauth } = this.deps;
     const found = await this.startLink(params.state);
     if (!found.ok) return found.page;
     const state = params.state as string;
     const { person, side } = found;
-    const ours = new URL(this.deps.publicUrl).origin;
+    const ours = new URL(this.deps.urls.start).origin;
     const why =
       params.origin !== undefined && params.origin !== ours
         ? "link confirmation posted from another site"
@@ -213,9 +181,8 @@ export class LinkService {
         outcome: "refused",
         details: { reason: why, person },
       });
-      return page(
-        403,
-        "error",
+      return refused(
+        "not_confirmed",
         "Not confirmed on this page",
         "This sign-in was not confirmed on ghconnect's page in this browser. Nothing was linked. Open the link ghconnect gave you in Slack (/ghconnect link) and continue from its page.",
       );
@@ -241,12 +208,11 @@ export class LinkService {
       });
       return notValidPage(used.reason);
     }
-    const cookies = [this.browserCookie(nonce)];
     const location =
       side === "ghes"
-        ? oauth.ghesAuthorizeUrl(signin, this.callbackUrl("ghes"))
-        : oauth.githubAuthorizeUrl((github as { client: OAuthClient }).client, signin, this.callbackUrl("github"));
-    return { kind: "redirect", location, cookies };
+        ? oauth.ghesAuthorizeUrl(signin, this.deps.urls.callback.ghes)
+        : oauth.githubAuthorizeUrl((github as { client: OAuthClient }).client, signin, this.deps.urls.callback.github);
+    return { kind: "redirect", location, browser: nonce };
   }
 
   /** The connected app's OAuth client (id and secret), when there is a connection. */
@@ -308,7 +274,7 @@ export class LinkService {
   }
 
   /** The browser's return from a sign-in on `side`. */
-  async callback(side: LinkSide, params: { code?: string; state?: string; error?: string; browser?: string }): Promise<PageResult> {
+  async callback(side: LinkSide, params: { code?: string; state?: string; error?: string; browser?: string }): Promise<LinkPageOutcome> {
     const { store } = this.deps;
     const name = this.sideName(side);
     const check = params.state
@@ -340,14 +306,13 @@ export class LinkService {
         outcome: "refused",
         details: { reason: "link opened in another browser", person: slackUserId },
       });
-      return page(
-        403,
-        "error",
+      return refused(
+        "other_browser",
         "Not started in this browser",
         "This sign-in was not started in this browser. Nothing was linked. Start from the link ghconnect gave you in Slack (/ghconnect link), in the same browser you sign in with.",
       );
     }
-    const refuse = async (reason: string, title: string, status = 400, actor: Actor = {}) => {
+    const refuse = async (refusal: LinkRefusalCode, reason: string, title: string, actor: Actor = {}) => {
       await store.appendAudit({
         actor: { slack: slackUserId, ...actor },
         action: "link.refused",
@@ -355,22 +320,23 @@ export class LinkService {
         outcome: "refused",
         details: { reason },
       });
-      return page(status, "error", title, `${reason} Nothing was linked.`);
+      return refused(refusal, title, `${reason} Nothing was linked.`);
     };
-    if (!params.code) return refuse(`The ${name} sign-in was cancelled${params.error ? ` (${params.error})` : ""}.`, "Not linked");
+    if (!params.code)
+      return refuse("cancelled", `The ${name} sign-in was cancelled${params.error ? ` (${params.error})` : ""}.`, "Not linked");
     const github = side === "github" ? await this.githubClient() : undefined;
-    if (side === "github" && !github) return refuse("This server is no longer connected to GitHub.", "Not connected", 409);
+    if (side === "github" && !github) return refuse("not_connected", "This server is no longer connected to GitHub.", "Not connected");
     let tokens: UserTokens;
     let login: string;
     try {
       tokens =
         side === "ghes"
-          ? await this.deps.oauth.ghesExchange(params.code, this.callbackUrl("ghes"))
-          : await this.deps.oauth.githubExchange((github as { client: OAuthClient }).client, params.code, this.callbackUrl("github"));
+          ? await this.deps.oauth.ghesExchange(params.code, this.deps.urls.callback.ghes)
+          : await this.deps.oauth.githubExchange((github as { client: OAuthClient }).client, params.code, this.deps.urls.callback.github);
       login = side === "ghes" ? await this.deps.oauth.ghesLogin(tokens.token) : await this.deps.oauth.githubLogin(tokens.token);
     } catch (error) {
-      if (error instanceof CodeRefused) return refuse(`${name} refused the sign-in code (${error.reason}).`, "Not linked");
-      if (error instanceof UserError) return refuse(error.message, "Not linked", 502);
+      if (error instanceof CodeRefused) return refuse("code_refused", `${name} refused the sign-in code (${error.reason}).`, "Not linked");
+      if (error instanceof UserError) return refuse("code_unverified", error.message, "Not linked");
       throw error;
     }
     const revokeFresh = () => this.revoke(side, tokens.token, github?.client).catch(() => false);
@@ -378,9 +344,9 @@ export class LinkService {
     const wrongLogin = async (entryLogin: string) => {
       await revokeFresh();
       return refuse(
+        "wrong_login",
         `You signed in as ${login}; this entry is for ${entryLogin}. Sign in to GHES as ${entryLogin}, or ask an admin to fix the entry.`,
         "Wrong GHES login",
-        403,
         actor,
       );
     };
@@ -391,9 +357,9 @@ export class LinkService {
     const alreadyLinked = async () => {
       await revokeFresh();
       return refuse(
+        "login_taken",
         `The ${name} login ${login} is already linked to another Slack user; a login belongs to one person.`,
         "Already linked",
-        409,
         actor,
       );
     };
@@ -453,12 +419,13 @@ export class LinkService {
         ),
       )
       .catch(() => undefined);
-    return page(
-      200,
-      "ok",
-      `Linked to ${name}`,
-      `You are ${login} on ${name}.${proven ? " Your admin roster entry is now active." : ""} /ghconnect whoami in Slack shows what is linked.`,
-    );
+    return {
+      kind: "linked",
+      ...pageText(
+        `Linked to ${name}`,
+        `You are ${login} on ${name}.${proven ? " Your admin roster entry is now active." : ""} /ghconnect whoami in Slack shows what is linked.`,
+      ),
+    };
   }
 
   private async revoke(side: LinkSide, token: string, client?: OAuthClient): Promise<boolean> {
@@ -673,16 +640,16 @@ function bindingKey(state: string, nonce: string): string {
   return createHash("sha256").update(`${state}.${nonce}`).digest("base64url");
 }
 
-function notValidPage(reason: string): PageResult {
+function notValidPage(reason: string): LinkPageOutcome {
   const message =
     reason === "used"
       ? "This sign-in link was already used; each link works once."
       : reason === "expired"
         ? "This sign-in link has expired; links last 10 minutes."
         : "This sign-in link is not one ghconnect issued.";
-  return page(400, "error", "Link not valid", `${message} Nothing was linked. Run /ghconnect link in Slack for new links.`);
+  return refused("no_valid_link", "Link not valid", `${message} Nothing was linked. Run /ghconnect link in Slack for new links.`);
 }
 
-function page(status: number, tone: "ok" | "error", title: string, message: string): PageResult {
-  return { kind: "page", status, tone, title, message };
+function refused(refusal: LinkRefusalCode, title: string, message: string): LinkPageOutcome {
+  return { kind: "refused", refusal, ...pageText(title, message) };
 }

@@ -1,14 +1,13 @@
 // The browser-facing routes of the enable flow: where they live, and what each of core's
-// outcomes is in HTTP. Parameters are validated before core sees them: a missing, oversized or
-// malformed one is a 400 page and nothing changes.
-import type { IncomingMessage, ServerResponse } from "node:http";
+// outcomes is in HTTP. Parameters are validated before core sees them (page-route.ts): a
+// missing, oversized or malformed one is a 400 page and nothing changes.
+import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
 import type { EnableFlow, EnablePageUrls, GitHubPage, PageOutcome, PageRefusalCode } from "../core/enable/index.js";
-import { DatabaseUnavailable } from "../core/errors.js";
-import { LINK_CALLBACK_PATH } from "../core/identity.js";
-import type { LinkConfirmPage } from "../core/link.js";
 import { type Route, readFormBody } from "./http.js";
-import { type PageResult, renderPage } from "./pages.js";
+import { LINK_CALLBACK_PATH } from "./link-routes.js";
+import { badRequest, type ErrorPage, MAX_PARAM, type Params, pageRoute, pageWords, TOKENISH } from "./page-route.js";
+import type { PageResult } from "./pages.js";
 
 export const CALLBACK_PATH = "/ghconnect/github/callback";
 export const SETUP_PATH = "/ghconnect/github/setup";
@@ -57,76 +56,14 @@ export function enablePage(outcome: PageOutcome): PageResult {
     case "redirect":
       return outcome;
     case "connected":
-      return { ...text(outcome), kind: "page", status: 200, tone: "ok", notified: outcome.notified };
+      return { ...pageWords(outcome), kind: "page", status: 200, tone: "ok", notified: outcome.notified };
     case "nothing_to_do":
-      return { ...text(outcome), kind: "page", status: 200, tone: "neutral" };
+      return { ...pageWords(outcome), kind: "page", status: 200, tone: "neutral" };
     case "refused":
-      return { ...text(outcome), kind: "page", status: REFUSAL_STATUS[outcome.refusal], tone: "error" };
+      return { ...pageWords(outcome), kind: "page", status: REFUSAL_STATUS[outcome.refusal], tone: "error" };
     case "failed":
-      return { ...text(outcome), kind: "page", status: 422, tone: "error", notified: outcome.notified };
+      return { ...pageWords(outcome), kind: "page", status: 422, tone: "error", notified: outcome.notified };
   }
-}
-
-const text = (page: { title: string; message: string; link?: { href: string; label: string } }) => ({
-  title: page.title,
-  message: page.message,
-  ...(page.link ? { link: page.link } : {}),
-});
-
-const MAX_PARAM = 512;
-const TOKENISH = /^[A-Za-z0-9._~-]+$/;
-
-/** Any page the bot serves: enable's pages and forms, and the link start page. */
-type AnyPage = PageResult | LinkConfirmPage;
-
-function send(res: ServerResponse, result: AnyPage): void {
-  const security = {
-    "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-  };
-  if (result.kind === "redirect") {
-    res.writeHead(302, { ...security, location: result.location, ...(result.cookies ? { "set-cookie": result.cookies } : {}) });
-    res.end();
-    return;
-  }
-  const { status, html } = renderPage(result);
-  const cookies = result.kind === "link-confirm" ? { "set-cookie": result.cookies } : {};
-  res.writeHead(status, { ...security, "content-type": "text/html; charset=utf-8", ...cookies });
-  res.end(html);
-}
-
-/** A page refusing a request the web adapter could not read. */
-type ErrorPage = Extract<PageResult, { kind: "page" }>;
-
-function badRequest(message: string): ErrorPage {
-  return { kind: "page", status: 400, tone: "error", title: "Bad request", message: `${message} Nothing was changed.` };
-}
-
-export type Params = { ok: true; values: Record<string, string | undefined> } | { ok: false; reason: string; page: ErrorPage };
-
-/** Reads the named parameters; undefined values are absent, a bad one is a 400 page (audited by the caller). */
-export function params(url: URL, names: string[]): Params {
-  const values: Record<string, string | undefined> = {};
-  for (const name of names) {
-    const given = url.searchParams.getAll(name);
-    if (given.length > 1)
-      return { ok: false, reason: `${name} appears more than once`, page: badRequest(`The parameter \`${name}\` appears more than once.`) };
-    const value = given[0];
-    if (value === undefined || value === "") continue;
-    if (value.length > MAX_PARAM || !TOKENISH.test(value))
-      return {
-        ok: false,
-        reason:
-          value.length > MAX_PARAM
-            ? `${name} is longer than ${MAX_PARAM} characters`
-            : `${name} holds characters outside the URL-token alphabet`,
-        page: badRequest(`The parameter \`${name}\` is malformed.`),
-      };
-    values[name] = value;
-  }
-  return { ok: true, values };
 }
 
 /** A PEM key of 4096 bits is about 3.3 kB; nothing legitimate in the credentials form comes near this. */
@@ -166,40 +103,6 @@ async function credentialsBody(req: IncomingMessage): Promise<Params> {
   if (out.state !== undefined && (out.state.length > MAX_PARAM || !TOKENISH.test(out.state)))
     return { ok: false, reason: "state is malformed", page: badRequest("The form's state is malformed.") };
   return { ok: true, values: out };
-}
-
-/**
- * A page route: its parameters read and checked, then `run`; a failure is a page, never a stack
- * trace. A malformed request gets `refused` (the GitHub pages count it on the audit trail).
- */
-export function pageRoute(options: {
-  log: Logger;
-  names: string[];
-  run: (p: Record<string, string | undefined>) => Promise<AnyPage>;
-  read?: (req: IncomingMessage, url: URL) => Promise<Params>;
-  refused?: (reason: string, page: ErrorPage) => Promise<PageResult>;
-}) {
-  const { log, names, run } = options;
-  const read = options.read ?? (async (_req: IncomingMessage, url: URL) => params(url, names));
-  const refused = options.refused ?? (async (_reason: string, page: ErrorPage) => page);
-  return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    try {
-      const p = await read(req, url);
-      send(res, p.ok ? await run(p.values) : await refused(p.reason, p.page));
-    } catch (error) {
-      log.error({ err: error, path: url.pathname }, "GitHub page failed");
-      const databaseDown = error instanceof DatabaseUnavailable;
-      send(res, {
-        kind: "page",
-        status: databaseDown ? 503 : 500,
-        tone: "error",
-        title: databaseDown ? "Database unavailable" : "Something went wrong",
-        message: databaseDown
-          ? "The bot's database is unavailable, so nothing was done. Try again in a minute."
-          : "ghconnect could not finish this step; nothing was half-done. The operator can find the details in the bot's logs.",
-      });
-    }
-  };
 }
 
 export function githubRoutes(enable: EnableFlow, log: Logger): Route[] {

@@ -1,11 +1,26 @@
-// The pages a browser sees during enable: small, clear, styled, no framework. Every value is
-// escaped; the manifest form posts itself to GitHub (with a button for browsers without JS).
+// The pages a browser sees during enable and linking: small, clear, styled, no framework. Every
+// value is escaped; the manifest form posts itself to GitHub (with a button for browsers without JS).
 import type { PageOutcome } from "../core/enable/index.js";
-import type { PageResult as StatusPage } from "../core/http-page.js";
-import type { LinkConfirmPage } from "../core/link.js";
+import type { LinkPageOutcome } from "../core/link-outcome.js";
 
-/** What a browser request gets: a redirect, a page with its HTTP status, or one of enable's forms. */
-export type PageResult = StatusPage | Extract<PageOutcome, { kind: "manifest" | "register" }>;
+/** The link start page, with the cookie that keeps the browser's name. */
+type LinkConfirmPage = Extract<LinkPageOutcome, { kind: "confirm" }> & { cookies: string[] };
+
+/** What a browser request gets: a redirect, a page with its HTTP status, or one of the forms (enable's, linking's). */
+export type PageResult =
+  | { kind: "redirect"; location: string /** Set-Cookie values, for the link pages' browser binding. */; cookies?: string[] }
+  | {
+      kind: "page";
+      status: number;
+      tone: "ok" | "neutral" | "error";
+      title: string;
+      message: string;
+      link?: { href: string; label: string };
+      /** Slack got the news (the card was updated or the requester answered): the page may say so. */
+      notified?: boolean;
+    }
+  | Extract<PageOutcome, { kind: "manifest" | "register" }>
+  | LinkConfirmPage;
 
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -38,9 +53,8 @@ function footer(result: Extract<PageResult, { kind: "page" }>): string {
   return "You can close this tab. Nothing about this was posted in Slack; /ghconnect status there shows where things stand.";
 }
 
-export function renderPage(result: Exclude<PageResult, { kind: "redirect" }> | LinkConfirmPage): { status: number; html: string } {
-  if (result.kind === "link-confirm")
-    return { status: 200, html: layout("Confirm who you are linking", linkConfirmBody(result), "neutral") };
+export function renderPage(result: Exclude<PageResult, { kind: "redirect" }>): { status: number; html: string } {
+  if (result.kind === "confirm") return { status: 200, html: layout("Confirm who you are linking", linkConfirmBody(result), "neutral") };
   if (result.kind === "manifest") {
     const body = `<h1>Creating the GitHub App for ${escapeHtml(result.org)}</h1>
 <p>Taking you to github.com, where you will confirm the app that connects this server to <b>${escapeHtml(result.org)}</b>. Sign in there as an owner of ${escapeHtml(result.org)}.</p>

@@ -22,7 +22,7 @@ import { acceptAddendum, cancel, start } from "./request.js";
 
 export { COMPLETING_LEASE_MS, type EnableConfig, type EnableDeps } from "./context.js";
 export { APP_PERMISSIONS, type SetupParams } from "./github-pages.js";
-export type { EnablePageUrls, PageOutcome, PageRefusalCode } from "./outcome.js";
+export type { EnablePageUrls, PageOutcome, PageRefusalCode, PageText } from "./outcome.js";
 export type { GitHubPage } from "./page-refusals.js";
 export { appNameFor } from "./request.js";
 export { statusExplanation } from "./wording.js";
