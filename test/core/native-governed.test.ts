@@ -5,54 +5,66 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { TRUSTED_SOURCE } from "../../src/core/authorize.js";
 import type { Message } from "../../src/core/message.js";
-import { GovernedFeatures } from "../../src/core/native/governed.js";
+import { type GovernedDeps, GovernedFeatures } from "../../src/core/native/governed.js";
 import type { GhesGateway, Notifier } from "../../src/core/ports.js";
 import { AuditRepo } from "../../src/db/audit-repo.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import { NoKeyBox } from "../../src/db/secret-box.js";
 import { Store } from "../../src/db/store.js";
-import { createTestDb, ENGINES } from "../helpers/db.js";
+import { createTestDb, ENGINES, type TestDb } from "../helpers/db.js";
 
 const text = (m: Message) => m.blocks.map((b) => ("text" in b ? b.text : "")).join("\n");
+
+/**
+ * Governed native features on a migrated test database at 2026-11-29 14:00 UTC: U1 (GHES alice) a
+ * trusted admin, GHES a site admin's and GitHub Connect on; `cards` keeps every card posted or
+ * updated, oldest first; `advance` moves the clock on.
+ */
+async function governedOn(t: TestDb, featureEvents?: GovernedDeps["featureEvents"]) {
+  await migrateToLatest(t.db);
+  let now = new Date("2026-11-29T14:00:00Z");
+  const clock = () => now;
+  const store = new Store(t.db, clock, new NoKeyBox());
+  // Trusted configuration (GHCONNECT_ADMINS): an entry added by command would be pending until proven.
+  await store.admins.upsert("U1", "alice", TRUSTED_SOURCE);
+  const cards: Message[] = [];
+  const notifier = {
+    adminChannel: "C1",
+    post: async (_c: string, m: Message) => {
+      cards.push(m);
+      return { channel: "C1", ts: "1.0" };
+    },
+    update: async (_card: unknown, m: Message) => {
+      cards.push(m);
+      return true;
+    },
+  } as unknown as Notifier;
+  const ghes = {
+    url: "https://ghes.example.com",
+    version: async () => "3.19.2",
+    user: async () => ({ exists: true, siteAdmin: true }),
+  } as unknown as GhesGateway;
+  const governed = new GovernedFeatures({
+    store,
+    ghes,
+    notifier,
+    clock,
+    policy: "self",
+    ttlMs: 15 * 60_000,
+    settingsUrl: "https://ghes.example.com/enterprises/example/settings/dotcom_connection",
+    nativeState: async () => ({ connected: true, account: "acme", since: "2026-11-01T00:00:00.000Z", by: "alice" }),
+    actionsEnabled: async () => ({ ok: true, detail: "on" }),
+    featureEvents,
+  });
+  return { store, governed, cards, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
+}
 
 describe.each(ENGINES)("a native feature change proven by its audit event (%s)", (engine) => {
   it("waits for the event after approval, ignores one from before the request, and ends verified with the event's time and id", async () => {
     const t = await createTestDb(engine);
     try {
-      await migrateToLatest(t.db);
-      let now = new Date("2026-11-29T14:00:00Z");
-      const clock = () => now;
-      const store = new Store(t.db, clock, new NoKeyBox());
-      // Trusted configuration (GHCONNECT_ADMINS): an entry added by command would be pending until proven.
-      await store.admins.upsert("U1", "alice", TRUSTED_SOURCE);
-      const cards: Message[] = [];
-      const notifier = {
-        adminChannel: "C1",
-        post: async (_c: string, m: Message) => {
-          cards.push(m);
-          return { channel: "C1", ts: "1.0" };
-        },
-        update: async (_card: unknown, m: Message) => {
-          cards.push(m);
-          return true;
-        },
-      } as unknown as Notifier;
-      const ghes = {
-        url: "https://ghes.example.com",
-        version: async () => "3.19.2",
-        user: async () => ({ exists: true, siteAdmin: true }),
-      } as unknown as GhesGateway;
-      const governed = new GovernedFeatures({
-        store,
-        ghes,
-        notifier,
-        clock,
-        policy: "self",
-        ttlMs: 15 * 60_000,
-        settingsUrl: "https://ghes.example.com/enterprises/example/settings/dotcom_connection",
-        nativeState: async () => ({ connected: true, account: "acme", since: "2026-11-01T00:00:00.000Z", by: "alice" }),
-        actionsEnabled: async () => ({ ok: true, detail: "on" }),
-        featureEvents: { "license-sync": { enable: "hypothetical.license_sync_enable", disable: null } },
+      const { store, governed, cards, advance } = await governedOn(t, {
+        "license-sync": { enable: "hypothetical.license_sync_enable", disable: null },
       });
       await governed.request("enable", "license-sync", "U1");
       const id = (await t.db.kysely
@@ -63,7 +75,7 @@ describe.each(ENGINES)("a native feature change proven by its audit event (%s)",
       expect(text(cards.at(-1) as Message)).toContain("Waiting for GHES's audit event `hypothetical.license_sync_enable`");
       const event = { action: "hypothetical.license_sync_enable", actor: "alice" };
       expect(await governed.takeEvent({ ...event, id: "old", at: "2026-11-29T13:00:00.000Z" })).toBe(false);
-      now = new Date("2026-11-29T14:05:30Z");
+      advance(5 * 60_000 + 30_000); // 14:05:30, half a minute after the event below
       expect(await governed.takeEvent({ ...event, id: "doc-1", at: "2026-11-29T14:05:00.000Z" })).toBe(true);
       expect(text(cards.at(-1) as Message)).toContain(
         "✅ Verified at 2026-11-29 14:05 UTC (event `hypothetical.license_sync_enable` doc-1).",
@@ -87,32 +99,7 @@ describe.each(ENGINES)("a native feature request moves together with its audit e
 
   async function setup() {
     const t = await createTestDb(engine);
-    await migrateToLatest(t.db);
-    let now = new Date("2026-11-29T14:00:00Z");
-    const clock = () => now;
-    const store = new Store(t.db, clock, new NoKeyBox());
-    await store.admins.upsert("U1", "alice", TRUSTED_SOURCE);
-    const notifier = {
-      adminChannel: "C1",
-      post: async () => ({ channel: "C1", ts: "1.0" }),
-      update: async () => true,
-    } as unknown as Notifier;
-    const ghes = {
-      url: "https://ghes.example.com",
-      version: async () => "3.19.2",
-      user: async () => ({ exists: true, siteAdmin: true }),
-    } as unknown as GhesGateway;
-    const governed = new GovernedFeatures({
-      store,
-      ghes,
-      notifier,
-      clock,
-      policy: "self",
-      ttlMs: 15 * 60_000,
-      settingsUrl: "https://ghes.example.com/enterprises/example/settings/dotcom_connection",
-      nativeState: async () => ({ connected: true, account: "acme", since: "2026-11-01T00:00:00.000Z", by: "alice" }),
-      actionsEnabled: async () => ({ ok: true, detail: "on" }),
-    });
+    const { store, governed, advance } = await governedOn(t);
     /** The audit write of `action` fails (once), as a full disk or a dropped connection would. */
     const failAuditOf = (action: string) => {
       const real = AuditRepo.prototype.appendMany;
@@ -127,7 +114,7 @@ describe.each(ENGINES)("a native feature request moves together with its audit e
         .select(["id", "status"] as never)
         .execute()) as Array<{ id: string; status: string }>;
     const actions = async () => (await store.audit.latest(50)).map((e) => e.action).filter((a) => a.startsWith("native_feature."));
-    return { t, store, governed, failAuditOf, rows, actions, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
+    return { t, store, governed, failAuditOf, rows, actions, advance };
   }
 
   it("the request is not created when its audit entry cannot be written", async () => {

@@ -26,6 +26,11 @@ async function schemaOf(t: TestDb): Promise<string[]> {
   return [...columns, ...indexes.rows.filter((i) => !i.tbl.startsWith("kysely_")).map((i) => `index ${i.tbl}.${i.name}`)].sort();
 }
 
+/** A migrator over the app's own migrations, to move one step or to a named one (the app only goes to the latest). */
+function stepByStep(t: TestDb): Migrator {
+  return new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations }, migrationTableSchema: t.db.schema });
+}
+
 describe.each(ENGINES)("migrations (%s)", (engine) => {
   it("apply from empty, then again without error or change", async () => {
     const t = await createTestDb(engine);
@@ -55,11 +60,7 @@ describe.each(ENGINES)("migrations (%s)", (engine) => {
   it("go down one at a time to nothing, each leaving the schema of the one below, and up again", async () => {
     const t = await createTestDb(engine);
     try {
-      const migrator = new Migrator({
-        db: t.db.kysely,
-        provider: { getMigrations: async () => migrations },
-        migrationTableSchema: t.db.schema,
-      });
+      const migrator = stepByStep(t);
       const after: string[][] = [await schemaOf(t)];
       expect(after[0]).toEqual([]);
       for (const name of MIGRATION_NAMES) {
@@ -86,11 +87,7 @@ describe.each(ENGINES)("migrations (%s)", (engine) => {
   it("0005 (lean audit writes) keeps the audit chain and the Slack deliveries already recorded", async () => {
     const t = await createTestDb(engine);
     try {
-      const migrator = new Migrator({
-        db: t.db.kysely,
-        provider: { getMigrations: async () => migrations },
-        migrationTableSchema: t.db.schema,
-      });
+      const migrator = stepByStep(t);
       const { error } = await migrator.migrateTo("0004_refusal_tallies");
       expect(error).toBeUndefined();
       const store = new Store(t.db, () => new Date("2026-01-01T00:00:00Z"), new SecretBox(randomBytes(32)));

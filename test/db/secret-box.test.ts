@@ -33,6 +33,15 @@ function sealV1(key: Buffer, plaintext: string, kind: string): string {
   return ["v1", keyId(key), iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), ct.toString("base64url")].join(":");
 }
 
+/** `ghconnect rotate-key` as an operator runs it on the test database, with `keys` in its environment (and the new key on stdin if `input`). */
+function rotateKey(t: TestDb, keys: Record<string, string>, input?: string) {
+  return spawnSync(process.execPath, ["bin/ghconnect.js", "rotate-key"], {
+    env: { PATH: process.env.PATH ?? "", DOTENV_CONFIG_PATH: "/nonexistent", DATABASE_URL: t.url, ...keys },
+    input,
+    encoding: "utf8",
+  });
+}
+
 describe.each(ENGINES)("credentials at rest (%s)", (engine) => {
   let t: TestDb;
   let store: Store;
@@ -181,15 +190,9 @@ describe("rotate-key and the format before v2", () => {
     const v1 = sealV1(oldKey, "pem-from-before", "private_key");
     await setCiphertext(t.db, row.id, v1);
 
-    const rotate = spawnSync(process.execPath, ["bin/ghconnect.js", "rotate-key"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        DOTENV_CONFIG_PATH: "/nonexistent",
-        DATABASE_URL: t.url,
-        GHCONNECT_ENCRYPTION_KEY: oldKey.toString("base64"),
-        GHCONNECT_NEW_ENCRYPTION_KEY: newKey.toString("base64"),
-      },
-      encoding: "utf8",
+    const rotate = rotateKey(t, {
+      GHCONNECT_ENCRYPTION_KEY: oldKey.toString("base64"),
+      GHCONNECT_NEW_ENCRYPTION_KEY: newKey.toString("base64"),
     });
     expect(rotate.stderr).toBe("");
     expect(rotate.stdout).toContain(
@@ -217,16 +220,7 @@ describe("rotate-key and the format before v2", () => {
     const b = await rowOf(t.db, { connection_id: "conn-b", kind: "client_secret" });
     await setCiphertext(t.db, b.id, a.ciphertext);
 
-    const rotate = spawnSync(process.execPath, ["bin/ghconnect.js", "rotate-key"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        DOTENV_CONFIG_PATH: "/nonexistent",
-        DATABASE_URL: t.url,
-        GHCONNECT_ENCRYPTION_KEY: oldKey.toString("base64"),
-      },
-      input: `${randomBytes(32).toString("base64")}\n`,
-      encoding: "utf8",
-    });
+    const rotate = rotateKey(t, { GHCONNECT_ENCRYPTION_KEY: oldKey.toString("base64") }, `${randomBytes(32).toString("base64")}\n`);
     expect(rotate.stderr).toBe(
       "ghconnect: rotate-key: the stored client_secret of connection conn-b failed its integrity check (the tag does not match): it was altered, or copied from another row. Reconnect to replace it; nothing was changed.\n",
     );

@@ -17,12 +17,6 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
     await world?.close();
   });
 
-  async function ask(user: "alice" | "mallory", text: string, match: RegExp) {
-    const since = world.mark();
-    await world.command(user, text);
-    return textOf(await world.privateMessage(user, match, since));
-  }
-
   const q = () => world.testDb.db.kysely;
   async function entry(action: string) {
     const rows = await sql<{
@@ -42,7 +36,7 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
   async function connectedWithFeature() {
     world = await startWorld(engine);
     await world.enable();
-    await ask("alice", "feature enable unified-search", /Turned on/);
+    await world.ask("alice", "feature enable unified-search", /Turned on/);
     const feature = await entry("feature.enabled");
     // The line is posted after its transaction commits; wait until the channel shows it.
     const line = await world.card(/turned on `unified-search`/);
@@ -59,7 +53,7 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
     const reply = world.sandbox.slack.messages.find((m) => m.threadTs && m.metadata?.event_payload.seq === connected.seq);
     expect(reply && textOf(reply)).toContain(`#${connected.seq} · ${connected.hash.slice(0, 8)}…`);
 
-    const text = await ask("alice", "audit verify", /chain intact/);
+    const text = await world.ask("alice", "audit verify", /chain intact/);
     expect(text).toContain(
       `✅ The admin channel's newest witness, entry ${feature.seq} (${feature.hash.slice(0, 8)}…), matches the database.`,
     );
@@ -76,7 +70,7 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
     const feature = await connectedWithFeature();
     // An attacker with the database removes the feature change and the entry before it.
     await sql`delete from audit_log where seq >= ${feature.seq - 1}`.execute(q());
-    const text = await ask("alice", "audit verify", /missing/);
+    const text = await world.ask("alice", "audit verify", /missing/);
     // What is left is still a valid chain: only the witness can tell.
     expect(text).toMatch(/✅ \d+ entries, chain intact/);
     expect(text).toContain(
@@ -96,7 +90,7 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
     const connected = await entry("enable.connected");
     await eventually(() => world.sandbox.slack.messages.find((m) => m.metadata?.event_payload.seq === connected.seq));
     await sql`delete from audit_log where seq >= ${connected.seq}`.execute(q());
-    const text = await ask("alice", "audit verify", /missing/);
+    const text = await world.ask("alice", "audit verify", /missing/);
     expect(text).toContain(
       `❌ Entry ${connected.seq} is missing: the database ends at ${connected.seq - 1}, the admin channel saw ${connected.seq}.`,
     );
@@ -108,7 +102,7 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
     for (let i = 0; i < 1001; i++) world.sandbox.slack.postAs(SANDBOX_USERS.mallory.slack, SANDBOX_ADMIN_CHANNEL, `noise ${i}`);
     // …and whoever has the database deletes the newest entries.
     await sql`delete from audit_log where seq >= ${feature.seq - 1}`.execute(q());
-    const text = await ask("alice", "audit verify", /chain intact/);
+    const text = await world.ask("alice", "audit verify", /chain intact/);
     expect(text).toContain(
       `❌ Entries ${feature.seq - 1}–${feature.seq} are missing: the database ends at ${feature.seq - 2}, the admin channel saw ${feature.seq}.`,
     );
@@ -133,7 +127,7 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
 
     // Whoever has the database deletes everything after the top-level line: the connection's story.
     await sql`delete from audit_log where seq > ${topSeq}`.execute(q());
-    const text = await ask("alice", "audit verify", /chain intact/);
+    const text = await world.ask("alice", "audit verify", /chain intact/);
     expect(text).toContain(
       `❌ Entries ${topSeq + 1}–${connected.seq} are missing: the database ends at ${topSeq}, the admin channel saw ${connected.seq}.`,
     );
@@ -146,7 +140,7 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
     const kept = sandboxMessages.filter((m) => m.channel !== SANDBOX_ADMIN_CHANNEL);
     sandboxMessages.splice(0, sandboxMessages.length, ...kept);
     await sql`delete from audit_log where seq >= ${feature.seq - 1}`.execute(q());
-    const text = await ask("alice", "audit verify", /chain intact/);
+    const text = await world.ask("alice", "audit verify", /chain intact/);
     expect(text).toContain("❌ Inconclusive: the admin channel shows no witness although");
     expect(text).toContain("so deleted newest entries cannot be ruled out");
     const verified = await entry("audit.verify");
@@ -161,7 +155,7 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
     const attacker = new Store(world.testDb.db, () => new Date(), new NoKeyBox());
     for (let i = 0; i < 3; i++) await attacker.appendAudit({ actor: { slack: "U0ALICE001" }, action: "command.help", outcome: "ok" });
     expect(await dbEnd()).toBeGreaterThanOrEqual(feature.seq);
-    const text = await ask("alice", "audit verify", /not the one/);
+    const text = await world.ask("alice", "audit verify", /not the one/);
     expect(text).toMatch(/✅ \d+ entries, chain intact/);
     expect(text).toContain(`❌ Entry ${feature.seq} is not the one the admin channel saw`);
     expect(text).toContain(
@@ -180,7 +174,7 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
       botId: "BOTHERAPP01",
       metadata: { event_type: "ghconnect_audit", event_payload: forged },
     });
-    const text = await ask("alice", "audit verify", /chain intact/);
+    const text = await world.ask("alice", "audit verify", /chain intact/);
     expect(text).toContain(
       `✅ The admin channel's newest witness, entry ${feature.seq} (${feature.hash.slice(0, 8)}…), matches the database.`,
     );
@@ -189,7 +183,7 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
   it("an unreadable channel is said, with the fix, and the chain is still checked; check fails the same way", async () => {
     world = await startWorld(engine);
     world.sandbox.slack.scopes = ["commands", "chat:write"];
-    const text = await ask("alice", "audit verify", /could not be read/);
+    const text = await world.ask("alice", "audit verify", /could not be read/);
     expect(text).toMatch(/✅ \d+ entries, chain intact/);
     expect(text).toContain(
       "⚠️ The admin channel could not be read (the bot token lacks channels:history), so deleted newest entries or a restored older database would go unnoticed.",
@@ -197,19 +191,19 @@ describe.each(ENGINES)("audit witness in the admin channel (%s)", (engine) => {
     expect(text).toContain(
       "Add channels:history (groups:history for a private channel) to the bot scopes in manifest.yml and reinstall the app.",
     );
-    const check = await ask("alice", "check", /ghconnect check/);
+    const check = await world.ask("alice", "check", /ghconnect check/);
     expect(check).toContain(`❌ Audit witness: cannot read <#${SANDBOX_ADMIN_CHANNEL}>: the bot token lacks channels:history`);
 
     world.sandbox.slack.scopes = ["commands", "chat:write", "channels:history", "groups:history"];
     world.sandbox.slack.botNotIn.add(SANDBOX_ADMIN_CHANNEL);
-    const notIn = await ask("alice", "audit verify", /could not be read/);
+    const notIn = await world.ask("alice", "audit verify", /could not be read/);
     expect(notIn).toContain(`the bot is not a member of <#${SANDBOX_ADMIN_CHANNEL}>`);
     expect(notIn).toContain(`Invite it: \`/invite @ghconnect\` in <#${SANDBOX_ADMIN_CHANNEL}>.`);
   });
 
   it("check passes when the bot reads the channel", async () => {
     await connectedWithFeature();
-    const check = await ask("alice", "check", /ghconnect check/);
+    const check = await world.ask("alice", "check", /ghconnect check/);
     expect(check).toMatch(new RegExp(`✅ Audit witness: the bot reads <#${SANDBOX_ADMIN_CHANNEL}>; its newest audit line is entry \\d+`));
   });
 

@@ -4,25 +4,10 @@
 // verified with the app's JWT, then the same installation, completion, card and audit as an
 // organization. Each bad input gets its own message and stores nothing.
 import { generateKeyPairSync } from "node:crypto";
-import { Writable } from "node:stream";
-import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../src/core/audit.js";
-import { createLogger } from "../../src/log.js";
 import { pageText } from "../../src/sandbox/browser.js";
 import { ENGINES } from "../helpers/db.js";
-import { startWorld, textOf, type World } from "../helpers/world.js";
-
-async function auditEntries(world: World): Promise<AuditEntry[]> {
-  const entries: AuditEntry[] = [];
-  for await (const e of world.bot.bot.store.audit.all()) entries.push(e);
-  return entries;
-}
-
-async function credentialCount(world: World): Promise<number> {
-  const rows = (await sql`select count(*) as n from credentials`.execute(world.testDb.db.kysely)).rows;
-  return Number((rows[0] as { n: number | string }).n);
-}
+import { capturedLog, startWorld, textOf, type World } from "../helpers/world.js";
 
 const decode = (s: string) => s.replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)));
 
@@ -132,14 +117,29 @@ async function installOnGitHub(world: World, input: { slug: string; as: string; 
   return response;
 }
 
+/** enable enterprise:acme-corp → the guide → octocat, an owner of acme-corp, registers the app from it. */
+async function registerFromGuide(world: World): Promise<{ guide: Guide; creds: Registered }> {
+  const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+  const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+  return { guide, creds };
+}
+
+/** The form takes the credentials (both stored), and the installer's return completes the connection. */
+async function acceptedUntilConnected(world: World, guide: Guide, creds: Registered): Promise<void> {
+  const accepted = await submitCredentials(guide, creds);
+  expect(accepted.status).toBe(302);
+  expect(await world.credentialCount()).toBe(2);
+  const done = await world.browse("alice", accepted.location as string);
+  expect(done.text).toContain("Connected acme-corp");
+}
+
 /**
  * The whole enterprise enable, as octocat (owner of acme-corp and of its organization acme).
  * `alsoOn`: organizations octocat installs the app on in the same visit to GitHub, before the
  * installation on acme brings the browser back to the bot and completes the connection.
  */
 async function connectEnterprise(world: World, options: { alsoOn?: string[] } = {}): Promise<Registered> {
-  const guide = await openGuide(await enableEnterpriseUntilGuide(world));
-  const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+  const { guide, creds } = await registerFromGuide(world);
   const accepted = await submitCredentials(guide, creds);
   const app = world.sandbox.world.apps.at(-1)!;
   for (const target of options.alsoOn ?? []) await installOnGitHub(world, { slug: app.slug, as: "octocat", target });
@@ -190,7 +190,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
       appSettingsUrl: `${world.sandbox.urls.web}/enterprises/acme-corp/settings/apps/${app.slug}`,
       connectedBy: { github: "octocat" },
     });
-    const entries = await auditEntries(world);
+    const entries = await world.auditSince();
     expect(entries.find((e) => e.action === "enable.app_registered")).toMatchObject({
       outcome: "ok",
       target: "acme-corp",
@@ -209,9 +209,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
 
   it("a private key that is not the app's, an app owned by another account, and a malformed form are each refused with their reason; nothing is stored and the form still works", async () => {
     world = await startWorld(engine);
-    const link = await enableEnterpriseUntilGuide(world);
-    const guide = await openGuide(link);
-    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const { guide, creds } = await registerFromGuide(world);
     const other = await registerOnGitHub(world, {
       enterprise: "globex",
       as: "hubot",
@@ -243,25 +241,24 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(malformed.text).toContain("The private key is missing or is not a PEM file");
     expect(malformed.text).not.toContain(creds.clientSecret);
 
-    expect(await credentialCount(world)).toBe(0);
+    expect(await world.credentialCount()).toBe(0);
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
-    const refusals = (await auditEntries(world)).filter((e) => e.action === "enable.credentials_refused");
+    const refusals = (await world.auditSince()).filter((e) => e.action === "enable.credentials_refused");
     expect(refusals.map((e) => e.details.refusal)).toEqual(["key_refused", "wrong_app", "wrong_app", "malformed_credentials"]);
 
     // The same form, corrected, is accepted; sent again, it is refused as used.
     const accepted = await submitCredentials(guide, creds);
     expect(accepted.status).toBe(302);
-    expect(await credentialCount(world)).toBe(2);
+    expect(await world.credentialCount()).toBe(2);
     const reused = await submitCredentials(guide, creds);
     expect(reused.status).toBe(400);
     expect(reused.text).toContain("This link was already used; each works once.");
-    expect(await credentialCount(world)).toBe(2);
+    expect(await world.credentialCount()).toBe(2);
   });
 
   it("a wrong client secret is caught on the form, not when the installer returns: the page says the secret is refused, nothing is stored, it is audited, and the corrected form is accepted", async () => {
     world = await startWorld(engine);
-    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
-    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const { guide, creds } = await registerFromGuide(world);
     const wrongSecret = "0".repeat(40);
     const refused = await submitCredentials(guide, { ...creds, clientSecret: wrongSecret });
     expect(refused.status).toBe(422);
@@ -272,24 +269,19 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(refused.text).toContain("Nothing was stored.");
     expect(refused.text).not.toContain(wrongSecret);
     expect(refused.text).not.toContain(creds.clientSecret);
-    expect(await credentialCount(world)).toBe(0);
+    expect(await world.credentialCount()).toBe(0);
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
-    const refusals = (await auditEntries(world)).filter((e) => e.action === "enable.credentials_refused");
+    const refusals = (await world.auditSince()).filter((e) => e.action === "enable.credentials_refused");
     expect(refusals.map((e) => [e.outcome, e.details.refusal])).toEqual([["refused", "secret_refused"]]);
     expect(JSON.stringify(refusals)).not.toContain(wrongSecret);
 
     // The same form, with the right secret, is accepted and the installation completes.
-    const accepted = await submitCredentials(guide, creds);
-    expect(accepted.status).toBe(302);
-    expect(await credentialCount(world)).toBe(2);
-    const done = await world.browse("alice", accepted.location as string);
-    expect(done.text).toContain("Connected acme-corp");
+    await acceptedUntilConnected(world, guide, creds);
   });
 
   it("GitHub's check of the client secret answers 422 (documented for 'the endpoint has been spammed') or 5xx: that proves nothing, so nothing is stored, the page says to send again (502), it is audited as refused, and the same form is accepted later", async () => {
     world = await startWorld(engine);
-    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
-    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const { guide, creds } = await registerFromGuide(world);
     const wrongSecret = "0".repeat(40);
     // The form's check of the secret (POST /applications/{client_id}/token) answers 422: even a wrong secret is not taken.
     world.sandbox.world.inject({ host: "api", status: 422, method: "POST", pathIncludes: "/applications/", times: 10 });
@@ -300,7 +292,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
       "GitHub could not check the client secret right now (HTTP 422); nothing was stored; send the form again in a minute.",
     );
     expect(spammed.text).not.toContain(wrongSecret);
-    expect(await credentialCount(world)).toBe(0);
+    expect(await world.credentialCount()).toBe(0);
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
 
     // A 5xx is no verdict either, even on the right secret.
@@ -310,8 +302,8 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(down.status).toBe(502);
     expect(down.text).toContain("GitHub could not check the client secret right now (HTTP 503); nothing was stored");
     expect(down.text).not.toContain(creds.clientSecret);
-    expect(await credentialCount(world)).toBe(0);
-    const refusals = (await auditEntries(world)).filter((e) => e.action === "enable.credentials_refused");
+    expect(await world.credentialCount()).toBe(0);
+    const refusals = (await world.auditSince()).filter((e) => e.action === "enable.credentials_refused");
     expect(refusals.map((e) => [e.outcome, e.details.refusal])).toEqual([
       ["refused", "secret_unverified"],
       ["refused", "secret_unverified"],
@@ -321,30 +313,22 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
 
     // GitHub answers again: the wrong secret is refused, and the same single-use form takes the right one.
     expect((await submitCredentials(guide, { ...creds, clientSecret: wrongSecret })).status).toBe(422);
-    const accepted = await submitCredentials(guide, creds);
-    expect(accepted.status).toBe(302);
-    expect(await credentialCount(world)).toBe(2);
-    const done = await world.browse("alice", accepted.location as string);
-    expect(done.text).toContain("Connected acme-corp");
+    await acceptedUntilConnected(world, guide, creds);
   });
 
   it("an expired credentials form is refused and stores nothing", async () => {
     world = await startWorld(engine);
-    const link = await enableEnterpriseUntilGuide(world);
-    const guide = await openGuide(link);
-    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const { guide, creds } = await registerFromGuide(world);
     world.sandbox.world.advance(61 * 60_000);
     const late = await submitCredentials(guide, creds);
     expect(late.status).toBe(400);
     expect(late.text).toContain("Link expired");
-    expect(await credentialCount(world)).toBe(0);
+    expect(await world.credentialCount()).toBe(0);
   });
 
   it("an owner of an organization in the enterprise who is not an owner of the enterprise cannot complete the connection", async () => {
     world = await startWorld(engine);
-    const link = await enableEnterpriseUntilGuide(world);
-    const guide = await openGuide(link);
-    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const { guide, creds } = await registerFromGuide(world);
     const accepted = await submitCredentials(guide, creds);
     // bob's github.com account owns octo-inc, an organization of acme-corp, but not the enterprise.
     const page = await world.browse("bob", accepted.location as string);
@@ -353,8 +337,8 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
       "The github.com user hubot is not an owner of the enterprise acme-corp (owning one of its organizations is not enough)",
     );
     expect(await world.bot.bot.store.connections.active()).toBeUndefined();
-    expect(await credentialCount(world)).toBe(0);
-    const failed = (await auditEntries(world)).find((e) => e.action === "enable.installed");
+    expect(await world.credentialCount()).toBe(0);
+    const failed = (await world.auditSince()).find((e) => e.action === "enable.installed");
     expect(failed?.outcome).toBe("failed");
   });
 
@@ -381,7 +365,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     const refused = await submitCredentials(guide, other);
     expect(refused.status).toBe(422);
     expect(refused.text).toContain("is owned by the enterprise acme-corp, not by the enterprise no-such-enterprise.");
-    expect(await credentialCount(world)).toBe(0);
+    expect(await world.credentialCount()).toBe(0);
   });
 
   it("the addendum and status while waiting say the enterprise's app is registered by an owner by hand and installed on its organizations", async () => {
@@ -433,7 +417,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     expect(textOf(done)).toContain("Installation token revoked; app uninstalled; every credential deleted from this server.");
     expect(JSON.stringify(done.blocks)).toContain(`${world.sandbox.urls.web}/enterprises/acme-corp/settings/apps/${app.slug}`);
     expect(world.sandbox.world.installations.filter((i) => i.appId === app.id).every((i) => i.deleted)).toBe(true);
-    expect(await credentialCount(world)).toBe(0);
+    expect(await world.credentialCount()).toBe(0);
     expect(await world.bot.bot.store.connections.latest()).toMatchObject({ status: "disconnected", accountKind: "enterprise" });
   });
 
@@ -477,7 +461,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     const octo = world.sandbox.world.installations.find((i) => i.appId === app.id && i.account.login === "octo-inc")!;
     octo.deleted = true;
     await world.card(/was uninstalled from the organization octo-inc/);
-    const entries = (await auditEntries(world)).filter((e) => e.action.startsWith("connection.installation_"));
+    const entries = (await world.auditSince()).filter((e) => e.action.startsWith("connection.installation_"));
     expect(entries.map((e) => [e.action, e.target, e.details.organization])).toEqual([
       ["connection.installation_added", "acme-corp", "octo-inc"],
       ["connection.installation_removed", "acme-corp", "octo-inc"],
@@ -510,7 +494,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     const connection = (await world.bot.bot.store.connections.active())!;
     expect(connection.installationId).toBe(octo.id);
     expect(connection.installedOn).toEqual(["octo-inc"]);
-    const rehomed = (await auditEntries(world)).filter((e) => e.action === "connection.installation_rehomed");
+    const rehomed = (await world.auditSince()).filter((e) => e.action === "connection.installation_rehomed");
     expect(rehomed.map((e) => [e.outcome, e.target, e.details.from_installation, e.details.to_installation])).toEqual([
       ["ok", "acme-corp", acme.id, octo.id],
     ]);
@@ -553,7 +537,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     const fresh = world.sandbox.world.installations.find((i) => i.appId === app.id && !i.deleted)!;
     await world.card(/was installed on the organization acme/);
     expect((await world.bot.bot.store.connections.active())?.installationId).toBe(acme.id);
-    const entries = await auditEntries(world);
+    const entries = await world.auditSince();
     expect(entries.filter((e) => e.action === "connection.installation_rehomed")).toEqual([]);
     expect(entries.filter((e) => e.action === "connection.installation_lost").map((e) => [e.outcome, e.details.from_installation])).toEqual(
       [["failed", acme.id]],
@@ -579,7 +563,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     await world.card(/was uninstalled from the organization acme/);
     await world.card(/no installation ghconnect may move to remains/);
     expect((await world.bot.bot.store.connections.active())?.installationId).toBe(acme.id);
-    const lost = (await auditEntries(world)).filter((e) => e.action === "connection.installation_lost");
+    const lost = (await world.auditSince()).filter((e) => e.action === "connection.installation_lost");
     expect(lost.map((e) => e.details.suspended_installations)).toEqual([[octo.id]]);
 
     // Unsuspended, it is again one the connection may move to.
@@ -610,7 +594,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     await world.card(/installed on the organization octo-inc|now using octo-inc/);
     const connection = (await world.bot.bot.store.connections.active())!;
     expect(connection.installationId).not.toBe(hubots.id);
-    const entries = await auditEntries(world);
+    const entries = await world.auditSince();
     expect(entries.filter((e) => e.action === "connection.installation_rehomed").map((e) => e.details.to_installation)).not.toContain(
       hubots.id,
     );
@@ -628,9 +612,8 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
   it("an enterprise on GHE.com: enable enterprise:SLUG registers the app under SUBDOMAIN.ghe.com, verifies it through api.SUBDOMAIN.ghe.com, then status and disconnect, end to end", async () => {
     world = await startWorld(engine, { sandbox: { gheCom: { subdomain: "acme" } } });
     expect(world.bot.config.GITHUB_API_URL).toBe("http://api.acme.ghe.com");
-    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
+    const { guide, creds } = await registerFromGuide(world);
     expect(guide.text).toContain("http://acme.ghe.com/enterprises/acme-corp/settings/apps/new");
-    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
     const accepted = await submitCredentials(guide, creds);
     expect(accepted.status).toBe(302);
     const app = world.sandbox.world.apps.at(-1)!;
@@ -661,26 +644,19 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
     const disconnected = await world.card(/Disconnected acme-corp/, since);
     expect(JSON.stringify(disconnected.blocks)).toContain(`http://acme.ghe.com/enterprises/acme-corp/settings/apps/${app.slug}`);
     expect(world.sandbox.world.installations.filter((i) => i.appId === app.id).every((i) => i.deleted)).toBe(true);
-    expect(await credentialCount(world)).toBe(0);
+    expect(await world.credentialCount()).toBe(0);
     expect(await world.bot.bot.store.connections.active()).toBeUndefined();
   });
 
   it("the credentials form: a body over 16 kB is refused with 413, and no log line ever holds the key or the secret", async () => {
-    const logs: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logs.push(chunk.toString());
-        done();
-      },
-    });
-    world = await startWorld(engine, { log: createLogger("debug", sink) });
-    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
-    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const { log, lines: logs } = capturedLog("debug");
+    world = await startWorld(engine, { log });
+    const { guide, creds } = await registerFromGuide(world);
 
     const huge = await submitCredentials(guide, { ...creds, privateKey: `${creds.privateKey}\n${"A".repeat(17 * 1024)}` });
     expect(huge.status).toBe(413);
     expect(huge.text).toContain("The form is larger than 16 kB");
-    expect(await credentialCount(world)).toBe(0);
+    expect(await world.credentialCount()).toBe(0);
     const other = await registerOnGitHub(world, {
       enterprise: "acme-corp",
       as: "octocat",
@@ -701,8 +677,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
 
   it("an installation on the enterprise itself (enterprise permissions only) does not complete the connection, and says to install on an organization", async () => {
     world = await startWorld(engine);
-    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
-    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const { guide, creds } = await registerFromGuide(world);
     const accepted = await submitCredentials(guide, creds);
     const page = await world.browse("alice", `${accepted.location}&target=enterprise:acme-corp`);
     expect(page.status).toBe(422);
@@ -711,7 +686,7 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
       "Run /ghconnect enable enterprise:acme-corp again and install the app on one of the enterprise's organizations",
     );
     expect(await world.bot.bot.store.connections.active()).toBeUndefined();
-    expect(await credentialCount(world)).toBe(0);
+    expect(await world.credentialCount()).toBe(0);
   });
 
   it("unified search of an enterprise connection searches its organizations (GitHub has no enterprise qualifier)", async () => {
@@ -731,15 +706,14 @@ describe.each(ENGINES)("enable an enterprise account (%s)", (engine) => {
 
   it("an EC private key (not RSA, as GitHub App keys are) is refused on the credentials form as malformed, audited, nothing stored", async () => {
     world = await startWorld(engine);
-    const guide = await openGuide(await enableEnterpriseUntilGuide(world));
-    const creds = await registerOnGitHub(world, { enterprise: "acme-corp", as: "octocat", guide });
+    const { guide, creds } = await registerFromGuide(world);
     // An outsider holding the form's link (or an owner pasting the wrong file): an EC key in PKCS#8 PEM.
     const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     const answer = await submitCredentials(guide, { ...creds, privateKey: ec });
     expect(answer.status).toBe(422);
     expect(answer.text).toContain("The private key is not an RSA key");
     expect(answer.text).toContain("Nothing was stored.");
-    expect(await credentialCount(world)).toBe(0);
+    expect(await world.credentialCount()).toBe(0);
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
     const refusals = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "enable.credentials_refused");
     expect(refusals.map((e) => e.details.refusal)).toEqual(["malformed_credentials"]);

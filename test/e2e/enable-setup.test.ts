@@ -2,30 +2,15 @@
 // the setup URL, a code GitHub refuses says nothing about the installer, and a completion that
 // dies keeps enabling blocked for its short lease only, as the admins, the installer and the
 // auditor see it.
-import { Writable } from "node:stream";
-import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../src/core/audit.js";
-import { createLogger } from "../../src/log.js";
 import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
-import { startWorld, textOf, type World } from "../helpers/world.js";
+import { capturedLog, startWorld, textOf, type World } from "../helpers/world.js";
 
 const SETUP = /\/ghconnect\/github\/setup/;
 const CALLBACK = /\/ghconnect\/github\/callback/;
 const ON_GITHUB = /Waiting for .* to create the GitHub App/;
 const INSTALLING = /Waiting for it to be installed and authorized/;
-
-async function auditEntries(world: World): Promise<AuditEntry[]> {
-  const entries: AuditEntry[] = [];
-  for await (const e of world.bot.bot.store.audit.all()) entries.push(e);
-  return entries;
-}
-
-async function credentialCount(world: World): Promise<number> {
-  const rows = (await sql`select count(*) as n from credentials`.execute(world.testDb.db.kysely)).rows;
-  return Number((rows[0] as { n: number | string }).n);
-}
 
 /** A GitHub that stops answering a request until the test lets it go. */
 function hold(): { until: Promise<void>; release: () => void } {
@@ -52,7 +37,7 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     const atSetup = await browser.browseUntil(link, SETUP);
     const card = await world.card(INSTALLING);
     const cardBefore = { text: textOf(card), updates: card.updates };
-    const credentialsBefore = await credentialCount(world);
+    const credentialsBefore = await world.credentialCount();
     expect(credentialsBefore).toBe(3);
 
     // Anyone who can reach the bot, with a junk code and no state; then with a made-up state.
@@ -74,8 +59,8 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     const op = await world.bot.bot.store.operations.inFlight();
     expect(op?.status).toBe("awaiting_install");
     expect({ text: textOf(card), updates: card.updates }).toEqual(cardBefore);
-    expect(await credentialCount(world)).toBe(credentialsBefore);
-    const entries = await auditEntries(world);
+    expect(await world.credentialCount()).toBe(credentialsBefore);
+    const entries = await world.auditSince();
     const refusals = entries.filter((e) => e.action === "enable.setup_refused");
     expect(refusals.map((e) => [e.outcome, e.details.refusal, e.details.reason])).toEqual([
       ["refused", "no_valid_state", "no state"],
@@ -113,9 +98,9 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
 
     // Nothing failed: same operation, waiting, credentials kept, the card back where it was.
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_install");
-    expect(await credentialCount(world)).toBe(3);
+    expect(await world.credentialCount()).toBe(3);
     expect(textOf(await world.card(INSTALLING))).toBe(installingText);
-    const entries = await auditEntries(world);
+    const entries = await world.auditSince();
     expect(entries.find((e) => e.action === "enable.setup_refused")).toMatchObject({
       outcome: "refused",
       details: { refusal: "authorization_refused", reason: expect.stringContaining("bad_verification_code") },
@@ -136,7 +121,7 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
   it("a setup, callback or manifest request with a malformed parameter (not URL-token characters, over 512 characters, repeated) is a 400 audited as refused", async () => {
     world = await startWorld(engine);
     await world.enableUntilGitHub();
-    const before = (await auditEntries(world)).length;
+    const before = (await world.auditSince()).length;
     const malformed = [
       `/ghconnect/github/setup?code=junk&installation_id=1&state=${encodeURIComponent("<x>")}`,
       `/ghconnect/github/callback?code=junk&state=${"a".repeat(513)}`,
@@ -150,7 +135,7 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     }
     // …and each refusal is on the audit trail, as for a well-formed forged state.
     await world.bot.bot.enable.flushRefusals();
-    const refused = (await auditEntries(world)).slice(before).filter((e) => e.action.endsWith("_refused"));
+    const refused = (await world.auditSince()).slice(before).filter((e) => e.action.endsWith("_refused"));
     expect(refused.map((e) => [e.action, e.details.refusal, e.details.reason]).sort()).toEqual([
       ["enable.callback_refused", "malformed", "state is longer than 512 characters"],
       ["enable.manifest_refused", "malformed", "state appears more than once"],
@@ -163,7 +148,7 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     world = await startWorld(engine);
     await world.enable();
     const connection = await world.bot.bot.store.connections.active();
-    const audited = (await auditEntries(world)).length;
+    const audited = (await world.auditSince()).length;
     const page = await world.browse(
       "alice",
       `${world.bot.url}/ghconnect/github/setup?installation_id=${connection?.installationId}&setup_action=update`,
@@ -173,7 +158,7 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     expect(page.text).toContain("the app's installation was changed. ghconnect needs nothing for that, and nothing was changed.");
     expect(page.html).not.toContain("border-top:4px solid #cf222e"); // not the red error page
     expect(await world.bot.bot.store.connections.active()).toEqual(connection);
-    expect((await auditEntries(world)).length).toBe(audited);
+    expect((await world.auditSince()).length).toBe(audited);
   });
 
   it("the callback and the manifest page without the flow's state change nothing; the real flow then completes", async () => {
@@ -196,7 +181,7 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     expect({ text: textOf(card), updates: card.updates }).toEqual(cardBefore);
     expect(world.sandbox.world.apps).toHaveLength(0);
     // Each refusal is audited by its page and reason, never with the code or the state.
-    const refused = (await auditEntries(world)).filter((e) => e.outcome === "refused");
+    const refused = (await world.auditSince()).filter((e) => e.outcome === "refused");
     expect(refused.map((e) => [e.action, e.details.reason, e.details.count])).toEqual([
       ["enable.callback_refused", "no state", 1],
       ["enable.callback_refused", "unknown state", 1],
@@ -231,8 +216,8 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     const op = await world.bot.bot.store.operations.inFlight();
     expect(op?.status).toBe("awaiting_github");
     expect({ text: textOf(card), updates: card.updates }).toEqual(cardBefore);
-    expect(await credentialCount(world)).toBe(0);
-    const entries = await auditEntries(world);
+    expect(await world.credentialCount()).toBe(0);
+    const entries = await world.auditSince();
     expect(entries.filter((e) => e.action === "enable.callback_refused")).toEqual([
       expect.objectContaining({
         outcome: "refused",
@@ -263,7 +248,7 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     expect(refused.status).toBe(400);
     expect(refused.text).toContain("GitHub refused the app's creation code");
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
-    expect(JSON.stringify(await auditEntries(world))).not.toContain("0123456789abcdef0123");
+    expect(JSON.stringify(await world.auditSince())).not.toContain("0123456789abcdef0123");
 
     const page = await browser.browse(toCallback.finalUrl);
     expect(page.text).toContain("Connected acme");
@@ -282,7 +267,7 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     expect(failed.text).toContain("Nothing was changed: the enable of acme still waits for GitHub");
     expect(failed.text).toContain("Reload this page in a minute: the code works for an hour.");
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_github");
-    expect((await auditEntries(world)).find((e) => e.action === "enable.callback_refused")?.details).toMatchObject({
+    expect((await world.auditSince()).find((e) => e.action === "enable.callback_refused")?.details).toMatchObject({
       refusal: "code_unverified",
       count: 1,
     });
@@ -318,28 +303,22 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     expect(other.status).toBe(409);
     expect(other.text).toContain("This step is done: the app was created on GitHub and its credentials kept");
 
-    expect(await credentialCount(world)).toBe(3);
-    const entries = await auditEntries(world);
+    expect(await world.credentialCount()).toBe(3);
+    const entries = await world.auditSince();
     expect(entries.filter((e) => e.action === "enable.app_created")).toHaveLength(1);
     expect((await world.bot.bot.store.operations.inFlight())?.status).toBe("awaiting_install");
   });
 
   it("50 forged requests to the setup page are audited as one entry a minute whose counts add up to 50; the rest is logged at info", async () => {
-    const logs: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logs.push(chunk.toString());
-        done();
-      },
-    });
-    world = await startWorld(engine, { sweepEveryMs: 25, log: createLogger("info", sink) });
+    const { log, lines: logs } = capturedLog("info");
+    world = await startWorld(engine, { sweepEveryMs: 25, log });
     const forge = (n: number) =>
       Promise.all(
         Array.from({ length: n }, () =>
           fetch(`${world.bot.url}/ghconnect/github/setup?code=junk&installation_id=1&setup_action=install`).then((r) => r.status),
         ),
       );
-    const refusals = async () => (await auditEntries(world)).filter((e) => e.action === "enable.setup_refused");
+    const refusals = async () => (await world.auditSince()).filter((e) => e.action === "enable.setup_refused");
 
     expect(await forge(30)).toEqual(Array(30).fill(400));
     expect((await refusals()).map((e) => e.details.count)).toEqual([1]);
@@ -388,8 +367,8 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     expect(textOf(card)).toContain("/ghconnect enable acme");
     await world.privateMessage("alice", /Your enable of acme was interrupted/);
     expect(await world.bot.bot.store.connections.active()).toBeUndefined();
-    expect(await credentialCount(world)).toBe(0);
-    expect((await auditEntries(world)).find((e) => e.action === "enable.interrupted")).toMatchObject({
+    expect(await world.credentialCount()).toBe(0);
+    expect((await world.auditSince()).find((e) => e.action === "enable.interrupted")).toMatchObject({
       outcome: "failed",
       details: { credentials_deleted: 3 },
     });
@@ -426,7 +405,7 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     await world.click("bob", installing, "enable.cancel");
     await world.card(/Cancelled by <@U0BOB00001>/);
     await world.privateMessage("bob", /Cancelled the enable of acme/, since);
-    expect(await credentialCount(world)).toBe(0);
+    expect(await world.credentialCount()).toBe(0);
 
     // GitHub answers at last: the token is minted there, but nothing is stored here.
     github.release();
@@ -435,8 +414,8 @@ describe.each(ENGINES)("enable: the return from GitHub (%s)", (engine) => {
     expect(page.text).toContain("This completion came too late (the operation was ended meanwhile), so nothing was stored.");
     expect(world.sandbox.world.tokens).toHaveLength(1);
     expect(await world.bot.bot.store.connections.active()).toBeUndefined();
-    expect(await credentialCount(world)).toBe(0);
-    expect((await auditEntries(world)).map((e) => `${e.action}:${e.outcome}`)).not.toContain("enable.connected:ok");
+    expect(await world.credentialCount()).toBe(0);
+    expect((await world.auditSince()).map((e) => `${e.action}:${e.outcome}`)).not.toContain("enable.connected:ok");
   });
 
   it("the connected page says Slack has the details only when Slack was told", async () => {

@@ -34,16 +34,10 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
     await world?.close();
   });
 
-  async function ask(user: "alice" | "bob" | "carol" | "mallory", text: string, match: RegExp) {
-    const since = world.mark();
-    await world.command(user, text);
-    return textOf(await world.privateMessage(user, match, since));
-  }
-
   describe("status", () => {
     it("without a connection says so and how to connect", async () => {
       world = await startWorld(engine);
-      const text = await ask("alice", "status", /Not connected/);
+      const text = await world.ask("alice", "status", /Not connected/);
       expect(text).toContain("/ghconnect enable ORG");
     });
 
@@ -51,14 +45,14 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       world = await startWorld(engine);
       world.sandbox.world.freeze(); // the token's hour is still whole when status reads it
       await world.enable();
-      const first = await ask("alice", "status", /Connected to acme/);
+      const first = await world.ask("alice", "status", /Connected to acme/);
       expect(first).toMatch(/Since\n\d{4}-\d\d-\d\d/);
       expect(first).toContain("github.com `octocat`");
       expect(first).toMatch(/Installation token\nexpires .+ \(in 60 min\)/);
       expect(first).toContain("Example Corp, expires 2027-06-30");
       const { api, ghes, web } = world.sandbox.routers;
       const before = api.received.length + ghes.received.length + web.received.length;
-      for (let i = 0; i < 5; i++) await ask("mallory", "status", /Connected to acme/);
+      for (let i = 0; i < 5; i++) await world.ask("mallory", "status", /Connected to acme/);
       expect(api.received.length + ghes.received.length + web.received.length).toBe(before);
     });
 
@@ -114,7 +108,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       await world.enable();
       world.sandbox.world.ghesVersion = "3.20.0";
       world.sandbox.world.advance(61 * 60_000);
-      const text = await ask("alice", "status", /Connected to acme/);
+      const text = await world.ask("alice", "status", /Connected to acme/);
       expect(text).toMatch(/⚠️ expired at/);
       expect(text).toContain("⚠️ 3.19.2 at connect, 3.20.0 now");
     });
@@ -122,7 +116,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
     it("shows an enable in flight in words, not its state's name", async () => {
       world = await startWorld(engine);
       await world.enableUntilGitHub();
-      const waiting = await ask("alice", "status", /Not connected/);
+      const waiting = await world.ask("alice", "status", /Not connected/);
       expect(waiting).toMatch(
         /⏳ An enable of acme by <@U0ALICE001> is waiting for the app to be created and installed on GitHub; expires/,
       );
@@ -134,7 +128,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       await world.enable();
       await world.command("alice", "disable acme");
       await world.card(/Disconnect acme\?/);
-      const pending = await ask("bob", "status", /Connected to acme/);
+      const pending = await world.ask("bob", "status", /Connected to acme/);
       expect(pending).toMatch(/⏳ A disconnect of acme requested by <@U0ALICE001> is waiting for another admin's approval; expires/);
       expect(pending).not.toContain(" is pending");
     });
@@ -142,12 +136,12 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
     it("after a disconnect, shows when GHES was last checked and the last GitHub call", async () => {
       world = await startWorld(engine);
       await world.enable();
-      await ask("alice", "status", /Connected to acme/);
+      await world.ask("alice", "status", /Connected to acme/);
       await world.command("alice", "disable acme");
       const card = await world.card(/Disconnect acme\?/);
       await world.click("bob", card, "disable.approve");
       await world.card(/Disconnected acme/);
-      const after = await ask("alice", "status", /Not connected/);
+      const after = await world.ask("alice", "status", /Not connected/);
       expect(after).toContain("Disconnected from acme");
       expect(after).toMatch(/last checked \d{4}-\d\d-\d\d \d\d:\d\d UTC · last GitHub call \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
       expect(after).not.toContain("not checked yet");
@@ -163,7 +157,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
   describe("check", () => {
     it("lists every check with advice, and changes nothing", async () => {
       world = await startWorld(engine);
-      const text = await ask("alice", "check", /all checks pass|failed/);
+      const text = await world.ask("alice", "check", /all checks pass|failed/);
       for (const name of ["Config", "Database", "Admin roster", "Slack", "GHES", "License", "github.com", "API", "uploads", "Clock"])
         expect(text).toContain(`✅ ${name}`);
       expect(await world.bot.bot.store.operations.inFlight()).toBeUndefined();
@@ -173,7 +167,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       world = await startWorld(engine);
       world.sandbox.world.managePassword = "changed";
       world.sandbox.world.inject({ host: "uploads", status: 0, delayMs: 0, times: 0 });
-      const text = await ask("alice", "doctor", /check/);
+      const text = await world.ask("alice", "doctor", /check/);
       expect(text).toContain("❌ License: The Management Console API");
       expect(text).toContain("→ Set GHES_MANAGE_PASSWORD");
       expect(text).toMatch(/❌ 1 check failed/);
@@ -183,7 +177,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       world = await startWorld(engine);
       world.sandbox.world.clockOffsetMs = 45_000; // the bot's clock (it follows the sandbox's) runs 45 s ahead
       world.sandbox.slack.scopes = ["commands"];
-      const text = await ask("alice", "check", /check/);
+      const text = await world.ask("alice", "check", /check/);
       expect(text).toMatch(/⚠️ Clock: this host's clock is 4\d s ahead of GitHub's/);
       expect(text).toContain("→ Sync the clock with NTP");
       expect(text).toContain("❌ Slack scopes: the bot token lacks chat:write");
@@ -192,21 +186,21 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
 
     it("is for admins only", async () => {
       world = await startWorld(engine);
-      await ask("mallory", "check", /not in ghconnect's admin roster/);
+      await world.ask("mallory", "check", /not in ghconnect's admin roster/);
     });
   });
 
   describe("features and unified search", () => {
     it("search needs a connection and the feature on", async () => {
       world = await startWorld(engine);
-      await ask("mallory", "search flaky", /not connected/);
+      await world.ask("mallory", "search flaky", /not connected/);
       await world.enable();
-      await ask("mallory", "search flaky", /Unified search is off/);
-      await ask("alice", "feature enable unified-search", /Turned on Unified search/);
+      await world.ask("mallory", "search flaky", /Unified search is off/);
+      await world.ask("alice", "feature enable unified-search", /Turned on Unified search/);
       // Search runs as the person: carol links GHES (carol) and github.com (monalisa, a member of acme).
       await world.link("carol", "ghes");
       await world.link("carol", "github");
-      const text = await ask("carol", "search flaky", /Search:/);
+      const text = await world.ask("carol", "search flaky", /Search:/);
       expect(text).toMatch(
         /`GHES` <http:\/\/127\.0\.0\.1:\d+\/platform\/deploy\/issues\/12\|platform\/deploy#12> Flaky test in deploy pipeline/,
       );
@@ -217,25 +211,19 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
 
     it("search with GHES down still shows GitHub's results and says which side failed", async () => {
       world = await startWorld(engine);
-      await world.enable();
-      await ask("alice", "feature enable unified-search", /Turned on/);
-      await world.link("alice", "ghes");
-      await world.link("alice", "github");
+      await world.readyToSearch("alice");
       world.sandbox.world.inject({ host: "ghes", status: 503, pathIncludes: "/search", times: 5 });
-      const text = await ask("alice", "search flaky", /Search:/);
+      const text = await world.ask("alice", "search flaky", /Search:/);
       expect(text).toMatch(/⚠️ GHES \(127\.0\.0\.1:\d+\) answered 503; showing acme only\./);
       expect(text).toContain("acme/api#101");
     });
 
     it("search with GitHub slower than the 2 s budget shows GHES's results", async () => {
       world = await startWorld(engine);
-      await world.enable();
-      await ask("alice", "feature enable unified-search", /Turned on/);
-      await world.link("alice", "ghes");
-      await world.link("alice", "github");
+      await world.readyToSearch("alice");
       // GitHub's search is held unanswered until after the reply: the reply cannot have waited for it.
       const held = world.sandbox.world.hold({ host: "api", pathIncludes: "/search" });
-      const text = await ask("alice", "search flaky", /Search:/);
+      const text = await world.ask("alice", "search flaky", /Search:/);
       await held.arrived; // GitHub was asked
       held.release();
       expect(text).toContain("⚠️ GitHub (acme) did not answer within 2 s; showing GHES only.");
@@ -244,7 +232,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
 
     it("features lists every Connect feature with its state and how it is turned on", async () => {
       world = await startWorld(engine);
-      const text = await ask("alice", "features", /GitHub Connect features/);
+      const text = await world.ask("alice", "features", /GitHub Connect features/);
       for (const name of ["unified-search", "server-statistics", "license-sync", "dependabot", "actions", "unified-contributions"])
         expect(text).toContain(`\`${name}\``);
       expect(text).toContain("GitHub offers no API for");
@@ -258,12 +246,12 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       await world.enable();
       // status, asked just before (the second answer comes from its one-second view) and just
       // after, shows the change at once: the change forgets the view.
-      await ask("alice", "status", /Connected to acme/);
-      expect(await ask("alice", "status", /Connected to acme/)).toContain("▫️ unified-search");
-      await ask("mallory", "feature enable unified-search", /not in ghconnect's admin roster/);
-      const turnedOn = await ask("alice", "feature enable unified-search", /Turned on/);
+      await world.ask("alice", "status", /Connected to acme/);
+      expect(await world.ask("alice", "status", /Connected to acme/)).toContain("▫️ unified-search");
+      await world.ask("mallory", "feature enable unified-search", /not in ghconnect's admin roster/);
+      const turnedOn = await world.ask("alice", "feature enable unified-search", /Turned on/);
       expect(turnedOn).toContain("Anyone can now run `/ghconnect search QUERY`.");
-      expect(await ask("alice", "status", /Connected to acme/)).toContain("✅ unified-search");
+      expect(await world.ask("alice", "status", /Connected to acme/)).toContain("✅ unified-search");
       await world.card(/turned on `unified-search`/);
       await world.card(/<@U0MALLORY1> tried `feature enable unified-search`: You are not in ghconnect's admin roster/);
       const refused = (await world.bot.bot.store.audit.latest(50)).find((e) => e.action === "command.feature" && e.outcome === "refused");
@@ -272,17 +260,17 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
 
     it("server statistics follow one rule: turning them on and running them both need a connection; turning off does not", async () => {
       world = await startWorld(engine);
-      const run = await ask("alice", "feature run server-statistics", /needs a connection/);
-      const enable = await ask("alice", "feature enable server-statistics", /needs a connection/);
+      const run = await world.ask("alice", "feature run server-statistics", /needs a connection/);
+      const enable = await world.ask("alice", "feature enable server-statistics", /needs a connection/);
       const rule = "Server statistics is a GitHub Connect feature and needs a connection to GitHub; this server is not connected.";
       expect(run).toContain(rule);
       expect(enable).toContain(rule);
       expect(run).toContain("then `/ghconnect feature run server-statistics`");
-      expect(await ask("alice", "feature disable server-statistics", /already off/)).toContain("Nothing was changed");
+      expect(await world.ask("alice", "feature disable server-statistics", /already off/)).toContain("Nothing was changed");
       expect(await world.bot.bot.store.stats.count()).toBe(0);
       expect(world.channel().some((m) => /GHES server statistics/.test(textOf(m)))).toBe(false);
       await world.card(/tried `feature run server-statistics`: Server statistics is a GitHub Connect feature/);
-      expect(await ask("alice", "features", /GitHub Connect features/)).toContain(
+      expect(await world.ask("alice", "features", /GitHub Connect features/)).toContain(
         "turning one on, or running server statistics, needs a connection to GitHub; turning one off never does.",
       );
     });
@@ -290,10 +278,10 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
     it("server statistics are posted and kept for trends", async () => {
       world = await startWorld(engine);
       await world.enable();
-      await ask("alice", "feature run server-statistics", /Posted the server statistics/);
+      await world.ask("alice", "feature run server-statistics", /Posted the server statistics/);
       const card = await world.card(/Server statistics/);
       expect(textOf(card)).toContain("Users\n212");
-      await ask("alice", "feature run server-statistics", /Posted the server statistics/);
+      await world.ask("alice", "feature run server-statistics", /Posted the server statistics/);
       const second = await eventually(() => world.channel().filter((m) => /Server statistics/.test(textOf(m)))[1]);
       expect(textOf(second)).toMatch(/Users\n212 \(\+0 since/);
       expect(await world.bot.bot.store.stats.count()).toBe(2);
@@ -304,13 +292,13 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
     it("shows the last entries and verifies the chain; tampering, deleting and reordering are named", async () => {
       world = await startWorld(engine);
       await world.enable();
-      const last = await ask("alice", "audit 5", /Audit trail — newest 5 of/);
+      const last = await world.ask("alice", "audit 5", /Audit trail — newest 5 of/);
       expect(last).toMatch(/enable\.connected acme → ok/);
-      expect(await ask("alice", "audit verify", /chain intact/)).toMatch(/✅ \d+ entries, chain intact/);
+      expect(await world.ask("alice", "audit verify", /chain intact/)).toMatch(/✅ \d+ entries, chain intact/);
 
       const q = world.testDb.db.kysely;
       await sql`update audit_log set details = ${'{"tampered":true}'} where seq = 3`.execute(q);
-      expect(await ask("alice", "audit verify", /broken/)).toContain("broken at entry #3");
+      expect(await world.ask("alice", "audit verify", /broken/)).toContain("broken at entry #3");
       await world.card(/🚨 The audit chain is broken at entry #3/);
     });
 
@@ -351,10 +339,10 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       await world.enable();
       const q = world.testDb.db.kysely;
       await sql`delete from audit_log where seq = 4`.execute(q);
-      expect(await ask("alice", "audit verify", /broken/)).toContain("broken at entry #5");
+      expect(await world.ask("alice", "audit verify", /broken/)).toContain("broken at entry #5");
       await sql`update audit_log set seq = 99 where seq = 2`.execute(q);
       // Read in order of seq, #1 is followed by #3: the first break is there, not at #99.
-      expect(await ask("alice", "audit verify", /broken/)).toMatch(/broken at entry #3 \(`[^`]+`\): entry #2 is missing before it\./);
+      expect(await world.ask("alice", "audit verify", /broken/)).toMatch(/broken at entry #3 \(`[^`]+`\): entry #2 is missing before it\./);
     });
 
     it("exports JSON Lines that verify from the file alone, also as a segment given --from-hash", async () => {
@@ -390,21 +378,21 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
   describe("admins", () => {
     it("lists the roster; adding checks the GHES login is a site admin now; every change is audited and posted", async () => {
       world = await startWorld(engine);
-      expect(await ask("alice", "admins", /Admins \(3\)/)).toContain("GHES `bob`");
-      await ask("alice", "admins add <@U0MALLORY1|mallory> dave", /`dave` is not a site administrator on GHES now/);
+      expect(await world.ask("alice", "admins", /Admins \(3\)/)).toContain("GHES `bob`");
+      await world.ask("alice", "admins add <@U0MALLORY1|mallory> dave", /`dave` is not a site administrator on GHES now/);
       world.sandbox.world.ghesUsers.find((u) => u.login === "dave")!.site_admin = true;
-      await ask("alice", "admins add <@U0MALLORY1|mallory> dave", /Added <@U0MALLORY1>/);
+      await world.ask("alice", "admins add <@U0MALLORY1|mallory> dave", /Added <@U0MALLORY1>/);
       await world.card(/added <@U0MALLORY1> \(GHES `dave`\) to the ghconnect admins/);
       // The entry is pending until mallory proves the login dave by signing in to GHES.
-      await ask("mallory", "admins remove <@U0BOB00001>", /is pending until you prove that login/);
+      await world.ask("mallory", "admins remove <@U0BOB00001>", /is pending until you prove that login/);
       await world.link("mallory", "ghes");
-      await ask("mallory", "admins remove <@U0BOB00001>", /Removed <@U0BOB00001>/);
+      await world.ask("mallory", "admins remove <@U0BOB00001>", /Removed <@U0BOB00001>/);
       await world.card(/removed <@U0BOB00001>/);
     });
 
     it("the last admin cannot be removed", async () => {
       world = await startWorld(engine, { env: { GHCONNECT_ADMINS: "U0ALICE001:alice" } });
-      await ask("alice", "admins remove <@U0ALICE001>", /is the last admin and cannot be removed/);
+      await world.ask("alice", "admins remove <@U0ALICE001>", /is the last admin and cannot be removed/);
       expect(await world.bot.bot.store.admins.count()).toBe(1);
     });
   });
@@ -424,7 +412,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       expect(text).toMatch(/App `.+` \(id \d+\) created under acme/);
       expect(text).toMatch(/Connected acme: installation \d+, installed by github.com `octocat`/);
       const topLevel = world.channel().length;
-      await ask("alice", "status", /Connected to acme/);
+      await world.ask("alice", "status", /Connected to acme/);
       expect(world.channel().length).toBe(topLevel);
     });
   });

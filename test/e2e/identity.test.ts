@@ -2,7 +2,6 @@
 // that GHES login by signing in; a GHES login belongs to one person; four-eyes approval compares
 // people; and search runs with the searcher's own tokens, so each sees exactly what they may.
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../src/core/audit.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
@@ -16,66 +15,70 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
     await world?.close();
   });
 
-  async function ask(user: "alice" | "bob" | "carol" | "mallory", text: string, match: RegExp) {
+  /**
+   * Peer approval, with bob's Slack account in the roster as GHES alice too (a second account of
+   * the same person): connected, alice asks to disconnect; the card bob will click.
+   */
+  async function disconnectAskedByAliceWithBobAsHerSecondAccount() {
+    world = await startWorld(engine, {
+      env: { GHCONNECT_ADMINS: `${alice.slack}:alice,${bob.slack}:alice`, GHCONNECT_DISCONNECT_APPROVAL: "peer" },
+    });
+    await world.enable();
     const since = world.mark();
-    await world.command(user, text);
-    return textOf(await world.privateMessage(user, match, since));
+    await world.command("alice", "disable acme");
+    return world.card(/Disconnect acme\?/, since);
   }
-  async function auditSince(seq: number): Promise<AuditEntry[]> {
-    return (await world.bot.bot.store.audit.latest(100)).filter((e) => e.seq > seq).reverse();
-  }
-  const lastSeq = async () => (await world.bot.bot.store.audit.latest(1))[0]?.seq ?? 0;
 
   describe("the roster", () => {
     it("admins add creates a pending entry that grants nothing until that person signs in to GHES as that login", async () => {
       world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${alice.slack}:alice` } });
-      expect(await ask("alice", `admins add <@${bob.slack}> bob`, /Added/)).toContain(
+      expect(await world.ask("alice", `admins add <@${bob.slack}> bob`, /Added/)).toContain(
         `Added <@${bob.slack}> (GHES \`bob\`) to the admins as pending: the entry grants nothing until <@${bob.slack}> runs \`/ghconnect link\` and signs in to GHES as \`bob\`.`,
       );
       await world.card(
         /added <@U0BOB00001> \(GHES `bob`\) to the ghconnect admins\. The entry is pending until they link that GHES login\./,
       );
-      expect(await ask("alice", "admins", /Admins \(2\)/)).toContain(`<@${bob.slack}> — GHES \`bob\``);
-      expect(await ask("alice", "admins", /Admins \(2\)/)).toContain("— pending until they link that GHES login");
-      const seq = await lastSeq();
-      expect(await ask("bob", "audit 3", /pending|Audit trail/)).toContain(
+      expect(await world.ask("alice", "admins", /Admins \(2\)/)).toContain(`<@${bob.slack}> — GHES \`bob\``);
+      expect(await world.ask("alice", "admins", /Admins \(2\)/)).toContain("— pending until they link that GHES login");
+      const seq = await world.lastSeq();
+      expect(await world.ask("bob", "audit 3", /pending|Audit trail/)).toContain(
         "Your roster entry for the GHES login `bob` is pending until you prove that login, so you cannot read the audit trail.",
       );
-      expect((await auditSince(seq)).map((e) => [e.action, e.outcome])).toEqual([["command.audit", "refused"]]);
+      expect((await world.auditSince(seq)).map((e) => [e.action, e.outcome])).toEqual([["command.audit", "refused"]]);
 
       const page = await world.link("bob", "ghes");
       expect(page.text).toContain("You are bob on GHES. Your admin roster entry is now active.");
       await world.card(/🔐 <@U0BOB00001> signed in to GHES as `bob`: their admin entry is active\./);
-      const proven = (await auditSince(seq)).filter((e) => e.action === "admins.proven");
+      const proven = (await world.auditSince(seq)).filter((e) => e.action === "admins.proven");
       expect(proven.map((e) => [e.actor_slack, e.actor_ghes, e.target])).toEqual([[bob.slack, "bob", `${bob.slack}:bob`]]);
-      expect(await ask("bob", "audit 3", /pending|Audit trail/)).toContain("Audit trail");
+      expect(await world.ask("bob", "audit 3", /pending|Audit trail/)).toContain("Audit trail");
     });
 
     it("signing in as another login is refused — 'you signed in as dave; this entry is for bob' — audited, nothing stored", async () => {
       world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${alice.slack}:alice` } });
-      await ask("alice", `admins add <@${bob.slack}> bob`, /Added/);
-      const seq = await lastSeq();
+      await world.ask("alice", `admins add <@${bob.slack}> bob`, /Added/);
+      const seq = await world.lastSeq();
       // bob's sign-in link, followed in a browser signed in to GHES as dave.
       const page = await world.link("bob", "ghes", "mallory");
       expect(page.status).toBe(403);
       expect(page.text).toContain("You signed in as dave; this entry is for bob.");
       expect(await world.bot.bot.store.links.all(bob.slack)).toEqual([]);
-      const refused = (await auditSince(seq)).filter((e) => e.action === "link.refused");
+      const refused = (await world.auditSince(seq)).filter((e) => e.action === "link.refused");
       expect(refused.map((e) => [e.actor_slack, e.actor_ghes, e.outcome])).toEqual([[bob.slack, "dave", "refused"]]);
       // The token GHES issued for that sign-in was revoked, not kept.
       const daveTokens = [...world.sandbox.world.ghesUserTokens.values()].filter((t) => t.login === "dave");
       expect(daveTokens.map((t) => t.revoked)).toEqual([true]);
-      expect(await ask("bob", "check", /pending|check/)).toContain("is pending until you prove that login");
+      expect(await world.ask("bob", "check", /pending|check/)).toContain("is pending until you prove that login");
     });
 
     it("a GHES login belongs to one person: adding it for a second Slack user, or linking it twice, is refused", async () => {
       world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${alice.slack}:alice` } });
-      const seq = await lastSeq();
-      expect(await ask("alice", `admins add <@${mallory.slack}> alice`, /Added|belongs/)).toContain(
+      const seq = await world.lastSeq();
+      expect(await world.ask("alice", `admins add <@${mallory.slack}> alice`, /Added|belongs/)).toContain(
         `The GHES login \`alice\` already belongs to <@${alice.slack}>; a GHES login belongs to one person, so <@${mallory.slack}> was not added.`,
       );
       expect((await world.bot.bot.store.admins.list()).map((a) => a.slackUserId)).toEqual([alice.slack]);
-      expect((await auditSince(seq)).map((e) => [e.action, e.outcome])).toEqual([["command.admins-add", "refused"]]);
+      expect((await world.auditSince(seq)).map((e) => [e.action, e.outcome])).toEqual([["command.admins-add", "refused"]]);
 
       await world.link("alice", "ghes");
       const page = await world.link("mallory", "ghes", "alice");
@@ -85,13 +88,7 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
     });
 
     it("four-eyes approval compares people: a second Slack account of the requester's GHES login cannot approve", async () => {
-      world = await startWorld(engine, {
-        env: { GHCONNECT_ADMINS: `${alice.slack}:alice,${bob.slack}:alice`, GHCONNECT_DISCONNECT_APPROVAL: "peer" },
-      });
-      await world.enable();
-      const since = world.mark();
-      await world.command("alice", "disable acme");
-      const card = await world.card(/Disconnect acme\?/, since);
+      const card = await disconnectAskedByAliceWithBobAsHerSecondAccount();
       const clicked = world.mark();
       await world.click("bob", card, "disable.approve");
       expect(textOf(await world.privateMessage("bob", /second person/, clicked))).toContain(
@@ -101,13 +98,7 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
     });
 
     it("four-eyes keeps the requester's GHES login from when they asked: their entry removed before the click, their second Slack account still cannot approve, and the card's thread says why", async () => {
-      world = await startWorld(engine, {
-        env: { GHCONNECT_ADMINS: `${alice.slack}:alice,${bob.slack}:alice`, GHCONNECT_DISCONNECT_APPROVAL: "peer" },
-      });
-      await world.enable();
-      const since = world.mark();
-      await world.command("alice", "disable acme");
-      const card = await world.card(/Disconnect acme\?/, since);
+      const card = await disconnectAskedByAliceWithBobAsHerSecondAccount();
       // alice's own entry goes away meanwhile; bob (a second Slack account of GHES alice) clicks.
       await world.bot.bot.store.admins.remove(alice.slack);
       const clicked = world.mark();
@@ -133,7 +124,7 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
       expect(notices()).toHaveLength(1);
       await world.restartBot();
       expect(notices()).toHaveLength(1);
-      expect(await ask("alice", "status", /Not connected/)).toContain(`⏳ ${notice}`);
+      expect(await world.ask("alice", "status", /Not connected/)).toContain(`⏳ ${notice}`);
       const audited = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "admins.pending_notice");
       expect(audited.map((e) => e.details)).toEqual([{ pending: [`${mallory.slack}:dave`] }]);
     });
@@ -142,27 +133,22 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
   describe("unified search as the person", () => {
     it("each side answers with the searcher's own token; results differ per person, stay private, and an unlinked side is skipped with a prompt", async () => {
       world = await startWorld(engine);
-      await world.enable();
-      await ask("alice", "feature enable unified-search", /Turned on/);
-      await world.link("alice", "ghes");
-      await world.link("alice", "github");
-      await world.link("carol", "ghes");
-      await world.link("carol", "github");
+      await world.readyToSearch("alice", "carol");
       await world.link("mallory", "ghes");
       const channelBefore = world.channel().length;
       world.sandbox.world.searches.length = 0;
 
-      const asAlice = await ask("alice", "search flaky", /Search:/);
+      const asAlice = await world.ask("alice", "search flaky", /Search:/);
       expect(asAlice).toContain("security/vault#4");
       expect(asAlice).toContain("acme/api#101");
       expect(asAlice).toContain("GHES: 3 · acme on GitHub: 2 · showing 5");
 
-      const asCarol = await ask("carol", "search flaky", /Search:/);
+      const asCarol = await world.ask("carol", "search flaky", /Search:/);
       expect(asCarol).not.toContain("security/vault#4");
       expect(asCarol).toContain("acme/api#101");
       expect(asCarol).toContain("GHES: 2 · acme on GitHub: 2 · showing 4");
 
-      const asMallory = await ask("mallory", "search flaky", /Search:/);
+      const asMallory = await world.ask("mallory", "search flaky", /Search:/);
       expect(asMallory).toContain("🔗 GitHub (acme) skipped: link your account with `/ghconnect link` to search it as yourself.");
       expect(asMallory).not.toContain("acme/api");
       expect(asMallory).toContain("GHES: 2 · acme on GitHub: skipped (not linked) · showing 2");

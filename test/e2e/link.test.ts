@@ -4,7 +4,6 @@
 // get their own message and audit entry, and store nothing.
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../src/core/audit.js";
 import { pageText, SandboxBrowser } from "../../src/sandbox/browser.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { eventually } from "../helpers/bot.js";
@@ -17,20 +16,9 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     await world?.close();
   });
 
-  async function ask(user: "alice" | "bob" | "carol" | "mallory", text: string, match: RegExp) {
-    const since = world.mark();
-    await world.command(user, text);
-    return textOf(await world.privateMessage(user, match, since));
-  }
-
-  async function auditSince(seq: number): Promise<AuditEntry[]> {
-    return (await world.bot.bot.store.audit.latest(100)).filter((e) => e.seq > seq).reverse();
-  }
-  const lastSeq = async () => (await world.bot.bot.store.audit.latest(1))[0]?.seq ?? 0;
-
   it("link privately gives a GHES sign-in that proves the login; whoami shows it; the link works once", async () => {
     world = await startWorld(engine);
-    const seq = await lastSeq();
+    const seq = await world.lastSeq();
     const channelBefore = world.channel().length;
     const since = world.mark();
     await world.command("mallory", "link");
@@ -48,12 +36,12 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     expect(again.status).toBe(400);
     expect(again.text).toContain("This sign-in link was already used; each link works once. Nothing was linked.");
 
-    const who = await ask("mallory", "whoami", /linked/);
+    const who = await world.ask("mallory", "whoami", /linked/);
     expect(who).toMatch(/GHES: `dave`, linked \d{4}-\d\d-\d\d/);
     expect(who).toContain("github.com: not linked — `/ghconnect link`");
     expect(who).toContain("Admin roster: not an admin.");
 
-    const audited = (await auditSince(seq)).filter((e) => e.action.startsWith("link."));
+    const audited = (await world.auditSince(seq)).filter((e) => e.action.startsWith("link."));
     expect(audited.map((e) => [e.action, e.actor_slack, e.target, e.outcome, e.details])).toEqual([
       ["link.linked", SANDBOX_USERS.mallory.slack, "ghes", "ok", { login: "dave" }],
       [
@@ -78,12 +66,12 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     await world.command("mallory", "link");
     const url = world.linkIn(await world.privateMessage("mallory", /Prove who you are/, since), /Sign in to GHES/);
     world.sandbox.world.advance(11 * 60_000);
-    const seq = await lastSeq();
+    const seq = await world.lastSeq();
     const page = await world.browse("mallory", url);
     expect(page.status).toBe(400);
     expect(page.text).toContain("This sign-in link has expired; links last 10 minutes. Nothing was linked.");
     expect(await world.bot.bot.store.links.all(SANDBOX_USERS.mallory.slack)).toEqual([]);
-    expect((await auditSince(seq)).map((e) => [e.action, e.details])).toEqual([
+    expect((await world.auditSince(seq)).map((e) => [e.action, e.details])).toEqual([
       ["link.refused", { reason: "link expired", person: SANDBOX_USERS.mallory.slack, count: 1, first_refused_at: expect.any(String) }],
     ]);
   });
@@ -93,13 +81,13 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     await world.link("mallory", "ghes");
     const [token] = [...world.sandbox.world.ghesUserTokens.entries()].find(([, t]) => t.login === "dave") ?? [];
     expect(world.sandbox.world.ghesUserTokens.get(token as string)?.revoked).toBe(false);
-    const text = await ask("mallory", "unlink", /Unlinked|nothing to unlink/);
+    const text = await world.ask("mallory", "unlink", /Unlinked|nothing to unlink/);
     expect(text).toContain("Unlinked GHES (`dave`); its token is revoked.");
     expect(world.sandbox.world.ghesUserTokens.get(token as string)?.revoked).toBe(true);
-    const seq = await lastSeq();
-    const again = await ask("mallory", "unlink ghes", /Unlinked|nothing to unlink/);
+    const seq = await world.lastSeq();
+    const again = await world.ask("mallory", "unlink ghes", /Unlinked|nothing to unlink/);
     expect(again).toContain("Your GHES account is not linked, so there is nothing to unlink.");
-    expect((await auditSince(seq)).map((e) => [e.action, e.outcome, (e.details as { reason?: string }).reason])).toEqual([
+    expect((await world.auditSince(seq)).map((e) => [e.action, e.outcome, (e.details as { reason?: string }).reason])).toEqual([
       ["command.unlink", "refused", "Your GHES account is not linked, so there is nothing to unlink."],
     ]);
   });
@@ -109,27 +97,27 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     await world.enable();
     // No entry: no roster sentence at all.
     await world.link("mallory", "ghes");
-    const none = await ask("mallory", "unlink", /Unlinked|nothing to unlink/);
+    const none = await world.ask("mallory", "unlink", /Unlinked|nothing to unlink/);
     expect(none).toContain("Search skips an unlinked side.");
     expect(none).not.toContain("admin");
 
     // A GHCONNECT_ADMINS entry is trusted configuration: it stays active whatever is unlinked.
     await world.link("carol", "ghes");
     await world.link("carol", "github");
-    const trusted = await ask("carol", "unlink", /Unlinked|nothing to unlink/);
+    const trusted = await world.ask("carol", "unlink", /Unlinked|nothing to unlink/);
     expect(trusted).toContain("Your admin roster entry comes from GHCONNECT_ADMINS and stays active.");
     expect(trusted).not.toContain("pending");
 
     // A command-added entry, proven by linking GHES: unlinking github.com leaves it active; unlinking GHES makes it pending.
     const dave = world.sandbox.world.ghesUsers.find((u) => u.login === "dave");
     if (dave) dave.site_admin = true;
-    expect(await ask("alice", `admins add <@${SANDBOX_USERS.mallory.slack}> dave`, /Added <@|admin roster/)).toContain("Added <@");
+    expect(await world.ask("alice", `admins add <@${SANDBOX_USERS.mallory.slack}> dave`, /Added <@|admin roster/)).toContain("Added <@");
     await world.link("mallory", "ghes");
     await world.link("mallory", "github");
-    const github = await ask("mallory", "unlink github", /Unlinked|nothing to unlink/);
+    const github = await world.ask("mallory", "unlink github", /Unlinked|nothing to unlink/);
     expect(github).toContain("Your admin roster entry stays active: GHES stays linked as `dave`.");
     expect(github).not.toContain("pending");
-    const ghes = await ask("mallory", "unlink ghes", /Unlinked|nothing to unlink/);
+    const ghes = await world.ask("mallory", "unlink ghes", /Unlinked|nothing to unlink/);
     expect(ghes).toContain("Your admin roster entry (GHES `dave`) is pending until you link GHES as `dave` again.");
   });
 
@@ -146,53 +134,50 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
 
     // 7 h 45 min later the app's refresh duty renews it (grant_type=refresh_token): the old token stops working.
     gh.advance(7.75 * 3_600_000);
-    const seq = await lastSeq();
+    const seq = await world.lastSeq();
     expect(await world.bot.bot.links.refreshDue()).toBe(1);
     const second = await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github");
     expect(second?.token).not.toBe(first?.token);
     expect(gh.userTokens.get(first?.token as string)?.revoked).toBe(true);
     expect(hoursLeft(second?.expiresAt)).toBe(8);
-    expect((await auditSince(seq)).map((e) => [e.action, e.target, e.details])).toEqual([
+    expect((await world.auditSince(seq)).map((e) => [e.action, e.target, e.details])).toEqual([
       ["link.refreshed", "github", { person: SANDBOX_USERS.carol.slack, login: "monalisa", expires_at: second?.expiresAt }],
     ]);
 
     // GitHub refuses the next refresh (the refresh token was revoked): the link expires, the person is told.
     for (const entry of gh.refreshTokens.values()) entry.used = true;
     gh.advance(7.75 * 3_600_000);
-    const seq2 = await lastSeq();
+    const seq2 = await world.lastSeq();
     expect(await world.bot.bot.links.refreshDue()).toBe(0);
     const dm = await eventually(() =>
       world.sandbox.slack.messages.find((m) => m.channel === SANDBOX_USERS.carol.slack && /refused to refresh/.test(textOf(m))),
     );
     expect(textOf(dm)).toContain("GitHub refused to refresh your github.com link (`monalisa`, bad_refresh_token), so it has expired.");
-    expect((await auditSince(seq2)).map((e) => [e.action, e.outcome, e.details])).toEqual([
+    expect((await world.auditSince(seq2)).map((e) => [e.action, e.outcome, e.details])).toEqual([
       ["link.expired", "failed", { person: SANDBOX_USERS.carol.slack, login: "monalisa", reason: "bad_refresh_token" }],
     ]);
-    const who = await ask("carol", "whoami", /linked/);
+    const who = await world.ask("carol", "whoami", /linked/);
     expect(who).toContain("github.com: `monalisa`");
     expect(who).toContain("expired: GitHub refused to refresh it; run `/ghconnect link` again");
   });
 
   it("search refreshes a github.com token about to expire before using it; GitHub failing that refresh fails that side only and keeps the link", async () => {
     world = await startWorld(engine);
-    await world.enable();
-    await ask("alice", "feature enable unified-search", /Turned on/);
-    await world.link("carol", "ghes");
-    await world.link("carol", "github");
+    await world.readyToSearch("carol");
     const { world: gh } = world.sandbox;
     const before = await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github");
     gh.advance(7.75 * 3_600_000);
-    const seq = await lastSeq();
-    const refreshed = await ask("carol", "search flaky", /Search:/);
+    const seq = await world.lastSeq();
+    const refreshed = await world.ask("carol", "search flaky", /Search:/);
     expect(refreshed).toContain("GHES: 2 · acme on GitHub: 2 · showing 4");
     const after = await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github");
     expect(after?.token).not.toBe(before?.token);
     expect(gh.userTokens.get(before?.token as string)?.revoked).toBe(true);
-    expect((await auditSince(seq)).map((e) => e.action)).toEqual(["link.refreshed", "command.search"]);
+    expect((await world.auditSince(seq)).map((e) => e.action)).toEqual(["link.refreshed", "command.search"]);
 
     gh.advance(7.75 * 3_600_000);
     gh.inject({ host: "web", status: 503, pathIncludes: "/login/oauth/access_token", times: 5 });
-    const failing = await ask("carol", "search flaky", /Search:/);
+    const failing = await world.ask("carol", "search flaky", /Search:/);
     expect(failing).toMatch(/⚠️ GitHub \(acme\) failed: Refreshing a github\.com user token: 127\.0\.0\.1:\d+ answered 503/);
     expect(failing).toContain("GHES: 2 · acme on GitHub: failed · showing 2");
     expect((await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github"))?.status).toBe("active");
@@ -205,7 +190,7 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     const token = (await world.bot.bot.store.links.get(SANDBOX_USERS.carol.slack, "github"))?.token as string;
     // (The enable before revoked the installer's token: only what unlink asks counts here.)
     const before = world.sandbox.routers.api.received.length;
-    const text = await ask("carol", "unlink github", /Unlinked|nothing to unlink/);
+    const text = await world.ask("carol", "unlink github", /Unlinked|nothing to unlink/);
     expect(text).toContain("Unlinked github.com (`monalisa`); its token is revoked.");
     expect(world.sandbox.world.userTokens.get(token)?.revoked).toBe(true);
     const revokes = world.sandbox.routers.api.received
@@ -312,7 +297,7 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     expect(started.status).toBe(302);
     // The browser keeps the name the page gave it (one per browser, not per link).
     expect(started.headers.getSetCookie()).toEqual([`${confirmCookie}; Path=/ghconnect/link; Max-Age=600; HttpOnly; SameSite=Lax`]);
-    const seq = await lastSeq();
+    const seq = await world.lastSeq();
     const page = await world.browse("alice", started.headers.get("location") as string);
     expect(page.status).toBe(403);
     expect(page.text).toContain(
@@ -320,7 +305,7 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     );
     expect(await world.bot.bot.store.links.all(SANDBOX_USERS.mallory.slack)).toEqual([]);
     expect([...world.sandbox.world.ghesUserTokens.values()].filter((t) => t.login === "alice")).toEqual([]);
-    expect((await auditSince(seq)).map((e) => [e.action, e.actor_slack, e.target, e.details.reason])).toEqual([
+    expect((await world.auditSince(seq)).map((e) => [e.action, e.actor_slack, e.target, e.details.reason])).toEqual([
       ["link.refused", SANDBOX_USERS.mallory.slack, "ghes", "link opened in another browser"],
     ]);
     // alice's own link, from her Slack, in her browser, still works.
@@ -334,7 +319,7 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     const before = hhmm();
     const url = await startUrl("mallory");
     const asked = [before, hhmm()];
-    const seq = await lastSeq();
+    const seq = await world.lastSeq();
     const page = await (await lookingBrowser("alice")).browse(url);
     expect(page.status).toBe(200);
     // The person recognises their own request by when they made it; the member ID stays, no Slack mention markup.
@@ -352,7 +337,7 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
     // alice stops there: nothing was linked, nothing was written, no GHES token was issued.
     expect(await world.bot.bot.store.links.all(SANDBOX_USERS.mallory.slack)).toEqual([]);
     expect([...world.sandbox.world.ghesUserTokens.values()]).toEqual([]);
-    expect(await auditSince(seq)).toEqual([]);
+    expect(await world.auditSince(seq)).toEqual([]);
     // The link is still mallory's to use, once, in her own browser.
     const own = await world.browse("mallory", url);
     expect(own.text).toContain("You are dave on GHES.");
@@ -361,7 +346,7 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
   it("link previews (Slack's unfurler: GET, HEAD) never use the link; the person's own click still links", async () => {
     world = await startWorld(engine);
     const url = await startUrl("mallory");
-    const seq = await lastSeq();
+    const seq = await world.lastSeq();
     const previews = await Promise.all([
       fetch(url, { redirect: "manual" }),
       fetch(url, { redirect: "manual" }),
@@ -376,7 +361,7 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
       ["ghconnect_link=…; Path=/ghconnect/link; Max-Age=600; HttpOnly; SameSite=Lax"],
       [],
     ]);
-    expect(await auditSince(seq)).toEqual([]);
+    expect(await world.auditSince(seq)).toEqual([]);
     const own = await world.browse("mallory", url);
     expect(own.status).toBe(200);
     expect(own.text).toContain("You are dave on GHES.");
@@ -397,7 +382,7 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
         body: new URLSearchParams(body).toString(),
         redirect: "manual",
       });
-    const seq = await lastSeq();
+    const seq = await world.lastSeq();
     const answers = [
       // A form on mallory's site posting alice's browser straight on: no token, no cookie.
       await post({ state }),
@@ -412,7 +397,7 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
       "This sign-in was not confirmed on ghconnect's page in this browser. Nothing was linked.",
     );
     // Coalesced: one entry per reason for the minute, the rest counted toward the next.
-    expect((await auditSince(seq)).map((e) => [e.action, e.actor_slack, e.target, e.details.reason, e.details.count])).toEqual([
+    expect((await world.auditSince(seq)).map((e) => [e.action, e.actor_slack, e.target, e.details.reason, e.details.count])).toEqual([
       ["link.refused", SANDBOX_USERS.mallory.slack, "ghes", "link confirmation without the page's token", 1],
       ["link.refused", SANDBOX_USERS.mallory.slack, "ghes", "link confirmation posted from another site", 1],
     ]);

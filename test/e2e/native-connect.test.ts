@@ -19,13 +19,25 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     proxy = undefined;
   });
 
-  async function ask(user: "alice" | "bob" | "mallory", text: string, match: RegExp) {
-    const since = world.mark();
-    await world.command(user, text);
-    return textOf(await world.privateMessage(user, match, since));
-  }
   const audited = async (action: string) =>
     (await world.bot.bot.store.audit.latest(200)).filter((e) => e.action === action).map((e) => e.details);
+
+  /**
+   * Peer approval, with bob's Slack account in the roster as GHES alice too (a second account of
+   * the same person): GHES connected, alice asks to turn off Dependabot; the card bob will click.
+   */
+  async function dependabotOffAskedByAliceWithBobAsHerSecondAccount() {
+    world = await startWorld(engine, {
+      env: {
+        GHCONNECT_ADMINS: `${SANDBOX_USERS.alice.slack}:alice,${SANDBOX_USERS.bob.slack}:alice`,
+        GHCONNECT_DISCONNECT_APPROVAL: "peer",
+      },
+    });
+    nativeClick(world.sandbox.world, "connect", "alice", "acme");
+    await world.bot.bot.native.look();
+    await world.command("alice", "feature disable dependabot");
+    return world.card(/Turn off Dependabot alerts and updates in GHES/);
+  }
 
   it("status shows GHES's own connection: account, since, by whom, token update and license upload, from its audit log", async () => {
     world = await startWorld(engine);
@@ -37,7 +49,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     const upload = nativeClick(gh, "upload-license-usage", "alice");
     const look = await world.bot.bot.native.look();
     expect(look).toMatchObject({ kind: "looked", newEvents: 3, baseline: true });
-    const text = await ask("alice", "status", /GHES's own GitHub Connect/);
+    const text = await world.ask("alice", "status", /GHES's own GitHub Connect/);
     const at = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
     expect(text).toContain("Not connected"); // ghconnect's own connection, as today
     expect(text).toContain(`Connection\nconnected to acme since ${at(connected.created_at)} by @alice`);
@@ -62,7 +74,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     const observed = await audited("native.observed");
     expect(observed).toHaveLength(1);
     expect(observed[0]).toMatchObject({ event_id: destroyed._document_id, via: "ghes_settings" });
-    expect(await ask("alice", "status", /GHES's own GitHub Connect/)).toContain("not connected: disabled");
+    expect(await world.ask("alice", "status", /GHES's own GitHub Connect/)).toContain("not connected: disabled");
   });
 
   it("the app runs the watch each minute, claimed by one replica per period", async () => {
@@ -97,8 +109,8 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
   it("before the watcher's first read, status says the log is not read yet instead of claiming there is no event (even after check read it)", async () => {
     world = await startWorld(engine);
     nativeClick(world.sandbox.world, "connect", "alice", "acme");
-    expect(await ask("alice", "check", /ghconnect check/)).toContain("✅ GHES audit log");
-    const text = await ask("alice", "status", /GHES's own GitHub Connect/);
+    expect(await world.ask("alice", "check", /ghconnect check/)).toContain("✅ GHES audit log");
+    const text = await world.ask("alice", "status", /GHES's own GitHub Connect/);
     expect(text).toContain("Connection\nnot read yet (read each minute)");
     expect(text).toContain("Token last updated\nnot read yet (read each minute)");
     expect(text).toContain("Enterprise `example` · not read yet (read each minute)");
@@ -106,7 +118,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     expect(text).not.toContain("never connected");
     // Once the watcher has read it, status says what the log holds.
     await world.bot.bot.native.look();
-    const after = await ask("alice", "status", /GHES's own GitHub Connect/);
+    const after = await world.ask("alice", "status", /GHES's own GitHub Connect/);
     expect(after).toContain("Connection\nconnected to acme since");
     expect(after).toContain("Token last updated\nno event seen");
   });
@@ -119,7 +131,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     expect(look.kind).toBe("failed");
     const line = await world.card(/cannot watch GHES's own GitHub Connect/);
     expect(textOf(line)).toContain("it needs the `admin:enterprise` scope (or `read:audit_log`); it has: site_admin");
-    const text = await ask("alice", "status", /GHES's own GitHub Connect/);
+    const text = await world.ask("alice", "status", /GHES's own GitHub Connect/);
     expect(text).toContain("Connection\nnot read yet (read each minute)");
     expect(text).toContain("⚠️ could not read GHES's audit log");
   });
@@ -158,7 +170,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       world = await startWorld(engine);
       world.sandbox.world.applianceHttpProxy = proxy.url;
       proxy.refuse.add(new URL(world.sandbox.urls.uploads).host);
-      const text = await ask("alice", "check", /ghconnect check/);
+      const text = await world.ask("alice", "check", /ghconnect check/);
       const ghesProxy = new URL(proxy.url).host;
       expect(text).toContain(`⚠️ GHES proxy: GHES goes out through ${ghesProxy}, the bot directly (HTTPS_PROXY not set)`);
       expect(text).toMatch(
@@ -172,18 +184,18 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       proxy = await startProxy();
       world = await startWorld(engine, { env: { HTTPS_PROXY: proxy.url } });
       world.sandbox.world.applianceHttpProxy = proxy.url;
-      expect(await ask("alice", "check", /ghconnect check/)).toContain(
+      expect(await world.ask("alice", "check", /ghconnect check/)).toContain(
         `✅ GHES proxy: GHES and the bot both go through ${new URL(proxy.url).host}`,
       );
       world.sandbox.world.applianceHttpProxy = "http://127.0.0.1:9";
-      const text = await ask("alice", "check", /ghconnect check/);
+      const text = await world.ask("alice", "check", /ghconnect check/);
       expect(text).toContain("⚠️ Through GHES's proxy: the bot cannot reach GHES's proxy 127.0.0.1:9 from here");
     });
 
     it("doctor names the audit-log scope GHES_TOKEN lacks", async () => {
       world = await startWorld(engine);
       world.sandbox.world.ghesTokenScopes = ["site_admin", "repo"];
-      const text = await ask("alice", "check", /ghconnect check/);
+      const text = await world.ask("alice", "check", /ghconnect check/);
       expect(text).toContain(
         "❌ GHES audit log: GHES_TOKEN may not read the enterprise audit log of `example` (403): it needs the `admin:enterprise` scope",
       );
@@ -193,14 +205,14 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       world = await startWorld(engine, { env: { GHES_ENTERPRISE: "" } });
       nativeClick(world.sandbox.world, "connect", "alice", "acme");
       expect((await world.bot.bot.native.look()).kind).toBe("looked");
-      const text = await ask("alice", "check", /ghconnect check/);
+      const text = await world.ask("alice", "check", /ghconnect check/);
       expect(text).toContain(
         "✅ GHES audit log: GHES_TOKEN reads the audit log of enterprise `example` (slug discovered from GHES; GHES_ENTERPRISE is not set) (1 `dotcom_connection` event)",
       );
       const graphql = world.sandbox.routers.ghes.received.filter((r) => r.method === "POST" && r.path === "/api/graphql");
       expect(graphql).toHaveLength(1);
       expect(await audited("native.enterprise_discovered")).toEqual([{ source: "GHES GraphQL viewer.enterprises" }]);
-      const status = await ask("alice", "status", /GitHub Connect/);
+      const status = await world.ask("alice", "status", /GitHub Connect/);
       expect(status).toContain(`${world.sandbox.urls.ghes}/enterprises/example/settings/dotcom_connection`);
       // A restart asks GHES again, and finds the same slug: the trail already has it, once.
       await world.restartBot();
@@ -212,7 +224,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     it("doctor says how to find the slug when GHES_ENTERPRISE is not set and GHES does not tell it (token without read:enterprise)", async () => {
       world = await startWorld(engine, { env: { GHES_ENTERPRISE: "" } });
       world.sandbox.world.ghesTokenScopes = ["site_admin"];
-      const text = await ask("alice", "check", /ghconnect check/);
+      const text = await world.ask("alice", "check", /ghconnect check/);
       expect(text).toContain("⚠️ GHES audit log: GHES_ENTERPRISE is not set and GHES at");
       expect(text).toContain("did not tell the enterprise slug");
       expect(text).toContain("https://GHES/enterprises/SLUG/settings");
@@ -230,7 +242,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
 
     it("license sync: a card with what turns on, the data sent and live prerequisites; approval gives the settings link; the requester's confirmation records it as confirmed by a person", async () => {
       await nativelyConnected();
-      const reply = await ask("alice", "feature enable license-sync", /Posted the request/);
+      const reply = await world.ask("alice", "feature enable license-sync", /Posted the request/);
       expect(reply).toContain("Any admin, you included, can approve it there.");
       const card = await world.card(/Turn on License sync in GHES/);
       const text = textOf(card);
@@ -240,7 +252,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       expect(text).toMatch(/✅ GitHub Connect in GHES: on, connected to acme since \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
       const approving = world.mark();
       await world.click("alice", card, "native-feature.approve");
-      expect(await ask("alice", "status", /Not connected/)).toContain("▫️ license-sync");
+      expect(await world.ask("alice", "status", /Not connected/)).toContain("▫️ license-sync");
       const approved = await world.card(/Approved by <@U0ALICE001>/);
       expect(textOf(approved)).toContain(`<@U0ALICE001>: turn it on at ${settings()}`);
       expect(textOf(approved)).toContain("GitHub publishes no audit event for this setting");
@@ -256,7 +268,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       const entry = (await world.bot.bot.store.audit.latest(50)).find((e) => e.action === "feature.enabled");
       expect(entry).toMatchObject({ target: "license-sync", actor_slack: "U0ALICE001" });
       expect(entry?.details).toMatchObject({ native: true, proof: "confirmed_by_person", approved_by: "U0ALICE001" });
-      const after = await ask("alice", "status", /Not connected/);
+      const after = await world.ask("alice", "status", /Not connected/);
       expect(after).toContain("✅ license-sync");
       expect(after).toMatch(
         /license-sync: on since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(by <@U0ALICE001>, through ghconnect\); GitHub publishes no audit event for it/,
@@ -331,28 +343,19 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     it("prerequisites checked live refuse the request, with nothing posted: GitHub Connect off in GHES, Actions off", async () => {
       world = await startWorld(engine);
       await world.bot.bot.native.look();
-      const off = await ask("alice", "feature enable dependabot", /cannot be turned on now/);
+      const off = await world.ask("alice", "feature enable dependabot", /cannot be turned on now/);
       expect(off).toContain("GitHub Connect in GHES: GHES's audit log shows no active GitHub Connect");
       nativeClick(world.sandbox.world, "connect", "alice", "acme");
       await world.bot.bot.native.look();
       world.sandbox.world.ghesActionsEnabled = false;
-      const actions = await ask("alice", "feature enable actions", /cannot be turned on now/);
+      const actions = await world.ask("alice", "feature enable actions", /cannot be turned on now/);
       expect(actions).toContain("GitHub Actions: GitHub Actions is not enabled on GHES (404)");
       expect(world.channel().some((m) => /in GHES \(native GitHub Connect\)/.test(textOf(m)))).toBe(false);
       const refused = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "native_feature.requested");
       expect(refused.map((e) => e.outcome)).toEqual(["refused", "refused"]);
     });
     it("four-eyes compares people: a second Slack account of the requester's GHES login cannot approve a feature change", async () => {
-      world = await startWorld(engine, {
-        env: {
-          GHCONNECT_ADMINS: `${SANDBOX_USERS.alice.slack}:alice,${SANDBOX_USERS.bob.slack}:alice`,
-          GHCONNECT_DISCONNECT_APPROVAL: "peer",
-        },
-      });
-      nativeClick(world.sandbox.world, "connect", "alice", "acme");
-      await world.bot.bot.native.look();
-      await world.command("alice", "feature disable dependabot");
-      const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
+      const card = await dependabotOffAskedByAliceWithBobAsHerSecondAccount();
       const clicked = world.mark();
       await world.click("bob", card, "native-feature.approve");
       expect(textOf(await world.privateMessage("bob", /Nothing was changed|Approved/, clicked))).toContain(
@@ -361,16 +364,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       expect(await audited("native_feature.approved")).toEqual([]);
     });
     it("four-eyes keeps the requester's GHES login from when they asked: their entry relinked to another login before the click, their second Slack account still cannot approve, and the admin channel says why", async () => {
-      world = await startWorld(engine, {
-        env: {
-          GHCONNECT_ADMINS: `${SANDBOX_USERS.alice.slack}:alice,${SANDBOX_USERS.bob.slack}:alice`,
-          GHCONNECT_DISCONNECT_APPROVAL: "peer",
-        },
-      });
-      nativeClick(world.sandbox.world, "connect", "alice", "acme");
-      await world.bot.bot.native.look();
-      await world.command("alice", "feature disable dependabot");
-      const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
+      const card = await dependabotOffAskedByAliceWithBobAsHerSecondAccount();
       // alice's entry now names another GHES login; bob (a second Slack account of GHES alice) clicks.
       await world.bot.bot.store.admins.upsert(SANDBOX_USERS.alice.slack, "carol", TRUSTED_SOURCE);
       const channelBefore = world.channel().length;

@@ -2,7 +2,6 @@
 // (on PostgreSQL, two transactions that would each see two admins) leave exactly one admin, and
 // the other is told why nothing happened. Repeated many times so the overlap really happens.
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../src/core/audit.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
@@ -21,11 +20,6 @@ describe.each(ENGINES)("admins removing each other at once (%s)", (engine) => {
     return textOf(await world.privateMessage(user, /Removed <@|admin roster|last admin|Added <@/, since));
   }
 
-  async function auditSince(seq: number): Promise<AuditEntry[]> {
-    const entries = await world.bot.bot.store.audit.latest(50);
-    return entries.filter((e) => e.seq > seq).reverse();
-  }
-
   it(`one of the two remains, every time (${ROUNDS} rounds); the other is refused; both are audited`, async () => {
     const { alice, bob } = SANDBOX_USERS;
     world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${alice.slack}:${alice.ghes},${bob.slack}:${bob.ghes}` } });
@@ -34,7 +28,7 @@ describe.each(ENGINES)("admins removing each other at once (%s)", (engine) => {
     await world.link("alice", "ghes");
     await world.link("bob", "ghes");
     for (let round = 1; round <= ROUNDS; round++) {
-      const lastSeq = (await store.audit.latest(1))[0]?.seq ?? 0;
+      const lastSeq = await world.lastSeq();
       const since = world.mark();
       await Promise.all([world.command("alice", `admins remove <@${bob.slack}>`), world.command("bob", `admins remove <@${alice.slack}>`)]);
       const replies = { alice: await replyTo("alice", since), bob: await replyTo("bob", since) };
@@ -47,7 +41,9 @@ describe.each(ENGINES)("admins removing each other at once (%s)", (engine) => {
       expect(replies[winner], `round ${round}`).toContain(`Removed <@${loserId}> from the admins.`);
       expect(replies[loser], `round ${round}`).toContain(REFUSED);
 
-      const audited = (await auditSince(lastSeq)).filter((e) => e.action === "admins.removed" || e.action === "command.admins-remove");
+      const audited = (await world.auditSince(lastSeq)).filter(
+        (e) => e.action === "admins.removed" || e.action === "command.admins-remove",
+      );
       expect(
         audited.map((e) => ({ action: e.action, by: e.actor_slack, outcome: e.outcome, target: e.target })),
         `round ${round}`,
@@ -70,14 +66,14 @@ describe.each(ENGINES)("admins removing each other at once (%s)", (engine) => {
   it("the last admin cannot remove themself: refused, audited, still an admin", async () => {
     const { alice } = SANDBOX_USERS;
     world = await startWorld(engine, { env: { GHCONNECT_ADMINS: `${alice.slack}:${alice.ghes}` } });
-    const lastSeq = (await world.bot.bot.store.audit.latest(1))[0]?.seq ?? 0;
+    const lastSeq = await world.lastSeq();
     const since = world.mark();
     await world.command("alice", `admins remove <@${alice.slack}>`);
     expect(await replyTo("alice", since)).toContain(
       `<@${alice.slack}> is the last admin and cannot be removed: nobody could manage ghconnect afterwards.`,
     );
     expect(await world.bot.bot.store.admins.count()).toBe(1);
-    const refused = (await auditSince(lastSeq)).filter((e) => e.action === "command.admins-remove");
+    const refused = (await world.auditSince(lastSeq)).filter((e) => e.action === "command.admins-remove");
     expect(refused.map((e) => [e.outcome, (e.details as { reason: string }).reason])).toEqual([
       ["refused", `<@${alice.slack}> is the last admin and cannot be removed: nobody could manage ghconnect afterwards.`],
     ]);

@@ -3,14 +3,12 @@
 import { spawnSync } from "node:child_process";
 import { createCipheriv, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Writable } from "node:stream";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { keyId } from "../../src/db/secret-box.js";
-import { createLogger } from "../../src/log.js";
 import { sandboxBotEnv } from "../../src/sandbox/bot.js";
 import { ENGINES } from "../helpers/db.js";
-import { startWorld, textOf, type World } from "../helpers/world.js";
+import { capturedLog, startWorld, textOf, type World } from "../helpers/world.js";
 
 function rawDatabase(world: World): Promise<string> | string {
   if (world.testDb.url.startsWith("sqlite:")) {
@@ -42,14 +40,8 @@ describe.each(ENGINES)("secrets (%s)", (engine) => {
   });
 
   it("after enable → search → disable, no secret is anywhere: database, logs, Slack, audit, HTTP responses", async () => {
-    const logs: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logs.push(chunk.toString());
-        done();
-      },
-    });
-    world = await startWorld(engine, { log: createLogger("debug", sink) });
+    const { log, lines: logs } = capturedLog("debug");
+    world = await startWorld(engine, { log });
     const responses: string[] = [];
     const page = await world.enable();
     responses.push(page.html, page.text);

@@ -1,7 +1,12 @@
 // A whole world for end-to-end tests: the sandbox (GitHub and Slack stand-ins), ghconnect on a
 // fresh test database, configured only through its environment, and helpers that act as people:
-// type a command, click a button, follow a link in a browser.
+// type a command, click a button, follow a link in a browser; and read what an auditor or an
+// operator reads: the audit trail, the credentials stored, the log.
+import { Writable } from "node:stream";
+import { sql } from "kysely";
 import type { Logger } from "pino";
+import type { AuditEntry } from "../../src/core/audit.js";
+import { createLogger } from "../../src/log.js";
 import { type SandboxedBot, startBotOnSandbox } from "../../src/sandbox/bot.js";
 import type { BrowseResult } from "../../src/sandbox/browser.js";
 import {
@@ -29,6 +34,14 @@ export interface World {
   privateTo(user: SandboxUserName): PostedMessage[];
   /** Waits for a private message to the user whose text matches. */
   privateMessage(user: SandboxUserName, match: RegExp, since?: number): Promise<PostedMessage>;
+  /** `/ghconnect TEXT` as `user`, then the private reply that matches, as the user reads it. */
+  ask(user: SandboxUserName, text: string, match: RegExp): Promise<string>;
+  /** The audit trail after entry `seq` (the whole trail by default), oldest first. */
+  auditSince(seq?: number): Promise<AuditEntry[]>;
+  /** The seq of the newest audit entry (0 for none): pass it to `auditSince` to see what comes after. */
+  lastSeq(): Promise<number>;
+  /** How many credentials the database holds (sealed rows, as an operator counting them sees). */
+  credentialCount(): Promise<number>;
   /** A mark in the message history: pass it as `since` to see only what comes after. */
   mark(): number;
   click(user: SandboxUserName, message: PostedMessage, actionId: string): Promise<number>;
@@ -41,12 +54,26 @@ export interface World {
   link(user: SandboxUserName, side: "ghes" | "github", browser?: SandboxUserName): Promise<BrowseResult>;
   /** The whole enable, through the browser, as alice/octocat unless told otherwise. */
   enable(org?: string): Promise<BrowseResult>;
+  /** Connected (`enable`), unified search turned on by alice, and each of `users` linked to GHES and github.com. */
+  readyToSearch(...users: SandboxUserName[]): Promise<void>;
   restartBot(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** The text as a person reads it in Slack: *bold* markers rendered away. */
 export const textOf = (m: PostedMessage) => messageText(m).replace(/\*([^*\n]+)\*/g, "$1");
+
+/** A logger for `startWorld`'s `log` whose lines (one a write) the test reads, as an operator reads the bot's log. */
+export function capturedLog(level: "debug" | "info"): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { log: createLogger(level, sink), lines };
+}
 
 export async function startWorld(
   engine: EngineName,
@@ -86,6 +113,23 @@ export async function startWorld(
         [...world.privateTo(user)].reverse().find((m) => sandbox.slack.messages.indexOf(m) >= since && match.test(textOf(m))),
       );
     },
+    async ask(user, text, match) {
+      const since = world.mark();
+      await world.command(user, text);
+      return textOf(await world.privateMessage(user, match, since));
+    },
+    async auditSince(seq = 0) {
+      const entries: AuditEntry[] = [];
+      for await (const e of bot.bot.store.audit.all()) if (e.seq > seq) entries.push(e);
+      return entries;
+    },
+    async lastSeq() {
+      return (await bot.bot.store.audit.latest(1))[0]?.seq ?? 0;
+    },
+    async credentialCount() {
+      const rows = (await sql`select count(*) as n from credentials`.execute(testDb.db.kysely)).rows;
+      return Number((rows[0] as { n: number | string }).n);
+    },
     async click(user, message, actionId) {
       const blocks = message.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value?: string }> }>;
       const button = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId);
@@ -121,6 +165,14 @@ export async function startWorld(
     async enable(org = "acme") {
       const link = await world.enableUntilGitHub(org);
       return world.browse("alice", link);
+    },
+    async readyToSearch(...users) {
+      await world.enable();
+      await world.ask("alice", "feature enable unified-search", /Turned on/);
+      for (const user of users) {
+        await world.link(user, "ghes");
+        await world.link(user, "github");
+      }
     },
     async restartBot() {
       const port = bot.port;
