@@ -12,6 +12,7 @@ import * as m0007 from "./0007_native_connect.js";
 import * as m0008 from "./0008_operation_account_kind.js";
 import * as m0009 from "./0009_requester_ghes_login.js";
 import * as m0010 from "./0010_trusted_installations.js";
+import * as m0011 from "./0011_ghes_user_ids.js";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   "0008_operation_account_kind": m0008,
   "0009_requester_ghes_login": m0009,
   "0010_trusted_installations": m0010,
+  "0011_ghes_user_ids": m0011,
 };

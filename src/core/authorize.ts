@@ -7,6 +7,8 @@ import type { GhesGateway } from "./ports.js";
 export interface AdminIdentity {
   slackUserId: string;
   ghesLogin: string;
+  /** The GHES user id this Slack user proved by signing in; null without a GHES link or on one made before ids were kept. */
+  ghesId: number | null;
 }
 
 export interface RosterEntry {
@@ -14,6 +16,8 @@ export interface RosterEntry {
   ghesLogin: string;
   addedBy: string;
   provenGhesLogin: string | null;
+  /** The user id of the GHES account proven with provenGhesLogin (it stays when the login is renamed), if known. */
+  provenGhesId: number | null;
 }
 
 export interface RosterLookup {
@@ -64,17 +68,27 @@ export async function authorizeAdmin(roster: RosterLookup, ghes: GhesGateway, sl
       { ghes: entry.ghesLogin },
     );
   }
-  return { slackUserId, ghesLogin: entry.ghesLogin };
+  return { slackUserId, ghesLogin: entry.ghesLogin, ghesId: entry.provenGhesId };
+}
+
+/** Who asked for a peer-approved change, as the request keeps it. */
+export interface PeerRequest {
+  requestedBySlack: string;
+  requestedByGhes: string | null;
+  requestedByGhesId: number | null;
 }
 
 /**
- * The GHES logins a peer approval's requester counts as (lower case): the one kept when they
- * asked, and the one their roster entry names now, if any.
+ * Four eyes are two people, not two Slack accounts: is the clicker the requester's GHES account?
+ * The requester counts as the account kept on the request when they asked and the one their roster
+ * entry is proven by now. GHES user ids are compared where both sides have one, since a site admin
+ * can rename a login and a renamed login is a new string; logins (case-insensitive) are compared
+ * always, which is all there is for requests and links from before ids were kept.
  */
-export async function requesterLogins(
-  store: { admins: { find(slackUserId: string): Promise<{ ghesLogin: string } | undefined> } },
-  request: { requestedBySlack: string; requestedByGhes: string | null },
-): Promise<string[]> {
-  const now = (await store.admins.find(request.requestedBySlack))?.ghesLogin;
-  return [request.requestedByGhes, now].filter((l): l is string => typeof l === "string").map((l) => l.toLowerCase());
+export async function isRequester(store: { admins: RosterLookup }, request: PeerRequest, clicker: AdminIdentity): Promise<boolean> {
+  const now = await store.admins.find(request.requestedBySlack);
+  const ids = [request.requestedByGhesId, now?.provenGhesId];
+  if (clicker.ghesId !== null && ids.includes(clicker.ghesId)) return true;
+  const logins = [request.requestedByGhes, now?.ghesLogin].filter((l): l is string => typeof l === "string").map((l) => l.toLowerCase());
+  return logins.includes(clicker.ghesLogin.toLowerCase());
 }

@@ -4,7 +4,7 @@
 // GitHub: when GitHub fails, an admin can delete the credentials anyway.
 import { randomUUID } from "node:crypto";
 import type { Actor, AuditInput } from "./audit.js";
-import { type AdminIdentity, authorizeAdmin, requesterLogins } from "./authorize.js";
+import { type AdminIdentity, authorizeAdmin, isRequester } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { type DisableStage, disableCard, INTERRUPTED_REASON } from "./disable-card.js";
 import { when } from "./enable-card.js";
@@ -86,6 +86,7 @@ export class DisableFlow {
       policy: this.deps.policy,
       requestedBySlack: slackUserId,
       requestedByGhes: admin.ghesLogin,
+      requestedByGhesId: admin.ghesId,
       requestedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.deps.ttlMs).toISOString(),
     };
@@ -133,10 +134,10 @@ export class DisableFlow {
     if (isRefusal(admin)) return say(admin);
     const actor = { slack: slackUserId, ghes: admin.ghesLogin };
     if (a.status !== "pending") return refuse("not_pending", this.notPending(a), actor);
-    // Four eyes are two people, not two Slack accounts: the requester's GHES login counts too, the
+    // Four eyes are two people, not two Slack accounts: the requester's GHES account counts too, the
     // one they were an admin as when they asked (kept on the approval, so removing or relinking
     // their entry meanwhile changes nothing) and the one their entry names now.
-    const samePerson = a.policy === "peer" && (await requesterLogins(store, a)).includes(admin.ghesLogin.toLowerCase());
+    const samePerson = a.policy === "peer" && (await isRequester(store, a, admin));
     if (a.policy === "peer" && (slackUserId === a.requestedBySlack || samePerson)) {
       return refuse(
         "same_person",

@@ -18,6 +18,8 @@ export interface PersonLink extends UserTokens {
   slackUserId: string;
   side: LinkSide;
   login: string;
+  /** GHES side: the account's user id, which survives renames (absent on github.com and on links made before it was kept). */
+  ghesUserId?: number;
   /** github.com side: the connection whose app issued the token. */
   connectionId: string | null;
   status: "active" | "expired";
@@ -63,12 +65,19 @@ export class CodeRefused extends Error {
   }
 }
 
+/** Who a GHES user token belongs to: the login, and the user id that stays when the login is renamed. */
+export interface GhesAccount {
+  login: string;
+  id: number;
+}
+
 export interface PersonOAuthGateway {
   /** GHES_OAUTH_CLIENT_ID and _SECRET are set. */
   readonly ghesConfigured: boolean;
   ghesAuthorizeUrl(state: string, redirectUrl: string): string;
   ghesExchange(code: string, redirectUrl: string): Promise<UserTokens>;
-  ghesLogin(token: string): Promise<string>;
+  /** GET /user on GHES with the person's token. */
+  ghesUser(token: string): Promise<GhesAccount>;
   ghesRevoke(token: string): Promise<void>;
   /** Issues and pull requests on GHES, as the person the token belongs to. */
   ghesSearch(token: string, query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;

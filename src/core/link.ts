@@ -328,12 +328,14 @@ export class LinkService {
     if (side === "github" && !github) return refuse("not_connected", "This server is no longer connected to GitHub.", "Not connected");
     let tokens: UserTokens;
     let login: string;
+    let ghesUserId: number | undefined;
     try {
       tokens =
         side === "ghes"
           ? await this.deps.oauth.ghesExchange(params.code, this.deps.urls.callback.ghes)
           : await this.deps.oauth.githubExchange((github as { client: OAuthClient }).client, params.code, this.deps.urls.callback.github);
-      login = side === "ghes" ? await this.deps.oauth.ghesLogin(tokens.token) : await this.deps.oauth.githubLogin(tokens.token);
+      if (side === "ghes") ({ login, id: ghesUserId } = await this.deps.oauth.ghesUser(tokens.token));
+      else login = await this.deps.oauth.githubLogin(tokens.token);
     } catch (error) {
       if (error instanceof CodeRefused) return refuse("code_refused", `${name} refused the sign-in code (${error.reason}).`, "Not linked");
       if (error instanceof UserError) return refuse("code_unverified", error.message, "Not linked");
@@ -376,6 +378,8 @@ export class LinkService {
           slackUserId,
           side,
           login,
+          // Four eyes compare this id: a renamed login is a new string, the same account.
+          ...(ghesUserId !== undefined ? { ghesUserId } : {}),
           connectionId: github?.connectionId ?? null,
           status: "active",
           linkedAt: now,

@@ -111,6 +111,8 @@ export interface Approval {
   requestedBySlack: string;
   /** The GHES login the requester was an admin as when they asked; null on requests made before it was kept. */
   requestedByGhes: string | null;
+  /** The requester's proven GHES user id when they asked (it survives renames); null before it was kept or with no GHES link. */
+  requestedByGhesId: number | null;
   requestedAt: string;
   expiresAt: string;
   decidedBySlack: string | null;

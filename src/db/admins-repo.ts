@@ -1,5 +1,6 @@
 // The admin roster: Slack user ↔ GHES login, with the GHES login that Slack user has proven by
-// signing in (person_links), since an entry grants nothing until the two agree.
+// signing in (person_links) and that account's GHES user id, since an entry grants nothing until the
+// two logins agree, and four eyes compare the id.
 import { type Kysely, sql } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { Engine } from "./database.js";
@@ -14,6 +15,8 @@ export interface AdminRecord {
   addedAt: string;
   /** The GHES login this Slack user proved with `/ghconnect link`, if any. */
   provenGhesLogin: string | null;
+  /** That GHES account's user id, which survives renames; null on links made before ids were kept. */
+  provenGhesId: number | null;
 }
 
 export class AdminsRepo {
@@ -40,7 +43,14 @@ export class AdminsRepo {
       .leftJoin("person_links", (join) =>
         join.onRef("person_links.slack_user_id", "=", "admins.slack_user_id").on("person_links.side", "=", "ghes"),
       )
-      .select(["admins.slack_user_id", "admins.ghes_login", "admins.added_by", "admins.added_at", "person_links.login as proven_login"]);
+      .select([
+        "admins.slack_user_id",
+        "admins.ghes_login",
+        "admins.added_by",
+        "admins.added_at",
+        "person_links.login as proven_login",
+        "person_links.ghes_user_id as proven_id",
+      ]);
   }
 
   async find(slackUserId: string): Promise<AdminRecord | undefined> {
@@ -93,6 +103,7 @@ function toRecord(row: {
   added_by: string;
   added_at: string;
   proven_login?: string | null;
+  proven_id?: number | null;
 }): AdminRecord {
   return {
     slackUserId: row.slack_user_id,
@@ -100,5 +111,6 @@ function toRecord(row: {
     addedBy: row.added_by,
     addedAt: row.added_at,
     provenGhesLogin: row.proven_login ?? null,
+    provenGhesId: row.proven_id == null ? null : Number(row.proven_id),
   };
 }

@@ -16,6 +16,7 @@ interface Tables {
     status: string;
     requested_by_slack: string;
     requested_by_ghes: string | null;
+    requested_by_ghes_id: number | null;
     requested_at: string;
     expires_at: string;
     decided_by_slack: string | null;
@@ -39,7 +40,10 @@ export class NativeRequestsRepo implements NativeRequestStore {
   }
 
   async create(
-    r: Pick<NativeRequest, "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedByGhes" | "requestedAt" | "expiresAt">,
+    r: Pick<
+      NativeRequest,
+      "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedByGhes" | "requestedByGhesId" | "requestedAt" | "expiresAt"
+    >,
   ): Promise<void> {
     await this.q
       .insertInto("native_requests")
@@ -51,6 +55,7 @@ export class NativeRequestsRepo implements NativeRequestStore {
         status: "pending",
         requested_by_slack: r.requestedBySlack,
         requested_by_ghes: r.requestedByGhes,
+        requested_by_ghes_id: r.requestedByGhesId,
         requested_at: r.requestedAt,
         expires_at: r.expiresAt,
         decided_by_slack: null,
@@ -132,6 +137,7 @@ function toRequest(row: Tables["native_requests"]): NativeRequest {
     status: row.status as NativeRequestStatus,
     requestedBySlack: row.requested_by_slack,
     requestedByGhes: row.requested_by_ghes ?? null,
+    requestedByGhesId: row.requested_by_ghes_id ?? null,
     requestedAt: row.requested_at,
     expiresAt: row.expires_at,
     decidedBySlack: row.decided_by_slack,

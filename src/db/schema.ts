@@ -104,6 +104,8 @@ export interface ApprovalsTable {
   requested_by_slack: string;
   /** The requester's GHES login when they asked (migration 0009); null on older rows. */
   requested_by_ghes: string | null;
+  /** The requester's proven GHES user id when they asked (migration 0011); null on older rows or with no GHES link. */
+  requested_by_ghes_id: number | null;
   requested_at: string;
   expires_at: string;
   decided_by_slack: string | null;
@@ -203,6 +205,8 @@ export interface PersonLinksTable {
   key_id: string;
   expires_at: string | null;
   refresh_expires_at: string | null;
+  /** GHES side: the account's user id, which survives renames (migration 0011); null on github.com and older rows. */
+  ghes_user_id: number | null;
   status: string;
   linked_at: string;
   updated_at: string;

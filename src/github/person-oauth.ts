@@ -4,7 +4,14 @@
 // refreshed with the refresh token). Also searches GHES with the person's own token.
 import { OAuthApp } from "@octokit/oauth-app";
 import { Octokit } from "@octokit/rest";
-import { CodeRefused, type OAuthClient, type PersonOAuthGateway, RefreshRefused, type UserTokens } from "../core/identity.js";
+import {
+  CodeRefused,
+  type GhesAccount,
+  type OAuthClient,
+  type PersonOAuthGateway,
+  RefreshRefused,
+  type UserTokens,
+} from "../core/identity.js";
 import type { SearchHit } from "../core/ports.js";
 import { hostOf, upstream } from "./errors.js";
 import { type RawIssue, toHits } from "./ghes.js";
@@ -91,10 +98,10 @@ export class PersonOAuthClient implements PersonOAuthGateway {
     }
   }
 
-  async ghesLogin(token: string): Promise<string> {
+  async ghesUser(token: string): Promise<GhesAccount> {
     try {
       const { data } = await this.userOctokit(`${this.options.ghesUrl.replace(/\/+$/, "")}/api/v3`, token).request("GET /user");
-      return data.login;
+      return { login: data.login, id: Number(data.id) };
     } catch (error) {
       throw upstream("Identifying the GHES user", hostOf(this.options.ghesUrl), error);
     }

@@ -1,7 +1,9 @@
 // People, not strings: a roster entry added by command grants nothing until its Slack user proves
 // that GHES login by signing in; a GHES login belongs to one person; four-eyes approval compares
 // people; and search runs with the searcher's own tokens, so each sees exactly what they may.
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
+import { nativeClick } from "../../src/sandbox/github/ghes-audit.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
@@ -127,6 +129,120 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
       expect(await world.ask("alice", "status", /Not connected/)).toContain(`⏳ ${notice}`);
       const audited = (await world.bot.bot.store.audit.latest(50)).filter((e) => e.action === "admins.pending_notice");
       expect(audited.map((e) => e.details)).toEqual([{ pending: [`${mallory.slack}:dave`] }]);
+    });
+  });
+
+  describe("four eyes across a GHES rename", () => {
+    // A site admin can rename a GHES account; the renamed login is a new string but the same
+    // account (GET /user keeps its id). A second admin adds the new login for another Slack account
+    // of the requester, which then links as it: that is still the requester.
+    const peer = { GHCONNECT_ADMINS: `${alice.slack}:alice,${bob.slack}:bob`, GHCONNECT_DISCONNECT_APPROVAL: "peer" };
+    const sameAccount = `This disconnect needs a second person: <@${alice.slack}> asked for it as GHES \`alice-2\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`;
+
+    /** `/ghconnect link` as `user`, its GHES sign-in followed in a browser signed in to GHES as `ghesLogin`. */
+    async function linkGhesAs(user: "mallory", ghesLogin: string) {
+      const since = world.mark();
+      await world.command(user, "link");
+      const reply = await world.privateMessage(user, /Prove who you are/, since);
+      const browser = await world.bot.browser(user);
+      await browser.signIn(world.sandbox.urls.ghes, ghesLogin);
+      return browser.browse(world.linkIn(reply, /Sign in to GHES/));
+    }
+
+    /** alice asks to disconnect acme; the disconnect card. */
+    async function aliceAsksToDisconnect() {
+      const since = world.mark();
+      await world.command("alice", "disable acme");
+      return world.card(/Disconnect acme\?/, since);
+    }
+
+    /** alice's GHES account is renamed to alice-2; bob adds alice-2 for mallory's Slack account, which links as it. */
+    async function renameAndRelinkAlice() {
+      world.sandbox.world.renameGhesUser("alice", "alice-2");
+      await world.ask("bob", `admins add <@${mallory.slack}> alice-2`, /Added/);
+      const page = await linkGhesAs("mallory", "alice-2");
+      expect(page.text).toContain("You are alice-2 on GHES. Your admin roster entry is now active.");
+    }
+
+    /** The disconnect request as a row from before GHES ids were kept. */
+    async function forgetRequesterId() {
+      await sql`update approvals set requested_by_ghes_id = null`.execute(world.testDb.db.kysely);
+    }
+
+    it("the requester renamed on GHES and linked from a second Slack account cannot approve: refused as the same person, audited; another person then approves", async () => {
+      world = await startWorld(engine, { env: peer });
+      await world.link("alice", "ghes");
+      await world.link("bob", "ghes");
+      await world.enable();
+      const card = await aliceAsksToDisconnect();
+      await renameAndRelinkAlice();
+      const seq = await world.lastSeq();
+      const clicked = world.mark();
+      await world.click("mallory", card, "disable.approve");
+      expect(textOf(await world.privateMessage("mallory", /./, clicked))).toContain(`${sameAccount} Nothing was changed.`);
+      expect((await world.bot.bot.store.connections.active())?.org).toBe("acme");
+      const refused = (await world.auditSince(seq)).filter((e) => e.action === "disable.approve");
+      expect(refused.map((e) => [e.actor_slack, e.actor_ghes, e.outcome, e.details?.reason])).toEqual([
+        [mallory.slack, "alice-2", "refused", sameAccount],
+      ]);
+
+      await world.click("bob", card, "disable.approve");
+      expect(textOf(await world.card(/Disconnected acme/))).toContain(`approved by <@${bob.slack}>`);
+      expect(await world.bot.bot.store.connections.active()).toBeUndefined();
+    });
+
+    it("a feature change: the requester renamed on GHES and linked from a second Slack account cannot approve it, audited; another person then approves", async () => {
+      world = await startWorld(engine, { env: peer });
+      await world.link("alice", "ghes");
+      nativeClick(world.sandbox.world, "connect", "alice", "acme");
+      await world.bot.bot.native.look();
+      await world.command("alice", "feature disable dependabot");
+      const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
+      await renameAndRelinkAlice();
+      const seq = await world.lastSeq();
+      const clicked = world.mark();
+      await world.click("mallory", card, "native-feature.approve");
+      const reason = `This change needs a second admin, another person: <@${alice.slack}> asked for it as GHES \`alice-2\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`;
+      expect(textOf(await world.privateMessage("mallory", /./, clicked))).toContain(reason);
+      const refused = (await world.auditSince(seq)).filter((e) => e.action.startsWith("native_feature."));
+      expect(refused.map((e) => [e.action, e.actor_slack, e.actor_ghes, e.outcome, e.details?.reason])).toEqual([
+        ["native_feature.click", mallory.slack, "alice-2", "refused", reason],
+      ]);
+
+      const approved = world.mark();
+      await world.click("bob", card, "native-feature.approve");
+      expect(textOf(await world.privateMessage("bob", /./, approved))).toContain(`✅ Approved. <@${alice.slack}> turns it off`);
+    });
+
+    it("a request from before GHES ids were kept is still compared by login: a second Slack account of the requester's login cannot approve", async () => {
+      world = await startWorld(engine, {
+        env: { GHCONNECT_ADMINS: `${alice.slack}:alice,${mallory.slack}:alice`, GHCONNECT_DISCONNECT_APPROVAL: "peer" },
+      });
+      await world.link("alice", "ghes");
+      await world.enable();
+      const card = await aliceAsksToDisconnect();
+      await forgetRequesterId();
+      const clicked = world.mark();
+      await world.click("mallory", card, "disable.approve");
+      expect(textOf(await world.privateMessage("mallory", /./, clicked))).toContain(
+        `This disconnect needs a second person: <@${alice.slack}> asked for it as GHES \`alice\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer). Nothing was changed.`,
+      );
+      expect((await world.bot.bot.store.connections.active())?.org).toBe("acme");
+    });
+
+    it("a request from before GHES ids were kept, whose requester has linked GHES since: the renamed account from a second Slack account is still refused", async () => {
+      world = await startWorld(engine, { env: peer });
+      await world.link("alice", "ghes");
+      await world.enable();
+      const card = await aliceAsksToDisconnect();
+      await forgetRequesterId();
+      await renameAndRelinkAlice();
+      const seq = await world.lastSeq();
+      const clicked = world.mark();
+      await world.click("mallory", card, "disable.approve");
+      expect(textOf(await world.privateMessage("mallory", /./, clicked))).toContain(`${sameAccount} Nothing was changed.`);
+      expect((await world.bot.bot.store.connections.active())?.org).toBe("acme");
+      expect((await world.auditSince(seq)).filter((e) => e.action === "disable.approve").map((e) => e.outcome)).toEqual(["refused"]);
     });
   });
 

@@ -6,7 +6,7 @@
 // where GitHub publishes one (none of these four today, see events.ts), otherwise the requester's
 // confirmation, audited as confirmed by a person. Nothing is recorded as done without one of them.
 import { randomUUID } from "node:crypto";
-import { type AdminIdentity, authorizeAdmin, requesterLogins } from "../authorize.js";
+import { type AdminIdentity, authorizeAdmin, isRequester } from "../authorize.js";
 import type { Clock } from "../clock.js";
 import { when } from "../enable-card.js";
 import { OperationInFlight } from "../errors.js";
@@ -33,6 +33,8 @@ export interface NativeRequest {
   requestedBySlack: string;
   /** The GHES login the requester was an admin as when they asked; null on requests made before it was kept. */
   requestedByGhes: string | null;
+  /** The requester's proven GHES user id when they asked (it survives renames); null before it was kept or with no GHES link. */
+  requestedByGhesId: number | null;
   requestedAt: string;
   /** Until approval: when the request expires; after: until when the change is waited for. */
   expiresAt: string;
@@ -46,7 +48,10 @@ export interface NativeRequest {
 
 export interface NativeRequestStore {
   create(
-    r: Pick<NativeRequest, "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedByGhes" | "requestedAt" | "expiresAt">,
+    r: Pick<
+      NativeRequest,
+      "id" | "feature" | "action" | "policy" | "requestedBySlack" | "requestedByGhes" | "requestedByGhesId" | "requestedAt" | "expiresAt"
+    >,
   ): Promise<void>;
   get(id: string): Promise<NativeRequest | undefined>;
   /** The request for this feature still pending or awaiting, if any. */
@@ -186,6 +191,7 @@ export class GovernedFeatures {
         policy: this.deps.policy,
         requestedBySlack: slackUserId,
         requestedByGhes: admin.ghesLogin,
+        requestedByGhesId: admin.ghesId,
         requestedAt: now.toISOString(),
         expiresAt: new Date(now.getTime() + this.deps.ttlMs).toISOString(),
       });
@@ -222,9 +228,9 @@ export class GovernedFeatures {
         code: "same_person",
         reason: `This change needs a second admin: <@${r.requestedBySlack}> asked for it (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
       });
-    // Four eyes are two people, not two Slack accounts: the requester's GHES login counts too, the
+    // Four eyes are two people, not two Slack accounts: the requester's GHES account counts too, the
     // one kept when they asked and the one their entry names now (the same rule as disconnects).
-    if (r.policy === "peer" && (await requesterLogins(this.deps.store, r)).includes(actor.ghes.toLowerCase()))
+    if (r.policy === "peer" && (await isRequester(this.deps.store, r, admin)))
       return this.refuse(r, actor, {
         code: "same_person",
         reason: `This change needs a second admin, another person: <@${r.requestedBySlack}> asked for it as GHES \`${actor.ghes}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,

@@ -195,6 +195,22 @@ export class GitHubWorld {
     return this.users.find((u) => u.login.toLowerCase() === login.toLowerCase());
   }
 
+  /**
+   * What a GHES site admin's rename does (`ghe-user-rename`, or the Site admin page): the login
+   * changes, the account keeps its id, its rights and its OAuth tokens. The sandbox keys tokens
+   * and codes by login, so they follow the account here.
+   */
+  renameGhesUser(from: string, to: string): void {
+    const user = this.ghesUsers.find((u) => u.login === from);
+    if (!user) throw new Error(`There is no GHES user ${from} to rename.`);
+    if (this.ghesUsers.some((u) => u.login.toLowerCase() === to.toLowerCase())) throw new Error(`The GHES login ${to} is taken.`);
+    user.login = to;
+    for (const held of [...this.ghesUserTokens.values(), ...this.ghesOAuthCodes.values()]) if (held.login === from) held.login = to;
+    for (const logins of Object.values(this.ghesCollaborators))
+      logins.splice(0, logins.length, ...logins.map((l) => (l === from ? to : l)));
+    if (this.ghesBrowserUser === from) this.ghesBrowserUser = to;
+  }
+
   app(predicate: (a: AppRecord) => boolean): AppRecord | undefined {
     return this.apps.find((a) => !a.deleted && predicate(a));
   }
