@@ -8,6 +8,8 @@ import type { Kysely } from "kysely";
 export async function up(db: Kysely<any>): Promise<void> {
   // Null on the github.com side: only GHES ids are compared.
   await db.schema.alterTable("person_links").addColumn("ghes_user_id", "integer").execute();
+  // A GHES account belongs to one Slack user, under any login it has had (nulls do not collide).
+  await db.schema.createIndex("person_links_ghes_account").on("person_links").columns(["side", "ghes_user_id"]).unique().execute();
   await db.schema.alterTable("approvals").addColumn("requested_by_ghes_id", "integer").execute();
   await db.schema.alterTable("native_requests").addColumn("requested_by_ghes_id", "integer").execute();
 }
@@ -16,5 +18,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("native_requests").dropColumn("requested_by_ghes_id").execute();
   await db.schema.alterTable("approvals").dropColumn("requested_by_ghes_id").execute();
+  await db.schema.dropIndex("person_links_ghes_account").execute();
   await db.schema.alterTable("person_links").dropColumn("ghes_user_id").execute();
 }

@@ -367,6 +367,17 @@ export class LinkService {
     };
     const owner = await store.links.ownerOf(side, login);
     if (owner && owner !== slackUserId) return alreadyLinked();
+    // The same GHES account under an earlier login (a site admin renamed it) is the same person.
+    const account = ghesUserId === undefined ? undefined : await store.links.ownerOfGhesAccount(ghesUserId);
+    if (account && account.slackUserId !== slackUserId) {
+      await revokeFresh();
+      return refuse(
+        "login_taken",
+        `The GHES account ${login} is already linked to another Slack user, as ${account.login} (GHES keeps an account's id across renames); an account belongs to one person.`,
+        "Already linked",
+        actor,
+      );
+    }
     const now = this.deps.clock().toISOString();
     let proven: boolean;
     try {

@@ -108,6 +108,20 @@ export class LinksRepo implements LinksStore {
     return row?.slack_user_id;
   }
 
+  /**
+   * The Slack user whose GHES link is this GHES account (its user id survives renames), and the
+   * login it was linked as.
+   */
+  async ownerOfGhesAccount(ghesUserId: number): Promise<{ slackUserId: string; login: string } | undefined> {
+    const row = await this.q
+      .selectFrom("person_links")
+      .select(["slack_user_id", "login"])
+      .where("side", "=", "ghes")
+      .where("ghes_user_id", "=", ghesUserId)
+      .executeTakeFirst();
+    return row && { slackUserId: row.slack_user_id, login: row.login };
+  }
+
   /** Proven GHES logins by Slack user, for the roster (no token is opened). */
   async provenGhesLogins(): Promise<Map<string, string>> {
     const rows = await this.q.selectFrom("person_links").select(["slack_user_id", "login"]).where("side", "=", "ghes").execute();
@@ -133,7 +147,7 @@ export class LinksRepo implements LinksStore {
         updated_at: now,
       })
       // ON CONFLICT, not a caught error (a failed statement aborts a PostgreSQL transaction): the
-      // unique login index is the last word when two people link the same login at once.
+      // unique login and GHES account indexes are the last word when two people link at once.
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;

@@ -156,8 +156,12 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
       return world.card(/Disconnect acme\?/, since);
     }
 
-    /** alice's GHES account is renamed to alice-2; bob adds alice-2 for mallory's Slack account, which links as it. */
+    /**
+     * alice gives up her GHES link (her GHCONNECT_ADMINS entry stays), her GHES account is renamed
+     * to alice-2, bob adds alice-2 for mallory's Slack account, and mallory links as it.
+     */
     async function renameAndRelinkAlice() {
+      expect(await world.ask("alice", "unlink ghes", /Unlinked/)).toContain("Unlinked GHES (`alice`)");
       world.sandbox.world.renameGhesUser("alice", "alice-2");
       await world.ask("bob", `admins add <@${mallory.slack}> alice-2`, /Added/);
       const page = await linkGhesAs("mallory", "alice-2");
@@ -169,7 +173,7 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
       await sql`update approvals set requested_by_ghes_id = null`.execute(world.testDb.db.kysely);
     }
 
-    it("the requester renamed on GHES and linked from a second Slack account cannot approve: refused as the same person, audited; another person then approves", async () => {
+    it("the requester renamed on GHES and linked from a second Slack account cannot approve: refused as the same person (the request keeps her GHES id), audited; another person then approves", async () => {
       world = await startWorld(engine, { env: peer });
       await world.link("alice", "ghes");
       await world.link("bob", "ghes");
@@ -230,19 +234,24 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
       expect((await world.bot.bot.store.connections.active())?.org).toBe("acme");
     });
 
-    it("a request from before GHES ids were kept, whose requester has linked GHES since: the renamed account from a second Slack account is still refused", async () => {
+    it("a GHES account belongs to one Slack user under any login: renamed, it cannot be linked from a second Slack account while the first holds it; refused, revoked, audited", async () => {
       world = await startWorld(engine, { env: peer });
       await world.link("alice", "ghes");
-      await world.enable();
-      const card = await aliceAsksToDisconnect();
-      await forgetRequesterId();
-      await renameAndRelinkAlice();
+      world.sandbox.world.renameGhesUser("alice", "alice-2");
+      await world.ask("bob", `admins add <@${mallory.slack}> alice-2`, /Added/);
       const seq = await world.lastSeq();
-      const clicked = world.mark();
-      await world.click("mallory", card, "disable.approve");
-      expect(textOf(await world.privateMessage("mallory", /./, clicked))).toContain(`${sameAccount} Nothing was changed.`);
-      expect((await world.bot.bot.store.connections.active())?.org).toBe("acme");
-      expect((await world.auditSince(seq)).filter((e) => e.action === "disable.approve").map((e) => e.outcome)).toEqual(["refused"]);
+      const page = await linkGhesAs("mallory", "alice-2");
+      expect(page.status).toBe(409);
+      expect(page.text).toContain(
+        "The GHES account alice-2 is already linked to another Slack user, as alice (GHES keeps an account's id across renames); an account belongs to one person.",
+      );
+      expect(await world.bot.bot.store.links.all(mallory.slack)).toEqual([]);
+      const refused = (await world.auditSince(seq)).filter((e) => e.action === "link.refused");
+      expect(refused.map((e) => [e.actor_slack, e.actor_ghes, e.outcome])).toEqual([[mallory.slack, "alice-2", "refused"]]);
+      // The token GHES issued for that sign-in was revoked, not kept; mallory's entry grants nothing.
+      const renamedTokens = [...world.sandbox.world.ghesUserTokens.values()].filter((t) => t.login === "alice-2");
+      expect(renamedTokens.map((t) => t.revoked)).toContain(true);
+      expect(await world.ask("mallory", "check", /pending|check/)).toContain("is pending until you prove that login");
     });
   });
 
