@@ -112,7 +112,8 @@ export class DisableFlow {
       this.deps.notifier.adminChannel,
       disableCard(created, connection, { kind: "pending", features }),
     );
-    if (card) await store.approvals.setCard(approval.id, card);
+    if (!card) return this.withdrawUnposted(created, connection.accountKind === "enterprise" ? `enterprise:${org}` : org);
+    await store.approvals.setCard(approval.id, card);
     return simpleMessage(
       `Posted the disconnect request for ${org} in <#${this.deps.notifier.adminChannel}>. ${
         this.deps.policy === "peer" ? "A second admin must approve it." : "Any admin, you included, can approve it there."
@@ -394,6 +395,25 @@ export class DisableFlow {
   /** The clicker's admin record (checked live), or the refusal to show them, audited as `action` on the request. */
   private authorizeClick(a: Approval, click: { slackUserId: string; action: string; doing: string }): Promise<AdminIdentity | Refusal> {
     return authorizeClick(this.clickAuthorizer(), { ...click, target: a.org, details: { approval: a.id } });
+  }
+
+  /**
+   * Slack did not take the card (the bot is not in the admin channel, or Slack is down): without
+   * it nobody can approve, and the request would only block another one until it expired. It is
+   * withdrawn, audited, and the requester told why.
+   */
+  private async withdrawUnposted(a: Approval, named: string): Promise<Message> {
+    const reason = `the disconnect card could not be posted in <#${this.deps.notifier.adminChannel}>`;
+    await this.move(a, ["pending"], "cancelled", undefined, {
+      actor: { slack: null },
+      action: "disable.withdrawn",
+      outcome: "failed",
+      details: { approval: a.id, reason },
+    });
+    return simpleMessage(
+      `:warning: Nothing was requested: ${reason} (Slack did not take it), so nobody could approve it. ${a.org} stays connected.`,
+      `Invite the bot to <#${this.deps.notifier.adminChannel}> (\`/invite @ghconnect\`), check Slack with \`/ghconnect check\`, then run \`/ghconnect disable ${named}\` again.`,
+    );
   }
 
   private async expire(a: Approval): Promise<boolean> {

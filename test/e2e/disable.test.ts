@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { startBotOnSandbox } from "../../src/sandbox/bot.js";
-import { SANDBOX_USERS } from "../../src/sandbox/index.js";
+import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS } from "../../src/sandbox/index.js";
 import type { PostedMessage } from "../../src/sandbox/slack/server.js";
 import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
@@ -219,6 +219,31 @@ describe.each(ENGINES)("disable (%s)", (engine) => {
     await world.click("alice", card, "disable.approve");
     await world.privateMessage("alice", /expired at/);
     expect(await world.bot.bot.store.connections.active()).toBeDefined();
+  });
+
+  it("the bot cannot post the card (not in the admin channel): nothing is requested, the requester is told what to do, and a new request works once it can", async () => {
+    await connectedWorld();
+    world.sandbox.slack.botNotIn.add(SANDBOX_ADMIN_CHANNEL);
+    const seq = await world.lastSeq();
+    const since = world.mark();
+    await world.command("alice", "disable acme");
+    const reply = textOf(await world.privateMessage("alice", /Nothing was requested|Posted/, since));
+    expect(reply).toContain(
+      `:warning: Nothing was requested: the disconnect card could not be posted in <#${SANDBOX_ADMIN_CHANNEL}> (Slack did not take it), so nobody could approve it. acme stays connected.`,
+    );
+    expect(reply).toContain(`Invite the bot to <#${SANDBOX_ADMIN_CHANNEL}>`);
+    const trail = (await world.auditSince(seq)).filter((e) => e.action.startsWith("disable."));
+    expect(trail.map((e) => [e.action, e.outcome])).toEqual([
+      ["disable.requested", "pending"],
+      ["disable.withdrawn", "failed"],
+    ]);
+    expect(await world.bot.bot.store.connections.active()).toBeDefined();
+    // Invited back: the next request is not blocked by the withdrawn one.
+    world.sandbox.slack.botNotIn.delete(SANDBOX_ADMIN_CHANNEL);
+    const card = await requestDisable();
+    await world.click("alice", card, "disable.approve");
+    await world.card(/Disconnected acme/);
+    expect(await world.bot.bot.store.connections.active()).toBeUndefined();
   });
 
   it("cancel, then a click: refused", async () => {
