@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { TRUSTED_SOURCE } from "../../src/core/authorize.js";
 import { nativeClick } from "../../src/sandbox/github/ghes-audit.js";
-import { SANDBOX_USERS } from "../../src/sandbox/index.js";
+import { SANDBOX_ADMIN_CHANNEL, SANDBOX_USERS } from "../../src/sandbox/index.js";
 import { type SandboxProxy, startProxy } from "../../src/sandbox/proxy.js";
 import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
@@ -239,6 +239,27 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       await world.bot.bot.native.look();
     }
     const settings = () => `${world.sandbox.urls.ghes}/enterprises/example/settings/dotcom_connection`;
+
+    it("the bot cannot post the request's card (not in the admin channel): nothing is requested, the requester is told what to do, and asking again works once it can", async () => {
+      await nativelyConnected();
+      world.sandbox.slack.botNotIn.add(SANDBOX_ADMIN_CHANNEL);
+      const seq = await world.lastSeq();
+      const reply = await world.ask("alice", "feature enable license-sync", /Nothing was requested|Posted the request/);
+      expect(reply).toContain(
+        `:warning: Nothing was requested: the request's card could not be posted in <#${SANDBOX_ADMIN_CHANNEL}> (Slack did not take it), so nobody could approve it. Nothing was changed.`,
+      );
+      expect(reply).toContain("then run `/ghconnect feature enable license-sync` again.");
+      const trail = (await world.auditSince(seq)).filter((e) => e.action.startsWith("native_feature."));
+      expect(trail.map((e) => [e.action, e.outcome])).toEqual([
+        ["native_feature.requested", "pending"],
+        ["native_feature.withdrawn", "failed"],
+      ]);
+      world.sandbox.slack.botNotIn.delete(SANDBOX_ADMIN_CHANNEL);
+      expect(await world.ask("alice", "feature enable license-sync", /Posted the request|Nothing was requested/)).toContain(
+        "Posted the request to turn on License sync",
+      );
+      await world.card(/Turn on License sync in GHES/);
+    });
 
     it("license sync: a card with what turns on, the data sent and live prerequisites; approval gives the settings link; the requester's confirmation records it as confirmed by a person", async () => {
       await nativelyConnected();

@@ -205,7 +205,8 @@ export class GovernedFeatures {
     });
     const created = (await requests.get(id)) as NativeRequest;
     const card = await notifier.post(notifier.adminChannel, featureCard(created, { kind: "pending", checks }));
-    if (card) await requests.setCard(id, card);
+    if (!card) return this.withdrawUnposted(created, `feature ${action} ${feature}`);
+    await requests.setCard(id, card);
     return simpleMessage(
       `Posted the request to ${action === "enable" ? "turn on" : "turn off"} ${info?.title ?? feature} in <#${notifier.adminChannel}>. ${
         this.deps.policy === "peer" ? "A second admin must approve it." : "Any admin, you included, can approve it there."
@@ -323,6 +324,30 @@ export class GovernedFeatures {
     if (!won) return simpleMessage(this.notPending((await store.nativeRequests.get(id)) as NativeRequest));
     await this.updateCard(r, { kind: "cancelled", by: slackUserId });
     return simpleMessage("Cancelled. Nothing was changed.");
+  }
+
+  /**
+   * Slack did not take the card (the bot is not in the admin channel, or Slack is down): without
+   * it nobody can approve, and the request would only block another one for the feature until it
+   * lapsed. It is withdrawn, audited, and the requester told why.
+   */
+  private async withdrawUnposted(r: NativeRequest, command: string): Promise<Message> {
+    const channel = this.deps.notifier.adminChannel;
+    const reason = `the request's card could not be posted in <#${channel}>`;
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.nativeRequests.settle(r.id, ["pending"], "cancelled", null))) return;
+      await tx.audit.append({
+        actor: { slack: null },
+        action: "native_feature.withdrawn",
+        target: r.feature,
+        outcome: "failed",
+        details: { request: r.id, reason },
+      });
+    });
+    return simpleMessage(
+      `:warning: Nothing was requested: ${reason} (Slack did not take it), so nobody could approve it. Nothing was changed.`,
+      `Invite the bot to <#${channel}> (\`/invite @ghconnect\`), check Slack with \`/ghconnect check\`, then run \`/ghconnect ${command}\` again.`,
+    );
   }
 
   /** The watcher hands each new event here first: the awaiting request it proves takes it. */
