@@ -39,6 +39,23 @@ interface Rejection {
 
 type Installation = NonNullable<Awaited<ReturnType<EnableContext["deps"]["dotcom"]["installation"]>>>;
 
+/** How long the completion waits for the installer token's revocation before going on without it. */
+const REVOKE_WAIT_MS = 3000;
+
+/** Resolves when `work` settles or after `ms`, whichever is first; `work` goes on either way. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  try {
+    await Promise.race([work.then(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The token cache, in memory: the completing transaction stores what was minted, or nothing. */
 class CapturedToken implements TokenCache {
   value: string | undefined;
@@ -90,12 +107,15 @@ export async function complete(ctx: EnableContext, ret: ClaimedReturn): Promise<
       // installation, not something a stranger can make up: the attempt fails.
       installer = await verifyInstaller(ctx, { op, userToken, login: githubUser.login, appLink });
     } finally {
-      await dotcom.revokeUserToken(app.clientId, secrets.clientSecret, userToken).catch((error: unknown) => {
+      const revoking = dotcom.revokeUserToken(app.clientId, secrets.clientSecret, userToken).catch((error: unknown) => {
         ctx.deps.log?.info(
           { err: error, operation: op.id },
           "could not revoke the installer's user token; it expires by itself within 8 hours",
         );
       });
+      // Waited for briefly, then left to finish on its own: GitHub slow on a revocation (a timeout
+      // and retries, tens of seconds) must not hold the person's page or the completion's lease.
+      await settledWithin(revoking, REVOKE_WAIT_MS);
     }
     if ("rejected" in installer) return await fail(installer.rejected.reason, installer.rejected.hint);
     const credentials = { appId: app.id, privateKey: secrets.privateKey };
