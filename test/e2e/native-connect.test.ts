@@ -340,6 +340,29 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       expect(await audited("native_feature.approved")).toEqual([]);
     });
 
+    it("the channel line of a coalesced refusal says how many clicks it stands for: an auditor reading the channel sees the repeats, not one click", async () => {
+      await nativelyConnected({ GHCONNECT_DISCONNECT_APPROVAL: "peer" });
+      await world.command("alice", "feature disable dependabot");
+      const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
+      const channelBefore = world.channel().length;
+      for (let i = 0; i < 3; i++) {
+        const own = world.mark();
+        await world.click("alice", card, "native-feature.approve");
+        await world.privateMessage("alice", /Nothing was changed/, own);
+      }
+      world.sandbox.world.advance(61_000);
+      await world.bot.bot.enable.flushRefusals();
+      const refusedLines = () =>
+        world
+          .channel()
+          .slice(channelBefore)
+          .filter((m) => textOf(m).includes("was refused"))
+          .map(textOf);
+      await eventually(() => refusedLines().length >= 2);
+      expect(refusedLines()[0]).not.toMatch(/clicks/);
+      expect(refusedLines()[1]).toMatch(/This change needs a second admin.*\(2 clicks since \d\d:\d\d UTC\)/);
+    });
+
     it("two admins refused for the same reason on the same request are two people on the trail and in the channel: neither is folded into the other's count", async () => {
       await nativelyConnected();
       await world.command("alice", "feature disable dependabot");
