@@ -13,6 +13,7 @@ import { githubSiteName } from "../github-hosts.js";
 import { simpleMessage } from "../message.js";
 import type { Operation } from "../model.js";
 import type { AppCredentials, FlowRepos, TokenCache } from "../ports.js";
+import { withinDeadline } from "../preflight.js";
 import { completingLeaseMs, type EnableContext, replyToRequester, settingsUrl, updateCard } from "./context.js";
 import { endOperation, failPage } from "./end.js";
 import type { InstalledApp } from "./keep-app.js";
@@ -41,20 +42,6 @@ type Installation = NonNullable<Awaited<ReturnType<EnableContext["deps"]["dotcom
 
 /** How long the completion waits for the installer token's revocation before going on without it. */
 const REVOKE_WAIT_MS = 3000;
-
-/** Resolves when `work` settles or after `ms`, whichever is first; `work` goes on either way. */
-async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  try {
-    await Promise.race([work.then(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** The token cache, in memory: the completing transaction stores what was minted, or nothing. */
 class CapturedToken implements TokenCache {
@@ -115,7 +102,8 @@ export async function complete(ctx: EnableContext, ret: ClaimedReturn): Promise<
       });
       // Waited for briefly, then left to finish on its own: GitHub slow on a revocation (a timeout
       // and retries, tens of seconds) must not hold the person's page or the completion's lease.
-      await settledWithin(revoking, REVOKE_WAIT_MS);
+      // (The deadline's signal is not passed on: the revocation itself is not cut short.)
+      await withinDeadline(REVOKE_WAIT_MS, () => revoking).catch(() => undefined);
     }
     if ("rejected" in installer) return await fail(installer.rejected.reason, installer.rejected.hint);
     const credentials = { appId: app.id, privateKey: secrets.privateKey };
