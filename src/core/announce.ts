@@ -21,6 +21,16 @@ export interface AnnounceDeps {
 
 const who = (e: AuditEntry) => (e.actor_slack ? `<@${e.actor_slack}>` : "ghconnect");
 const reason = (e: AuditEntry) => (typeof e.details.reason === "string" ? e.details.reason : "");
+/**
+ * A coalesced refused click's entry stands for `count` clicks (refusals.ts): its line says so, or
+ * the channel would show the repeats of a minute as one more click.
+ */
+const repeats = (e: AuditEntry) => {
+  const count = e.details.count;
+  const since = e.details.first_refused_at;
+  if (typeof count !== "number" || count < 2) return "";
+  return ` (${count} clicks${typeof since === "string" ? ` since ${since.slice(11, 16)} UTC` : ""})`;
+};
 const STATE_CHANGING = new Set(["enable", "disable", "feature", "admins-add", "admins-remove", "check", "audit", "audit-verify"]);
 
 /** The line for an entry, and whether it belongs in a card's thread; undefined when not posted. */
@@ -37,7 +47,7 @@ export function humanLine(
     case "enable.addendum_accepted":
       return e.outcome === "ok"
         ? inThread(`📝 ${who(e)} accepted the ${String(e.details.addendum_version)}.`)
-        : inThread(`🚫 ${who(e)} could not accept: ${reason(e)}`);
+        : inThread(`🚫 ${who(e)} could not accept: ${reason(e)}${repeats(e)}`);
     case "enable.app_created":
       return e.outcome === "ok"
         ? inThread(
@@ -73,7 +83,7 @@ export function humanLine(
     case "disable.approved":
       return inThread(`✅ ${who(e)} approved the disconnect.`);
     case "disable.approve":
-      return inThread(`🚫 ${who(e)}'s click was refused: ${reason(e)}`);
+      return inThread(`🚫 ${who(e)}'s click was refused: ${reason(e)}${repeats(e)}`);
     case "disable.github_failed":
       return inThread(`❌ GitHub failed: ${reason(e)}`);
     case "disable.interrupted":
@@ -130,7 +140,7 @@ export function humanLine(
     case "admins.removed":
       return { text: `👤 ${who(e)} removed <@${String(e.target).split(":")[0]}> from the ghconnect admins.` };
     case "native_feature.click":
-      return { text: `🚫 ${who(e)}'s click on the \`${e.target}\` change was refused: ${reason(e)}` };
+      return { text: `🚫 ${who(e)}'s click on the \`${e.target}\` change was refused: ${reason(e)}${repeats(e)}` };
     case "native.observed":
       return { text: `👀 ${String(e.details.line)}` };
     case "native.watch_failed":

@@ -3,6 +3,7 @@ import { Migrator, sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { migrations } from "../../migrations/index.js";
 import { verifyChain } from "../../src/core/audit.js";
+import { openDatabase } from "../../src/db/database.js";
 import { MIGRATION_NAMES, migrateToLatest } from "../../src/db/migrate.js";
 import { SecretBox } from "../../src/db/secret-box.js";
 import { Store } from "../../src/db/store.js";
@@ -185,6 +186,32 @@ it.runIf(ENGINES.includes("postgres"))(
       expect(admins?.columns.find((c) => c.name === "slack_user_id")).toMatchObject({ isNullable: false });
     } finally {
       await other.cleanup();
+      await t.cleanup();
+    }
+  },
+);
+
+// PostgreSQL only. ghconnect's schema is the connection's current_schema(): the first schema of
+// search_path that exists, as it was before introspection read that schema alone.
+it.runIf(ENGINES.includes("postgres"))(
+  "a search_path naming a schema that does not exist yet migrates into the next one that does, once; naming only a missing one fails start-up by name",
+  async () => {
+    const t = await createTestDb("postgres");
+    const missing = `missing_${randomBytes(6).toString("hex")}`;
+    const url = process.env.TEST_DATABASE_URL as string;
+    const first = await openDatabase(url, { schema: `${missing},${t.schema}` });
+    const again = await openDatabase(url, { schema: `${missing},${t.schema}` });
+    const nowhere = await openDatabase(url, { schema: missing });
+    try {
+      expect(first.schema).toBe(t.schema);
+      expect(await migrateToLatest(first)).toEqual(MIGRATION_NAMES);
+      expect(await migrateToLatest(again)).toEqual([]);
+      const tables = await t.db.kysely.introspection.getTables();
+      expect(tables.map((x) => x.name)).toContain("admins");
+      expect(nowhere.schema).toBeUndefined();
+      await expect(migrateToLatest(nowhere)).rejects.toThrow(/no schema has been selected to create in/);
+    } finally {
+      await Promise.all([first.close(), again.close(), nowhere.close()]);
       await t.cleanup();
     }
   },

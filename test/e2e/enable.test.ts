@@ -4,8 +4,9 @@ import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { verifyChain } from "../../src/core/audit.js";
 import { SANDBOX_USERS } from "../../src/sandbox/index.js";
+import { eventually } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
-import { startWorld, textOf, type World } from "../helpers/world.js";
+import { capturedLog, startWorld, textOf, type World } from "../helpers/world.js";
 
 async function allRowsText(world: World): Promise<string> {
   const tables = ["connections", "credentials", "operations", "oauth_states", "audit_log", "admins", "slack_events"];
@@ -153,6 +154,38 @@ describe.each(ENGINES)("enable (%s)", (engine) => {
     expect(page.text).toContain("Connected acme");
     const app = world.sandbox.world.apps.at(-1)!;
     expect(installerTokens(world, "octocat", app.id)).toEqual([{ revoked: true }]);
+  });
+
+  it("GitHub failing the installer token's revocation (5xx) does not fail the enable: connected, the failure logged without the token", async () => {
+    const { log, lines } = capturedLog("info");
+    world = await startWorld(engine, { log });
+    world.sandbox.world.inject({ host: "api", status: 502, method: "DELETE", pathIncludes: "/applications/", times: 3 });
+    const page = await world.enable();
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Connected acme");
+    const app = world.sandbox.world.apps.at(-1)!;
+    // GitHub never revoked it: the token lapses on its own, and the operator's log says so.
+    expect(installerTokens(world, "octocat", app.id)).toEqual([{ revoked: false }]);
+    const logged = await eventually(() => {
+      const text = lines.join("");
+      return text.includes("could not revoke the installer's user token") ? text : undefined;
+    });
+    for (const token of world.sandbox.world.userTokens.keys()) expect(logged).not.toContain(token);
+  });
+
+  it("a GitHub that holds the installer token's revocation open does not hold the enable: the Connected page comes while it hangs, and the revocation still lands", async () => {
+    world = await startWorld(engine);
+    const held = world.sandbox.world.hold({ host: "api", method: "DELETE", pathIncludes: "/applications/" });
+    const page = world.enable();
+    await held.arrived;
+    // The hold is released only once the page has come: a completion that waits for the revocation never answers.
+    const answered = await page;
+    expect(answered.status).toBe(200);
+    expect(answered.text).toContain("Connected acme");
+    const app = world.sandbox.world.apps.at(-1)!;
+    expect(installerTokens(world, "octocat", app.id)).toEqual([{ revoked: false }]);
+    held.release();
+    await eventually(() => installerTokens(world, "octocat", app.id)[0]?.revoked);
   });
 
   it("refuses a forged installation_id (checked with the app's own JWT)", async () => {

@@ -361,6 +361,89 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       expect(await audited("native_feature.approved")).toEqual([]);
     });
 
+    it("the channel line of a coalesced refusal says how many clicks it stands for: an auditor reading the channel sees the repeats, not one click", async () => {
+      await nativelyConnected({ GHCONNECT_DISCONNECT_APPROVAL: "peer" });
+      await world.command("alice", "feature disable dependabot");
+      const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
+      const channelBefore = world.channel().length;
+      for (let i = 0; i < 3; i++) {
+        const own = world.mark();
+        await world.click("alice", card, "native-feature.approve");
+        await world.privateMessage("alice", /Nothing was changed/, own);
+      }
+      world.sandbox.world.advance(61_000);
+      await world.bot.bot.enable.flushRefusals();
+      const refusedLines = () =>
+        world
+          .channel()
+          .slice(channelBefore)
+          .filter((m) => textOf(m).includes("was refused"))
+          .map(textOf);
+      await eventually(() => refusedLines().length >= 2);
+      expect(refusedLines()[0]).not.toMatch(/clicks/);
+      expect(refusedLines()[1]).toMatch(/This change needs a second admin.*\(2 clicks since \d\d:\d\d UTC\)/);
+    });
+
+    it("two admins refused for the same reason on the same request are two people on the trail and in the channel: neither is folded into the other's count", async () => {
+      await nativelyConnected();
+      await world.command("alice", "feature disable dependabot");
+      // As still shown in a Slack client that has not refreshed: the Approve button stays clickable.
+      const card = structuredClone(await world.card(/Turn off Dependabot alerts and updates in GHES/));
+      await world.click("bob", card, "native-feature.approve");
+      await world.card(/Approved by/);
+      const channelBefore = world.channel().length;
+      for (const user of ["alice", "bob"] as const) {
+        const since = world.mark();
+        await world.click(user, card, "native-feature.approve");
+        expect(textOf(await world.privateMessage(user, /Nothing was changed/, since))).toContain("already approved by <@U0BOB00001>");
+      }
+      const refusedLines = () =>
+        world
+          .channel()
+          .slice(channelBefore)
+          .filter((m) => textOf(m).includes("was refused"))
+          .map(textOf);
+      await eventually(() => refusedLines().length >= 2);
+      expect(refusedLines()).toEqual([
+        expect.stringContaining(
+          `🚫 <@${SANDBOX_USERS.alice.slack}>'s click on the \`dependabot\` change was refused: This change was already approved`,
+        ),
+        expect.stringContaining(
+          `🚫 <@${SANDBOX_USERS.bob.slack}>'s click on the \`dependabot\` change was refused: This change was already approved`,
+        ),
+      ]);
+      const entries = (await world.bot.bot.store.audit.latest(200)).filter((e) => e.action === "native_feature.click");
+      expect(entries.map((e) => [e.actor_slack, e.details.clicked_by, e.details.count])).toEqual(
+        expect.arrayContaining([
+          [SANDBOX_USERS.alice.slack, SANDBOX_USERS.alice.slack, 1],
+          [SANDBOX_USERS.bob.slack, SANDBOX_USERS.bob.slack, 1],
+        ]),
+      );
+      expect(entries).toHaveLength(2);
+      expect(await audited("native_feature.approved")).toHaveLength(1);
+    });
+
+    it("Approve and Cancel clicked at once end the request exactly once: one of approved or cancelled on the trail, the other click told what it is now", async () => {
+      await nativelyConnected();
+      await world.command("alice", "feature disable dependabot");
+      const card = structuredClone(await world.card(/Turn off Dependabot alerts and updates in GHES/));
+      const since = world.mark();
+      await Promise.all([world.click("bob", card, "native-feature.approve"), world.click("alice", card, "native-feature.cancel")]);
+      const bob = textOf(await world.privateMessage("bob", /Approved|Nothing was changed/, since));
+      const alice = textOf(await world.privateMessage("alice", /Cancelled|approved/, since));
+      const approved = await audited("native_feature.approved");
+      const cancelled = await audited("native_feature.cancelled");
+      expect(approved.length + cancelled.length).toBe(1);
+      const request = await world.bot.bot.store.nativeRequests.get((approved[0] ?? cancelled[0])?.request as string);
+      if (approved.length) {
+        expect(request?.status).toBe("awaiting");
+        expect(alice).toContain(`This change was already approved by <@${SANDBOX_USERS.bob.slack}>`);
+      } else {
+        expect(request?.status).toBe("cancelled");
+        expect(bob).toContain(`This request was cancelled by <@${SANDBOX_USERS.alice.slack}>`);
+      }
+    });
+
     it("prerequisites checked live refuse the request, with nothing posted: GitHub Connect off in GHES, Actions off", async () => {
       world = await startWorld(engine);
       await world.bot.bot.native.look();

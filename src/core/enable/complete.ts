@@ -13,6 +13,7 @@ import { githubSiteName } from "../github-hosts.js";
 import { simpleMessage } from "../message.js";
 import type { Operation } from "../model.js";
 import type { AppCredentials, FlowRepos, TokenCache } from "../ports.js";
+import { withinDeadline } from "../preflight.js";
 import { completingLeaseMs, type EnableContext, replyToRequester, settingsUrl, updateCard } from "./context.js";
 import { endOperation, failPage } from "./end.js";
 import type { InstalledApp } from "./keep-app.js";
@@ -38,6 +39,9 @@ interface Rejection {
 }
 
 type Installation = NonNullable<Awaited<ReturnType<EnableContext["deps"]["dotcom"]["installation"]>>>;
+
+/** How long the completion waits for the installer token's revocation before going on without it. */
+const REVOKE_WAIT_MS = 3000;
 
 /** The token cache, in memory: the completing transaction stores what was minted, or nothing. */
 class CapturedToken implements TokenCache {
@@ -90,12 +94,16 @@ export async function complete(ctx: EnableContext, ret: ClaimedReturn): Promise<
       // installation, not something a stranger can make up: the attempt fails.
       installer = await verifyInstaller(ctx, { op, userToken, login: githubUser.login, appLink });
     } finally {
-      await dotcom.revokeUserToken(app.clientId, secrets.clientSecret, userToken).catch((error: unknown) => {
+      const revoking = dotcom.revokeUserToken(app.clientId, secrets.clientSecret, userToken).catch((error: unknown) => {
         ctx.deps.log?.info(
           { err: error, operation: op.id },
           "could not revoke the installer's user token; it expires by itself within 8 hours",
         );
       });
+      // Waited for briefly, then left to finish on its own: GitHub slow on a revocation (a timeout
+      // and retries, tens of seconds) must not hold the person's page or the completion's lease.
+      // (The deadline's signal is not passed on: the revocation itself is not cut short.)
+      await withinDeadline(REVOKE_WAIT_MS, () => revoking).catch(() => undefined);
     }
     if ("rejected" in installer) return await fail(installer.rejected.reason, installer.rejected.hint);
     const credentials = { appId: app.id, privateKey: secrets.privateKey };
