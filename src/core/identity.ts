@@ -31,6 +31,8 @@ export interface LinksStore {
   all(slackUserId: string): Promise<PersonLink[]>;
   /** Who has proven this login on this side, if anyone. */
   ownerOf(side: LinkSide, login: string): Promise<string | undefined>;
+  /** Whose GHES link is this GHES account (its user id survives renames), and the login it was linked as. */
+  ownerOfGhesAccount(ghesUserId: number): Promise<{ slackUserId: string; login: string } | undefined>;
   /** Stores (or replaces) the person's link on that side; false when another person holds the login. */
   put(link: PersonLink): Promise<boolean>;
   /** Replaces the tokens after a refresh; false when the link is gone or was replaced meanwhile. */

@@ -1,4 +1,6 @@
-// The product's records, as core sees them (the db/ layer maps rows to these).
+// The product's records, as core sees them (the db/ layer maps rows to these), and the shapes
+// core hands the store when it writes them.
+import type { AuditInput } from "./audit.js";
 
 export type OperationStatus =
   | "preflight"
@@ -57,6 +59,34 @@ export interface Operation {
   expiresAt: string;
 }
 
+/** An operation as core starts it; the store fills in its status, version and times. */
+export interface NewOperation {
+  id: string;
+  kind: "enable" | "disable";
+  org: string;
+  /** Default: an organization. */
+  accountKind?: AccountKind;
+  requestedBySlack: string;
+  requestedByGhes: string | null;
+  responseUrl: string | null;
+  appName: string | null;
+  expiresAt: Date;
+}
+
+/** What a transition of an operation changes besides moving it on. */
+export type OperationPatch = Partial<{
+  status: OperationStatus;
+  card: { channel: string; ts: string };
+  app: { id: number; slug: string; clientId: string; owner: string };
+  githubLogin: string;
+  installationId: number;
+  addendumVersion: string;
+  addendumAcceptedAt: string;
+  facts: ServerFacts;
+  error: string | null;
+  expiresAt: Date;
+}>;
+
 export interface Connection {
   id: string;
   accountKind: AccountKind;
@@ -92,6 +122,22 @@ export interface Connection {
   ghesVersionNow: string | null;
 }
 
+/** A connection as enable records it: active at version 1, with what the rest starts empty. */
+export type NewConnectionRecord = Omit<
+  Connection,
+  | "status"
+  | "version"
+  | "disconnectedAt"
+  | "disconnectedBySlack"
+  | "registrationDeletedAt"
+  | "tokenRefreshFailedAt"
+  | "lastCheckedAt"
+  | "ghesVersionNow"
+  | "installedOn"
+  | "trustedInstallations"
+  | "installationLostAt"
+> & { operationId: string; installedOn?: string[] | null; trustedInstallations?: number[] | null };
+
 /** The credentials GitHub hands over when the app is created, and the installation token. */
 export type CredentialKind = "private_key" | "client_secret" | "webhook_secret" | "installation_token";
 
@@ -119,4 +165,52 @@ export interface Approval {
   decidedAt: string | null;
   card: { channel: string; ts: string } | null;
   error: string | null;
+}
+
+/** An entry of the admin roster, with the GHES login (and its user id) its Slack user proved. */
+export interface AdminRecord {
+  slackUserId: string;
+  ghesLogin: string;
+  addedBy: string;
+  addedAt: string;
+  /** The GHES login this Slack user proved with `/ghconnect link`, if any. */
+  provenGhesLogin: string | null;
+  /** That GHES account's user id, which survives renames; null on links made before ids were kept. */
+  provenGhesId: number | null;
+}
+
+/** A GitHub Connect feature's state: on/off, who changed it and when. Absent means off. */
+export interface FeatureState {
+  name: string;
+  enabled: boolean;
+  changedBySlack: string;
+  changedAt: string;
+}
+
+/**
+ * What a one-time `state` value is for. manifest: the org app's creation; register: an enterprise
+ * app's credentials form; install: the installer's return; link-ghes / link-github: a person's
+ * start link (from Slack, until confirmed); link-ghes-signin / link-github-signin: the OAuth state
+ * of the confirmed sign-in; link-bind: its browser binding.
+ */
+export type StatePurpose =
+  | "manifest"
+  | "register"
+  | "install"
+  | "link-ghes"
+  | "link-github"
+  | "link-ghes-signin"
+  | "link-github-signin"
+  | "link-bind";
+
+/** A `state` value looked up (or used): the operation (or person) it is bound to, or why it does not stand. */
+export type StateCheck =
+  | { ok: true; operationId: string /** When the state was made (ISO), e.g. when a person asked for a link. */; createdAt: string }
+  | { ok: false; reason: "unknown" | "used" | "expired" | "wrong_purpose"; operationId?: string };
+
+/** Refusals an audit entry now stands for: `count` of them, the first at `since`. */
+export interface DueTally {
+  entry: AuditInput;
+  count: number;
+  since: string;
 }

@@ -1,7 +1,5 @@
 // What core needs from the outside world, as interfaces. github/, slack/ and db/ implement them;
 // tests may too. No Octokit, Bolt or SQL types cross this line.
-import type { Repos } from "../db/store.js";
-import type { AuditInput } from "./audit.js";
 import type { Message } from "./message.js";
 import type { CredentialKind, CredentialOwner } from "./model.js";
 import type { Witness, WitnessReading } from "./witness.js";
@@ -221,15 +219,19 @@ export interface SlackHealth {
   since: string;
 }
 
-/**
- * The repositories core uses, as db/ provides them. Their method types are still db/'s own
- * (small repos returning domain objects); the query builder, engine and secret box behind them
- * are left out, so no SQL type reaches core through this port.
- */
-export type FlowRepos = Omit<Repos, "q" | "engine" | "clock" | "box">;
-
-/** The store as core's flows use it: the repositories, in or out of a transaction, and the audit trail. */
-export interface FlowStore extends FlowRepos {
-  transaction<T>(fn: (tx: FlowRepos) => Promise<T>): Promise<T>;
-  appendAudit(input: AuditInput): Promise<unknown>;
-}
+/** The store core uses, one port per repository (see store-ports.ts). */
+export type {
+  AdminsStore,
+  ApprovalsStore,
+  AuditLogStore,
+  ConnectionsStore,
+  CredentialsStore,
+  FeaturesStore,
+  FlowRepos,
+  FlowStore,
+  JobsStore,
+  OperationsStore,
+  RefusalsStore,
+  StatesStore,
+  StatsStore,
+} from "./store-ports.js";

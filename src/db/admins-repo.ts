@@ -3,23 +3,14 @@
 // two logins agree, and four eyes compare the id.
 import { type Kysely, sql } from "kysely";
 import type { Clock } from "../core/clock.js";
+import type { AdminRecord } from "../core/model.js";
+import type { AdminsStore } from "../core/store-ports.js";
 import type { Engine } from "./database.js";
 import type { Database } from "./schema.js";
 
 const ROSTER_LOCK_KEY = 0x67686302; // "ghc\x02"
 
-export interface AdminRecord {
-  slackUserId: string;
-  ghesLogin: string;
-  addedBy: string;
-  addedAt: string;
-  /** The GHES login this Slack user proved with `/ghconnect link`, if any. */
-  provenGhesLogin: string | null;
-  /** That GHES account's user id, which survives renames; null on links made before ids were kept. */
-  provenGhesId: number | null;
-}
-
-export class AdminsRepo {
+export class AdminsRepo implements AdminsStore {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly clock: Clock,

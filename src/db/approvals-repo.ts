@@ -3,11 +3,12 @@
 import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { Approval, ApprovalStatus } from "../core/model.js";
+import type { ApprovalsStore } from "../core/store-ports.js";
 import type { ApprovalRow, Database } from "./schema.js";
 
 export type { Approval, ApprovalStatus };
 
-export class ApprovalsRepo {
+export class ApprovalsRepo implements ApprovalsStore {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly clock: Clock,

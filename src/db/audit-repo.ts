@@ -2,14 +2,15 @@
 // to the end of the transaction; SQLite's BEGIN IMMEDIATE write lock), and `seq` is the primary
 // key, so two concurrent appends can never fork the chain.
 import { type Kysely, sql } from "kysely";
-import { type AuditEntry, type AuditInput, type AuditStore, nextEntry } from "../core/audit.js";
+import { type AuditEntry, type AuditInput, nextEntry } from "../core/audit.js";
 import type { Clock } from "../core/clock.js";
+import type { AuditLogStore } from "../core/store-ports.js";
 import type { Engine } from "./database.js";
 import type { AuditRow, Database } from "./schema.js";
 
 const AUDIT_LOCK_KEY = 0x67686301; // "ghc\x01"
 
-export class AuditRepo implements AuditStore {
+export class AuditRepo implements AuditLogStore {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly engine: Engine,

@@ -1,25 +1,11 @@
 // The connection record (SPEC §1): one active at most; disconnected ones are kept, without secrets.
 import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
-import type { Connection } from "../core/model.js";
+import type { Connection, NewConnectionRecord } from "../core/model.js";
+import type { ConnectionsStore } from "../core/store-ports.js";
 import type { ConnectionRow, Database } from "./schema.js";
 
-export type NewConnectionRecord = Omit<
-  Connection,
-  | "status"
-  | "version"
-  | "disconnectedAt"
-  | "disconnectedBySlack"
-  | "registrationDeletedAt"
-  | "tokenRefreshFailedAt"
-  | "lastCheckedAt"
-  | "ghesVersionNow"
-  | "installedOn"
-  | "trustedInstallations"
-  | "installationLostAt"
-> & { operationId: string; installedOn?: string[] | null; trustedInstallations?: number[] | null };
-
-export class ConnectionsRepo {
+export class ConnectionsRepo implements ConnectionsStore {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly clock: Clock,

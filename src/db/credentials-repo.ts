@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
 import type { CredentialKind, CredentialOwner } from "../core/model.js";
+import type { CredentialsStore } from "../core/store-ports.js";
 import type { Engine } from "./database.js";
 import { EncryptionKeysRepo } from "./encryption-keys-repo.js";
 import type { Database } from "./schema.js";
@@ -42,7 +43,7 @@ export const additionalData = (owner: OwnerRef, kind: string, rowId: string) => 
 /** What v1 ciphertexts (before v2) were bound to: their kind only. */
 const legacyAdditionalData = (kind: string) => `ghconnect:credential:${kind}`;
 
-export class CredentialsRepo {
+export class CredentialsRepo implements CredentialsStore {
   private readonly q: Kysely<Database>;
   private readonly engine: Engine;
   private readonly clock: Clock;

@@ -1,16 +1,11 @@
 // The GitHub Connect features' state: on/off, who changed it and when. Absent means off.
 import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
+import type { FeatureState } from "../core/model.js";
+import type { FeaturesStore } from "../core/store-ports.js";
 import type { Database } from "./schema.js";
 
-export interface FeatureState {
-  name: string;
-  enabled: boolean;
-  changedBySlack: string;
-  changedAt: string;
-}
-
-export class FeaturesRepo {
+export class FeaturesRepo implements FeaturesStore {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly clock: Clock,

@@ -2,9 +2,10 @@
 // claimed by one conditional UPDATE of its row, so only one replica wins each period.
 import { type Kysely, sql } from "kysely";
 import type { Clock } from "../core/clock.js";
+import type { JobsStore, StatsStore } from "../core/store-ports.js";
 import type { Database } from "./schema.js";
 
-export class JobsRepo {
+export class JobsRepo implements JobsStore {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly clock: Clock,
@@ -44,7 +45,7 @@ export class JobsRepo {
   }
 }
 
-export class StatsRepo {
+export class StatsRepo implements StatsStore {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly clock: Clock,

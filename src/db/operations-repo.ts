@@ -2,36 +2,18 @@
 // the `in_flight` column is 1 while it runs and NULL after, under a unique index.
 import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
-import { type AccountKind, IN_FLIGHT, type Operation, type OperationStatus, type ServerFacts } from "../core/model.js";
+import {
+  IN_FLIGHT,
+  type NewOperation,
+  type Operation,
+  type OperationPatch,
+  type OperationStatus,
+  type ServerFacts,
+} from "../core/model.js";
+import type { OperationsStore } from "../core/store-ports.js";
 import type { Database, OperationRow } from "./schema.js";
 
-export interface NewOperation {
-  id: string;
-  kind: "enable" | "disable";
-  org: string;
-  /** Default: an organization. */
-  accountKind?: AccountKind;
-  requestedBySlack: string;
-  requestedByGhes: string | null;
-  responseUrl: string | null;
-  appName: string | null;
-  expiresAt: Date;
-}
-
-export type OperationPatch = Partial<{
-  status: OperationStatus;
-  card: { channel: string; ts: string };
-  app: { id: number; slug: string; clientId: string; owner: string };
-  githubLogin: string;
-  installationId: number;
-  addendumVersion: string;
-  addendumAcceptedAt: string;
-  facts: ServerFacts;
-  error: string | null;
-  expiresAt: Date;
-}>;
-
-export class OperationsRepo {
+export class OperationsRepo implements OperationsStore {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly clock: Clock,

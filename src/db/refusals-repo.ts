@@ -5,14 +5,9 @@ import { createHash } from "node:crypto";
 import { type Kysely, sql } from "kysely";
 import { type AuditInput, canonicalJson } from "../core/audit.js";
 import type { Clock } from "../core/clock.js";
+import type { DueTally } from "../core/model.js";
+import type { RefusalsStore } from "../core/store-ports.js";
 import type { Database } from "./schema.js";
-
-/** Refusals an audit entry now stands for: `count` of them, the first at `since`. */
-export interface DueTally {
-  entry: AuditInput;
-  count: number;
-  since: string;
-}
 
 const ACTOR_KEY = "__actor";
 
@@ -21,7 +16,7 @@ const keyOf = (entry: AuditInput) =>
     .update(canonicalJson({ action: entry.action, target: entry.target ?? null, details: entry.details ?? {} }))
     .digest("hex");
 
-export class RefusalsRepo {
+export class RefusalsRepo implements RefusalsStore {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly clock: Clock,

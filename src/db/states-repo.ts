@@ -3,30 +3,13 @@
 import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Clock } from "../core/clock.js";
+import type { StateCheck, StatePurpose } from "../core/model.js";
+import type { StatesStore } from "../core/store-ports.js";
 import type { Database } from "./schema.js";
-
-/**
- * manifest: the org app's creation; register: an enterprise app's credentials form; install: the
- * installer's return; link-ghes / link-github: a person's start link (from Slack, until confirmed);
- * link-ghes-signin / link-github-signin: the OAuth state of the confirmed sign-in; link-bind: its browser binding.
- */
-export type StatePurpose =
-  | "manifest"
-  | "register"
-  | "install"
-  | "link-ghes"
-  | "link-github"
-  | "link-ghes-signin"
-  | "link-github-signin"
-  | "link-bind";
-
-export type StateCheck =
-  | { ok: true; operationId: string /** When the state was made (ISO), e.g. when a person asked for a link. */; createdAt: string }
-  | { ok: false; reason: "unknown" | "used" | "expired" | "wrong_purpose"; operationId?: string };
 
 const hash = (state: string) => createHash("sha256").update(state).digest("hex");
 
-export class StatesRepo {
+export class StatesRepo implements StatesStore {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly clock: Clock,

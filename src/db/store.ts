@@ -3,6 +3,7 @@
 import type { Kysely } from "kysely";
 import type { AuditEntry, AuditInput } from "../core/audit.js";
 import type { Clock } from "../core/clock.js";
+import type { FlowRepos, FlowStore } from "../core/ports.js";
 import { AdminsRepo } from "./admins-repo.js";
 import { ApprovalsRepo } from "./approvals-repo.js";
 import { AuditRepo } from "./audit-repo.js";
@@ -22,7 +23,8 @@ import type { Database } from "./schema.js";
 import type { SecretBox } from "./secret-box.js";
 import { StatesRepo } from "./states-repo.js";
 
-export class Repos {
+/** Every repository over one executor; core sees them through FlowRepos, the rest (deliveries, keys) serve db/ and start-up. */
+export class Repos implements FlowRepos {
   readonly audit: AuditRepo;
   readonly deliveries: DeliveriesRepo;
   readonly admins: AdminsRepo;
@@ -68,7 +70,7 @@ export interface SlackDelivery {
   kind: string;
 }
 
-export class Store extends Repos {
+export class Store extends Repos implements FlowStore {
   constructor(
     readonly db: Db,
     clock: Clock,

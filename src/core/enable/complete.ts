@@ -11,8 +11,8 @@ import { installationsAtCompletion } from "../enterprise-installations.js";
 import { GitHubFlowRefused, UserError } from "../errors.js";
 import { githubSiteName } from "../github-hosts.js";
 import { simpleMessage } from "../message.js";
-import type { Operation } from "../model.js";
-import type { AppCredentials, FlowRepos, TokenCache } from "../ports.js";
+import type { NewConnectionRecord, Operation } from "../model.js";
+import type { AppCredentials, TokenCache } from "../ports.js";
 import { withinDeadline } from "../preflight.js";
 import { completingLeaseMs, type EnableContext, replyToRequester, settingsUrl, updateCard } from "./context.js";
 import { endOperation, failPage } from "./end.js";
@@ -20,7 +20,7 @@ import type { InstalledApp } from "./keep-app.js";
 import { type PageOutcome, pageText } from "./outcome.js";
 import { statusExplanation } from "./wording.js";
 
-type ConnectionRecord = Parameters<FlowRepos["connections"]["insertActive"]>[0] & { tokenExpiresAt: string; installationId: number };
+type ConnectionRecord = NewConnectionRecord & { tokenExpiresAt: string; installationId: number };
 
 /** A setup request carrying the flow's own state, for an operation waiting for its installation. */
 export interface SetupReturn {
