@@ -197,10 +197,13 @@ describe.each(ENGINES)("disable (%s)", (engine) => {
       expect(calls.filter((c) => c.method === "DELETE" && c.path.startsWith("/app/installations/"))).toHaveLength(1);
       expect(await auditCount(world, "disable.done")).toBe(1);
       expect(await auditCount(world, "disable.approved")).toBe(1);
-      const losers = admins.flatMap((a) =>
-        world.sandbox.slack.messages.filter((m) => m.user === a.slack && /already approved by <@U0ADM\d+> at/.test(textOf(m))),
-      );
-      expect(losers).toHaveLength(19);
+      // Each loser's refusal is audited before its reply is posted: wait for the replies too.
+      const losers = () =>
+        admins.flatMap((a) =>
+          world.sandbox.slack.messages.filter((m) => m.user === a.slack && /already approved by <@U0ADM\d+> at/.test(textOf(m))),
+        );
+      await eventually(async () => losers().length >= 19);
+      expect(losers()).toHaveLength(19);
       const entries = [];
       for await (const e of world.bot.bot.store.audit.all()) entries.push(e);
       const { verifyChain } = await import("../../src/core/audit.js");
