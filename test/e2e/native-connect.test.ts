@@ -324,11 +324,24 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       expect(approvals).toHaveLength(1);
     });
 
-    it("clicking Approve again and again, as the requester under peer policy or as a non-admin, is answered each time, but the admin channel shows one line and the trail one entry a minute per person, counting them", async () => {
+    /** The admin channel's "was refused" lines posted after the first `since` messages. */
+    const refusedLinesSince = (since: number) =>
+      world
+        .channel()
+        .slice(since)
+        .filter((m) => textOf(m).includes("was refused"))
+        .map(textOf);
+
+    /** Under peer policy, alice asks to turn Dependabot off; its card, and the channel's length before any refusal. */
+    async function dependabotOffAskedByAliceUnderPeer() {
       await nativelyConnected({ GHCONNECT_DISCONNECT_APPROVAL: "peer" });
       await world.command("alice", "feature disable dependabot");
       const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
-      const channelBefore = world.channel().length;
+      return { card, channelBefore: world.channel().length };
+    }
+
+    it("clicking Approve again and again, as the requester under peer policy or as a non-admin, is answered each time, but the admin channel shows one line and the trail one entry a minute per person, counting them", async () => {
+      const { card, channelBefore } = await dependabotOffAskedByAliceUnderPeer();
       for (let i = 0; i < 3; i++) {
         const own = world.mark();
         await world.click("alice", card, "native-feature.approve");
@@ -362,10 +375,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
     });
 
     it("the channel line of a coalesced refusal says how many clicks it stands for: an auditor reading the channel sees the repeats, not one click", async () => {
-      await nativelyConnected({ GHCONNECT_DISCONNECT_APPROVAL: "peer" });
-      await world.command("alice", "feature disable dependabot");
-      const card = await world.card(/Turn off Dependabot alerts and updates in GHES/);
-      const channelBefore = world.channel().length;
+      const { card, channelBefore } = await dependabotOffAskedByAliceUnderPeer();
       for (let i = 0; i < 3; i++) {
         const own = world.mark();
         await world.click("alice", card, "native-feature.approve");
@@ -373,12 +383,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
       }
       world.sandbox.world.advance(61_000);
       await world.bot.bot.enable.flushRefusals();
-      const refusedLines = () =>
-        world
-          .channel()
-          .slice(channelBefore)
-          .filter((m) => textOf(m).includes("was refused"))
-          .map(textOf);
+      const refusedLines = () => refusedLinesSince(channelBefore);
       await eventually(() => refusedLines().length >= 2);
       expect(refusedLines()[0]).not.toMatch(/clicks/);
       expect(refusedLines()[1]).toMatch(/This change needs a second admin.*\(2 clicks since \d\d:\d\d UTC\)/);
@@ -397,12 +402,7 @@ describe.each(ENGINES)("native GitHub Connect (%s)", (engine) => {
         await world.click(user, card, "native-feature.approve");
         expect(textOf(await world.privateMessage(user, /Nothing was changed/, since))).toContain("already approved by <@U0BOB00001>");
       }
-      const refusedLines = () =>
-        world
-          .channel()
-          .slice(channelBefore)
-          .filter((m) => textOf(m).includes("was refused"))
-          .map(textOf);
+      const refusedLines = () => refusedLinesSince(channelBefore);
       await eventually(() => refusedLines().length >= 2);
       expect(refusedLines()).toEqual([
         expect.stringContaining(
