@@ -7,7 +7,6 @@ import type { Witness, WitnessReading } from "./witness.js";
 /** How adapters make HTTP requests: the global fetch's shape, so a proxied or fake one fits. */
 export type FetchLike = typeof globalThis.fetch;
 
-/** The encrypted credentials kept for an enable operation or a connection. */
 /** GitHub's verdict on a client secret, or why it gave none (`status`: its HTTP status, null when it did not answer). */
 export type ClientSecretCheck = { kind: "accepted" } | { kind: "refused" } | { kind: "unchecked"; status: number | null };
 
@@ -48,7 +47,6 @@ export interface GhesGateway {
   version(signal?: AbortSignal): Promise<string>;
   user(login: string): Promise<GhesUserStatus>;
   stats(): Promise<Record<string, unknown>>;
-  searchIssues(query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
 }
 
 export interface ManageGateway {
@@ -154,8 +152,10 @@ export interface DotcomGateway {
     options?: { refresh?: boolean },
   ): Promise<InstallationToken>;
   reach(url: string, signal?: AbortSignal): Promise<Reach>;
-  /** Issues and pull requests in `org`, as the installation. */
-  /** Issues and pull requests in `org` (or, for an enterprise, each of its organizations listed). */
+  /**
+   * Issues and pull requests in `org` (or, for an enterprise, each of its organizations listed),
+   * with the searching person's own github.com user token: never the installation's.
+   */
   searchIssues(token: string, org: string | string[], query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]>;
   /** DELETE /installation/token: the token stops working at once. */
   revokeInstallationToken(token: string): Promise<void>;

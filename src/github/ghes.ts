@@ -49,11 +49,6 @@ export class GhesClient implements GhesGateway {
       throw upstream("Reading the GHES statistics", this.host, error);
     }
   }
-
-  async searchIssues(query: string, limit: number, signal?: AbortSignal): Promise<SearchHit[]> {
-    const { data } = await this.octokit.request("GET /search/issues", { q: query, per_page: limit, request: { signal, retries: 0 } });
-    return toHits("ghes", data.items as unknown as RawIssue[]);
-  }
 }
 
 export interface RawIssue {
