@@ -273,6 +273,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     ttlMs: config.GHCONNECT_APPROVAL_TTL,
     executionLeaseMs: config.GHCONNECT_EXECUTION_LEASE,
     revokePersonLinks: (connectionId) => links.revokeForConnection(connectionId),
+    log,
   });
   // This process's name where periodic jobs are claimed (jobs.locked_by).
   const replica = randomUUID().slice(0, 8);
@@ -306,6 +307,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         ? ghesAudit.actionsEnabled(enterprise)
         : { ok: false, detail: "GHES_ENTERPRISE is not set and GHES did not tell the slug, so GHES's Actions setting cannot be read" };
     },
+    log,
   });
   const native: NativeWatcher = new NativeWatcher({
     auditLog: ghesAudit,

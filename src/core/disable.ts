@@ -12,7 +12,16 @@ import { NotConnected, OperationInFlight, UserError } from "./errors.js";
 import { type Message, refusalMessage, simpleMessage } from "./message.js";
 import type { AccountKind, Approval, Connection } from "./model.js";
 import type { DotcomGateway, FlowStore, GhesGateway, Notifier } from "./ports.js";
-import { authorizeClick, type ClickAuthorizer, isRefusal, type Refusal, type RefusalCode, RefusalLog, refuseClick } from "./refusals.js";
+import {
+  authorizeClick,
+  type ClickAuthorizer,
+  type InfoLog,
+  isRefusal,
+  type Refusal,
+  type RefusalCode,
+  RefusalLog,
+  refuseClick,
+} from "./refusals.js";
 import { approvalStateWords } from "./status/view.js";
 
 /**
@@ -35,6 +44,8 @@ export interface DisableDeps {
   executionLeaseMs?: number;
   /** Revokes the github.com user tokens the connected app issued to linked people, and forgets them. */
   revokePersonLinks?(connectionId: string): Promise<{ revoked: number; failed: number }>;
+  /** Where refused clicks that are only counted (not audited one by one) are logged. */
+  log?: InfoLog;
 }
 
 /** The connection changed under an executing disconnect: its transaction is rolled back. */
@@ -45,7 +56,7 @@ export class DisableFlow {
   private readonly refusals: RefusalLog;
 
   constructor(private readonly deps: DisableDeps) {
-    this.refusals = new RefusalLog({ store: deps.store });
+    this.refusals = new RefusalLog({ store: deps.store, log: deps.log });
   }
 
   private async updateCard(a: Approval, c: Connection, stage: DisableStage): Promise<void> {

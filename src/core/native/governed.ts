@@ -14,7 +14,7 @@ import { type FeatureName, findFeature } from "../features.js";
 import { type Message, refusalMessage, simpleMessage } from "../message.js";
 import type { FlowStore, GhesGateway, Notifier } from "../ports.js";
 import type { CheckResult } from "../preflight.js";
-import { authorizeClick, isRefusal, type Refusal, RefusalLog, refuseClick } from "../refusals.js";
+import { authorizeClick, type InfoLog, isRefusal, type Refusal, RefusalLog, refuseClick } from "../refusals.js";
 import { FEATURE_EVENTS, type NativeEvent, type NativeState } from "./events.js";
 import { type FeatureCardStage, featureCard } from "./feature-card.js";
 import { NativePrerequisitesFailed } from "./ports.js";
@@ -81,6 +81,8 @@ export interface GovernedDeps {
   actionsEnabled(): Promise<{ ok: boolean; detail: string }>;
   /** The audit event that proves each toggle; GitHub's published list (FEATURE_EVENTS) unless told. */
   featureEvents?: typeof FEATURE_EVENTS;
+  /** Where refused clicks that are only counted (not audited one by one) are logged. */
+  log?: InfoLog;
 }
 
 /** An event stamped this long before the request still proves it (GHES's clock may lag the bot's). */
@@ -94,7 +96,7 @@ export class GovernedFeatures {
   private readonly refusals: RefusalLog;
 
   constructor(private readonly deps: GovernedDeps) {
-    this.refusals = new RefusalLog({ store: deps.store });
+    this.refusals = new RefusalLog({ store: deps.store, log: deps.log });
   }
 
   private expectedEvent(r: Pick<NativeRequest, "feature" | "action">): string | null {
