@@ -48,7 +48,8 @@ import { InFlight } from "./inflight.js";
 import { boltLogger } from "./log.js";
 import { registerActionListeners } from "./slack/action-listeners.js";
 import { botAuthorize } from "./slack/authorize.js";
-import { registerCommandListener } from "./slack/command-listener.js";
+import { commandLane } from "./slack/command-lane.js";
+import { registerCommandListener, SLASH_COMMAND } from "./slack/command-listener.js";
 import { deliveryContext } from "./slack/dedupe.js";
 import { slackEventsHandler } from "./slack/events-endpoint.js";
 import { GatedHttpReceiver } from "./slack/http-receiver.js";
@@ -249,9 +250,10 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     // database and never reads `context.conversation`.
     convoStore: false,
   });
-  app.error(async (error) => {
+  const onSlackError = async (error: Error) => {
     log.error({ err: error }, "unhandled error in a Slack listener");
-  });
+  };
+  app.error(onSlackError);
 
   const audit = (input: Parameters<Store["appendAudit"]>[0]) => store.appendAudit(input);
   store.onAudit(
@@ -419,24 +421,24 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     audit,
     { status: (_command, ctx) => status.showNow(ctx.slackUserId, ctx.channelId) },
   );
-  app.use(deliveryContext(store));
+  const delivery = deliveryContext(store);
+  app.use(delivery);
   // Work after acks: commands that call GitHub or change state, a few at a time; and the
   // recording of answers already given in acks, many at a time (their writes are batched).
   const inflight = new InFlight(8, config.GHCONNECT_QUEUE_LIMIT);
   const recording = new InFlight(RECORDING_SLOTS, 0);
   const recordingBacklog = options.recordingBacklog ?? RECORDING_BACKLOG;
-  app.use(
-    workspaceGuard({
-      configured: configuredHome(config.SLACK_TEAM_ID),
-      learned: home,
-      appId: config.SLACK_APP_ID,
-      notifier,
-      record: (work) => recording.run(work),
-      log,
-    }),
-  );
+  const guard = workspaceGuard({
+    configured: configuredHome(config.SLACK_TEAM_ID),
+    learned: home,
+    appId: config.SLACK_APP_ID,
+    notifier,
+    record: (work) => recording.run(work),
+    log,
+  });
+  app.use(guard);
   const run = <T>(work: () => Promise<T>) => inflight.run(work);
-  registerCommandListener(app, {
+  const commandListener = registerCommandListener(app, {
     router,
     notifier,
     log,
@@ -448,6 +450,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
   });
   registerActionListeners(app, { enable, disable, governed, notifier, log, run });
+  // Over HTTP, `/ghconnect` runs the same middleware and listener without Bolt's dispatch.
+  if (receiver instanceof GatedHttpReceiver)
+    receiver.commandLane = commandLane(SLASH_COMMAND, [delivery, guard], commandListener, onSlackError);
 
   const server = createAppServer({
     routes: [

@@ -11,6 +11,7 @@ import type { Notifier } from "../core/ports.js";
 import { databaseUnavailableMessage, internalErrorMessage } from "../core/replies.js";
 import { type Answer, type CommandContext, type CommandRouter, triagedName } from "../core/router.js";
 import { PerKeyLimit } from "../inflight.js";
+import type { CommandListener } from "./command-lane.js";
 import type { AuditOnce, FirstDelivery } from "./dedupe.js";
 import { ephemeral } from "./render.js";
 
@@ -99,7 +100,7 @@ export function registerCommandListener(
     /** Commands one user may have queued or running after the ack (default PER_USER_LIMIT). */
     perUserLimit?: number;
   },
-): void {
+): CommandListener {
   const { router, notifier, log } = deps;
   const count = deps.onCommand ?? (() => {});
   const recordNow = answerRecorder(deps.record ?? ((work) => work()), count, log);
@@ -118,7 +119,7 @@ export function registerCommandListener(
     clearTimeout(timer);
   };
   const perUser = new PerKeyLimit(deps.perUserLimit ?? PER_USER_LIMIT);
-  app.command(SLASH_COMMAND, async ({ command, ack, context }) => {
+  const listener: CommandListener = async ({ command, ack, context }) => {
     const firstDelivery = context.firstDelivery as FirstDelivery;
     const auditOnce = context.auditOnce as AuditOnce;
     // Replies go through the notifier (our proxy-aware transport), not Bolt's own HTTP client.
@@ -175,5 +176,7 @@ export function registerCommandListener(
         await respond(internalErrorMessage(reference));
       }
     }
-  });
+  };
+  app.command(SLASH_COMMAND, listener);
+  return listener;
 }

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type App, AuthorizationError, type Receiver, type ReceiverEvent, ReceiverMultipleAckError } from "@slack/bolt";
 import type { Logger } from "pino";
+import type { CommandLane } from "./command-lane.js";
 import type { SlackBody } from "./payload.js";
 
 /** Slack waits 3 s for the ack; Bolt's HTTPReceiver gives up 1 ms later. */
@@ -20,6 +21,8 @@ export class GatedHttpReceiver implements Receiver {
    * `status` view shared while it is fresh): it is serialized once.
    */
   private last?: { body: object; json: string };
+  /** `/ghconnect` without Bolt's dispatch (command-lane.ts); unset, every request goes to Bolt. */
+  commandLane?: CommandLane;
 
   constructor(
     private readonly log: Logger,
@@ -73,18 +76,21 @@ export class GatedHttpReceiver implements Receiver {
       retryNum: typeof retry === "string" && /^\d+$/.test(retry) ? Number(retry) : undefined,
       retryReason: typeof reason === "string" ? reason : undefined,
     };
-    app.processEvent(event).catch((error: unknown) => {
-      if (res.headersSent) {
-        this.log.error({ err: error }, "a Slack listener failed after its ack");
-        return;
-      }
-      acked = true;
-      clearTimeout(noAck);
-      const unauthorized = error instanceof AuthorizationError;
-      if (!unauthorized) this.log.error({ err: error }, "a Slack request failed before its ack");
-      res.writeHead(unauthorized ? 401 : 500);
-      res.end();
-    });
+    const lane = this.commandLane?.handles(parsed.body) ? this.commandLane : undefined;
+    (lane ? lane.run(parsed.body, ack, { retryNum: event.retryNum, retryReason: event.retryReason }) : app.processEvent(event)).catch(
+      (error: unknown) => {
+        if (res.headersSent) {
+          this.log.error({ err: error }, "a Slack listener failed after its ack");
+          return;
+        }
+        acked = true;
+        clearTimeout(noAck);
+        const unauthorized = error instanceof AuthorizationError;
+        if (!unauthorized) this.log.error({ err: error }, "a Slack request failed before its ack");
+        res.writeHead(unauthorized ? 401 : 500);
+        res.end();
+      },
+    );
   }
 
   private respond(res: ServerResponse, body: unknown): void {

@@ -17,6 +17,10 @@
 //   7. GET /slack/events is 405 with a JSON reason (our server owns other routes); Bolt says 404.
 //   8. The timestamp must be whole seconds, as Slack sends it; Bolt accepts any number (a fraction
 //      signed as sent passes its check).
+//   9. With the command lane (slack/command-lane.ts, how app.ts runs `/ghconnect` over HTTP), the
+//      command is not passed to an `authorize` function: ghconnect's never refuses (one workspace,
+//      one token), and the workspace guard, which runs in the lane, refuses another workspace. A
+//      third server, ours with the lane, answers the whole corpus like ours without it, except there.
 // Both receivers run with the same signing secret and the same no-ack timeout; timestamps are
 // minutes away from the real clock (Bolt reads Date.now()), so no test depends on timing.
 import { createHmac } from "node:crypto";
@@ -26,6 +30,7 @@ import { App, HTTPReceiver, type Receiver } from "@slack/bolt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SLACK_BODY_LIMIT } from "../../src/app.js";
 import { boltLogger, createLogger } from "../../src/log.js";
+import { type CommandListener, commandLane } from "../../src/slack/command-lane.js";
 import { slackEventsHandler } from "../../src/slack/events-endpoint.js";
 import { GatedHttpReceiver } from "../../src/slack/http-receiver.js";
 import { createAppServer } from "../../src/web/server.js";
@@ -92,7 +97,7 @@ const reason = (status: number, error: string): Answer => ({
 const ran = (text: string, retry = "-/-") => json({ response_type: "ephemeral", text: `ran ${text} retry=${retry}` });
 
 /** One request of the corpus: what Bolt answers, and what ours answers where it differs on purpose. */
-type Case = { name: string; request: () => Request; bolt: Answer; ours?: Answer };
+type Case = { name: string; request: () => Request; bolt: Answer; ours?: Answer; lane?: Answer };
 
 const CORPUS: Case[] = [
   { name: "a valid slash command", request: () => signed(FORM, command()), bolt: ran("status") },
@@ -310,11 +315,13 @@ const CORPUS: Case[] = [
     name: "a workspace that authorize refuses (the error handler logs it: Bolt acks)",
     request: () => signed(FORM, command({ team_id: "T0DENIED" })),
     bolt: empty(200),
+    lane: ran("status"),
   },
   {
     name: "a workspace that authorize refuses (the error handler rethrows)",
     request: () => signed(FORM, command({ team_id: "T0REFUSED" })),
     bolt: empty(401),
+    lane: ran("status"),
   },
   {
     name: "a GET (difference 7)",
@@ -323,6 +330,20 @@ const CORPUS: Case[] = [
     ours: reason(405, "Slack requests are POSTed"),
   },
 ];
+
+const ghconnectListener: CommandListener = async ({ command, ack, context }) => {
+  // A repeated field reaches Bolt as an array: String() keeps the listener from failing on it.
+  const text = String(command.text).slice(0, 20);
+  if (text.startsWith("boom")) throw new Error(`listener bug ${text}`);
+  if (text === "silent") return;
+  await ack({ response_type: "ephemeral", text: `ran ${text} retry=${context.retryNum ?? "-"}/${context.retryReason ?? "-"}` });
+};
+
+// app.ts's handler logs and returns; one that rethrows is what makes Bolt's App reject, which
+// a receiver answers 401 (authorization) or 500. Both paths are compared.
+const onError = async (error: Error) => {
+  if (error.message.includes("[rethrow]")) throw error;
+};
 
 /** A Bolt app with the listeners both sides share. */
 function boltApp(receiver: Receiver): App {
@@ -336,31 +357,23 @@ function boltApp(receiver: Receiver): App {
     },
     convoStore: false,
   });
-  app.command("/ghconnect", async ({ command, ack, context }) => {
-    // A repeated field reaches Bolt as an array: String() keeps the listener from failing on it.
-    const text = String(command.text).slice(0, 20);
-    if (text.startsWith("boom")) throw new Error(`listener bug ${text}`);
-    if (text === "silent") return;
-    await ack({ response_type: "ephemeral", text: `ran ${text} retry=${context.retryNum ?? "-"}/${context.retryReason ?? "-"}` });
-  });
+  app.command("/ghconnect", ghconnectListener);
   app.action("approve", async ({ ack }) => {
     await ack();
   });
   app.view("confirm", async ({ ack }) => {
     await ack({ response_action: "clear" });
   });
-  app.error(async (error) => {
-    // app.ts's handler logs and returns; one that rethrows is what makes Bolt's App reject, which
-    // a receiver answers 401 (authorization) or 500. Both paths are compared.
-    if (error.message.includes("[rethrow]")) throw error;
-  });
+  app.error(onError);
   return app;
 }
 
 let bolt: App;
 let ours: Server;
+let withLane: Server;
 let boltUrl: string;
 let oursUrl: string;
+let laneUrl: string;
 
 beforeAll(async () => {
   bolt = boltApp(
@@ -379,11 +392,23 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => ours.listen(0, "127.0.0.1", resolve));
   oursUrl = `http://127.0.0.1:${(ours.address() as AddressInfo).port}/slack/events`;
+
+  const laneReceiver = new GatedHttpReceiver(log, NO_ACK_MS);
+  boltApp(laneReceiver);
+  laneReceiver.commandLane = commandLane("/ghconnect", [], ghconnectListener, onError);
+  withLane = createAppServer({
+    routes: [],
+    slackEvents: slackEventsHandler(laneReceiver, { signingSecret: SECRET, bodyLimit: SLACK_BODY_LIMIT, log }),
+    log,
+  });
+  await new Promise<void>((resolve) => withLane.listen(0, "127.0.0.1", resolve));
+  laneUrl = `http://127.0.0.1:${(withLane.address() as AddressInfo).port}/slack/events`;
 });
 
 afterAll(async () => {
   await bolt?.stop();
   await new Promise((resolve) => ours?.close(resolve));
+  await new Promise((resolve) => withLane?.close(resolve));
 });
 
 async function send(url: string, request: Request): Promise<Answer> {
@@ -397,6 +422,11 @@ describe("our Slack receiver answers like Bolt's HTTPReceiver", () => {
     const [fromBolt, fromOurs] = await Promise.all([send(boltUrl, request), send(oursUrl, request)]);
     expect(fromBolt).toEqual(c.bolt);
     expect(fromOurs).toEqual(fromBolt);
+  });
+
+  it.each(CORPUS.map((c) => [c.name, c] as const))("with the command lane, as without it (but difference 9): %s", async (_name, c) => {
+    const request = c.request();
+    expect(await send(laneUrl, request)).toEqual(c.lane ?? c.ours ?? c.bolt);
   });
 
   it.each(CORPUS.filter((c) => c.ours).map((c) => [c.name, c] as const))("a documented difference: %s", async (_name, c) => {
