@@ -421,6 +421,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
     audit,
     { status: (_command, ctx) => status.showNow(ctx.slackUserId, ctx.channelId) },
   );
+  // Every global middleware is also given to the command lane below, in the same order.
   const delivery = deliveryContext(store);
   app.use(delivery);
   // Work after acks: commands that call GitHub or change state, a few at a time; and the

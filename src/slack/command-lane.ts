@@ -15,7 +15,7 @@ export type CommandListener = (args: Pick<SlackCommandMiddlewareArgs, "command" 
 export interface CommandLane {
   /** True for the slash command this lane runs. */
   handles(body: Body): boolean;
-  /** Runs the middleware, then the listener, as Bolt would; rejects when either throws. */
+  /** Runs the middleware, then the listener, as Bolt would; rejects only when `onError` rethrows. */
   run(body: Body, ack: Ack, retry: { retryNum?: number; retryReason?: string }): Promise<void>;
 }
 
