@@ -22,6 +22,7 @@ import {
   RefusalLog,
   refuseClick,
 } from "./refusals.js";
+import { cardNotPostedMessage } from "./replies.js";
 import { approvalStateWords } from "./status/view.js";
 
 /**
@@ -414,17 +415,15 @@ export class DisableFlow {
    * withdrawn, audited, and the requester told why.
    */
   private async withdrawUnposted(a: Approval, named: string): Promise<Message> {
-    const reason = `the disconnect card could not be posted in <#${this.deps.notifier.adminChannel}>`;
+    const channel = this.deps.notifier.adminChannel;
+    const card = "the disconnect card";
     await this.move(a, ["pending"], "cancelled", undefined, {
       actor: { slack: null },
       action: "disable.withdrawn",
       outcome: "failed",
-      details: { approval: a.id, reason },
+      details: { approval: a.id, reason: `${card} could not be posted in <#${channel}>` },
     });
-    return simpleMessage(
-      `:warning: Nothing was requested: ${reason} (Slack did not take it), so nobody could approve it. ${a.org} stays connected.`,
-      `Invite the bot to <#${this.deps.notifier.adminChannel}> (\`/invite @ghconnect\`), check Slack with \`/ghconnect check\`, then run \`/ghconnect disable ${named}\` again.`,
-    );
+    return cardNotPostedMessage({ card, channel, unchanged: `${a.org} stays connected.`, command: `disable ${named}` });
   }
 
   private async expire(a: Approval): Promise<boolean> {

@@ -356,28 +356,25 @@ export class LinkService {
       const entry = await store.admins.find(slackUserId);
       if (entry && entry.ghesLogin.toLowerCase() !== login.toLowerCase()) return wrongLogin(entry.ghesLogin);
     }
-    const alreadyLinked = async () => {
+    // What to do is the same whichever way the account is taken.
+    const alreadyLinked = async (taken: string) => {
       await revokeFresh();
       return refuse(
         "login_taken",
-        `The ${name} login ${login} is already linked to another Slack user; a login belongs to one person.`,
+        `${taken} If that Slack account is yours too, run \`/ghconnect unlink ${side}\` there first; otherwise sign in as your own account.`,
         "Already linked",
         actor,
       );
     };
+    const loginTaken = `The ${name} login ${login} is already linked to another Slack user; a login belongs to one person.`;
     const owner = await store.links.ownerOf(side, login);
-    if (owner && owner !== slackUserId) return alreadyLinked();
+    if (owner && owner !== slackUserId) return alreadyLinked(loginTaken);
     // The same GHES account under an earlier login (a site admin renamed it) is the same person.
     const account = ghesUserId === undefined ? undefined : await store.links.ownerOfGhesAccount(ghesUserId);
-    if (account && account.slackUserId !== slackUserId) {
-      await revokeFresh();
-      return refuse(
-        "login_taken",
+    if (account && account.slackUserId !== slackUserId)
+      return alreadyLinked(
         `The GHES account ${login} is already linked to another Slack user, as ${account.login} (GHES keeps an account's id across renames); an account belongs to one person.`,
-        "Already linked",
-        actor,
       );
-    }
     const now = this.deps.clock().toISOString();
     let proven: boolean;
     try {
@@ -419,7 +416,8 @@ export class LinkService {
         return false;
       });
     } catch (error) {
-      if (error instanceof LoginTaken) return alreadyLinked();
+      // The unique indexes decided (a concurrent sign-in as this login or this GHES account).
+      if (error instanceof LoginTaken) return alreadyLinked(loginTaken);
       if (error instanceof WrongLogin) return wrongLogin(error.entryLogin);
       throw error;
     }

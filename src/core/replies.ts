@@ -70,3 +70,14 @@ export function unverifiedWorkspaceMessage(): Message {
     ":hourglass: ghconnect has not yet confirmed which Slack workspace it serves (Slack has not answered its auth.test), so it did not act on this request; nothing was done. Try again in a minute; setting SLACK_TEAM_ID removes the wait.",
   );
 }
+
+/**
+ * A request whose card Slack did not take (the bot is not in the admin channel, or Slack is
+ * down), withdrawn: what happened, what stayed as it was, and how to ask again.
+ */
+export function cardNotPostedMessage(input: { card: string; channel: string; unchanged: string; command: string }): Message {
+  return simpleMessage(
+    `:warning: Nothing was requested: ${input.card} could not be posted in <#${input.channel}> (Slack did not take it), so nobody could approve it. ${input.unchanged}`,
+    `Invite the bot to <#${input.channel}> (\`/invite @ghconnect\`), check Slack with \`/ghconnect check\`, then run \`/ghconnect ${input.command}\` again.`,
+  );
+}

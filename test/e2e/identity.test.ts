@@ -245,6 +245,9 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
       expect(page.text).toContain(
         "The GHES account alice-2 is already linked to another Slack user, as alice (GHES keeps an account's id across renames); an account belongs to one person.",
       );
+      expect(page.text).toContain(
+        "If that Slack account is yours too, run /ghconnect unlink ghes there first; otherwise sign in as your own account.",
+      );
       expect(await world.bot.bot.store.links.all(mallory.slack)).toEqual([]);
       const refused = (await world.auditSince(seq)).filter((e) => e.action === "link.refused");
       expect(refused.map((e) => [e.actor_slack, e.actor_ghes, e.outcome])).toEqual([[mallory.slack, "alice-2", "refused"]]);

@@ -15,6 +15,7 @@ import { type Message, refusalMessage, simpleMessage } from "../message.js";
 import type { FlowStore, GhesGateway, Notifier } from "../ports.js";
 import type { CheckResult } from "../preflight.js";
 import { authorizeClick, type InfoLog, isRefusal, type Refusal, RefusalLog, refuseClick } from "../refusals.js";
+import { cardNotPostedMessage } from "../replies.js";
 import { FEATURE_EVENTS, type NativeEvent, type NativeState } from "./events.js";
 import { type FeatureCardStage, featureCard } from "./feature-card.js";
 import { NativePrerequisitesFailed } from "./ports.js";
@@ -335,7 +336,7 @@ export class GovernedFeatures {
    */
   private async withdrawUnposted(r: NativeRequest, command: string): Promise<Message> {
     const channel = this.deps.notifier.adminChannel;
-    const reason = `the request's card could not be posted in <#${channel}>`;
+    const card = "the request's card";
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.nativeRequests.settle(r.id, ["pending"], "cancelled", null))) return;
       await tx.audit.append({
@@ -343,13 +344,10 @@ export class GovernedFeatures {
         action: "native_feature.withdrawn",
         target: r.feature,
         outcome: "failed",
-        details: { request: r.id, reason },
+        details: { request: r.id, reason: `${card} could not be posted in <#${channel}>` },
       });
     });
-    return simpleMessage(
-      `:warning: Nothing was requested: ${reason} (Slack did not take it), so nobody could approve it. Nothing was changed.`,
-      `Invite the bot to <#${channel}> (\`/invite @ghconnect\`), check Slack with \`/ghconnect check\`, then run \`/ghconnect ${command}\` again.`,
-    );
+    return cardNotPostedMessage({ card, channel, unchanged: "Nothing was changed.", command });
   }
 
   /** The watcher hands each new event here first: the awaiting request it proves takes it. */
