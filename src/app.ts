@@ -35,6 +35,7 @@ import { SLACK_DELIVERY_RETENTION_MS } from "./db/deliveries-repo.js";
 import { inspectStorage, openForInspection } from "./db/inspect.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { NativeRepo } from "./db/native-repo.js";
+import { RecordingThread } from "./db/recording-thread.js";
 import { SecretBox } from "./db/secret-box.js";
 import { Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
@@ -82,6 +83,11 @@ export interface GhconnectOptions {
   slackRecheckMs?: number;
   /** How long start-up waits for the Socket Mode connection before going on degraded (default 10 s). */
   socketConnectWaitMs?: number;
+  /**
+   * Records answered commands on a thread of their own (db/recording-thread.ts), as src/main.ts
+   * does; off, they are written on the main thread (tests that build many apps start no thread).
+   */
+  recordingThread?: boolean;
   /** Answers waiting to be recorded past which each ack waits for its own record (RECORDING_BACKLOG; 0: always). */
   recordingBacklog?: number;
   /**
@@ -146,6 +152,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
       throw error;
     }
     await seedAdminRoster(store, config.GHCONNECT_ADMINS);
+    if (options.recordingThread) store.recordingThread = RecordingThread.start(db, log);
   }
   const storageChecks = options.inspectOnly
     ? () => inspectStorage({ db, url: config.DATABASE_URL, absent: inspected?.absent, box, store })
@@ -609,6 +616,7 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         await metricsClosed;
       }
       await swept;
+      await store.recordingThread?.close();
       if (!options.db) await db.close();
     },
   };

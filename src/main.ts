@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
   let app: Awaited<ReturnType<typeof createGhconnect>>;
   try {
-    app = await createGhconnect({ config, log });
+    app = await createGhconnect({ config, log, recordingThread: true });
   } catch (error) {
     if (error instanceof WrongEncryptionKey) {
       process.stderr.write(`ghconnect: cannot start: ${error.message}\n`);

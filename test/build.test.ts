@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { migrations } from "../migrations/index.js";
 import { testEnv } from "./helpers/bot.js";
@@ -49,6 +50,39 @@ describe("the production start", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout.trim()).toBe(`applied: ${Object.keys(migrations).join(", ")}`);
     expect(r.status).toBe(0);
+  });
+
+  it("the compiled app's recording thread runs with plain node (no TypeScript loader) and writes the chain", () => {
+    // Runs after the first test has built dist/. The thread's entry is compiled JavaScript here.
+    const url = `sqlite:${join(scratch, "recording.db")}`;
+    const dist = (path: string) => JSON.stringify(pathToFileURL(join(process.cwd(), "dist", "src", path)).href);
+    const script = join(scratch, "record.mjs");
+    writeFileSync(
+      script,
+      `
+      import { openDatabase } from ${dist("db/database.js")};
+      import { migrateToLatest } from ${dist("db/migrate.js")};
+      import { RecordingThread } from ${dist("db/recording-thread.js")};
+      import { Store } from ${dist("db/store.js")};
+      import { NoKeyBox } from ${dist("db/secret-box.js")};
+      const db = await openDatabase(${JSON.stringify(url)});
+      await migrateToLatest(db);
+      const thread = RecordingThread.start(db, { error: (o, m) => console.error(m, o.err?.message) });
+      const started = await thread.started();
+      const store = new Store(db, () => new Date(), new NoKeyBox());
+      store.recordingThread = thread;
+      let onMainThread = 0;
+      const inline = store.transaction.bind(store);
+      store.transaction = (fn) => (onMainThread++, inline(fn));
+      const entries = await Promise.all([1, 2, 3].map((i) => store.auditOnce({ deliveryId: "command:" + i, kind: "command" }, { actor: { slack: "U1" }, action: "command.status", outcome: "ok" })));
+      console.log(JSON.stringify({ started, seqs: entries.map((e) => e.seq), onMainThread }));
+      await thread.close();
+      await db.close();
+    `,
+    );
+    const r = spawnSync(process.execPath, [script], { env: bare({}), encoding: "utf8", timeout: 30_000 });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({ started: true, seqs: [1, 2, 3], onMainThread: 0 });
   });
 });
 

@@ -15,6 +15,8 @@ export type Engine = "sqlite" | "postgres";
 export interface Db {
   kysely: Kysely<Database>;
   engine: Engine;
+  /** The DATABASE_URL it was opened from (a second connection, the recording thread's, opens it again). */
+  url: string;
   /** PostgreSQL: the schema ghconnect's tables live in (the connection's current_schema()). */
   schema?: string;
   close(): Promise<void>;
@@ -29,7 +31,7 @@ class CurrentSchemaPostgresDialect extends PostgresDialect {
 }
 
 /** Opens (but does not migrate) the database. */
-export async function openDatabase(url: string, options: { schema?: string } = {}): Promise<Db> {
+export async function openDatabase(url: string, options: { schema?: string; poolMax?: number } = {}): Promise<Db> {
   if (url.startsWith("sqlite:")) {
     const filename = url.slice("sqlite:".length);
     if (filename !== ":memory:") mkdirSync(dirname(filename), { recursive: true });
@@ -37,12 +39,12 @@ export async function openDatabase(url: string, options: { schema?: string } = {
     const kysely = new Kysely<Database>({ dialect: translating.dialect });
     // Forces the driver to open now, so a bad path fails at start-up, not at the first command.
     await sql`select 1`.execute(kysely);
-    return { kysely, engine: "sqlite", close: translating.close };
+    return { kysely, engine: "sqlite", url, close: translating.close };
   }
   // pg returns int8/numeric as strings; our integers fit in int4, so nothing to convert.
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: options.poolMax ?? 10,
     connectionTimeoutMillis: 5000,
     options: options.schema ? `-c search_path=${options.schema}` : undefined,
   });
@@ -55,7 +57,7 @@ export async function openDatabase(url: string, options: { schema?: string } = {
   });
   const translating = translatingDialect(new CurrentSchemaPostgresDialect({ pool }));
   const kysely = new Kysely<Database>({ dialect: translating.dialect });
-  const db: Db = { kysely, engine: "postgres", close: translating.close };
+  const db: Db = { kysely, engine: "postgres", url, close: translating.close };
   try {
     const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(kysely);
     db.schema = rows[0]?.schema ?? undefined;

@@ -18,6 +18,8 @@ import { JobsRepo, StatsRepo } from "./jobs-repo.js";
 import { LinksRepo } from "./links-repo.js";
 import { NativeRequestsRepo } from "./native-requests-repo.js";
 import { OperationsRepo } from "./operations-repo.js";
+import { type RecordItem, recordBatch, type SlackDelivery } from "./record-batch.js";
+import type { RecordingThread } from "./recording-thread.js";
 import { RefusalsRepo } from "./refusals-repo.js";
 import type { Database } from "./schema.js";
 import type { SecretBox } from "./secret-box.js";
@@ -65,11 +67,6 @@ export class Repos implements FlowRepos {
   }
 }
 
-export interface SlackDelivery {
-  deliveryId: string;
-  kind: string;
-}
-
 export class Store extends Repos implements FlowStore {
   constructor(
     readonly db: Db,
@@ -109,18 +106,28 @@ export class Store extends Repos implements FlowStore {
     return this.firstDeliveries.add({ deliveryId, kind });
   }
 
+  /**
+   * Where batches of records are written when they need no other work in their transaction: the
+   * recording thread (recording-thread.ts), while it runs; the main thread otherwise.
+   */
+  recordingThread?: RecordingThread;
+
   /** One queue for every audit entry appended on its own, with or without a delivery to record. */
-  private readonly audits = new GroupCommit<{ delivery?: SlackDelivery; input: AuditInput }, AuditEntry | undefined>((items) =>
-    this.transaction(async (tx) => {
-      const withDelivery = items.flatMap((item) => (item.delivery ? [item.delivery] : []));
-      const first = await tx.deliveries.recordFirstMany(withDelivery);
-      let i = 0;
-      const keep = items.map((item) => (item.delivery ? (first[i++] as boolean) : true));
-      const entries = await tx.audit.appendMany(items.filter((_, k) => keep[k]).map((item) => item.input));
-      let j = 0;
-      return keep.map((kept) => (kept ? entries[j++] : undefined));
-    }),
-  );
+  private readonly audits = new GroupCommit<RecordItem, AuditEntry | undefined>((items) => this.recordItems(items));
+
+  private async recordItems(items: RecordItem[]): Promise<Array<AuditEntry | undefined>> {
+    const thread = this.recordingThread;
+    if (thread?.ready) {
+      // A batch the thread did not confirm (it stopped, or its connection failed) is written here
+      // instead; its deliveries, if the thread did commit it after all, are found and not recorded twice.
+      const results = await thread.write(items, this.clock()).catch(() => undefined);
+      if (results) {
+        for (const entry of results) if (entry) for (const listener of this.auditListeners) listener(entry);
+        return results;
+      }
+    }
+    return this.transaction((tx) => recordBatch(tx, items));
+  }
 
   /**
    * For a command already answered: records its Slack delivery and its audit entry together, in

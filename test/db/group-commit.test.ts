@@ -2,11 +2,13 @@
 // commit). What an auditor and an admin rely on must not change: one unbroken chain, each
 // command recorded once, one bad entry failing alone, a dead database named as such.
 import { sql } from "kysely";
-import { describe, expect, it } from "vitest";
+import pino from "pino";
+import { describe, expect, it, vi } from "vitest";
 import { verifyChain } from "../../src/core/audit.js";
 import { DatabaseUnavailable } from "../../src/core/errors.js";
 import { openDatabase } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
+import { RecordingThread } from "../../src/db/recording-thread.js";
 import { NoKeyBox } from "../../src/db/secret-box.js";
 import { Store } from "../../src/db/store.js";
 import { createTestDb, ENGINES, type TestDb } from "../helpers/db.js";
@@ -118,4 +120,74 @@ describe("SQLite prepared statements", () => {
       await t.cleanup();
     }
   });
+});
+
+describe.each(ENGINES)("the recording thread (%s)", (engine) => {
+  /** A store on a fresh database whose records go to a recording thread, once it is ready. */
+  async function withThread(fn: (store: Store, thread: RecordingThread) => Promise<void>) {
+    const t = await createTestDb(engine);
+    const thread = RecordingThread.start(t.db, pino({ level: "silent" }));
+    try {
+      await migrateToLatest(t.db);
+      if (!thread) throw new Error(`no recording thread for ${t.url}`);
+      expect(await thread.started()).toBe(true);
+      const store = new Store(t.db, clock, new NoKeyBox());
+      store.recordingThread = thread;
+      await fn(store, thread);
+    } finally {
+      await thread?.close();
+      await t.cleanup();
+    }
+  }
+
+  it("records a burst on its own connection: one unbroken chain with the main thread's writes, the app's clock, each retry once, every entry announced", () =>
+    withThread(async (store) => {
+      const announced: number[] = [];
+      store.onAudit((entry) => announced.push(entry.seq));
+      const onMainThread = vi.spyOn(store, "transaction");
+      const entry = (i: number) => ({ actor: { slack: `U${i}` }, action: "command.status", outcome: "ok" as const, details: { i } });
+      const results = await Promise.all(
+        Array.from({ length: 300 }, (_, i) =>
+          // Every tenth is a Slack retry of the one before; every 25th a decision written on the main thread.
+          i % 25 === 0
+            ? store.transaction((tx) => tx.audit.append(entry(i)))
+            : store.auditOnce({ deliveryId: `command:${i % 10 === 0 ? i - 1 : i}`, kind: "command" }, entry(i)),
+        ),
+      );
+      const retries = results.filter((r) => r === undefined);
+      expect(retries).toHaveLength(300 / 10 - 300 / 50); // the tenths that are not also 25ths
+      // Only the decisions took a transaction on the main thread: the records went to the thread.
+      expect(onMainThread).toHaveBeenCalledTimes(300 / 25);
+      const chain = await collect(store.audit.all());
+      expect(verifyChain(chain)).toMatchObject({ ok: true, count: 300 - retries.length });
+      expect(new Set(chain.map((e) => e.at))).toEqual(new Set([clock().toISOString()]));
+      expect(announced.sort((a, b) => a - b)).toEqual(chain.map((e) => e.seq));
+    }));
+
+  it("once the thread has stopped, records are written on the main thread and none is lost", () =>
+    withThread(async (store, thread) => {
+      await store.auditOnce({ deliveryId: "command:before", kind: "command" }, { actor: { slack: "U1" }, action: "a", outcome: "ok" });
+      await thread.close();
+      expect(thread.ready).toBe(false);
+      const after = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.auditOnce({ deliveryId: `command:${i}`, kind: "command" }, { actor: { slack: "U1" }, action: "b", outcome: "ok" }),
+        ),
+      );
+      expect(after.every((e) => e?.action === "b")).toBe(true);
+      expect(verifyChain(await collect(store.audit.all()))).toMatchObject({ ok: true, count: 51 });
+      // The retry of a command recorded on the thread is still recognised on the main thread.
+      expect(
+        await store.auditOnce({ deliveryId: "command:before", kind: "command" }, { actor: { slack: "U1" }, action: "a", outcome: "ok" }),
+      ).toBeUndefined();
+    }));
+});
+
+it("SQLite in memory has no recording thread (a second connection would open another, empty database)", async () => {
+  const db = await openDatabase("sqlite::memory:");
+  try {
+    expect(RecordingThread.start(db, pino({ level: "silent" }))).toBeUndefined();
+  } finally {
+    await db.close();
+  }
 });
