@@ -20,7 +20,7 @@ export class GatedHttpReceiver implements Receiver {
    * The last ack body sent and its JSON. Under a burst the ack body is the same object again (one
    * `status` view shared while it is fresh): it is serialized once.
    */
-  private last?: { body: object; json: string; length: string };
+  private last?: { body: object; json: string };
   /** `/ghconnect` without Bolt's dispatch (command-lane.ts); unset, every request goes to Bolt. */
   commandLane?: CommandLane;
 
@@ -101,16 +101,9 @@ export class GatedHttpReceiver implements Receiver {
       res.writeHead(200);
       res.end(body);
     } else {
-      if (this.last?.body !== body) {
-        const json = JSON.stringify(body);
-        this.last = { body, json, length: String(Buffer.byteLength(json)) };
-      }
-      // One write of headers and body: res.end(body) buffers the body and an empty closing chunk
-      // behind a cork and flushes both with writev, which under sustained load cost a quarter
-      // more per answer than this (the socket write is the largest single cost of an answer).
-      res.writeHead(200, { "content-type": "application/json", "content-length": this.last.length });
-      res.write(this.last.json);
-      res.end();
+      if (this.last?.body !== body) this.last = { body, json: JSON.stringify(body) };
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(this.last.json);
     }
   }
 }
