@@ -1,6 +1,7 @@
 // Slack delivery ids already handled: a retried delivery finds its id here and is not run twice.
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Clock } from "../core/clock.js";
+import type { Engine } from "./database.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -14,6 +15,7 @@ export class DeliveriesRepo {
   constructor(
     private readonly q: Kysely<Database>,
     private readonly clock: Clock,
+    private readonly engine: Engine,
   ) {}
 
   /**
@@ -24,16 +26,17 @@ export class DeliveriesRepo {
     if (!deliveries.length) return [];
     const at = this.clock().toISOString();
     const unique = [...new Map(deliveries.map((d) => [d.deliveryId, d])).values()];
-    const inserted = new Set(
-      (
-        await this.q
-          .insertInto("slack_events")
-          .values(unique.map((d) => ({ delivery_id: d.deliveryId, kind: d.kind, received_at: at })))
-          .onConflict((oc) => oc.column("delivery_id").doNothing())
-          .returning("delivery_id")
-          .execute()
-      ).map((row) => row.delivery_id),
-    );
+    // One parameter for the batch, as audit-repo.ts inserts its entries (and for the same reason).
+    const rows = JSON.stringify(unique.map((d) => ({ delivery_id: d.deliveryId, kind: d.kind })));
+    const query =
+      this.engine === "postgres"
+        ? sql<{ delivery_id: string }>`insert into slack_events (delivery_id, kind, received_at)
+            select delivery_id, kind, ${at} from json_to_recordset(${rows}::json) as row(delivery_id text, kind text)
+            on conflict (delivery_id) do nothing returning delivery_id`
+        : sql<{ delivery_id: string }>`insert into slack_events (delivery_id, kind, received_at)
+            select value ->> 'delivery_id', value ->> 'kind', ${at} from json_each(${rows}) where true
+            on conflict (delivery_id) do nothing returning delivery_id`;
+    const inserted = new Set((await query.execute(this.q)).rows.map((row) => row.delivery_id));
     // The first occurrence of an inserted id is the first delivery; any later one is its repeat.
     return deliveries.map((d) => inserted.delete(d.deliveryId));
   }

@@ -35,7 +35,9 @@ port.on("message", (request: RecordingRequest) => {
   const clock = () => new Date(at);
   const write = db.kysely
     .transaction()
-    .execute((trx) => recordBatch({ deliveries: new DeliveriesRepo(trx, clock), audit: new AuditRepo(trx, db.engine, clock) }, items))
+    .execute((trx) =>
+      recordBatch({ deliveries: new DeliveriesRepo(trx, clock, db.engine), audit: new AuditRepo(trx, db.engine, clock) }, items),
+    )
     .then(
       (results) => reply({ id, results }),
       (error: unknown) => reply({ id, error: (error as Error).message ?? String(error) }),

@@ -50,7 +50,7 @@ export class Repos implements FlowRepos {
     appended?: AuditEntry[],
   ) {
     this.audit = new AuditRepo(q, engine, clock, appended);
-    this.deliveries = new DeliveriesRepo(q, clock);
+    this.deliveries = new DeliveriesRepo(q, clock, engine);
     this.admins = new AdminsRepo(q, clock, engine);
     this.operations = new OperationsRepo(q, clock);
     this.credentials = new CredentialsRepo({ q, engine, clock, box });
