@@ -71,29 +71,34 @@ export function scrubDetails(details: Record<string, unknown> = {}): Record<stri
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(details)) {
     if (value === undefined) continue;
-    out[key] = SECRET_KEY.test(key) && !PUBLIC_KEYS.test(key) ? "[redacted]" : scrubValue(value);
+    out[key.toWellFormed()] = SECRET_KEY.test(key) && !PUBLIC_KEYS.test(key) ? "[redacted]" : scrubValue(value);
   }
   return out;
 }
 
 function scrubValue(value: unknown): unknown {
-  if (typeof value === "string") return SECRET_VALUE.test(value) ? "[redacted]" : value;
+  if (typeof value === "string") return SECRET_VALUE.test(value) ? "[redacted]" : value.toWellFormed();
   if (Array.isArray(value)) return value.map(scrubValue);
   if (value && typeof value === "object") return scrubDetails(value as Record<string, unknown>);
   return value;
 }
 
-/** Builds the next entry of the chain after `previous` (or the first one). */
+/**
+ * Builds the next entry of the chain after `previous` (or the first one). Its strings are made
+ * well-formed first (a lone UTF-16 surrogate, which a JSON payload from Slack can carry, becomes
+ * U+FFFD): a database stores UTF-8, which cannot hold one, so the stored entry would differ from the
+ * hashed one and verify as tampered with (or, in PostgreSQL's JSON, not be stored at all).
+ */
 export function nextEntry(input: AuditInput, previous: Pick<AuditEntry, "seq" | "hash"> | undefined, now: Date): AuditEntry {
   const body: Omit<AuditEntry, "hash"> = {
     seq: (previous?.seq ?? 0) + 1,
     id: randomUUID(),
     at: now.toISOString(),
-    actor_slack: input.actor.slack ?? null,
-    actor_ghes: input.actor.ghes ?? null,
-    actor_github: input.actor.github ?? null,
-    action: input.action,
-    target: input.target ?? null,
+    actor_slack: input.actor.slack?.toWellFormed() ?? null,
+    actor_ghes: input.actor.ghes?.toWellFormed() ?? null,
+    actor_github: input.actor.github?.toWellFormed() ?? null,
+    action: input.action.toWellFormed(),
+    target: input.target?.toWellFormed() ?? null,
     outcome: input.outcome,
     details: scrubDetails(input.details),
     prev_hash: previous?.hash ?? GENESIS_HASH,

@@ -91,6 +91,20 @@ describe.each(ENGINES)("group commit (%s)", (engine) => {
       ]);
     }));
 
+  it("an entry carrying a lone UTF-16 surrogate (a Slack JSON payload can) is stored, and the chain verifies", () =>
+    withStore(async (store) => {
+      const entry = await store.appendAudit({
+        actor: { slack: "U\ud800" },
+        action: "click",
+        outcome: "ok",
+        details: { value: "a\udc00b" },
+      });
+      expect(entry.details).toEqual({ value: "a\ufffdb" });
+      const chain = await collect(store.audit.all());
+      expect(chain[0]?.actor_slack).toBe("U\ufffd");
+      expect(verifyChain(chain)).toMatchObject({ ok: true, count: 1 });
+    }));
+
   it("a database that is gone fails every waiting write as 'database unavailable'", () =>
     withStore(async (store) => {
       await store.db.close();
