@@ -375,7 +375,7 @@ async function enable(sandbox: Awaited<ReturnType<typeof startSandbox>>, driver:
 }
 
 const SUSTAINED_SECONDS = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 10);
-const SUSTAINED_ROUNDS = Number(process.env.BENCH_SUSTAINED_ROUNDS ?? 3);
+const SUSTAINED_ROUNDS = Number(process.env.BENCH_SUSTAINED_ROUNDS ?? 5);
 const SUSTAINED_CONCURRENCY = 100;
 /** Distinct people sending: what real load looks like (one id would meet the per-user cap). */
 const SUSTAINED_USERS = Array.from({ length: 500 }, (_, i) => `U0BENCH${String(i).padStart(4, "0")}`);

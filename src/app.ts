@@ -616,7 +616,9 @@ export async function createGhconnect(options: GhconnectOptions): Promise<Ghconn
         await metricsClosed;
       }
       await swept;
+      // Writes the thread did not confirm before it ended go to the main thread: wait for those too.
       await store.recordingThread?.close();
+      await recording.drain(5_000);
       if (!options.db) await db.close();
     },
   };

@@ -71,34 +71,46 @@ export function scrubDetails(details: Record<string, unknown> = {}): Record<stri
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(details)) {
     if (value === undefined) continue;
-    out[key.toWellFormed()] = SECRET_KEY.test(key) && !PUBLIC_KEYS.test(key) ? "[redacted]" : scrubValue(value);
+    out[storable(key)] = SECRET_KEY.test(key) && !PUBLIC_KEYS.test(key) ? "[redacted]" : scrubValue(value);
   }
   return out;
 }
 
 function scrubValue(value: unknown): unknown {
-  if (typeof value === "string") return SECRET_VALUE.test(value) ? "[redacted]" : value.toWellFormed();
+  if (typeof value === "string") return SECRET_VALUE.test(value) ? "[redacted]" : storable(value);
   if (Array.isArray(value)) return value.map(scrubValue);
   if (value && typeof value === "object") return scrubDetails(value as Record<string, unknown>);
   return value;
 }
 
 /**
- * Builds the next entry of the chain after `previous` (or the first one). Its strings are made
- * well-formed first (a lone UTF-16 surrogate, which a JSON payload from Slack can carry, becomes
- * U+FFFD): a database stores UTF-8, which cannot hold one, so the stored entry would differ from the
- * hashed one and verify as tampered with (or, in PostgreSQL's JSON, not be stored at all).
+ * A string as both databases store it, so what is hashed is what is stored: a lone UTF-16
+ * surrogate (a JSON payload from Slack can carry one) and NUL (PostgreSQL's text cannot hold it)
+ * become U+FFFD. Stored otherwise, the entry would differ from the hashed one and verify as
+ * tampered with, or not be stored at all.
  */
-export function nextEntry(input: AuditInput, previous: Pick<AuditEntry, "seq" | "hash"> | undefined, now: Date): AuditEntry {
+export function storable(value: string): string;
+export function storable(value: string | null | undefined): string | null;
+export function storable(value: string | null | undefined): string | null {
+  return typeof value === "string" ? value.toWellFormed().replaceAll("\0", "\ufffd") : null;
+}
+
+/** Builds the next entry of the chain after `previous` (or the first one), its strings storable. */
+export function nextEntry(
+  input: AuditInput,
+  previous: Pick<AuditEntry, "seq" | "hash"> | undefined,
+  now: Date,
+  id: string = randomUUID(),
+): AuditEntry {
   const body: Omit<AuditEntry, "hash"> = {
     seq: (previous?.seq ?? 0) + 1,
-    id: randomUUID(),
+    id,
     at: now.toISOString(),
-    actor_slack: input.actor.slack?.toWellFormed() ?? null,
-    actor_ghes: input.actor.ghes?.toWellFormed() ?? null,
-    actor_github: input.actor.github?.toWellFormed() ?? null,
-    action: input.action.toWellFormed(),
-    target: input.target?.toWellFormed() ?? null,
+    actor_slack: storable(input.actor.slack),
+    actor_ghes: storable(input.actor.ghes),
+    actor_github: storable(input.actor.github),
+    action: storable(input.action),
+    target: storable(input.target),
     outcome: input.outcome,
     details: scrubDetails(input.details),
     prev_hash: previous?.hash ?? GENESIS_HASH,

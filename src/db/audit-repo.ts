@@ -25,9 +25,9 @@ export class AuditRepo implements AuditLogStore {
   }
 
   /** Appends entries in order, chained one to the next, with one lock and one insert. */
-  async appendMany(inputs: AuditInput[]): Promise<AuditEntry[]> {
+  async appendMany(inputs: AuditInput[], ids?: string[]): Promise<AuditEntry[]> {
     if (!inputs.length) return [];
-    if (this.engine === "postgres") await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(this.q);
+    await this.lockChain();
     let last: Pick<AuditEntry, "seq" | "hash"> | undefined = await this.q
       .selectFrom("audit_log")
       .select(["seq", "hash"])
@@ -35,14 +35,36 @@ export class AuditRepo implements AuditLogStore {
       .limit(1)
       .executeTakeFirst();
     const now = this.clock();
-    const entries = inputs.map((input) => {
-      const entry = nextEntry(input, last, now);
+    const entries: AuditEntry[] = [];
+    for (const input of inputs) {
+      const entry = nextEntry(input, last, now, ids?.[entries.length]);
       last = entry;
-      return entry;
-    });
+      entries.push(entry);
+    }
     await insertAsJson(this.q, this.engine, entries);
     this.appended?.push(...entries);
     return entries;
+  }
+
+  /**
+   * Holds the chain's lock to the end of the transaction (PostgreSQL's advisory lock; on SQLite
+   * the transaction's BEGIN IMMEDIATE already holds the write lock): every append committed
+   * before it is visible, and none can commit until this transaction does.
+   */
+  async lockChain(): Promise<void> {
+    if (this.engine === "postgres") await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(this.q);
+  }
+
+  /** The entries with these ids among the newest `lookback` (the ids are not indexed: the range on `seq` is). */
+  async recentWithIds(ids: string[], lookback = 10_000): Promise<AuditEntry[]> {
+    if (!ids.length) return [];
+    const rows = await this.q
+      .selectFrom("audit_log")
+      .selectAll()
+      .where("seq", ">", sql<number>`(select coalesce(max(seq), 0) - ${lookback} from audit_log)`)
+      .where("id", "in", ids)
+      .execute();
+    return rows.map(toEntry);
   }
 
   async latest(limit: number): Promise<AuditEntry[]> {

@@ -1,5 +1,6 @@
 // Slack delivery ids already handled: a retried delivery finds its id here and is not run twice.
 import { type Kysely, sql } from "kysely";
+import { storable } from "../core/audit.js";
 import type { Clock } from "../core/clock.js";
 import type { Engine } from "./database.js";
 import type { Database } from "./schema.js";
@@ -25,9 +26,11 @@ export class DeliveriesRepo {
   async recordFirstMany(deliveries: Array<{ deliveryId: string; kind: string }>): Promise<boolean[]> {
     if (!deliveries.length) return [];
     const at = this.clock().toISOString();
-    const unique = [...new Map(deliveries.map((d) => [d.deliveryId, d])).values()];
+    // Ids as the database stores them (storable), so the ids it returns are the ones compared.
+    const ids = deliveries.map((d) => storable(d.deliveryId));
+    const unique = [...new Map(deliveries.map((d, i) => [ids[i] as string, storable(d.kind)])).entries()];
     // One parameter for the batch, as audit-repo.ts inserts its entries (and for the same reason).
-    const rows = JSON.stringify(unique.map((d) => ({ delivery_id: d.deliveryId, kind: d.kind })));
+    const rows = JSON.stringify(unique.map(([id, kind]) => ({ delivery_id: id, kind })));
     const query =
       this.engine === "postgres"
         ? sql<{ delivery_id: string }>`insert into slack_events (delivery_id, kind, received_at)
@@ -38,7 +41,7 @@ export class DeliveriesRepo {
             on conflict (delivery_id) do nothing returning delivery_id`;
     const inserted = new Set((await query.execute(this.q)).rows.map((row) => row.delivery_id));
     // The first occurrence of an inserted id is the first delivery; any later one is its repeat.
-    return deliveries.map((d) => inserted.delete(d.deliveryId));
+    return ids.map((id) => inserted.delete(id));
   }
 
   /** Forgets deliveries older than the cutoff; Slack retries within minutes, never days. */

@@ -14,6 +14,8 @@ export interface SlackDelivery {
 export interface RecordItem {
   delivery?: SlackDelivery;
   input: AuditInput;
+  /** The entry's id, chosen when the item is queued: a batch written elsewhere is found by it. */
+  id: string;
 }
 
 /** One result per item: its entry, or undefined when its delivery was recorded before. */
@@ -22,7 +24,28 @@ export async function recordBatch(tx: { deliveries: DeliveriesRepo; audit: Audit
   const first = await tx.deliveries.recordFirstMany(withDelivery);
   let i = 0;
   const keep = items.map((item) => (item.delivery ? (first[i++] as boolean) : true));
-  const entries = await tx.audit.appendMany(items.filter((_, k) => keep[k]).map((item) => item.input));
+  const kept = items.filter((_, k) => keep[k]);
+  const entries = await tx.audit.appendMany(
+    kept.map((item) => item.input),
+    kept.map((item) => item.id),
+  );
   let j = 0;
   return keep.map((kept): AuditEntry | undefined => (kept ? entries[j++] : undefined));
+}
+
+/**
+ * A batch the recording thread did not confirm: it may have committed it before it stopped. With
+ * the chain locked (the thread's commit, if any, is then visible), the items already in the log
+ * are returned as they are, and only the others are written; `found` were never announced.
+ */
+export async function recordUnconfirmed(tx: { deliveries: DeliveriesRepo; audit: AuditRepo }, items: RecordItem[]) {
+  await tx.audit.lockChain();
+  const found = new Map((await tx.audit.recentWithIds(items.map((item) => item.id))).map((entry) => [entry.id, entry]));
+  const written = await recordBatch(
+    tx,
+    items.filter((item) => !found.has(item.id)),
+  );
+  let k = 0;
+  const results = items.map((item) => found.get(item.id) ?? written[k++]);
+  return { results, found: [...found.values()] };
 }

@@ -27,6 +27,7 @@ export class RecordingThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private lastWarned = 0;
   private state: "starting" | "ready" | "stopped" = "starting";
   private readonly startedOrStopped: Promise<void>;
   private settleStart = () => {};
@@ -98,8 +99,17 @@ export class RecordingThread {
     const waiting = this.pending.get(reply.id);
     this.pending.delete(reply.id);
     if (!waiting) return;
-    if ("results" in reply) waiting.resolve(reply.results);
-    else waiting.reject(new Error(reply.error));
+    if ("results" in reply) {
+      waiting.resolve(reply.results);
+      return;
+    }
+    // Each such batch is written on the main thread instead; said once a minute at most.
+    const now = Date.now();
+    if (now - this.lastWarned >= 60_000) {
+      this.lastWarned = now;
+      this.log.warn({ reason: reply.error }, "the recording thread could not write a batch; writing it on the main thread");
+    }
+    waiting.reject(new Error(reply.error));
   }
 
   private stopped(reason: Error): void {

@@ -1,5 +1,6 @@
 // The database as the rest of the app sees it: repositories over one Kysely executor, and
 // transactions that hand the same repositories bound to the transaction.
+import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { AuditEntry, AuditInput } from "../core/audit.js";
 import type { Clock } from "../core/clock.js";
@@ -18,7 +19,7 @@ import { JobsRepo, StatsRepo } from "./jobs-repo.js";
 import { LinksRepo } from "./links-repo.js";
 import { NativeRequestsRepo } from "./native-requests-repo.js";
 import { OperationsRepo } from "./operations-repo.js";
-import { type RecordItem, recordBatch, type SlackDelivery } from "./record-batch.js";
+import { type RecordItem, recordBatch, recordUnconfirmed, type SlackDelivery } from "./record-batch.js";
 import type { RecordingThread } from "./recording-thread.js";
 import { RefusalsRepo } from "./refusals-repo.js";
 import type { Database } from "./schema.js";
@@ -87,7 +88,7 @@ export class Store extends Repos implements FlowStore {
   async transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
     const appended: AuditEntry[] = [];
     const result = await this.db.kysely.transaction().execute((trx) => fn(new Repos(trx, this.engine, this.clock, this.box, appended)));
-    for (const entry of appended) for (const listener of this.auditListeners) listener(entry);
+    this.announce(appended);
     return result;
   }
 
@@ -98,7 +99,7 @@ export class Store extends Repos implements FlowStore {
    * at the same moment share a transaction (group commit); each is still its own link.
    */
   appendAudit(input: AuditInput): Promise<AuditEntry> {
-    return this.audits.add({ input }) as Promise<AuditEntry>;
+    return this.audits.add({ input, id: randomUUID() }) as Promise<AuditEntry>;
   }
 
   /** Records a Slack delivery; false when any replica saw it before (group-committed too). */
@@ -117,16 +118,20 @@ export class Store extends Repos implements FlowStore {
 
   private async recordItems(items: RecordItem[]): Promise<Array<AuditEntry | undefined>> {
     const thread = this.recordingThread;
-    if (thread?.ready) {
-      // A batch the thread did not confirm (it stopped, or its connection failed) is written here
-      // instead; its deliveries, if the thread did commit it after all, are found and not recorded twice.
-      const results = await thread.write(items, this.clock()).catch(() => undefined);
-      if (results) {
-        for (const entry of results) if (entry) for (const listener of this.auditListeners) listener(entry);
-        return results;
-      }
+    if (!thread?.ready) return this.transaction((tx) => recordBatch(tx, items));
+    const confirmed = await thread.write(items, this.clock()).catch(() => undefined);
+    if (confirmed) {
+      this.announce(confirmed);
+      return confirmed;
     }
-    return this.transaction((tx) => recordBatch(tx, items));
+    // Written here instead; what the thread did commit after all is found, not written twice.
+    const { results, found } = await this.transaction((tx) => recordUnconfirmed(tx, items));
+    this.announce(found);
+    return results;
+  }
+
+  private announce(entries: Array<AuditEntry | undefined>): void {
+    for (const entry of entries) if (entry) for (const listener of this.auditListeners) listener(entry);
   }
 
   /**
@@ -135,6 +140,6 @@ export class Store extends Repos implements FlowStore {
    * which got the same answer): then nothing is written and the result is undefined.
    */
   auditOnce(delivery: SlackDelivery | undefined, input: AuditInput): Promise<AuditEntry | undefined> {
-    return this.audits.add({ delivery, input });
+    return this.audits.add({ delivery, input, id: randomUUID() });
   }
 }

@@ -8,6 +8,7 @@ import { verifyChain } from "../../src/core/audit.js";
 import { DatabaseUnavailable } from "../../src/core/errors.js";
 import { openDatabase } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
+import { type RecordItem, recordBatch } from "../../src/db/record-batch.js";
 import { RecordingThread } from "../../src/db/recording-thread.js";
 import { NoKeyBox } from "../../src/db/secret-box.js";
 import { Store } from "../../src/db/store.js";
@@ -91,18 +92,29 @@ describe.each(ENGINES)("group commit (%s)", (engine) => {
       ]);
     }));
 
-  it("an entry carrying a lone UTF-16 surrogate (a Slack JSON payload can) is stored, and the chain verifies", () =>
+  it("an entry carrying a lone UTF-16 surrogate (a Slack JSON payload can) or a NUL is stored, and the chain verifies", () =>
     withStore(async (store) => {
       const entry = await store.appendAudit({
         actor: { slack: "U\ud800" },
         action: "click",
+        target: "acme\u0000",
         outcome: "ok",
         details: { value: "a\udc00b" },
       });
       expect(entry.details).toEqual({ value: "a\ufffdb" });
       const chain = await collect(store.audit.all());
-      expect(chain[0]?.actor_slack).toBe("U\ufffd");
+      expect(chain[0]).toMatchObject({ actor_slack: "U\ufffd", target: "acme\ufffd" });
       expect(verifyChain(chain)).toMatchObject({ ok: true, count: 1 });
+    }));
+
+  it("a delivery id with a lone surrogate or a NUL: its first delivery is audited, its retry is not", () =>
+    withStore(async (store) => {
+      const entry = { actor: { slack: "U1" }, action: "command.status", outcome: "ok" as const };
+      for (const id of ["command:1.\ud800", "command:2.\u0000"]) {
+        expect(await store.auditOnce({ deliveryId: id, kind: "command" }, entry)).toMatchObject({ action: "command.status" });
+        expect(await store.auditOnce({ deliveryId: id, kind: "command" }, entry)).toBeUndefined();
+      }
+      expect(await store.audit.count()).toBe(2);
     }));
 
   it("a database that is gone fails every waiting write as 'database unavailable'", () =>
@@ -176,6 +188,46 @@ describe.each(ENGINES)("the recording thread (%s)", (engine) => {
       expect(verifyChain(chain)).toMatchObject({ ok: true, count: 300 - retries.length });
       expect(new Set(chain.map((e) => e.at))).toEqual(new Set([clock().toISOString()]));
       expect(announced.sort((a, b) => a - b)).toEqual(chain.map((e) => e.seq));
+    }));
+
+  it("a batch the thread committed but never confirmed (it died first) is found, not written twice, and announced", () =>
+    withThread(async (store, thread) => {
+      // A thread that commits the batch on its own connection, then dies before it answers.
+      const otherDb = await openDatabase(store.db.url, { schema: store.db.schema });
+      const dying = {
+        ready: true,
+        write: async (items: RecordItem[]) => {
+          await new Store(otherDb, clock, new NoKeyBox()).transaction((tx) => recordBatch(tx, items));
+          throw new Error("the recording thread stopped");
+        },
+      };
+      store.recordingThread = dying as unknown as RecordingThread;
+      const announced: string[] = [];
+      store.onAudit((entry) => announced.push(entry.action));
+      try {
+        const [answered, other, retry] = await Promise.all([
+          store.auditOnce(
+            { deliveryId: "command:1", kind: "command" },
+            { actor: { slack: "U1" }, action: "command.status", outcome: "ok" },
+          ),
+          store.appendAudit({ actor: { slack: "U1" }, action: "command.whoami", outcome: "ok" }),
+          store.auditOnce(
+            { deliveryId: "command:1", kind: "command" },
+            { actor: { slack: "U1" }, action: "command.status", outcome: "ok" },
+          ),
+        ]);
+        // The answered command is its entry (not mistaken for a retry), the other entry is there once.
+        expect(answered).toMatchObject({ action: "command.status" });
+        expect(other).toMatchObject({ action: "command.whoami" });
+        expect(retry).toBeUndefined();
+        const chain = await collect(store.audit.all());
+        expect(chain.map((e) => e.action)).toEqual(["command.status", "command.whoami"]);
+        expect(verifyChain(chain)).toMatchObject({ ok: true, count: 2 });
+        expect(announced.sort()).toEqual(["command.status", "command.whoami"]);
+      } finally {
+        store.recordingThread = thread;
+        await otherDb.close();
+      }
     }));
 
   it("once the thread has stopped, records are written on the main thread and none is lost", () =>
