@@ -19,7 +19,9 @@ export interface RecordItem {
 }
 
 /** One result per item: its entry, or undefined when its delivery was recorded before. */
-export async function recordBatch(tx: { deliveries: DeliveriesRepo; audit: AuditRepo }, items: RecordItem[]) {
+export type RecordResults = Array<AuditEntry | undefined>;
+
+export async function recordBatch(tx: { deliveries: DeliveriesRepo; audit: AuditRepo }, items: RecordItem[]): Promise<RecordResults> {
   const withDelivery = items.flatMap((item) => (item.delivery ? [item.delivery] : []));
   const first = await tx.deliveries.recordFirstMany(withDelivery);
   let i = 0;
@@ -30,7 +32,7 @@ export async function recordBatch(tx: { deliveries: DeliveriesRepo; audit: Audit
     kept.map((item) => item.id),
   );
   let j = 0;
-  return keep.map((kept): AuditEntry | undefined => (kept ? entries[j++] : undefined));
+  return keep.map((isKept) => (isKept ? entries[j++] : undefined));
 }
 
 /**

@@ -13,13 +13,11 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import type { Db } from "./database.js";
-import type { RecordItem, recordBatch } from "./record-batch.js";
+import type { RecordItem, RecordResults } from "./record-batch.js";
 import type { RecordingReply, RecordingRequest } from "./recording-worker.js";
 
-type Results = Awaited<ReturnType<typeof recordBatch>>;
-
 interface Pending {
-  resolve: (results: Results) => void;
+  resolve: (results: RecordResults) => void;
   reject: (error: Error) => void;
 }
 
@@ -71,10 +69,10 @@ export class RecordingThread {
   }
 
   /** Writes one batch in one transaction on the thread; `at` is the batch's time (the app's clock). */
-  write(items: RecordItem[], at: Date): Promise<Results> {
+  write(items: RecordItem[], at: Date): Promise<RecordResults> {
     if (this.state !== "ready") return Promise.reject(new Error("the recording thread is not running"));
     const id = this.nextId++;
-    return new Promise<Results>((resolve, reject) => {
+    return new Promise<RecordResults>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, at: at.toISOString(), items } satisfies RecordingRequest);
     });

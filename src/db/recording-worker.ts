@@ -6,13 +6,10 @@ import { parentPort, workerData } from "node:worker_threads";
 import { AuditRepo } from "./audit-repo.js";
 import { openDatabase } from "./database.js";
 import { DeliveriesRepo } from "./deliveries-repo.js";
-import { type RecordItem, recordBatch } from "./record-batch.js";
+import { type RecordItem, type RecordResults, recordBatch } from "./record-batch.js";
 
 export type RecordingRequest = { id: number; at: string; items: RecordItem[] } | { close: true };
-export type RecordingReply =
-  | { ready: true }
-  | { id: number; results: Awaited<ReturnType<typeof recordBatch>> }
-  | { id: number; error: string };
+export type RecordingReply = { ready: true } | { id: number; results: RecordResults } | { id: number; error: string };
 
 const port = parentPort;
 if (!port) throw new Error("recording-worker.ts runs as a worker thread");
