@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
+import { DatabaseUnavailable } from "../../src/core/errors.js";
 import { eventually, messageText } from "../helpers/bot.js";
 import { ENGINES } from "../helpers/db.js";
 import { startWorld, textOf, type World } from "../helpers/world.js";
@@ -56,7 +57,7 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       expect(api.received.length + ghes.received.length + web.received.length).toBe(before);
     });
 
-    it("is answered inside Slack's ack while fresh, audited once even when Slack retries; stale, it asks GHES first and answers after the ack", async () => {
+    it("is answered inside Slack's ack, a burst right after connecting sharing one look at GHES; audited once even when Slack retries; stale, one look again; a GHES too slow for the ack answers after it", async () => {
       world = await startWorld(engine);
       await world.enable();
       const { driver, bot } = world.bot;
@@ -65,42 +66,71 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
           (await sql<{ n: number }>`select count(*) as n from audit_log where action = 'command.status'`.execute(bot.store.db.kysely))
             .rows[0]?.n,
         );
-      // The first look after connecting asks GHES for its version (after the ack).
-      const firstLook = await driver.command("U0ALICE001", "status");
-      expect(firstLook.ack).toBeUndefined();
-      await eventually(async () => (await audited()) === 1);
+      const versionCalls = () => world.sandbox.routers.ghes.received.filter((r) => /\/meta$/.test(r.path)).length;
+      const answeredLater = () =>
+        world.sandbox.slack.messages.filter((m) => m.via === "response_url" && /Connected to acme/.test(messageText(m))).length;
+      const busy = () => world.sandbox.slack.messages.filter((m) => /is busy/.test(messageText(m))).length;
+      // Right after connecting GHES has never been looked at: a team's burst of status asks it once,
+      // and every answer is the ack's body (nothing is queued, nobody is told the bot is busy).
+      const callsBefore = versionCalls();
+      const burst = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => driver.command(`U0BURST${String(i).padStart(4, "0")}`, "status")),
+      );
+      expect(burst.map((r) => messageText(r.ack as object)).filter((t) => t.includes("Connected to acme"))).toHaveLength(30);
+      expect(versionCalls()).toBe(callsBefore + 1);
+      expect(burst.some((r) => /is busy/.test(messageText((r.ack ?? {}) as object)))).toBe(false);
+      await eventually(async () => (await audited()) === 30);
+
       const request = driver.commandRequest("U0ALICE001", "status");
       const first = await driver.send(request);
-      // The answer is the ack's body: nothing goes through response_url.
       expect(messageText(first.ack as object)).toContain("Connected to acme");
       const retry = await driver.retry(request, 1);
       expect(messageText(retry.ack as object)).toContain("Connected to acme");
-      const answeredLater = () =>
-        world.sandbox.slack.messages.filter((m) => m.via === "response_url" && /Connected to acme/.test(messageText(m))).length;
-      await eventually(async () => (await audited()) === 2);
-      expect(answeredLater()).toBe(1); // only the first look
+      await eventually(async () => (await audited()) === 31);
+      expect(versionCalls()).toBe(callsBefore + 1);
 
-      // Five minutes on, the last look at GHES is stale: the ack is empty, GHES is asked, and the
-      // answer comes through response_url.
+      // Five minutes on, the last look is stale: one look again, answered in the ack.
       world.sandbox.world.advance(6 * 60_000);
+      const stale = await driver.command("U0ALICE001", "status");
+      expect(messageText(stale.ack as object)).toContain("Connected to acme");
+      expect(versionCalls()).toBe(callsBefore + 2);
+      await eventually(async () => (await audited()) === 32);
+
+      // Five more minutes, and GHES does not answer within the ack's budget: both acks are empty,
+      // the answers come through response_url once GHES answers, and GHES was asked once.
+      world.sandbox.world.advance(6 * 60_000);
+      const hold = world.sandbox.world.hold({ host: "ghes", pathIncludes: "/meta" });
+      const since = world.mark();
+      const slow = await Promise.all([driver.command("U0ALICE001", "status"), driver.command("U0BOB00001", "status")]);
+      expect(slow.map((r) => r.ack)).toEqual([undefined, undefined]);
+      await hold.arrived;
+      hold.release();
+      await eventually(() => world.sandbox.slack.messages.slice(since).filter((m) => m.via === "response_url").length === 2);
+      expect(answeredLater()).toBe(2);
+      expect(versionCalls()).toBe(callsBefore + 3);
+      await eventually(async () => (await audited()) === 34);
+      expect(busy()).toBe(0);
+    });
+
+    it("a look at GHES the database could not record is not kept: the same status asks again after the ack and answers", async () => {
+      world = await startWorld(engine);
+      await world.enable();
+      const { driver, bot } = world.bot;
       const versionCalls = () => world.sandbox.routers.ghes.received.filter((r) => /\/meta$/.test(r.path)).length;
       const callsBefore = versionCalls();
-      const staleAt = new Date(world.sandbox.world.now()).toISOString();
+      const connections = bot.store.connections;
+      const noteChecked = connections.noteChecked.bind(connections);
+      let failures = 1;
+      connections.noteChecked = async (...args) => {
+        if (failures-- > 0) throw new DatabaseUnavailable(new Error("connection terminated"));
+        return noteChecked(...args);
+      };
       const since = world.mark();
-      const stale = await driver.command("U0ALICE001", "status");
-      expect(stale.ack).toBeUndefined();
-      await eventually(() => world.sandbox.slack.messages.slice(since).find((m) => m.via === "response_url"));
-      expect(versionCalls()).toBe(callsBefore + 1);
-      // The stale look's entry is written after GHES answers, long after the retry was acked: once
-      // it is in, an entry or a reply for the retry would be too. Three looks: three entries, and
-      // two answers after the ack (the first look's and this one's).
-      const statusEntries = async () => (await bot.store.audit.latest(50)).filter((e) => e.action === "command.status");
-      const entries = await eventually(async () => {
-        const all = await statusEntries();
-        return all.some((e) => e.at >= staleAt) ? all : undefined;
-      });
-      expect(entries).toHaveLength(3);
-      expect(answeredLater()).toBe(2);
+      const reply = await driver.command("U0ALICE001", "status");
+      expect(reply.ack).toBeUndefined();
+      const answer = await eventually(() => world.sandbox.slack.messages.slice(since).find((m) => m.via === "response_url"));
+      expect(messageText(answer)).toContain("Connected to acme");
+      expect(versionCalls()).toBe(callsBefore + 2);
     });
 
     it("warns when the token has expired and when GHES's version changed since connecting", async () => {

@@ -1,6 +1,8 @@
 // `/ghconnect status`: anyone in the admin channel (or any admin elsewhere). Fast: it makes no
-// call at all while the last look at GHES is under five minutes old, and at most one (GHES's
-// version) after; what it reads from the database is shared by a burst (see recently-read.ts).
+// call at all while the last look at GHES is under five minutes old, and after that one look
+// (GHES's version) shared by every `status` that finds it stale, so a team's burst right after a
+// connect costs GHES one call and is answered in the acks; what it reads from the database is
+// shared by a burst too (see recently-read.ts).
 import type { AuditInput } from "../audit.js";
 import type { Clock } from "../clock.js";
 import { NotAuthorized } from "../errors.js";
@@ -32,25 +34,28 @@ type StatusFacts = Awaited<ReturnType<StatusCommand["readFacts"]>>;
 export class StatusCommand {
   private readonly facts: RecentlyRead<StatusFacts>;
   private lastView?: { facts: StatusFacts; reply: Message };
+  /** The look at GHES under way or just made (see lookOnce). */
+  private look?: { connectionId: string; startedAt: number; failed: Promise<string | undefined> };
 
   constructor(private readonly deps: StatusDeps) {
     this.facts = new RecentlyRead(() => this.readFacts(), deps.clock);
   }
 
-  /** `status`, asking GHES first when the last look at it is too old; audited. */
+  /** `status` after the ack, read afresh, asking GHES first when the last look at it is too old; audited. */
   async show(slackUserId: string, channelId: string): Promise<Message> {
-    const answer = (await this.answer(slackUserId, channelId, { mayAskGhes: true })) as Answer;
+    const answer = await this.answer(slackUserId, channelId, { fresh: true });
     await this.deps.store.appendAudit(answer.audit);
     return answer.reply;
   }
 
   /**
-   * `status` from the database alone, for an answer inside Slack's ack; undefined when the last
-   * look at GHES is too old and `show` (after the ack) must ask it first. Audits nothing: the
-   * caller records `audit` once the answer is out.
+   * `status` for an answer inside Slack's ack: from what the database said a moment ago, and
+   * GHES's answer when the last look at it is too old (the caller gives up waiting after its ack
+   * budget and runs `show` after the ack, which shares the same look). Audits nothing: the caller
+   * records `audit` once the answer is out.
    */
-  showNow(slackUserId: string, channelId: string): Promise<Answer | undefined> {
-    return this.answer(slackUserId, channelId, { mayAskGhes: false });
+  showNow(slackUserId: string, channelId: string): Promise<Answer> {
+    return this.answer(slackUserId, channelId, { fresh: false });
   }
 
   /** Something changed (this replica audited a decision): the next `status` reads afresh. */
@@ -58,15 +63,14 @@ export class StatusCommand {
     this.facts.forget();
   }
 
-  private async answer(slackUserId: string, channelId: string, opts: { mayAskGhes: boolean }): Promise<Answer | undefined> {
+  private async answer(slackUserId: string, channelId: string, opts: { fresh: boolean }): Promise<Answer> {
     await this.mayView(slackUserId, channelId);
-    let facts = opts.mayAskGhes ? await this.readFacts() : await this.facts.get();
+    const read = () => (opts.fresh ? this.readFacts() : this.facts.get());
+    let facts = await read();
     let ghesCheckFailed: string | undefined;
     if (facts.active && this.ghesLookIsStale(facts.active.lastCheckedAt)) {
-      if (!opts.mayAskGhes) return undefined;
-      ghesCheckFailed = await this.lookAtGhes(facts.active.id);
-      this.facts.forget();
-      facts = await this.readFacts();
+      ghesCheckFailed = await this.lookOnce(facts.active.id);
+      facts = await read();
     }
     const reply = this.view(facts, ghesCheckFailed);
     const audit: AuditInput = {
@@ -90,16 +94,38 @@ export class StatusCommand {
     return !lastCheckedAt || this.deps.clock().getTime() - Date.parse(lastCheckedAt) > STATUS_FRESH_MS;
   }
 
+  /**
+   * One look at GHES for everyone who finds the last one stale: the look under way, or the one
+   * made less than STATUS_FRESH_MS ago (for whoever read the facts before it was recorded), else a
+   * new one. What the database said is forgotten once the look is recorded, so the next read shows
+   * it. A look that could not be recorded (the database failed) is not kept: the next `status` tries again.
+   */
+  private lookOnce(connectionId: string): Promise<string | undefined> {
+    const now = this.deps.clock().getTime();
+    const look = this.look;
+    if (look && look.connectionId === connectionId && now >= look.startedAt && now - look.startedAt < STATUS_FRESH_MS) return look.failed;
+    const failed = this.lookAtGhes(connectionId).finally(() => this.facts.forget());
+    const current = { connectionId, startedAt: now, failed };
+    this.look = current;
+    failed.catch(() => {
+      if (this.look === current) this.look = undefined;
+    });
+    return failed;
+  }
+
   /** Records GHES's version now; when GHES does not answer, records that and says why (for the view). */
   private async lookAtGhes(connectionId: string): Promise<string | undefined> {
     const { store, ghes } = this.deps;
+    let version: string | null = null;
+    let failed: string | undefined;
     try {
-      await store.connections.noteChecked(connectionId, await ghes.version());
-      return undefined;
+      version = await ghes.version();
     } catch (error) {
-      await store.connections.noteChecked(connectionId, null);
-      return (error as Error).message.slice(0, 160);
+      failed = (error as Error).message.slice(0, 160);
     }
+    // Not inside the try: a database that cannot record the look is the database's failure, not GHES's.
+    await store.connections.noteChecked(connectionId, version);
+    return failed;
   }
 
   /**
