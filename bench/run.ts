@@ -2,7 +2,7 @@
 // answering the same signed slash command, in one run. Prints a table and a final line, and
 // writes bench/results.json. Ratios against the baseline of the same run, never absolute timers.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,7 +87,7 @@ async function main() {
   // flags to the ghconnect process and shows its output.
   const profile = process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
   const ghconnect = await startProcess(
-    [...profile, ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), "--import", "tsx", "src/main.ts"],
+    [...profile, ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), ...productionStart()],
     env,
     port,
   );
@@ -345,7 +345,7 @@ async function main() {
     .filter(([, ok]) => !ok)
     .map(([k]) => k);
   process.stdout.write(
-    `\nbench: p99 at 100 concurrent ${at100.ghconnect_p99} ms = ${at100.ratio_p99}× bare Bolt; ${failed.length ? `MISSED: ${failed.join(", ")}` : "all targets met"} (results in bench/results.json)\n`,
+    `\nbench: ${only ? "" : `p99 at 100 concurrent ${at100.ghconnect_p99} ms = ${at100.ratio_p99}× bare Bolt; `}${failed.length ? `MISSED: ${failed.join(", ")}` : "all targets met"} (results in bench/results.json)\n`,
   );
   await loader.terminate();
   rmSync(dir, { recursive: true, force: true });
@@ -495,6 +495,16 @@ function sustainedTargets(engine: string, r: Awaited<ReturnType<typeof sustained
 }
 
 /**
+ * ghconnect as `npm start` runs it in production: the compiled build (`dist/`, rebuilt first when a
+ * source is newer), not TypeScript through tsx, whose transpiled code names every closure it makes.
+ */
+function productionStart(): string[] {
+  const built = spawnSync(process.execPath, ["bin/build-if-stale.js"], { stdio: "inherit" });
+  if (built.status !== 0) throw new Error("the build failed (npm run build says why)");
+  return ["--enable-source-maps", "dist/src/main.js"];
+}
+
+/**
  * The sustained mode again with ghconnect on PostgreSQL: a sandbox, ghconnect and bare Bolt of
  * their own, on a database the bench empties first (BENCH_POSTGRES_URL).
  */
@@ -506,7 +516,7 @@ async function onPostgres(databaseUrl: string, profile: string[]) {
   const sandbox = await startSandbox();
   const port = await freePort();
   const env = sandboxBotEnv(sandbox, port, databaseUrl, { METRICS_PORT: String(await freePort()) });
-  const ghconnect = await startProcess([...profile, "--import", "tsx", "src/main.ts"], env, port);
+  const ghconnect = await startProcess([...profile, ...productionStart()], env, port);
   const barePort = await freePort();
   const bare = await startProcess([...profile, "--import", "tsx", "bench/bare-bolt.ts"], { ...env, PORT: String(barePort) }, barePort);
   const origin = `http://127.0.0.1:${port}`;
