@@ -398,7 +398,8 @@ export class LinkService {
           action: "link.linked",
           target: side,
           outcome: "ok",
-          details: { login },
+          // GHES's user id stays when a site admin renames the login: it ties this entry to the account.
+          details: { login, ...(ghesUserId !== undefined ? { ghes_user_id: ghesUserId } : {}) },
         });
         // Re-read inside the transaction: an entry added since the check above proves nothing
         // unless it is for exactly the login signed in; otherwise the sign-in is refused as above.
@@ -410,6 +411,7 @@ export class LinkService {
             action: "admins.proven",
             target: `${slackUserId}:${login}`,
             outcome: "ok",
+            ...(ghesUserId !== undefined ? { details: { ghes_user_id: ghesUserId } } : {}),
           });
           return true;
         }

@@ -52,7 +52,11 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
       expect(page.text).toContain("You are bob on GHES. Your admin roster entry is now active.");
       await world.card(/🔐 <@U0BOB00001> signed in to GHES as `bob`: their admin entry is active\./);
       const proven = (await world.auditSince(seq)).filter((e) => e.action === "admins.proven");
-      expect(proven.map((e) => [e.actor_slack, e.actor_ghes, e.target])).toEqual([[bob.slack, "bob", `${bob.slack}:bob`]]);
+      const bobId = world.sandbox.world.ghesUsers.find((u) => u.login === "bob")?.id;
+      expect(proven.map((e) => [e.actor_slack, e.actor_ghes, e.target, e.details])).toEqual([
+        [bob.slack, "bob", `${bob.slack}:bob`, { ghes_user_id: bobId }],
+      ]);
+      expect(bobId).toEqual(expect.any(Number));
       expect(await world.ask("bob", "audit 3", /pending|Audit trail/)).toContain("Audit trail");
     });
 

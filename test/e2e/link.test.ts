@@ -43,7 +43,7 @@ describe.each(ENGINES)("linking accounts (%s)", (engine) => {
 
     const audited = (await world.auditSince(seq)).filter((e) => e.action.startsWith("link."));
     expect(audited.map((e) => [e.action, e.actor_slack, e.target, e.outcome, e.details])).toEqual([
-      ["link.linked", SANDBOX_USERS.mallory.slack, "ghes", "ok", { login: "dave" }],
+      ["link.linked", SANDBOX_USERS.mallory.slack, "ghes", "ok", { login: "dave", ghes_user_id: 14 }],
       [
         "link.refused",
         SANDBOX_USERS.mallory.slack,
