@@ -92,3 +92,14 @@ export async function isRequester(store: { admins: RosterLookup }, request: Peer
   const logins = [request.requestedByGhes, now?.ghesLogin].filter((l): l is string => typeof l === "string").map((l) => l.toLowerCase());
   return logins.includes(clicker.ghesLogin.toLowerCase());
 }
+
+/**
+ * How a refusal names the requester's GHES account when it is the clicker's: by the login the
+ * request kept, and, when a site admin renamed that account since, by its login now too.
+ */
+export function requestedAsYou(request: PeerRequest, clicker: AdminIdentity): string {
+  const asked = request.requestedByGhes ?? clicker.ghesLogin;
+  return asked.toLowerCase() === clicker.ghesLogin.toLowerCase()
+    ? `as GHES \`${asked}\`, which is you too`
+    : `as GHES \`${asked}\`, the GHES account you are signed in as (\`${clicker.ghesLogin}\` now: it was renamed since)`;
+}

@@ -4,7 +4,7 @@
 // GitHub: when GitHub fails, an admin can delete the credentials anyway.
 import { randomUUID } from "node:crypto";
 import type { Actor, AuditInput } from "./audit.js";
-import { type AdminIdentity, authorizeAdmin, isRequester } from "./authorize.js";
+import { type AdminIdentity, authorizeAdmin, isRequester, requestedAsYou } from "./authorize.js";
 import type { Clock } from "./clock.js";
 import { type DisableStage, disableCard, INTERRUPTED_REASON } from "./disable-card.js";
 import { when } from "./enable-card.js";
@@ -156,7 +156,7 @@ export class DisableFlow {
         "same_person",
         slackUserId === a.requestedBySlack
           ? `This disconnect needs a second admin: <@${a.requestedBySlack}> asked for it, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`
-          : `This disconnect needs a second person: <@${a.requestedBySlack}> asked for it as GHES \`${admin.ghesLogin}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
+          : `This disconnect needs a second person: <@${a.requestedBySlack}> asked for it ${requestedAsYou(a, admin)}, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
         actor,
       );
     }

@@ -141,7 +141,8 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
     // account (GET /user keeps its id). A second admin adds the new login for another Slack account
     // of the requester, which then links as it: that is still the requester.
     const peer = { GHCONNECT_ADMINS: `${alice.slack}:alice,${bob.slack}:bob`, GHCONNECT_DISCONNECT_APPROVAL: "peer" };
-    const sameAccount = `This disconnect needs a second person: <@${alice.slack}> asked for it as GHES \`alice-2\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`;
+    // alice asked as `alice`; the refusal names that login and the one her account has now.
+    const sameAccount = `This disconnect needs a second person: <@${alice.slack}> asked for it as GHES \`alice\`, the GHES account you are signed in as (\`alice-2\` now: it was renamed since), so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`;
 
     /** `/ghconnect link` as `user`, its GHES sign-in followed in a browser signed in to GHES as `ghesLogin`. */
     async function linkGhesAs(user: "mallory", ghesLogin: string) {
@@ -210,7 +211,7 @@ describe.each(ENGINES)("proven identities (%s)", (engine) => {
       const seq = await world.lastSeq();
       const clicked = world.mark();
       await world.click("mallory", card, "native-feature.approve");
-      const reason = `This change needs a second admin, another person: <@${alice.slack}> asked for it as GHES \`alice-2\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`;
+      const reason = `This change needs a second admin, another person: <@${alice.slack}> asked for it as GHES \`alice\`, the GHES account you are signed in as (\`alice-2\` now: it was renamed since), so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`;
       expect(textOf(await world.privateMessage("mallory", /./, clicked))).toContain(reason);
       const refused = (await world.auditSince(seq)).filter((e) => e.action.startsWith("native_feature."));
       expect(refused.map((e) => [e.action, e.actor_slack, e.actor_ghes, e.outcome, e.details?.reason])).toEqual([

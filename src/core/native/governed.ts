@@ -6,7 +6,7 @@
 // where GitHub publishes one (none of these four today, see events.ts), otherwise the requester's
 // confirmation, audited as confirmed by a person. Nothing is recorded as done without one of them.
 import { randomUUID } from "node:crypto";
-import { type AdminIdentity, authorizeAdmin, isRequester } from "../authorize.js";
+import { type AdminIdentity, authorizeAdmin, isRequester, requestedAsYou } from "../authorize.js";
 import type { Clock } from "../clock.js";
 import { when } from "../enable-card.js";
 import { OperationInFlight } from "../errors.js";
@@ -237,7 +237,7 @@ export class GovernedFeatures {
     if (r.policy === "peer" && (await isRequester(this.deps.store, r, admin)))
       return this.refuse(r, actor, {
         code: "same_person",
-        reason: `This change needs a second admin, another person: <@${r.requestedBySlack}> asked for it as GHES \`${actor.ghes}\`, which is you too, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
+        reason: `This change needs a second admin, another person: <@${r.requestedBySlack}> asked for it ${requestedAsYou(r, admin)}, so another admin must approve (GHCONNECT_DISCONNECT_APPROVAL=peer).`,
       });
     if (Date.parse(r.expiresAt) <= clock().getTime()) {
       await this.lapse(r);
