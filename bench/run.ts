@@ -3,7 +3,7 @@
 // writes bench/results.json. Ratios against the baseline of the same run, never absolute timers.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -219,7 +219,17 @@ async function main() {
   }
 
   const sqliteSustained =
-    skipSustained || onlyPostgres ? undefined : await sustained({ origin: url, bareOrigin, driver, signingSecret, auditCount });
+    skipSustained || onlyPostgres
+      ? undefined
+      : await sustained({
+          origin: url,
+          bareOrigin,
+          driver,
+          signingSecret,
+          auditCount,
+          pid: ghconnect.pid as number,
+          barePid: bare.pid as number,
+        });
 
   progress("GitHub calls for 1,000 status");
   // GitHub calls made by 1,000 `status` with a fresh cache (target 0).
@@ -335,10 +345,10 @@ async function main() {
       continue;
     }
     process.stdout.write(
-      `sustained ${r.seconds_per_round} s × ${r.rounds} rounds at ${r.concurrency} concurrent, ${engine} (medians): bare Bolt ${r.bare_acks_per_s} acks/s, p99 ${r.bare_p99} ms · ghconnect ${r.real_per_s} real answers/s (${r.ratio_real_per_s}×), p99 ${r.ghconnect_p99} ms (${r.ratio_p99}×); paired rounds' medians ${r.paired.ratio_real_per_s}× and ${r.paired.ratio_p99}×; answers real/busy/error ${r.kinds.real}/${r.kinds.busy}/${r.kinds.error}; audited ${r.audited}/${r.answered}\n`,
+      `sustained ${r.seconds_per_round} s × ${r.rounds} rounds at ${r.concurrency} concurrent, ${engine} (medians): bare Bolt ${r.bare_acks_per_s} acks/s, p99 ${r.bare_p99} ms · ghconnect ${r.real_per_s} real answers/s (${r.ratio_real_per_s}×), p99 ${r.ghconnect_p99} ms (${r.ratio_p99}×); paired rounds' medians ${r.paired.ratio_real_per_s}× and ${r.paired.ratio_p99}×; answers real/busy/error ${r.kinds.real}/${r.kinds.busy}/${r.kinds.error}; audited ${r.audited}/${r.answered}; CPU per answer ${Number.isNaN(r.cpu_us_per_answer.bare) ? "not measured (no /proc)" : `bare Bolt ${r.cpu_us_per_answer.bare} µs, ghconnect ${r.cpu_us_per_answer.ghconnect} µs + database ${r.cpu_us_per_answer.database} µs`}\n`,
     );
     process.stdout.write(
-      `  each round (bare acks/s, p99 | ghconnect real/s, p99, busy, audit lag ms): ${r.each_round.map((x) => `${x.bare_acks_per_s}, ${x.bare_p99} | ${x.real_per_s}, ${x.ghconnect_p99}, ${x.busy}, ${x.audit_lag_ms}`).join("  ·  ")}\n`,
+      `  each round (bare acks/s, p99, CPU µs | ghconnect real/s, p99, busy, audit lag ms, CPU µs + database): ${r.each_round.map((x) => `${x.bare_acks_per_s}, ${x.bare_p99}, ${x.bare_cpu_us} | ${x.real_per_s}, ${x.ghconnect_p99}, ${x.busy}, ${x.audit_lag_ms}, ${x.cpu_us} + ${x.database_cpu_us}`).join("  ·  ")}\n`,
     );
   }
   const failed = Object.entries(results.targets)
@@ -396,6 +406,9 @@ async function sustained(stack: {
   driver: SlackDriver;
   signingSecret: string;
   auditCount: () => Promise<number>;
+  /** The two apps' processes, for the CPU each answer costs. */
+  pid: number;
+  barePid: number;
 }) {
   const template = stack.driver.commandRequest(SANDBOX_USERS.alice.slack, "status").body;
   const job = (origin: string, seconds: number): SustainedJob => ({
@@ -417,18 +430,25 @@ async function sustained(stack: {
     busy: number;
     error: number;
     audit_lag_ms: number;
+    /** CPU per answer (µs): the app's process, all threads, and the database server's processes. */
+    bare_cpu_us: number;
+    cpu_us: number;
+    database_cpu_us: number;
   }> = [];
   let answered = 0;
   let audited = 0;
   for (let i = 0; i < SUSTAINED_ROUNDS; i++) {
     progress(`sustained load, round ${i + 1} of ${SUSTAINED_ROUNDS} (${SUSTAINED_SECONDS} s each app)`);
     await runJob(job(stack.bareOrigin, 1));
+    const bareCpu = cpuMs([stack.barePid]) + cpuMs(databasePids());
     const bareRun = await runJob(job(stack.bareOrigin, SUSTAINED_SECONDS));
+    const bareCpuMs = cpuMs([stack.barePid]) + cpuMs(databasePids()) - bareCpu;
     await runJob(job(stack.origin, 1)).then((r) => {
       sentToGhconnect += r.latencies.length - (r.kinds?.error ?? 0);
     });
     await settle(stack.auditCount);
     const before = await stack.auditCount();
+    const [appCpu, databaseCpu] = [cpuMs([stack.pid]), cpuMs(databasePids())];
     const run = await runJob(job(stack.origin, SUSTAINED_SECONDS));
     const kinds = run.kinds ?? { real: 0, busy: 0, error: 0 };
     // Every answer, busy ones included, ends as one audit entry; an error may not.
@@ -436,6 +456,8 @@ async function sustained(stack: {
     const waitStarted = performance.now();
     await settle(stack.auditCount);
     const lag = performance.now() - waitStarted;
+    // Until every answer of the round is audited: writing the record is part of an answer's cost.
+    const [appCpuMs, databaseCpuMs] = [cpuMs([stack.pid]) - appCpu, cpuMs(databasePids()) - databaseCpu];
     answered += kinds.real + kinds.busy;
     audited += (await stack.auditCount()) - before;
     const b = bareRun.latencies.sort((x, y) => x - y);
@@ -452,6 +474,9 @@ async function sustained(stack: {
       busy: kinds.busy,
       error: kinds.error,
       audit_lag_ms: Math.round(lag),
+      bare_cpu_us: Math.round((bareCpuMs * 1000) / Math.max(1, bareRun.kinds?.real ?? 0)),
+      cpu_us: Math.round((appCpuMs * 1000) / Math.max(1, kinds.real)),
+      database_cpu_us: Math.round((databaseCpuMs * 1000) / Math.max(1, kinds.real)),
     });
   }
   const m = (f: (x: (typeof each)[number]) => number) => round(median(each.map(f)));
@@ -466,6 +491,13 @@ async function sustained(stack: {
     ghconnect_p99: m((x) => x.ghconnect_p99),
     ratio_real_per_s: 0,
     ratio_p99: 0,
+    /**
+     * CPU per answer (µs, medians): bare Bolt's process (with the database server, which it does not
+     * use), ghconnect's process (all threads) and the database server's processes. On a machine
+     * whose cores the load generator and the database share with the app, this is what decides
+     * the rate; it varies far less between rounds than the rate does.
+     */
+    cpu_us_per_answer: { bare: m((x) => x.bare_cpu_us), ghconnect: m((x) => x.cpu_us), database: m((x) => x.database_cpu_us) },
     /** Medians of each round's own ratios (ghconnect's run against the bare run right before it). */
     paired: { ratio_real_per_s: 0, ratio_p99: 0 },
     kinds: { real: sum((x) => x.real), busy: sum((x) => x.busy), error: sum((x) => x.error) },
@@ -492,6 +524,42 @@ function sustainedTargets(engine: string, r: Awaited<ReturnType<typeof sustained
     [`sustained_${engine}_p99_le_1x_bare`]: r.ratio_p99 <= 1,
     [`sustained_${engine}_real_per_s_ge_1x_bare`]: r.ratio_real_per_s >= 1,
   };
+}
+
+/** CPU time (ms) these processes have used, all threads (Linux's /proc; NaN where there is none). */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      if (pid === pids[0] && !existsSync("/proc/self/stat")) return Number.NaN;
+      continue; // a process that has exited
+    }
+    // After the command name (in parentheses, which may hold spaces): utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks * (1000 / CLOCK_TICKS_PER_S);
+}
+
+/** Linux's USER_HZ, what /proc counts CPU time in. */
+const CLOCK_TICKS_PER_S = 100;
+
+/** The database server's processes (PostgreSQL's postmaster, backends and background workers). */
+function databasePids(): number[] {
+  if (!existsSync("/proc/self/stat")) return [];
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres";
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /**
@@ -543,6 +611,8 @@ async function onPostgres(databaseUrl: string, profile: string[]) {
       driver,
       signingSecret: env.SLACK_SIGNING_SECRET as string,
       auditCount,
+      pid: ghconnect.pid as number,
+      barePid: bare.pid as number,
     });
   } finally {
     bare.kill("SIGTERM");

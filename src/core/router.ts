@@ -1,8 +1,9 @@
 // Routes a parsed command to the handler that gives it meaning, and audits every command.
 // The Slack listener asks `triage` first: commands answerable without I/O (help, input errors,
-// commands not built yet) are answered inside Slack's 3-second ack. Read-only commands that the
-// database alone can answer (`status`) may be answered in the ack too (`answerNow`), when that
-// is quick; everything else runs after the ack and replies through response_url.
+// commands not built yet) are answered inside Slack's 3-second ack. Read-only commands answered
+// from the database and at most one shared, quick look elsewhere (`status`) may be answered in the
+// ack too (`answerNow`), when that is quick; everything else runs after the ack and replies
+// through response_url.
 import type { AuditInput } from "./audit.js";
 import { type Command, type CommandName, parseCommand } from "./commands.js";
 import { UserError } from "./errors.js";
@@ -25,7 +26,7 @@ export interface Answer {
   audit: AuditInput;
 }
 
-/** Answers a command from the database alone, or undefined when it needs the slow path. */
+/** Answers a read-only command for the ack (its caller stops waiting after a budget), or undefined when it needs the slow path. */
 export type NowHandler<C extends Command = Command> = (command: C, ctx: CommandContext) => Promise<Answer | undefined>;
 export type NowHandlers = { [K in CommandName]?: NowHandler<Extract<Command, { name: K }>> };
 

@@ -107,7 +107,7 @@ export interface ConnectionsStore {
   /** Marks the connection disconnected only if it is still the active one at `version`. */
   markDisconnected(id: string, version: number, bySlack: string): Promise<boolean>;
   /** Records a fresh look at GHES. */
-  noteChecked(id: string, ghesVersionNow: string | null): Promise<void>;
+  noteChecked(id: string, ghesVersionNow: string): Promise<void>;
   noteRegistrationDeleted(id: string): Promise<void>;
 }
 

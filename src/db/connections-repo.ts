@@ -144,13 +144,9 @@ export class ConnectionsRepo implements ConnectionsStore {
   }
 
   /** Records a fresh look at GHES (status serves from this for five minutes). */
-  async noteChecked(id: string, ghesVersionNow: string | null): Promise<void> {
+  async noteChecked(id: string, ghesVersionNow: string): Promise<void> {
     const now = this.clock().toISOString();
-    await this.q
-      .updateTable("connections")
-      .set({ last_checked_at: now, ...(ghesVersionNow ? { ghes_version_now: ghesVersionNow } : {}) })
-      .where("id", "=", id)
-      .execute();
+    await this.q.updateTable("connections").set({ last_checked_at: now, ghes_version_now: ghesVersionNow }).where("id", "=", id).execute();
   }
 
   async noteRegistrationDeleted(id: string): Promise<void> {

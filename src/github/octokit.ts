@@ -54,8 +54,14 @@ export function configuredOctokit(options: Omit<OctokitOptions, "auth" | "authSt
   return GhOctokit.defaults({
     baseUrl: options.baseUrl,
     userAgent: "ghconnect",
-    request: { fetch: options.fetch, retries: options.retries ?? 2 },
-    retry: { retryAfterBaseValue: options.retryBaseMs ?? 250, doNotRetry: [400, 401, 403, 404, 410, 422, 451] },
+    request: { fetch: options.fetch },
+    // The number of retries goes here, not in `request`: plugin-retry retries any failure whose
+    // request carries `retries`, so set there it retried 404s and 422s too (doNotRetry unheeded).
+    retry: {
+      retries: options.retries ?? 2,
+      retryAfterBaseValue: options.retryBaseMs ?? 250,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
+    },
     throttle: {
       ...groups,
       retryAfterBaseValue: 1000,

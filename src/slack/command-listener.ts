@@ -37,11 +37,20 @@ async function answerWithinAck(router: CommandRouter, command: Command, ctx: Com
   // No timer and no race for commands that always take the slow path.
   if (!router.mayAnswerNow(command)) return undefined;
   let timer: NodeJS.Timeout | undefined;
+  let spent = false;
   const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ANSWER_IN_ACK_BUDGET_MS);
+    timer = setTimeout(() => {
+      spent = true;
+      resolve(undefined);
+    }, ANSWER_IN_ACK_BUDGET_MS);
   });
   const answer = router.answerNow(command, ctx).catch((error: unknown) => {
-    log.warn({ err: error, command: command.name }, "could not answer in the ack; answering after it");
+    log.warn(
+      { err: error, command: command.name },
+      spent
+        ? "the answer for the ack failed after the ack had gone; the answer after it says why"
+        : "could not answer in the ack; answering after it",
+    );
     return undefined;
   });
   try {
@@ -137,7 +146,7 @@ export function registerCommandListener(
     const turnAway = (answer: Answer, outcome: "busy" | "limited") => answerInAck(answer, outcome);
     if (triage.kind === "immediate") return answerInAck(triage, triage.audit.outcome === "ok" ? "ok" : "rejected");
     const answer = await answerWithinAck(router, triage.command, ctx, log);
-    // Answered in the ack (read-only, from the database alone).
+    // Answered in the ack (read-only: `status`, from the database and a shared look at GHES).
     if (answer) return answerInAck(answer, answer.audit.outcome === "ok" ? "ok" : "refused");
     // Slow work from here on. The user's place is taken before the ack and given back when the
     // reply is out; answers above (help, errors, status from the database) need no place.

@@ -99,20 +99,26 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       // Five more minutes, and GHES does not answer within the ack's budget: both acks are empty,
       // the answers come through response_url once GHES answers, and GHES was asked once.
       world.sandbox.world.advance(6 * 60_000);
+      world.sandbox.world.ghesVersion = "3.20.0";
       const hold = world.sandbox.world.hold({ host: "ghes", pathIncludes: "/meta" });
       const since = world.mark();
       const slow = await Promise.all([driver.command("U0ALICE001", "status"), driver.command("U0BOB00001", "status")]);
       expect(slow.map((r) => r.ack)).toEqual([undefined, undefined]);
       await hold.arrived;
       hold.release();
-      await eventually(() => world.sandbox.slack.messages.slice(since).filter((m) => m.via === "response_url").length === 2);
+      const later = await eventually(() => {
+        const answers = world.sandbox.slack.messages.slice(since).filter((m) => m.via === "response_url");
+        return answers.length === 2 ? answers : undefined;
+      });
+      // Each answer waited for what GHES said.
+      for (const answer of later) expect(messageText(answer)).toContain("3.19.2 at connect, 3.20.0 now");
       expect(answeredLater()).toBe(2);
       expect(versionCalls()).toBe(callsBefore + 3);
       await eventually(async () => (await audited()) === 34);
       expect(busy()).toBe(0);
     });
 
-    it("a look at GHES the database could not record is not kept: the same status asks again after the ack and answers", async () => {
+    it("a look at GHES the database could not record is not kept: the next one asks GHES again (here the same command's, after its ack) and answers", async () => {
       world = await startWorld(engine);
       await world.enable();
       const { driver, bot } = world.bot;
@@ -131,6 +137,71 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       const answer = await eventually(() => world.sandbox.slack.messages.slice(since).find((m) => m.via === "response_url"));
       expect(messageText(answer)).toContain("Connected to acme");
       expect(versionCalls()).toBe(callsBefore + 2);
+    });
+
+    it("GHES not answering the look: every status for 30 s says why (GHES asked once, a 404 not retried), nothing is recorded as checked, and the next look after that shows it back", async () => {
+      world = await startWorld(engine);
+      await world.enable();
+      const { driver } = world.bot;
+      const versionCalls = () => world.sandbox.routers.ghes.received.filter((r) => /\/meta$/.test(r.path)).length;
+      const callsBefore = versionCalls();
+      world.sandbox.world.inject({ host: "ghes", pathIncludes: "/meta", status: 404 });
+      const wave = await Promise.all(["U0ALICE001", "U0BOB00001", "U0WAVE0003"].map((u) => driver.command(u, "status")));
+      for (const r of wave) {
+        expect(messageText(r.ack as object)).toMatch(
+          /⚠️ GHES could not be checked just now \(.+\); showing what was last known\. not checked yet/,
+        );
+      }
+      expect(versionCalls()).toBe(callsBefore + 1);
+      world.sandbox.world.advance(20_000);
+      const stillFailing = await driver.command("U0AFTER001", "status");
+      expect(messageText(stillFailing.ack as object)).toContain("⚠️ GHES could not be checked just now");
+      expect(versionCalls()).toBe(callsBefore + 1);
+      world.sandbox.world.advance(11_000);
+      const back = await driver.command("U0AFTER002", "status");
+      expect(messageText(back.ack as object)).not.toContain("could not be checked");
+      expect(messageText(back.ack as object)).toMatch(/last checked \d{4}-\d\d-\d\d/);
+      expect(versionCalls()).toBe(callsBefore + 2);
+    });
+
+    it("a look in flight is shared even if the clock steps back meanwhile, and a reconnect meanwhile gets a look of its own", async () => {
+      world = await startWorld(engine);
+      await world.enable();
+      const { driver, bot } = world.bot;
+      const versionCalls = () => world.sandbox.routers.ghes.received.filter((r) => /\/meta$/.test(r.path)).length;
+      const callsBefore = versionCalls();
+      const oldId = (await bot.store.connections.active())?.id;
+      const hold = world.sandbox.world.hold({ host: "ghes", pathIncludes: "/meta" });
+      const since = world.mark();
+      const first = driver.command("U0ALICE001", "status");
+      await hold.arrived;
+      world.sandbox.world.advance(-1000); // an NTP step back while GHES is being asked
+      const second = await driver.command("U0BOB00001", "status");
+      expect(second.ack).toBeUndefined();
+      expect((await first).ack).toBeUndefined();
+      expect(versionCalls()).toBe(callsBefore + 1);
+
+      // Disconnected and connected again while that look is still out: the new connection's
+      // status does not wait on the old connection's look.
+      await world.command("alice", "disable acme");
+      await world.click("bob", await world.card(/Disconnect acme\?/), "disable.approve");
+      await world.card(/Disconnected acme/);
+      await world.enable();
+      expect((await bot.store.connections.active())?.id).not.toBe(oldId);
+      const callsAfterEnable = versionCalls(); // enable's preflight asks GHES too
+      const fresh = await driver.command("U0CAROL001", "status");
+      expect(messageText(fresh.ack as object)).toContain("Connected to acme");
+      expect(versionCalls()).toBe(callsAfterEnable + 1);
+      hold.release();
+      // The two statuses that waited on the old look answer once it ends (with what is connected now).
+      const answered = () =>
+        world.sandbox.slack.messages.slice(since).filter((m) => m.via === "response_url" && /Connected to acme/.test(messageText(m)));
+      await eventually(() => answered().length === 2);
+      expect(
+        answered()
+          .map((m) => m.user)
+          .sort(),
+      ).toEqual(["U0ALICE001", "U0BOB00001"]);
     });
 
     it("warns when the token has expired and when GHES's version changed since connecting", async () => {

@@ -18,6 +18,12 @@ import { statusMessage } from "./view.js";
 /** How long a look at GHES (its version) is shown without asking it again. */
 export const STATUS_FRESH_MS = 5 * 60_000;
 
+/**
+ * How long a look GHES did not answer is shown (with why) to every `status` before GHES is asked
+ * again: long enough that a burst does not hammer a GHES in trouble, short enough to see it recover.
+ */
+export const FAILED_LOOK_SHARED_MS = 30_000;
+
 export interface StatusDeps {
   store: FlowStore;
   ghes: GhesGateway;
@@ -35,7 +41,7 @@ export class StatusCommand {
   private readonly facts: RecentlyRead<StatusFacts>;
   private lastView?: { facts: StatusFacts; reply: Message };
   /** The look at GHES under way or just made (see lookOnce). */
-  private look?: { connectionId: string; startedAt: number; failed: Promise<string | undefined> };
+  private look?: Look;
 
   constructor(private readonly deps: StatusDeps) {
     this.facts = new RecentlyRead(() => this.readFacts(), deps.clock);
@@ -95,37 +101,43 @@ export class StatusCommand {
   }
 
   /**
-   * One look at GHES for everyone who finds the last one stale: the look under way, or the one
-   * made less than STATUS_FRESH_MS ago (for whoever read the facts before it was recorded), else a
-   * new one. What the database said is forgotten once the look is recorded, so the next read shows
-   * it. A look that could not be recorded (the database failed) is not kept: the next `status` tries again.
+   * One look at GHES for everyone who finds the last one stale: the look under way (whatever the
+   * clock says meanwhile), or the one that just ended — for STATUS_FRESH_MS when GHES answered (it
+   * is recorded, so only those who read the facts before that share it), for FAILED_LOOK_SHARED_MS
+   * when it did not (nothing is recorded: each `status` meanwhile shows why) — else a new one. What
+   * the database said is forgotten once a look ends, so the next read shows it. A look that could
+   * not be recorded (the database failed) is not kept: the next `status` asks again.
    */
   private lookOnce(connectionId: string): Promise<string | undefined> {
-    const now = this.deps.clock().getTime();
+    const { clock } = this.deps;
     const look = this.look;
-    if (look && look.connectionId === connectionId && now >= look.startedAt && now - look.startedAt < STATUS_FRESH_MS) return look.failed;
+    if (look && look.connectionId === connectionId && isShared(look, clock().getTime())) return look.failed;
     const failed = this.lookAtGhes(connectionId).finally(() => this.facts.forget());
-    const current = { connectionId, startedAt: now, failed };
+    const current: Look = { connectionId, failed };
     this.look = current;
-    failed.catch(() => {
-      if (this.look === current) this.look = undefined;
-    });
+    failed.then(
+      (why) => {
+        current.ended = { at: clock().getTime(), failed: why !== undefined };
+      },
+      () => {
+        if (this.look === current) this.look = undefined;
+      },
+    );
     return failed;
   }
 
-  /** Records GHES's version now; when GHES does not answer, records that and says why (for the view). */
+  /** Asks GHES its version and records it; when GHES does not answer, says why (for the view) and records nothing. */
   private async lookAtGhes(connectionId: string): Promise<string | undefined> {
     const { store, ghes } = this.deps;
-    let version: string | null = null;
-    let failed: string | undefined;
+    let version: string;
     try {
       version = await ghes.version();
     } catch (error) {
-      failed = (error as Error).message.slice(0, 160);
+      return (error as Error).message.slice(0, 160);
     }
     // Not inside the try: a database that cannot record the look is the database's failure, not GHES's.
     await store.connections.noteChecked(connectionId, version);
-    return failed;
+    return undefined;
   }
 
   /**
@@ -173,4 +185,17 @@ export class StatusCommand {
     ]);
     return { active, approval, latest, features, inFlight, native, pending };
   }
+}
+
+/** A look at GHES for one connection: its outcome (why it failed, or undefined), and when it ended. */
+interface Look {
+  connectionId: string;
+  failed: Promise<string | undefined>;
+  ended?: { at: number; failed: boolean };
+}
+
+function isShared(look: Look, now: number): boolean {
+  if (!look.ended) return true;
+  const age = now - look.ended.at;
+  return age >= 0 && age < (look.ended.failed ? FAILED_LOOK_SHARED_MS : STATUS_FRESH_MS);
 }
