@@ -345,7 +345,7 @@ async function main() {
       continue;
     }
     process.stdout.write(
-      `sustained ${r.seconds_per_round} s × ${r.rounds} rounds at ${r.concurrency} concurrent, ${engine} (medians): bare Bolt ${r.bare_acks_per_s} acks/s, p99 ${r.bare_p99} ms · ghconnect ${r.real_per_s} real answers/s (${r.ratio_real_per_s}×), p99 ${r.ghconnect_p99} ms (${r.ratio_p99}×); paired rounds' medians ${r.paired.ratio_real_per_s}× and ${r.paired.ratio_p99}×; answers real/busy/error ${r.kinds.real}/${r.kinds.busy}/${r.kinds.error}; audited ${r.audited}/${r.answered}; CPU per answer ${Number.isNaN(r.cpu_us_per_answer.bare) ? "not measured (no /proc)" : `bare Bolt ${r.cpu_us_per_answer.bare} µs, ghconnect ${r.cpu_us_per_answer.ghconnect} µs + database ${r.cpu_us_per_answer.database} µs`}\n`,
+      `sustained ${r.seconds_per_round} s × ${r.rounds} rounds at ${r.concurrency} concurrent, ${engine} (medians): bare Bolt ${r.bare_acks_per_s} acks/s, p99 ${r.bare_p99} ms · ghconnect ${r.real_per_s} real answers/s (${r.ratio_real_per_s}×), p99 ${r.ghconnect_p99} ms (${r.ratio_p99}×); paired rounds' medians ${r.paired.ratio_real_per_s}× and ${r.paired.ratio_p99}×; answers real/busy/error ${r.kinds.real}/${r.kinds.busy}/${r.kinds.error}; audited ${r.audited}/${r.answered}; CPU per answer ${Number.isNaN(r.cpu_us_per_answer.bare) ? "not measured (no /proc)" : `bare Bolt ${r.cpu_us_per_answer.bare} µs (main thread ${r.cpu_us_per_answer.bare_main_thread}), ghconnect ${r.cpu_us_per_answer.ghconnect} µs (main thread ${r.cpu_us_per_answer.ghconnect_main_thread}) + database ${r.cpu_us_per_answer.database} µs`}\n`,
     );
     process.stdout.write(
       `  each round (bare acks/s, p99, CPU µs | ghconnect real/s, p99, busy, audit lag ms, CPU µs + database): ${r.each_round.map((x) => `${x.bare_acks_per_s}, ${x.bare_p99}, ${x.bare_cpu_us} | ${x.real_per_s}, ${x.ghconnect_p99}, ${x.busy}, ${x.audit_lag_ms}, ${x.cpu_us} + ${x.database_cpu_us}`).join("  ·  ")}\n`,
@@ -432,7 +432,10 @@ async function sustained(stack: {
     audit_lag_ms: number;
     /** CPU per answer (µs): the app's process, all threads, and the database server's processes. */
     bare_cpu_us: number;
+    /** Of which the main thread's (the one that serves Slack's requests). */
+    bare_main_cpu_us: number;
     cpu_us: number;
+    main_cpu_us: number;
     database_cpu_us: number;
   }> = [];
   let answered = 0;
@@ -440,15 +443,15 @@ async function sustained(stack: {
   for (let i = 0; i < SUSTAINED_ROUNDS; i++) {
     progress(`sustained load, round ${i + 1} of ${SUSTAINED_ROUNDS} (${SUSTAINED_SECONDS} s each app)`);
     await runJob(job(stack.bareOrigin, 1));
-    const bareCpu = cpuMs([stack.barePid]) + cpuMs(databasePids());
+    const bareMeter = cpuMeter(stack.barePid);
     const bareRun = await runJob(job(stack.bareOrigin, SUSTAINED_SECONDS));
-    const bareCpuMs = cpuMs([stack.barePid]) + cpuMs(databasePids()) - bareCpu;
+    const bareCpu = bareMeter.read();
     await runJob(job(stack.origin, 1)).then((r) => {
       sentToGhconnect += r.latencies.length - (r.kinds?.error ?? 0);
     });
     await settle(stack.auditCount);
     const before = await stack.auditCount();
-    const [appCpu, databaseCpu] = [cpuMs([stack.pid]), cpuMs(databasePids())];
+    const meter = cpuMeter(stack.pid);
     const run = await runJob(job(stack.origin, SUSTAINED_SECONDS));
     const kinds = run.kinds ?? { real: 0, busy: 0, error: 0 };
     // Every answer, busy ones included, ends as one audit entry; an error may not.
@@ -457,7 +460,7 @@ async function sustained(stack: {
     await settle(stack.auditCount);
     const lag = performance.now() - waitStarted;
     // Until every answer of the round is audited: writing the record is part of an answer's cost.
-    const [appCpuMs, databaseCpuMs] = [cpuMs([stack.pid]) - appCpu, cpuMs(databasePids()) - databaseCpu];
+    const cpu = meter.read();
     answered += kinds.real + kinds.busy;
     audited += (await stack.auditCount()) - before;
     const b = bareRun.latencies.sort((x, y) => x - y);
@@ -474,9 +477,11 @@ async function sustained(stack: {
       busy: kinds.busy,
       error: kinds.error,
       audit_lag_ms: Math.round(lag),
-      bare_cpu_us: Math.round((bareCpuMs * 1000) / Math.max(1, bareRun.kinds?.real ?? 0)),
-      cpu_us: Math.round((appCpuMs * 1000) / Math.max(1, kinds.real)),
-      database_cpu_us: Math.round((databaseCpuMs * 1000) / Math.max(1, kinds.real)),
+      bare_cpu_us: perAnswerUs(bareCpu.app + bareCpu.database, bareRun.kinds?.real ?? 0),
+      bare_main_cpu_us: perAnswerUs(bareCpu.main, bareRun.kinds?.real ?? 0),
+      cpu_us: perAnswerUs(cpu.app, kinds.real),
+      main_cpu_us: perAnswerUs(cpu.main, kinds.real),
+      database_cpu_us: perAnswerUs(cpu.database, kinds.real),
     });
   }
   const m = (f: (x: (typeof each)[number]) => number) => round(median(each.map(f)));
@@ -497,7 +502,13 @@ async function sustained(stack: {
      * whose cores the load generator and the database share with the app, this is what decides
      * the rate; it varies far less between rounds than the rate does.
      */
-    cpu_us_per_answer: { bare: m((x) => x.bare_cpu_us), ghconnect: m((x) => x.cpu_us), database: m((x) => x.database_cpu_us) },
+    cpu_us_per_answer: {
+      bare: m((x) => x.bare_cpu_us),
+      bare_main_thread: m((x) => x.bare_main_cpu_us),
+      ghconnect: m((x) => x.cpu_us),
+      ghconnect_main_thread: m((x) => x.main_cpu_us),
+      database: m((x) => x.database_cpu_us),
+    },
     /** Medians of each round's own ratios (ghconnect's run against the bare run right before it). */
     paired: { ratio_real_per_s: 0, ratio_p99: 0 },
     kinds: { real: sum((x) => x.real), busy: sum((x) => x.busy), error: sum((x) => x.error) },
@@ -526,26 +537,40 @@ function sustainedTargets(engine: string, r: Awaited<ReturnType<typeof sustained
   };
 }
 
-/** CPU time (ms) these processes have used, all threads (Linux's /proc; NaN where there is none). */
-function cpuMs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      if (pid === pids[0] && !existsSync("/proc/self/stat")) return Number.NaN;
-      continue; // a process that has exited
-    }
-    // After the command name (in parentheses, which may hold spaces): utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks * (1000 / CLOCK_TICKS_PER_S);
-}
-
 /** Linux's USER_HZ, what /proc counts CPU time in. */
 const CLOCK_TICKS_PER_S = 100;
+
+/** CPU time (ms) a process has used, all its threads or only its main one; NaN without /proc (or once it has exited). */
+function cpuMs(pid: number, threads: "all" | "main" = "all"): number {
+  let stat: string;
+  try {
+    stat = readFileSync(threads === "main" ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, "utf8");
+  } catch {
+    return Number.NaN;
+  }
+  // After the command name (in parentheses, which may hold spaces): utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_S);
+}
+
+/**
+ * The CPU an app's process (all threads, and its main thread) and the database server's processes
+ * use from now until `read()`. A database process that exits meanwhile (an idle pool connection
+ * closed) is left out rather than subtracted; one that starts counts from zero.
+ */
+function cpuMeter(pid: number) {
+  const database = () => new Map(databasePids().map((p) => [p, cpuMs(p)] as const));
+  const before = { app: cpuMs(pid), main: cpuMs(pid, "main"), database: database() };
+  return {
+    read() {
+      let databaseMs = 0;
+      for (const [p, ms] of database()) if (!Number.isNaN(ms)) databaseMs += ms - (before.database.get(p) ?? 0);
+      return { app: cpuMs(pid) - before.app, main: cpuMs(pid, "main") - before.main, database: databaseMs };
+    },
+  };
+}
+
+const perAnswerUs = (ms: number, answers: number) => Math.round((ms * 1000) / Math.max(1, answers));
 
 /** The database server's processes (PostgreSQL's postmaster, backends and background workers). */
 function databasePids(): number[] {
