@@ -36,6 +36,9 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
   });
 
   describe("status", () => {
+    /** How many times GHES was asked its version (status's look at it). */
+    const versionCalls = () => world.sandbox.routers.ghes.received.filter((r) => /\/meta$/.test(r.path)).length;
+
     it("without a connection says so and how to connect", async () => {
       world = await startWorld(engine);
       const text = await world.ask("alice", "status", /Not connected/);
@@ -66,7 +69,6 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
           (await sql<{ n: number }>`select count(*) as n from audit_log where action = 'command.status'`.execute(bot.store.db.kysely))
             .rows[0]?.n,
         );
-      const versionCalls = () => world.sandbox.routers.ghes.received.filter((r) => /\/meta$/.test(r.path)).length;
       const answeredLater = () =>
         world.sandbox.slack.messages.filter((m) => m.via === "response_url" && /Connected to acme/.test(messageText(m))).length;
       const busy = () => world.sandbox.slack.messages.filter((m) => /is busy/.test(messageText(m))).length;
@@ -122,7 +124,6 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       world = await startWorld(engine);
       await world.enable();
       const { driver, bot } = world.bot;
-      const versionCalls = () => world.sandbox.routers.ghes.received.filter((r) => /\/meta$/.test(r.path)).length;
       const callsBefore = versionCalls();
       const connections = bot.store.connections;
       const noteChecked = connections.noteChecked.bind(connections);
@@ -143,7 +144,6 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       world = await startWorld(engine);
       await world.enable();
       const { driver } = world.bot;
-      const versionCalls = () => world.sandbox.routers.ghes.received.filter((r) => /\/meta$/.test(r.path)).length;
       const callsBefore = versionCalls();
       world.sandbox.world.inject({ host: "ghes", pathIncludes: "/meta", status: 404 });
       const wave = await Promise.all(["U0ALICE001", "U0BOB00001", "U0WAVE0003"].map((u) => driver.command(u, "status")));
@@ -168,7 +168,6 @@ describe.each(ENGINES)("everyday commands (%s)", (engine) => {
       world = await startWorld(engine);
       await world.enable();
       const { driver, bot } = world.bot;
-      const versionCalls = () => world.sandbox.routers.ghes.received.filter((r) => /\/meta$/.test(r.path)).length;
       const callsBefore = versionCalls();
       const oldId = (await bot.store.connections.active())?.id;
       const hold = world.sandbox.world.hold({ host: "ghes", pathIncludes: "/meta" });
