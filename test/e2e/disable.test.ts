@@ -196,7 +196,18 @@ describe.each(ENGINES)("disable (%s)", (engine) => {
       ]);
       expect(results.every((r) => r.status === 200)).toBe(true);
       await world.card(/Disconnected acme/);
-      await eventually(async () => (await auditCount(world, "disable.approve", "refused")) === 19);
+      // Should this ever time out, it says what there was instead: how many refusals, and what
+      // each clicker was told (a refusal, or an error that lost one).
+      const clickerReplies = () =>
+        admins.flatMap((a) =>
+          world.sandbox.slack.messages.filter((m) => m.user === a.slack).map((m) => `${a.slack}: ${textOf(m).slice(0, 120)}`),
+        );
+      await eventually(async () => {
+        const refused = await auditCount(world, "disable.approve", "refused");
+        if (refused !== 19)
+          throw new Error(`${refused} disable.approve refusals audited, not 19; replies:\n${clickerReplies().join("\n")}`);
+        return true;
+      });
       const calls = api.slice(before);
       expect(calls.filter((c) => c.method === "DELETE" && c.path === "/installation/token")).toHaveLength(1);
       expect(calls.filter((c) => c.method === "DELETE" && c.path.startsWith("/app/installations/"))).toHaveLength(1);
