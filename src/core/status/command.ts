@@ -76,7 +76,8 @@ export class StatusCommand {
     let ghesCheckFailed: string | undefined;
     if (facts.active && this.ghesLookIsStale(facts.active.lastCheckedAt)) {
       ghesCheckFailed = await this.lookOnce(facts.active.id);
-      facts = await read();
+      // A look GHES answered was recorded: read it. One it did not answer changed nothing.
+      if (!ghesCheckFailed) facts = await read();
     }
     const reply = this.view(facts, ghesCheckFailed);
     const audit: AuditInput = {
