@@ -13,8 +13,8 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import type { Db } from "./database.js";
-import type { RecordItem, RecordResults } from "./record-batch.js";
-import type { RecordingReply, RecordingRequest } from "./recording-worker.js";
+import { fromWire, type RecordItem, type RecordResults, toWire } from "./record-batch.js";
+import type { RecordingReply } from "./recording-worker.js";
 
 interface Pending {
   resolve: (results: RecordResults) => void;
@@ -49,7 +49,7 @@ export class RecordingThread {
     const workerData = { url: db.url, schema: db.schema, entry: entry.href };
     this.worker =
       extname(own) === ".ts" ? new Worker(new URL("./ts-worker.mjs", import.meta.url), { workerData }) : new Worker(entry, { workerData });
-    this.worker.on("message", (reply: RecordingReply) => this.received(reply));
+    this.worker.on("message", (wire: string) => this.received(fromWire<RecordingReply>(wire)));
     this.worker.on("error", (error) => {
       this.log.error({ err: error }, "the recording thread failed; recording on the main thread");
       this.stopped(error);
@@ -74,7 +74,7 @@ export class RecordingThread {
     const id = this.nextId++;
     return new Promise<RecordResults>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, at: at.toISOString(), items } satisfies RecordingRequest);
+      this.worker.postMessage(toWire({ id, at: at.toISOString(), items }));
     });
   }
 
@@ -82,7 +82,7 @@ export class RecordingThread {
   async close(): Promise<void> {
     if (this.state === "stopped") return;
     const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
-    this.worker.postMessage({ close: true } satisfies RecordingRequest);
+    this.worker.postMessage(toWire({ close: true }));
     const timer = setTimeout(() => void this.worker.terminate(), 5000);
     await exited;
     clearTimeout(timer);
@@ -98,7 +98,7 @@ export class RecordingThread {
     this.pending.delete(reply.id);
     if (!waiting) return;
     if ("results" in reply) {
-      waiting.resolve(reply.results);
+      waiting.resolve(reply.results.map((entry) => entry ?? undefined));
       return;
     }
     // Each such batch is written on the main thread instead; said once a minute at most.

@@ -6,7 +6,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { AuditRepo } from "./audit-repo.js";
 import { openDatabase } from "./database.js";
 import { DeliveriesRepo } from "./deliveries-repo.js";
-import { type RecordItem, type RecordResults, recordBatch } from "./record-batch.js";
+import { fromWire, type RecordItem, type RecordResults, recordBatch, toWire } from "./record-batch.js";
 
 export type RecordingRequest = { id: number; at: string; items: RecordItem[] } | { close: true };
 export type RecordingReply = { ready: true } | { id: number; results: RecordResults } | { id: number; error: string };
@@ -15,12 +15,13 @@ const port = parentPort;
 if (!port) throw new Error("recording-worker.ts runs as a worker thread");
 const { url, schema } = workerData as { url: string; schema?: string };
 const db = await openDatabase(url, { schema, poolMax: 2 });
-const reply = (message: RecordingReply) => port.postMessage(message);
+const reply = (message: RecordingReply) => port.postMessage(toWire(message));
 
 /** Batches being written; closing waits for them. */
 const writing = new Set<Promise<void>>();
 
-port.on("message", (request: RecordingRequest) => {
+port.on("message", (wire: string) => {
+  const request = fromWire<RecordingRequest>(wire);
   if ("close" in request) {
     void Promise.allSettled(writing)
       .then(() => db.close())

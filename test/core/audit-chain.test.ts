@@ -114,6 +114,24 @@ describe("the hash of an entry", () => {
     };
     expect(entryHash(entry)).toBe("798b11ea9f7c03ca1a37d60f9e70390c1efa38019ad3692d1a5e2e3acab1d7c2");
   });
+
+  it("of a new entry (hashed without sorting) is what verification recomputes, whatever its values", () => {
+    const now = new Date("2026-11-25T10:00:00Z");
+    const inputs = [
+      { actor: { slack: "U0ALICE001", ghes: null, github: "octocat" }, action: "enable.connected", target: "acme", outcome: "ok" as const },
+      { actor: {}, action: "command.status", outcome: "refused" as const, details: { channel: "C1", why: 'quote " and \\ and \n' } },
+      { actor: { slack: "U1\0NUL", ghes: "al\ud800ice" }, action: "é ✓ 𝄞", target: "", outcome: "pending" as const, details: { z: [1, { b: null, a: true }], a: {} } },
+      { actor: { slack: "U2" }, action: "admins.proven", target: null, outcome: "failed" as const, details: { ghes_user_id: 42, skipped: undefined } },
+    ];
+    let previous: AuditEntry | undefined;
+    for (const input of inputs) {
+      const entry = nextEntry(input, previous, now);
+      const { hash, ...body } = entry;
+      expect(hash).toBe(entryHash(body));
+      previous = entry;
+    }
+    expect(previous?.seq).toBe(4);
+  });
 });
 
 describe("the admin channel as the chain's witness", () => {
