@@ -120,8 +120,20 @@ describe("the hash of an entry", () => {
     const inputs = [
       { actor: { slack: "U0ALICE001", ghes: null, github: "octocat" }, action: "enable.connected", target: "acme", outcome: "ok" as const },
       { actor: {}, action: "command.status", outcome: "refused" as const, details: { channel: "C1", why: 'quote " and \\ and \n' } },
-      { actor: { slack: "U1\0NUL", ghes: "al\ud800ice" }, action: "é ✓ 𝄞", target: "", outcome: "pending" as const, details: { z: [1, { b: null, a: true }], a: {} } },
-      { actor: { slack: "U2" }, action: "admins.proven", target: null, outcome: "failed" as const, details: { ghes_user_id: 42, skipped: undefined } },
+      {
+        actor: { slack: "U1\0NUL", ghes: "al\ud800ice" },
+        action: "é ✓ 𝄞",
+        target: "",
+        outcome: "pending" as const,
+        details: { z: [1, { b: null, a: true }], a: {} },
+      },
+      {
+        actor: { slack: "U2" },
+        action: "admins.proven",
+        target: null,
+        outcome: "failed" as const,
+        details: { ghes_user_id: 42, skipped: undefined },
+      },
     ];
     let previous: AuditEntry | undefined;
     for (const input of inputs) {
