@@ -37,7 +37,7 @@ import { migrateToLatest } from "./db/migrate.js";
 import { NativeRepo } from "./db/native-repo.js";
 import { RecordingThread } from "./db/recording-thread.js";
 import { SecretBox } from "./db/secret-box.js";
-import { Store } from "./db/store.js";
+import { RECORDING_BATCH, Store } from "./db/store.js";
 import { DotcomClient } from "./github/dotcom.js";
 import { GhesClient } from "./github/ghes.js";
 import { GhesAuditClient } from "./github/ghes-audit.js";
@@ -123,10 +123,12 @@ export interface Ghconnect {
 /** Records of answers given in acks that may wait on the database at once (each is one small entry). */
 const RECORDING_SLOTS = 5000;
 /**
- * At this many answers waiting to be recorded (five group-commit batches), each new ack waits
- * for its own record: the senders are paced to the write rate instead of growing a backlog.
+ * At this many answers waiting to be recorded (three of the recording thread's batches, about half
+ * a second of sustained load), each new ack waits for its own record: the senders are paced to the
+ * write rate instead of growing a backlog. Below it a batch being written and the next filling up
+ * never hold an ack.
  */
-const RECORDING_BACKLOG = 1000;
+const RECORDING_BACKLOG = 3 * RECORDING_BATCH;
 
 export async function createGhconnect(options: GhconnectOptions): Promise<Ghconnect> {
   const { config, log } = options;
