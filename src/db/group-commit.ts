@@ -20,9 +20,9 @@ export class GroupCommit<I, O> {
     /**
      * Big enough that sustained load costs few transactions (on PostgreSQL each is several round
      * trips); small enough that hashing and binding one batch is a short synchronous step that
-     * acks wait behind.
+     * acks wait behind. Asked before each batch: the writer may change (store.ts).
      */
-    private readonly maxBatch = 200,
+    private readonly maxBatch: () => number = () => 200,
   ) {}
 
   add(item: I): Promise<O> {
@@ -35,7 +35,7 @@ export class GroupCommit<I, O> {
   private async drain(): Promise<void> {
     this.running = true;
     try {
-      while (this.waiting.length) await this.commit(this.waiting.splice(0, this.maxBatch));
+      while (this.waiting.length) await this.commit(this.waiting.splice(0, this.maxBatch()));
     } finally {
       this.running = false;
     }

@@ -73,8 +73,10 @@ export class RecordingThread {
     if (this.state !== "ready") return Promise.reject(new Error("the recording thread is not running"));
     const id = this.nextId++;
     return new Promise<RecordResults>((resolve, reject) => {
+      // Serialized first: a batch that cannot be (a value JSON refuses) is rejected, not left pending.
+      const wire = toWire({ id, at: at.toISOString(), items });
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(toWire({ id, at: at.toISOString(), items }));
+      this.worker.postMessage(wire);
     });
   }
 

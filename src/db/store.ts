@@ -28,14 +28,8 @@ import { StatesRepo } from "./states-repo.js";
 
 /** Records per batch written by the recording thread (hashing, binding and the writes all happen there). */
 export const RECORDING_BATCH = 1000;
-/** Records per transaction written on the main thread, where hashing a batch holds up the acks. */
+/** Records per batch written on the main thread, where hashing a batch holds up the acks. */
 const MAIN_THREAD_BATCH = 200;
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** Every repository over one executor; core sees them through FlowRepos, the rest (deliveries, keys) serve db/ and start-up. */
 export class Repos implements FlowRepos {
@@ -125,36 +119,30 @@ export class Store extends Repos implements FlowStore {
   recordingThread?: RecordingThread;
 
   /**
-   * One queue for every audit entry appended on its own, with or without a delivery to record. Its
-   * batches are large: each costs the recording thread several round trips to the database, each
-   * a wake-up of two threads that, on a busy machine, wait their turn for a core, so under
-   * sustained load batches of 200 took longer to write than 200 answers took to arrive, the
-   * backlog grew and acks were paced. On the main thread (no recording thread) a batch is written
-   * in transactions of MAIN_THREAD_BATCH, so the acks never wait behind a long synchronous step.
+   * One queue for every audit entry appended on its own, with or without a delivery to record.
+   * Each batch is one transaction. The recording thread's are large: each costs it several round
+   * trips to the database, each a wake-up of two threads that, on a busy machine, wait their turn
+   * for a core, so under sustained load batches of 200 took longer to write than 200 answers took
+   * to arrive, the backlog grew and acks were paced. On the main thread (no recording thread) they
+   * stay small, so the acks never wait behind a long synchronous step of hashing.
    */
-  private readonly audits = new GroupCommit<RecordItem, AuditEntry | undefined>((items) => this.recordItems(items), RECORDING_BATCH);
+  private readonly audits = new GroupCommit<RecordItem, AuditEntry | undefined>(
+    (items) => this.recordItems(items),
+    () => (this.recordingThread?.ready ? RECORDING_BATCH : MAIN_THREAD_BATCH),
+  );
 
   private async recordItems(items: RecordItem[]): Promise<Array<AuditEntry | undefined>> {
     const thread = this.recordingThread;
-    if (!thread?.ready) return this.recordHere(items);
+    if (!thread?.ready) return this.transaction((tx) => recordBatch(tx, items));
     const confirmed = await thread.write(items, this.clock()).catch(() => undefined);
     if (confirmed) {
       this.announce(confirmed);
       return confirmed;
     }
-    // Written here instead; what the thread did commit after all is found, not written twice.
-    const results: Array<AuditEntry | undefined> = [];
-    for (const chunk of chunks(items, MAIN_THREAD_BATCH)) {
-      const written = await this.transaction((tx) => recordUnconfirmed(tx, chunk));
-      this.announce(written.found);
-      results.push(...written.results);
-    }
-    return results;
-  }
-
-  private async recordHere(items: RecordItem[]): Promise<Array<AuditEntry | undefined>> {
-    const results: Array<AuditEntry | undefined> = [];
-    for (const chunk of chunks(items, MAIN_THREAD_BATCH)) results.push(...(await this.transaction((tx) => recordBatch(tx, chunk))));
+    // Written here instead, in one transaction (a rare, one-off long step); what the thread did
+    // commit after all is found, not written twice.
+    const { results, found } = await this.transaction((tx) => recordUnconfirmed(tx, items));
+    this.announce(found);
     return results;
   }
 

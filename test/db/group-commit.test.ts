@@ -230,6 +230,33 @@ describe.each(ENGINES)("the recording thread (%s)", (engine) => {
       }
     }));
 
+  it("a sustained backlog goes to the thread in batches of up to 1,000; on the main thread, in transactions of up to 200", () =>
+    withThread(async (store, thread) => {
+      const sizes: number[] = [];
+      const write = thread.write.bind(thread);
+      vi.spyOn(thread, "write").mockImplementation((items, at) => {
+        sizes.push(items.length);
+        return write(items, at);
+      });
+      const burst = (n: number, from: number) =>
+        Promise.all(
+          Array.from({ length: n }, (_, i) =>
+            store.auditOnce(
+              { deliveryId: `command:${from + i}`, kind: "command" },
+              { actor: { slack: "U1" }, action: "command.status", outcome: "ok" },
+            ),
+          ),
+        );
+      expect((await burst(2500, 0)).every((e) => e?.action === "command.status")).toBe(true);
+      // The first record goes alone (nothing was waiting); the rest wait for it and go in 1,000s.
+      expect(sizes).toEqual([1, 1000, 1000, 499]);
+      await thread.close();
+      const onMainThread = vi.spyOn(store, "transaction");
+      expect((await burst(500, 2500)).every((e) => e?.action === "command.status")).toBe(true);
+      expect(onMainThread).toHaveBeenCalledTimes(4); // 1, then 200, 200 and 99
+      expect(verifyChain(await collect(store.audit.all()))).toMatchObject({ ok: true, count: 3000 });
+    }));
+
   it("once the thread has stopped, records are written on the main thread and none is lost", () =>
     withThread(async (store, thread) => {
       await store.auditOnce({ deliveryId: "command:before", kind: "command" }, { actor: { slack: "U1" }, action: "a", outcome: "ok" });
