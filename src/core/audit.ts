@@ -78,6 +78,10 @@ export function scrubDetails(details: Record<string, unknown> = {}): Record<stri
 
 function scrubValue(value: unknown): unknown {
   if (typeof value === "string") return SECRET_VALUE.test(value) ? "[redacted]" : storable(value);
+  // What JSON makes of it (a Date: its ISO string). Taken apart as an object, a Date has no keys
+  // of its own and was recorded as {}.
+  if (value && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function")
+    return scrubValue((value as { toJSON(): unknown }).toJSON());
   if (Array.isArray(value)) return value.map(scrubValue);
   if (value && typeof value === "object") return scrubDetails(value as Record<string, unknown>);
   return value;

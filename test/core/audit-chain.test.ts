@@ -83,6 +83,20 @@ describe.each(ENGINES)("audit chain (%s)", (engine) => {
       expect(JSON.stringify(await store.audit.latest(1))).not.toContain(token);
     }));
 
+  it("a Date in the details is recorded as its ISO string (it was recorded as {}), and the chain verifies", () =>
+    withThreeEntries(async (store) => {
+      const entry = await store.appendAudit({
+        actor: { slack: "U1" },
+        action: "token.refreshed",
+        outcome: "ok",
+        details: { expires_at: new Date("2026-11-25T11:00:00Z"), at: [new Date("2026-11-25T10:00:00Z")] },
+      });
+      expect(entry.details).toEqual({ expires_at: "2026-11-25T11:00:00.000Z", at: ["2026-11-25T10:00:00.000Z"] });
+      const stored = await collect(store.audit.all());
+      expect(stored.at(-1)?.details).toEqual(entry.details);
+      expect(verifyChain(stored)).toMatchObject({ ok: true, count: 4 });
+    }));
+
   it("concurrent appends stay one unbroken chain", () =>
     withThreeEntries(async (store) => {
       await Promise.all(
