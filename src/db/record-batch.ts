@@ -56,8 +56,8 @@ export async function recordUnconfirmed(tx: { deliveries: DeliveriesRepo; audit:
 /**
  * Batches and their results cross between the threads as JSON strings, not as objects for
  * structured cloning: V8 serializes and rebuilds a hundred small objects about twice as slowly as
- * JSON does, and JSON is the form they are stored in anyway (details are stored as JSON), so what
- * is hashed here is exactly what is stored. An entry a batch did not write (undefined) is null.
+ * JSON does. Nothing an entry holds is lost on the way (scrubDetails already made its details what
+ * JSON keeps). An entry a batch did not write (undefined) arrives as null.
  */
 export const toWire = (message: RecordingRequest | RecordingReply): string => JSON.stringify(message);
 export const fromWire = <T extends RecordingRequest | RecordingReply>(wire: string): T => JSON.parse(wire) as T;
